@@ -1,0 +1,1 @@
+"""The pure core: one canonical op description and one arithmetic on it."""

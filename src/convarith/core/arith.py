@@ -1,0 +1,170 @@
+"""The arithmetic of ConvOp: every size and padding formula, written once.
+
+Each function returns plain ints; the ``*_text`` companions render the same
+formula with numbers substituted, for explanations and error messages.
+"""
+
+from __future__ import annotations
+
+from .op import ConvOp, place
+
+__all__ = [
+    "Padding",
+    "adaptive_window",
+    "axis_names",
+    "conv_out",
+    "conv_out_text",
+    "effective_kernel",
+    "output_shape",
+    "output_spatial",
+    "pool_ceil_out",
+    "same_padding",
+    "transpose_out",
+    "transpose_out_text",
+    "transpose_padding_for_size",
+    "unreached",
+]
+
+
+def effective_kernel(kernel: int, dilation: int) -> int:
+    """Span of a dilated kernel: d*(k-1)+1."""
+    return dilation * (kernel - 1) + 1
+
+
+def dilated_size(n: int, lhs_dilation: int) -> int:
+    """Input length after inserting lhs_dilation-1 zeros between elements."""
+    return (n - 1) * lhs_dilation + 1 if n > 0 else 0
+
+
+def conv_out(n: int, k_eff: int, stride: int, lo: int, hi: int, lhs_dilation: int = 1) -> int:
+    """floor((n_dilated + lo + hi - k_eff) / s) + 1; may be <= 0 (empty or refused)."""
+    return (dilated_size(n, lhs_dilation) + lo + hi - k_eff) // stride + 1
+
+
+def pool_ceil_out(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
+    """ceil_mode: ceil((n + lo + hi - k_eff) / s) + 1, dropping a last window
+    that would start in the right padding (PyTorch and onnxruntime rule)."""
+    out = -(-(n + lo + hi - k_eff) // stride) + 1
+    if out > 0 and (out - 1) * stride >= n + lo:
+        out -= 1
+    return out
+
+
+def transpose_out(n: int, k_eff: int, stride: int, lo: int, hi: int, output_padding: int) -> int:
+    """(n-1)*s + k_eff - lo - hi + output_padding."""
+    return (n - 1) * stride + k_eff - lo - hi + output_padding
+
+
+def conv_out_text(n: int, k: int, d: int, stride: int, lo: int, hi: int, lhs_dilation: int = 1, ceil: bool = False) -> str:
+    """The conv/pool size formula with numbers, e.g. 'floor((96 + 0 + 1 - 3) / 2) + 1 = 48'."""
+    n_part = f"({n}-1)*{lhs_dilation}+1" if lhs_dilation != 1 else f"{n}"
+    k_part = f"{d}*({k}-1) - 1" if d != 1 else f"{k}"
+    rounding = "ceil" if ceil else "floor"
+    k_eff = effective_kernel(k, d)
+    value = pool_ceil_out(n, k_eff, stride, lo, hi) if ceil else conv_out(n, k_eff, stride, lo, hi, lhs_dilation)
+    inner = f"{n_part} + {lo} + {hi} - {k_part}"
+    return f"{rounding}(({inner}) / {stride}) + 1 = {value}"
+
+
+def transpose_out_text(n: int, k: int, d: int, stride: int, lo: int, hi: int, output_padding: int) -> str:
+    """The transposed size formula with numbers substituted."""
+    k_part = f"{d}*({k}-1)+1" if d != 1 else f"{k}"
+    value = transpose_out(n, effective_kernel(k, d), stride, lo, hi, output_padding)
+    return f"({n}-1)*{stride} + {k_part} - {lo} - {hi} + {output_padding} = {value}"
+
+
+class Padding(tuple):
+    """(lo, hi) padding with the text of how it was derived."""
+
+    text: str
+
+    def __new__(cls, lo: int, hi: int, text: str) -> Padding:
+        self = super().__new__(cls, (lo, hi))
+        self.text = text
+        return self
+
+    @property
+    def lo(self) -> int:
+        return self[0]
+
+    @property
+    def hi(self) -> int:
+        return self[1]
+
+
+def same_padding(n: int, k_eff: int, stride: int, extra_at_start: bool = False) -> Padding:
+    """'SAME': out = ceil(n/s), total = max((out-1)*s + k_eff - n, 0); the odd
+    pixel goes at the end (TF, Keras, SAME_UPPER) or the start (SAME_LOWER)."""
+    out = -(-n // stride)
+    total = max((out - 1) * stride + k_eff - n, 0)
+    small, large = total // 2, total - total // 2
+    lo, hi = (large, small) if extra_at_start else (small, large)
+    where = ""
+    if total % 2:
+        where = ", the odd pixel at the start" if extra_at_start else ", the odd pixel at the end"
+    text = (
+        f"out = ceil({n}/{stride}) = {out}; total pad = max(({out}-1)*{stride} + {k_eff} - {n}, 0) = {total}"
+        f" -> before {lo}, after {hi}{where}"
+    )
+    return Padding(lo, hi, text)
+
+
+def transpose_padding_for_size(n: int, k_eff: int, stride: int, lo: int, total: int, out: int) -> tuple[int, int]:
+    """(pad_hi, output_padding) that make a transposed conv with pad_lo=lo and
+    total padding ``total`` produce exactly ``out`` (extra cells at the end)."""
+    hi = total - lo
+    extra = out - transpose_out(n, k_eff, stride, lo, hi, 0)
+    if extra < 0:
+        return hi - extra, 0
+    return hi, extra
+
+
+def adaptive_window(i: int, n: int, out: int) -> tuple[int, int]:
+    """Adaptive pooling window i: [floor(i*n/out), ceil((i+1)*n/out))."""
+    return (i * n) // out, -(-((i + 1) * n) // out)
+
+
+def unreached(n: int, k_eff: int, stride: int, lo: int, out: int) -> tuple[int, ...]:
+    """Input indices (0-based) that no window of a forward conv touches.
+
+    Windows cover [j*s - lo, j*s - lo + k_eff) for j < out; a dilated kernel
+    still spans its gaps, so only whole-window coverage is counted."""
+    if out <= 0:
+        return tuple(range(n))
+    covered = bytearray(n)
+    for j in range(out):
+        start = j * stride - lo
+        for i in range(max(start, 0), min(start + k_eff, n)):
+            covered[i] = 1
+    return tuple(i for i in range(n) if not covered[i])
+
+
+def output_spatial(op: ConvOp) -> tuple[int, ...]:
+    """Spatial output sizes of ``op`` (values <= 0 mean empty or refused)."""
+    if op.kind in ("adaptive_max_pool", "adaptive_avg_pool"):
+        return op.out_size
+    sizes = []
+    for axis in range(op.rank):
+        n = op.in_size[axis]
+        k_eff = effective_kernel(op.kernel[axis], op.dilation[axis])
+        s, lo, hi = op.stride[axis], op.pad_lo[axis], op.pad_hi[axis]
+        if op.kind == "conv_transpose":
+            sizes.append(transpose_out(n, k_eff, s, lo, hi, op.output_padding[axis]))
+        elif op.ceil_mode:
+            sizes.append(pool_ceil_out(n, k_eff, s, lo, hi))
+        else:
+            sizes.append(conv_out(n, k_eff, s, lo, hi, op.lhs_dilation[axis]))
+    return tuple(sizes)
+
+
+def output_shape(op: ConvOp) -> tuple[int, ...]:
+    """Full output shape of ``op`` in the layout of ``op.out_spec``."""
+    spatial = tuple(max(size, 0) for size in output_spatial(op))
+    return place(op.out_spec, op.batch // op.batch_groups, op.out_channels, spatial)
+
+
+def axis_names(rank: int) -> tuple[str, ...]:
+    """Human names of the spatial axes: width; height, width; depth, height, width."""
+    return (("length",), ("height", "width"), ("depth", "height", "width"))[rank - 1] if rank <= 3 else tuple(
+        f"axis {i}" for i in range(rank)
+    )

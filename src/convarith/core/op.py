@@ -1,0 +1,115 @@
+"""ConvOp: the canonical description every framework call is mapped onto.
+
+All sizes are ints or tuples of ints (one entry per spatial axis, in the
+order the framework lists them). Padding is always explicit and per side;
+no padding *rule* lives here, only its result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+__all__ = ["KINDS", "POOL_KINDS", "ConvOp", "channels_first", "channels_last", "place", "split"]
+
+KINDS = (
+    "conv",
+    "conv_transpose",
+    "max_pool",
+    "avg_pool",
+    "lp_pool",
+    "adaptive_max_pool",
+    "adaptive_avg_pool",
+)
+POOL_KINDS = frozenset(KINDS[2:])
+PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def channels_first(rank: int) -> tuple[int, ...]:
+    """Axis spec (batch, channel, spatial...) for an N, C, spatial... tensor."""
+    return (0, 1, *range(2, rank + 2))
+
+
+def channels_last(rank: int) -> tuple[int, ...]:
+    """Axis spec (batch, channel, spatial...) for an N, spatial..., C tensor."""
+    return (0, rank + 1, *range(1, rank + 1))
+
+
+@dataclass(frozen=True)
+class ConvOp:
+    """One convolution or pooling applied to one input shape.
+
+    ``conv``: out = floor(((n-1)*lhs_dilation + 1 + pad_lo + pad_hi - k_eff) / stride) + 1
+    ``conv_transpose``: out = (n-1)*stride + k_eff - pad_lo - pad_hi + output_padding
+    with k_eff = dilation*(kernel-1) + 1. Pooling uses the ``conv`` rule, with
+    ``ceil_mode`` rounding up; adaptive pooling takes ``out_size`` as given.
+
+    ``in_spec``/``out_spec`` give the tensor axes as (batch, channel, spatial...),
+    like JAX dimension numbers; ``kernel`` is in the same spatial order.
+    """
+
+    kind: str
+    batch: int
+    in_channels: int
+    out_channels: int
+    in_size: tuple[int, ...]
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad_lo: tuple[int, ...]
+    pad_hi: tuple[int, ...]
+    in_spec: tuple[int, ...]
+    out_spec: tuple[int, ...]
+    lhs_dilation: tuple[int, ...] = ()
+    output_padding: tuple[int, ...] = ()
+    groups: int = 1
+    batch_groups: int = 1
+    ceil_mode: bool = False
+    count_include_pad: bool = False
+    divisor_override: int = 0
+    norm_p: int = 2
+    pad_mode: str = "zeros"
+    out_size: tuple[int, ...] = ()
+    bias: bool = False
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        rank = len(self.in_size)
+        if not self.lhs_dilation:
+            object.__setattr__(self, "lhs_dilation", (1,) * rank)
+        if not self.output_padding:
+            object.__setattr__(self, "output_padding", (0,) * rank)
+        if self.kind not in KINDS or self.pad_mode not in PAD_MODES:
+            raise AssertionError(f"internal: bad ConvOp kind/pad_mode {self.kind}/{self.pad_mode}")
+
+    @property
+    def rank(self) -> int:
+        """Number of spatial axes."""
+        return len(self.in_size)
+
+    @property
+    def is_pool(self) -> bool:
+        return self.kind in POOL_KINDS
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The full input tensor shape in the layout of ``in_spec``."""
+        return place(self.in_spec, self.batch, self.in_channels, self.in_size)
+
+    def with_(self, **changes) -> ConvOp:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def place(spec: tuple[int, ...], batch: int, channels: int, spatial: tuple[int, ...]) -> tuple[int, ...]:
+    """Lay batch, channels and spatial sizes out in the axis order of ``spec``."""
+    shape = [0] * len(spec)
+    shape[spec[0]] = batch
+    shape[spec[1]] = channels
+    for axis, size in zip(spec[2:], spatial):
+        shape[axis] = size
+    return tuple(shape)
+
+
+def split(spec: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
+    """Inverse of ``place``: (batch, channels, spatial sizes) of a shape."""
+    return shape[spec[0]], shape[spec[1]], tuple(shape[a] for a in spec[2:])

@@ -1,0 +1,50 @@
+"""One module per framework; each maps its own calls onto canonical ops.
+
+A module exposes ``FRAMEWORK`` (display name) and ``CALLS``: every accepted
+spelling (``Conv2d``, ``nn.Conv2d``, ``torch.nn.Conv2d``) mapped to a handler
+``handler(call, inputs) -> Mapped``. No module imports its framework.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from importlib import import_module
+
+from ..errors import ConvArithError
+from ..parse import Call
+
+__all__ = ["MODULES", "handler_for"]
+
+MODULES = ("keras", "torch", "tf_nn", "jax_lax", "onnx")
+
+
+@lru_cache(maxsize=1)
+def table() -> tuple[dict, dict]:
+    """(spelling -> handler, spelling -> frameworks) over all modules."""
+    handlers: dict = {}
+    owners: dict = {}
+    for name in MODULES:
+        module = import_module(f"{__name__}.{name}")
+        for spelling, handler in module.CALLS.items():
+            owners.setdefault(spelling, []).append(module.FRAMEWORK)
+            handlers[spelling] = handler
+    return handlers, owners
+
+
+def handler_for(call: Call):
+    """The handler for ``call.name``; ConvArithError if unknown or ambiguous."""
+    handlers, owners = table()
+    if call.name not in handlers:
+        close = difflib.get_close_matches(call.name, list(handlers), n=3, cutoff=0.75)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise ConvArithError(
+            f"unknown layer or function {call.name!r}.{hint} Rule: convarith knows Keras layers, torch.nn modules and "
+            "torch.nn.functional, tf.nn, jax.lax and onnx.helper.make_node convolution and pooling calls."
+        )
+    if len(owners[call.name]) > 1:
+        raise ConvArithError(
+            f"{call.name!r} is ambiguous: it exists in {' and '.join(owners[call.name])}. "
+            f"Fix: write the module prefix, e.g. tf.nn.{call.name} or F.{call.name}."
+        )
+    return handlers[call.name]

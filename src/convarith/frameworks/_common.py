@@ -1,0 +1,160 @@
+"""What every framework module shares: argument binding, value checks, and
+``Mapped``, the result of mapping one call onto canonical ops."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from ..core import arith
+from ..core.op import ConvOp
+from ..errors import ConvArithError
+from ..parse import Call, Name
+
+__all__ = [
+    "REQUIRED",
+    "Inputs",
+    "Mapped",
+    "bind",
+    "check_bool",
+    "check_choice",
+    "check_int",
+    "check_ints",
+    "fail",
+    "ref_shape",
+    "spatial_label",
+]
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the user gave besides the call: the input shape and named shapes."""
+
+    input_shape: tuple[int, ...] | None = None
+    shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    output_size: tuple[int, ...] | None = None
+
+    def shape_of(self, name: str) -> tuple[int, ...] | None:
+        for key, shape in self.shapes:
+            if key == name:
+                return shape
+        return None
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A framework call mapped onto canonical ops, applied in order.
+
+    ``padding_rules`` says per spatial axis how this framework chose the
+    padding of the first op; ``notes`` adds framework-specific remarks.
+    """
+
+    framework: str
+    call: Call
+    ops: tuple[ConvOp, ...]
+    padding_rules: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    layout: str = ""
+    squeeze_batch: bool = False
+    shape_override: tuple[int, ...] | None = field(default=None)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        if self.shape_override is not None:
+            return self.shape_override
+        shape = arith.output_shape(self.ops[-1])
+        return shape[1:] if self.squeeze_batch else shape
+
+
+def fail(label: str, message: str) -> ConvArithError:
+    """A ConvArithError prefixed with the call's name, ready to raise."""
+    return ConvArithError(f"{label}: {message}")
+
+
+def bind(call: Call, params: tuple, label: str, keyword_only: tuple = ()) -> dict:
+    """Bind a call's arguments to ``params`` ((name, default) pairs, in the
+    framework's positional order) like Python would, refusing what it refuses."""
+    names = [name for name, _ in params] + [name for name, _ in keyword_only]
+    values = dict(params) | dict(keyword_only)
+    if len(call.args) > len(params):
+        raise fail(
+            label,
+            f"takes at most {len(params)} positional arguments, got {len(call.args)}. "
+            f"Fix: pass the extra ones by keyword ({', '.join(n for n, _ in params[:4])}...).",
+        )
+    for (name, _), value in zip(params, call.args):
+        values[name] = value
+    for key, value in call.kwargs:
+        if key not in values:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else f" Accepted: {', '.join(names)}."
+            raise fail(label, f"unexpected keyword argument {key!r}.{hint}")
+        if names.index(key) < len(call.args):
+            raise fail(label, f"got multiple values for argument {key!r}.")
+        values[key] = value
+    missing = [name for name in names if values[name] is REQUIRED]
+    if missing:
+        raise fail(label, f"missing required argument {missing[0]!r}.")
+    return values
+
+
+def check_int(value, name: str, label: str, minimum: int | None = None, fix: str = "") -> int:
+    """An int argument (bools refused), optionally at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(label, f"{name} must be an int, got {value!r}.{' Fix: ' + fix if fix else ''}")
+    if minimum is not None and value < minimum:
+        raise fail(label, f"{name}={value!r} must be >= {minimum}.{' Fix: ' + fix if fix else ''}")
+    return value
+
+
+def check_ints(value, rank: int, name: str, label: str, minimum: int | None = None, allow_one: bool = False) -> tuple[int, ...]:
+    """An int (repeated per axis) or a tuple/list of ``rank`` ints."""
+    if isinstance(value, (tuple, list)):
+        items = tuple(value)
+        if allow_one and len(items) == 1:
+            items = items * rank
+        if len(items) != rank:
+            raise fail(label, f"{name}={value!r} must have {rank} entries (one per spatial axis), got {len(items)}.")
+    else:
+        items = (value,) * rank
+    for item in items:
+        check_int(item, name, label)
+        if minimum is not None and item < minimum:
+            raise fail(label, f"{name}={value!r} must be >= {minimum} on every axis.")
+    return items
+
+
+def check_bool(value, name: str, label: str) -> bool:
+    if not isinstance(value, bool):
+        raise fail(label, f"{name} must be True or False, got {value!r}.")
+    return value
+
+
+def check_choice(value, choices: tuple, name: str, label: str, case_insensitive: bool = False) -> str:
+    """A string argument from a fixed set (compared lower-case if asked)."""
+    key = value.lower() if case_insensitive and isinstance(value, str) else value
+    if key not in choices:
+        raise fail(label, f"{name}={value!r} is not one of {', '.join(repr(c) for c in choices)}.")
+    return key
+
+
+def ref_shape(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
+    """The shape of a tensor argument written as a name (looked up in ``shapes``)."""
+    if not isinstance(value, Name):
+        raise fail(label, f"{name} must be a tensor name such as x, got {value!r}. Fix: write the name and pass shapes={{'x': ...}}.")
+    shape = inputs.shape_of(value.dotted)
+    if shape is None:
+        known = ", ".join(key for key, _ in inputs.shapes) or "none"
+        raise fail(
+            label,
+            f"no shape given for {name}={value.dotted}. Fix: pass shapes={{'{value.dotted}': (...)}} "
+            f"(--shape {value.dotted}=... in the CLI); shapes given: {known}.",
+        )
+    return shape
+
+
+def spatial_label(rank: int, axis: int) -> str:
+    """'height', 'width', ... for messages."""
+    return arith.axis_names(rank)[axis]

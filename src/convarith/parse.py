@@ -1,0 +1,139 @@
+"""Parse a call written as the user writes it, with ``ast`` and a whitelist.
+
+Only one call is accepted: a dotted name applied to literal arguments
+(numbers, strings, True/False/None, tuples, lists, unary minus) and names
+(``x``, ``torch.float32``). Nothing is ever evaluated.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .errors import ConvArithError
+
+__all__ = ["Call", "Name", "parse_call"]
+
+MAX_EXPR_CHARS = 4000
+MAX_INT = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Name:
+    """A bare or dotted name used as an argument, e.g. ``x`` or ``tf.nn.relu``."""
+
+    dotted: str
+
+    def __repr__(self) -> str:
+        return self.dotted
+
+
+@dataclass(frozen=True)
+class Call:
+    """A parsed call: dotted function name, positional and keyword arguments."""
+
+    name: str
+    args: tuple
+    kwargs: tuple[tuple[str, object], ...]
+    text: str
+
+    @property
+    def base(self) -> str:
+        """The last part of the name: ``Conv2D`` for ``keras.layers.Conv2D``."""
+        return self.name.rpartition(".")[2]
+
+    @property
+    def prefix(self) -> str:
+        """The module part of the name: ``keras.layers`` for ``keras.layers.Conv2D``."""
+        return self.name.rpartition(".")[0]
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """'a.b.c' for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def describe(node: ast.AST) -> str:
+    """A short human name for an AST node, for error messages."""
+    kinds = {
+        ast.Lambda: "a lambda",
+        ast.Call: "a call",
+        ast.BinOp: "an arithmetic expression",
+        ast.Subscript: "a subscript",
+        ast.Dict: "a dict",
+        ast.Set: "a set",
+        ast.ListComp: "a list comprehension",
+        ast.GeneratorExp: "a generator expression",
+        ast.Starred: "a starred argument",
+        ast.JoinedStr: "an f-string",
+        ast.Compare: "a comparison",
+        ast.BoolOp: "a boolean expression",
+        ast.IfExp: "a conditional expression",
+    }
+    return kinds.get(type(node), type(node).__name__)
+
+
+def literal(node: ast.AST, where: str):
+    """The value of a whitelisted literal node; ConvArithError otherwise."""
+    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (bool, int, float, str))):
+        if isinstance(node.value, int) and not isinstance(node.value, bool) and abs(node.value) > MAX_INT:
+            raise ConvArithError(f"{where}: the integer {node.value} is too large. Rule: sizes must fit in 64 bits.")
+        return node.value
+    if isinstance(node, (ast.Tuple, ast.List)):
+        items = [literal(item, where) for item in node.elts]
+        return tuple(items) if isinstance(node, ast.Tuple) else list(items)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = literal(node.operand, where)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return -value if isinstance(node.op, ast.USub) else value
+    name = dotted_name(node)
+    if name is not None:
+        return Name(name)
+    raise ConvArithError(
+        f"{where}: {describe(node)} is not allowed here. "
+        "Rule: arguments must be literals (numbers, strings, tuples, lists, True/False/None) or names; "
+        "nothing is evaluated. Fix: write the value itself, e.g. kernel_size=3."
+    )
+
+
+@lru_cache(maxsize=4096)
+def parse_call(text: str) -> Call:
+    """Parse ``text`` into a Call, refusing anything but one whitelisted call."""
+    if not isinstance(text, str):
+        raise ConvArithError(f"expr must be a string holding the call, got {type(text).__name__}.")
+    if len(text) > MAX_EXPR_CHARS:
+        raise ConvArithError(f"expr is {len(text)} characters long; at most {MAX_EXPR_CHARS} are accepted.")
+    stripped = text.strip()
+    if not stripped:
+        raise ConvArithError("expr is empty. Fix: write the call, e.g. \"nn.Conv2d(3, 8, 3)\".")
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        raise ConvArithError(f"expr is not valid Python: {exc.msg} in {stripped!r}.") from None
+    node = tree.body
+    if not isinstance(node, ast.Call):
+        raise ConvArithError(
+            f"expr must be a single call such as \"nn.Conv2d(3, 8, 3)\", got {describe(node)}: {stripped!r}."
+        )
+    name = dotted_name(node.func)
+    if name is None:
+        raise ConvArithError(f"expr: the called object must be a plain dotted name, got {describe(node.func)}.")
+    args = []
+    for arg in node.args:
+        args.append(literal(arg, f"{name}: positional argument {len(args) + 1}"))
+    kwargs = []
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            raise ConvArithError(f"{name}: **kwargs is not allowed. Fix: write each keyword argument out.")
+        if any(keyword.arg == seen for seen, _ in kwargs):
+            raise ConvArithError(f"{name}: keyword argument {keyword.arg!r} is repeated.")
+        kwargs.append((keyword.arg, literal(keyword.value, f"{name}: argument {keyword.arg}")))
+    return Call(name, tuple(args), tuple(kwargs), stripped)

@@ -1,0 +1,75 @@
+"""Test options: --update-golden rewrites golden files; oracles are shared."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*.out from current output")
+
+
+@pytest.fixture
+def golden(request):
+    """golden(name, text): compare ``text`` with tests/golden/<name>.out."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / f"{name}.out"
+        if update:
+            path.write_text(text if text.endswith("\n") else text + "\n")
+            return
+        assert path.exists(), f"missing golden file {path}; run pytest --update-golden and review the diff"
+        assert text.rstrip("\n") == path.read_text().rstrip("\n")
+
+    return check
+
+
+def selected_frameworks() -> tuple[str, ...]:
+    """CONVARITH_TEST_FRAMEWORKS=torch,onnx narrows the differential run; default all."""
+    from tests.differential.oracle import FRAMEWORKS
+
+    chosen = os.environ.get("CONVARITH_TEST_FRAMEWORKS", ",".join(FRAMEWORKS))
+    return tuple(name for name in chosen.split(",") if name)
+
+
+@pytest.fixture(scope="session")
+def oracle():
+    """oracle(name) -> the started worker of that framework.
+
+    A selected framework that does not import fails the test; one left out of
+    CONVARITH_TEST_FRAMEWORKS is skipped with that reason, visibly."""
+    from tests.differential.oracle import Oracle
+
+    started: dict = {}
+
+    def get(name: str) -> Oracle:
+        if name not in selected_frameworks():
+            pytest.skip(f"{name} not selected by CONVARITH_TEST_FRAMEWORKS")
+        if name not in started:
+            started[name] = Oracle(name)
+            started[name].check_importable()
+        return started[name]
+
+    yield get
+    for worker in started.values():
+        worker.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print how many cases agreed with each framework (shapes and refusals)."""
+    from tests.differential.compare import TALLY
+
+    if not TALLY:
+        return
+    terminalreporter.section("agreement with the real frameworks")
+    for name in sorted({framework for framework, _ in TALLY}):
+        shape, refusal, crash = (TALLY[name, key] for key in ("shape", "refusal", "crash"))
+        terminalreporter.write_line(
+            f"{name:8s} {shape + refusal + crash:6d} cases agreed: {shape} shapes, {refusal} refusals, {crash} crashes refused"
+        )

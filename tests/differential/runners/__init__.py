@@ -1,0 +1,1 @@
+"""One runner per framework: ``run(request) -> answer`` inside the worker."""

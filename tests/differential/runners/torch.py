@@ -1,0 +1,37 @@
+"""PyTorch runner: evaluates the call with torch.nn / F and runs it on zeros."""
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F  # noqa: N812
+
+NAMESPACE = {"torch": torch, "nn": nn, "F": F, **{k: getattr(nn, k) for k in dir(nn) if k[:1].isupper()}}
+
+
+def run(request: dict) -> dict:
+    if request.get("ping"):
+        return {"version": torch.__version__}
+    expr = request["expr"]
+    arrays = request.get("arrays") or {}
+    shapes = request.get("shapes") or {}
+    names = {k: torch.from_numpy(np.asarray(v)) for k, v in arrays.items()}
+    names.update({k: torch.zeros(tuple(s)) for k, s in shapes.items() if k not in names})
+    with torch.no_grad():
+        if "(" in expr and expr.split("(")[0].rpartition(".")[2][:1].islower():
+            out = eval(expr, dict(NAMESPACE), names)  # test oracle: runs the real framework call
+        else:
+            module = eval(expr, dict(NAMESPACE))
+            for param, value in zip(module.parameters(), request.get("weights") or []):
+                param.copy_(torch.from_numpy(np.asarray(value)))
+            x = arrays.get("input")
+            x = torch.from_numpy(np.asarray(x)) if x is not None else torch.zeros(tuple(request["input_shape"]))
+            if request.get("output_size") is not None:
+                out = module(x, output_size=list(request["output_size"]))
+            else:
+                out = module(x)
+    if isinstance(out, tuple):
+        out = out[0]
+    answer = {"shape": tuple(out.shape)}
+    if request.get("values"):
+        answer["values"] = out.numpy()
+    return answer
