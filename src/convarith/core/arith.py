@@ -12,6 +12,7 @@ __all__ = [
     "Padding",
     "adaptive_window",
     "axis_names",
+    "ceil_drops_last_window",
     "conv_out",
     "conv_out_text",
     "effective_kernel",
@@ -48,6 +49,12 @@ def pool_ceil_out(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
     if out > 0 and (out - 1) * stride >= n + lo:
         out -= 1
     return out
+
+
+def ceil_drops_last_window(n: int, k_eff: int, stride: int, lo: int, hi: int) -> bool:
+    """Whether ``pool_ceil_out`` dropped a last window starting in the right padding."""
+    out = -(-(n + lo + hi - k_eff) // stride) + 1
+    return out > 0 and (out - 1) * stride >= n + lo
 
 
 def transpose_out(n: int, k_eff: int, stride: int, lo: int, hi: int, output_padding: int) -> int:
