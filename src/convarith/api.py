@@ -17,6 +17,8 @@ MAX_RANK = 8
 
 def check_shape(shape, what: str) -> tuple[int, ...]:
     """A shape as a tuple of non-negative ints, or ConvArithError."""
+    if type(shape) is tuple and 0 < len(shape) <= MAX_RANK and all(type(item) is int and item >= 0 for item in shape):
+        return shape  # the common case, checked cheaply
     if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
         raise ConvArithError(f"{what} must be a tuple of ints such as (1, 96, 128, 3), got {shape!r}.")
     items = tuple(shape)
@@ -28,6 +30,12 @@ def check_shape(shape, what: str) -> tuple[int, ...]:
         if int(item) < 0:
             raise ConvArithError(f"{what} has a negative size {int(item)} in {items!r}. Rule: sizes are >= 0.")
     return tuple(int(item) for item in items)
+
+
+def check_expr(expr) -> None:
+    """Refuse anything but a string as the call."""
+    if not isinstance(expr, str):
+        raise ConvArithError(f"expr must be a string holding the call, got {type(expr).__name__}.")
 
 
 def make_inputs(input_shape, shapes, output_size) -> Inputs:
@@ -45,14 +53,20 @@ def make_inputs(input_shape, shapes, output_size) -> Inputs:
 
 @lru_cache(maxsize=8192)
 def map_cached(expr: str, inputs: Inputs) -> Mapped:
+    """Parse and map once per distinct (expr, inputs)."""
     call = parse_call(expr)
     return handler_for(call)(call, inputs)
 
 
+@lru_cache(maxsize=8192)
+def shape_cached(expr: str, inputs: Inputs) -> tuple[int, ...]:
+    """The output shape, cached on its own so a repeated call skips the arithmetic too."""
+    return map_cached(expr, inputs).output_shape
+
+
 def map_call(expr: str, input_shape=None, *, shapes=None, output_size=None) -> Mapped:
     """Map a call onto canonical ops (the shared first step of every feature)."""
-    if not isinstance(expr, str):
-        raise ConvArithError(f"expr must be a string holding the call, got {type(expr).__name__}.")
+    check_expr(expr)
     return map_cached(expr, make_inputs(input_shape, shapes, output_size))
 
 
@@ -62,7 +76,8 @@ def output_shape(expr: str, input_shape=None, *, shapes=None, output_size=None) 
     >>> output_shape("keras.layers.Conv2DTranspose(3, 3, strides=2, padding='same')", (1, 96, 128, 3))
     (1, 192, 256, 3)
     """
-    return map_call(expr, input_shape, shapes=shapes, output_size=output_size).output_shape
+    check_expr(expr)
+    return shape_cached(expr, make_inputs(input_shape, shapes, output_size))
 
 
 def explain(expr: str, input_shape=None, *, shapes=None, output_size=None) -> Explanation:
