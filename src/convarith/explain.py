@@ -60,7 +60,8 @@ def textbook(n: int, k: int, d: int, s: int, lo: int, hi: int, p_out: int, out: 
         terms.append(f"asymmetric padding (before {lo}, after {hi}): {lo - hi:+d}")
     if p_out:
         terms.append(f"output_padding {p_out}: {p_out:+d}")
-    text = f"textbook (n-1)*s + f - 2p = ({n}-1)*{s} + {k} - 2*{lo} = {value}"
+    which = ", taking p = pad before:" if lo != hi else " ="
+    text = f"textbook (n-1)*s + f - 2p{which} ({n}-1)*{s} + {k} - 2*{lo} = {value}"
     text += f"; differs by {out - value:+d}: " + ", ".join(terms) if terms else ", the same"
     return {"value": value, "differs_by": out - value, "text": text}
 
