@@ -4,9 +4,35 @@
 the numeric functions when they are called, and no framework ever is.
 """
 
-from .errors import ConvArithError
 from .api import explain, output_shape
+from .errors import ConvArithError
 from .explain import Explanation
 
-__all__ = ["ConvArithError", "Explanation", "explain", "output_shape"]
+__all__ = ["ConvArithError", "Explanation", "explain", "forward", "output_shape", "trace_element", "transposed_views"]
 __version__ = "0.1.0"
+
+
+def forward(expr: str, x=None, weights=None, *, arrays=None, max_bytes: int | None = None):
+    """The framework's output values for ``expr`` (a numpy.ndarray, shape == output_shape).
+
+    Layers/modules: ``x`` in the framework's layout, ``weights`` in its own order
+    and layout (``layer.get_weights()``, ``module.parameters()``); functions:
+    ``arrays={name: ndarray}`` keyed by the names in the call.
+    """
+    from .reference import forward as run
+
+    return run(expr, x, weights, arrays=arrays, max_bytes=max_bytes)
+
+
+def trace_element(expr: str, index, x=None, weights=None, *, arrays=None, max_bytes: int | None = None):
+    """A worksheet of every term that reached output element ``index``."""
+    from .reference.worksheet import trace_element as trace
+
+    return trace(expr, index, x, weights, arrays=arrays, max_bytes=max_bytes)
+
+
+def transposed_views(expr: str, x=None, weights=None, *, arrays=None, max_bytes: int | None = None):
+    """A transposed convolution computed three ways (scatter, zero-insertion, matrix), checked equal."""
+    from .reference.views import transposed_views as views
+
+    return views(expr, x, weights, arrays=arrays, max_bytes=max_bytes)

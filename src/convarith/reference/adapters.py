@@ -1,0 +1,215 @@
+"""User arrays in each framework's own layout <-> canonical arrays of the op chain.
+
+Canonical: input ``(N, C, *spatial)``; conv weight ``(O, C/groups, *kernel)``;
+conv_transpose weight ``(C, O/groups, *kernel)``; bias ``(O,)``. Each framework
+function below says how its arrays are laid out and returns one (weight, bias)
+pair per op of ``Mapped.ops``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..api import map_call
+from ..core.op import ConvOp
+from ..errors import ConvArithError
+from ..frameworks._common import Mapped
+from ..parse import Call, Name
+
+__all__ = ["Plan", "finish", "prepare"]
+
+
+@dataclass
+class Plan:
+    """A call mapped onto canonical ops, with its arrays in canonical layout."""
+
+    mapped: Mapped
+    x: np.ndarray
+    params: list
+    labels: dict
+
+
+def label_of(mapped: Mapped) -> str:
+    return mapped.call.base
+
+
+def as_array(value, name: str, label: str) -> np.ndarray:
+    """A numeric ndarray (NaN allowed, reported as a warning)."""
+    try:
+        array = np.asarray(value)
+    except Exception as exc:  # noqa: BLE001 - anything NumPy cannot take is bad input
+        raise ConvArithError(f"{label}: {name} is not an array ({exc}).") from None
+    if array.dtype.kind not in "biuf" or array.dtype.kind == "b":
+        raise ConvArithError(
+            f"{label}: {name} has dtype {array.dtype}, which is not a real number type. Fix: x.astype('float32')."
+        )
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        warnings.warn(
+            f"{label}: {name} holds {int(np.isnan(array).sum())} NaN value(s); they propagate.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+    return array
+
+
+def expect(array: np.ndarray, shape: tuple, name: str, label: str, layout: str) -> np.ndarray:
+    if tuple(array.shape) != tuple(shape):
+        raise ConvArithError(
+            f"{label}: {name} has shape {tuple(array.shape)}, expected {tuple(shape)}. Rule: {layout}."
+        )
+    return array
+
+
+def tensor_roles(call: Call, params: tuple[str, ...]) -> dict[str, str]:
+    """{parameter: array name} for the tensor parameters ``params`` (in the
+    function's positional order) written as names in the call."""
+    roles = {}
+    for param, value in zip(params, call.args):
+        if isinstance(value, Name):
+            roles[param] = value.dotted
+    for key, value in call.kwargs:
+        if key in params and isinstance(value, Name):
+            roles[key] = value.dotted
+    return roles
+
+
+def take(arrays: dict, roles: dict, role: str, label: str, required: bool = True):
+    name = roles.get(role)
+    if name is None:
+        if required:
+            raise ConvArithError(f"{label}: the call names no {role} array. Fix: write {role}=<name> in the call.")
+        return None
+    if name not in arrays:
+        given = ", ".join(sorted(arrays)) or "none"
+        raise ConvArithError(
+            f"{label}: no array given for {role}={name}. Fix: pass arrays={{'{name}': ...}}; arrays given: {given}."
+        )
+    return as_array(arrays[name], f"{role} array {name!r}", label)
+
+
+def weight_list(weights, count: int, label: str, order: str) -> list:
+    items = [] if weights is None else list(weights)
+    if len(items) != count:
+        raise ConvArithError(
+            f"{label}: expected {count} weight array(s) ({order}), got {len(items)}. "
+            "Rule: weights are given in the framework's own order and layout."
+        )
+    return items
+
+
+def to_canonical(x: np.ndarray, spec: tuple[int, ...]) -> np.ndarray:
+    """(batch, channel, spatial...) axes of a tensor laid out by ``spec``."""
+    return np.transpose(x, spec)
+
+
+def from_canonical(y: np.ndarray, spec: tuple[int, ...]) -> np.ndarray:
+    return np.transpose(y, np.argsort(spec))
+
+
+def spatial_last(w: np.ndarray, rank: int) -> np.ndarray:
+    """(k..., a, b) -> (b, a, k...): Keras/TF kernels to canonical conv order."""
+    return np.transpose(w, (rank + 1, rank, *range(rank)))
+
+
+# -- PyTorch -------------------------------------------------------------------------
+
+
+def torch_params(mapped: Mapped, weights, arrays) -> list:
+    """nn modules: parameters() = [weight, bias]; F.*: arrays by name (input, weight, bias).
+    Conv weight (O, C/groups, k...), ConvTranspose weight (C, O/groups, k...)."""
+    op = mapped.ops[0]
+    label = label_of(mapped)
+    if op.is_pool:
+        if weights:
+            raise ConvArithError(f"{label}: pooling has no weights, got {len(weights)} weight array(s).")
+        return [(None, None)]
+    if arrays is not None:
+        roles = tensor_roles(mapped.call, ("input", "weight", "bias"))
+        w = take(arrays, roles, "weight", label)
+        b = take(arrays, roles, "bias", label, required=False)
+    else:
+        order = "weight, bias" if op.bias else "weight (bias=False)"
+        items = weight_list(weights, 2 if op.bias else 1, label, order)
+        w = as_array(items[0], "weight", label)
+        b = as_array(items[1], "bias", label) if op.bias else None
+    layout = "PyTorch weight layout is (out_channels, in_channels/groups, *kernel_size)"
+    if op.kind == "conv_transpose":
+        layout = "PyTorch ConvTranspose weight layout is (in_channels, out_channels/groups, *kernel_size)"
+    expect(w, canonical_weight_shape(op), "weight", label, layout)
+    if b is not None:
+        expect(b, (op.out_channels,), "bias", label, "bias has one value per output channel")
+    return [(w, b)]
+
+
+def canonical_weight_shape(op: ConvOp) -> tuple[int, ...]:
+    if op.kind == "conv_transpose":
+        return (op.in_channels, op.out_channels // op.groups, *op.kernel)
+    return (op.out_channels, op.in_channels // op.groups, *op.kernel)
+
+
+ADAPTERS = {"pytorch": (torch_params, ("input",))}
+
+
+def adapter_for(mapped: Mapped):
+    key = mapped.framework.lower().replace(".", "_").replace(" ", "_")
+    for name, adapter in ADAPTERS.items():
+        if key.startswith(name) or name.startswith(key):
+            return adapter
+    raise ConvArithError(f"{label_of(mapped)}: numbers for {mapped.framework} are not available yet.")
+
+
+def is_functional(call: Call) -> bool:
+    """A function call names its input tensor among the arguments."""
+    return any(isinstance(v, Name) for v in call.args) or any(isinstance(v, Name) for _, v in call.kwargs)
+
+
+def prepare(expr: str, x=None, weights=None, arrays=None) -> Plan:
+    """Map ``expr`` on the given arrays and bring them into canonical layout."""
+    if arrays is not None:
+        if not isinstance(arrays, dict):
+            raise ConvArithError(f"arrays must be a dict {{name: ndarray}}, got {type(arrays).__name__}.")
+        if x is not None or weights is not None:
+            raise ConvArithError(
+                "give either x and weights (layers, modules) or arrays={name: ndarray} (functions), not both."
+            )
+        checked = {str(k): as_array(v, f"array {k!r}", "arrays") for k, v in arrays.items()}
+        mapped = map_call(expr, shapes={k: v.shape for k, v in checked.items()})
+        if not is_functional(mapped.call):
+            raise ConvArithError(f"{label_of(mapped)} is a layer: pass x=... and weights=[...], not arrays=.")
+        params_of, input_roles = adapter_for(mapped)
+        roles = tensor_roles(mapped.call, input_roles)
+        x_array = take(checked, roles, input_roles[0], label_of(mapped))
+        params = params_of(mapped, None, checked)
+    else:
+        if x is None:
+            raise ConvArithError(
+                "forward needs the input: x=ndarray (layers, modules) or arrays={name: ndarray} (functions)."
+            )
+        x_array = as_array(x, "input x", "x")
+        mapped = map_call(expr, x_array.shape)
+        if is_functional(mapped.call):
+            raise ConvArithError(
+                f"{label_of(mapped)} is a function: pass arrays={{name: ndarray}} keyed by the names in the call."
+            )
+        params_of, _ = adapter_for(mapped)
+        params = params_of(mapped, weights, None)
+    first = mapped.ops[0]
+    if mapped.squeeze_batch:
+        x_array = np.expand_dims(x_array, first.in_spec[0])
+    x_array = expect(x_array, first.input_shape, "input", label_of(mapped), f"layout {mapped.layout or first.in_spec}")
+    return Plan(mapped, to_canonical(x_array, first.in_spec), params, {})
+
+
+def finish(plan: Plan, y: np.ndarray) -> np.ndarray:
+    """Canonical result of the last op -> the framework's output layout and shape."""
+    last = plan.mapped.ops[-1]
+    y = from_canonical(y, last.out_spec)
+    if plan.mapped.squeeze_batch:
+        y = np.squeeze(y, axis=last.out_spec[0])
+    shape = plan.mapped.output_shape
+    if tuple(y.shape) != tuple(shape):
+        y = y.reshape(shape)
+    return np.ascontiguousarray(y)

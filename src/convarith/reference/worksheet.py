@@ -1,0 +1,306 @@
+"""One output element, worked out term by term.
+
+conv: value = bias + sum over in-group channels c and kernel offsets k of
+x[c, j*s - pad_lo + k*d] * w[o, c, k] (positions in the lhs-dilated input;
+cells outside it are padding, cells between dilated inputs are holes).
+conv_transpose: the inputs j with j*s + k*d - pad_lo == output position.
+Pooling: the window cells, reduced by max, average (sum / divisor) or Lp norm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import product
+
+import numpy as np
+
+from ..core import arith
+from ..core.op import ConvOp, place
+from ..errors import ConvArithError
+from . import run_chain
+from .adapters import finish, prepare
+from .engine import avg_divisor
+
+__all__ = ["Term", "Worksheet", "trace_element"]
+
+SHOWN_ROWS = 60
+
+
+@dataclass
+class Term:
+    """One cell that reached the element: its position in the (lhs-dilated) input
+    coordinates, which may lie in the padding, where it was read from, and what it added."""
+
+    source: str
+    position: tuple
+    input_index: tuple | None
+    input_value: float
+    weight_index: tuple | None = None
+    weight_value: float | None = None
+    product: float | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "position": list(self.position),
+            "input_index": None if self.input_index is None else list(self.input_index),
+            "input_value": self.input_value,
+            "weight_index": None if self.weight_index is None else list(self.weight_index),
+            "weight_value": self.weight_value,
+            "product": self.product,
+        }
+
+
+@dataclass
+class Worksheet:
+    """Every term of one output element, the reduction, and the check against forward."""
+
+    expr: str
+    index: tuple
+    kind: str
+    terms: list
+    reduction: str
+    total: float
+    bias: float | None
+    divisor: float | None
+    value: float
+    forward_value: float
+    notes: list = field(default_factory=list)
+
+    @property
+    def agrees(self) -> bool:
+        both_nan = np.isnan(self.value) and np.isnan(self.forward_value)
+        return bool(both_nan or np.isclose(self.value, self.forward_value, rtol=1e-4, atol=1e-5))
+
+    @property
+    def padding_terms(self) -> list:
+        return [t for t in self.terms if t.source.startswith("padding")]
+
+    def to_dict(self) -> dict:
+        return {
+            "expr": self.expr,
+            "index": list(self.index),
+            "kind": self.kind,
+            "terms": [t.to_dict() for t in self.terms],
+            "reduction": self.reduction,
+            "sum": self.total,
+            "bias": self.bias,
+            "divisor": self.divisor,
+            "value": self.value,
+            "forward_value": self.forward_value,
+            "agrees": self.agrees,
+            "notes": list(self.notes),
+        }
+
+    def __str__(self) -> str:
+        weighted = self.kind in ("conv", "conv_transpose")
+        header = ["source", "position", "input index", "input value"] + (
+            ["weight index", "weight value", "product"] if weighted else []
+        )
+        rows = []
+        for term in self.terms[:SHOWN_ROWS]:
+            row = [term.source, idx(term.position), idx(term.input_index), num(term.input_value)]
+            if weighted:
+                row += [idx(term.weight_index), num(term.weight_value), num(term.product)]
+            rows.append(row)
+        widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+        lines = [f"{self.expr}: output{list(self.index)} ({self.kind}, {len(self.terms)} terms)"]
+        lines += [f"  {note}" for note in self.notes]
+        lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
+        lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+        if len(self.terms) > SHOWN_ROWS:
+            lines.append(f"  ... {len(self.terms) - SHOWN_ROWS} more terms (to_dict() has all)")
+        lines.append(f"  {self.reduction} = {num(self.total)}")
+        if self.divisor is not None:
+            lines.append(f"  divisor = {num(self.divisor)}")
+        if self.bias is not None:
+            lines.append(f"  bias = {num(self.bias)}")
+        verdict = "equals" if self.agrees else "DIFFERS FROM"
+        lines.append(f"  value = {num(self.value)} ({verdict} forward: {num(self.forward_value)})")
+        return "\n".join(lines)
+
+
+def idx(index) -> str:
+    return "-" if index is None else "[" + ", ".join(str(i) for i in index) + "]"
+
+
+def num(value) -> str:
+    return "-" if value is None else f"{float(value):.6g}"
+
+
+def source_cell(op: ConvOp, p: int, axis: int) -> tuple[str, int | None]:
+    """Where padded coordinate ``p`` on ``axis`` reads from: ('input', i), a hole, or padding."""
+    n, ld = op.in_size[axis], op.lhs_dilation[axis]
+    size = arith.dilated_size(n, ld)
+    if 0 <= p < size:
+        return ("input", p // ld) if p % ld == 0 else ("hole (lhs_dilation)", None)
+    if op.pad_mode == "zeros" or op.is_pool:
+        inside = -op.pad_lo[axis] <= p < size + op.pad_hi[axis]
+        return ("padding" if inside else "outside (ceil_mode)"), None
+    if op.pad_mode == "reflect":
+        return "padding (reflect)", -p if p < 0 else 2 * (n - 1) - p
+    if op.pad_mode == "replicate":
+        return "padding (replicate)", min(max(p, 0), n - 1)
+    return "padding (circular)", p % n
+
+
+def cell(op: ConvOp, spatial_positions) -> tuple[str, tuple | None]:
+    """Combine per-axis sources: any padding/hole axis makes the cell padding/hole."""
+    kinds = [source_cell(op, p, axis) for axis, p in enumerate(spatial_positions)]
+    names = [k for k, _ in kinds if k != "input"]
+    where = tuple(i for _, i in kinds)
+    if not names:
+        return "input", where
+    name = next((k for k in names if k.startswith("outside")), None) or next(
+        (k for k in names if k.startswith("hole")), names[0]
+    )
+    if any(i is None for i in where):
+        return name, None
+    return name, where
+
+
+def trace_element(expr: str, index, x=None, weights=None, *, arrays=None, max_bytes: int | None = None) -> Worksheet:
+    """The worksheet of output element ``index`` (in the framework's output layout)."""
+    plan = prepare(expr, x, weights, arrays)
+    results = run_chain(plan, max_bytes=max_bytes)
+    output = finish(plan, results[-1])
+    full_index = check_index(index, output.shape, plan.mapped.call.base)
+    op = plan.mapped.ops[-1]
+    canonical = full_index
+    if plan.mapped.squeeze_batch:
+        canonical = canonical[: op.out_spec[0]] + (0,) + canonical[op.out_spec[0] :]
+    batch, out_ch, spatial = (
+        canonical[op.out_spec[0]],
+        canonical[op.out_spec[1]],
+        tuple(canonical[a] for a in op.out_spec[2:]),
+    )
+    first = len(plan.mapped.ops) == 1
+    source = plan.x if first else results[-2]
+    w, b = plan.params[-1]
+    notes = []
+    if not first:
+        notes.append(
+            f"input of this step is the output of step {len(plan.mapped.ops) - 1} (canonical N, C, spatial index)"
+        )
+
+    def show(n, c, where):
+        if where is None:
+            return None
+        if first:
+            full = place(op.in_spec, n, c, where)
+            return full[: op.in_spec[0]] + full[op.in_spec[0] + 1 :] if plan.mapped.squeeze_batch else full
+        return (n, c, *where)
+
+    if op.kind == "conv":
+        terms, total = conv_terms(op, source, w, batch, out_ch, spatial, show)
+        reduction = "sum of products"
+        divisor = None
+    elif op.kind == "conv_transpose":
+        terms, total = transpose_terms(op, source, w, batch, out_ch, spatial, show)
+        reduction = "sum of products"
+        divisor = None
+    elif op.kind.startswith("adaptive"):
+        terms, total, reduction, divisor = adaptive_terms(op, source, batch, out_ch, spatial, show)
+    else:
+        terms, total, reduction, divisor = pool_terms(op, source, batch, out_ch, spatial, show)
+    bias = None if b is None or op.is_pool else float(np.asarray(b, dtype=np.float64)[out_ch])
+    value = total if divisor is None else total / divisor
+    if op.kind == "lp_pool":
+        value = total ** (1.0 / op.norm_p)
+    value = value + (bias or 0.0)
+    value = float(np.asarray(value).astype(output.dtype))
+    return Worksheet(
+        expr,
+        full_index,
+        op.kind,
+        terms,
+        reduction,
+        float(total),
+        bias,
+        divisor,
+        value,
+        float(output[full_index]),
+        notes,
+    )
+
+
+def check_index(index, shape, label: str) -> tuple[int, ...]:
+    items = (index,) if isinstance(index, int) else tuple(index)
+    if len(items) != len(shape) or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) for i in items):
+        raise ConvArithError(
+            f"{label}: index {index!r} must be {len(shape)} ints for the output of shape {tuple(shape)}."
+        )
+    fixed = []
+    for i, n in zip(items, shape):
+        if not -n <= i < n:
+            raise ConvArithError(f"{label}: index {index!r} is outside the output of shape {tuple(shape)}.")
+        fixed.append(int(i) % n)
+    return tuple(fixed)
+
+
+def conv_terms(op: ConvOp, x, w, batch, out_ch, spatial, show):
+    groups, cg, og = op.groups, op.in_channels // op.groups, op.out_channels // op.groups
+    per_batch = op.out_channels // op.batch_groups
+    n = (out_ch // per_batch) * (op.batch // op.batch_groups) + batch
+    group = out_ch // og if groups > 1 else 0
+    terms, total = [], 0.0
+    for c_local in range(cg):
+        c = group * cg + c_local
+        for k in product(*(range(s) for s in op.kernel)):
+            where = tuple(j * s - lo + i * d for j, s, lo, i, d in zip(spatial, op.stride, op.pad_lo, k, op.dilation))
+            name, at = cell(op, where)
+            value = float(x[(n, c, *at)]) if at is not None else 0.0
+            weight = float(w[(out_ch, c_local, *k)])
+            terms.append(Term(name, where, show(n, c, at), value, (out_ch, c_local, *k), weight, value * weight))
+            total += value * weight
+    return terms, total
+
+
+def transpose_terms(op: ConvOp, x, w, batch, out_ch, spatial, show):
+    cg, og = op.in_channels // op.groups, op.out_channels // op.groups
+    group, o_local = divmod(out_ch, og)
+    per_axis = []
+    for q, s, lo, d, kk, n in zip(spatial, op.stride, op.pad_lo, op.dilation, op.kernel, op.in_size):
+        pairs = [
+            (k, (q + lo - k * d) // s)
+            for k in range(kk)
+            if (q + lo - k * d) % s == 0 and 0 <= (q + lo - k * d) // s < n
+        ]
+        per_axis.append(pairs)
+    terms, total = [], 0.0
+    for c_local in range(cg):
+        c = group * cg + c_local
+        for combo in product(*per_axis):
+            k = tuple(p[0] for p in combo)
+            j = tuple(p[1] for p in combo)
+            value, weight = float(x[(batch, c, *j)]), float(w[(c, o_local, *k)])
+            terms.append(Term("input", j, show(batch, c, j), value, (c, o_local, *k), weight, value * weight))
+            total += value * weight
+    return terms, total
+
+
+def pool_terms(op: ConvOp, x, batch, ch, spatial, show):
+    terms, values = [], []
+    for k in product(*(range(s) for s in op.kernel)):
+        where = tuple(j * s - lo + i * d for j, s, lo, i, d in zip(spatial, op.stride, op.pad_lo, k, op.dilation))
+        name, at = cell(op, where)
+        padding_value = float("-inf") if op.kind == "max_pool" else 0.0
+        value = float(x[(batch, ch, *at)]) if at is not None else padding_value
+        terms.append(Term(name, where, show(batch, ch, at), value))
+        if name == "input" or op.kind != "max_pool":
+            values.append(value)
+    if op.kind == "max_pool":
+        return terms, max(values), "max over the window (padding never wins)", None
+    if op.kind == "lp_pool":
+        return terms, float(sum(abs(v) ** op.norm_p for v in values)), f"sum of |x|^{op.norm_p}", None
+    divisor = float(np.broadcast_to(avg_divisor(op, arith.output_spatial(op)), arith.output_spatial(op))[spatial])
+    return terms, float(sum(values)), "sum over the window", divisor
+
+
+def adaptive_terms(op: ConvOp, x, batch, ch, spatial, show):
+    ranges = [range(*arith.adaptive_window(i, n, m)) for i, n, m in zip(spatial, op.in_size, op.out_size)]
+    terms = [Term("input", at, show(batch, ch, at), float(x[(batch, ch, *at)])) for at in product(*ranges)]
+    values = [t.input_value for t in terms]
+    if op.kind == "adaptive_max_pool":
+        return terms, max(values), "max over the window", None
+    return terms, float(sum(values)), "sum over the window", float(len(values))
