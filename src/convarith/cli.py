@@ -10,6 +10,7 @@ stderr), 2 usage error. No arithmetic here; everything comes from the library.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .api import map_call
@@ -109,5 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
         return 1
-    print(text)
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `convarith explain ... | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
