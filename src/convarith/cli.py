@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exact output shapes of convolution and pooling calls, written as in Keras, PyTorch, "
         "tf.nn, jax.lax or ONNX. Nothing is evaluated and no framework is imported.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{shape,explain}")
+    # prog= spares argparse building a help formatter (and importing shutil) on every run.
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{shape,explain}", prog="convarith")
     for name, help_text in (
         ("shape", "print the output shape"),
         ("explain", "print how the output shape comes about, axis by axis"),

@@ -7,7 +7,6 @@ spelling (``Conv2d``, ``nn.Conv2d``, ``torch.nn.Conv2d``) mapped to a handler
 
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
 from importlib import import_module
 
@@ -36,6 +35,8 @@ def handler_for(call: Call):
     """The handler for ``call.name``; ConvArithError if unknown or ambiguous."""
     handlers, owners = table()
     if call.name not in handlers:
+        import difflib  # only on this error path: keeps start-up lean
+
         close = difflib.get_close_matches(call.name, list(handlers), n=3, cutoff=0.75)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise ConvArithError(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from ..core import arith
@@ -88,6 +87,8 @@ def bind(call: Call, params: tuple, label: str, keyword_only: tuple = ()) -> dic
         values[name] = value
     for key, value in call.kwargs:
         if key not in values:
+            import difflib  # only on this error path: keeps start-up lean
+
             close = difflib.get_close_matches(key, names, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else f" Accepted: {', '.join(names)}."
             raise fail(label, f"unexpected keyword argument {key!r}.{hint}")
