@@ -12,27 +12,30 @@ __all__ = ["ConvArithError", "Explanation", "explain", "forward", "output_shape"
 __version__ = "0.1.0"
 
 
-def forward(expr: str, x=None, weights=None, *, arrays=None, max_bytes: int | None = None):
+def forward(expr: str, x=None, weights=None, *, arrays=None, output_size=None, max_bytes: int | None = None):
     """The framework's output values for ``expr`` (a numpy.ndarray, shape == output_shape).
 
     Layers/modules: ``x`` in the framework's layout, ``weights`` in its own order
     and layout (``layer.get_weights()``, ``module.parameters()``); functions:
-    ``arrays={name: ndarray}`` keyed by the names in the call.
+    ``arrays={name: ndarray}`` keyed by the names in the call. ``output_size``
+    is the size asked of a transposed module at call time (torch ``module(x, output_size=...)``).
     """
     from .reference import forward as run
 
-    return run(expr, x, weights, arrays=arrays, max_bytes=max_bytes)
+    return run(expr, x, weights, arrays=arrays, output_size=output_size, max_bytes=max_bytes)
 
 
-def trace_element(expr: str, index, x=None, weights=None, *, arrays=None, max_bytes: int | None = None):
+def trace_element(
+    expr: str, index, x=None, weights=None, *, arrays=None, output_size=None, max_bytes: int | None = None
+):
     """A worksheet of every term that reached output element ``index``."""
     from .reference.worksheet import trace_element as trace
 
-    return trace(expr, index, x, weights, arrays=arrays, max_bytes=max_bytes)
+    return trace(expr, index, x, weights, arrays=arrays, output_size=output_size, max_bytes=max_bytes)
 
 
-def transposed_views(expr: str, x=None, weights=None, *, arrays=None, max_bytes: int | None = None):
+def transposed_views(expr: str, x=None, weights=None, *, arrays=None, output_size=None, max_bytes: int | None = None):
     """A transposed convolution computed three ways (scatter, zero-insertion, matrix), checked equal."""
     from .reference.views import transposed_views as views
 
-    return views(expr, x, weights, arrays=arrays, max_bytes=max_bytes)
+    return views(expr, x, weights, arrays=arrays, output_size=output_size, max_bytes=max_bytes)

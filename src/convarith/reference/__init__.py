@@ -24,7 +24,9 @@ def run_chain(plan, *, max_bytes: int | None = None) -> list:
     return results
 
 
-def forward(expr: str, x=None, weights=None, *, arrays=None, max_bytes: int | None = None) -> np.ndarray:
+def forward(
+    expr: str, x=None, weights=None, *, arrays=None, output_size=None, max_bytes: int | None = None
+) -> np.ndarray:
     """The framework's output values for ``expr``, computed by convarith's NumPy engine."""
-    plan = prepare(expr, x, weights, arrays)
+    plan = prepare(expr, x, weights, arrays, output_size)
     return finish(plan, run_chain(plan, max_bytes=max_bytes)[-1])

@@ -17,7 +17,7 @@ from ..api import map_call
 from ..core.op import ConvOp
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped
-from ..parse import Call, Name
+from ..parse import Call, Name, parse_call
 
 __all__ = ["Plan", "finish", "prepare"]
 
@@ -29,7 +29,6 @@ class Plan:
     mapped: Mapped
     x: np.ndarray
     params: list
-    labels: dict
 
 
 def label_of(mapped: Mapped) -> str:
@@ -161,13 +160,19 @@ def adapter_for(mapped: Mapped):
     raise ConvArithError(f"{label_of(mapped)}: numbers for {mapped.framework} are not available yet.")
 
 
-def is_functional(call: Call) -> bool:
-    """A function call names its input tensor among the arguments."""
-    return any(isinstance(v, Name) for v in call.args) or any(isinstance(v, Name) for _, v in call.kwargs)
+def array_names(call: Call) -> list[tuple[str, str]]:
+    """(parameter or position, name) of every bare name written as an argument."""
+    found = [(f"argument {i + 1}", v.dotted) for i, v in enumerate(call.args) if isinstance(v, Name)]
+    found += [(key, v.dotted) for key, v in call.kwargs if isinstance(v, Name)]
+    return [(where, name) for where, name in found if "." not in name]
 
 
-def prepare(expr: str, x=None, weights=None, arrays=None) -> Plan:
+def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> Plan:
     """Map ``expr`` on the given arrays and bring them into canonical layout."""
+    if not isinstance(expr, str):
+        raise ConvArithError(f"expr must be a string holding the call, got {type(expr).__name__}.")
+    call = parse_call(expr)
+    names = array_names(call)
     if arrays is not None:
         if not isinstance(arrays, dict):
             raise ConvArithError(f"arrays must be a dict {{name: ndarray}}, got {type(arrays).__name__}.")
@@ -175,32 +180,38 @@ def prepare(expr: str, x=None, weights=None, arrays=None) -> Plan:
             raise ConvArithError(
                 "give either x and weights (layers, modules) or arrays={name: ndarray} (functions), not both."
             )
-        checked = {str(k): as_array(v, f"array {k!r}", "arrays") for k, v in arrays.items()}
-        mapped = map_call(expr, shapes={k: v.shape for k, v in checked.items()})
-        if not is_functional(mapped.call):
-            raise ConvArithError(f"{label_of(mapped)} is a layer: pass x=... and weights=[...], not arrays=.")
+        if not names:
+            raise ConvArithError(f"{call.base} is a layer: pass x=... and weights=[...], not arrays=.")
+        missing = [f"{where}={name}" for where, name in names if name not in arrays]
+        if missing:
+            given = ", ".join(sorted(arrays)) or "none"
+            raise ConvArithError(
+                f"{call.base}: no array given for {', '.join(missing)}. Fix: pass arrays={{name: ndarray}} for every "
+                f"tensor named in the call; arrays given: {given}."
+            )
+        checked = {str(k): as_array(v, f"array {k!r}", call.base) for k, v in arrays.items()}
+        mapped = map_call(expr, shapes={k: v.shape for k, v in checked.items()}, output_size=output_size)
         params_of, input_roles = adapter_for(mapped)
         roles = tensor_roles(mapped.call, input_roles)
-        x_array = take(checked, roles, input_roles[0], label_of(mapped))
+        x_array = take(checked, roles, input_roles[0], call.base)
         params = params_of(mapped, None, checked)
     else:
+        if names:
+            raise ConvArithError(
+                f"{call.base} is a function: pass arrays={{name: ndarray}} keyed by the names in the call "
+                f"({', '.join(name for _, name in names)}), not x=/weights=."
+            )
         if x is None:
-            raise ConvArithError(
-                "forward needs the input: x=ndarray (layers, modules) or arrays={name: ndarray} (functions)."
-            )
-        x_array = as_array(x, "input x", "x")
-        mapped = map_call(expr, x_array.shape)
-        if is_functional(mapped.call):
-            raise ConvArithError(
-                f"{label_of(mapped)} is a function: pass arrays={{name: ndarray}} keyed by the names in the call."
-            )
+            raise ConvArithError(f"{call.base}: forward needs the input x=ndarray in the framework's layout.")
+        x_array = as_array(x, "input x", call.base)
+        mapped = map_call(expr, x_array.shape, output_size=output_size)
         params_of, _ = adapter_for(mapped)
         params = params_of(mapped, weights, None)
     first = mapped.ops[0]
     if mapped.squeeze_batch:
         x_array = np.expand_dims(x_array, first.in_spec[0])
-    x_array = expect(x_array, first.input_shape, "input", label_of(mapped), f"layout {mapped.layout or first.in_spec}")
-    return Plan(mapped, to_canonical(x_array, first.in_spec), params, {})
+    x_array = expect(x_array, first.input_shape, "input", call.base, f"layout {mapped.layout or first.in_spec}")
+    return Plan(mapped, to_canonical(x_array, first.in_spec), params)
 
 
 def finish(plan: Plan, y: np.ndarray) -> np.ndarray:

@@ -167,10 +167,12 @@ def fmt(value) -> str:
     return "0" if text in ("0", "-0") else text
 
 
-def transposed_views(expr: str, x=None, weights=None, *, arrays=None, max_bytes: int | None = None) -> TransposedViews:
+def transposed_views(
+    expr: str, x=None, weights=None, *, arrays=None, output_size=None, max_bytes: int | None = None
+) -> TransposedViews:
     """Compute ``expr`` (a transposed convolution) as scatter, zero insertion and C^T x."""
     limit = max_bytes
-    plan = prepare(expr, x, weights, arrays)
+    plan = prepare(expr, x, weights, arrays, output_size)
     ops = plan.mapped.ops
     if len(ops) != 1 or ops[0].kind != "conv_transpose":
         raise ConvArithError(

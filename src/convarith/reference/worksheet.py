@@ -159,9 +159,11 @@ def cell(op: ConvOp, spatial_positions) -> tuple[str, tuple | None]:
     return name, where
 
 
-def trace_element(expr: str, index, x=None, weights=None, *, arrays=None, max_bytes: int | None = None) -> Worksheet:
+def trace_element(
+    expr: str, index, x=None, weights=None, *, arrays=None, output_size=None, max_bytes: int | None = None
+) -> Worksheet:
     """The worksheet of output element ``index`` (in the framework's output layout)."""
-    plan = prepare(expr, x, weights, arrays)
+    plan = prepare(expr, x, weights, arrays, output_size)
     results = run_chain(plan, max_bytes=max_bytes)
     output = finish(plan, results[-1])
     full_index = check_index(index, output.shape, plan.mapped.call.base)

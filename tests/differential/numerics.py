@@ -1,0 +1,54 @@
+"""Compare convarith.forward's numbers with a framework's, and tally per framework."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+import convarith
+
+NUMERIC_TALLY: Counter = Counter()
+MAX_DIFF: dict = {}
+RTOL = ATOL = 2e-5
+
+
+def random(rng: np.random.Generator, shape) -> np.ndarray:
+    return rng.standard_normal(tuple(shape)).astype(np.float32)
+
+
+def values_agree(oracle, expr: str, x=None, weights=None, *, arrays=None, output_size=None, request=None) -> np.ndarray:
+    """Assert convarith.forward equals the framework's output at float32 tolerance.
+
+    Layers: ``x`` and ``weights``; functions: ``arrays``. ``request`` adds
+    runner-specific keys. Returns convarith's result."""
+    message = {
+        "expr": expr,
+        "input_shape": None if x is None else tuple(np.shape(x)),
+        "arrays": dict(arrays) if arrays is not None else {"input": x},
+        "weights": weights,
+        "output_size": output_size,
+        "values": True,
+        **(request or {}),
+    }
+    if arrays is not None:
+        message["shapes"] = {k: tuple(np.shape(v)) for k, v in arrays.items()}
+    answer = oracle.run(message)
+    where = f"{expr} on x={message['input_shape']} arrays={message.get('shapes')} output_size={output_size}"
+    assert "values" in answer, (
+        f"{oracle.framework} gave no values ({answer.get('error') or answer.get('crash')})\n  {where}"
+    )
+    if arrays is not None:
+        ours = convarith.forward(expr, arrays=arrays, output_size=output_size)
+    else:
+        ours = convarith.forward(expr, x, weights, output_size=output_size)
+    theirs = np.asarray(answer["values"])
+    assert ours.shape == theirs.shape, (
+        f"{oracle.framework} gives shape {theirs.shape}, convarith {ours.shape}\n  {where}"
+    )
+    assert ours.dtype == np.float32, f"convarith returned {ours.dtype} for float32 inputs\n  {where}"
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, err_msg=where)
+    NUMERIC_TALLY[oracle.framework] += 1
+    if ours.size:
+        MAX_DIFF[oracle.framework] = max(MAX_DIFF.get(oracle.framework, 0.0), float(np.abs(ours - theirs).max()))
+    return ours

@@ -1,0 +1,151 @@
+"""The NumPy reference: hand-checked numbers, views, worksheets, bad input and the memory budget."""
+
+import numpy as np
+import pytest
+
+import convarith
+from convarith import ConvArithError
+
+X = np.arange(1, 5, dtype=np.float32).reshape(1, 1, 4)
+W = [np.array([[[1, 0, -1]]], np.float32), np.array([0.5], np.float32)]
+CONV = "nn.Conv1d(1, 1, 3, padding=1)"
+
+
+def refusal(function) -> str:
+    with pytest.raises(ConvArithError) as info:
+        function()
+    return str(info.value)
+
+
+def test_conv_by_hand():
+    # padded [0, 1, 2, 3, 4, 0]; out[i] = p[i] - p[i+2] + 0.5
+    np.testing.assert_array_equal(convarith.forward(CONV, X, W), [[[-1.5, -1.5, -1.5, 3.5]]])
+
+
+def test_float32_in_float32_out_and_float64_stays():
+    assert convarith.forward(CONV, X, W).dtype == np.float32
+    assert convarith.forward(CONV, X.astype(np.float64), [w.astype(np.float64) for w in W]).dtype == np.float64
+
+
+def test_transpose_by_hand():
+    # each input value stamps [1, 1, 1] at stride 2: [1,1,1+2,2,2+3,3,3] then crop 1 on each side
+    y = convarith.forward(
+        "nn.ConvTranspose1d(1, 1, 3, stride=2, padding=1, bias=False)",
+        np.array([[[1, 2, 3]]], np.float32),
+        [np.ones((1, 1, 3), np.float32)],
+    )
+    np.testing.assert_array_equal(y, [[[1, 3, 2, 5, 3]]])
+
+
+def test_avg_pool_divisors_by_hand():
+    x = np.ones((1, 1, 4), np.float32)
+    include = convarith.forward("nn.AvgPool1d(3, stride=2, padding=1)", x)
+    exclude = convarith.forward("nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False)", x)
+    np.testing.assert_allclose(include, [[[2 / 3, 1.0]]])
+    np.testing.assert_allclose(exclude, [[[1.0, 1.0]]])
+
+
+def test_adaptive_avg_windows_overlap():
+    x = np.arange(5, dtype=np.float32).reshape(1, 1, 5)
+    # windows [0, 3) and [2, 5)
+    np.testing.assert_allclose(convarith.forward("nn.AdaptiveAvgPool1d(2)", x), [[[1.0, 3.0]]])
+
+
+def test_unbatched_input_keeps_its_rank():
+    assert convarith.forward(CONV, X[0], W).shape == (1, 4)
+
+
+def test_functional_arrays_by_name():
+    y = convarith.forward("F.conv1d(inp, k, padding=1)", arrays={"inp": X, "k": W[0]})
+    np.testing.assert_array_equal(y, [[[-2, -2, -2, 3]]])
+
+
+def test_worksheet_names_padding_and_sums_to_forward():
+    sheet = convarith.trace_element(CONV, (0, 0, 0), X, W)
+    assert [t.source for t in sheet.terms] == ["padding", "input", "input"]
+    assert sheet.terms[0].position == (-1,)
+    assert sheet.total == -2.0 and sheet.bias == 0.5 and sheet.value == sheet.forward_value == -1.5
+    text = str(sheet)
+    assert "padding" in text and "value = -1.5 (equals forward: -1.5)" in text
+    assert sheet.to_dict()["terms"][2]["product"] == -2.0
+
+
+def test_worksheet_reflect_padding_reads_the_mirrored_cell():
+    sheet = convarith.trace_element("nn.Conv1d(1, 1, 3, padding=1, padding_mode='reflect')", (0, 0, 0), X, W)
+    assert sheet.terms[0].source == "padding (reflect)" and sheet.terms[0].input_value == 2.0
+
+
+def test_transposed_views_print_grids_and_agree():
+    views = convarith.transposed_views(
+        "nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1)",
+        np.arange(9, dtype=np.float32).reshape(1, 1, 3, 3),
+        [np.ones((1, 1, 3, 3), np.float32), np.zeros(1, np.float32)],
+    )
+    assert views.agree
+    text = str(views)
+    assert "zero-inserted, padded input[0, 0]:" in text
+    assert "    0 0 0 1 0 2 0 0" in text
+    assert text.endswith("agree (max |difference| = 0)")
+
+
+def test_wrong_weight_count():
+    assert refusal(lambda: convarith.forward(CONV, X, W[:1])) == (
+        "Conv1d: expected 2 weight array(s) (weight, bias), got 1. "
+        "Rule: weights are given in the framework's own order and layout."
+    )
+
+
+def test_wrong_weight_layout():
+    assert refusal(lambda: convarith.forward(CONV, X, [W[0].reshape(1, 3, 1), W[1]])) == (
+        "Conv1d: weight has shape (1, 3, 1), expected (1, 1, 3). "
+        "Rule: PyTorch weight layout is (out_channels, in_channels/groups, *kernel_size)."
+    )
+
+
+def test_non_numeric_input():
+    assert refusal(lambda: convarith.forward(CONV, X.astype(str), W)) == (
+        "Conv1d: input x has dtype <U32, which is not a real number type. Fix: x.astype('float32')."
+    )
+
+
+def test_missing_named_array():
+    assert refusal(lambda: convarith.forward("F.conv1d(x, w)", arrays={"x": X})) == (
+        "conv1d: no array given for argument 2=w. Fix: pass arrays={name: ndarray} for every tensor named "
+        "in the call; arrays given: x."
+    )
+
+
+def test_function_given_x():
+    assert refusal(lambda: convarith.forward("F.conv1d(x, w)", X)) == (
+        "conv1d is a function: pass arrays={name: ndarray} keyed by the names in the call (x, w), not x=/weights=."
+    )
+
+
+def test_nan_is_reported_and_propagates():
+    with pytest.warns(RuntimeWarning, match=r"MaxPool1d: input x holds 1 NaN value\(s\); they propagate."):
+        y = convarith.forward("nn.MaxPool1d(2)", np.array([[[1, np.nan, 3, 4]]], np.float32))
+    assert np.isnan(y[0, 0, 0]) and y[0, 0, 1] == 4
+
+
+def test_memory_budget_refuses_with_the_estimate(monkeypatch):
+    x = np.zeros((1, 64, 256, 256), np.float32)
+    weights = [np.zeros((64, 64, 3, 3), np.float32), np.zeros(64, np.float32)]
+    message = refusal(lambda: convarith.forward("nn.Conv2d(64, 64, 3)", x, weights, max_bytes=10 * 2**20))
+    assert message.startswith(
+        "conv on input (1, 64, 256, 256) needs about 79.4 MiB of intermediates, above the budget of 10.0 MiB."
+    )
+    monkeypatch.setenv("CONVARITH_MAX_BYTES", str(2**20))
+    assert "budget of 1.0 MiB" in refusal(lambda: convarith.forward("nn.Conv2d(64, 64, 3)", x, weights))
+
+
+def test_transposed_views_refuse_other_ops():
+    assert refusal(lambda: convarith.transposed_views("nn.MaxPool1d(2)", X)) == (
+        "MaxPool1d: transposed_views needs a transposed convolution, got max_pool. "
+        "Fix: use ConvTranspose/Conv2DTranspose/conv_transpose calls."
+    )
+
+
+def test_trace_index_out_of_range():
+    assert refusal(lambda: convarith.trace_element("nn.MaxPool1d(2)", (0, 0, 5), X)) == (
+        "MaxPool1d: index (0, 0, 5) is outside the output of shape (1, 1, 2)."
+    )
