@@ -50,7 +50,6 @@ def test_named_shapes_and_output_size():
             (1, 3, -8, 8),
             "input_shape has a negative size -8 in (1, 3, -8, 8). Rule: sizes are >= 0.",
         ),
-        ("nn.Conv2d(3, 8, 3)", None, "Conv2d: input shape is missing. Fix: pass input_shape=(N, C, height, width)."),
         (
             "F.conv2d(x, w)",
             None,
@@ -63,6 +62,11 @@ def test_bad_input_is_refused_with_its_message(expr, input_shape, message):
     with pytest.raises(ConvArithError) as caught:
         output_shape(expr, input_shape)
     assert str(caught.value) == message
+
+
+def test_missing_input_shape_names_the_layer():
+    with pytest.raises(ConvArithError, match=r"^Conv2d: .*input shape is missing\..* Fix: pass input_shape="):
+        output_shape("nn.Conv2d(3, 8, 3)")
 
 
 def test_shapes_must_be_a_dict():
