@@ -38,13 +38,14 @@ def as_forward(n: int, k_eff: int, s: int, lo: int, hi: int, p_out: int, out: in
     stuffed = arith.dilated_size(n, s)
     before, after = k_eff - 1 - lo, k_eff - 1 - hi + p_out
     crop = " (negative = cropped)" if before < 0 or after < 0 else ""
+    zeros = {1: "no zeros", 2: "1 zero"}.get(s, f"{s - 1} zeros")
     return {
         "zeros_inserted": s - 1,
         "dilated_input": stuffed,
         "pad_before": before,
         "pad_after": after,
         "text": (
-            f"{s - 1} zero(s) between inputs ({n} -> {stuffed}), pad {before} before, {after} after{crop}, "
+            f"{zeros} between inputs ({n} -> {stuffed}), pad {before} before, {after} after{crop}, "
             f"stride 1, flipped kernel: {stuffed} {signed(before)} {signed(after)} - {k_eff} + 1 = {out}"
         ),
     }
@@ -183,7 +184,8 @@ def kernel_text(facts: dict) -> str:
     parts = [kernel, f"stride {facts['stride']}"]
     if facts.get("lhs_dilation", 1) != 1:
         parts.append(f"input dilation {facts['lhs_dilation']}")
-    parts.append(f"pad before {facts['pad_before']}, after {facts['pad_after']}")
+    pads = f"pad before {facts['pad_before']}, after {facts['pad_after']}"
+    parts.append(pads + (" (cut from the full output)" if "as_forward" in facts else ""))
     if facts.get("output_padding"):
         parts.append(f"output_padding {facts['output_padding']}")
     return ", ".join(parts)
