@@ -19,7 +19,11 @@ __all__ = [
     "output_shape",
     "output_spatial",
     "pool_ceil_out",
+    "pool_trunc_out",
     "same_padding",
+    "same_padding_signed",
+    "tf_valid_out",
+    "tf_valid_out_text",
     "transpose_out",
     "transpose_out_text",
     "transpose_padding_for_size",
@@ -57,12 +61,34 @@ def ceil_drops_last_window(n: int, k_eff: int, stride: int, lo: int, hi: int) ->
     return out > 0 and (out - 1) * stride >= n + lo
 
 
+def pool_trunc_out(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
+    """trunc((n + lo + hi - k_eff) / s) + 1, the division rounding toward zero
+    (onnxruntime pooling): a window overhanging the end by less than one
+    stride still counts, so the result is 1 where the floor rule gives 0."""
+    span = n + lo + hi - k_eff
+    return (span // stride if span >= 0 else -(-span // stride)) + 1
+
+
+def tf_valid_out(n: int, k_eff: int, stride: int) -> int:
+    """TensorFlow's VALID pooling size (n - k_eff + s) / s, divided in C++ (toward
+    zero): an overshoot by less than one stride gives 0 (empty), not a negative size."""
+    total = n - k_eff + stride
+    return total // stride if total >= 0 else -(-total // stride)
+
+
+def tf_valid_out_text(n: int, k_eff: int, stride: int) -> str:
+    """The TF VALID size with numbers, e.g. '(1 - 4 + 2) / 2 = 0 (rounded toward zero)'."""
+    return f"({n} - {k_eff} + {stride}) / {stride} = {tf_valid_out(n, k_eff, stride)} (rounded toward zero)"
+
+
 def transpose_out(n: int, k_eff: int, stride: int, lo: int, hi: int, output_padding: int) -> int:
     """(n-1)*s + k_eff - lo - hi + output_padding."""
     return (n - 1) * stride + k_eff - lo - hi + output_padding
 
 
-def conv_out_text(n: int, k: int, d: int, stride: int, lo: int, hi: int, lhs_dilation: int = 1, ceil: bool = False) -> str:
+def conv_out_text(
+    n: int, k: int, d: int, stride: int, lo: int, hi: int, lhs_dilation: int = 1, ceil: bool = False
+) -> str:
     """The conv/pool size formula with numbers, e.g. 'floor((96 + 0 + 1 - 3) / 2) + 1 = 48'."""
     n_part = f"({n}-1)*{lhs_dilation}+1" if lhs_dilation != 1 else f"{n}"
     k_part = f"{d}*({k}-1) - 1" if d != 1 else f"{k}"
@@ -111,6 +137,26 @@ def same_padding(n: int, k_eff: int, stride: int, extra_at_start: bool = False) 
         where = ", the odd pixel at the start" if extra_at_start else ", the odd pixel at the end"
     text = (
         f"out = ceil({n}/{stride}) = {out}; total pad = max(({out}-1)*{stride} + {k_eff} - {n}, 0) = {total}"
+        f" -> before {lo}, after {hi}{where}"
+    )
+    return Padding(lo, hi, text)
+
+
+def same_padding_signed(n: int, kernel: int, stride: int, extra_at_start: bool = False) -> Padding:
+    """'SAME' as onnxruntime pooling computes it: total = (ceil(n/s)-1)*s + kernel - n,
+    NOT clamped at 0 (negative when kernel < stride leaves input unread), halves
+    rounded toward zero: before = trunc(total/2) (SAME_UPPER) or trunc((total+1)/2)
+    (SAME_LOWER), after = total - before."""
+    out = -(-n // stride)
+    total = (out - 1) * stride + kernel - n
+    half = total + 1 if extra_at_start else total
+    lo = half // 2 if half >= 0 else -(-half // 2)
+    hi = total - lo
+    where = ""
+    if total % 2:
+        where = ", the odd pixel at the start" if extra_at_start else ", the odd pixel at the end"
+    text = (
+        f"out = ceil({n}/{stride}) = {out}; total pad = ({out}-1)*{stride} + {kernel} - {n} = {total}"
         f" -> before {lo}, after {hi}{where}"
     )
     return Padding(lo, hi, text)
@@ -172,6 +218,8 @@ def output_shape(op: ConvOp) -> tuple[int, ...]:
 
 def axis_names(rank: int) -> tuple[str, ...]:
     """Human names of the spatial axes: width; height, width; depth, height, width."""
-    return (("length",), ("height", "width"), ("depth", "height", "width"))[rank - 1] if rank <= 3 else tuple(
-        f"axis {i}" for i in range(rank)
+    return (
+        (("length",), ("height", "width"), ("depth", "height", "width"))[rank - 1]
+        if rank <= 3
+        else tuple(f"axis {i}" for i in range(rank))
     )
