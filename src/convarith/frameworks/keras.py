@@ -1,4 +1,532 @@
-"""Placeholder: filled in by its own change."""
+"""Keras 3 layers on the TensorFlow backend, as measured on CPU.
 
-FRAMEWORK = "keras"
-CALLS: dict = {}
+Layout is ``data_format``: 'channels_last' (N, spatial..., C, the default) or
+'channels_first' (N, C, spatial...); the input shape includes the batch.
+Padding rules: 'valid' none; 'same' TF SAME, out = ceil(n/s), total =
+max((out-1)*s + k_eff - n, 0), the odd pixel at the end; 'causal' (Conv1D
+only) d*(k-1) before, none after. Transposed layers choose their output
+length first (Keras), then TensorFlow places the padding of the forward conv
+that length would need; extra cells appear at the end.
+"""
+
+from __future__ import annotations
+
+from ..core import arith
+from ..core.op import ConvOp, channels_first, channels_last, split
+from ..errors import ConvArithError
+from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, check_ints, fail
+
+FRAMEWORK = "Keras"
+PREFIXES = ("", "layers.", "keras.layers.", "tf.keras.layers.")
+COMMON_KEYWORDS = (("name", None), ("dtype", None), ("trainable", True), ("autocast", True))
+CONV_EXTRAS = (
+    ("activation", None),
+    ("use_bias", True),
+    ("kernel_initializer", "glorot_uniform"),
+    ("bias_initializer", "zeros"),
+    ("kernel_regularizer", None),
+    ("bias_regularizer", None),
+    ("activity_regularizer", None),
+    ("kernel_constraint", None),
+    ("bias_constraint", None),
+)
+DEPTHWISE_EXTRAS = (
+    ("activation", None),
+    ("use_bias", True),
+    ("depthwise_initializer", "glorot_uniform"),
+    ("bias_initializer", "zeros"),
+    ("depthwise_regularizer", None),
+    ("bias_regularizer", None),
+    ("activity_regularizer", None),
+    ("depthwise_constraint", None),
+    ("bias_constraint", None),
+)
+SEPARABLE_EXTRAS = (
+    ("activation", None),
+    ("use_bias", True),
+    ("depthwise_initializer", "glorot_uniform"),
+    ("pointwise_initializer", "glorot_uniform"),
+    ("bias_initializer", "zeros"),
+    ("depthwise_regularizer", None),
+    ("pointwise_regularizer", None),
+    ("bias_regularizer", None),
+    ("activity_regularizer", None),
+    ("depthwise_constraint", None),
+    ("pointwise_constraint", None),
+    ("bias_constraint", None),
+)
+LORA = (("lora_rank", None), ("lora_alpha", None))
+
+
+def sizes(value, rank: int, name: str, label: str, minimum: int = 1) -> tuple[int, ...]:
+    """An int or a tuple/list of ``rank`` ints, each >= ``minimum`` (Keras standardize_tuple)."""
+    items = check_ints(value, rank, name, label)
+    if any(item < minimum for item in items):
+        raise fail(
+            label,
+            f"{name}={value!r} must be {'> 0' if minimum == 1 else '>= 0'} on every axis. "
+            f"Rule: Keras refuses {'zero or negative' if minimum == 1 else 'negative'} {name}. "
+            f"Fix: {name}={max(minimum, 1)} or larger.",
+        )
+    return items
+
+
+def padding_arg(value, rank: int, label: str, causal: bool) -> str:
+    """'valid', 'same' (any case), or 'causal' where the layer allows it."""
+    allowed = ("valid", "same", "causal") if causal else ("valid", "same")
+    if not isinstance(value, str):
+        raise fail(
+            label,
+            f"padding={value!r} is not supported. Rule: Keras layers take padding as one of "
+            f"{', '.join(repr(a) for a in allowed)}; explicit amounts are refused. "
+            f"Fix: padding='same', or add a ZeroPadding{rank}D layer before this one.",
+        )
+    key = value.lower()
+    if key == "causal" and not causal:
+        raise fail(
+            label,
+            "padding='causal' is not supported here. Rule: Keras accepts 'causal' only in Conv1D. "
+            "Fix: use Conv1D, or padding='valid' after ZeroPadding1D((d*(k-1), 0)).",
+        )
+    if key not in allowed:
+        raise fail(label, f"padding={value!r} is not one of {', '.join(repr(a) for a in allowed)} (case-insensitive).")
+    return key
+
+
+def layout(value, rank: int, label: str) -> str:
+    """'channels_last' (default) or 'channels_first', case-insensitive."""
+    if value is None:
+        return "channels_last"
+    key = str(value).lower() if isinstance(value, str) else value
+    if key not in ("channels_last", "channels_first"):
+        raise fail(label, f"data_format={value!r} is not 'channels_last' or 'channels_first'.")
+    return key
+
+
+def layout_name(data_format: str, rank: int) -> str:
+    axes = "DHW"[3 - rank :]
+    return "NC" + axes if data_format == "channels_first" else "N" + axes + "C"
+
+
+def split_input(shape, rank: int, data_format: str, label: str) -> tuple[int, int, tuple[int, ...], tuple[int, ...]]:
+    """(batch, channels, spatial, spec) of a full input shape in ``data_format``."""
+    spec = channels_first(rank) if data_format == "channels_first" else channels_last(rank)
+    order = layout_name(data_format, rank)
+    if shape is None:
+        raise fail(label, f"input shape is missing. Fix: pass input_shape with the batch, in {order} order.")
+    if len(shape) != rank + 2:
+        raise fail(
+            label,
+            f"expected a {rank + 2}D input ({order}, batch included), got shape {tuple(shape)}. "
+            f"Rule: {label} convolves {rank} spatial axes of a batched input in data_format='{data_format}'. "
+            "Fix: add the batch axis, e.g. (1, ...), or pick the layer of matching rank.",
+        )
+    batch, channels, spatial = split(spec, tuple(shape))
+    return batch, channels, spatial, spec
+
+
+def axis_padding(padding: str, n: int, k: int, d: int, s: int) -> tuple[int, int, str]:
+    """(before, after, rule text) for one axis of a forward conv or pooling."""
+    k_eff = arith.effective_kernel(k, d)
+    if padding == "valid":
+        return 0, 0, "'valid': no padding"
+    if padding == "causal":
+        return k_eff - 1, 0, f"'causal': {d}*({k}-1) = {k_eff - 1} before, 0 after"
+    pad = arith.same_padding(n, k_eff, s)
+    return pad.lo, pad.hi, f"'same' (TF SAME): {pad.text}"
+
+
+def check_stride_dilation(label: str, strides, dilation) -> None:
+    if max(strides) > 1 and max(dilation) > 1:
+        raise fail(
+            label,
+            f"strides={strides} together with dilation_rate={dilation} is refused. Rule: Keras supports "
+            "strides > 1 or dilation_rate > 1, not both. Fix: strides=1, or dilation_rate=1.",
+        )
+
+
+def check_fits(label: str, rank: int, op: ConvOp, padding: str) -> None:
+    """Keras refuses a 'valid' conv whose output would be zero or negative."""
+    if padding != "valid":
+        return
+    for axis, out in enumerate(arith.output_spatial(op)):
+        if out <= 0:
+            n, k, d, s = op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis]
+            raise fail(
+                label,
+                f"input {arith.axis_names(rank)[axis]} {n} is too small for kernel_size {k} with padding='valid'. "
+                f"Rule: out = {arith.conv_out_text(n, k, d, s, 0, 0)}, must be >= 1 (Keras refuses zero or negative "
+                f"sizes). Fix: padding='same', kernel_size <= {max((n - 1) // d + 1, 1)}, or a larger input.",
+            )
+
+
+def check_channels(label: str, channels: int, what: str) -> None:
+    if channels == 0:
+        raise fail(
+            label,
+            f"the input has 0 channels. Rule: TensorFlow's {what} needs a filter depth >= 1 "
+            "(filter depth must be strictly positive). Fix: give the input at least one channel.",
+        )
+
+
+def cpu_nhwc_only(label: str, why: str) -> ConvArithError:
+    return fail(
+        label,
+        f"data_format='channels_first' fails on CPU. Rule: {why} Fix: data_format='channels_last' "
+        "with the input transposed to (N, spatial..., C), or run on a GPU.",
+    )
+
+
+def conv(rank: int):
+    """Handler for Conv{rank}D / Convolution{rank}D."""
+
+    def handle(call, inputs: Inputs) -> Mapped:
+        label = call.base
+        params = (
+            ("filters", REQUIRED),
+            ("kernel_size", REQUIRED),
+            ("strides", 1),
+            ("padding", "valid"),
+            ("data_format", None),
+            ("dilation_rate", 1),
+            ("groups", 1),
+        ) + CONV_EXTRAS
+        v = bind(call, params, label, LORA + COMMON_KEYWORDS)
+        filters = check_int(v["filters"], "filters", label, 1, fix="filters=1 or more.")
+        groups = check_int(v["groups"], "groups", label, 1, fix="groups=1.")
+        if filters % groups:
+            raise fail(
+                label,
+                f"filters={filters} is not divisible by groups={groups}. Rule: each group makes filters/groups "
+                f"output channels. Fix: filters a multiple of {groups}, or groups dividing {filters}.",
+            )
+        kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
+        strides = sizes(v["strides"], rank, "strides", label)
+        dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
+        padding = padding_arg(v["padding"], rank, label, causal=rank == 1)
+        data_format = layout(v["data_format"], rank, label)
+        check_stride_dilation(label, strides, dilation)
+        use_bias = check_bool(v["use_bias"], "use_bias", label)
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
+        if channels % groups:
+            raise fail(
+                label,
+                f"the input has {channels} channels, not divisible by groups={groups}. Rule: each group sees "
+                f"channels/groups input channels. Fix: groups dividing {channels}.",
+            )
+        check_channels(label, channels, "Conv op")
+        if data_format == "channels_first" and rank < 3 and groups == 1:
+            raise cpu_nhwc_only(
+                label,
+                "TensorFlow's Conv2D kernel supports only NHWC on the CPU (Keras compiles grouped and 3D "
+                "convolutions with XLA, which accepts channels_first, but not this one).",
+            )
+        padded = [
+            axis_padding(padding, n, k, d, s) for n, k, d, s in zip(spatial, kernel, dilation, strides, strict=True)
+        ]
+        op = ConvOp(
+            "conv", batch, channels, filters, spatial, kernel, strides, dilation,
+            tuple(p[0] for p in padded), tuple(p[1] for p in padded), spec, spec, groups=groups, bias=use_bias,
+        )  # fmt: skip
+        check_fits(label, rank, op, padding)
+        out = arith.output_spatial(op)
+        if padding == "causal" and batch and 0 in out and spatial[0] + op.pad_lo[0] > 0:
+            raise fail(
+                label,
+                f"input length {spatial[0]} gives an empty output. Rule: 'causal' pads {op.pad_lo[0]} before, then "
+                f"out = {arith.conv_out_text(spatial[0], kernel[0], dilation[0], strides[0], op.pad_lo[0], 0)}; "
+                "Keras refuses an empty result from a non-empty input. Fix: an input of length >= 1.",
+            )
+        return Mapped(FRAMEWORK, call, (op,), tuple(p[2] for p in padded), layout=layout_name(data_format, rank))
+
+    return handle
+
+
+def transpose_length(n: int, k_eff: int, s: int, padding: str, output_padding) -> tuple[int, str]:
+    """The output length Keras asks TensorFlow for, with the rule that gave it."""
+    if output_padding is None:
+        if padding == "same":
+            return n * s, f"Keras 'same' transposed: out = n*s = {n}*{s} = {n * s}"
+        extra = max(s - k_eff, 0)
+        out = arith.transpose_out(n, k_eff, s, 0, 0, extra)
+        if extra:
+            return out, f"Keras 'valid' with stride {s} > kernel {k_eff}: out = n*s = {n}*{s} = {out}"
+        return out, f"Keras 'valid' transposed: out = (n-1)*s + k = ({n}-1)*{s} + {k_eff} = {out}"
+    if padding == "same":
+        half = k_eff // 2
+        out = arith.transpose_out(n, k_eff, s, half, half, output_padding)
+        return out, (
+            f"Keras 'same' with output_padding: out = (n-1)*s + k - 2*(k//2) + output_padding = "
+            f"({n}-1)*{s} + {k_eff} - {2 * half} + {output_padding} = {out}"
+        )
+    out = arith.transpose_out(n, k_eff, s, 0, 0, output_padding)
+    return out, (
+        f"Keras 'valid' with output_padding: out = (n-1)*s + k + output_padding = "
+        f"({n}-1)*{s} + {k_eff} + {output_padding} = {out}"
+    )
+
+
+def conv_transpose(rank: int):
+    """Handler for Conv{rank}DTranspose / Convolution{rank}DTranspose."""
+
+    def handle(call, inputs: Inputs) -> Mapped:
+        label = call.base
+        params = (("filters", REQUIRED), ("kernel_size", REQUIRED), ("strides", 1), ("padding", "valid"))
+        if rank == 3:
+            params += (("data_format", None), ("output_padding", None))
+        else:
+            params += (("output_padding", None), ("data_format", None))
+        v = bind(call, params + (("dilation_rate", 1),) + CONV_EXTRAS, label, COMMON_KEYWORDS)
+        filters = check_int(v["filters"], "filters", label, 1, fix="filters=1 or more.")
+        kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
+        strides = sizes(v["strides"], rank, "strides", label)
+        dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
+        padding = padding_arg(v["padding"], rank, label, causal=False)
+        out_pad = None if v["output_padding"] is None else sizes(v["output_padding"], rank, "output_padding", label, 0)
+        data_format = layout(v["data_format"], rank, label)
+        use_bias = check_bool(v["use_bias"], "use_bias", label)
+        if out_pad is not None:
+            for axis in range(rank):
+                if out_pad[axis] >= strides[axis]:
+                    raise fail(
+                        label,
+                        f"output_padding={out_pad} is too large on the {arith.axis_names(rank)[axis]} axis. Rule: "
+                        f"Keras needs output_padding < strides ({out_pad[axis]} >= {strides[axis]}). "
+                        f"Fix: output_padding <= {strides[axis] - 1}, or None to let Keras choose.",
+                    )
+        check_stride_dilation(label, strides, dilation)
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
+        if data_format == "channels_first":
+            raise cpu_nhwc_only(
+                label, "TensorFlow's transposed convolution (Conv*DBackpropInput) supports only NHWC/NDHWC on the CPU."
+            )
+        if max(dilation) > 1:
+            raise fail(
+                label,
+                f"dilation_rate={dilation} fails on CPU. Rule: TensorFlow's CPU transposed convolution does not "
+                "support dilation rates larger than 1. Fix: dilation_rate=1, or run on a GPU.",
+            )
+        lo, hi, extra, rules, notes = [], [], [], [], []
+        for axis in range(rank):
+            n, s = spatial[axis], strides[axis]
+            k_eff = arith.effective_kernel(kernel[axis], dilation[axis])
+            out, rule = transpose_length(n, k_eff, s, padding, None if out_pad is None else out_pad[axis])
+            name = arith.axis_names(rank)[axis]
+            if out < 0:
+                raise fail(
+                    label,
+                    f"the {name} axis would have negative size. Rule: {rule}; TensorFlow refuses it. "
+                    "Fix: an input of size >= 1, or a larger output_padding.",
+                )
+            if padding == "same":
+                pad = arith.same_padding(out, k_eff, s)
+                before, total, text = pad.lo, pad.lo + pad.hi, f"TF SAME for a forward conv of the output: {pad.text}"
+            else:
+                pad, before, total, text = (0, 0), 0, 0, "'valid': no padding"
+            back = arith.conv_out(out, k_eff, s, pad[0], pad[1])
+            if back != n:
+                raise fail(
+                    label,
+                    f"TensorFlow refuses the {name} output size {out}. Rule: {rule}, but a forward conv of {out} with "
+                    f"padding='{padding}' gives {back}, not the input's {n}. Fix: output_padding="
+                    f"{'None' if out_pad is None else min(strides[axis] - 1, out_pad[axis] + 1)}, or an odd kernel_size.",
+                )
+            after, added = arith.transpose_padding_for_size(n, k_eff, s, before, total, out)
+            lo.append(before)
+            hi.append(after)
+            extra.append(added)
+            rules.append(text)
+            notes.append(f"{name}: {rule}" + (f"; {added} extra cell(s) at the end" if added else ""))
+        op = ConvOp(
+            "conv_transpose", batch, channels, filters, spatial, kernel, strides, dilation, tuple(lo), tuple(hi),
+            spec, spec, output_padding=tuple(extra), bias=use_bias,
+        )  # fmt: skip
+        return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout_name(data_format, rank))
+
+    return handle
+
+
+def depthwise_op(label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, use_bias):
+    """The depthwise conv (groups = input channels), with Keras/TF refusals."""
+    padded = [axis_padding(padding, n, k, d, s) for n, k, d, s in zip(spatial, kernel, dilation, strides, strict=True)]
+    op = ConvOp(
+        "conv", batch, channels, channels * multiplier, spatial, kernel, strides, dilation,
+        tuple(p[0] for p in padded), tuple(p[1] for p in padded), spec, spec, groups=max(channels, 1), bias=use_bias,
+    )  # fmt: skip
+    check_fits(label, rank, op, padding)
+    decomposed = max(strides) > 1 and max(dilation) > 1
+    if rank == 2 and strides[0] != strides[1] and not decomposed:
+        raise fail(
+            label,
+            f"strides={strides} differ between height and width. Rule: TensorFlow's depthwise conv kernel only "
+            "supports equal strides in the row and column dimensions. Fix: strides="
+            f"{(max(strides), max(strides))} or {(min(strides), min(strides))}.",
+        )
+    if decomposed:
+        # TF cannot stride a dilated depthwise conv: Keras runs it at stride 1 on the padded input, then subsamples.
+        for axis in range(rank):
+            k_eff = arith.effective_kernel(kernel[axis], dilation[axis])
+            if arith.conv_out(spatial[axis], k_eff, 1, op.pad_lo[axis], op.pad_hi[axis]) < 0:
+                raise fail(
+                    label,
+                    f"input {arith.axis_names(rank)[axis]} {spatial[axis]} is empty. Rule: with strides > 1 and "
+                    "dilation_rate > 1 Keras runs the dilated conv at stride 1 on the 'same'-padded input and "
+                    "subsamples; TensorFlow refuses that for an empty axis. Fix: a non-empty input.",
+                )
+    return op, tuple(p[2] for p in padded)
+
+
+def depthwise(rank: int):
+    """Handler for DepthwiseConv{rank}D: out channels = in channels * depth_multiplier."""
+
+    def handle(call, inputs: Inputs) -> Mapped:
+        label = call.base
+        params = (
+            ("kernel_size", REQUIRED),
+            ("strides", 1),
+            ("padding", "valid"),
+            ("depth_multiplier", 1),
+            ("data_format", None),
+            ("dilation_rate", 1),
+        ) + DEPTHWISE_EXTRAS
+        v = bind(call, params, label, COMMON_KEYWORDS)
+        multiplier = check_int(v["depth_multiplier"], "depth_multiplier", label, 1, fix="depth_multiplier=1.")
+        kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
+        strides = sizes(v["strides"], rank, "strides", label)
+        dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
+        padding = padding_arg(v["padding"], rank, label, causal=False)
+        data_format = layout(v["data_format"], rank, label)
+        use_bias = check_bool(v["use_bias"], "use_bias", label)
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
+        op, rules = depthwise_op(
+            label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, use_bias
+        )
+        notes = (f"depthwise: groups = input channels = {channels}, out channels = {channels}*{multiplier}",)
+        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank))
+
+    return handle
+
+
+def separable(rank: int):
+    """Handler for SeparableConv{rank}D: depthwise conv, then a 1x1 pointwise conv to ``filters``."""
+
+    def handle(call, inputs: Inputs) -> Mapped:
+        label = call.base
+        params = (
+            ("filters", REQUIRED),
+            ("kernel_size", REQUIRED),
+            ("strides", 1),
+            ("padding", "valid"),
+            ("data_format", None),
+            ("dilation_rate", 1),
+            ("depth_multiplier", 1),
+        ) + SEPARABLE_EXTRAS
+        v = bind(call, params, label, COMMON_KEYWORDS)
+        multiplier = check_int(v["depth_multiplier"], "depth_multiplier", label, 1, fix="depth_multiplier=1.")
+        filters = check_int(v["filters"], "filters", label, 1, fix="filters=1 or more.")
+        kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
+        strides = sizes(v["strides"], rank, "strides", label)
+        dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
+        padding = padding_arg(v["padding"], rank, label, causal=False)
+        data_format = layout(v["data_format"], rank, label)
+        use_bias = check_bool(v["use_bias"], "use_bias", label)
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
+        op, rules = depthwise_op(
+            label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, False
+        )
+        check_channels(label, channels, "pointwise Conv2D")
+        mid = arith.output_spatial(op)
+        ones = (1,) * rank
+        zeros = (0,) * rank
+        pointwise = ConvOp(
+            "conv",
+            batch,
+            channels * multiplier,
+            filters,
+            mid,
+            ones,
+            ones,
+            ones,
+            zeros,
+            zeros,
+            spec,
+            spec,
+            bias=use_bias,
+        )
+        notes = (
+            f"separable: depthwise conv ({channels} -> {channels * multiplier} channels), "
+            f"then a 1x1 pointwise conv ({channels * multiplier} -> {filters} channels)",
+        )
+        return Mapped(FRAMEWORK, call, (op, pointwise), rules, notes, layout=layout_name(data_format, rank))
+
+    return handle
+
+
+def pool(rank: int, kind: str):
+    """Handler for MaxPooling{rank}D / AveragePooling{rank}D (and MaxPool/AvgPool aliases)."""
+
+    def handle(call, inputs: Inputs) -> Mapped:
+        label = call.base
+        default = 2 if kind == "max_pool" else REQUIRED
+        params = (
+            ("pool_size", default),
+            ("strides", None),
+            ("padding", "valid"),
+            ("data_format", None),
+            ("name", None),
+        )
+        v = bind(call, params, label, COMMON_KEYWORDS[1:])
+        kernel = sizes(v["pool_size"], rank, "pool_size", label)
+        strides = kernel if v["strides"] is None else sizes(v["strides"], rank, "strides", label, 0)
+        if 0 in strides:
+            raise fail(
+                label,
+                f"strides={v['strides']!r} contains 0. Rule: Keras accepts it but TensorFlow refuses "
+                "(stride must be > 0). Fix: strides >= 1, or None for strides = pool_size.",
+            )
+        padding = padding_arg(v["padding"], rank, label, causal=False)
+        data_format = layout(v["data_format"], rank, label)
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
+        padded = [axis_padding(padding, n, k, 1, s) for n, k, s in zip(spatial, kernel, strides, strict=True)]
+        ones = (1,) * rank
+        op = ConvOp(
+            kind, batch, channels, channels, spatial, kernel, strides, ones,
+            tuple(p[0] for p in padded), tuple(p[1] for p in padded), spec, spec,
+        )  # fmt: skip
+        notes = []
+        for axis, out in enumerate(arith.output_spatial(op)):
+            n, k, s = spatial[axis], kernel[axis], strides[axis]
+            name = arith.axis_names(rank)[axis]
+            if padding == "valid" and arith.tf_valid_out(n, k, s) < 0:
+                raise fail(
+                    label,
+                    f"pool_size {k} does not fit the input {name} {n} with padding='valid'. Rule: TensorFlow "
+                    f"computes out = {arith.tf_valid_out_text(n, k, s)} and refuses a negative size "
+                    f"(0 gives an empty tensor). Fix: padding='same', pool_size <= {max(n, 1)}, or a larger input.",
+                )
+            if out <= 0 and n:
+                notes.append(
+                    f"{name}: the window does not fit ({n} < {k}), but TensorFlow returns an empty axis: "
+                    f"out = {arith.tf_valid_out_text(n, k, s)}"
+                )
+        return Mapped(
+            FRAMEWORK, call, (op,), tuple(p[2] for p in padded), tuple(notes), layout=layout_name(data_format, rank)
+        )
+
+    return handle
+
+
+def calls() -> dict:
+    names = {}
+    for rank in (1, 2, 3):
+        names[f"Conv{rank}D"] = names[f"Convolution{rank}D"] = conv(rank)
+        names[f"Conv{rank}DTranspose"] = names[f"Convolution{rank}DTranspose"] = conv_transpose(rank)
+        names[f"MaxPooling{rank}D"] = names[f"MaxPool{rank}D"] = pool(rank, "max_pool")
+        names[f"AveragePooling{rank}D"] = names[f"AvgPool{rank}D"] = pool(rank, "avg_pool")
+    for rank in (1, 2):
+        names[f"DepthwiseConv{rank}D"] = depthwise(rank)
+        names[f"SeparableConv{rank}D"] = names[f"SeparableConvolution{rank}D"] = separable(rank)
+    return {prefix + name: handler for prefix in PREFIXES for name, handler in names.items()}
+
+
+CALLS = calls()
