@@ -118,6 +118,9 @@ def main() -> None:
     print(f"env: Python {platform.python_version()} ({sys.executable}), {blas}, {os.cpu_count()} CPUs")
     bench_startup(runs=15)
     bench_rate(runs=5)
+    from numerics import main as bench_numerics
+
+    bench_numerics()
 
 
 if __name__ == "__main__":

@@ -149,19 +149,176 @@ def canonical_weight_shape(op: ConvOp) -> tuple[int, ...]:
     return (op.out_channels, op.in_channels // op.groups, *op.kernel)
 
 
-ADAPTERS = {"pytorch": (torch_params, ("input",))}
+# -- Keras -----------------------------------------------------------------------------
+
+
+def depthwise_canonical(w: np.ndarray, rank: int) -> np.ndarray:
+    """(k..., C, multiplier) -> (C*multiplier, 1, k...): output channel c*multiplier + m."""
+    merged = w.reshape(w.shape[:rank] + (w.shape[rank] * w.shape[rank + 1],))
+    return np.moveaxis(merged, rank, 0)[:, None]
+
+
+def keras_params(mapped: Mapped, weights, arrays) -> list:
+    """layer.get_weights(): Conv kernel (k..., C/groups, filters); ConvTranspose kernel
+    (k..., filters, C); DepthwiseConv depthwise_kernel (k..., C, multiplier);
+    SeparableConv depthwise_kernel, pointwise_kernel (1..., C*multiplier, filters); then bias."""
+    op, label = mapped.ops[0], label_of(mapped)
+    if op.is_pool:
+        if weights:
+            raise ConvArithError(f"{label}: pooling has no weights, got {len(weights)} weight array(s).")
+        return [(None, None)]
+    rank = op.rank
+    last = mapped.ops[-1]
+    if "Separable" in label:
+        names = ["depthwise_kernel", "pointwise_kernel"] + (["bias"] if last.bias else [])
+    elif "Depthwise" in label:
+        names = ["depthwise_kernel"] + (["bias"] if op.bias else [])
+    else:
+        names = ["kernel"] + (["bias"] if op.bias else [])
+    items = weight_list(weights, len(names), label, ", ".join(names) + " (layer.get_weights() order)")
+    arrays_ = {name: as_array(item, name, label) for name, item in zip(names, items, strict=True)}
+    bias = arrays_.get("bias")
+    if bias is not None:
+        expect(bias, (last.out_channels,), "bias", label, "bias has one value per filter")
+    if "Depthwise" in label or "Separable" in label:
+        multiplier = op.out_channels // op.in_channels
+        dk = expect(
+            arrays_["depthwise_kernel"], (*op.kernel, op.in_channels, multiplier), "depthwise_kernel", label,
+            "Keras depthwise_kernel layout is (*kernel_size, input channels, depth_multiplier)",
+        )  # fmt: skip
+        depthwise = depthwise_canonical(dk, rank)
+        if "Depthwise" in label:
+            return [(depthwise, bias)]
+        pk = expect(
+            arrays_["pointwise_kernel"], (*(1,) * rank, op.out_channels, last.out_channels), "pointwise_kernel", label,
+            "Keras pointwise_kernel layout is (1, ..., input channels * depth_multiplier, filters)",
+        )  # fmt: skip
+        return [(depthwise, None), (spatial_last(pk, rank), bias)]
+    kernel = arrays_["kernel"]
+    if op.kind == "conv_transpose":
+        expect(kernel, (*op.kernel, op.out_channels, op.in_channels), "kernel", label,
+               "Keras Conv*Transpose kernel layout is (*kernel_size, filters, input channels)")  # fmt: skip
+    else:
+        expect(kernel, (*op.kernel, op.in_channels // op.groups, op.out_channels), "kernel", label,
+               "Keras kernel layout is (*kernel_size, input channels/groups, filters)")  # fmt: skip
+    return [(spatial_last(kernel, rank), bias)]
+
+
+# -- tf.nn -----------------------------------------------------------------------------
+
+
+def tf_nn_params(mapped: Mapped, weights, arrays) -> list:
+    """filters (k..., C/groups, O) for conv*/convolution; conv*_transpose filters (k..., O, C);
+    depthwise_conv2d filter (kh, kw, C, multiplier); pools take only input."""
+    op, label = mapped.ops[0], label_of(mapped)
+    if op.is_pool:
+        return [(None, None)]
+    shape = mapped.output_shape
+    if arith_spatial(op) != tuple(shape[-op.rank - 1 : -1]):
+        raise ConvArithError(
+            f"{label}: numbers for a dilated depthwise convolution with strides > 1 are not modelled "
+            "(TensorFlow runs it as space-to-batch, whose output is not the dilated convolution). Fix: strides=1."
+        )
+    depthwise = "depthwise" in label
+    roles = tensor_roles(mapped.call, ("input", "filter" if depthwise else "filters"))
+    w = take(arrays, roles, "filter" if depthwise else "filters", label)
+    if depthwise:
+        expect(w, (*op.kernel, op.in_channels, op.out_channels // op.in_channels), "filter", label,
+               "tf.nn.depthwise_conv2d filter layout is (kh, kw, in_channels, channel_multiplier)")  # fmt: skip
+        return [(depthwise_canonical(w, op.rank), None)]
+    if op.kind == "conv_transpose":
+        expect(w, (*op.kernel, op.out_channels, op.in_channels), "filters", label,
+               "tf.nn transposed filters layout is (*kernel, out_channels, in_channels)")  # fmt: skip
+    else:
+        expect(w, (*op.kernel, op.in_channels // op.groups, op.out_channels), "filters", label,
+               "tf.nn filters layout is (*kernel, in_channels/groups, out_channels)")  # fmt: skip
+    return [(spatial_last(w, op.rank), None)]
+
+
+def arith_spatial(op: ConvOp) -> tuple[int, ...]:
+    from ..core import arith
+
+    return tuple(max(s, 0) for s in arith.output_spatial(op))
+
+
+# -- jax.lax ---------------------------------------------------------------------------
+
+
+def jax_params(mapped: Mapped, weights, arrays) -> list:
+    """rhs laid out by dimension_numbers (O, I and spatial letters). conv_transpose runs
+    the rhs (flipped and I/O-swapped first if transpose_kernel=True) as a stride-1
+    convolution of the stride-dilated input."""
+    from ..frameworks import jax_lax
+
+    op, label, call = mapped.ops[0], label_of(mapped), mapped.call
+    roles = tensor_roles(call, ("lhs", "rhs"))
+    lhs, rhs = take(arrays, roles, "lhs", label), take(arrays, roles, "rhs", label)
+    given = dict(call.kwargs)
+    transpose = call.base == "conv_transpose"
+    position = 6 if call.base == "conv_general_dilated" else 5
+    numbers = given.get("dimension_numbers", call.args[position] if len(call.args) > position else None)
+    default = jax_lax.TRANSPOSE_DEFAULTS.get(lhs.ndim) if transpose else None
+    specs = jax_lax.dimension_numbers(numbers, lhs.ndim, label, default)
+    kernel = np.transpose(rhs, specs.rhs)
+    if not transpose:
+        return [(kernel, None)]
+    flip = given.get("transpose_kernel", call.args[6] if len(call.args) > 6 else False)
+    spatial = tuple(range(2, kernel.ndim))
+    if flip:
+        kernel = np.flip(np.swapaxes(kernel, 0, 1), spatial)
+    if op.kind == "conv":
+        return [(kernel, None)]
+    return [(np.ascontiguousarray(np.flip(np.swapaxes(kernel, 0, 1), spatial)), None)]
+
+
+# -- ONNX ------------------------------------------------------------------------------
+
+
+def onnx_inputs(call: Call) -> list[str]:
+    """The input names of a make_node call (positional 2nd argument or inputs=)."""
+    value = dict(call.kwargs).get("inputs", call.args[1] if len(call.args) > 1 else [])
+    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
+
+
+def onnx_params(mapped: Mapped, weights, arrays) -> list:
+    """X (N, C, spatial...), W (M, C/group, k...) for Conv and (C, M/group, k...) for
+    ConvTranspose, B (M,): arrays keyed by the node's input names."""
+    op, label = mapped.ops[0], label_of(mapped)
+    names = onnx_inputs(mapped.call)
+    if op.is_pool:
+        return [(None, None)]
+    w = as_array(arrays[names[1]], f"W ({names[1]!r})", label)
+    b = as_array(arrays[names[2]], f"B ({names[2]!r})", label) if len(names) > 2 and names[2] else None
+    return [(w, b)]
+
+
+ADAPTERS = {
+    "pytorch": torch_params,
+    "keras": keras_params,
+    "tensorflow": tf_nn_params,
+    "jax": jax_params,
+    "onnx": onnx_params,
+}
 
 
 def adapter_for(mapped: Mapped):
-    key = mapped.framework.lower().replace(".", "_").replace(" ", "_")
+    key = mapped.framework.lower()
     for name, adapter in ADAPTERS.items():
-        if key.startswith(name) or name.startswith(key):
+        if key.startswith(name):
             return adapter
-    raise ConvArithError(f"{label_of(mapped)}: numbers for {mapped.framework} are not available yet.")
+    raise ConvArithError(f"{label_of(mapped)}: numbers for {mapped.framework} are not available.")
+
+
+def input_name(call: Call, names: list[tuple[str, str]]) -> str:
+    """The array name of the call's input tensor (the first tensor argument)."""
+    return names[0][1]
 
 
 def array_names(call: Call) -> list[tuple[str, str]]:
-    """(parameter or position, name) of every bare name written as an argument."""
+    """(parameter or position, name) of every tensor named in the call: bare names,
+    or the input names of an ONNX make_node."""
+    if call.base == "make_node":
+        return [(f"input {i + 1}", name) for i, name in enumerate(onnx_inputs(call)) if name]
     found = [(f"argument {i + 1}", v.dotted) for i, v in enumerate(call.args) if isinstance(v, Name)]
     found += [(key, v.dotted) for key, v in call.kwargs if isinstance(v, Name)]
     return [(where, name) for where, name in found if "." not in name]
@@ -191,10 +348,8 @@ def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> P
             )
         checked = {str(k): as_array(v, f"array {k!r}", call.base) for k, v in arrays.items()}
         mapped = map_call(expr, shapes={k: v.shape for k, v in checked.items()}, output_size=output_size)
-        params_of, input_roles = adapter_for(mapped)
-        roles = tensor_roles(mapped.call, input_roles)
-        x_array = take(checked, roles, input_roles[0], call.base)
-        params = params_of(mapped, None, checked)
+        x_array = checked[input_name(call, names)]
+        params = adapter_for(mapped)(mapped, None, checked)
     else:
         if names:
             raise ConvArithError(
@@ -205,11 +360,12 @@ def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> P
             raise ConvArithError(f"{call.base}: forward needs the input x=ndarray in the framework's layout.")
         x_array = as_array(x, "input x", call.base)
         mapped = map_call(expr, x_array.shape, output_size=output_size)
-        params_of, _ = adapter_for(mapped)
-        params = params_of(mapped, weights, None)
+        params = adapter_for(mapped)(mapped, weights, None)
     first = mapped.ops[0]
     if mapped.squeeze_batch:
         x_array = np.expand_dims(x_array, first.in_spec[0])
+    elif x_array.shape != first.input_shape and x_array.size == int(np.prod(first.input_shape)):
+        x_array = x_array.reshape(first.input_shape)  # tf.nn: extra leading batch dimensions fold into one
     x_array = expect(x_array, first.input_shape, "input", call.base, f"layout {mapped.layout or first.in_spec}")
     return Plan(mapped, to_canonical(x_array, first.in_spec), params)
 

@@ -1,0 +1,123 @@
+"""Keras 3 (TensorFlow backend): convarith.forward's numbers against layers given set_weights."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import convarith
+from tests.differential.numerics import random, values_agree
+
+pytestmark = pytest.mark.differential
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def accepted(expr, shape) -> bool:
+    try:
+        convarith.output_shape(expr, shape)
+    except convarith.ConvArithError:
+        return False
+    return True
+
+
+@st.composite
+def conv_layers(draw, families=("Conv", "Conv", "ConvTranspose", "Depthwise", "Separable")):
+    """Conv/ConvTranspose/DepthwiseConv/SeparableConv with their get_weights() shapes."""
+    family = draw(st.sampled_from(families))
+    rank = draw(st.integers(1, 2 if family in ("Depthwise", "Separable") else 3))
+    channels = draw(st.integers(1, 4))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(rank))
+    stride = draw(st.integers(1, 2))
+    dilation = 1 if stride > 1 or family == "ConvTranspose" else draw(st.integers(1, 2))
+    paddings = ["valid", "same"] + (["causal"] if family == "Conv" and rank == 1 else [])
+    padding = draw(st.sampled_from(paddings))
+    use_bias = draw(st.booleans())
+    spatial = [draw(st.integers(3, 7)) for _ in range(rank)]
+    fmt = "channels_last"
+    args = [f"kernel_size={kernel!r}", f"strides={stride}", f"padding={padding!r}", f"use_bias={use_bias}"]
+    bias = []
+    if family == "Conv":
+        groups = draw(st.sampled_from([1, 1, 2]))
+        channels *= groups
+        filters = groups * draw(st.integers(1, 3))
+        if rank == 3 and groups == 1:
+            # Keras accepts channels_first grouped Conv1D/2D too, but its numbers are not a grouped
+            # convolution of the input (measured; see the report), so only ungrouped Conv3D is compared.
+            fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
+        args = [f"{filters}"] + args + [f"dilation_rate={dilation}", f"groups={groups}", f"data_format={fmt!r}"]
+        weights = [(*kernel, channels // groups, filters)]
+        bias = [(filters,)]
+        name = f"Conv{rank}D"
+    elif family == "ConvTranspose":
+        filters = draw(st.integers(1, 3))
+        out_pad = draw(st.one_of(st.none(), st.integers(0, stride - 1)))
+        args = [f"{filters}"] + args + [f"output_padding={out_pad}"]
+        weights = [(*kernel, filters, channels)]
+        bias = [(filters,)]
+        name = f"Conv{rank}DTranspose"
+    else:
+        multiplier = draw(st.integers(1, 2))
+        args += [f"depth_multiplier={multiplier}", f"dilation_rate={dilation}"]
+        weights = [(*kernel, channels, multiplier)]
+        if family == "Separable":
+            filters = draw(st.integers(1, 3))
+            args = [f"{filters}"] + args
+            weights.append((*(1,) * rank, channels * multiplier, filters))
+            bias = [(filters,)]
+        else:
+            bias = [(channels * multiplier,)]
+        name = f"{family}Conv{rank}D"
+    batch = draw(st.integers(1, 2))
+    shape = [batch, *spatial, channels] if fmt == "channels_last" else [batch, channels, *spatial]
+    expr = f"keras.layers.{name}({', '.join(args)})"
+    return expr, shape, weights + (bias if use_bias else []), draw(st.integers(0, 2**32 - 1))
+
+
+@given(conv_layers())
+@settings(SETTINGS, max_examples=90)
+def test_conv_layers(oracle, case):
+    expr, shape, weight_shapes, seed = case
+    assume(accepted(expr, shape))
+    rng = np.random.default_rng(seed)
+    values_agree(oracle("keras"), expr, random(rng, shape), [random(rng, s) for s in weight_shapes])
+
+
+@st.composite
+def pool_layers(draw):
+    rank = draw(st.integers(1, 3))
+    kind = draw(st.sampled_from(["MaxPooling", "AveragePooling"]))
+    pool = tuple(draw(st.integers(1, 3)) for _ in range(rank))
+    strides = draw(st.one_of(st.none(), st.integers(1, 3)))
+    padding = draw(st.sampled_from(["valid", "same"]))
+    fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
+    if rank == 3 and padding == "same":
+        # TF's 3D pooling offsets SAME windows when (out-1)*s + k - n < -1; not modelled yet (see the report).
+        strides = 1
+    spatial = [draw(st.integers(3, 8)) for _ in range(rank)]
+    channels = draw(st.integers(1, 3))
+    shape = [2, *spatial, channels] if fmt == "channels_last" else [2, channels, *spatial]
+    expr = (
+        f"keras.layers.{kind}{rank}D(pool_size={pool!r}, strides={strides}, padding={padding!r}, data_format={fmt!r})"
+    )
+    return expr, shape
+
+
+@given(pool_layers(), st.integers(0, 2**32 - 1))
+@settings(SETTINGS, max_examples=50)
+def test_pool_layers(oracle, case, seed):
+    expr, shape = case
+    assume(accepted(expr, shape))
+    values_agree(oracle("keras"), expr, random(np.random.default_rng(seed), shape))
+
+
+@given(conv_layers(families=("ConvTranspose",)))
+@settings(SETTINGS, max_examples=15)
+def test_transposed_views_agree_with_keras(oracle, case):
+    expr, shape, weight_shapes, seed = case
+    assume(accepted(expr, shape))
+    rng = np.random.default_rng(seed)
+    x, weights = random(rng, shape), [random(rng, s) for s in weight_shapes]
+    theirs = values_agree(oracle("keras"), expr, x, weights)
+    views = convarith.transposed_views(expr, x, weights)
+    assert views.agree, str(views)
+    np.testing.assert_allclose(views.matrix, theirs, rtol=2e-5, atol=2e-5)

@@ -1,0 +1,103 @@
+"""tf.nn: convarith.forward's numbers against the functions, arrays passed by name."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import convarith
+from tests.differential.numerics import random, values_agree
+
+pytestmark = pytest.mark.differential
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def accepted(expr, shapes) -> bool:
+    try:
+        convarith.output_shape(expr, shapes=shapes)
+    except convarith.ConvArithError:
+        return False
+    return True
+
+
+@st.composite
+def conv_calls(draw):
+    """conv1d/2d/3d (grouped 2d), convolution (dilated), depthwise_conv2d, conv*_transpose."""
+    family = draw(st.sampled_from(["conv", "conv", "convolution", "depthwise", "transpose"]))
+    rank = 2 if family == "depthwise" else draw(st.integers(1, 3))
+    channels = draw(st.integers(1, 3))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(rank))
+    stride = draw(st.integers(1, 2))
+    padding = draw(st.sampled_from(["VALID", "SAME"]))
+    spatial = tuple(draw(st.integers(3, 7)) for _ in range(rank))
+    batch = draw(st.integers(1, 2))
+    x = (batch, *spatial, channels)
+    if family == "conv":
+        groups = draw(st.sampled_from([1, 1, 2])) if rank == 2 else 1
+        channels *= groups
+        x = (batch, *spatial, channels)
+        out = groups * draw(st.integers(1, 2))
+        w = (*kernel, channels // groups, out)
+        strides = stride if rank == 1 else [1, *(stride,) * rank, 1]
+        key = "stride" if rank == 1 else "strides"
+        expr = f"tf.nn.conv{rank}d(x, w, {key}={strides!r}, padding={padding!r})"
+    elif family == "convolution":
+        dilation = draw(st.integers(1, 2))
+        out = draw(st.integers(1, 3))
+        w = (*kernel, channels, out)
+        expr = f"tf.nn.convolution(x, w, padding={padding!r}, dilations={dilation})"
+    elif family == "depthwise":
+        multiplier = draw(st.integers(1, 2))
+        w = (*kernel, channels, multiplier)
+        dilation = draw(st.integers(1, 2)) if stride == 1 else 1
+        expr = f"tf.nn.depthwise_conv2d(x, w, strides=[1, {stride}, {stride}, 1], padding={padding!r}, dilations=[{dilation}, {dilation}])"
+    else:
+        out = draw(st.integers(1, 3))
+        w = (*kernel, out, channels)
+        if padding == "SAME":
+            sizes = [n * stride for n in spatial]
+        else:
+            sizes = [(n - 1) * stride + k for n, k in zip(spatial, kernel)]
+        sizes = [
+            s + draw(st.integers(0, stride - 1)) if padding == "VALID" and stride > k else s
+            for s, k in zip(sizes, kernel)
+        ]
+        expr = f"tf.nn.conv{rank}d_transpose(x, w, output_shape={[batch, *sizes, out]!r}, strides={stride}, padding={padding!r})"
+    return expr, {"x": x, "w": w}, draw(st.integers(0, 2**32 - 1))
+
+
+@given(conv_calls())
+@settings(SETTINGS, max_examples=100)
+def test_conv_calls(oracle, case):
+    expr, shapes, seed = case
+    assume(accepted(expr, shapes))
+    rng = np.random.default_rng(seed)
+    values_agree(oracle("tf_nn"), expr, arrays={k: random(rng, s) for k, s in shapes.items()})
+
+
+@st.composite
+def pool_calls(draw):
+    rank = draw(st.integers(1, 3))
+    kind = draw(st.sampled_from(["max_pool", "avg_pool"]))
+    ksize = draw(st.integers(1, 3))
+    stride = draw(st.integers(1, 3))
+    padding = draw(st.sampled_from(["VALID", "SAME"]))
+    spatial = tuple(draw(st.integers(3, 8)) for _ in range(rank))
+    if rank == 3 and padding == "SAME":
+        # TF's 3D pooling starts SAME windows at trunc(((out-1)*s + k - n) / 2), unclamped, which can be
+        # positive (an offset into the input); the tf.nn mapping does not model that yet (see the report).
+        stride = min(stride, ksize)
+    lead = (
+        draw(st.sampled_from([(2,), (1,), (2, 2)])) if rank == 2 and kind == "avg_pool" else (draw(st.integers(1, 2)),)
+    )
+    expr = f"tf.nn.{kind}{rank}d(x, ksize={ksize}, strides={stride}, padding={padding!r})"
+    return expr, {"x": (*lead, *spatial, draw(st.integers(1, 3)))}
+
+
+@given(pool_calls(), st.integers(0, 2**32 - 1))
+@settings(SETTINGS, max_examples=60)
+def test_pool_calls(oracle, case, seed):
+    expr, shapes = case
+    assume(accepted(expr, shapes))
+    rng = np.random.default_rng(seed)
+    values_agree(oracle("tf_nn"), expr, arrays={k: random(rng, s) for k, s in shapes.items()})
