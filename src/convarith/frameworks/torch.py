@@ -1,11 +1,16 @@
 """PyTorch: ``torch.nn`` modules and ``torch.nn.functional`` calls.
 
 Layout NC+spatial; an unbatched input (C, spatial...) is accepted as torch does.
-Padding is symmetric ints, or 'valid', or 'same' (stride 1 only:
-total = d*(k-1), the odd pixel at the end).
+Convolution padding is symmetric ints, 'valid', or 'same' (stride 1 only:
+total = d*(k-1), the odd pixel at the end). A non-'zeros' padding_mode pads
+with F.pad first, then convolves with padding 0. Pooling pads symmetrically,
+at most half the kernel (kernel_size // 2, dilation not counted), and
+ceil_mode drops a last window that would start in the right padding.
 """
 
 from __future__ import annotations
+
+from math import prod
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
@@ -15,70 +20,261 @@ FRAMEWORK = "PyTorch"
 MODULE_PREFIXES = ("", "nn.", "torch.nn.")
 FUNCTIONAL_PREFIXES = ("F.", "nn.functional.", "torch.nn.functional.")
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+# torch hands a float32 CPU transposed conv to oneDNN for a batch or group > 1
+# or an input of more than this many elements (aten Convolution.cpp use_mkldnn).
+ONEDNN_MIN_NUMEL = 20480
+ZERO_DILATION_NOTE = (
+    "dilation=0 is accepted only because of how torch runs this call: an empty batch skips the check, and "
+    "oneDNN (used for a batch or groups > 1 or a large input) takes a 1-wide kernel with dilation 0 as width 1."
+)
+EMPTY_OUTPUT_NOTE = (
+    "an output size of 0 is returned (not refused) because torch runs this call on oneDNN or with an empty batch; "
+    "its native kernel refuses 'Output size is too small'."
+)
+
+
+def refuse(label: str, what: str, rule: str, fix: str):
+    """The house message: what is wrong (parameter and value), the rule, a fix."""
+    return fail(label, f"{what}. Rule: {rule}. Fix: {fix}.")
+
+
+def layout(rank: int) -> str:
+    return "NC" + "DHW"[3 - rank :]
 
 
 def split_input(shape, rank: int, label: str, what: str = "input") -> tuple[int, int, tuple[int, ...], bool]:
     """(batch, channels, spatial, unbatched) of an N,C,spatial or C,spatial shape."""
+    names = ", ".join(arith.axis_names(rank))
     if shape is None:
-        raise fail(label, f"{what} shape is missing. Fix: pass input_shape=(N, C, {', '.join(arith.axis_names(rank))}).")
+        raise refuse(
+            label,
+            f"the {what} shape is missing",
+            f"PyTorch layout is (N, C, {names}) or unbatched (C, {names})",
+            f"pass input_shape=(N, C, {names})",
+        )
     if len(shape) == rank + 1:
         return 1, shape[0], tuple(shape[1:]), True
     if len(shape) == rank + 2:
         return shape[0], shape[1], tuple(shape[2:]), False
-    raise fail(
+    raise refuse(
         label,
-        f"expected {rank + 1}D (unbatched) or {rank + 2}D (batched) {what}, got shape {tuple(shape)}. "
-        f"Rule: PyTorch layout is (N, C, {', '.join(arith.axis_names(rank))}).",
+        f"{what} shape {tuple(shape)} has {len(shape)} dimensions",
+        f"{label} takes {rank + 1}D (unbatched) or {rank + 2}D (batched) input laid out (N, C, {names})",
+        f"give a {rank + 2}D shape such as (1, C, {names})",
     )
 
 
-def conv_common(label: str, rank: int, v: dict, transposed: bool) -> tuple:
-    """Check and normalise kernel_size, stride, dilation, padding, groups."""
-    kernel = check_ints(v["kernel_size"], rank, "kernel_size", label)
-    stride = check_ints(v["stride"], rank, "stride", label)
-    dilation = check_ints(v["dilation"], rank, "dilation", label)
-    groups = check_int(v["groups"], "groups", label)
-    if groups <= 0:
-        raise fail(label, f"groups={groups} must be a positive integer. Fix: groups=1.")
-    padding = v["padding"]
-    if isinstance(padding, str) and not transposed:
-        padding = check_choice(padding, ("valid", "same"), "padding", label)
-        if padding == "same" and any(s != 1 for s in stride):
-            raise fail(
+def no_output_size(label: str, inputs: Inputs) -> None:
+    """Only ConvTranspose modules take forward(input, output_size=...)."""
+    if inputs.output_size is not None:
+        raise refuse(
+            label,
+            f"output_size={inputs.output_size} was given",
+            f"only nn.ConvTranspose1d/2d/3d modules accept forward(input, output_size); {label} raises TypeError",
+            "drop output_size (for transposed functionals use output_padding)",
+        )
+
+
+def check_positive(label: str, name: str, values: tuple[int, ...], given, rule: str = "") -> None:
+    if any(v <= 0 for v in values):
+        raise refuse(
+            label,
+            f"{name}={given!r} must be >= 1 on every axis",
+            rule or f"torch refuses a zero or negative {name}",
+            f"{name}=1 or larger",
+        )
+
+
+def nonzero_sizes(label: str, shape, check: tuple[int, ...], rule: str) -> None:
+    """Refuse a zero-length axis among ``check`` (positions in ``shape``)."""
+    for axis in check:
+        if shape[axis] == 0:
+            raise refuse(
                 label,
-                f"padding='same' needs stride=1, got stride={v['stride']!r}. Rule: PyTorch only computes "
-                "'same' padding for unit stride. Fix: use stride=1, or an explicit padding such as "
-                f"padding={tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))}.",
+                f"input shape {tuple(shape)} is empty on dimension {axis}",
+                rule,
+                "give every dimension but the batch a size >= 1",
             )
+
+
+# --- convolution -------------------------------------------------------------------------------------------------
+
+
+def conv_params(functional: bool, transposed: bool) -> tuple:
+    """torch's parameter order for the conv modules and functionals."""
+    if functional:
+        params = (("input", REQUIRED), ("weight", REQUIRED), ("bias", None), ("stride", 1), ("padding", 0))
+        if transposed:
+            return params + (("output_padding", 0), ("groups", 1), ("dilation", 1))
+        return params + (("dilation", 1), ("groups", 1))
+    params = (
+        ("in_channels", REQUIRED),
+        ("out_channels", REQUIRED),
+        ("kernel_size", REQUIRED),
+        ("stride", 1),
+        ("padding", 0),
+    )
+    if transposed:
+        params += (("output_padding", 0), ("groups", 1), ("bias", True), ("dilation", 1), ("padding_mode", "zeros"))
     else:
-        padding = check_ints(padding, rank, "padding", label)
-    return kernel, stride, dilation, groups, padding
+        params += (("dilation", 1), ("groups", 1), ("bias", True), ("padding_mode", "zeros"))
+    return params + (("device", None), ("dtype", None))
 
 
-def check_conv_forward(label, stride, dilation, padding_ints):
-    """torch's forward checks on stride, dilation, padding and the kernel fitting."""
-    if any(s <= 0 for s in stride):
-        raise fail(label, f"stride={stride} must be positive. Rule: non-positive stride is not supported.")
-    if any(d <= 0 for d in dilation):
-        raise fail(label, f"dilation={dilation} must be positive. Rule: dilation should be greater than zero.")
-    if any(p < 0 for p in padding_ints):
-        raise fail(label, f"padding={padding_ints} must be >= 0. Rule: negative padding is not supported.")
+def conv_padding(label: str, rank: int, value, stride, kernel, dilation, transposed: bool, mode: str):
+    """'valid', 'same' or a per-axis int tuple, refused where torch refuses it."""
+    if isinstance(value, str):
+        if transposed:
+            raise refuse(
+                label,
+                f"padding={value!r} is a string",
+                "transposed convolutions take only int padding; 'same'/'valid' exist for forward convolutions",
+                "padding=0 and output_padding, or forward output_size to the module",
+            )
+        if value not in ("valid", "same"):
+            raise refuse(
+                label,
+                f"padding={value!r} is not a padding string",
+                "torch accepts 'valid' or 'same'",
+                "padding='same', 'valid' or an int",
+            )
+        if value == "same" and any(s != 1 for s in stride):
+            keep = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+            raise refuse(
+                label,
+                f"padding='same' needs stride=1, got stride={stride!r}",
+                "PyTorch only computes 'same' padding for unit stride",
+                f"use stride=1, or an explicit padding such as padding={keep[0] if len(set(keep)) == 1 else keep}",
+            )
+        return value
+    # torch's C++ conv expands a 1-element list to every axis; F.pad (other padding modes) does not.
+    return check_ints(value, rank, "padding", label, allow_one=mode == "zeros")
 
 
-def kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial):
+def same_or_explicit(rank, padding, kernel, dilation) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
+    """(pad_lo, pad_hi, rule text per axis) of torch's padding argument."""
+    if padding == "valid":
+        return (0,) * rank, (0,) * rank, ("'valid': no padding",) * rank
+    if padding == "same":
+        lo, hi, rules = [], [], []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            lo.append(total // 2)
+            hi.append(total - total // 2)
+            odd = ", the odd pixel at the end" if total % 2 else ""
+            rules.append(
+                f"'same' (stride 1): total pad = {d}*({k}-1) = {total} -> before {total // 2}, after {total - total // 2}{odd}"
+            )
+        return tuple(lo), tuple(hi), tuple(rules)
+    return padding, padding, tuple(f"padding={p} on both sides" for p in padding)
+
+
+def pad_by_mode(label: str, mode: str, lo, hi, spatial) -> tuple[int, ...]:
+    """Sizes after torch's F.pad(input, pads, mode), refusing what F.pad refuses."""
+    names = arith.axis_names(len(spatial))
+    out = []
+    for axis, (a, b, n) in enumerate(zip(lo, hi, spatial)):
+        where = f"the input {names[axis]} {n}"
+        if n == 0:
+            raise refuse(
+                label,
+                f"{where} is empty",
+                f"padding_mode={mode!r} pads a non-empty input",
+                "give the input a size >= 1 there",
+            )
+        if mode == "reflect" and max(a, b) >= n:
+            raise refuse(
+                label,
+                f"padding_mode='reflect' with padding ({a}, {b}) on {where}",
+                "a reflection pad must be smaller than the input size",
+                f"padding <= {n - 1}, or padding_mode='replicate'",
+            )
+        if mode == "circular" and max(a, b) > n:
+            raise refuse(
+                label,
+                f"padding_mode='circular' with padding ({a}, {b}) on {where}",
+                "a circular pad may wrap around at most once (padding <= input size)",
+                f"padding <= {n}",
+            )
+        if n + a + b <= 0:
+            raise refuse(
+                label,
+                f"padding ({a}, {b}) leaves nothing of {where}",
+                f"the padded size {n} + {a} + {b} must be >= 1",
+                "less negative padding",
+            )
+        out.append(n + a + b)
+    return tuple(out)
+
+
+def kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial) -> None:
     """torch refuses a padded input smaller than the effective kernel."""
     for axis in range(rank):
         k_eff = arith.effective_kernel(kernel[axis], dilation[axis])
         padded = spatial[axis] + lo[axis] + hi[axis]
         if padded < k_eff:
             name = arith.axis_names(rank)[axis]
-            raise fail(
+            formula = arith.conv_out_text(spatial[axis], kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis])
+            need = -(-(k_eff - spatial[axis]) // 2)
+            raise refuse(
                 label,
-                f"input {name} {spatial[axis]} is too small. Rule: padded size {spatial[axis]} + {lo[axis]} + {hi[axis]} = "
-                f"{padded} must be >= effective kernel {k_eff} (out = "
-                f"{arith.conv_out_text(spatial[axis], kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis])}). "
-                f"Fix: a larger input, padding >= {(k_eff - spatial[axis] + 1) // 2}, or a smaller kernel_size.",
+                f"input {name} {spatial[axis]} is too small",
+                f"out = {formula}, must be >= 1 (padded size {padded} < effective kernel {k_eff})",
+                f"padding>={need} or kernel_size<={(spatial[axis] + lo[axis] + hi[axis] - 1) // max(dilation[axis], 1) + 1}",
             )
+
+
+def on_onednn(rank, batch, channels, spatial, kernel, stride, out_pad, groups) -> bool:
+    """Whether torch 2.13 (float32, CPU, more than one thread) runs a transposed
+    conv on oneDNN rather than its native kernel (aten use_mkldnn): not when
+    output_padding >= stride, else for a batch or groups > 1, a large input,
+    or (2D/3D) a kernel larger than 3 on both of its last two axes."""
+    if any(p >= s for p, s in zip(out_pad, stride)):
+        return False
+    numel = batch * channels * prod(spatial)
+    big_kernel = rank >= 2 and kernel[-1] > 3 and kernel[-2] > 3
+    return numel > 0 and (groups > 1 or batch > 1 or numel > ONEDNN_MIN_NUMEL or big_kernel)
+
+
+def output_padding_from_size(
+    label, rank, output_size, unbatched, spatial, kernel, stride, dilation, padding, given
+) -> tuple[int, ...]:
+    """torch's ConvTranspose forward(x, output_size): output_padding = size - smallest,
+    where smallest = (n-1)*stride - 2*padding + dilation*(kernel-1) + 1 and size < smallest + stride."""
+    sizes = tuple(output_size)
+    leading = 1 if unbatched else 2
+    if len(sizes) == rank + leading:
+        sizes = sizes[leading:]
+    if len(sizes) != rank:
+        raise refuse(
+            label,
+            f"output_size={tuple(output_size)} has {len(output_size)} entries",
+            f"for a {rank + leading}D input torch takes {rank} (spatial) or {rank + leading} (full shape) entries",
+            f"output_size with {rank} spatial sizes",
+        )
+    for name in ("stride", "padding", "dilation"):
+        if isinstance(given[name], (tuple, list)) and len(given[name]) < rank:
+            raise refuse(
+                label,
+                f"{name}={given[name]!r} has fewer than {rank} entries while output_size is given",
+                "torch's output_size arithmetic indexes one value per axis (IndexError)",
+                f"write {name} with {rank} entries",
+            )
+    result = []
+    for axis in range(rank):
+        k_eff = arith.effective_kernel(kernel[axis], dilation[axis])
+        smallest = arith.transpose_out(spatial[axis], k_eff, stride[axis], padding[axis], padding[axis], 0)
+        largest = smallest + stride[axis] - 1
+        if not smallest <= sizes[axis] <= largest:
+            raise refuse(
+                label,
+                f"output_size {sizes[axis]} on the {arith.axis_names(rank)[axis]} axis is out of reach",
+                f"out = {arith.transpose_out_text(spatial[axis], kernel[axis], dilation[axis], stride[axis], padding[axis], padding[axis], 0)}"
+                f" + output_padding, with 0 <= output_padding < stride={stride[axis]}, so valid sizes are {smallest} to {largest}",
+                f"output_size between {smallest} and {largest}" if smallest <= largest else "a positive stride",
+            )
+        result.append(sizes[axis] - smallest)
+    return tuple(result)
 
 
 def conv(rank: int, transposed: bool, functional: bool):
@@ -87,225 +283,385 @@ def conv(rank: int, transposed: bool, functional: bool):
 
     def handle(call, inputs: Inputs) -> Mapped:
         label = call.base
+        v = bind(call, conv_params(functional, transposed), label)
+        if functional or not transposed:
+            no_output_size(label, inputs)
+        groups = check_int(v["groups"], "groups", label)
+        if groups <= 0:
+            raise refuse(label, f"groups={groups} is not positive", "groups must be a positive integer", "groups=1")
         if functional:
-            params = (("input", REQUIRED), ("weight", REQUIRED), ("bias", None), ("stride", 1), ("padding", 0))
-            params += (("output_padding", 0), ("groups", 1), ("dilation", 1)) if transposed else (("dilation", 1), ("groups", 1))
-            v = bind(call, params, label)
             x_shape = ref_shape(v["input"], inputs, "input", label)
             w_shape = ref_shape(v["weight"], inputs, "weight", label)
             if len(w_shape) != rank + 2:
-                raise fail(label, f"weight must be {rank + 2}D, got shape {tuple(w_shape)}.")
-            v["kernel_size"] = tuple(w_shape[2:])
-            v["padding_mode"] = "zeros"
-            with_bias = v["bias"] is not None
-        else:
-            params = (("in_channels", REQUIRED), ("out_channels", REQUIRED), ("kernel_size", REQUIRED), ("stride", 1), ("padding", 0))
-            if transposed:
-                params += (("output_padding", 0), ("groups", 1), ("bias", True), ("dilation", 1), ("padding_mode", "zeros"))
-            else:
-                params += (("dilation", 1), ("groups", 1), ("bias", True), ("padding_mode", "zeros"))
-            v = bind(call, params + (("device", None), ("dtype", None)), label)
-            x_shape = inputs.input_shape
-            with_bias = check_bool(v["bias"], "bias", label)
-        kernel, stride, dilation, groups, padding = conv_common(label, rank, v, transposed)
-        if not functional:
-            in_ch = check_int(v["in_channels"], "in_channels", label)
-            out_ch = check_int(v["out_channels"], "out_channels", label)
-            if in_ch % groups:
-                raise fail(label, f"in_channels={in_ch} must be divisible by groups={groups}. Fix: pick groups dividing {in_ch}.")
-            if out_ch % groups:
-                raise fail(label, f"out_channels={out_ch} must be divisible by groups={groups}. Fix: pick groups dividing {out_ch}.")
-            mode = check_choice(v["padding_mode"], PAD_MODES, "padding_mode", label)
-            if transposed and mode != "zeros":
-                raise fail(label, f"padding_mode={mode!r} is not supported. Rule: only 'zeros' padding mode is supported for {label}.")
-            w_in = in_ch // groups
-        else:
-            mode = "zeros"
-            w_shape = ref_shape(v["weight"], inputs, "weight", label)
+                raise refuse(
+                    label,
+                    f"weight shape {tuple(w_shape)} has {len(w_shape)} dimensions",
+                    f"{label} weights are {rank + 2}D: "
+                    + (
+                        "(in_channels, out_channels/groups, kernel...)"
+                        if transposed
+                        else "(out_channels, in_channels/groups, kernel...)"
+                    ),
+                    f"a {rank + 2}D weight",
+                )
+            kernel = tuple(w_shape[2:])
+            if w_shape[0] % groups:
+                raise refuse(
+                    label,
+                    f"weight dimension 0 ({w_shape[0]}) is not divisible by groups={groups}",
+                    f"with groups={groups}, weight dimension 0 splits into {groups} equal groups",
+                    f"groups dividing {w_shape[0]}",
+                )
             in_ch = w_shape[0] if transposed else w_shape[1] * groups
             out_ch = w_shape[1] * groups if transposed else w_shape[0]
-            w_in = w_shape[1]
-        batch, channels, spatial, unbatched = split_input(x_shape, rank, label)
-        expected = in_ch
-        if channels != expected:
-            raise fail(
-                label,
-                f"expected input with {expected} channels, got {channels} (input shape {tuple(x_shape)}). "
-                f"Rule: with groups={groups} and weight in-channels {w_in}, the input needs {w_in}*{groups} channels on axis "
-                f"{0 if unbatched else 1}. Fix: in_channels={channels}, or reshape the input to (N, C, ...).",
-            )
-        if isinstance(padding, str):
-            if padding == "valid":
-                lo = hi = (0,) * rank
-                rules = tuple("'valid': no padding" for _ in range(rank))
-            else:
-                totals = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
-                lo = tuple(t // 2 for t in totals)
-                hi = tuple(t - t // 2 for t in totals)
-                rules = tuple(
-                    f"'same' (stride 1): total pad = {d}*({k}-1) = {t} -> before {t // 2}, after {t - t // 2}"
-                    + (", the odd pixel at the end" if t % 2 else "")
-                    for k, d, t in zip(kernel, dilation, totals)
-                )
-            check_conv_forward(label, stride, dilation, (0,) * rank)
-        else:
-            lo = hi = padding
-            rules = tuple(f"padding={p} on both sides" for p in padding)
-            check_conv_forward(label, stride, dilation, padding)
-        if mode != "zeros":
-            check_pad_mode(label, mode, lo, hi, spatial)
-        notes = ()
-        if transposed:
-            out_pad = check_ints(v["output_padding"], rank, "output_padding", label)
-            if inputs.output_size is not None:
-                out_pad = output_padding_from_size(label, rank, inputs.output_size, spatial, kernel, stride, dilation, lo)
-            for axis in range(rank):
-                if not (out_pad[axis] < stride[axis] or out_pad[axis] < dilation[axis]):
-                    raise fail(
+            mode = "zeros"
+            with_bias = v["bias"] is not None
+            if with_bias:
+                b_shape = ref_shape(v["bias"], inputs, "bias", label)
+                if tuple(b_shape) != (out_ch,):
+                    raise refuse(
                         label,
-                        f"output_padding={out_pad} is too large on the {arith.axis_names(rank)[axis]} axis. "
-                        f"Rule: output padding must be smaller than either stride ({stride[axis]}) or dilation "
-                        f"({dilation[axis]}). Fix: output_padding < {max(stride[axis], dilation[axis])}.",
+                        f"bias shape {tuple(b_shape)} does not match weight {tuple(w_shape)}",
+                        f"bias must be 1D with one entry per output channel ({out_ch})",
+                        f"a bias of shape ({out_ch},), or bias=None",
+                    )
+        else:
+            x_shape = inputs.input_shape
+            in_ch = check_int(v["in_channels"], "in_channels", label)
+            out_ch = check_int(v["out_channels"], "out_channels", label)
+            kernel = check_ints(v["kernel_size"], rank, "kernel_size", label)
+            for name, value in (("in_channels", in_ch), ("out_channels", out_ch)):
+                if value % groups:
+                    raise refuse(
+                        label,
+                        f"{name}={value} is not divisible by groups={groups}",
+                        f"each of the {groups} groups needs the same number of {name.replace('_', ' ')}",
+                        f"groups dividing {value}, or {name}={value // groups * groups or groups}",
+                    )
+            with_bias = check_bool(v["bias"], "bias", label)
+            mode = check_choice(v["padding_mode"], PAD_MODES, "padding_mode", label)
+            if transposed and mode != "zeros":
+                raise refuse(
+                    label,
+                    f"padding_mode={mode!r} is not supported",
+                    f"{label} only pads with zeros",
+                    "padding_mode='zeros' (or pad the input with F.pad first)",
+                )
+        stride = check_ints(v["stride"], rank, "stride", label, allow_one=True)
+        dilation = check_ints(v["dilation"], rank, "dilation", label, allow_one=True)
+        padding = conv_padding(label, rank, v["padding"], stride, kernel, dilation, transposed, mode)
+        out_pad = check_ints(v["output_padding"], rank, "output_padding", label, allow_one=True) if transposed else ()
+
+        batch, channels, spatial, unbatched = split_input(x_shape, rank, label)
+        lo, hi, rules = same_or_explicit(rank, padding, kernel, dilation)
+        notes = ()
+        if mode != "zeros":
+            spatial_padded = pad_by_mode(label, mode, lo, hi, spatial)
+            rules = tuple(f"{rule}, filled by padding_mode={mode!r} (F.pad before the convolution)" for rule in rules)
+        else:
+            spatial_padded = spatial
+        check_positive(label, "stride", stride, v["stride"], "torch does not support a non-positive stride")
+        if mode == "zeros" and any(p < 0 for p in lo):
+            raise refuse(
+                label,
+                f"padding={v['padding']!r} is negative",
+                "torch does not support negative padding with padding_mode='zeros'",
+                "padding=0, or crop the input first",
+            )
+        check_positive(
+            label, "kernel_size", kernel, v.get("kernel_size", kernel), "every kernel axis must be at least 1"
+        )
+        if channels != in_ch:
+            w_in = in_ch // groups
+            raise refuse(
+                label,
+                f"input shape {tuple(x_shape)} has {channels} channels, expected {in_ch}",
+                f"with groups={groups} and {w_in} input channels per group the input needs {w_in}*{groups} = {in_ch} channels "
+                f"on dimension {0 if unbatched else 1}",
+                f"in_channels={channels}"
+                if not functional
+                else f"a weight of {channels // groups if channels % groups == 0 else '?'} input channels per group",
+            )
+        if any(n == 0 for n in spatial_padded):
+            raise refuse(
+                label,
+                f"input shape {tuple(x_shape)} has an empty spatial axis",
+                "torch convolves an empty batch or channel axis, never an empty spatial one",
+                "give every spatial axis a size >= 1",
+            )
+        conv_lo, conv_hi = (lo, hi) if mode == "zeros" else ((0,) * rank, (0,) * rank)
+        if transposed:
+            if inputs.output_size is not None:
+                out_pad = output_padding_from_size(
+                    label, rank, inputs.output_size, unbatched, spatial, kernel, stride, dilation, lo, v
+                )
+            if any(p < 0 for p in out_pad):
+                raise refuse(
+                    label,
+                    f"output_padding={v['output_padding']!r} is negative",
+                    "output_padding must be >= 0",
+                    "output_padding=0",
+                )
+            onednn = on_onednn(rank, batch, channels, spatial, kernel, stride, out_pad, groups)
+            if any(d < 0 for d in dilation) or (
+                # the native path checks dilation > 0; oneDNN (1D/2D) takes dilation=0 on a 1-wide kernel axis
+                any(d == 0 for d in dilation)
+                and batch > 0
+                and not (onednn and rank < 3 and all(k == 1 for k, d in zip(kernel, dilation) if d == 0))
+            ):
+                raise refuse(
+                    label,
+                    f"dilation={v['dilation']!r} must be >= 1 on every axis",
+                    "torch's transposed convolution requires dilation > 0",
+                    "dilation=1",
+                )
+            if 0 in dilation:
+                notes += (ZERO_DILATION_NOTE,)
+            for axis in range(rank):
+                if batch > 0 and not (out_pad[axis] < stride[axis] or out_pad[axis] < dilation[axis]):
+                    raise refuse(
+                        label,
+                        f"output_padding={out_pad[axis]} on the {arith.axis_names(rank)[axis]} axis is too large",
+                        f"output padding must be smaller than either stride ({stride[axis]}) or dilation ({dilation[axis]})",
+                        f"output_padding < {max(stride[axis], dilation[axis])}",
                     )
             op = ConvOp(
                 kind, batch, in_ch, out_ch, spatial, kernel, stride, dilation, lo, hi,
                 channels_first(rank), channels_first(rank), output_padding=out_pad, groups=groups, bias=with_bias,
-            )
-            sizes = arith.output_spatial(op)
-            if any(size <= 0 for size in sizes):
-                raise fail(
-                    label,
-                    f"calculated output size {sizes} is too small for input {spatial}. Rule: out = (n-1)*stride + "
-                    "dilation*(kernel-1) + 1 - 2*padding + output_padding must be >= 1. Fix: reduce padding.",
-                )
+            )  # fmt: skip
+            empty_ok = batch == 0 or onednn
+            for axis, size in enumerate(arith.output_spatial(op)):
+                if size < 0 or (size == 0 and not empty_ok):
+                    raise refuse(
+                        label,
+                        f"input {arith.axis_names(rank)[axis]} {spatial[axis]} gives an empty output",
+                        "out = "
+                        + arith.transpose_out_text(
+                            spatial[axis], kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis], out_pad[axis]
+                        )
+                        + f", must be >= {0 if empty_ok else 1}",
+                        f"padding <= {(size + lo[axis] + hi[axis] - 1) // 2} or a larger input",
+                    )
+            if 0 in arith.output_spatial(op):
+                notes += (EMPTY_OUTPUT_NOTE,)
         else:
-            if inputs.output_size is not None:
-                raise fail(label, "output_size= only applies to transposed convolutions.")
-            kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial)
+            if batch > 0 or any(d < 0 for d in dilation):
+                # an empty batch skips torch's dilation check; dilation=0 then spans 1
+                check_positive(label, "dilation", dilation, v["dilation"], "torch requires dilation > 0")
+            kernel_fits(label, rank, kernel, stride, dilation, conv_lo, conv_hi, spatial_padded)
             op = ConvOp(
                 kind, batch, in_ch, out_ch, spatial, kernel, stride, dilation, lo, hi,
                 channels_first(rank), channels_first(rank), groups=groups, pad_mode=mode, bias=with_bias,
-            )
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout="NC" + "DHW"[3 - rank:], squeeze_batch=unbatched)
+            )  # fmt: skip
+        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout(rank), squeeze_batch=unbatched)
 
     return handle
 
 
-def check_pad_mode(label, mode, lo, hi, spatial):
-    """reflect needs pad < size; circular needs pad <= size."""
-    for axis, (a, b, n) in enumerate(zip(lo, hi, spatial)):
-        if mode == "reflect" and max(a, b) >= n:
-            raise fail(label, f"padding_mode='reflect' needs padding < input size, got padding {max(a, b)} for size {n}.")
-        if mode == "circular" and max(a, b) > n:
-            raise fail(label, f"padding_mode='circular' needs padding <= input size, got padding {max(a, b)} for size {n}.")
+# --- pooling -----------------------------------------------------------------------------------------------------
 
 
-def output_padding_from_size(label, rank, output_size, spatial, kernel, stride, dilation, padding) -> tuple[int, ...]:
-    """torch's rule for module(x, output_size=...): output_padding = size - min_size,
-    with size in [min_size, min_size + stride - 1]."""
-    sizes = tuple(output_size)
-    if len(sizes) == rank + 2:
-        sizes = sizes[2:]
-    elif len(sizes) == rank + 1:
-        sizes = sizes[1:]
-    if len(sizes) != rank:
-        raise fail(label, f"output_size must have {rank} or {rank + 2} elements, got {len(tuple(output_size))}.")
-    result = []
-    for axis in range(rank):
-        smallest = arith.transpose_out(spatial[axis], arith.effective_kernel(kernel[axis], dilation[axis]), stride[axis], padding[axis], padding[axis], 0)
-        largest = smallest + stride[axis] - 1
-        if not smallest <= sizes[axis] <= largest:
-            raise fail(
-                label,
-                f"requested output_size {sizes[axis]} on the {arith.axis_names(rank)[axis]} axis, but valid sizes range "
-                f"from {smallest} to {largest}. Rule: (n-1)*stride - 2*padding + dilation*(kernel-1) + 1 + output_padding "
-                f"with 0 <= output_padding < stride. Fix: output_size between {smallest} and {largest}.",
-            )
-        result.append(sizes[axis] - smallest)
-    return tuple(result)
+def pool_params(rank: int, kind: str, functional: bool) -> tuple:
+    """torch's parameter order; F.max_pool puts ceil_mode before return_indices."""
+    if kind == "lp_pool":
+        params = (("norm_type", REQUIRED), ("kernel_size", REQUIRED), ("stride", None), ("ceil_mode", False))
+    elif kind == "max_pool":
+        params = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1))
+        tail = (("ceil_mode", False), ("return_indices", False))
+        params += tail if functional else tail[::-1]
+    else:
+        params = (
+            ("kernel_size", REQUIRED),
+            ("stride", None),
+            ("padding", 0),
+            ("ceil_mode", False),
+            ("count_include_pad", True),
+        )
+        if rank > 1:
+            params += (("divisor_override", None),)
+    return ((("input", REQUIRED),) if functional else ()) + params
 
 
 def pool(rank: int, kind: str, functional: bool):
-    """Handler for MaxPool/AvgPool modules and F.max_pool/F.avg_pool."""
+    """Handler for MaxPool/AvgPool/LPPool modules and their functionals."""
 
     def handle(call, inputs: Inputs) -> Mapped:
         label = call.base
-        params = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0))
-        if kind == "max_pool":
-            params += (("dilation", 1), ("return_indices", False), ("ceil_mode", False))
-        else:
-            params += (("ceil_mode", False), ("count_include_pad", True))
-            if rank > 1:
-                params += (("divisor_override", None),)
-        if functional:
-            params = (("input", REQUIRED),) + params
-        v = bind(call, params, label)
+        v = bind(call, pool_params(rank, kind, functional), label)
+        no_output_size(label, inputs)
         x_shape = ref_shape(v["input"], inputs, "input", label) if functional else inputs.input_shape
-        kernel = check_ints(v["kernel_size"], rank, "kernel_size", label)
-        stride = kernel if v["stride"] is None or v["stride"] == () or v["stride"] == [] else check_ints(v["stride"], rank, "stride", label)
-        padding = check_ints(v["padding"], rank, "padding", label)
-        dilation = check_ints(v.get("dilation", 1), rank, "dilation", label)
+        # torch's C++ pooling takes one value for every axis or one per axis; lp_pool
+        # unpacks kernel_size in Python, so it needs an int or exactly one per axis.
+        if kind == "lp_pool" and not isinstance(v["kernel_size"], int) and rank == 1:
+            raise refuse(
+                label,
+                f"kernel_size={v['kernel_size']!r} is not an int",
+                f"{label} multiplies by kernel_size, which must be a plain int",
+                f"kernel_size={v['kernel_size'][0] if v['kernel_size'] else 2}",
+            )
+        kernel = check_ints(v["kernel_size"], rank, "kernel_size", label, allow_one=kind != "lp_pool")
+        stride_given = v["stride"]
+        default_stride = stride_given is None or stride_given in ((), [])
+        stride = kernel if default_stride else check_ints(stride_given, rank, "stride", label, allow_one=True)
+        padding = check_ints(v.get("padding", 0), rank, "padding", label, allow_one=True)
+        dilation = check_ints(v.get("dilation", 1), rank, "dilation", label, allow_one=True)
         ceil_mode = check_bool(v["ceil_mode"], "ceil_mode", label)
         include_pad = check_bool(v.get("count_include_pad", True), "count_include_pad", label)
+        norm_p = 2
+        if kind == "lp_pool":
+            norm_p = v["norm_type"]
+            if isinstance(norm_p, bool) or not isinstance(norm_p, (int, float)):
+                raise refuse(
+                    label,
+                    f"norm_type={norm_p!r} is not a number",
+                    "norm_type is the power p of the Lp norm",
+                    "norm_type=2",
+                )
+            if norm_p == 0:
+                raise refuse(
+                    label,
+                    "norm_type=0",
+                    "the result is raised to 1/norm_type, and 1/0 is undefined",
+                    "norm_type=1 or 2",
+                )
         divisor = v.get("divisor_override")
         if divisor is not None:
             divisor = check_int(divisor, "divisor_override", label)
             if divisor == 0:
-                raise fail(label, "divisor_override=0 is not allowed. Rule: divisor must be not zero. Fix: None or a positive int.")
-        batch, channels, spatial, unbatched = split_input(x_shape, rank, label)
-        for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
-            if any(value <= 0 for value in values):
-                raise fail(label, f"{name}={values} must be greater than zero.")
-        for axis in range(rank):
-            k_eff = arith.effective_kernel(kernel[axis], dilation[axis])
-            limit = k_eff // 2 if kind == "max_pool" else kernel[axis] // 2
-            if padding[axis] > limit or padding[axis] < 0:
-                what = "effective kernel size" if kind == "max_pool" else "kernel size"
-                raise fail(
+                raise refuse(
                     label,
-                    f"padding={padding} is too large. Rule: pad should be at most half of {what} "
-                    f"({kernel[axis]} -> at most {limit}). Fix: padding <= {limit}, or pad the input first.",
+                    "divisor_override=0",
+                    "the divisor must not be zero",
+                    "divisor_override=None or a non-zero int",
                 )
+        batch, channels, spatial, unbatched = split_input(x_shape, rank, label)
+        nonzero_sizes(
+            label,
+            x_shape,
+            tuple(range(0 if unbatched else 1, len(x_shape))),
+            "torch pools an empty batch, never an empty channel or spatial axis",
+        )
+        if any(k <= 0 for k in kernel):
+            raise refuse(
+                label,
+                f"kernel_size={v['kernel_size']!r} must be >= 1 on every axis",
+                "a pooling window holds at least one element",
+                "kernel_size=2 or larger",
+            )
+        check_positive(label, "stride", stride, stride_given, "a pooling window moves by at least one element")
+        check_positive(label, "dilation", dilation, v.get("dilation"), "torch requires dilation > 0")
+        for axis in range(rank):
+            if padding[axis] < 0:
+                raise refuse(
+                    label, f"padding={v['padding']!r} is negative", "pooling padding must be >= 0", "padding=0"
+                )
+            if padding[axis] > kernel[axis] // 2:
+                raise refuse(
+                    label,
+                    f"padding={padding[axis]} on the {arith.axis_names(rank)[axis]} axis is too large for kernel_size={kernel[axis]}",
+                    "pad should be at most half of kernel size (padding <= kernel_size // 2, dilation not counted)",
+                    f"padding <= {kernel[axis] // 2}, or pad the input first",
+                )
+        if rank == 3 and kind != "max_pool" and any(n < k for n, k in zip(spatial, kernel)):
+            raise refuse(
+                label,
+                f"input {spatial} is smaller than kernel_size {kernel}",
+                "torch's 3D average pooling needs every input axis >= the kernel, padding and ceil_mode not counted",
+                f"an input of at least {kernel}, or a smaller kernel_size",
+            )
         op = ConvOp(
             kind, batch, channels, channels, spatial, kernel, stride, dilation, padding, padding,
             channels_first(rank), channels_first(rank), ceil_mode=ceil_mode, count_include_pad=include_pad,
-            divisor_override=divisor or 0,
-        )
-        sizes = arith.output_spatial(op)
-        if any(size <= 0 for size in sizes):
-            raise fail(
-                label,
-                f"calculated output size {sizes} is too small for input size {spatial}. Rule: out = "
-                f"{arith.conv_out_text(spatial[0], kernel[0], dilation[0], stride[0], padding[0], padding[0], ceil=ceil_mode)} "
-                "on the first axis; every size must be >= 1. Fix: a larger input, more padding, or a smaller kernel_size.",
-            )
+            divisor_override=divisor or 0, norm_p=norm_p,
+        )  # fmt: skip
+        for axis, size in enumerate(arith.output_spatial(op)):
+            if size <= 0:
+                formula = arith.conv_out_text(
+                    spatial[axis],
+                    kernel[axis],
+                    dilation[axis],
+                    stride[axis],
+                    padding[axis],
+                    padding[axis],
+                    ceil=ceil_mode,
+                )
+                raise refuse(
+                    label,
+                    f"input {arith.axis_names(rank)[axis]} {spatial[axis]} is too small",
+                    f"out = {formula}, must be >= 1",
+                    f"an input of at least {arith.effective_kernel(kernel[axis], dilation[axis]) - 2 * padding[axis]}, "
+                    "more padding, or a smaller kernel_size",
+                )
         rules = tuple(f"padding={p} on both sides" + (", ceil_mode rounds up" if ceil_mode else "") for p in padding)
-        return Mapped(FRAMEWORK, call, (op,), rules, layout="NC" + "DHW"[3 - rank:], squeeze_batch=unbatched)
+        return Mapped(FRAMEWORK, call, (op,), rules, layout=layout(rank), squeeze_batch=unbatched)
 
     return handle
 
 
-def adaptive(rank: int, kind: str):
+def adaptive(rank: int, kind: str, functional: bool):
+    """Handler for AdaptiveAvgPool/AdaptiveMaxPool modules and functionals."""
+
     def handle(call, inputs: Inputs) -> Mapped:
         label = call.base
         params = (("output_size", REQUIRED),) + ((("return_indices", False),) if kind == "adaptive_max_pool" else ())
-        v = bind(call, params, label)
-        batch, channels, spatial, unbatched = split_input(inputs.input_shape, rank, label)
+        v = bind(call, ((("input", REQUIRED),) if functional else ()) + params, label)
+        no_output_size(label, inputs)
+        x_shape = ref_shape(v["input"], inputs, "input", label) if functional else inputs.input_shape
+        batch, channels, spatial, unbatched = split_input(x_shape, rank, label)
         size = v["output_size"]
-        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * rank
-        if len(sizes) != rank:
-            raise fail(label, f"output_size={size!r} must have {rank} entries.")
+        if isinstance(size, (tuple, list)):
+            sizes = tuple(size)
+            if len(sizes) != rank:
+                raise refuse(
+                    label,
+                    f"output_size={size!r} has {len(sizes)} entries",
+                    f"{label} needs one size per spatial axis ({rank})",
+                    f"an int or {rank} sizes",
+                )
+            if rank == 1 and None in sizes:
+                raise refuse(
+                    label,
+                    f"output_size={size!r} holds None",
+                    f"{label} takes no None (keep-the-size) entry",
+                    "output_size=<int>",
+                )
+        elif size is None:
+            raise refuse(
+                label,
+                "output_size=None",
+                "None only stands for one axis inside a tuple (2D and 3D)",
+                f"output_size={spatial[0]}",
+            )
+        else:
+            sizes = (size,) * rank
         sizes = tuple(n if s is None else check_int(s, "output_size", label) for s, n in zip(sizes, spatial))
         if any(s < 0 for s in sizes):
-            raise fail(label, f"output_size={sizes} must be >= 0.")
-        if any(n == 0 for n in spatial) or any(s == 0 for s in sizes):
-            raise fail(label, f"input spatial size {spatial} and output_size {sizes} must be non-zero.")
+            raise refuse(
+                label, f"output_size={size!r} is negative", "elements of output_size must be >= 0", "output_size >= 0"
+            )
+        # avg 1D/2D checks only the pooled axes; max and avg 3D check every axis after the first.
+        notes = ()
+        if kind == "adaptive_avg_pool" and all(s == 1 for s in sizes):
+            # torch takes a plain mean for output size 1 and skips its empty-input check
+            if 0 in x_shape:
+                notes = ("output size 1 is a plain mean in torch: an empty input is not refused, the values are NaN.",)
+        else:
+            first = 1 if kind == "adaptive_max_pool" or rank == 3 else len(x_shape) - rank
+            nonzero_sizes(
+                label,
+                x_shape,
+                tuple(range(first, len(x_shape))),
+                f"{label} needs a non-empty input on every axis it pools",
+            )
         op = ConvOp(
             kind, batch, channels, channels, spatial, (1,) * rank, (1,) * rank, (1,) * rank, (0,) * rank, (0,) * rank,
             channels_first(rank), channels_first(rank), out_size=sizes,
+        )  # fmt: skip
+        rules = tuple(
+            f"window i covers [floor(i*{n}/{s}), ceil((i+1)*{n}/{s}))" if s else "output size 0: no window"
+            for n, s in zip(spatial, sizes)
         )
-        rules = tuple(f"window i covers [floor(i*{n}/{s}), ceil((i+1)*{n}/{s}))" for n, s in zip(spatial, sizes))
-        return Mapped(FRAMEWORK, call, (op,), rules, layout="NC" + "DHW"[3 - rank:], squeeze_batch=unbatched)
+        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout(rank), squeeze_batch=unbatched)
 
     return handle
 
@@ -318,14 +674,18 @@ def calls() -> dict:
             f"ConvTranspose{rank}d": conv(rank, True, False),
             f"MaxPool{rank}d": pool(rank, "max_pool", False),
             f"AvgPool{rank}d": pool(rank, "avg_pool", False),
-            f"AdaptiveMaxPool{rank}d": adaptive(rank, "adaptive_max_pool"),
-            f"AdaptiveAvgPool{rank}d": adaptive(rank, "adaptive_avg_pool"),
+            f"LPPool{rank}d": pool(rank, "lp_pool", False),
+            f"AdaptiveMaxPool{rank}d": adaptive(rank, "adaptive_max_pool", False),
+            f"AdaptiveAvgPool{rank}d": adaptive(rank, "adaptive_avg_pool", False),
         }
         functions = {
             f"conv{rank}d": conv(rank, False, True),
             f"conv_transpose{rank}d": conv(rank, True, True),
             f"max_pool{rank}d": pool(rank, "max_pool", True),
             f"avg_pool{rank}d": pool(rank, "avg_pool", True),
+            f"lp_pool{rank}d": pool(rank, "lp_pool", True),
+            f"adaptive_max_pool{rank}d": adaptive(rank, "adaptive_max_pool", True),
+            f"adaptive_avg_pool{rank}d": adaptive(rank, "adaptive_avg_pool", True),
         }
         for prefix in MODULE_PREFIXES:
             table.update({prefix + name: handler for name, handler in modules.items()})
