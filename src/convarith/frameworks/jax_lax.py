@@ -1,4 +1,534 @@
-"""Placeholder: filled in by its own change."""
+"""JAX: ``jax.lax`` convolutions, spelled ``lax.X``, ``jax.lax.X`` or bare ``X``.
 
-FRAMEWORK = "jax_lax"
-CALLS: dict = {}
+Tensors are names whose shapes come from ``shapes={'x': ..., 'w': ...}``.
+``dimension_numbers`` (lhs, rhs, out spec strings) place the axes; the spatial
+axes are ordered as their letters appear in the rhs spec. Output sizes below
+zero give an empty array, as in JAX; only padding that crops more than the
+whole (dilated) input is refused.
+
+- ``conv_general_dilated``: out = floor(((n-1)*lhs_dilation + 1 + lo + hi - k_eff) / s) + 1;
+  'SAME'/'SAME_LOWER' as TF (the odd pixel at the end / start), refused with lhs_dilation.
+- ``conv_transpose``: a stride-1 conv of the input dilated by ``strides``, padded by
+  (a, b): 'SAME' gives out = n*s, 'VALID' out = n*s + max(k_eff-s, 0); explicit pairs
+  are (a, b) themselves unless ``use_consistent_padding=True`` (then k_eff-1-p).
+"""
+
+from __future__ import annotations
+
+from ..core import arith
+from ..core.op import ConvOp
+from ..parse import Name
+from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, fail, ref_shape
+
+FRAMEWORK = "JAX (jax.lax)"
+PREFIXES = ("", "lax.", "jax.lax.")
+PAD_STRINGS = ("VALID", "SAME", "SAME_LOWER")
+PRECISIONS = ("default", "high", "highest", "fastest", "float32", "bfloat16", "bfloat16_3x", "tensorfloat32")
+FLOAT_TYPES = ("float32", "float16", "bfloat16", "float64")
+TRANSPOSE_DEFAULTS = {
+    2: ("NC", "IO", "NC"),
+    3: ("NHC", "HIO", "NHC"),
+    4: ("NHWC", "HWIO", "NHWC"),
+    5: ("NHWDC", "HWDIO", "NHWDC"),
+}
+TAIL = (("precision", None), ("preferred_element_type", None))
+
+
+def spatial_letters(rank: int) -> str:
+    """Letters naming the spatial axes in the default layouts' text."""
+    return "DHW"[3 - rank :] if rank <= 3 else "".join(str(i) for i in range(rank))
+
+
+class Specs:
+    """Dimension numbers as axis positions: ``lhs``/``out`` are (N, C, spatial...),
+    ``rhs`` is (O, I, spatial...), spatial in the order of the rhs spec."""
+
+    def __init__(self, strings: tuple[str, str, str]):
+        self.strings = strings
+        lhs_s, rhs_s, out_s = strings
+        rhs_spatial = [i for i, c in enumerate(rhs_s) if c not in "OI"]
+        order = [rhs_s[i] for i in rhs_spatial]
+        self.rhs = (rhs_s.index("O"), rhs_s.index("I"), *rhs_spatial)
+        self.lhs = (lhs_s.index("N"), lhs_s.index("C"), *(lhs_s.index(c) for c in order))
+        self.out = (out_s.index("N"), out_s.index("C"), *(out_s.index(c) for c in order))
+
+    @property
+    def layout(self) -> str:
+        return f"lhs {self.strings[0]}, rhs {self.strings[1]}, out {self.strings[2]}"
+
+
+def dimension_numbers(value, ndim: int, label: str, default: tuple[str, str, str] | None) -> Specs:
+    """Check dimension_numbers like jax.lax.conv_dimension_numbers does."""
+    if value is None:
+        if default is not None:
+            return Specs(default)
+        rank = ndim - 2
+        letters = spatial_letters(rank)
+        return Specs(("NC" + letters, "OI" + letters, "NC" + letters))
+    example = ("NHWC", "HWIO", "NHWC")
+    if not isinstance(value, (tuple, list)):
+        kind = "a string" if isinstance(value, str) else repr(value)
+        raise fail(
+            label,
+            f"dimension_numbers={value!r} must be None or a tuple of 3 spec strings, got {kind}. "
+            f"Fix: dimension_numbers={example!r} (lhs, rhs, out).",
+        )
+    if len(value) != 3:
+        raise fail(
+            label,
+            f"dimension_numbers={value!r} has {len(value)} entries; it needs 3 (lhs, rhs, out). Fix: dimension_numbers={example!r}.",
+        )
+    if not all(isinstance(item, str) for item in value):
+        raise fail(label, f"dimension_numbers={value!r} must hold 3 strings such as {example!r}.")
+    for index, (spec, pair) in enumerate(zip(value, ("NC", "OI", "NC"))):
+        which = ("lhs", "rhs", "out")[index]
+        if len(spec) != ndim:
+            raise fail(
+                label,
+                f"dimension_numbers {which} spec {spec!r} has {len(spec)} letters, but lhs and rhs have {ndim} dimensions. "
+                f"Rule: one letter per axis. Fix: a {ndim}-letter spec.",
+            )
+        if spec.count(pair[0]) != 1 or spec.count(pair[1]) != 1:
+            raise fail(
+                label,
+                f"dimension_numbers {which} spec {spec!r} must contain {pair[0]!r} and {pair[1]!r} exactly once "
+                "(upper case). Rule: N/C mark batch and features of lhs and out, O/I the kernel's out- and in-features.",
+            )
+        if len(set(spec)) != len(spec):
+            raise fail(
+                label, f"dimension_numbers {which} spec {spec!r} repeats a letter. Rule: each axis has its own letter."
+            )
+    spatial = [set(spec) - set(pair) for spec, pair in zip(value, ("NC", "OI", "NC"))]
+    if not spatial[0] == spatial[1] == spatial[2]:
+        raise fail(
+            label,
+            f"dimension_numbers={tuple(value)!r}: the three specs must use the same spatial letters, got "
+            f"{', '.join(''.join(sorted(s)) for s in spatial)}. Fix: e.g. {example!r}.",
+        )
+    return Specs(tuple(value))
+
+
+def int_sequence(value, rank: int, name: str, label: str, minimum: int = 1) -> tuple[int, ...]:
+    """A list/tuple of ``rank`` ints, each >= ``minimum`` (jax.lax takes no bare int)."""
+    example = (1,) * rank
+    if not isinstance(value, (tuple, list)):
+        raise fail(
+            label,
+            f"{name}={value!r} must be a sequence of {rank} ints, one per spatial axis. "
+            f"Rule: jax.lax does not repeat a bare int. Fix: {name}={example!r}.",
+        )
+    items = tuple(check_int(item, name, label) for item in value)
+    if len(items) != rank:
+        raise fail(
+            label,
+            f"{name}={value!r} has {len(items)} entries, but the kernel has {rank} spatial axes. "
+            f"Fix: one entry per spatial axis, e.g. {name}={example!r}.",
+        )
+    if any(item < minimum for item in items):
+        raise fail(
+            label,
+            f"{name}={value!r} must be >= {minimum} on every axis. Rule: XLA needs positive strides and dilations. "
+            f"Fix: {name}={example!r}.",
+        )
+    return items
+
+
+def check_precision(value, label: str) -> None:
+    """None, a precision string, lax.Precision.X, or a pair of those."""
+    items = value if isinstance(value, (tuple, list)) and len(value) == 2 else (value,)
+    for item in items:
+        if item is None or (isinstance(item, str) and item.lower() in PRECISIONS):
+            continue
+        owner, _, member = item.dotted.rpartition(".") if isinstance(item, Name) else ("", "", "")
+        if owner.endswith("Precision") and member in ("DEFAULT", "HIGH", "HIGHEST"):
+            continue
+        raise fail(
+            label,
+            f"precision={value!r} is not a precision. Rule: None, lax.Precision.DEFAULT/HIGH/HIGHEST, "
+            f"one of {', '.join(map(repr, PRECISIONS))}, or a pair of those. Fix: precision=None.",
+        )
+
+
+def check_element_type(value, label: str) -> None:
+    """None or a floating dtype (the inputs are taken to be float32)."""
+    if value is None:
+        return
+    name = value.dotted.rpartition(".")[2] if isinstance(value, Name) else value
+    if name not in FLOAT_TYPES:
+        raise fail(
+            label,
+            f"preferred_element_type={value!r} is not a floating dtype. Rule: convarith takes float inputs, and JAX "
+            "accepts only a floating preferred_element_type for them. Fix: None or jnp.float32.",
+        )
+
+
+def operands(v: dict, inputs: Inputs, label: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Shapes of lhs and rhs, with equal ranks of at least 2."""
+    lhs = ref_shape(v["lhs"], inputs, "lhs", label)
+    rhs = ref_shape(v["rhs"], inputs, "rhs", label)
+    if len(lhs) != len(rhs):
+        raise fail(
+            label,
+            f"lhs {lhs} and rhs {rhs} must have the same number of dimensions, got {len(lhs)} and {len(rhs)}. "
+            "Rule: both are (batch/out-features, features/in-features, spatial...). Fix: give the kernel one axis per input axis.",
+        )
+    if len(lhs) < 2:
+        raise fail(label, f"lhs {lhs} needs at least 2 dimensions (batch and features). Fix: reshape to (1, C, ...).")
+    return lhs, rhs
+
+
+def check_kernel(kernel: tuple[int, ...], rhs: tuple[int, ...], label: str) -> None:
+    if any(k == 0 for k in kernel):
+        raise fail(
+            label,
+            f"kernel spatial size {kernel} (rhs shape {rhs}) has a 0. Rule: XLA needs every window size >= 1. "
+            "Fix: a kernel of size >= 1 on every spatial axis.",
+        )
+
+
+def check_groups(v: dict, lhs, rhs, specs: Specs, label: str) -> tuple[int, int]:
+    """feature_group_count and batch_group_count checks, in JAX's order."""
+    groups = check_int(v["feature_group_count"], "feature_group_count", label)
+    batch_groups = check_int(v["batch_group_count"], "batch_group_count", label)
+    features, batch = lhs[specs.lhs[1]], lhs[specs.lhs[0]]
+    out_f, in_f = rhs[specs.rhs[0]], rhs[specs.rhs[1]]
+    if groups <= 0:
+        raise fail(
+            label, f"feature_group_count={groups} must be a positive integer. Fix: feature_group_count=1 (no grouping)."
+        )
+    if features % groups:
+        raise fail(
+            label,
+            f"feature_group_count={groups} must divide the input features C={features} (lhs shape {lhs}). "
+            f"Fix: feature_group_count among {[g for g in range(1, features + 1) if features % g == 0]}.",
+        )
+    if features // groups != in_f:
+        fix = (
+            f"feature_group_count={features // in_f}"
+            if in_f and features % in_f == 0
+            else f"a kernel with I={features // groups}"
+        )
+        raise fail(
+            label,
+            f"input features C={features} / feature_group_count={groups} = {features // groups} must equal the kernel's "
+            f"in-features I={in_f} (rhs shape {rhs}). Rule: C = I * feature_group_count. Fix: {fix}.",
+        )
+    if out_f % groups:
+        raise fail(
+            label,
+            f"kernel out-features O={out_f} must be a multiple of feature_group_count={groups}. "
+            f"Rule: each group makes O/{groups} outputs. Fix: O={groups * max(out_f // groups, 1)}.",
+        )
+    if batch_groups <= 0:
+        raise fail(label, f"batch_group_count={batch_groups} must be a positive integer. Fix: batch_group_count=1.")
+    if batch_groups > 1 and batch % batch_groups:
+        raise fail(
+            label,
+            f"batch_group_count={batch_groups} must divide the lhs batch N={batch} (lhs shape {lhs}). "
+            f"Rule: the output batch is N / batch_group_count. Fix: a batch that is a multiple of {batch_groups}.",
+        )
+    if out_f % batch_groups:
+        raise fail(
+            label,
+            f"kernel out-features O={out_f} must be a multiple of batch_group_count={batch_groups}. "
+            f"Fix: O={batch_groups * max(out_f // batch_groups, 1)}.",
+        )
+    if groups > 1 and batch_groups > 1:
+        raise fail(
+            label,
+            f"feature_group_count={groups} and batch_group_count={batch_groups} are both > 1. "
+            "Rule: at most one of them may be > 1. Fix: set one of them to 1.",
+        )
+    return groups, batch_groups
+
+
+def explicit_pairs(value, rank: int, label: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A sequence of ``rank`` (lo, hi) int pairs; negative values crop."""
+    example = [(1, 1)] * rank
+    if not isinstance(value, (tuple, list)) or not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in value):
+        raise fail(
+            label,
+            f"padding={value!r} must be 'SAME', 'VALID', 'SAME_LOWER' or a sequence of (low, high) pairs. "
+            f"Fix: padding={example!r}.",
+        )
+    if len(value) != rank:
+        raise fail(
+            label,
+            f"padding={value!r} has {len(value)} (low, high) pairs, but the kernel has {rank} spatial axes. "
+            f"Rule: one pair per spatial axis. Fix: padding={example!r}.",
+        )
+    lo = tuple(check_int(p[0], "padding", label) for p in value)
+    hi = tuple(check_int(p[1], "padding", label) for p in value)
+    return lo, hi
+
+
+def forward_padding(value, sizes, k_effs, strides, lhs_dilation, label) -> tuple[tuple, tuple, tuple]:
+    """(lo, hi, rule texts) of conv_general_dilated's padding argument."""
+    rank = len(sizes)
+    if isinstance(value, str):
+        if any(d != 1 for d in lhs_dilation):
+            raise fail(
+                label,
+                f"padding={value!r} cannot be combined with lhs_dilation={lhs_dilation}. Rule: JAX does not compute "
+                "string padding for a transposed convolution written with conv_general_dilated. "
+                "Fix: explicit (low, high) pairs, or lax.conv_transpose.",
+            )
+        mode = value.upper()
+        if mode not in PAD_STRINGS:
+            raise fail(
+                label, f"padding={value!r} is not 'VALID', 'SAME' or 'SAME_LOWER' (any case), nor (low, high) pairs."
+            )
+        if mode == "VALID":
+            return (0,) * rank, (0,) * rank, (f"{value!r}: no padding",) * rank
+        pads = [
+            arith.same_padding(n, k, s, extra_at_start=mode == "SAME_LOWER") for n, k, s in zip(sizes, k_effs, strides)
+        ]
+        return tuple(p.lo for p in pads), tuple(p.hi for p in pads), tuple(f"{value!r}: {p.text}" for p in pads)
+    lo, hi = explicit_pairs(value, rank, label)
+    rules = tuple(
+        f"explicit (low, high) = ({a}, {b})" + (" (negative: crops the input)" if min(a, b) < 0 else "")
+        for a, b in zip(lo, hi)
+    )
+    if any(d != 1 for d in lhs_dilation):
+        rules = tuple(
+            f"{rule}, on the input dilated by lhs_dilation={d}: ({n}-1)*{d}+1 = {arith.dilated_size(n, d)}"
+            for rule, n, d in zip(rules, sizes, lhs_dilation)
+        )
+    return lo, hi, rules
+
+
+def check_cropping(sizes, lhs_dilation, lo, hi, label) -> None:
+    """JAX refuses padding that crops more than the whole (dilated) input."""
+    for axis, (n, d, a, b) in enumerate(zip(sizes, lhs_dilation, lo, hi)):
+        padded = arith.dilated_size(n, d) + a + b
+        if padded < 0:
+            name = arith.axis_names(len(sizes))[axis]
+            raise fail(
+                label,
+                f"negative padding ({a}, {b}) crops more than the {name} axis holds: {arith.dilated_size(n, d)} + {a} + {b} "
+                f"= {padded}. Rule: padded size must be >= 0 (smaller than the kernel gives an empty output). "
+                f"Fix: low + high >= {-arith.dilated_size(n, d)}.",
+            )
+
+
+def general(name: str):
+    """Handler for conv_general_dilated, conv and conv_with_general_padding."""
+    head = (("lhs", REQUIRED), ("rhs", REQUIRED), ("window_strides", REQUIRED), ("padding", REQUIRED))
+    if name == "conv_general_dilated":
+        params = head + (
+            ("lhs_dilation", None),
+            ("rhs_dilation", None),
+            ("dimension_numbers", None),
+            ("feature_group_count", 1),
+            ("batch_group_count", 1),
+            *TAIL,
+            ("out_sharding", None),
+        )
+    elif name == "conv_with_general_padding":
+        params = head + (("lhs_dilation", REQUIRED), ("rhs_dilation", REQUIRED), *TAIL)
+    else:
+        params = head + TAIL
+
+    def handle(call, inputs: Inputs) -> Mapped:
+        label = call.base
+        v = {"lhs_dilation": None, "rhs_dilation": None, "dimension_numbers": None, "feature_group_count": 1}
+        v |= {"batch_group_count": 1, "out_sharding": None}
+        v |= bind(call, params, label)
+        lhs, rhs = operands(v, inputs, label)
+        specs = dimension_numbers(v["dimension_numbers"], len(lhs), label, None)
+        rank = len(lhs) - 2
+        kernel = tuple(rhs[a] for a in specs.rhs[2:])
+        sizes = tuple(lhs[a] for a in specs.lhs[2:])
+        strides = int_sequence(v["window_strides"], rank, "window_strides", label)
+        lhs_dil = (
+            (1,) * rank if v["lhs_dilation"] is None else int_sequence(v["lhs_dilation"], rank, "lhs_dilation", label)
+        )
+        rhs_dil = (
+            (1,) * rank if v["rhs_dilation"] is None else int_sequence(v["rhs_dilation"], rank, "rhs_dilation", label)
+        )
+        check_precision(v["precision"], label)
+        check_element_type(v["preferred_element_type"], label)
+        if v["out_sharding"] is not None:
+            raise fail(
+                label,
+                f"out_sharding={v['out_sharding']!r} is not modelled. Fix: out_sharding=None (it does not change the shape).",
+            )
+        check_kernel(kernel, rhs, label)
+        groups, batch_groups = check_groups(v, lhs, rhs, specs, label)
+        k_effs = tuple(arith.effective_kernel(k, d) for k, d in zip(kernel, rhs_dil))
+        lo, hi, rules = forward_padding(v["padding"], sizes, k_effs, strides, lhs_dil, label)
+        check_cropping(sizes, lhs_dil, lo, hi, label)
+        op = ConvOp(
+            "conv", lhs[specs.lhs[0]], lhs[specs.lhs[1]], rhs[specs.rhs[0]], sizes, kernel, strides, rhs_dil, lo, hi,
+            specs.lhs, specs.out, lhs_dilation=lhs_dil, groups=groups, batch_groups=batch_groups,
+        )  # fmt: skip
+        notes = []
+        if any(d != 1 for d in lhs_dil):
+            notes.append(
+                "lhs_dilation inserts d-1 zeros between input elements (a transposed convolution); padding applies after."
+            )
+        if batch_groups > 1:
+            notes.append(
+                f"batch_group_count={batch_groups}: the output batch is N / {batch_groups}, each group using O/{batch_groups} kernels."
+            )
+        if any(size <= 0 for size in arith.output_spatial(op)):
+            notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
+        return Mapped(FRAMEWORK, call, (op,), rules, tuple(notes), layout=specs.layout)
+
+    return handle
+
+
+def transpose_pads(k_eff: int, s: int, padding) -> tuple[int, int, str]:
+    """JAX's _conv_transpose_padding: forward pads (a, b) of the stride-dilated input."""
+    if padding == "SAME":
+        total = k_eff + s - 2
+        a = k_eff - 1 if s > k_eff - 1 else -(-total // 2)
+        why = f"k_eff-1 = {a} as stride {s} > k_eff-1" if s > k_eff - 1 else f"ceil({total}/2) = {a}"
+        return (
+            a,
+            total - a,
+            f"JAX 'SAME' transposed: total pad k_eff+s-2 = {total}, before {why}, after {total - a}; out = n*s",
+        )
+    if padding == "VALID":
+        total = k_eff + s - 2 + max(k_eff - s, 0)
+        a = k_eff - 1
+        text = f"JAX 'VALID' transposed: total pad k_eff+s-2+max(k_eff-s,0) = {total}, before k_eff-1 = {a}, after {total - a}"
+        return a, total - a, text + "; out = n*s + max(k_eff-s, 0)"
+    lo, hi = padding
+    a, b = k_eff - 1 - lo, k_eff - 1 - hi
+    return (
+        a,
+        b,
+        f"use_consistent_padding: forward padding ({lo}, {hi}) -> k_eff-1-p = ({a}, {b}) on the stride-dilated input",
+    )
+
+
+def conv_transpose(call, inputs: Inputs) -> Mapped:
+    label = call.base
+    params = (
+        ("lhs", REQUIRED), ("rhs", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED), ("rhs_dilation", None),
+        ("dimension_numbers", None), ("transpose_kernel", False), *TAIL, ("use_consistent_padding", False),
+    )  # fmt: skip
+    v = bind(call, params, label)
+    lhs, rhs = operands(v, inputs, label)
+    default = TRANSPOSE_DEFAULTS.get(len(lhs))
+    if v["dimension_numbers"] is None and default is None:
+        raise fail(
+            label,
+            f"lhs {lhs} has {len(lhs)} dimensions and conv_transpose has default dimension_numbers only for 2 to 5. "
+            f"Fix: pass dimension_numbers, e.g. {('NC' + spatial_letters(len(lhs) - 2),) * 1 + ('OI' + spatial_letters(len(lhs) - 2),)}.",
+        )
+    specs = dimension_numbers(v["dimension_numbers"], len(lhs), label, default)
+    rank = len(lhs) - 2
+    flip = check_bool(v["transpose_kernel"], "transpose_kernel", label)
+    consistent = check_bool(v["use_consistent_padding"], "use_consistent_padding", label)
+    kernel = tuple(rhs[a] for a in specs.rhs[2:])
+    sizes = tuple(lhs[a] for a in specs.lhs[2:])
+    strides = int_sequence(v["strides"], rank, "strides", label)
+    rhs_dil = (1,) * rank if v["rhs_dilation"] is None else int_sequence(v["rhs_dilation"], rank, "rhs_dilation", label)
+    check_precision(v["precision"], label)
+    check_element_type(v["preferred_element_type"], label)
+    check_kernel(kernel, rhs, label)
+    in_axis, out_axis = (specs.rhs[0], specs.rhs[1]) if flip else (specs.rhs[1], specs.rhs[0])
+    features, in_f, out_f = lhs[specs.lhs[1]], rhs[in_axis], rhs[out_axis]
+    if features != in_f:
+        letter = "O" if flip else "I"
+        fix = "transpose_kernel=False" if flip and rhs[specs.rhs[1]] == features else (
+            "transpose_kernel=True" if not flip and rhs[specs.rhs[0]] == features else f"a kernel with {letter}={features}"
+        )  # fmt: skip
+        raise fail(
+            label,
+            f"input features C={features} (lhs shape {lhs}) must equal the kernel's in-features {in_f}, its "
+            f"{letter!r} axis (rhs shape {rhs}, spec {specs.strings[1]!r}"
+            f"{', I and O swapped by transpose_kernel=True' if flip else ''}). Fix: {fix}.",
+        )
+    k_effs = tuple(arith.effective_kernel(k, d) for k, d in zip(kernel, rhs_dil))
+    padding = v["padding"]
+    notes = [
+        "JAX conv_transpose is a stride-1 convolution of the input dilated by strides (s-1 zeros between elements)."
+    ]
+    if consistent or padding in ("SAME", "VALID"):
+        if isinstance(padding, str):
+            if padding not in ("SAME", "VALID") and rank:
+                raise fail(
+                    label,
+                    f"padding={padding!r} is not a conv_transpose padding mode. Rule: with use_consistent_padding=True only "
+                    "'SAME', 'VALID' (upper case) or (low, high) tuples are accepted. Fix: padding='SAME'.",
+                )
+            modes = (padding,) * rank
+        else:
+            used = padding[:rank] if isinstance(padding, (tuple, list)) else padding
+            if not isinstance(used, (tuple, list)) or not all(isinstance(p, tuple) and len(p) == 2 for p in used):
+                raise fail(
+                    label,
+                    f"padding={padding!r} must be 'SAME', 'VALID' or a sequence of (low, high) tuples. "
+                    f"Rule: use_consistent_padding=True takes each pair as a tuple. Fix: padding={[(0, 0)] * rank!r}.",
+                )
+            if len(padding) > rank:
+                notes.append(
+                    f"use_consistent_padding=True: JAX reads only the first {rank} padding pair(s) and ignores "
+                    f"the other {len(padding) - rank}."
+                )
+            lo, hi = explicit_pairs(used, rank, label)
+            modes = tuple(zip(lo, hi))
+        found = [transpose_pads(k, s, mode) for k, s, mode in zip(k_effs, strides, modes)]
+        a, b, rules = (tuple(item[i] for item in found) for i in range(3))
+        if padding == "SAME":
+            notes.append(
+                "JAX 'SAME' transposed: out = n*s; the odd padding pixel goes at the start unless stride > k_eff-1."
+            )
+        elif padding == "VALID":
+            notes.append("JAX 'VALID' transposed: out = n*s + max(k_eff-s, 0) (Keras/TF give (n-1)*s + k_eff).")
+    elif isinstance(padding, str):
+        if any(s != 1 for s in strides):
+            raise fail(
+                label,
+                f"padding={padding!r} needs strides of 1, got strides={strides}. Rule: conv_transpose computes only "
+                "'SAME' and 'VALID' (upper case) itself; other strings go to conv_general_dilated, which refuses them "
+                "with strides. Fix: padding='SAME' or 'VALID', or explicit (low, high) pairs.",
+            )
+        a, b, rules = forward_padding(padding, sizes, k_effs, (1,) * rank, (1,) * rank, label)
+        notes.append(
+            f"padding={padding!r} is not 'SAME'/'VALID': it is applied as a forward padding of the stride-1 input."
+        )
+    else:
+        a, b = explicit_pairs(padding, rank, label)
+        rules = tuple(f"explicit ({lo}, {hi}) pads the stride-dilated input directly" for lo, hi in zip(a, b))
+        notes.append(
+            "explicit padding pairs pad the stride-dilated input as they are; PyTorch's padding=p is "
+            "(k_eff-1-p, k_eff-1-p) here, or pass use_consistent_padding=True."
+        )
+    if flip:
+        notes.append(
+            "transpose_kernel=True flips the kernel spatially and swaps its I and O axes (Keras/TF convention)."
+        )
+    check_cropping(sizes, strides, a, b, label)
+    common = dict(in_spec=specs.lhs, out_spec=specs.out)
+    if all(n > 0 for n in sizes):
+        lo = tuple(k - 1 - p for k, p in zip(k_effs, a))
+        hi = tuple(k - 1 - p for k, p in zip(k_effs, b))
+        op = ConvOp(
+            "conv_transpose", lhs[specs.lhs[0]], features, out_f, sizes, kernel, strides, rhs_dil, lo, hi, **common
+        )
+    else:
+        op = ConvOp(
+            "conv", lhs[specs.lhs[0]], features, out_f, sizes, kernel, (1,) * rank, rhs_dil, a, b,
+            lhs_dilation=strides, **common,
+        )  # fmt: skip
+        notes.append("an empty spatial axis is dilated to size 0, then padded: the output need not be empty.")
+    if any(size <= 0 for size in arith.output_spatial(op)):
+        notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
+    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=specs.layout)
+
+
+def calls() -> dict:
+    functions = {
+        "conv_general_dilated": general("conv_general_dilated"),
+        "conv_with_general_padding": general("conv_with_general_padding"),
+        "conv": general("conv"),
+        "conv_transpose": conv_transpose,
+    }
+    return {prefix + name: handler for prefix in PREFIXES for name, handler in functions.items()}
+
+
+CALLS = calls()

@@ -1,0 +1,27 @@
+"""JAX runner: evaluates the jax.lax call on float32 zeros (or given arrays) on the CPU."""
+
+import jax
+
+jax.config.update("jax_platforms", "cpu")
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from jax import lax  # noqa: E402
+
+FUNCTIONS = ("conv_general_dilated", "conv_transpose", "conv", "conv_with_general_padding")
+NAMESPACE = {"jax": jax, "lax": lax, "jnp": jnp, "np": np, **{name: getattr(lax, name) for name in FUNCTIONS}}
+
+
+def run(request: dict) -> dict:
+    if request.get("ping"):
+        return {"version": jax.__version__}
+    arrays = request.get("arrays") or {}
+    names = {k: jnp.asarray(np.asarray(v)) for k, v in arrays.items()}
+    names.update(
+        {k: jnp.zeros(tuple(s), jnp.float32) for k, s in (request.get("shapes") or {}).items() if k not in names}
+    )
+    out = eval(request["expr"], dict(NAMESPACE), names)  # test oracle: runs the real framework call
+    answer = {"shape": tuple(out.shape)}
+    if request.get("values"):
+        answer["values"] = np.asarray(out)
+    return answer
