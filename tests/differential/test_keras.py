@@ -49,7 +49,14 @@ def input_shape(rnd, rank, channels, data_format, largest):
 
 
 def spell(rnd, name, args, keywords):
-    """name(args..., key=value...) with a random accepted prefix; keywords whose value is None are left out."""
+    """name(args..., key=value...) with a random accepted prefix; keywords whose value is None are left out.
+
+    ``keywords`` come in the layer's positional order, so when the required
+    arguments are positional, a leading run of them may be written positionally."""
+    args, keywords = list(args), list(keywords)
+    if args and rnd.random() < 0.4:
+        while keywords and keywords[0][1] is not None and rnd.random() < 0.7:
+            args.append(keywords.pop(0)[1])
     text = [repr(a) for a in args] + [f"{key}={value!r}" for key, value in keywords if value is not None]
     return f"{rnd.choice(PREFIXES)}{name}({', '.join(text)})"
 
@@ -110,6 +117,8 @@ def conv_transpose_calls(draw):
         ("data_format", data_format),
         ("dilation_rate", pick(rnd, (10, None), (1, 1), (1.5, 2))),
     ]
+    if rank == 3:
+        keywords[2], keywords[3] = keywords[3], keywords[2]
     args = [rnd.randint(1, 3), per_axis(rnd, rank, 1, 5)]
     shape = input_shape(rnd, rank, rnd.randint(1, 3), data_format, 7 if rank < 3 else 5)
     return spell(rnd, name, args, keywords), shape
@@ -136,6 +145,8 @@ def depthwise_calls(draw, separable: bool):
         ("depth_multiplier", pick(rnd, (6, None), (6, rnd.randint(1, 3)), (1, 0))),
     ]
     kernel = per_axis(rnd, rank, 1, 4)
+    if not separable:
+        keywords = [keywords[0], keywords[1], keywords[4], keywords[2], keywords[3]]
     if separable:
         name = pick(rnd, (3, f"SeparableConv{rank}D"), (1, f"SeparableConvolution{rank}D"))
         args = [rnd.randint(1, 3), kernel]

@@ -71,6 +71,14 @@ def sizes(value, rank: int, name: str, label: str, minimum: int = 1) -> tuple[in
     return items
 
 
+def positive(value, name: str, label: str, meaning: str, fix: str) -> int:
+    """An int >= 1 (filters, groups, depth_multiplier)."""
+    check_int(value, name, label)
+    if value < 1:
+        raise fail(label, f"{name}={value} must be >= 1. Rule: Keras needs a strictly positive {meaning}. Fix: {fix}.")
+    return value
+
+
 def padding_arg(value, rank: int, label: str, causal: bool) -> str:
     """'valid', 'same' (any case), or 'causal' where the layer allows it."""
     allowed = ("valid", "same", "causal") if causal else ("valid", "same")
@@ -192,8 +200,8 @@ def conv(rank: int):
             ("groups", 1),
         ) + CONV_EXTRAS
         v = bind(call, params, label, LORA + COMMON_KEYWORDS)
-        filters = check_int(v["filters"], "filters", label, 1, fix="filters=1 or more.")
-        groups = check_int(v["groups"], "groups", label, 1, fix="groups=1.")
+        filters = positive(v["filters"], "filters", label, "number of filters (output channels)", "filters=1 or more")
+        groups = positive(v["groups"], "groups", label, "number of groups", "groups=1")
         if filters % groups:
             raise fail(
                 label,
@@ -277,7 +285,7 @@ def conv_transpose(rank: int):
         else:
             params += (("output_padding", None), ("data_format", None))
         v = bind(call, params + (("dilation_rate", 1),) + CONV_EXTRAS, label, COMMON_KEYWORDS)
-        filters = check_int(v["filters"], "filters", label, 1, fix="filters=1 or more.")
+        filters = positive(v["filters"], "filters", label, "number of filters (output channels)", "filters=1 or more")
         kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
         strides = sizes(v["strides"], rank, "strides", label)
         dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
@@ -390,7 +398,13 @@ def depthwise(rank: int):
             ("dilation_rate", 1),
         ) + DEPTHWISE_EXTRAS
         v = bind(call, params, label, COMMON_KEYWORDS)
-        multiplier = check_int(v["depth_multiplier"], "depth_multiplier", label, 1, fix="depth_multiplier=1.")
+        multiplier = positive(
+            v["depth_multiplier"],
+            "depth_multiplier",
+            label,
+            "depth_multiplier (output channels per input channel)",
+            "depth_multiplier=1",
+        )
         kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
         strides = sizes(v["strides"], rank, "strides", label)
         dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
@@ -422,8 +436,14 @@ def separable(rank: int):
             ("depth_multiplier", 1),
         ) + SEPARABLE_EXTRAS
         v = bind(call, params, label, COMMON_KEYWORDS)
-        multiplier = check_int(v["depth_multiplier"], "depth_multiplier", label, 1, fix="depth_multiplier=1.")
-        filters = check_int(v["filters"], "filters", label, 1, fix="filters=1 or more.")
+        multiplier = positive(
+            v["depth_multiplier"],
+            "depth_multiplier",
+            label,
+            "depth_multiplier (output channels per input channel)",
+            "depth_multiplier=1",
+        )
+        filters = positive(v["filters"], "filters", label, "number of filters (output channels)", "filters=1 or more")
         kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
         strides = sizes(v["strides"], rank, "strides", label)
         dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
