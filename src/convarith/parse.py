@@ -77,7 +77,11 @@ def describe(node: ast.AST) -> str:
         ast.Compare: "a comparison",
         ast.BoolOp: "a boolean expression",
         ast.IfExp: "a conditional expression",
+        ast.Name: "a bare name",
+        ast.Attribute: "a dotted name",
     }
+    if isinstance(node, ast.Constant):
+        return f"the {type(node.value).__name__} constant {node.value!r}"
     return kinds.get(type(node), type(node).__name__)
 
 
@@ -85,7 +89,10 @@ def literal(node: ast.AST, where: str):
     """The value of a whitelisted literal node; ConvArithError otherwise."""
     if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (bool, int, float, str))):
         if isinstance(node.value, int) and not isinstance(node.value, bool) and abs(node.value) > MAX_INT:
-            raise ConvArithError(f"{where}: the integer {node.value} is too large. Rule: sizes must fit in 64 bits.")
+            raise ConvArithError(
+                f"{where}: the integer {node.value} is too large. Rule: sizes must fit in 64 bits "
+                f"(|n| <= {MAX_INT}). Fix: write the real size."
+            )
         return node.value
     if isinstance(node, (ast.Tuple, ast.List)):
         items = [literal(item, where) for item in node.elts]
@@ -104,36 +111,68 @@ def literal(node: ast.AST, where: str):
     )
 
 
+def short(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters."""
+    return repr(text) if len(text) <= limit else repr(text[: limit - 20]) + f"... ({len(text)} characters)"
+
+
+def callee_error(func: ast.AST) -> str:
+    """Why the called object is not a plain dotted name, naming the offending piece."""
+    inner = next((sub for sub in ast.walk(func) if not isinstance(sub, (ast.Attribute, ast.Name, ast.Load))), func)
+    return (
+        f"expr: the called object {ast.unparse(func)} is not a plain dotted name because it contains "
+        f"{describe(inner)}. Rule: only a name such as nn.Conv2d is called, and nothing is evaluated. "
+        "Fix: write the layer or function name itself, e.g. nn.Conv2d(3, 8, 3)."
+    )
+
+
 @lru_cache(maxsize=4096)
 def parse_call(text: str) -> Call:
     """Parse ``text`` into a Call, refusing anything but one whitelisted call."""
     if not isinstance(text, str):
         raise ConvArithError(f"expr must be a string holding the call, got {type(text).__name__}.")
     if len(text) > MAX_EXPR_CHARS:
-        raise ConvArithError(f"expr is {len(text)} characters long; at most {MAX_EXPR_CHARS} are accepted.")
+        raise ConvArithError(
+            f"expr is {len(text)} characters long. Rule: at most {MAX_EXPR_CHARS} characters are accepted. "
+            "Fix: write one call with literal arguments."
+        )
     stripped = text.strip()
     if not stripped:
-        raise ConvArithError("expr is empty. Fix: write the call, e.g. \"nn.Conv2d(3, 8, 3)\".")
+        raise ConvArithError('expr is empty. Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".')
     try:
         tree = ast.parse(stripped, mode="eval")
-    except SyntaxError as exc:
-        raise ConvArithError(f"expr is not valid Python: {exc.msg} in {stripped!r}.") from None
+    except (RecursionError, MemoryError):
+        raise ConvArithError(
+            "expr is nested too deeply. Rule: Python's parser gives up on it. Fix: write plain literal arguments."
+        ) from None
+    except (SyntaxError, ValueError) as exc:
+        raise ConvArithError(
+            f"expr is not valid Python: {getattr(exc, 'msg', exc)} in {short(stripped)}. Rule: expr is one Python call. "
+            "Fix: check brackets, commas and quotes, e.g. nn.Conv2d(3, 8, 3, padding='same')."
+        ) from None
     node = tree.body
     if not isinstance(node, ast.Call):
         raise ConvArithError(
-            f"expr must be a single call such as \"nn.Conv2d(3, 8, 3)\", got {describe(node)}: {stripped!r}."
+            f"expr must be a single call, got {describe(node)}: {short(stripped)}. "
+            'Fix: write the call with its arguments, e.g. "nn.Conv2d(3, 8, 3)".'
         )
     name = dotted_name(node.func)
     if name is None:
-        raise ConvArithError(f"expr: the called object must be a plain dotted name, got {describe(node.func)}.")
+        raise ConvArithError(callee_error(node.func))
     args = []
     for arg in node.args:
         args.append(literal(arg, f"{name}: positional argument {len(args) + 1}"))
     kwargs = []
     for keyword in node.keywords:
         if keyword.arg is None:
-            raise ConvArithError(f"{name}: **kwargs is not allowed. Fix: write each keyword argument out.")
+            raise ConvArithError(
+                f"{name}: **kwargs is not allowed. Rule: nothing is evaluated, so a dict cannot be unpacked. "
+                "Fix: write each keyword argument out."
+            )
         if any(keyword.arg == seen for seen, _ in kwargs):
-            raise ConvArithError(f"{name}: keyword argument {keyword.arg!r} is repeated.")
+            raise ConvArithError(
+                f"{name}: keyword argument {keyword.arg!r} is repeated. Rule: Python refuses a repeated keyword. "
+                f"Fix: give {keyword.arg} once."
+            )
         kwargs.append((keyword.arg, literal(keyword.value, f"{name}: argument {keyword.arg}")))
     return Call(name, tuple(args), tuple(kwargs), stripped)

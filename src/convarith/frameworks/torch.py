@@ -38,6 +38,10 @@ def refuse(label: str, what: str, rule: str, fix: str):
     return fail(label, f"{what}. Rule: {rule}. Fix: {fix}.")
 
 
+def entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"
+
+
 def layout(rank: int) -> str:
     return "NC" + "DHW"[3 - rank :]
 
@@ -248,7 +252,7 @@ def output_padding_from_size(
     if len(sizes) != rank:
         raise refuse(
             label,
-            f"output_size={tuple(output_size)} has {len(output_size)} entries",
+            f"output_size={tuple(output_size)} has {entries(len(output_size))}",
             f"for a {rank + leading}D input torch takes {rank} (spatial) or {rank + leading} (full shape) entries",
             f"output_size with {rank} spatial sizes",
         )
@@ -335,7 +339,7 @@ def conv(rank: int, transposed: bool, functional: bool):
                     raise refuse(
                         label,
                         f"{name}={value} is not divisible by groups={groups}",
-                        f"each of the {groups} groups needs the same number of {name.replace('_', ' ')}",
+                        f"each of the {groups} groups needs the same number of {name.replace('in_', 'input ').replace('out_', 'output ')}",
                         f"groups dividing {value}, or {name}={value // groups * groups or groups}",
                     )
             with_bias = check_bool(v["bias"], "bias", label)
@@ -423,7 +427,7 @@ def conv(rank: int, transposed: bool, functional: bool):
                         label,
                         f"output_padding={out_pad[axis]} on the {arith.axis_names(rank)[axis]} axis is too large",
                         f"output padding must be smaller than either stride ({stride[axis]}) or dilation ({dilation[axis]})",
-                        f"output_padding < {max(stride[axis], dilation[axis])}",
+                        f"output_padding <= {max(stride[axis], dilation[axis]) - 1}, or stride > {out_pad[axis]}",
                     )
             op = ConvOp(
                 kind, batch, in_ch, out_ch, spatial, kernel, stride, dilation, lo, hi,
@@ -614,7 +618,7 @@ def adaptive(rank: int, kind: str, functional: bool):
             if len(sizes) != rank:
                 raise refuse(
                     label,
-                    f"output_size={size!r} has {len(sizes)} entries",
+                    f"output_size={size!r} has {entries(len(sizes))}",
                     f"{label} needs one size per spatial axis ({rank})",
                     f"an int or {rank} sizes",
                 )
