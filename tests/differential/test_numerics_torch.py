@@ -155,7 +155,7 @@ def pool_modules(draw):
         if any(k > n for k, n in zip(k_eff, spatial)):
             dilation = (1,) * rank
             k_eff = list(kernel)
-        args += [f"dilation={dilation!r}", f"padding={tuple(draw(st.integers(0, k // 2)) for k in k_eff)!r}"]
+        args += [f"dilation={dilation!r}", f"padding={tuple(draw(st.integers(0, k // 2)) for k in kernel)!r}"]
     else:
         args += [
             f"padding={tuple(draw(st.integers(0, k // 2)) for k in kernel)!r}",
