@@ -223,12 +223,6 @@ def conv(rank: int):
                 f"channels/groups input channels. Fix: groups dividing {channels}.",
             )
         check_channels(label, channels, "Conv op")
-        if data_format == "channels_first" and rank < 3 and groups == 1:
-            raise cpu_nhwc_only(
-                label,
-                "TensorFlow's Conv2D kernel supports only NHWC on the CPU (Keras compiles grouped and 3D "
-                "convolutions with XLA, which accepts channels_first, but not this one).",
-            )
         padded = [
             axis_padding(padding, n, k, d, s) for n, k, d, s in zip(spatial, kernel, dilation, strides, strict=True)
         ]
@@ -245,7 +239,20 @@ def conv(rank: int):
                 f"out = {arith.conv_out_text(spatial[0], kernel[0], dilation[0], strides[0], op.pad_lo[0], 0)}; "
                 "Keras refuses an empty result from a non-empty input. Fix: an input of length >= 1.",
             )
-        return Mapped(FRAMEWORK, call, (op,), tuple(p[2] for p in padded), layout=layout_name(data_format, rank))
+        # TF returns an empty result early, before it looks at the layout; causal padding makes the input non-empty.
+        fed = spatial if padding != "causal" else (spatial[0] + op.pad_lo[0],)
+        empty = batch == 0 or 0 in fed
+        notes = ()
+        if data_format == "channels_first" and rank < 3 and groups == 1:
+            if not empty:
+                raise cpu_nhwc_only(
+                    label,
+                    "TensorFlow's Conv2D kernel supports only NHWC on the CPU (Keras compiles grouped and 3D "
+                    "convolutions with XLA, which accepts channels_first, but not this one).",
+                )
+            notes = ("channels_first passes on CPU only because the input is empty; TensorFlow refuses NCHW otherwise",)
+        rules = tuple(p[2] for p in padded)
+        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank))
 
     return handle
 
