@@ -36,8 +36,8 @@ def per_axis(rnd, rank, low, high):
 
 def input_shape(rnd, rank, channels, data_format, largest):
     """A full input shape in data_format: sometimes tiny or empty, rarely of the wrong rank."""
-    low = pick(rnd, (8, 1), (1, 0))
-    spatial = [rnd.randint(low, pick(rnd, (3, largest), (1, 3))) for _ in range(rank)]
+    low = pick(rnd, (5, 1), (1, 0))
+    spatial = [rnd.randint(low, pick(rnd, (3, largest), (2, 3))) for _ in range(rank)]
     batch = pick(rnd, (8, 1), (2, 2), (1, 0))
     shape = [batch, channels, *spatial] if data_format == "channels_first" else [batch, *spatial, channels]
     wrong = pick(rnd, (28, None), (1, "short"), (1, "long"))
