@@ -1,4 +1,972 @@
-"""Placeholder: filled in by its own change."""
+"""TensorFlow ``tf.nn``: functional convolution and pooling calls.
 
-FRAMEWORK = "tf_nn"
-CALLS: dict = {}
+Tensors are given by name with their shapes in ``shapes=``. Layouts are
+channels-last (NWC, NHWC, NDHWC); the channels-first formats exist but the CPU
+kernels refuse them, and so does convarith. Padding per axis:
+
+- ``'VALID'``: none; out = (n - k_eff + s) // s, truncated toward zero, so a
+  window slightly larger than the input gives an empty tensor, not an error.
+- ``'SAME'``: out = ceil(n / s), total = max((out-1)*s + k_eff - n, 0), the odd
+  pixel at the end.
+- explicit ``[[0, 0], [lo, hi], ..., [0, 0]]`` (full rank, zero on batch and
+  channels) where the op accepts it.
+
+A dilated ``convolution``, ``pool`` or ``depthwise_conv2d`` runs as
+space-to-batch + undilated op + batch-to-space; with strides 1 this is the
+ordinary dilated size, with strides > 1 (depthwise only) it is not.
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+from ..core import arith
+from ..core.op import ConvOp, channels_first, channels_last
+from ..parse import Call
+from ._common import REQUIRED, Inputs, Mapped, bind, check_int, fail, ref_shape
+
+__all__ = ["CALLS", "FRAMEWORK", "axis_padding", "transpose_axis_padding"]
+
+FRAMEWORK = "TensorFlow (tf.nn)"
+LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
+FIRST = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
+FORMATS = {1: (None, "NWC", "NHWC", "NCW", "NCHW"), 2: (None, "NHWC", "NCHW"), 3: (None, "NDHWC", "NCDHW")}
+CPU_REFUSAL = "Rule: TensorFlow's CPU kernels only support the channels-last format {last}. Fix: data_format='{last}' with the input transposed to {last}."
+
+
+# -- padding rules other modules (Keras on TF) reuse ---------------------------------------------
+
+
+def axis_padding(padding, n: int, k_eff: int, stride: int) -> arith.Padding:
+    """TF's padding of one spatial axis: 'SAME', 'VALID', or an explicit (lo, hi) pair.
+
+    'SAME': out = ceil(n/s), total = max((out-1)*s + k_eff - n, 0), the odd pixel at the end.
+    'VALID': no padding. (lo, hi): used as given."""
+    if padding == "SAME":
+        return arith.same_padding(n, k_eff, stride)
+    if padding == "VALID":
+        return arith.Padding(0, 0, "'VALID': no padding")
+    lo, hi = padding
+    return arith.Padding(lo, hi, f"explicit padding: before {lo}, after {hi}")
+
+
+def windowed_size(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
+    """TF's C++ GetWindowedOutputSize: (n + lo + hi - k_eff + s) / s truncated toward zero;
+    negative means TF refuses, 0 an empty tensor."""
+    return arith.tf_valid_out(n + lo + hi, k_eff, stride)
+
+
+def transpose_axis_padding(
+    label: str, axis: str, padding, n: int, out: int, k_eff: int, stride: int
+) -> tuple[int, int, int, str]:
+    """TF's conv_transpose padding from the requested output size on one axis.
+
+    TF runs the forward convolution of ``out`` with the same padding and stride,
+    and refuses unless it gives the input size ``n``. Returns (pad_lo, pad_hi,
+    output_padding, rule text) for a ConvOp conv_transpose that yields ``out``:
+    pad_lo = TF's pad before, extra cells at the end."""
+    pad = axis_padding(padding, out, k_eff, stride)
+    forward = windowed_size(out, k_eff, stride, pad.lo, pad.hi)
+    if padding == "SAME":
+        forward = -(-out // stride)
+    if forward != n:
+        sizes = transpose_sizes(padding, n, k_eff, stride)
+        raise fail(
+            label,
+            f"output_shape gives {axis} {out}, but the forward convolution of {out} with padding="
+            f"{padding!r} and stride {stride} has size {forward}, not the input's {n}. Rule: TF checks that "
+            f"{'ceil(out/stride)' if padding == 'SAME' else '(out + pad - k_eff + stride) // stride'} equals the "
+            f"input size. Fix: an output {axis} in {sizes}.",
+        )
+    hi, extra = arith.transpose_padding_for_size(n, k_eff, stride, pad.lo, pad.lo + pad.hi, out)
+    text = f"output {out} given; forward check: {pad.text}"
+    return pad.lo, hi, extra, text
+
+
+def transpose_sizes(padding, n: int, k_eff: int, stride: int) -> str:
+    """The output sizes TF accepts for input size n (for messages)."""
+    good = [o for o in range(0, (n + 1) * stride + k_eff + 2) if transposed_forward(padding, o, k_eff, stride) == n]
+    if not good:
+        return "no size (none maps back to the input size)"
+    return f"{good[0]}..{good[-1]}" if len(good) > 1 else f"{good[0]}"
+
+
+def transposed_forward(padding, out: int, k_eff: int, stride: int) -> int:
+    if padding == "SAME":
+        return -(-out // stride)
+    pad = axis_padding(padding, out, k_eff, stride)
+    return windowed_size(out, k_eff, stride, pad.lo, pad.hi)
+
+
+# -- argument checks -------------------------------------------------------------------------------
+
+
+def label_of(call: Call) -> str:
+    return f"tf.nn.{call.base}"
+
+
+def ints_list(value, name: str, label: str) -> tuple[int, ...]:
+    items = tuple(value)
+    for item in items:
+        check_int(item, name, label)
+    return items
+
+
+def sequence(value, rank: int, first: bool, name: str, label: str) -> tuple[int, int, tuple[int, ...]]:
+    """TF's _get_sequence: None, an int, or 1, N or N+2 values -> (batch, channel, spatial)."""
+    if value is None:
+        return 1, 1, (1,) * rank
+    items = ints_list(value, name, label) if isinstance(value, (list, tuple)) else (check_int(value, name, label),)
+    if len(items) == rank + 2:
+        if first:
+            return items[0], items[1], items[2:]
+        return items[0], items[-1], items[1:-1]
+    if len(items) == 1:
+        return 1, 1, items * rank
+    if len(items) == rank:
+        return 1, 1, items
+    raise fail(
+        label,
+        f"{name}={value!r} has {len(items)} values. Rule: {name} must be an int or a list of length 1, {rank} "
+        f"or {rank + 2}. Fix: {name}={list((items or (1,))[:1] * rank)!r}.",
+    )
+
+
+def full_rank(items, first: bool) -> tuple[int, int, tuple[int, ...]]:
+    """(batch, channel, spatial) entries of a full-rank list in data_format order."""
+    return (items[0], items[1], tuple(items[2:])) if first else (items[0], items[-1], tuple(items[1:-1]))
+
+
+def exact_list(value, length: int, name: str, label: str) -> tuple[int, ...]:
+    """A raw op attribute: a list of exactly ``length`` ints."""
+    if not isinstance(value, (list, tuple)):
+        raise fail(
+            label,
+            f"{name}={value!r} must be a list of {length} ints. Rule: this op takes the full-rank list. Fix: {name}={[1] + [value] * (length - 2) + [1]!r}.",
+        )
+    items = ints_list(value, name, label)
+    if len(items) != length:
+        raise fail(
+            label,
+            f"{name}={value!r} has {len(items)} values. Rule: {name} must specify {length} dimensions (batch, spatial..., channels).",
+        )
+    return items
+
+
+def check_format(value, rank: int, label: str, accepted: tuple, defer: bool = False) -> bool:
+    """Whether data_format is channels-first; refuses unknown names and, on CPU, channels-first
+    (unless ``defer``: the caller refuses later, after an empty output returned early)."""
+    if value not in accepted:
+        raise fail(
+            label,
+            f"data_format={value!r} is not accepted. Rule: use one of {', '.join(repr(a) for a in accepted if a)}.",
+        )
+    first = value is not None and value.startswith("NC")
+    if first and not defer:
+        raise cpu_refusal(label, value, rank)
+    return first
+
+
+def cpu_refusal(label: str, value: str, rank: int):
+    return fail(label, f"data_format={value!r} is refused on CPU. " + CPU_REFUSAL.format(last=LAST[rank]))
+
+
+def check_padding(padding, rank: int, label: str, explicit: bool, first: bool = False) -> object:
+    """'SAME', 'VALID', or (when the op accepts it) a full-rank explicit list -> per-axis pairs."""
+    if isinstance(padding, str):
+        if padding not in ("SAME", "VALID"):
+            hint = (
+                f" Fix: padding={padding.upper()!r}."
+                if padding.upper() in ("SAME", "VALID")
+                else " Fix: 'SAME' or 'VALID'."
+            )
+            raise fail(
+                label,
+                f"padding={padding!r} is not allowed. Rule: TF accepts exactly 'SAME' or 'VALID' (upper case).{hint}",
+            )
+        return padding
+    if not isinstance(padding, (list, tuple)):
+        raise fail(label, f"padding={padding!r} must be 'SAME', 'VALID' or a list of [before, after] pairs.")
+    if not explicit:
+        raise fail(
+            label,
+            f"padding={padding!r}: this op does not accept explicit padding. Rule: only 'SAME' or 'VALID'. Fix: pad the input with tf.pad first.",
+        )
+    return explicit_pairs(padding, rank, label, first=first)
+
+
+def explicit_pairs(
+    padding, rank: int, label: str, length: int | None = None, first: bool = False
+) -> tuple[tuple[int, int], ...]:
+    """Full-rank explicit padding (in data_format order) -> spatial pairs, refusing batch/channel padding."""
+    length = rank + 2 if length is None else length
+    pairs = []
+    for pair in padding:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise fail(label, f"padding={padding!r}: each entry must be a [before, after] pair.")
+        pairs.append(ints_list(pair, "padding", label))
+    if len(pairs) != length:
+        raise fail(
+            label,
+            f"padding={padding!r} has {len(pairs)} pairs. Rule: explicit padding lists every dimension, batch and "
+            f"channels included ({length} pairs). Fix: padding={[[0, 0]] + [[1, 1]] * (length - 2) + [[0, 0]]!r}.",
+        )
+    if any(v < 0 for pair in pairs for v in pair):
+        raise fail(label, f"padding={padding!r} has a negative value. Rule: all explicit paddings must be >= 0.")
+    if any(pairs[0]) or any(pairs[1] if first else pairs[-1]):
+        raise fail(
+            label,
+            f"padding={padding!r} pads the batch or channel dimension. Rule: nonzero explicit padding is only supported on spatial axes. Fix: [0, 0] for batch and channels.",
+        )
+    return tuple(pairs[2:] if first else pairs[1:-1])
+
+
+def tensor(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
+    return tuple(ref_shape(value, inputs, name, label))
+
+
+def check_rank(shape, rank: int, name: str, label: str, at_least: bool = False) -> None:
+    ok = len(shape) >= rank if at_least else len(shape) == rank
+    if not ok:
+        need = f"at least {rank}" if at_least else f"{rank}"
+        raise fail(
+            label,
+            f"{name} must be {need}-dimensional, got shape {shape}. Rule: {name} is (N, {', '.join(arith.axis_names(rank - 2))}, C) in {LAST.get(rank - 2, 'NHWC')}.",
+        )
+
+
+def size_rules(
+    label, rank, spatial, kernel, stride, dilation, padding
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
+    """Pads per axis and their rule texts; refuses an output size TF computes as negative."""
+    lo, hi, rules = [], [], []
+    for axis in range(rank):
+        k_eff = arith.effective_kernel(kernel[axis], dilation[axis])
+        pad = axis_padding(padding if isinstance(padding, str) else padding[axis], spatial[axis], k_eff, stride[axis])
+        check_window(label, rank, axis, spatial[axis], kernel[axis], dilation[axis], stride[axis], pad)
+        lo.append(pad.lo)
+        hi.append(pad.hi)
+        rules.append(pad.text)
+    return tuple(lo), tuple(hi), tuple(rules)
+
+
+def check_window(label, rank, axis, n, k, d, s, pad) -> None:
+    k_eff = arith.effective_kernel(k, d)
+    size = windowed_size(n, k_eff, s, pad.lo, pad.hi)
+    if size < 0:
+        name = arith.axis_names(rank)[axis]
+        raise fail(
+            label,
+            f"input {name} {n} is too small. Rule: TF computes out = ({n} + {pad.lo} + {pad.hi} - {k_eff} + {s}) / {s} "
+            f"truncated = {size}, which must be >= 0 (0 gives an empty tensor). Fix: a larger input, padding='SAME', "
+            "or a smaller kernel.",
+        )
+
+
+def split_last(shape, rank: int, first: bool = False) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
+    """(leading batch dims, channels, spatial) of a channels-last (or channels-first) shape."""
+    if first:
+        return tuple(shape[: len(shape) - rank - 1]), shape[-rank - 1], tuple(shape[-rank:])
+    return tuple(shape[: len(shape) - rank - 1]), shape[-1], tuple(shape[-rank - 1 : -1])
+
+
+def make_op(
+    kind, lead, channels, out_channels, spatial, kernel, stride, dilation, lo, hi, first=False, **extra
+) -> ConvOp:
+    rank = len(spatial)
+    spec = channels_first(rank) if first else channels_last(rank)
+    return ConvOp(
+        kind, prod(lead), channels, out_channels, spatial, kernel, stride, dilation, lo, hi, spec, spec, **extra
+    )
+
+
+def result(call, op: ConvOp, lead, rules, notes=(), spatial_out=None, first=False) -> Mapped:
+    """Mapped with the output laid out as lead + spatial + channels (extra batch dims kept)."""
+    rank = op.rank
+    spatial = arith.output_spatial(op) if spatial_out is None else spatial_out
+    spatial = tuple(max(size, 0) for size in spatial)
+    if first:
+        override = (*lead, op.out_channels, *spatial)
+        return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=FIRST[rank], shape_override=override)
+    override = (*lead, *spatial, op.out_channels)
+    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=LAST[rank], shape_override=override)
+
+
+def empty_or_refuse(label, mapped: Mapped, fmt, rank) -> Mapped:
+    """Conv2D and Conv3D return an empty output before their CPU channels-last check; otherwise refuse."""
+    if 0 in mapped.output_shape:
+        return mapped
+    raise cpu_refusal(label, fmt, rank)
+
+
+def check_positive(values, name: str, label: str, what: str = "") -> None:
+    if any(v < 1 for v in values):
+        raise fail(label, f"{name}={values} must be >= 1 on every spatial axis{what}.")
+
+
+def check_unit(batch: int, channel: int, name: str, label: str) -> None:
+    if batch != 1 or channel != 1:
+        raise fail(
+            label,
+            f"{name} has batch entry {batch} and channel entry {channel}. Rule: TF does not support {name} in the batch and depth dimensions; they must be 1.",
+        )
+
+
+# -- convolution -------------------------------------------------------------------------------------
+
+
+def conv(rank: int):
+    """tf.nn.conv1d / conv2d / conv3d (the native ops; conv2d supports groups)."""
+    stride_name = "stride" if rank == 1 else "strides"
+
+    def handle(call, inputs: Inputs) -> Mapped:
+        label = label_of(call)
+        params = (("input", REQUIRED), ("filters", REQUIRED), (stride_name, REQUIRED), ("padding", REQUIRED))
+        params += (("data_format", LAST[rank]), ("dilations", None), ("name", None))
+        v = bind(call, params, label)
+        x = tensor(v["input"], inputs, "input", label)
+        w = tensor(v["filters"], inputs, "filters", label)
+        first = check_format(v["data_format"], rank, label, FORMATS[rank], defer=True)
+        if rank == 3:
+            sb, sc, stride = full_rank(exact_list(v["strides"], 5, "strides", label), first)
+            dil = (1,) * 5 if v["dilations"] is None else exact_list(v["dilations"], 5, "dilations", label)
+            db, dc, dilation = full_rank(dil, first)
+        else:
+            sb, sc, stride = sequence(v[stride_name], rank, first, stride_name, label)
+            db, dc, dilation = sequence(v["dilations"], rank, first, "dilations", label)
+        padding = check_padding(v["padding"], rank, label, explicit=rank == 2, first=first)
+        check_rank(x, rank + 2, "input", label, at_least=True)
+        check_rank(w, rank + 2, "filters", label)
+        if rank == 1:
+            # conv1d runs Conv2D on [1, b, s, c]: the batch entry lands on the dummy height axis
+            check_positive((sb, db), f"{stride_name}/dilations batch entry", label)
+            sb = db = 1
+        check_unit(sb, sc, stride_name, label)
+        check_positive(stride, stride_name, label)
+        check_unit(db, dc, "dilations", label)
+        check_positive(dilation, "dilations", label)
+        lead, channels, spatial = split_last(x, rank, first)
+        kernel, w_in, out_ch = tuple(w[:rank]), w[rank], w[rank + 1]
+        check_filter(label, w, kernel, w_in, zero_out_ok=rank != 3)
+        lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, dilation, padding)
+        groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, dilation, lo, hi, w_in, out_ch)
+        op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, dilation, lo, hi, first, groups=groups)
+        mapped = result(call, op, lead, rules, first=first)
+        if 0 in mapped.output_shape:
+            return mapped
+        if rank == 3 and any(d != 1 for d in dilation):
+            raise fail(
+                label,
+                f"dilations={v['dilations']!r}: the CPU Conv3D kernel only supports dilation 1. Fix: use tf.nn.convolution, which dilates by space-to-batch, or dilations=None.",
+            )
+        return empty_or_refuse(label, mapped, v["data_format"], rank) if first else mapped
+
+    return handle
+
+
+def check_filter(label, w, kernel, w_in, zero_out_ok: bool) -> None:
+    if any(k == 0 for k in kernel) or w_in == 0 or (not zero_out_ok and w[-1] == 0):
+        raise fail(
+            label,
+            f"filters shape {w} has a zero dimension. Rule: TF refuses a filter with zero elements. Fix: every kernel size and the filter's in-channels >= 1.",
+        )
+
+
+def conv_groups(label, rank, lead, channels, spatial, kernel, stride, dilation, lo, hi, w_in, out_ch) -> int:
+    """Groups of conv1d/conv2d, or Conv3D's check: input depth divisible by the filter's, then
+    an empty output is returned before the exact channel match (no grouped Conv3D on CPU)."""
+    if rank == 3:
+        sizes = [
+            windowed_size(n, arith.effective_kernel(k, d), s, a, b)
+            for n, k, d, s, a, b in zip(spatial, kernel, dilation, stride, lo, hi)
+        ]
+        if w_in and channels % w_in == 0 and (prod(lead) == 0 or 0 in sizes):
+            return 1
+        if w_in and channels % w_in:
+            check_groups(label, channels, w_in, out_ch, grouped=True)
+    return check_groups(label, channels, w_in, out_ch, grouped=rank != 3)
+
+
+def check_groups(label, channels, w_in, out_ch, grouped: bool) -> int:
+    """Input channels = groups * filter in-channels; refuses what TF refuses."""
+    if not grouped:
+        if channels != w_in:
+            raise fail(
+                label,
+                f"filters have {w_in} in-channels but the input has {channels}. Rule: the filter's in-channels must equal the input's last dimension (no grouped conv here). Fix: filters of shape (..., {channels}, {out_ch}).",
+            )
+        return 1
+    if channels % w_in:
+        raise fail(
+            label,
+            f"input depth {channels} is not divisible by the filter's in-channels {w_in}. Rule: input channels = groups * filter in-channels. Fix: filters of shape (..., {channels}, {out_ch}), or a divisor of {channels}.",
+        )
+    groups = channels // w_in
+    if groups == 0 or out_ch % groups:
+        raise fail(
+            label,
+            f"out channels {out_ch} are not divisible by groups = {channels}/{w_in} = {groups}. Rule: for a grouped convolution the filter's out-channels must be a multiple of the number of groups. Fix: out-channels a multiple of {groups}.",
+        )
+    return groups
+
+
+def convolution(call, inputs: Inputs) -> Mapped:
+    """tf.nn.convolution: rank from the filter; dilation by space-to-batch (strides must then be 1)."""
+    label = label_of(call)
+    params = (("input", REQUIRED), ("filters", REQUIRED), ("strides", None), ("padding", "VALID"))
+    v = bind(call, params + (("data_format", None), ("dilations", None), ("name", None)), label)
+    x = tensor(v["input"], inputs, "input", label)
+    w = tensor(v["filters"], inputs, "filters", label)
+    rank = len(w) - 2
+    if not 1 <= rank <= 3:
+        raise fail(
+            label,
+            f"filters shape {w} has rank {len(w)}. Rule: filters.rank - 2 (the number of spatial dims) must be 1, 2 or 3.",
+        )
+    fmt = v["data_format"]
+    first = isinstance(fmt, str) and fmt.startswith("NC")
+    db, dc, dilation = sequence(v["dilations"], rank, first, "dilations", label)
+    sb, sc, stride = sequence(v["strides"], rank, first, "strides", label)
+    if v["dilations"] is not None and any(d != 1 for d in (db, dc, *dilation)):
+        return convolution_dilated(call, v, x, w, rank, stride, dilation, label)
+    check_format(fmt, rank, label, FORMATS[rank], defer=True)
+    padding = check_padding(v["padding"], rank, label, explicit=False)
+    check_rank(x, rank + 2, "input", label, at_least=True)
+    if rank == 1:
+        check_positive((sb,), "strides batch entry", label)
+        sb = 1
+    check_unit(sb, sc, "strides", label)
+    check_positive(stride, "strides", label)
+    lead, channels, spatial = split_last(x, rank, first)
+    kernel, w_in, out_ch = tuple(w[:rank]), w[rank], w[rank + 1]
+    check_filter(label, w, kernel, w_in, zero_out_ok=rank != 3)
+    lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, (1,) * rank, padding)
+    groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, (1,) * rank, lo, hi, w_in, out_ch)
+    op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, (1,) * rank, lo, hi, first, groups=groups)
+    mapped = result(call, op, lead, rules, first=first)
+    return empty_or_refuse(label, mapped, fmt, rank) if first else mapped
+
+
+def convolution_dilated(call, v, x, w, rank, stride, dilation, label) -> Mapped:
+    """The dilated path (class Convolution): batch/channel entries of strides and dilations are
+    dropped, strides > 1 with dilation > 1 refused, then space-to-batch."""
+    if len(x) < rank + 2:
+        raise fail(
+            label, f"input shape {x} has rank {len(x)}. Rule: input.rank must be >= num_spatial_dims + 2 = {rank + 2}."
+        )
+    lead, channels, spatial = split_last(x, rank)
+    kernel, w_in, out_ch = tuple(w[:rank]), w[rank], w[rank + 1]
+    if w_in == 0 or channels % w_in:
+        raise fail(
+            label,
+            f"input channels {channels} are not divisible by the filter's in-channels {w_in}. Rule: input channels = groups * filter in-channels.",
+        )
+    check_positive(dilation, "dilations", label)
+    check_positive(stride, "strides", label)
+    if any(s > 1 for s in stride) and any(d > 1 for d in dilation):
+        raise fail(
+            label,
+            f"strides={v['strides']!r} with dilations={v['dilations']!r}. Rule: tf.nn.convolution does not support "
+            "strides > 1 together with dilation > 1. Fix: strides=1, or subsample the output afterwards.",
+        )
+    dilated = any(d > 1 for d in dilation)
+    padding = v["padding"]
+    if isinstance(padding, (list, tuple)):
+        if not dilated or rank != 2:
+            raise fail(
+                label,
+                f"padding={padding!r}: tf.nn.convolution does not accept explicit padding here. Fix: 'SAME' or 'VALID', or tf.nn.conv2d.",
+            )
+        padding = explicit_pairs_loose(padding, 2, label)
+    else:
+        padding = check_padding(padding, rank, label, explicit=False)
+    check_format(v["data_format"], rank, label, FORMATS[rank])
+    check_filter(label, w, kernel, w_in, zero_out_ok=rank != 3)
+    groups = check_groups(label, channels, w_in, out_ch, grouped=rank != 3)
+    if dilated:
+        lo, hi, rules = dilated_pads(label, rank, spatial, kernel, dilation, padding)
+        notes = ("dilation > 1 runs as space-to-batch, an undilated convolution, then batch-to-space.",)
+    else:
+        lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, dilation, padding)
+        notes = ()
+    op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, dilation, lo, hi, groups=groups)
+    return result(call, op, lead, rules, notes)
+
+
+def dilated_pads(label, rank, spatial, kernel, dilation, padding):
+    """Space-to-batch padding: 'SAME' pads d*(k-1) as if stride 1 (odd pixel at the end);
+    refuses when n + pads - k_eff + 1 < 0."""
+    lo, hi, rules = [], [], []
+    for axis in range(rank):
+        k_eff = arith.effective_kernel(kernel[axis], dilation[axis])
+        pad = axis_padding(padding if isinstance(padding, str) else padding[axis], spatial[axis], k_eff, 1)
+        check_window(label, rank, axis, spatial[axis], kernel[axis], dilation[axis], 1, pad)
+        lo.append(pad.lo)
+        hi.append(pad.hi)
+        rules.append(pad.text)
+    return tuple(lo), tuple(hi), tuple(rules)
+
+
+def depthwise(call, inputs: Inputs) -> Mapped:
+    """tf.nn.depthwise_conv2d: filter (kh, kw, in, multiplier), out channels in*multiplier."""
+    label = label_of(call)
+    params = (("input", REQUIRED), ("filter", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED))
+    v = bind(call, params + (("data_format", None), ("dilations", None), ("name", None)), label)
+    x = tensor(v["input"], inputs, "input", label)
+    w = tensor(v["filter"], inputs, "filter", label)
+    sb, sh, sw, sc = exact_list(v["strides"], 4, "strides", label)
+    rate = (1, 1)
+    if v["dilations"] is not None:
+        if not isinstance(v["dilations"], (list, tuple)):
+            raise fail(
+                label,
+                f"dilations={v['dilations']!r} must be a list of 2 ints (the rate on height and width). Fix: dilations=[{v['dilations']!r}, {v['dilations']!r}].",
+            )
+        rate = ints_list(v["dilations"], "dilations", label)
+        if len(rate) != 2:
+            raise fail(
+                label,
+                f"dilations={v['dilations']!r} has {len(rate)} values. Rule: depthwise_conv2d takes the rate on height and width only. Fix: dilations=[2, 2].",
+            )
+        check_positive(rate, "dilations", label)
+    dilated = any(r != 1 for r in rate)
+    padding = v["padding"]
+    if dilated and isinstance(padding, (list, tuple)):
+        padding = explicit_pairs_loose(padding, 2, label)
+    else:
+        padding = check_padding(padding, 2, label, explicit=True)
+    check_format(v["data_format"], 2, label, (None, "NHWC", "NCHW"))
+    check_rank(x, 4, "input", label)
+    check_rank(w, 4, "filter", label)
+    check_unit(sb, sc, "strides", label)
+    if sh < 1 or sw < 1:
+        raise fail(label, f"strides={v['strides']!r} must be >= 1 on height and width.")
+    if sh != sw:
+        raise fail(
+            label,
+            f"strides={v['strides']!r}: the depthwise kernel only supports equal strides on height and width. Fix: strides=[1, {sh}, {sh}, 1].",
+        )
+    lead, channels, spatial = split_last(x, 2)
+    kernel = tuple(w[:2])
+    if w[2] != channels:
+        raise fail(
+            label,
+            f"filter has {w[2]} in-channels but the input has {channels}. Rule: input and filter must have the same depth. Fix: filter of shape ({kernel[0]}, {kernel[1]}, {channels}, multiplier).",
+        )
+    out_ch = channels * w[3]
+    stride = (sh, sw)
+    if not dilated:
+        lo, hi, rules = size_rules(label, 2, spatial, kernel, stride, (1, 1), padding)
+        op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, (1, 1), lo, hi, groups=channels)
+        return result(call, op, lead, rules)
+    lo, hi, rules = [], [], []
+    sizes = []
+    for axis in range(2):
+        d, k, n, s = rate[axis], kernel[axis], spatial[axis], stride[axis]
+        pad = axis_padding(padding if isinstance(padding, str) else padding[axis], n, arith.effective_kernel(k, d), 1)
+        sizes.append(space_to_batch_size(label, axis, n, k, d, s, pad))
+        lo.append(pad.lo)
+        hi.append(pad.hi)
+        rules.append(pad.text)
+    op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, rate, tuple(lo), tuple(hi), groups=channels)
+    notes = ("dilation > 1 runs as space-to-batch, an undilated depthwise convolution, then batch-to-space.",)
+    if any(s > 1 for s in stride):
+        notes += (
+            "with strides > 1 the space-to-batch output is not the dilated-convolution size: out = stride-subsampled blocks times the rate, cropped.",
+        )
+    return result(call, op, lead, rules, notes, spatial_out=tuple(sizes))
+
+
+def explicit_pairs_loose(padding, rank, label):
+    """Explicit padding on the space-to-batch path: 4 pairs; TF keeps only the spatial ones."""
+    pairs = []
+    for pair in padding:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise fail(label, f"padding={padding!r}: each entry must be a [before, after] pair.")
+        pairs.append(ints_list(pair, "padding", label))
+    if len(pairs) != rank + 2:
+        raise fail(
+            label,
+            f"padding={padding!r} has {len(pairs)} pairs. Rule: explicit padding lists all {rank + 2} dimensions.",
+        )
+    if any(v < 0 for pair in pairs[1:-1] for v in pair):
+        raise fail(label, f"padding={padding!r} has a negative value. Rule: paddings must be >= 0.")
+    return tuple(pairs[1:-1])
+
+
+def space_to_batch_size(label, axis, n, k, d, s, pad) -> int:
+    """Output size of space-to-batch (block d) + VALID op (kernel k, stride s) + batch-to-space.
+
+    full = n + lo + hi, padded up to a multiple of d; block = padded / d;
+    out = trunc((block - k + s) / s) * d - (padded - full)."""
+    full = n + pad.lo + pad.hi
+    extra = (d - full % d) % d
+    block = (full + extra) // d
+    inner = windowed_size(block, k, s, 0, 0)
+    out = inner * d - extra
+    if inner < 0 or out < 0:
+        name = arith.axis_names(2)[axis]
+        raise fail(
+            label,
+            f"input {name} {n} is too small for kernel {k} at dilation {d}. Rule: after padding ({pad.lo}, {pad.hi}) "
+            f"the input is split into blocks of {block}; the block output ({inner}) times {d} minus the {extra} extra "
+            f"cells gives {out}, which must be >= 0. Fix: a larger input, padding='SAME', or a smaller dilation.",
+        )
+    return out
+
+
+# -- transposed convolution ------------------------------------------------------------------------
+
+
+def conv_transpose(rank: int | None):
+    """tf.nn.conv{1,2,3}d_transpose, or conv_transpose (rank from len(output_shape))."""
+
+    def handle(call, inputs: Inputs) -> Mapped:
+        label = label_of(call)
+        params = (("input", REQUIRED), ("filters", REQUIRED), ("output_shape", REQUIRED), ("strides", REQUIRED))
+        params += (
+            ("padding", "SAME"),
+            ("data_format", None if rank is None else LAST[rank]),
+            ("dilations", None),
+            ("name", None),
+        )
+        v = bind(call, params, label)
+        x = tensor(v["input"], inputs, "input", label)
+        w = tensor(v["filters"], inputs, "filters", label)
+        out_shape = v["output_shape"]
+        if not isinstance(out_shape, (list, tuple)):
+            raise fail(label, f"output_shape={out_shape!r} must be a literal list such as [1, 10, 10, 4].")
+        out_shape = ints_list(out_shape, "output_shape", label)
+        r = rank
+        if r is None:
+            r = len(out_shape) - 2
+            if not 1 <= r <= 3:
+                raise fail(
+                    label,
+                    f"output_shape={list(out_shape)} has {len(out_shape)} values. Rule: it must have length 3, 4 or 5 (N, spatial..., C).",
+                )
+        if len(out_shape) != r + 2:
+            raise fail(
+                label,
+                f"output_shape={list(out_shape)} has {len(out_shape)} values. Rule: it must be the full output shape (N, {', '.join(arith.axis_names(r))}, C), {r + 2} values.",
+            )
+        if r == 1:
+            check_format(v["data_format"], 1, label, (None, "NWC", "NCW"))
+        else:
+            check_format(v["data_format"], r, label, (None, LAST[r], FIRST[r]))
+        sb, sc, stride = sequence(v["strides"], r, False, "strides", label)
+        db, dc, dilation = sequence(v["dilations"], r, False, "dilations", label)
+        padding = check_padding(v["padding"], r, label, explicit=r == 2)
+        check_rank(x, r + 2, "input", label)
+        check_rank(w, r + 2, "filters", label)
+        if r == 1:
+            check_positive((sb,), "strides batch entry", label)
+            sb = 1
+        check_unit(sb, sc, "strides", label)
+        check_positive(stride, "strides", label)
+        if any(d != 1 for d in (db, dc, *dilation)):
+            raise fail(
+                label,
+                f"dilations={v['dilations']!r}: TF's CPU transposed convolution does not support dilation rates other than 1. Fix: dilations=None.",
+            )
+        batch, channels, spatial = x[0], x[-1], tuple(x[1:-1])
+        kernel, w_out, w_in = tuple(w[:r]), w[r], w[r + 1]
+        if channels != w_in:
+            raise fail(
+                label,
+                f"input has {channels} channels but filters (k..., out, in) have in-channels {w_in}. Rule: the filter's last dimension must equal the input's channels. Fix: filters of shape (..., {out_shape[-1]}, {channels}).",
+            )
+        if out_shape[-1] != w_out:
+            raise fail(
+                label,
+                f"output_shape has {out_shape[-1]} channels but filters (k..., out, in) have out-channels {w_out}. Rule: output_shape[-1] must equal filters.shape[-2]. Fix: output_shape[-1]={w_out}.",
+            )
+        if out_shape[0] != batch:
+            raise fail(
+                label,
+                f"output_shape has batch {out_shape[0]} but the input has batch {batch}. Rule: the batch size must match. Fix: output_shape[0]={batch}.",
+            )
+        lo, hi, extra, rules = [], [], [], []
+        for axis in range(r):
+            k_eff = kernel[axis]
+            pad = padding if isinstance(padding, str) else padding[axis]
+            a, b, c, text = transpose_axis_padding(
+                label, arith.axis_names(r)[axis], pad, spatial[axis], out_shape[axis + 1], k_eff, stride[axis]
+            )
+            lo.append(a)
+            hi.append(b)
+            extra.append(c)
+            rules.append(text)
+        op = ConvOp(
+            "conv_transpose", batch, channels, w_out, spatial, kernel, stride, (1,) * r, tuple(lo), tuple(hi),
+            channels_last(r), channels_last(r), output_padding=tuple(extra),
+        )  # fmt: skip
+        return Mapped(FRAMEWORK, call, (op,), tuple(rules), layout=LAST[r], shape_override=tuple(out_shape))
+
+    return handle
+
+
+# -- pooling -----------------------------------------------------------------------------------------
+
+
+def pool_nd(rank: int | None, kind: str):
+    """max_pool{1,2,3}d / avg_pool{1,2,3}d, or max_pool / avg_pool (rank from the input)."""
+
+    def handle(call, inputs: Inputs) -> Mapped:
+        label = label_of(call)
+        params = (("input", REQUIRED), ("ksize", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED))
+        v = bind(call, params + (("data_format", None if rank is None else LAST[rank]), ("name", None)), label)
+        x = tensor(v["input"], inputs, "input", label)
+        r = rank
+        if r is None:
+            r = len(x) - 2
+            if not 1 <= r <= 3:
+                raise fail(label, f"input shape {x} has rank {len(x)}. Rule: input.rank must be 3, 4 or 5.")
+        fmt = v["data_format"]
+        first = isinstance(fmt, str) and fmt.startswith("NC")
+        kb, kc, ksize = sequence(v["ksize"], r, first, "ksize", label)
+        sb, sc, stride = sequence(v["strides"], r, first, "strides", label)
+        explicit = kind == "max_pool" and r in (1, 2) and not (rank is None and r == 3)
+        if rank is None and r == 3 and isinstance(v["padding"], (list, tuple)):
+            raise fail(
+                label,
+                f"padding={v['padding']!r}: explicit padding is not supported with an input of rank 5. Fix: 'SAME' or 'VALID'.",
+            )
+        dummy_pad = (0, 0)
+        if r == 1 and explicit and isinstance(v["padding"], (list, tuple)):
+            pairs = explicit_pairs_loose(v["padding"], 1, label)
+            dummy_pad = tuple(v["padding"][0])
+            if any(v["padding"][-1]):
+                raise fail(
+                    label,
+                    f"padding={v['padding']!r} pads the channel dimension. Rule: nonzero explicit padding is not supported on depth.",
+                )
+            padding = pairs
+        else:
+            padding = check_padding(v["padding"], r, label, explicit=explicit)
+        check_format(fmt, r, label, (None, LAST[r], FIRST[r]) if r != 1 else (None, "NWC", "NCW"))
+        check_rank(x, r + 2, "input", label)
+        batch, channels, spatial = x[0], x[-1], tuple(x[1:-1])
+        if any(k < 1 for k in (kb, kc, *ksize)):
+            raise fail(
+                label, f"ksize={v['ksize']!r} must be >= 1 everywhere. Rule: the sliding window must be positive."
+            )
+        if any(s < 1 for s in (sb, sc, *stride)):
+            raise fail(label, f"strides={v['strides']!r} must be >= 1. Rule: stride must be > 0.")
+        if r == 1:
+            one_d_height(label, kb, sb, dummy_pad, padding)
+            kb = sb = 1
+        if kb != 1:
+            raise fail(
+                label,
+                f"ksize={v['ksize']!r} pools over the batch. Rule: pooling is not supported on the batch dimension.",
+            )
+        if r == 3 and (kc != 1 or sc != 1 or sb != 1):
+            raise fail(
+                label,
+                "ksize/strides have a channel or batch entry other than 1. Rule: 3-D pooling is not supported on the depth (channel) dimension.",
+            )
+        out_channels = channels
+        if kc != 1:
+            out_channels = depth_pool(label, kind, kc, sc, ksize, channels)
+        elif r != 3 and sb != 1:
+            raise fail(
+                label,
+                f"strides={v['strides']!r} strides over the batch. Rule: pooling is not supported on the batch dimension.",
+            )
+        if isinstance(padding, tuple):
+            for axis, (lo, hi) in enumerate(padding):
+                if lo >= ksize[axis] or hi >= ksize[axis]:
+                    raise fail(
+                        label,
+                        f"padding={v['padding']!r}: padding {max(lo, hi)} on the {arith.axis_names(r)[axis]} axis is not smaller than the window {ksize[axis]}. Rule: explicit pooling padding must be smaller than the window size. Fix: padding < {ksize[axis]}.",
+                    )
+        lo, hi, rules = size_rules(label, r, spatial, ksize, stride, (1,) * r, padding)
+        op = ConvOp(
+            kind, batch, channels, out_channels, spatial, ksize, stride, (1,) * r, lo, hi,
+            channels_last(r), channels_last(r), count_include_pad=False,
+        )  # fmt: skip
+        notes = (
+            ("average pooling divides by the number of real (unpadded) cells in each window.",)
+            if kind == "avg_pool"
+            else ()
+        )
+        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=LAST[r])
+
+    return handle
+
+
+def one_d_height(label, k, s, pad, padding) -> None:
+    """1-D pooling runs the 2-D op on a height-1 input; the batch entries of a full-rank ksize,
+    strides or padding land on that height, which must stay 1 for the final squeeze."""
+    if pad[0] >= k and any(pad) or pad[1] >= k and any(pad):
+        raise fail(
+            label,
+            f"padding {pad} on the hidden height axis is not smaller than the window {k}. Rule: explicit pooling padding must be smaller than the window size.",
+        )
+    height = -(-1 // s) if padding == "SAME" else windowed_size(1, k, s, *pad)
+    if height != 1:
+        raise fail(
+            label,
+            f"the first entry of ksize/strides/padding ({k}, {s}, {pad}) acts on the hidden height axis of size 1 "
+            f"and gives height {height}. Rule: 1-D pooling runs the 2-D op on (N, 1, W, C) and squeezes that axis, "
+            "which must stay 1. Fix: leave the batch entries at 1 and [0, 0].",
+        )
+
+
+def depth_pool(label, kind, kc, sc, ksize, channels) -> int:
+    """Max pooling across channels: window == stride on depth, dividing the depth; no spatial window."""
+    if kind != "max_pool":
+        raise fail(
+            label, "ksize pools across channels. Rule: TF's average pooling does not support non-spatial pooling."
+        )
+    if any(k != 1 for k in ksize):
+        raise fail(
+            label,
+            "ksize pools across both channels and space. Rule: max pooling supports exactly one of pooling across depth or across width/height.",
+        )
+    if kc != sc:
+        raise fail(
+            label,
+            f"depth window {kc} differs from depth stride {sc}. Rule: depthwise max pooling requires the depth window to equal the depth stride.",
+        )
+    if channels % kc:
+        raise fail(
+            label,
+            f"depth window {kc} does not divide the input depth {channels}. Rule: depthwise max pooling needs the window to divide the depth evenly.",
+        )
+    return channels // kc
+
+
+def pool(call, inputs: Inputs) -> Mapped:
+    """tf.nn.pool(input, window_shape, pooling_type, strides, padding, data_format, dilations)."""
+    label = label_of(call)
+    params = (("input", REQUIRED), ("window_shape", REQUIRED), ("pooling_type", REQUIRED), ("strides", None))
+    v = bind(call, params + (("padding", "VALID"), ("data_format", None), ("dilations", None), ("name", None)), label)
+    x = tensor(v["input"], inputs, "input", label)
+    window = v["window_shape"]
+    if not isinstance(window, (list, tuple)):
+        raise fail(
+            label,
+            f"window_shape={window!r} must be a list, one size per spatial axis. Fix: window_shape=[{window!r}, {window!r}].",
+        )
+    window = ints_list(window, "window_shape", label)
+    r = len(window)
+    if not 1 <= r <= 3:
+        raise fail(label, f"window_shape={list(window)} has length {r}. Rule: len(window_shape) must be 1, 2 or 3.")
+    check_rank(x, r + 2, "input", label)
+    stride, dilation = (1,) * r, (1,) * r
+    for name in ("dilations", "strides"):
+        value = v[name]
+        if value is None:
+            continue
+        if not isinstance(value, (list, tuple)):
+            raise fail(
+                label,
+                f"{name}={value!r} must be a list of {r} ints (tf.nn.pool does not broadcast an int). Fix: {name}={[value] * r!r}.",
+            )
+        items = ints_list(value, name, label)
+        if len(items) != r:
+            raise fail(
+                label,
+                f"{name}={value!r} has {len(items)} values. Rule: len({name}) must equal len(window_shape) = {r}.",
+            )
+        check_positive(items, name, label)
+        if name == "strides":
+            stride = items
+        else:
+            dilation = items
+    dilated = any(d > 1 for d in dilation)
+    if any(s > 1 for s in stride) and dilated:
+        raise fail(
+            label,
+            f"strides={v['strides']!r} with dilations={v['dilations']!r}. Rule: tf.nn.pool does not support strides > 1 together with dilation > 1.",
+        )
+    padding = v["padding"]
+    if padding == "SAME" and dilated:
+        raise fail(
+            label,
+            "padding='SAME' with dilations > 1. Rule: pooling with 'SAME' padding is not implemented for dilation > 1. Fix: padding='VALID'.",
+        )
+    if any(s > k for s, k in zip(stride, window)):
+        raise fail(
+            label,
+            f"strides={list(stride)} exceed window_shape={list(window)}. Rule: tf.nn.pool refuses strides > window_shape (CPU and GPU disagree there). Fix: strides <= window_shape.",
+        )
+    kind = {"MAX": "max_pool", "AVG": "avg_pool"}.get(v["pooling_type"])
+    if kind is None:
+        raise fail(label, f"pooling_type={v['pooling_type']!r} is not supported. Rule: 'MAX' or 'AVG' (upper case).")
+    fmt = v["data_format"]
+    if r == 1:
+        if fmt not in (None, "NWC", "NCW"):
+            raise fail(label, f"data_format={fmt!r}: for 1-D pooling data_format must be 'NWC' or 'NCW'.")
+        check_format(fmt, 1, label, (None, "NWC", "NCW"))
+    else:
+        check_format(fmt, r, label, (None, LAST[r], FIRST[r]))
+    if isinstance(padding, (list, tuple)):
+        if dilated:
+            if r != 2:
+                raise fail(
+                    label,
+                    f"padding={padding!r}: explicit padding on the dilated path must have 4 pairs. Rule: TF converts it for 2-D only.",
+                )
+            padding = explicit_pairs_loose(padding, 2, label)
+        elif kind != "max_pool" or r != 2:
+            raise fail(
+                label,
+                f"padding={padding!r}: explicit padding only works for 2-D 'MAX' pooling here. Fix: 'SAME' or 'VALID'.",
+            )
+        else:
+            padding = explicit_pairs(padding, 2, label)
+            for axis, (lo, hi) in enumerate(padding):
+                if lo >= window[axis] or hi >= window[axis]:
+                    raise fail(
+                        label,
+                        f"padding {max(lo, hi)} on the {arith.axis_names(2)[axis]} axis is not smaller than the window {window[axis]}. Rule: explicit pooling padding must be smaller than the window size.",
+                    )
+    else:
+        padding = check_padding(padding, r, label, explicit=False)
+    batch, channels, spatial = x[0], x[-1], tuple(x[1:-1])
+    if dilated:
+        lo, hi, rules = dilated_pads(label, r, spatial, window, dilation, padding)
+    else:
+        lo, hi, rules = size_rules(label, r, spatial, window, stride, dilation, padding)
+    op = ConvOp(
+        kind, batch, channels, channels, spatial, window, stride, dilation, lo, hi,
+        channels_last(r), channels_last(r), count_include_pad=False,
+    )  # fmt: skip
+    return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r])
+
+
+# -- registry ----------------------------------------------------------------------------------------
+
+
+def calls() -> dict:
+    """tf.nn.<name> always; the bare name where no other framework spells it the same way."""
+    table = {
+        "conv1d": conv(1),
+        "conv2d": conv(2),
+        "conv3d": conv(3),
+        "depthwise_conv2d": depthwise,
+        "conv1d_transpose": conv_transpose(1),
+        "conv2d_transpose": conv_transpose(2),
+        "conv3d_transpose": conv_transpose(3),
+        "max_pool1d": pool_nd(1, "max_pool"),
+        "max_pool2d": pool_nd(2, "max_pool"),
+        "max_pool3d": pool_nd(3, "max_pool"),
+        "avg_pool1d": pool_nd(1, "avg_pool"),
+        "avg_pool2d": pool_nd(2, "avg_pool"),
+        "avg_pool3d": pool_nd(3, "avg_pool"),
+    }
+    prefixed_only = {
+        "convolution": convolution,
+        "conv_transpose": conv_transpose(None),
+        "max_pool": pool_nd(None, "max_pool"),
+        "avg_pool": pool_nd(None, "avg_pool"),
+        "pool": pool,
+    }
+    spellings = {f"tf.nn.{name}": handler for name, handler in (table | prefixed_only).items()}
+    return spellings | table
+
+
+CALLS = calls()

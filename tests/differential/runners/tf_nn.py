@@ -1,0 +1,21 @@
+"""tf.nn runner: binds each named shape to zeros and evaluates the tf.nn call."""
+
+import numpy as np
+import tensorflow as tf
+
+NAMES = ("conv", "pool", "depthwise")
+NAMESPACE = {"tf": tf, **{k: getattr(tf.nn, k) for k in dir(tf.nn) if any(part in k for part in NAMES)}}
+
+
+def run(request: dict) -> dict:
+    if request.get("ping"):
+        return {"version": tf.__version__}
+    arrays = request.get("arrays") or {}
+    shapes = request.get("shapes") or {}
+    names = {k: tf.constant(np.asarray(v, dtype=np.float32)) for k, v in arrays.items()}
+    names.update({k: tf.zeros(tuple(s)) for k, s in shapes.items() if k not in names})
+    out = eval(request["expr"], dict(NAMESPACE), names)  # test oracle: runs the real framework call
+    answer = {"shape": tuple(int(d) for d in out.shape)}
+    if request.get("values"):
+        answer["values"] = out.numpy()
+    return answer

@@ -1,0 +1,97 @@
+"""tf.nn mapping: hand-checked shapes and the exact text of key refusals."""
+
+import pytest
+
+import convarith
+from convarith.frameworks import tf_nn
+
+
+def shape(expr, **shapes):
+    return convarith.output_shape(expr, shapes=shapes)
+
+
+def refusal(expr, **shapes):
+    with pytest.raises(convarith.ConvArithError) as info:
+        convarith.output_shape(expr, shapes=shapes)
+    return str(info.value)
+
+
+def test_same_and_valid_shapes():
+    assert shape("tf.nn.conv2d(x, w, 2, 'SAME')", x=(1, 96, 128, 3), w=(3, 3, 3, 8)) == (1, 48, 64, 8)
+    assert shape("conv2d(x, w, 1, 'VALID')", x=(1, 5, 5, 3), w=(3, 3, 3, 4)) == (1, 3, 3, 4)
+    assert shape("tf.nn.conv2d(x, w, 1, [[0, 0], [1, 2], [3, 4], [0, 0]])", x=(1, 5, 5, 3), w=(3, 3, 3, 4)) == (
+        1,
+        6,
+        10,
+        4,
+    )
+
+
+def test_valid_window_slightly_too_large_is_empty_not_refused():
+    # TF truncates (4 - 7 + 2) / 2 toward zero: 0, an empty tensor
+    assert shape("tf.nn.conv2d(x, w, 2, 'VALID')", x=(1, 4, 5, 3), w=(7, 3, 3, 4)) == (1, 0, 2, 4)
+    assert shape("tf.nn.max_pool2d(x, 4, 3, 'VALID')", x=(1, 2, 5, 3)) == (1, 0, 1, 3)
+
+
+def test_grouped_conv2d_and_extra_batch_dims():
+    assert shape("tf.nn.conv2d(x, w, 1, 'SAME')", x=(1, 5, 5, 6), w=(3, 3, 3, 4)) == (1, 5, 5, 4)
+    assert shape("tf.nn.conv2d(x, w, 1, 'VALID')", x=(2, 7, 1, 5, 5, 3), w=(3, 3, 3, 4)) == (2, 7, 1, 3, 3, 4)
+
+
+def test_transpose_output_shape_and_depthwise():
+    assert shape("tf.nn.conv2d_transpose(x, w, [1, 9, 9, 4], 2)", x=(1, 5, 5, 3), w=(3, 3, 4, 3)) == (1, 9, 9, 4)
+    assert shape("tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], 'SAME')", x=(1, 5, 5, 3), w=(3, 3, 3, 2)) == (1, 3, 3, 6)
+    # dilation with strides runs as space-to-batch: not the dilated-conv formula
+    assert shape(
+        "tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], 'VALID', dilations=[2, 2])", x=(1, 9, 9, 3), w=(3, 3, 3, 2)
+    ) == (1, 3, 3, 6)
+
+
+def test_transpose_padding_helper():
+    assert tf_nn.transpose_axis_padding("t", "height", "SAME", 5, 10, 3, 2) == (
+        0,
+        1,
+        0,
+        "output 10 given; forward check: out = ceil(10/2) = 5; total pad = max((5-1)*2 + 3 - 10, 0) = 1 -> before 0, after 1, the odd pixel at the end",
+    )
+    assert tf_nn.axis_padding("VALID", 7, 3, 2) == (0, 0)
+
+
+def test_refuses_inconsistent_output_shape():
+    assert refusal("tf.nn.conv2d_transpose(x, w, [1, 11, 11, 4], 2)", x=(1, 5, 5, 3), w=(3, 3, 4, 3)) == (
+        "tf.nn.conv2d_transpose: output_shape gives height 11, but the forward convolution of 11 with padding='SAME' "
+        "and stride 2 has size 6, not the input's 5. Rule: TF checks that ceil(out/stride) equals the input size. "
+        "Fix: an output height in 9..10."
+    )
+
+
+def test_refuses_channels_first_on_cpu():
+    assert refusal("tf.nn.conv2d(x, w, 1, 'SAME', data_format='NCHW')", x=(1, 3, 5, 5), w=(3, 3, 3, 4)) == (
+        "tf.nn.conv2d: data_format='NCHW' is refused on CPU. Rule: TensorFlow's CPU kernels only support the "
+        "channels-last format NHWC. Fix: data_format='NHWC' with the input transposed to NHWC."
+    )
+
+
+def test_refuses_negative_size_and_bad_padding():
+    assert refusal("tf.nn.conv2d(x, w, 1, 'VALID')", x=(1, 1, 5, 3), w=(3, 3, 3, 4)) == (
+        "tf.nn.conv2d: input height 1 is too small. Rule: TF computes out = (1 + 0 + 0 - 3 + 1) / 1 truncated = -1, "
+        "which must be >= 0 (0 gives an empty tensor). Fix: a larger input, padding='SAME', or a smaller kernel."
+    )
+    assert refusal("tf.nn.conv2d(x, w, 1, 'same')", x=(1, 5, 5, 3), w=(3, 3, 3, 4)) == (
+        "tf.nn.conv2d: padding='same' is not allowed. Rule: TF accepts exactly 'SAME' or 'VALID' (upper case). "
+        "Fix: padding='SAME'."
+    )
+
+
+def test_refuses_mismatched_channels_and_stride_with_dilation():
+    assert "input depth 5 is not divisible by the filter's in-channels 3" in refusal(
+        "tf.nn.conv2d(x, w, 1, 'SAME')", x=(1, 5, 5, 5), w=(3, 3, 3, 4)
+    )
+    assert "does not support strides > 1 together with dilation > 1" in refusal(
+        "tf.nn.convolution(x, w, 2, 'SAME', dilations=2)", x=(1, 9, 9, 3), w=(3, 3, 3, 4)
+    )
+
+
+def test_bare_names_do_not_clash():
+    assert "tf.nn.max_pool" in tf_nn.CALLS and "max_pool" not in tf_nn.CALLS
+    assert "conv2d" in tf_nn.CALLS
