@@ -77,6 +77,7 @@ def describe(node: ast.AST) -> str:
         ast.Compare: "a comparison",
         ast.BoolOp: "a boolean expression",
         ast.IfExp: "a conditional expression",
+        ast.UnaryOp: "a sign or operator on a non-number",
         ast.Name: "a bare name",
         ast.Attribute: "a dotted name",
     }

@@ -25,7 +25,8 @@ PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 ONEDNN_MIN_NUMEL = 20480
 ZERO_DILATION_NOTE = (
     "dilation=0 is accepted only because of how torch runs this call: an empty batch skips the check, and "
-    "oneDNN (used for a batch or groups > 1 or a large input) takes a 1-wide kernel with dilation 0 as width 1."
+    "oneDNN (used for a batch or groups > 1 or a large input) takes a dilation-0 axis as effective kernel 1 "
+    "when the kernel is 1 wide or the input is a single cell with stride >= kernel."
 )
 EMPTY_OUTPUT_NOTE = (
     "an output size of 0 is returned (not refused) because torch runs this call on oneDNN or with an empty batch; "
@@ -228,6 +229,12 @@ def kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial) -> None:
             )
 
 
+def zero_dilation_ok(kernel: int, n: int, stride: int) -> bool:
+    """Measured: oneDNN runs a dilation-0 axis (effective kernel 1) when the
+    kernel is 1 wide, or for a single input cell with stride >= kernel."""
+    return kernel == 1 or (n == 1 and stride >= kernel)
+
+
 def on_onednn(rank, batch, channels, spatial, kernel, stride, out_pad, groups) -> bool:
     """Whether torch 2.13 (float32, CPU, more than one thread) runs a transposed
     conv on oneDNN rather than its native kernel (aten use_mkldnn): not when
@@ -386,7 +393,7 @@ def conv(rank: int, transposed: bool, functional: bool):
                 if not functional
                 else f"a weight of {channels // groups if channels % groups == 0 else '?'} input channels per group",
             )
-        if any(n == 0 for n in spatial_padded):
+        if batch > 0 and 0 in spatial_padded:  # an empty batch skips this check
             raise refuse(
                 label,
                 f"input shape {tuple(x_shape)} has an empty spatial axis",
@@ -411,7 +418,13 @@ def conv(rank: int, transposed: bool, functional: bool):
                 # the native path checks dilation > 0; oneDNN (1D/2D) takes dilation=0 on a 1-wide kernel axis
                 any(d == 0 for d in dilation)
                 and batch > 0
-                and not (onednn and rank < 3 and all(k == 1 for k, d in zip(kernel, dilation) if d == 0))
+                and not (
+                    onednn
+                    and rank < 3
+                    and all(
+                        zero_dilation_ok(k, n, st) for k, n, st, d in zip(kernel, spatial, stride, dilation) if d == 0
+                    )
+                )
             ):
                 raise refuse(
                     label,
@@ -452,6 +465,8 @@ def conv(rank: int, transposed: bool, functional: bool):
             if batch > 0 or any(d < 0 for d in dilation):
                 # an empty batch skips torch's dilation check; dilation=0 then spans 1
                 check_positive(label, "dilation", dilation, v["dilation"], "torch requires dilation > 0")
+            if 0 in dilation:
+                notes += (ZERO_DILATION_NOTE,)
             kernel_fits(label, rank, kernel, stride, dilation, conv_lo, conv_hi, spatial_padded)
             op = ConvOp(
                 kind, batch, in_ch, out_ch, spatial, kernel, stride, dilation, lo, hi,

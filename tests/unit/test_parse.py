@@ -1,0 +1,147 @@
+"""parse: the whitelist accepts literal calls and refuses the rest, evaluating nothing."""
+
+import pytest
+
+from convarith import ConvArithError
+from convarith.parse import MAX_EXPR_CHARS, MAX_INT, Call, Name, parse_call
+
+LITERAL_RULE = (
+    "Rule: arguments must be literals (numbers, strings, tuples, lists, True/False/None) or names; "
+    "nothing is evaluated. Fix: write the value itself, e.g. kernel_size=3."
+)
+
+
+def refusal(text) -> str:
+    with pytest.raises(ConvArithError) as info:
+        parse_call(text)
+    return str(info.value)
+
+
+def test_accepted_literals():
+    call = parse_call("  nn.Conv2d(3, 8, (3, 5), stride=[2, 1], padding='same', bias=False, device=None, scale=0.5)  ")
+    assert call == Call(
+        "nn.Conv2d",
+        (3, 8, (3, 5)),
+        (("stride", [2, 1]), ("padding", "same"), ("bias", False), ("device", None), ("scale", 0.5)),
+        "nn.Conv2d(3, 8, (3, 5), stride=[2, 1], padding='same', bias=False, device=None, scale=0.5)",
+    )
+    assert (call.base, call.prefix) == ("Conv2d", "nn")
+
+
+def test_negative_numbers_and_unary_plus():
+    call = parse_call("f(-1, padding=(-2, +3), alpha=-0.5, nested=[[-1], ()])")
+    assert call.args == (-1,)
+    assert call.kwargs == (("padding", (-2, 3)), ("alpha", -0.5), ("nested", [[-1], ()]))
+    assert parse_call(f"f({-MAX_INT})").args == (-MAX_INT,)
+
+
+def test_names_stay_names():
+    call = parse_call("F.conv2d(x, weight=w, dtype=torch.float32)")
+    assert call.args == (Name("x"),)
+    assert call.kwargs == (("weight", Name("w")), ("dtype", Name("torch.float32")))
+    assert repr(call.kwargs[1][1]) == "torch.float32"
+    assert call.name == "F.conv2d"
+    assert parse_call("Conv2d()").prefix == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("f(lambda: 1)", f"f: positional argument 1: a lambda is not allowed here. {LITERAL_RULE}"),
+        ("f(k=x[0])", f"f: argument k: a subscript is not allowed here. {LITERAL_RULE}"),
+        ("f(f'{x}')", f"f: positional argument 1: an f-string is not allowed here. {LITERAL_RULE}"),
+        ("f(1, 2 * 3)", f"f: positional argument 2: an arithmetic expression is not allowed here. {LITERAL_RULE}"),
+        ("f(g(1))", f"f: positional argument 1: a call is not allowed here. {LITERAL_RULE}"),
+        ("f(*x)", f"f: positional argument 1: a starred argument is not allowed here. {LITERAL_RULE}"),
+        ("f({'a': 1})", f"f: positional argument 1: a dict is not allowed here. {LITERAL_RULE}"),
+        (
+            "f(-'a')",
+            f"f: positional argument 1: a sign or operator on a non-number is not allowed here. {LITERAL_RULE}",
+        ),
+        ("f(b'x')", f"f: positional argument 1: the bytes constant b'x' is not allowed here. {LITERAL_RULE}"),
+        (
+            "f(**k)",
+            "f: **kwargs is not allowed. Rule: nothing is evaluated, so a dict cannot be unpacked. "
+            "Fix: write each keyword argument out.",
+        ),
+        (
+            "f(a=1, a=2)",
+            "f: keyword argument 'a' is repeated. Rule: Python refuses a repeated keyword. Fix: give a once.",
+        ),
+        (
+            "f(1,",
+            "expr is not valid Python: '(' was never closed in 'f(1,'. Rule: expr is one Python call. "
+            "Fix: check brackets, commas and quotes, e.g. nn.Conv2d(3, 8, 3, padding='same').",
+        ),
+        ("   ", 'expr is empty. Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".'),
+        (
+            "x",
+            "expr must be a single call, got a bare name: 'x'. "
+            'Fix: write the call with its arguments, e.g. "nn.Conv2d(3, 8, 3)".',
+        ),
+        (
+            "f(1) + g(2)",
+            "expr must be a single call, got an arithmetic expression: 'f(1) + g(2)'. "
+            'Fix: write the call with its arguments, e.g. "nn.Conv2d(3, 8, 3)".',
+        ),
+        (
+            f"f({MAX_INT + 1})",
+            f"f: positional argument 1: the integer {MAX_INT + 1} is too large. "
+            f"Rule: sizes must fit in 64 bits (|n| <= {MAX_INT}). Fix: write the real size.",
+        ),
+        (
+            "f(x=-" + "9" * 30 + ")",
+            "f: argument x: the integer " + "9" * 30 + " is too large. "
+            f"Rule: sizes must fit in 64 bits (|n| <= {MAX_INT}). Fix: write the real size.",
+        ),
+        (
+            "f(" + "-" * 3000 + "1)",
+            "expr is nested too deeply. Rule: Python's parser gives up on it. Fix: write plain literal arguments.",
+        ),
+        (
+            "(lambda: 1)()",
+            "expr: the called object lambda: 1 is not a plain dotted name because it contains a lambda. "
+            "Rule: only a name such as nn.Conv2d is called, and nothing is evaluated. "
+            "Fix: write the layer or function name itself, e.g. nn.Conv2d(3, 8, 3).",
+        ),  # fmt: skip
+        (
+            "layers[0](3)",
+            "expr: the called object layers[0] is not a plain dotted name because it contains a subscript. "
+            "Rule: only a name such as nn.Conv2d is called, and nothing is evaluated. "
+            "Fix: write the layer or function name itself, e.g. nn.Conv2d(3, 8, 3).",
+        ),
+    ],
+)
+def test_refusals(text, message):
+    assert refusal(text) == message
+
+
+def test_nested_call_is_refused_and_nothing_runs(tmp_path):
+    marker = tmp_path / "marker"
+    text = f"__import__('os').system('touch {marker}')"
+    assert refusal(text) == (
+        "expr: the called object __import__('os').system is not a plain dotted name because it contains a call. "
+        "Rule: only a name such as nn.Conv2d is called, and nothing is evaluated. "
+        "Fix: write the layer or function name itself, e.g. nn.Conv2d(3, 8, 3)."
+    )
+    # the same payload as an argument is refused too
+    assert refusal(f"nn.Conv2d(__import__('os').system('touch {marker}'))").startswith(
+        "nn.Conv2d: positional argument 1: a call is not allowed here."
+    )
+    assert not marker.exists()
+
+
+def test_too_long_and_not_a_string():
+    text = "f(" + "1, " * (MAX_EXPR_CHARS // 3) + ")"
+    assert refusal(text) == (
+        f"expr is {len(text)} characters long. Rule: at most {MAX_EXPR_CHARS} characters are accepted. "
+        "Fix: write one call with literal arguments."
+    )
+    assert refusal(b"f(1)") == "expr must be a string holding the call, got bytes."
+
+
+def test_long_syntax_errors_are_cut():
+    text = "f(" + "1, " * 100
+    message = refusal(text)
+    assert message.startswith("expr is not valid Python: '(' was never closed in 'f(1, 1, ")
+    assert f"... ({len(text.strip())} characters). Rule:" in message
