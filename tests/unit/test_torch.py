@@ -37,6 +37,8 @@ def refusal(expr, input_shape=None, **kwargs) -> str:
         ("nn.AdaptiveAvgPool1d(1)", (2, 0), (2, 1)),
         # dilation 0 passes through oneDNN for groups > 1 on a 1-wide kernel: (5-1)*2 + 1 = 9
         ("nn.ConvTranspose1d(2, 2, 1, dilation=0, groups=2, stride=2)", (2, 5), (2, 9)),
+        # ... and for a single input cell with stride >= kernel: (1-1)*3 + 0*(3-1)+1 = 1
+        ("nn.ConvTranspose1d(2, 2, 3, stride=3, dilation=0, groups=2)", (2, 1), (2, 1)),
         # oneDNN (batch 2) returns an empty output: (2-1)*3 + 1 - 4 = 0
         ("nn.ConvTranspose1d(1, 1, 1, stride=3, padding=2)", (2, 1, 2), (2, 1, 0)),
     ],

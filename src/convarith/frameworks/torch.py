@@ -174,10 +174,9 @@ def same_or_explicit(rank, padding, kernel, dilation) -> tuple[tuple[int, ...], 
     return padding, padding, tuple(f"padding={p} on both sides" for p in padding)
 
 
-def pad_by_mode(label: str, mode: str, lo, hi, spatial) -> tuple[int, ...]:
-    """Sizes after torch's F.pad(input, pads, mode), refusing what F.pad refuses."""
+def check_pad_mode(label: str, mode: str, lo, hi, spatial) -> None:
+    """Refuse what torch's F.pad(input, pads, mode) refuses."""
     names = arith.axis_names(len(spatial))
-    out = []
     for axis, (a, b, n) in enumerate(zip(lo, hi, spatial)):
         where = f"the input {names[axis]} {n}"
         if n == 0:
@@ -208,8 +207,6 @@ def pad_by_mode(label: str, mode: str, lo, hi, spatial) -> tuple[int, ...]:
                 f"the padded size {n} + {a} + {b} must be >= 1",
                 "less negative padding",
             )
-        out.append(n + a + b)
-    return tuple(out)
 
 
 def kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial) -> None:
@@ -367,10 +364,8 @@ def conv(rank: int, transposed: bool, functional: bool):
         lo, hi, rules = same_or_explicit(rank, padding, kernel, dilation)
         notes = ()
         if mode != "zeros":
-            spatial_padded = pad_by_mode(label, mode, lo, hi, spatial)
+            check_pad_mode(label, mode, lo, hi, spatial)
             rules = tuple(f"{rule}, filled by padding_mode={mode!r} (F.pad before the convolution)" for rule in rules)
-        else:
-            spatial_padded = spatial
         check_positive(label, "stride", stride, v["stride"], "torch does not support a non-positive stride")
         if mode == "zeros" and any(p < 0 for p in lo):
             raise refuse(
@@ -393,14 +388,13 @@ def conv(rank: int, transposed: bool, functional: bool):
                 if not functional
                 else f"a weight of {channels // groups if channels % groups == 0 else '?'} input channels per group",
             )
-        if batch > 0 and 0 in spatial_padded:  # an empty batch skips this check
+        if batch > 0 and 0 in spatial:  # an empty batch skips this check
             raise refuse(
                 label,
                 f"input shape {tuple(x_shape)} has an empty spatial axis",
                 "torch convolves an empty batch or channel axis, never an empty spatial one",
                 "give every spatial axis a size >= 1",
             )
-        conv_lo, conv_hi = (lo, hi) if mode == "zeros" else ((0,) * rank, (0,) * rank)
         if transposed:
             if inputs.output_size is not None:
                 out_pad = output_padding_from_size(
@@ -467,7 +461,7 @@ def conv(rank: int, transposed: bool, functional: bool):
                 check_positive(label, "dilation", dilation, v["dilation"], "torch requires dilation > 0")
             if 0 in dilation:
                 notes += (ZERO_DILATION_NOTE,)
-            kernel_fits(label, rank, kernel, stride, dilation, conv_lo, conv_hi, spatial_padded)
+            kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial)  # F.pad + padding 0 sizes alike
             op = ConvOp(
                 kind, batch, in_ch, out_ch, spatial, kernel, stride, dilation, lo, hi,
                 channels_first(rank), channels_first(rank), groups=groups, pad_mode=mode, bias=with_bias,
