@@ -92,6 +92,8 @@ def conv_calls(draw, transposed: bool, functional: bool):
         out_pad = max(max(axes(stride, rank)), max(axes(dilation, rank)))
     elif fault == "big padding":
         padding = draw(st.integers(3, 6))
+    elif fault == "zero channels":
+        groups, in_ch, channels = 1, 0, 0
     low, high = (0, 3) if fault == "small input" else (1, 9)
     shape = input_shape(draw, rank, max(channels, 0), low, high)
     if fault == "bad padding mode":
@@ -142,6 +144,7 @@ FAULTS = {
         "bad padding mode",
         "small input",
         "bias",
+        "zero channels",
     ),
     "conv_transpose": (
         "kernel 0",
@@ -155,6 +158,7 @@ FAULTS = {
         "big padding",
         "small input",
         "bias",
+        "zero channels",
     ),
 }
 

@@ -28,6 +28,10 @@ ZERO_DILATION_NOTE = (
     "oneDNN (used for a batch or groups > 1 or a large input) takes a dilation-0 axis as effective kernel 1 "
     "when the kernel is 1 wide or the input is a single cell with stride >= kernel."
 )
+ZERO_CHANNELS_NOTE = (
+    "the input has 0 channels: torch skips the convolution and returns an empty result with 0 channels, "
+    "not out_channels."
+)
 EMPTY_OUTPUT_NOTE = (
     "an output size of 0 is returned (not refused) because torch runs this call on oneDNN or with an empty batch; "
     "its native kernel refuses 'Output size is too small'."
@@ -174,8 +178,15 @@ def same_or_explicit(rank, padding, kernel, dilation) -> tuple[tuple[int, ...], 
     return padding, padding, tuple(f"padding={p} on both sides" for p in padding)
 
 
-def check_pad_mode(label: str, mode: str, lo, hi, spatial) -> None:
+def check_pad_mode(label: str, mode: str, lo, hi, spatial, channels: int) -> None:
     """Refuse what torch's F.pad(input, pads, mode) refuses."""
+    if channels == 0 and mode in ("reflect", "replicate"):
+        raise refuse(
+            label,
+            f"padding_mode={mode!r} on an input with 0 channels",
+            f"F.pad(mode={mode!r}) needs every dimension but the batch to be non-empty",
+            "padding_mode='zeros', or an input with channels",
+        )
     names = arith.axis_names(len(spatial))
     for axis, (a, b, n) in enumerate(zip(lo, hi, spatial)):
         where = f"the input {names[axis]} {n}"
@@ -364,7 +375,7 @@ def conv(rank: int, transposed: bool, functional: bool):
         lo, hi, rules = same_or_explicit(rank, padding, kernel, dilation)
         notes = ()
         if mode != "zeros":
-            check_pad_mode(label, mode, lo, hi, spatial)
+            check_pad_mode(label, mode, lo, hi, spatial, channels)
             rules = tuple(f"{rule}, filled by padding_mode={mode!r} (F.pad before the convolution)" for rule in rules)
         check_positive(label, "stride", stride, v["stride"], "torch does not support a non-positive stride")
         if mode == "zeros" and any(p < 0 for p in lo):
@@ -395,6 +406,17 @@ def conv(rank: int, transposed: bool, functional: bool):
                 "torch convolves an empty batch or channel axis, never an empty spatial one",
                 "give every spatial axis a size >= 1",
             )
+        if in_ch == 0 and transposed:
+            raise refuse(
+                label,
+                "in_channels=0",
+                "a transposed convolution's weight (in_channels, out_channels/groups, kernel...) needs in_channels >= 1",
+                "in_channels=1 or more",
+            )
+        if in_ch == 0:
+            # torch returns an empty result that keeps the input's 0 channels
+            out_ch = 0
+            notes += (ZERO_CHANNELS_NOTE,)
         if transposed:
             if inputs.output_size is not None:
                 out_pad = output_padding_from_size(
