@@ -24,6 +24,9 @@ def refusal(expr, input_shape=None, **kwargs) -> str:
         ("torch.nn.Conv1d(2, 4, 3, dilation=2)", (2, 10), (4, 6)),
         # reflect pads 2 per side first: 5 + 4 - 3 + 1 = 7
         ("Conv1d(1, 1, 3, padding=2, padding_mode='reflect')", (1, 1, 5), (1, 1, 7)),
+        # 'same' with reflect and a 1-entry dilation: the module pads only the height (2*(3-1) = 4);
+        # the width is unpadded: 7 - 5 + 1 = 3
+        ("nn.Conv2d(1, 1, 3, padding='same', dilation=(2,), padding_mode='reflect')", (1, 1, 7, 7), (1, 1, 7, 3)),
         # (5-1)*2 + 3 - 2*1 + 1 = 10
         ("nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)", (1, 4, 5, 5), (1, 2, 10, 10)),
         # ceil_mode: ceil((5 + 2 - 2) / 3) + 1 = 3, the last window would start in the padding -> 2

@@ -374,6 +374,13 @@ def conv(rank: int, transposed: bool, functional: bool):
         batch, channels, spatial, unbatched = split_input(x_shape, rank, label)
         lo, hi, rules = same_or_explicit(rank, padding, kernel, dilation)
         notes = ()
+        listed = len(v["dilation"]) if isinstance(v["dilation"], (tuple, list)) else rank
+        if mode != "zeros" and padding == "same" and listed < rank:
+            # the module zips kernel_size with the dilation it was given: unlisted axes get no padding
+            lo, hi = lo[:listed] + (0,) * (rank - listed), hi[:listed] + (0,) * (rank - listed)
+            rules = rules[:listed] + (f"not padded: dilation={v['dilation']!r} lists only {listed} axis",) * (
+                rank - listed
+            )
         if mode != "zeros":
             check_pad_mode(label, mode, lo, hi, spatial, channels)
             rules = tuple(f"{rule}, filled by padding_mode={mode!r} (F.pad before the convolution)" for rule in rules)
