@@ -413,6 +413,15 @@ def conv(rank: int, transposed: bool, functional: bool):
                 "torch convolves an empty batch or channel axis, never an empty spatial one",
                 "give every spatial axis a size >= 1",
             )
+        if out_ch == 0:
+            raise refuse(
+                label,
+                "the weight gives 0 output channels",
+                "torch needs a non-empty weight with at least one output channel per group",
+                "out_channels >= groups"
+                if not functional
+                else f"a weight with {'dimension 1' if transposed else 'dimension 0'} >= 1",
+            )
         if in_ch == 0 and transposed:
             raise refuse(
                 label,
