@@ -180,3 +180,19 @@ def test_refusal_messages(expr, shape, message):
     with pytest.raises(convarith.ConvArithError) as info:
         convarith.output_shape(expr, shape)
     assert str(info.value) == message
+
+
+def test_conv3d_transpose_crash_is_refused():
+    with pytest.raises(convarith.ConvArithError) as info:
+        convarith.output_shape("Conv3DTranspose(2, 2, strides=2, output_padding=(1, 0, 0))", (2, 0, 2, 2, 3))
+    assert str(info.value) == (
+        "Conv3DTranspose: TensorFlow crashes on this input: the process dies (SIGFPE or SIGSEGV) in the CPU "
+        "Conv3DBackpropInputV2 kernel for an empty input depth axis whose non-empty output gets extra cells at the "
+        "end. Rule: convarith refuses what kills the real framework. Fix: non-empty inputs with at least one channel."
+    )
+    assert convarith.output_shape("Conv2DTranspose(2, 2, strides=2, output_padding=1)", (2, 0, 2, 3)) == (2, 1, 5, 2)
+
+
+def test_activation_must_be_an_activation():
+    with pytest.raises(convarith.ConvArithError, match=r"activation=False is not an activation\. Rule: Keras takes"):
+        convarith.output_shape("Conv1D(3, 4, 2, 'same', 'channels_last', 1, 1, False)", (2, 4, 3))

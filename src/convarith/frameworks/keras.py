@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last, split
 from ..errors import ConvArithError
+from ..parse import Name
 from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, check_ints, fail
 
 FRAMEWORK = "Keras"
@@ -144,6 +145,16 @@ def axis_padding(padding: str, n: int, k: int, d: int, s: int) -> tuple[int, int
     return pad.lo, pad.hi, f"'same' (TF SAME): {pad.text}"
 
 
+def check_activation(value, label: str) -> None:
+    """activation is None, a name string or a function; Keras refuses anything else."""
+    if value is not None and not isinstance(value, (str, Name)):
+        raise fail(
+            label,
+            f"activation={value!r} is not an activation. Rule: Keras takes None, a name such as 'relu', or a "
+            "function such as keras.activations.relu. Fix: activation=None.",
+        )
+
+
 def check_stride_dilation(label: str, strides, dilation) -> None:
     if max(strides) > 1 and max(dilation) > 1:
         raise fail(
@@ -215,6 +226,7 @@ def conv(rank: int):
         data_format = layout(v["data_format"], rank, label)
         check_stride_dilation(label, strides, dilation)
         use_bias = check_bool(v["use_bias"], "use_bias", label)
+        check_activation(v["activation"], label)
         batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
         if channels % groups:
             raise fail(
@@ -238,6 +250,13 @@ def conv(rank: int):
                 f"input length {spatial[0]} gives an empty output. Rule: 'causal' pads {op.pad_lo[0]} before, then "
                 f"out = {arith.conv_out_text(spatial[0], kernel[0], dilation[0], strides[0], op.pad_lo[0], 0)}; "
                 "Keras refuses an empty result from a non-empty input. Fix: an input of length >= 1.",
+            )
+        if padding == "causal" and groups > 1 and spatial[0] == 0:
+            raise fail(
+                label,
+                f"input length 0 is refused with groups={groups} and padding='causal'. Rule: Keras runs grouped "
+                f"convolutions through XLA, whose shape check needs the causally padded length 0 + {op.pad_lo[0]} "
+                f"to reach the kernel span {op.pad_lo[0] + 1}, even for an empty batch. Fix: an input of length >= 1.",
             )
         # TF returns an empty result early, before it looks at the layout; causal padding makes the input non-empty.
         fed = spatial if padding != "causal" else (spatial[0] + op.pad_lo[0],)
@@ -281,6 +300,50 @@ def transpose_length(n: int, k_eff: int, s: int, padding: str, output_padding) -
     )
 
 
+def check_conv3d_backprop(label: str, op: ConvOp) -> None:
+    """Conv3DTranspose on CPU runs TF's Conv3DBackpropInputV2 (the custom kernel), which
+    refuses or kills the process on some empty inputs; 1D and 2D return the shape.
+
+    Measured, and explained by the kernel: it needs input or channels non-empty; it
+    divides by the total element count (0 for an empty batch without channels); with 0
+    channels its Eigen fallback (taken for batch != 1, or a temporary buffer over 25x
+    the tensors) dies; and an empty input axis whose output has extra cells at the end
+    makes it read windows that do not exist."""
+    empty_axes = [axis for axis, n in enumerate(op.in_size) if n == 0]
+    if op.in_channels == 0 and empty_axes:
+        raise fail(
+            label,
+            f"the input {tuple(op.input_shape)} has 0 channels and an empty spatial axis. Rule: TensorFlow's CPU "
+            "Conv3DBackpropInputV2 refuses it (input, filter_sizes and out_backprop tensors must all have at "
+            "least 1 element). Fix: at least one input channel and non-empty spatial axes.",
+        )
+    out = arith.output_spatial(op)
+    crash = ""
+    if op.in_channels == 0:
+        in_cells = op.in_size[0] * op.in_size[1] * op.in_size[2]
+        out_cells = out[0] * out[1] * out[2]
+        taps = op.kernel[0] * op.kernel[1] * op.kernel[2]
+        if op.batch == 0:
+            crash = "0 input channels and an empty batch (it divides by the element count, 0)"
+        elif op.batch > 1:
+            crash = f"0 input channels and batch {op.batch}"
+        elif in_cells * taps // out_cells > 25:
+            crash = (
+                f"0 input channels when its temporary buffer is {in_cells}*{taps} // {out_cells} = "
+                f"{in_cells * taps // out_cells} > 25 times the tensors"
+            )
+    elif op.batch and empty_axes and min(out) > 0 and all(op.output_padding[axis] for axis in empty_axes):
+        names = " and ".join(arith.axis_names(3)[axis] for axis in empty_axes)
+        crash = f"an empty input {names} axis whose non-empty output gets extra cells at the end"
+    if crash:
+        raise fail(
+            label,
+            "TensorFlow crashes on this input: the process dies (SIGFPE or SIGSEGV) in the CPU "
+            f"Conv3DBackpropInputV2 kernel for {crash}. Rule: convarith refuses what kills the real framework. "
+            "Fix: non-empty inputs with at least one channel.",
+        )
+
+
 def conv_transpose(rank: int):
     """Handler for Conv{rank}DTranspose / Convolution{rank}DTranspose."""
 
@@ -300,6 +363,7 @@ def conv_transpose(rank: int):
         out_pad = None if v["output_padding"] is None else sizes(v["output_padding"], rank, "output_padding", label, 0)
         data_format = layout(v["data_format"], rank, label)
         use_bias = check_bool(v["use_bias"], "use_bias", label)
+        check_activation(v["activation"], label)
         if out_pad is not None:
             for axis in range(rank):
                 if out_pad[axis] >= strides[axis]:
@@ -356,6 +420,8 @@ def conv_transpose(rank: int):
             "conv_transpose", batch, channels, filters, spatial, kernel, strides, dilation, tuple(lo), tuple(hi),
             spec, spec, output_padding=tuple(extra), bias=use_bias,
         )  # fmt: skip
+        if rank == 3:
+            check_conv3d_backprop(label, op)
         return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout_name(data_format, rank))
 
     return handle
@@ -418,6 +484,7 @@ def depthwise(rank: int):
         padding = padding_arg(v["padding"], rank, label, causal=False)
         data_format = layout(v["data_format"], rank, label)
         use_bias = check_bool(v["use_bias"], "use_bias", label)
+        check_activation(v["activation"], label)
         batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
         op, rules = depthwise_op(
             label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, use_bias
@@ -457,6 +524,7 @@ def separable(rank: int):
         padding = padding_arg(v["padding"], rank, label, causal=False)
         data_format = layout(v["data_format"], rank, label)
         use_bias = check_bool(v["use_bias"], "use_bias", label)
+        check_activation(v["activation"], label)
         batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
         op, rules = depthwise_op(
             label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, False
