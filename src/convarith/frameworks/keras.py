@@ -258,6 +258,15 @@ def conv(rank: int):
                 f"convolutions through XLA, whose shape check needs the causally padded length 0 + {op.pad_lo[0]} "
                 f"to reach the kernel span {op.pad_lo[0] + 1}, even for an empty batch. Fix: an input of length >= 1.",
             )
+        xla = groups > 1 or (rank == 3 and data_format == "channels_first")
+        if xla and padding == "same" and max(dilation) > 1 and 0 in spatial:
+            raise fail(
+                label,
+                f"an empty input {spatial} is refused with dilation_rate={dilation} here. Rule: Keras runs "
+                "grouped and channels_first 3D convolutions through XLA, where TensorFlow builds a dilated 'same' "
+                "conv from SpaceToBatch and its shape check fails on an empty axis. Fix: a non-empty input, or "
+                "dilation_rate=1.",
+            )
         # TF returns an empty result early, before it looks at the layout; causal padding makes the input non-empty.
         fed = spatial if padding != "causal" else (spatial[0] + op.pad_lo[0],)
         empty = batch == 0 or 0 in fed
