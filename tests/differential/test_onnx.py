@@ -193,3 +193,20 @@ def test_derived_padding_values(oracle, case, seed):
     explicit_run = oracle("onnx").run({**request, "expr": explicit(expr, shapes, derived)})
     assert "values" in derived_run and "values" in explicit_run, (derived_run, explicit_run)
     np.testing.assert_allclose(derived_run["values"], explicit_run["values"], rtol=1e-5, atol=1e-5, err_msg=expr)
+
+
+@pytest.mark.parametrize(
+    "x_shape",
+    [
+        (1, 2, 0, 1, 1),
+        (1, 2, 1, 0, 1),
+        (2, 2, 1, 0, 3),
+        (1, 2, 0, 0, 1),
+        (1, 2, 1, 1, 0),
+        (1, 2, 0, 0, 0),
+        (0, 2, 0, 1, 1),
+    ],
+)
+def test_conv_transpose_3d_empty_axes(oracle, x_shape):
+    """onnxruntime segfaults on some empty 3-D inputs (a crash must be refused) and not on others."""
+    agree(oracle("onnx"), "make_node('ConvTranspose', ['X', 'W'], ['Y'])", shapes={"X": x_shape, "W": (2, 1, 2, 2, 2)})

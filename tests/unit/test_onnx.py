@@ -146,6 +146,20 @@ def test_overhanging_pool_window_is_counted_as_padding():
             "Conv: auto_pad='same_upper' is not one of 'NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER'. Rule: onnxruntime compares "
             "the string exactly (Unknown AutoPadType String). Fix: auto_pad='SAME_UPPER'.",
         ),
+        (
+            "make_node('ConvTranspose', ['X', 'W'], ['Y'])",
+            {"X": (1, 2, 0, 1, 1), "W": (2, 1, 2, 2, 2)},
+            "ConvTranspose: X has shape (1, 2, 0, 1, 1): an empty depth or height axis with a non-empty width. Rule: "
+            "onnxruntime 1.32's 3-D ConvTranspose kills the process (SIGSEGV) on such an input instead of refusing it "
+            "(measured). Fix: skip the node for an empty input, or make every spatial axis non-empty.",
+        ),
+        (
+            "make_node('ConvTranspose', ['X', 'W'], ['Y'], output_shape=[1, 3])",
+            {"X": (1, 2, 0, 2), "W": (2, 1, 2, 2)},
+            "ConvTranspose: output_shape=[1, 3] is given for an input with an empty height axis (X shape (1, 2, 0, 2)). "
+            "Rule: onnxruntime needs every input spatial dimension positive when output_shape is set. Fix: drop "
+            "output_shape, or a non-empty input.",
+        ),
     ],
 )
 def test_refusals(expr, shapes, message):

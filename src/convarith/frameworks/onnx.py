@@ -431,6 +431,13 @@ def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
         full = arith.transpose_out(n, k_eff, s, 0, 0, out_pad[axis])
         if wanted is not None:
             want = wanted[axis]
+            if n == 0:
+                raise fail(
+                    label,
+                    f"output_shape={list(wanted)} is given for an input with an empty {arith.axis_names(rank)[axis]} axis "
+                    f"(X shape {x_shape}). Rule: onnxruntime needs every input spatial dimension positive when "
+                    "output_shape is set. Fix: drop output_shape, or a non-empty input.",
+                )
             if want <= 0:
                 raise fail(
                     label,
@@ -503,6 +510,13 @@ def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
                 f"output {arith.axis_names(rank)[axis]} would be {size}. Rule: out = {text}, onnxruntime needs >= 1 (Computed output dimension is <= 0). Fix: smaller pads.",
             )
     check_bias(label, b_shape, out_channels)
+    if rank == 3 and batch > 0 and spatial[2] > 0 and 0 in spatial[:2]:
+        raise fail(
+            label,
+            f"X has shape {x_shape}: an empty depth or height axis with a non-empty width. Rule: onnxruntime "
+            "1.32's 3-D ConvTranspose kills the process (SIGSEGV) on such an input instead of refusing it "
+            "(measured). Fix: skip the node for an empty input, or make every spatial axis non-empty.",
+        )
     return Mapped(FRAMEWORK, call, (op,), tuple(rules), notes, layout=layout(rank))
 
 
