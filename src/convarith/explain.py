@@ -46,7 +46,7 @@ def as_forward(n: int, k_eff: int, s: int, lo: int, hi: int, p_out: int, out: in
         "pad_after": after,
         "text": (
             f"{zeros} between inputs ({n} -> {stuffed}), pad {before} before, {after} after{crop}, "
-            f"stride 1, flipped kernel: {stuffed} {signed(before)} {signed(after)} - {k_eff} + 1 = {out}"
+            f"then a stride-1 conv: {stuffed} {signed(before)} {signed(after)} - {k_eff} + 1 = {out}"
         ),
     }
 
