@@ -90,9 +90,6 @@ def pool_layers(draw):
     strides = draw(st.one_of(st.none(), st.integers(1, 3)))
     padding = draw(st.sampled_from(["valid", "same"]))
     fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
-    if rank == 3 and padding == "same":
-        # TF's 3D pooling offsets SAME windows when (out-1)*s + k - n < -1; not modelled yet (see the report).
-        strides = 1
     spatial = [draw(st.integers(3, 8)) for _ in range(rank)]
     channels = draw(st.integers(1, 3))
     shape = [2, *spatial, channels] if fmt == "channels_last" else [2, channels, *spatial]

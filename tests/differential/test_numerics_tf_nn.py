@@ -83,10 +83,6 @@ def pool_calls(draw):
     stride = draw(st.integers(1, 3))
     padding = draw(st.sampled_from(["VALID", "SAME"]))
     spatial = tuple(draw(st.integers(3, 8)) for _ in range(rank))
-    if rank == 3 and padding == "SAME":
-        # TF's 3D pooling starts SAME windows at trunc(((out-1)*s + k - n) / 2), unclamped, which can be
-        # positive (an offset into the input); the tf.nn mapping does not model that yet (see the report).
-        stride = min(stride, ksize)
     lead = (
         draw(st.sampled_from([(2,), (1,), (2, 2)])) if rank == 2 and kind == "avg_pool" else (draw(st.integers(1, 2)),)
     )
@@ -101,3 +97,14 @@ def test_pool_calls(oracle, case, seed):
     assume(accepted(expr, shapes))
     rng = np.random.default_rng(seed)
     values_agree(oracle("tf_nn"), expr, arrays={k: random(rng, s) for k, s in shapes.items()})
+
+
+@pytest.mark.parametrize("kind", ["max_pool3d", "avg_pool3d"])
+@pytest.mark.parametrize(("n", "k", "s"), [(3, 1, 3), (5, 1, 3), (7, 1, 4), (2, 1, 5), (7, 2, 4)])
+def test_pool3d_same_window_starts_inside_the_input(oracle, kind, n, k, s):
+    """3-D SAME pooling does not clamp the first window's start at 0: stride > window offsets it."""
+    rng = np.random.default_rng(n * 100 + k * 10 + s)
+    x = random(rng, (1, n, n + 1, n, 2))
+    values_agree(oracle("tf_nn"), f"tf.nn.{kind}(x, {k}, {s}, 'SAME')", arrays={"x": x})
+    layer = "MaxPooling3D" if kind == "max_pool3d" else "AveragePooling3D"
+    values_agree(oracle("keras"), f"keras.layers.{layer}({k}, {s}, padding='same')", x)

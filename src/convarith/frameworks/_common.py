@@ -110,7 +110,9 @@ def check_int(value, name: str, label: str, minimum: int | None = None, fix: str
     return value
 
 
-def check_ints(value, rank: int, name: str, label: str, minimum: int | None = None, allow_one: bool = False) -> tuple[int, ...]:
+def check_ints(
+    value, rank: int, name: str, label: str, minimum: int | None = None, allow_one: bool = False
+) -> tuple[int, ...]:
     """An int (repeated per axis) or a tuple/list of ``rank`` ints."""
     if isinstance(value, (tuple, list)):
         items = tuple(value)
@@ -144,7 +146,10 @@ def check_choice(value, choices: tuple, name: str, label: str, case_insensitive:
 def ref_shape(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
     """The shape of a tensor argument written as a name (looked up in ``shapes``)."""
     if not isinstance(value, Name):
-        raise fail(label, f"{name} must be a tensor name such as x, got {value!r}. Fix: write the name and pass shapes={{'x': ...}}.")
+        raise fail(
+            label,
+            f"{name} must be a tensor name such as x, got {value!r}. Fix: write the name and pass shapes={{'x': ...}}.",
+        )
     shape = inputs.shape_of(value.dotted)
     if shape is None:
         known = ", ".join(key for key, _ in inputs.shapes) or "none"

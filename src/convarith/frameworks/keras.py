@@ -16,6 +16,7 @@ from ..core.op import ConvOp, channels_first, channels_last, split
 from ..errors import ConvArithError
 from ..parse import Name
 from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, check_ints, fail
+from .tf_nn import pool3d_same_padding
 
 FRAMEWORK = "Keras"
 PREFIXES = ("", "layers.", "keras.layers.", "tf.keras.layers.")
@@ -592,6 +593,9 @@ def pool(rank: int, kind: str):
         data_format = layout(v["data_format"], rank, label)
         batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
         padded = [axis_padding(padding, n, k, 1, s) for n, k, s in zip(spatial, kernel, strides, strict=True)]
+        if rank == 3 and padding == "same":
+            padded = [pool3d_same_padding(n, k, s) for n, k, s in zip(spatial, kernel, strides, strict=True)]
+            padded = [(p.lo, p.hi, f"'same' (TF SAME): {p.text}") for p in padded]
         ones = (1,) * rank
         op = ConvOp(
             kind, batch, channels, channels, spatial, kernel, strides, ones,

@@ -50,6 +50,14 @@ def axis_padding(padding, n: int, k_eff: int, stride: int) -> arith.Padding:
     return arith.Padding(lo, hi, f"explicit padding: before {lo}, after {hi}")
 
 
+def pool3d_same_padding(n: int, k: int, stride: int) -> arith.Padding:
+    """TF's 3-D pooling 'SAME': out = ceil(n/s) as usual, but the first window starts at
+    trunc(total/2) with total = (out-1)*s + k - n NOT clamped at 0, so a stride larger
+    than the window starts it inside the input (max_pool3d/avg_pool3d, and Keras 3-D pooling)."""
+    pad = arith.same_padding_signed(n, k, stride)
+    return arith.Padding(pad.lo, pad.hi, f"3-D pooling SAME (not clamped at 0): {pad.text}")
+
+
 def windowed_size(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
     """TF's C++ GetWindowedOutputSize: (n + lo + hi - k_eff + s) / s truncated toward zero;
     negative means TF refuses, 0 an empty tensor."""
@@ -782,6 +790,9 @@ def pool_nd(rank: int | None, kind: str):
                         f"padding={v['padding']!r}: padding {max(lo, hi)} on the {arith.axis_names(r)[axis]} axis is not smaller than the window {ksize[axis]}. Rule: explicit pooling padding must be smaller than the window size. Fix: padding < {ksize[axis]}.",
                     )
         lo, hi, rules = size_rules(label, r, spatial, ksize, stride, (1,) * r, padding)
+        if r == 3 and padding == "SAME":
+            pads = [pool3d_same_padding(n, k, s) for n, k, s in zip(spatial, ksize, stride)]
+            lo, hi, rules = tuple(p.lo for p in pads), tuple(p.hi for p in pads), tuple(p.text for p in pads)
         op = ConvOp(
             kind, batch, channels, out_channels, spatial, ksize, stride, (1,) * r, lo, hi,
             channels_last(r), channels_last(r), count_include_pad=False,
