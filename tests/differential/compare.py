@@ -23,8 +23,12 @@ def agree(oracle, expr: str, input_shape=None, *, shapes=None, output_size=None)
         ours, refusal = None, str(exc)
     where = f"{expr} on input_shape={input_shape} shapes={shapes} output_size={output_size}"
     if "shape" in answer:
-        assert refusal is None, f"{oracle.framework} gives {answer['shape']} but convarith refused: {refusal}\n  {where}"
-        assert ours == tuple(answer["shape"]), f"{oracle.framework} gives {answer['shape']}, convarith {ours}\n  {where}"
+        assert refusal is None, (
+            f"{oracle.framework} gives {answer['shape']} but convarith refused: {refusal}\n  {where}"
+        )
+        assert ours == tuple(answer["shape"]), (
+            f"{oracle.framework} gives {answer['shape']}, convarith {ours}\n  {where}"
+        )
         TALLY[oracle.framework, "shape"] += 1
     else:
         said = answer.get("error") or answer.get("crash")

@@ -95,3 +95,18 @@ def test_refuses_mismatched_channels_and_stride_with_dilation():
 def test_bare_names_do_not_clash():
     assert "tf.nn.max_pool" in tf_nn.CALLS and "max_pool" not in tf_nn.CALLS
     assert "conv2d" in tf_nn.CALLS
+
+
+def test_conv2d_transpose_takes_spatial_output_shape():
+    shapes = {"x": (2, 5, 5, 3), "w": (3, 3, 4, 3)}
+    assert convarith.output_shape("tf.nn.conv2d_transpose(x, w, [10, 9], 2, 'SAME')", shapes=shapes) == (2, 10, 9, 4)
+
+
+def test_conv1d_transpose_with_one_output_size_is_read_as_2d_sizes():
+    with pytest.raises(convarith.ConvArithError) as info:
+        convarith.output_shape("tf.nn.conv1d_transpose(x, w, [10], 2, 'SAME')", shapes={"x": (1, 5, 3), "w": (3, 4, 3)})
+    assert str(info.value) == (
+        "tf.nn.conv1d_transpose: output_shape=[10] has 1 value. Rule: conv1d_transpose inserts the height axis after "
+        "the first entry, so [W] is read as the 2-D spatial sizes (height W, width 1), and only [1] gives a size TF "
+        "accepts. Fix: the full output shape [N, W, C]."
+    )

@@ -653,7 +653,15 @@ def conv_transpose(rank: int | None):
                     label,
                     f"output_shape={list(out_shape)} has {len(out_shape)} values. Rule: it must have length 3, 4 or 5 (N, spatial..., C).",
                 )
-        if len(out_shape) != r + 2:
+        spatial_only = rank == 2 and len(out_shape) == 2 or rank == 1 and len(out_shape) == 1
+        if rank == 1 and spatial_only and out_shape[0] != 1:
+            raise fail(
+                label,
+                f"output_shape={list(out_shape)} has 1 value. Rule: conv1d_transpose inserts the height axis after "
+                "the first entry, so [W] is read as the 2-D spatial sizes (height W, width 1), and only [1] gives "
+                "a size TF accepts. Fix: the full output shape [N, W, C].",
+            )
+        if len(out_shape) != r + 2 and not spatial_only:
             raise fail(
                 label,
                 f"output_shape={list(out_shape)} has {len(out_shape)} values. Rule: it must be the full output shape (N, {', '.join(arith.axis_names(r))}, C), {r + 2} values.",
@@ -667,6 +675,8 @@ def conv_transpose(rank: int | None):
         padding = check_padding(v["padding"], r, label, explicit=r == 2)
         check_rank(x, r + 2, "input", label)
         check_rank(w, r + 2, "filters", label)
+        if spatial_only:  # conv2d_transpose also takes (height, width) alone: N from input, C from filters
+            out_shape = (x[0], *out_shape, w[r])  # (conv1d_transpose: [1] ends up here as width 1)
         if r == 1:
             check_positive((sb,), "strides batch entry", label)
             sb = 1
