@@ -382,21 +382,24 @@ def check_filter(label, w, kernel, w_in, zero_out_ok: bool) -> None:
 
 def conv_groups(label, rank, lead, channels, spatial, kernel, stride, dilation, lo, hi, w_in, out_ch) -> int:
     """Groups of conv1d/conv2d, or Conv3D's check: input depth divisible by the filter's, then
-    an empty output is returned before the exact channel match (no grouped Conv3D on CPU)."""
+    an empty output is returned before the exact channel match (no grouped Conv3D on CPU).
+    conv1d/conv2d likewise skip the out-channels-per-group check for an empty output (measured)."""
+    sizes = [
+        windowed_size(n, arith.effective_kernel(k, d), s, a, b)
+        for n, k, d, s, a, b in zip(spatial, kernel, dilation, stride, lo, hi)
+    ]
+    empty = prod(lead) == 0 or 0 in sizes
     if rank == 3:
-        sizes = [
-            windowed_size(n, arith.effective_kernel(k, d), s, a, b)
-            for n, k, d, s, a, b in zip(spatial, kernel, dilation, stride, lo, hi)
-        ]
-        if w_in and channels % w_in == 0 and (prod(lead) == 0 or 0 in sizes):
+        if w_in and channels % w_in == 0 and empty:
             return 1
         if w_in and channels % w_in:
             check_groups(label, channels, w_in, out_ch, grouped=True)
-    return check_groups(label, channels, w_in, out_ch, grouped=rank != 3)
+    return check_groups(label, channels, w_in, out_ch, grouped=rank != 3, empty=empty)
 
 
-def check_groups(label, channels, w_in, out_ch, grouped: bool) -> int:
-    """Input channels = groups * filter in-channels; refuses what TF refuses."""
+def check_groups(label, channels, w_in, out_ch, grouped: bool, empty: bool = False) -> int:
+    """Input channels = groups * filter in-channels; refuses what TF refuses (an empty
+    output skips the out-channels check)."""
     if not grouped:
         if channels != w_in:
             raise fail(
@@ -410,7 +413,7 @@ def check_groups(label, channels, w_in, out_ch, grouped: bool) -> int:
             f"input depth {channels} is not divisible by the filter's in-channels {w_in}. Rule: input channels = groups * filter in-channels. Fix: filters of shape (..., {channels}, {out_ch}), or a divisor of {channels}.",
         )
     groups = channels // w_in
-    if groups == 0 or out_ch % groups:
+    if groups == 0 or out_ch % groups and not empty:
         raise fail(
             label,
             f"out channels {out_ch} are not divisible by groups = {channels}/{w_in} = {groups}. Rule: for a grouped convolution the filter's out-channels must be a multiple of the number of groups. Fix: out-channels a multiple of {groups}.",
