@@ -81,7 +81,8 @@ def bind(call: Call, params: tuple, label: str, keyword_only: tuple = ()) -> dic
         raise fail(
             label,
             f"takes at most {len(params)} positional arguments, got {len(call.args)}. "
-            f"Fix: pass the extra ones by keyword ({', '.join(n for n, _ in params[:4])}...).",
+            f"Rule: the positional order is {', '.join(n for n, _ in params[:4])}... "
+            "Fix: pass the extra ones by keyword.",
         )
     for (name, _), value in zip(params, call.args):
         values[name] = value
@@ -90,23 +91,33 @@ def bind(call: Call, params: tuple, label: str, keyword_only: tuple = ()) -> dic
             import difflib  # only on this error path: keeps start-up lean
 
             close = difflib.get_close_matches(key, names, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else f" Accepted: {', '.join(names)}."
-            raise fail(label, f"unexpected keyword argument {key!r}.{hint}")
+            hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(names)}."
+            raise fail(label, f"unexpected keyword argument {key!r}. Rule: {label} has no such parameter. Fix: {hint}")
         if names.index(key) < len(call.args):
-            raise fail(label, f"got multiple values for argument {key!r}.")
+            raise fail(
+                label,
+                f"got multiple values for argument {key!r}. Rule: it is already given by position. "
+                "Fix: drop the keyword or the positional value.",
+            )
         values[key] = value
     missing = [name for name in names if values[name] is REQUIRED]
     if missing:
-        raise fail(label, f"missing required argument {missing[0]!r}.")
+        raise fail(
+            label, f"missing required argument {missing[0]!r}. Rule: {label} has no default for it. Fix: pass it."
+        )
     return values
 
 
 def check_int(value, name: str, label: str, minimum: int | None = None, fix: str = "") -> int:
     """An int argument (bools refused), optionally at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise fail(label, f"{name} must be an int, got {value!r}.{' Fix: ' + fix if fix else ''}")
+        guess = int(value) if isinstance(value, float) and value.is_integer() else 1
+        raise fail(
+            label,
+            f"{name} must be an int, got {value!r}. Rule: sizes are whole numbers. Fix: {fix or f'{name}={guess}'}.",
+        )
     if minimum is not None and value < minimum:
-        raise fail(label, f"{name}={value!r} must be >= {minimum}.{' Fix: ' + fix if fix else ''}")
+        raise fail(label, f"{name}={value!r} must be >= {minimum}. Fix: {fix or f'{name}={minimum}'}.")
     return value
 
 
@@ -119,19 +130,25 @@ def check_ints(
         if allow_one and len(items) == 1:
             items = items * rank
         if len(items) != rank:
-            raise fail(label, f"{name}={value!r} must have {rank} entries (one per spatial axis), got {len(items)}.")
+            raise fail(
+                label,
+                f"{name}={value!r} must have {rank} entries, got {len(items)}. Rule: one value per spatial axis. "
+                f"Fix: a single int, or a tuple of {rank}.",
+            )
     else:
         items = (value,) * rank
     for item in items:
         check_int(item, name, label)
         if minimum is not None and item < minimum:
-            raise fail(label, f"{name}={value!r} must be >= {minimum} on every axis.")
+            raise fail(label, f"{name}={value!r} must be >= {minimum} on every axis. Fix: {name}={minimum} or more.")
     return items
 
 
 def check_bool(value, name: str, label: str) -> bool:
     if not isinstance(value, bool):
-        raise fail(label, f"{name} must be True or False, got {value!r}.")
+        raise fail(
+            label, f"{name} must be True or False, got {value!r}. Rule: it is a flag. Fix: {name}=True or False."
+        )
     return value
 
 
@@ -139,7 +156,11 @@ def check_choice(value, choices: tuple, name: str, label: str, case_insensitive:
     """A string argument from a fixed set (compared lower-case if asked)."""
     key = value.lower() if case_insensitive and isinstance(value, str) else value
     if key not in choices:
-        raise fail(label, f"{name}={value!r} is not one of {', '.join(repr(c) for c in choices)}.")
+        raise fail(
+            label,
+            f"{name}={value!r} is not accepted. Rule: {name} is one of {', '.join(repr(c) for c in choices)}. "
+            f"Fix: {name}={choices[0]!r}.",
+        )
     return key
 
 
