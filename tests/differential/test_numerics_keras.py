@@ -6,18 +6,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import convarith
-from tests.differential.numerics import random, values_agree
+from tests.differential.numerics import accepted, random, values_agree
 
 pytestmark = pytest.mark.differential
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-def accepted(expr, shape) -> bool:
-    try:
-        convarith.output_shape(expr, shape)
-    except convarith.ConvArithError:
-        return False
-    return True
 
 
 @st.composite
