@@ -100,11 +100,11 @@ def test_same_padding_symmetric_and_clamped():
     assert clamped.text == "out = ceil(5/3) = 2; total pad = max((2-1)*3 + 1 - 5, 0) = 0 -> before 0, after 0"
 
 
-def test_same_padding_signed_keeps_a_negative_total():
-    assert arith.same_padding_signed(5, 1, 3) == (0, -1)
-    assert arith.same_padding_signed(5, 1, 3, extra_at_start=True) == (0, -1)
-    assert arith.same_padding_signed(6, 3, 2) == (0, 1)
-    assert arith.same_padding_signed(6, 3, 2, extra_at_start=True) == (1, 0)
+def test_same_padding_unclamped_keeps_a_negative_total():
+    assert arith.same_padding(5, 1, 3, clamp=False) == (0, -1)
+    assert arith.same_padding(5, 1, 3, extra_at_start=True, clamp=False) == (0, -1)
+    assert arith.same_padding(6, 3, 2, clamp=False) == (0, 1)
+    assert arith.same_padding(6, 3, 2, extra_at_start=True, clamp=False) == (1, 0)
 
 
 def test_transpose_padding_for_size():

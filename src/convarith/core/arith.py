@@ -21,7 +21,6 @@ __all__ = [
     "pool_ceil_out",
     "pool_trunc_out",
     "same_padding",
-    "same_padding_signed",
     "tf_valid_out",
     "tf_valid_out_text",
     "transpose_out",
@@ -125,40 +124,24 @@ class Padding(tuple):
         return self[1]
 
 
-def same_padding(n: int, k_eff: int, stride: int, extra_at_start: bool = False) -> Padding:
+def same_padding(n: int, k_eff: int, stride: int, extra_at_start: bool = False, clamp: bool = True) -> Padding:
     """'SAME': out = ceil(n/s), total = max((out-1)*s + k_eff - n, 0); the odd
-    pixel goes at the end (TF, Keras, SAME_UPPER) or the start (SAME_LOWER)."""
-    out = -(-n // stride)
-    total = max((out - 1) * stride + k_eff - n, 0)
-    small, large = total // 2, total - total // 2
-    lo, hi = (large, small) if extra_at_start else (small, large)
-    where = ""
-    if total % 2:
-        where = ", the odd pixel at the start" if extra_at_start else ", the odd pixel at the end"
-    text = (
-        f"out = ceil({n}/{stride}) = {out}; total pad = max(({out}-1)*{stride} + {k_eff} - {n}, 0) = {total}"
-        f" -> before {lo}, after {hi}{where}"
-    )
-    return Padding(lo, hi, text)
+    pixel goes at the end (TF, Keras, SAME_UPPER) or the start (SAME_LOWER).
 
-
-def same_padding_signed(n: int, kernel: int, stride: int, extra_at_start: bool = False) -> Padding:
-    """'SAME' as onnxruntime pooling computes it: total = (ceil(n/s)-1)*s + kernel - n,
-    NOT clamped at 0 (negative when kernel < stride leaves input unread), halves
-    rounded toward zero: before = trunc(total/2) (SAME_UPPER) or trunc((total+1)/2)
-    (SAME_LOWER), after = total - before."""
+    ``clamp=False`` keeps a negative total (onnxruntime pooling, TF 3-D pooling):
+    a stride larger than the window then starts it inside the input; halves are
+    rounded toward zero, before = trunc(total/2) or trunc((total+1)/2)."""
     out = -(-n // stride)
-    total = (out - 1) * stride + kernel - n
+    raw = (out - 1) * stride + k_eff - n
+    total = max(raw, 0) if clamp else raw
     half = total + 1 if extra_at_start else total
     lo = half // 2 if half >= 0 else -(-half // 2)
     hi = total - lo
     where = ""
     if total % 2:
         where = ", the odd pixel at the start" if extra_at_start else ", the odd pixel at the end"
-    text = (
-        f"out = ceil({n}/{stride}) = {out}; total pad = ({out}-1)*{stride} + {kernel} - {n} = {total}"
-        f" -> before {lo}, after {hi}{where}"
-    )
+    formula = f"max(({out}-1)*{stride} + {k_eff} - {n}, 0)" if clamp else f"({out}-1)*{stride} + {k_eff} - {n}"
+    text = f"out = ceil({n}/{stride}) = {out}; total pad = {formula} = {total} -> before {lo}, after {hi}{where}"
     return Padding(lo, hi, text)
 
 

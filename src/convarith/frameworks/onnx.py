@@ -562,7 +562,9 @@ def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
     lo, hi, rules = [], [], []
     for axis in range(rank):
         if auto_pad.startswith("SAME"):
-            padding = arith.same_padding_signed(spatial[axis], kernel[axis], stride[axis], auto_pad == "SAME_LOWER")
+            padding = arith.same_padding(
+                spatial[axis], kernel[axis], stride[axis], auto_pad == "SAME_LOWER", clamp=False
+            )
             if (
                 padding.lo + padding.hi < 0
                 and op_type == "MaxPool"

@@ -54,7 +54,7 @@ def pool3d_same_padding(n: int, k: int, stride: int) -> arith.Padding:
     """TF's 3-D pooling 'SAME': out = ceil(n/s) as usual, but the first window starts at
     trunc(total/2) with total = (out-1)*s + k - n NOT clamped at 0, so a stride larger
     than the window starts it inside the input (max_pool3d/avg_pool3d, and Keras 3-D pooling)."""
-    pad = arith.same_padding_signed(n, k, stride)
+    pad = arith.same_padding(n, k, stride, clamp=False)
     return arith.Padding(pad.lo, pad.hi, f"3-D pooling SAME (not clamped at 0): {pad.text}")
 
 
