@@ -294,18 +294,22 @@ def handle(call, inputs: Inputs) -> Mapped:
     return pool(call, inputs, op_type, names_in, names_out, attrs)
 
 
-def conv(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
-    label = "Conv"
-    op_type = label
-    shapes = check_io(label, op_type, names_in, names_out, inputs)
+def conv_tensors(label, names_in, names_out, inputs: Inputs, w_layout: str) -> tuple:
+    """(X shape, W shape, B shape or None, spatial rank) of a Conv/ConvTranspose node."""
+    shapes = check_io(label, label, names_in, names_out, inputs)
     x_shape, w_shape = shapes[0], shapes[1]
-    b_shape = shapes[2] if len(shapes) > 2 else None
     rank = spatial_input(label, x_shape)
     if len(w_shape) != len(x_shape):
         raise fail(
             label,
-            f"W has shape {w_shape} ({len(w_shape) - 2} spatial axes) but X has shape {x_shape} ({rank}). Rule: onnx shape inference needs W as (M, C/group, k...) with one kernel size per spatial axis of X. Fix: W of rank {len(x_shape)}.",
+            f"W has shape {w_shape} ({len(w_shape) - 2} spatial axes) but X has shape {x_shape} ({rank}). Rule: onnx shape inference needs W as {w_layout} with one kernel size per spatial axis of X. Fix: W of rank {len(x_shape)}.",
         )
+    return x_shape, w_shape, shapes[2] if len(shapes) > 2 else None, rank
+
+
+def conv(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
+    label = "Conv"
+    x_shape, w_shape, b_shape, rank = conv_tensors(label, names_in, names_out, inputs, "(M, C/group, k...)")
     kernel = kernel_from(label, attrs, w_shape, rank)
     dilation = ints_attr(label, attrs, "dilations", rank, 1, positive=True)
     stride = ints_attr(label, attrs, "strides", rank, 1, positive=True)
@@ -376,15 +380,7 @@ def conv(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
 
 def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
     label = "ConvTranspose"
-    shapes = check_io(label, label, names_in, names_out, inputs)
-    x_shape, w_shape = shapes[0], shapes[1]
-    b_shape = shapes[2] if len(shapes) > 2 else None
-    rank = spatial_input(label, x_shape)
-    if len(w_shape) != len(x_shape):
-        raise fail(
-            label,
-            f"W has shape {w_shape} but X has shape {x_shape}. Rule: onnx shape inference needs W as (C, M/group, k...) with one kernel size per spatial axis of X. Fix: W of rank {len(x_shape)}.",
-        )
+    x_shape, w_shape, b_shape, rank = conv_tensors(label, names_in, names_out, inputs, "(C, M/group, k...)")
     batch, channels, spatial = x_shape[0], x_shape[1], tuple(x_shape[2:])
     group = attrs.get("group", 1)
     if group <= 0:
