@@ -59,7 +59,7 @@ def max_bytes(limit: int | None = None) -> int:
 
 def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     """Largest intermediates of ``run_op``: padded input, per-offset slice, product and output,
-    plus the all-offsets product of the unit-stride path."""
+    plus the im2col columns of the unit-stride path (kernel size x padded input)."""
     out = tuple(max(s, 0) for s in arith.output_spatial(op))
     n, c, o = op.batch, op.in_channels, op.out_channels
     padded = (
@@ -84,7 +84,7 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
         )
         return itemsize * (n * c * math.prod(op.in_size) + cols + full)
     outputs = n * max(o, c) * math.prod(out)
-    stacked = n * o * math.prod(op.kernel) * padded // max(n * c, 1) if all(s == 1 for s in op.stride) else 0
+    stacked = math.prod(op.kernel) * padded if all(s == 1 for s in op.stride) else 0
     return itemsize * (padded + 3 * outputs + n * c * math.prod(out) + stacked)
 
 
@@ -196,16 +196,16 @@ def conv_flat(xg, wg, op: ConvOp, out):
     tail = max(sum(off * st for off, st in zip(offset, steps)) for _, offset in kernel_offsets(op)) + length
     if tail > flat.shape[-1]:
         flat = np.concatenate([flat, np.zeros((n, g, cg, tail - flat.shape[-1]), dtype=flat.dtype)], axis=-1)
-    acc = np.zeros((n, g, og, length), dtype=xg.dtype)
     pairs = list(kernel_offsets(op))
     if og * cg > 1:
-        # one matmul for all kernel offsets (rows: offset-major), then shifted sums
-        stacked = np.stack([wg[(Ellipsis, *index)] for index, _ in pairs], axis=1).reshape(g, len(pairs) * og, cg)
-        products = np.matmul(stacked, flat).reshape(n, g, len(pairs), og, flat.shape[-1])
-        for k, (_, offset) in enumerate(pairs):
-            start = sum(off * st for off, st in zip(offset, steps))
-            acc += products[:, :, k, :, start : start + length]
+        # im2col from contiguous shifted slices, then one matmul over (offset, channel)
+        starts = [sum(off * st for off, st in zip(offset, steps)) for _, offset in pairs]
+        cols = np.stack([flat[..., start : start + length] for start in starts], axis=2)
+        cols = cols.reshape(n, g, len(pairs) * cg, length)
+        kernel = np.stack([wg[(Ellipsis, *index)] for index, _ in pairs], axis=2).reshape(g, og, len(pairs) * cg)
+        acc = np.matmul(kernel, cols)
     else:
+        acc = np.zeros((n, g, og, length), dtype=xg.dtype)
         for index, offset in pairs:
             start = sum(off * st for off, st in zip(offset, steps))
             acc += multiply(wg[(Ellipsis, *index)], flat[..., start : start + length])
