@@ -242,3 +242,36 @@ def rank_mismatches(draw):
 def test_ranks(oracle, case):
     expr, shapes = case
     agree(oracle("jax_lax"), expr, shapes=shapes)
+
+
+XLA_ABORT_CASES = [
+    # (lhs, rhs, padding, lhs_dilation, window_strides): measured aborts and their non-aborting neighbours
+    ((1, 1, 2, 3), (1, 1, 3, 2), [(0, 1), (0, 0)], (1, 2), (1, 1)),
+    ((1, 1, 2, 3), (1, 1, 3, 2), [(1, 0), (0, 0)], (1, 2), (1, 1)),
+    ((2, 1, 2, 4), (1, 1, 3, 2), [(0, 1), (0, 0)], (1, 2), (1, 1)),
+    ((1, 1, 3, 2), (1, 1, 2, 3), [(0, 0), (0, 1)], (2, 1), (1, 1)),
+    ((1, 1, 2, 3), (1, 1, 3, 2), [(0, 1), (0, 0)], (1, 2), (2, 1)),
+    ((1, 1, 1, 3), (1, 1, 2, 2), [(0, 1), (0, 0)], (1, 2), (1, 1)),
+    ((1, 1, 3, 3), (1, 1, 5, 2), [(1, 1), (0, 0)], (1, 2), (1, 1)),
+    ((1, 1, 2, 2), (1, 1, 3, 2), [(0, 1), (0, 0)], (1, 2), (1, 1)),
+    ((1, 1, 3, 3), (1, 1, 3, 2), [(0, 0), (0, 0)], (1, 2), (1, 1)),
+    ((1, 1, 2, 3), (1, 1, 3, 3), [(0, 1), (0, 0)], (1, 3), (1, 1)),
+    ((1, 1, 2, 3), (1, 1, 3, 2), [(0, 1), (0, 1)], (1, 2), (1, 1)),
+    ((1, 1, 2, 3), (1, 1, 3, 2), [(0, 1), (0, 0)], (1, 2), (1, 2)),
+    ((1, 1, 4, 3), (1, 1, 3, 2), [(0, -1), (0, 0)], (1, 2), (1, 1)),
+]
+
+
+@pytest.mark.parametrize(("lhs", "rhs", "padding", "lhs_dilation", "strides"), XLA_ABORT_CASES)
+def test_xla_simplifier_abort_is_refused(oracle, lhs, rhs, padding, lhs_dilation, strides):
+    """XLA's CPU simplifier kills the process on a narrow 2-D case: convarith refuses exactly that case."""
+    expr = f"lax.conv_general_dilated(x, w, {strides}, {padding}, lhs_dilation={lhs_dilation})"
+    agree(oracle("jax_lax"), expr, shapes={"x": lhs, "w": rhs})
+
+
+def test_xla_simplifier_abort_through_conv_transpose(oracle):
+    expr = (
+        "lax.conv_transpose(x, w, strides=[1, 2], padding=[(0, 1), (0, 0)], dimension_numbers=('NCHW', 'OIHW', 'NCHW'))"
+    )
+    answer = agree(oracle("jax_lax"), expr, shapes={"x": (1, 1, 2, 3), "w": (1, 1, 3, 2)})
+    assert "crash" in answer

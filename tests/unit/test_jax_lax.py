@@ -153,3 +153,17 @@ def test_transpose_explains_three_views():
     )
     assert "(5-1)*2 + 2 - 0 - 0 + 0 = 10" in text
     assert "note: JAX 'SAME' transposed: out = n*s" in text
+
+
+def test_xla_abort_is_refused_with_its_reason():
+    with pytest.raises(convarith.ConvArithError) as info:
+        convarith.output_shape(
+            "lax.conv_general_dilated(x, w, (1, 1), [(0, 1), (0, 0)], lhs_dilation=(1, 2))",
+            shapes={"x": (1, 1, 2, 3), "w": (1, 1, 3, 2)},
+        )
+    assert str(info.value) == (
+        "conv_general_dilated: this call aborts the process in JAX instead of returning (SIGABRT in XLA's algebraic "
+        "simplifier: 'Window dimensions do not match RHS shape'). Rule: measured with jaxlib 0.10.2 on CPU: the height "
+        "axis is one padded window (2 + 0 + 1 = kernel 3) while the width axis has lhs_dilation 2 with kernel 2. "
+        "Fix: crop the height axis instead of padding it, or pad the width axis."
+    )

@@ -311,6 +311,39 @@ def check_cropping(sizes, lhs_dilation, lo, hi, label) -> None:
             )
 
 
+def check_xla_abort(label, sizes, kernel, window_strides, lhs_dil, rhs_dil, lo, hi) -> None:
+    """Refuse the 2-D case that aborts the process in XLA's CPU algebraic simplifier (jaxlib 0.10.2,
+    measured): one axis is a single padded window (n + lo + hi == k, padding > 0, no dilation) while
+    the other has lhs_dilation 2, kernel 2, no padding, stride 1 and at least 3 inputs."""
+    if len(sizes) != 2:
+        return
+    for a, b in ((0, 1), (1, 0)):
+        single = (
+            lhs_dil[a] == rhs_dil[a] == 1
+            and lo[a] >= 0
+            and hi[a] >= 0
+            and lo[a] + hi[a] > 0
+            and sizes[a] >= 1
+            and sizes[a] + lo[a] + hi[a] == kernel[a]
+        )
+        tiled = (
+            lhs_dil[b] == kernel[b] == 2
+            and rhs_dil[b] == window_strides[b] == 1
+            and lo[b] == hi[b] == 0
+            and sizes[b] >= 3
+        )
+        if single and tiled:
+            names = arith.axis_names(2)
+            raise fail(
+                label,
+                f"this call aborts the process in JAX instead of returning (SIGABRT in XLA's algebraic simplifier: "
+                f"'Window dimensions do not match RHS shape'). Rule: measured with jaxlib 0.10.2 on CPU: the {names[a]} "
+                f"axis is one padded window ({sizes[a]} + {lo[a]} + {hi[a]} = kernel {kernel[a]}) while the {names[b]} "
+                f"axis has lhs_dilation 2 with kernel 2. Fix: crop the {names[a]} axis instead of padding it, or pad "
+                f"the {names[b]} axis.",
+            )
+
+
 def general(name: str):
     """Handler for conv_general_dilated, conv and conv_with_general_padding."""
     head = (("lhs", REQUIRED), ("rhs", REQUIRED), ("window_strides", REQUIRED), ("padding", REQUIRED))
@@ -358,6 +391,7 @@ def general(name: str):
         k_effs = tuple(arith.effective_kernel(k, d) for k, d in zip(kernel, rhs_dil))
         lo, hi, rules = forward_padding(v["padding"], sizes, k_effs, strides, lhs_dil, label)
         check_cropping(sizes, lhs_dil, lo, hi, label)
+        check_xla_abort(label, sizes, kernel, strides, lhs_dil, rhs_dil, lo, hi)
         op = ConvOp(
             "conv", lhs[specs.lhs[0]], lhs[specs.lhs[1]], rhs[specs.rhs[0]], sizes, kernel, strides, rhs_dil, lo, hi,
             specs.lhs, specs.out, lhs_dilation=lhs_dil, groups=groups, batch_groups=batch_groups,
@@ -503,6 +537,7 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
             "transpose_kernel=True flips the kernel spatially and swaps its I and O axes (Keras/TF convention)."
         )
     check_cropping(sizes, strides, a, b, label)
+    check_xla_abort(label, sizes, kernel, (1,) * rank, strides, rhs_dil, a, b)
     common = dict(in_spec=specs.lhs, out_spec=specs.out)
     if all(n > 0 for n in sizes):
         lo = tuple(k - 1 - p for k, p in zip(k_effs, a))
