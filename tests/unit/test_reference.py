@@ -149,3 +149,17 @@ def test_trace_index_out_of_range():
     assert refusal(lambda: convarith.trace_element("nn.MaxPool1d(2)", (0, 0, 5), X)) == (
         "MaxPool1d: index (0, 0, 5) is outside the output of shape (1, 1, 2)."
     )
+
+
+def test_keras_channels_first_bias_follows_the_last_axis_when_it_has_filters_entries():
+    """Measured Keras 3.15/TF rule: channels_first output whose last axis is as long as the
+    filters gets the bias along that axis; the worksheet names the bias actually added."""
+    expr = "keras.layers.Conv3D(2, 1, data_format='channels_first')"
+    weights = [np.zeros((1, 1, 1, 1, 2), np.float32), np.array([10.0, 20.0], np.float32)]
+    x = np.zeros((1, 1, 1, 3, 2), np.float32)
+    y = convarith.forward(expr, x, weights)
+    assert y[0, :, 0, 0, :].tolist() == [[10.0, 20.0], [10.0, 20.0]]
+    sheet = convarith.trace_element(expr, (0, 0, 0, 1, 1), x, weights)
+    assert sheet.bias == 20.0 and sheet.value == 20.0 and sheet.agrees
+    wide = convarith.forward(expr, np.zeros((1, 1, 1, 3, 3), np.float32), weights)
+    assert wide[0, :, 0, 0, 0].tolist() == [10.0, 20.0]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..api import map_call
+from ..core import arith
 from ..core.op import ConvOp
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped
@@ -29,6 +30,7 @@ class Plan:
     mapped: Mapped
     x: np.ndarray
     params: list
+    last_axis_bias: np.ndarray | None = None
 
 
 def label_of(mapped: Mapped) -> str:
@@ -204,6 +206,19 @@ def keras_params(mapped: Mapped, weights, arrays) -> list:
     return [(spatial_last(kernel, rank), bias)]
 
 
+def keras_bias_on_last_axis(mapped: Mapped) -> bool:
+    """Keras 3.15 on TensorFlow, channels_first: when the output's last axis is as long as
+    the number of filters, the bias is added along that last axis, not along the channels
+    (measured for Conv, Depthwise and Separable layers of every rank)."""
+    last = mapped.ops[-1]
+    return (
+        mapped.framework == "Keras"
+        and last.bias
+        and last.out_spec[1] == 1
+        and arith.output_shape(last)[-1] == last.out_channels
+    )
+
+
 # -- tf.nn -----------------------------------------------------------------------------
 
 
@@ -367,6 +382,9 @@ def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> P
     elif x_array.shape != first.input_shape and x_array.size == int(np.prod(first.input_shape)):
         x_array = x_array.reshape(first.input_shape)  # tf.nn: extra leading batch dimensions fold into one
     x_array = expect(x_array, first.input_shape, "input", call.base, f"layout {mapped.layout or first.in_spec}")
+    if keras_bias_on_last_axis(mapped):
+        w, b = params[-1]
+        return Plan(mapped, to_canonical(x_array, first.in_spec), [*params[:-1], (w, None)], b)
     return Plan(mapped, to_canonical(x_array, first.in_spec), params)
 
 
@@ -379,4 +397,6 @@ def finish(plan: Plan, y: np.ndarray) -> np.ndarray:
     shape = plan.mapped.output_shape
     if tuple(y.shape) != tuple(shape):
         y = y.reshape(shape)
+    if plan.last_axis_bias is not None:
+        y = (y + plan.last_axis_bias).astype(y.dtype)
     return np.ascontiguousarray(y)

@@ -206,6 +206,8 @@ def trace_element(
     else:
         terms, total, reduction, divisor = pool_terms(op, source, batch, out_ch, spatial, show)
     bias = None if b is None or op.is_pool else float(np.asarray(b, dtype=np.float64)[out_ch])
+    if plan.last_axis_bias is not None:  # Keras channels_first quirk: bias indexed by the last axis
+        bias = float(np.asarray(plan.last_axis_bias, dtype=np.float64)[full_index[-1]])
     value = total if divisor is None else total / divisor
     if op.kind == "lp_pool":
         value = total ** (1.0 / op.norm_p)
