@@ -230,6 +230,14 @@ def ints_attr(label, attrs, key, rank, default, count=None, positive=False):
     return values
 
 
+def listed_padding(auto_pad: str, pads, axis: int, rank: int) -> arith.Padding:
+    """Padding of one axis under auto_pad VALID (none) or NOTSET (the pads attribute)."""
+    if auto_pad == "VALID":
+        return arith.Padding(0, 0, "auto_pad='VALID': no padding")
+    before, after = pads[axis], pads[rank + axis]
+    return arith.Padding(before, after, f"pads: before {before}, after {after}")
+
+
 def auto_pad_of(label: str, attrs: dict) -> str:
     value = attrs.get("auto_pad", "NOTSET") or "NOTSET"
     if value not in AUTO_PADS:
@@ -471,14 +479,11 @@ def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
                 f"auto_pad={auto_pad!r}: out = {n}*{s}; total pad = max({full} - {n * s}, 0) = {total} -> before {before}, after {total - before}"
                 + (where if total % 2 else "")
             )
-        elif auto_pad == "VALID":
-            lo.append(0)
-            hi.append(0)
-            rules.append("auto_pad='VALID': no padding")
         else:
-            lo.append(pads[axis])
-            hi.append(pads[rank + axis])
-            rules.append(f"pads: before {pads[axis]}, after {pads[rank + axis]}")
+            padding = listed_padding(auto_pad, pads, axis, rank)
+            lo.append(padding.lo)
+            hi.append(padding.hi)
+            rules.append(padding.text)
     op = ConvOp(
         "conv_transpose",
         batch,
@@ -580,14 +585,11 @@ def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
                 else ""
             )
             rules.append(f"auto_pad={auto_pad!r}: {padding.text}{dil}")
-        elif auto_pad == "VALID":
-            lo.append(0)
-            hi.append(0)
-            rules.append("auto_pad='VALID': no padding")
         else:
-            lo.append(pads[axis])
-            hi.append(pads[rank + axis])
-            rules.append(f"pads: before {pads[axis]}, after {pads[rank + axis]}")
+            padding = listed_padding(auto_pad, pads, axis, rank)
+            lo.append(padding.lo)
+            hi.append(padding.hi)
+            rules.append(padding.text)
     notes = []
     for axis in range(rank):
         n, k_eff, s = spatial[axis], arith.effective_kernel(kernel[axis], dilation[axis]), stride[axis]
