@@ -164,6 +164,6 @@ def test_xla_abort_is_refused_with_its_reason():
     assert str(info.value) == (
         "conv_general_dilated: this call aborts the process in JAX instead of returning (SIGABRT in XLA's algebraic "
         "simplifier: 'Window dimensions do not match RHS shape'). Rule: measured with jaxlib 0.10.2 on CPU: the height "
-        "axis is one padded window (2 + 0 + 1 = kernel 3) while the width axis has lhs_dilation 2 with kernel 2. "
-        "Fix: crop the height axis instead of padding it, or pad the width axis."
+        "axis (2) is shorter than its kernel (3) and padded (0, 1) while the width axis has lhs_dilation 2 with "
+        "kernel 2. Fix: pad the width axis, or make the height input at least as long as the kernel."
     )

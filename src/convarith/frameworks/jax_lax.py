@@ -313,8 +313,8 @@ def check_cropping(sizes, lhs_dilation, lo, hi, label) -> None:
 
 def check_xla_abort(label, sizes, kernel, window_strides, lhs_dil, rhs_dil, lo, hi) -> None:
     """Refuse the 2-D case that aborts the process in XLA's CPU algebraic simplifier (jaxlib 0.10.2,
-    measured): one axis is a single padded window (n + lo + hi == k, padding > 0, no dilation) while
-    the other has lhs_dilation 2, kernel 2, no padding, stride 1 and at least 3 inputs."""
+    measured): one axis is shorter than its kernel and padded (padding >= 0 and > 0 in total, no
+    dilation) while the other has lhs_dilation 2, kernel 2, no padding, stride 1 and >= 3 inputs."""
     if len(sizes) != 2:
         return
     for a, b in ((0, 1), (1, 0)):
@@ -323,8 +323,7 @@ def check_xla_abort(label, sizes, kernel, window_strides, lhs_dil, rhs_dil, lo, 
             and lo[a] >= 0
             and hi[a] >= 0
             and lo[a] + hi[a] > 0
-            and sizes[a] >= 1
-            and sizes[a] + lo[a] + hi[a] == kernel[a]
+            and 1 <= sizes[a] < kernel[a]
         )
         tiled = (
             lhs_dil[b] == kernel[b] == 2
@@ -338,9 +337,9 @@ def check_xla_abort(label, sizes, kernel, window_strides, lhs_dil, rhs_dil, lo, 
                 label,
                 f"this call aborts the process in JAX instead of returning (SIGABRT in XLA's algebraic simplifier: "
                 f"'Window dimensions do not match RHS shape'). Rule: measured with jaxlib 0.10.2 on CPU: the {names[a]} "
-                f"axis is one padded window ({sizes[a]} + {lo[a]} + {hi[a]} = kernel {kernel[a]}) while the {names[b]} "
-                f"axis has lhs_dilation 2 with kernel 2. Fix: crop the {names[a]} axis instead of padding it, or pad "
-                f"the {names[b]} axis.",
+                f"axis ({sizes[a]}) is shorter than its kernel ({kernel[a]}) and padded ({lo[a]}, {hi[a]}) while the "
+                f"{names[b]} axis has lhs_dilation 2 with kernel 2. Fix: pad the {names[b]} axis, or make the "
+                f"{names[a]} input at least as long as the kernel.",
             )
 
 
