@@ -774,8 +774,10 @@ def pool_nd(rank: int | None, kind: str):
             )
         if any(s < 1 for s in (sb, sc, *stride)):
             raise fail(label, f"strides={v['strides']!r} must be >= 1. Rule: stride must be > 0.")
+        window = ksize
         if r == 1:
             one_d_height(label, kb, sb, dummy_pad, padding)
+            window = (kb, *ksize)  # the hidden height window counts as spatial pooling too
             kb = sb = 1
         if kb != 1:
             raise fail(
@@ -789,7 +791,7 @@ def pool_nd(rank: int | None, kind: str):
             )
         out_channels = channels
         if kc != 1:
-            out_channels = depth_pool(label, kind, kc, sc, ksize, channels)
+            out_channels = depth_pool(label, kind, kc, sc, window, channels)
         elif r != 3 and sb != 1:
             raise fail(
                 label,
