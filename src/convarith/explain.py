@@ -98,9 +98,9 @@ def axis_facts(op: ConvOp, axis: int, rule: str) -> dict:
         facts["textbook"] = textbook(n, k, d, s, lo, hi, p_out, out)
         return facts
     facts["lhs_dilation"] = op.lhs_dilation[axis]
-    facts["ceil_mode"] = op.ceil_mode
-    facts["formula"] = arith.conv_out_text(n, k, d, s, lo, hi, op.lhs_dilation[axis], ceil=op.ceil_mode)
-    if op.ceil_mode and arith.ceil_drops_last_window(n, k_eff, s, lo, hi):
+    facts["rounding"] = op.rounding
+    facts["formula"] = arith.conv_out_text(n, k, d, s, lo, hi, op.lhs_dilation[axis], rounding=op.rounding)
+    if op.rounding == "ceil" and arith.ceil_drops_last_window(n, k_eff, s, lo, hi):
         rounded = facts["formula"].rpartition(" = ")[0]
         facts["formula"] = f"{rounded} = {out + 1}, minus the last window (it would start in the right padding) = {out}"
     if op.lhs_dilation[axis] == 1 and out > 0:

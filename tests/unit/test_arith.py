@@ -139,7 +139,7 @@ def test_conv_out_text():
     assert arith.conv_out_text(96, 3, 1, 2, 0, 1) == "floor((96 + 0 + 1 - 3) / 2) + 1 = 48"
     assert arith.conv_out_text(10, 3, 2, 1, 0, 0) == "floor((10 + 0 + 0 - 2*(3-1) - 1) / 1) + 1 = 6"
     assert arith.conv_out_text(4, 3, 1, 1, 0, 0, lhs_dilation=2) == "floor(((4-1)*2+1 + 0 + 0 - 3) / 1) + 1 = 5"
-    assert arith.conv_out_text(5, 2, 1, 2, 0, 0, ceil=True) == "ceil((5 + 0 + 0 - 2) / 2) + 1 = 3"
+    assert arith.conv_out_text(5, 2, 1, 2, 0, 0, rounding="ceil") == "ceil((5 + 0 + 0 - 2) / 2) + 1 = 3"
     assert arith.conv_out_text(4, 7, 1, 1, 0, 0) == "floor((4 + 0 + 0 - 7) / 1) + 1 = -2"
 
 
@@ -169,7 +169,7 @@ def test_output_shape_of_other_kinds():
     # (9-1)*2 + 3 - 2 + 0 = 17, (7-1)*2 + 3 - 1 + 1 = 15
     assert arith.output_spatial(make_op("conv_transpose", output_padding=(0, 1))) == (17, 15)
     # ceil((9 + 2 - 3) / 2) + 1 = 5, ceil((7 + 1 - 3) / 2) + 1 = 4
-    assert arith.output_spatial(make_op("max_pool", ceil_mode=True)) == (5, 4)
+    assert arith.output_spatial(make_op("max_pool", rounding="ceil")) == (5, 4)
     assert arith.output_shape(make_op("adaptive_avg_pool", out_size=(4, 1))) == (2, 8, 4, 1)
     # batch groups divide the batch; a negative size (floor((1 - 3) / 1) + 1 = -1) is clamped to 0
     shrunk = make_op(batch=4, batch_groups=2, in_size=(1, 7), stride=(1, 2), pad_lo=(0, 0), pad_hi=(0, 0))

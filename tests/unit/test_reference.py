@@ -45,6 +45,28 @@ def test_avg_pool_divisors_by_hand():
     np.testing.assert_allclose(exclude, [[[1.0, 1.0]]])
 
 
+def test_onnx_average_pool_never_counts_cells_past_the_padded_input():
+    # onnxruntime: one window [0, 4) over X = [1, 2] (trunc((2 - 4) / 3) + 1 = 1); the divisor counts
+    # only cells inside [-pad_lo, n + pad_hi), so 3 / 2 = 1.5 with or without count_include_pad
+    x = np.array([[[1.0, 2.0]]], dtype=np.float32)
+    for include in (0, 1):
+        expr = f"make_node('AveragePool', ['X'], ['Y'], kernel_shape=[4], strides=[3], count_include_pad={include})"
+        assert convarith.forward(expr, arrays={"X": x}).tolist() == [[[1.5]]]
+    padded = "make_node('AveragePool', ['X'], ['Y'], kernel_shape=[5], strides=[3], pads=[1, 1], count_include_pad=1)"
+    assert convarith.forward(padded, arrays={"X": x}).tolist() == [[[0.75]]]  # (0 + 1 + 2 + 0) / 4
+
+
+def test_torch_lp_pool_is_the_signed_mean_times_the_kernel():
+    x = np.array([[[-1.0, 2.0, -3.0, 1.0, 2.0, 2.0, 5.0]]], dtype=np.float32)
+    # p=1: the signed sum; p=3: a negative sum of cubes has no real cube root in torch (NaN)
+    assert convarith.forward("nn.LPPool1d(1, 2)", x).tolist() == [[[1.0, -2.0, 4.0]]]
+    cubes = convarith.forward("nn.LPPool1d(3, 2)", x)
+    assert np.isnan(cubes[0, 0, :2]).tolist() == [False, True]
+    # ceil_mode: the last window holds one cell (5) and is rescaled by kernel/cells = 2/1: sqrt(2 * 25)
+    last = convarith.forward("nn.LPPool1d(2, 2, stride=2, ceil_mode=True)", x)[0, 0, -1]
+    np.testing.assert_allclose(last, np.sqrt(50.0), rtol=1e-6)
+
+
 def test_adaptive_avg_windows_overlap():
     x = np.arange(5, dtype=np.float32).reshape(1, 1, 5)
     # windows [0, 3) and [2, 5)

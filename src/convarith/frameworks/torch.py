@@ -622,8 +622,9 @@ def pool(rank: int, kind: str, functional: bool):
             )
         op = ConvOp(
             kind, batch, channels, channels, spatial, kernel, stride, dilation, padding, padding,
-            channels_first(rank), channels_first(rank), ceil_mode=ceil_mode, count_include_pad=include_pad,
-            divisor_override=divisor or 0, norm_p=norm_p,
+            channels_first(rank), channels_first(rank), rounding="ceil" if ceil_mode else "floor",
+            count_include_pad=include_pad,
+            divisor_override=divisor or 0, norm_p=norm_p, lp_mode="signed_mean",
         )  # fmt: skip
         for axis, size in enumerate(arith.output_spatial(op)):
             if size <= 0:
@@ -634,7 +635,7 @@ def pool(rank: int, kind: str, functional: bool):
                     stride[axis],
                     padding[axis],
                     padding[axis],
-                    ceil=ceil_mode,
+                    rounding=op.rounding,
                 )
                 raise refuse(
                     label,
