@@ -185,3 +185,21 @@ def test_keras_channels_first_bias_follows_the_last_axis_when_it_has_filters_ent
     assert sheet.bias == 20.0 and sheet.value == 20.0 and sheet.agrees
     wide = convarith.forward(expr, np.zeros((1, 1, 1, 3, 3), np.float32), weights)
     assert wide[0, :, 0, 0, 0].tolist() == [10.0, 20.0]
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "lax.conv_with_general_padding(x, w, (1, 1), ((0, 0), (0, 0)), (1, 1), (1, 1))",
+        "lax.conv_general_dilated(x, w, (1, 1), 'VALID', (1, 1), (1, 1), ('NCHW', 'OIHW', 'NCHW'))",
+        "lax.conv(x, w, (1, 1), 'VALID')",
+        "F.conv2d(weight=w, input=x)",
+    ],
+)
+def test_positional_and_keyword_spellings_read_the_bound_arguments(expr):
+    # every spelling output_shape accepts: the numbers read the mapping's bound arguments, not call positions
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 2, 2))
+    expected = convarith.forward("F.conv2d(x, w)", arrays={"x": x, "w": w})
+    assert convarith.output_shape(expr, shapes={"x": x.shape, "w": w.shape}) == expected.shape
+    np.testing.assert_allclose(convarith.forward(expr, arrays={"x": x, "w": w}), expected)

@@ -281,7 +281,9 @@ def conv(rank: int):
                 )
             notes = ("channels_first passes on CPU only because the input is empty; TensorFlow refuses NCHW otherwise",)
         rules = tuple(p[2] for p in padded)
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank))
+        return Mapped(
+            FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank), arguments=tuple(v.items())
+        )
 
     return handle
 
@@ -432,7 +434,15 @@ def conv_transpose(rank: int):
         )  # fmt: skip
         if rank == 3:
             check_conv3d_backprop(label, op)
-        return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout_name(data_format, rank))
+        return Mapped(
+            FRAMEWORK,
+            call,
+            (op,),
+            tuple(rules),
+            tuple(notes),
+            layout=layout_name(data_format, rank),
+            arguments=tuple(v.items()),
+        )
 
     return handle
 
@@ -500,7 +510,9 @@ def depthwise(rank: int):
             label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, use_bias
         )
         notes = (f"depthwise: groups = input channels = {channels}, out channels = {channels}*{multiplier}",)
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank))
+        return Mapped(
+            FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank), arguments=tuple(v.items())
+        )
 
     return handle
 
@@ -562,7 +574,15 @@ def separable(rank: int):
             f"separable: depthwise conv ({channels} -> {channels * multiplier} channels), "
             f"then a 1x1 pointwise conv ({channels * multiplier} -> {filters} channels)",
         )
-        return Mapped(FRAMEWORK, call, (op, pointwise), rules, notes, layout=layout_name(data_format, rank))
+        return Mapped(
+            FRAMEWORK,
+            call,
+            (op, pointwise),
+            rules,
+            notes,
+            layout=layout_name(data_format, rank),
+            arguments=tuple(v.items()),
+        )
 
     return handle
 
@@ -618,8 +638,9 @@ def pool(rank: int, kind: str):
                     f"out = {arith.tf_valid_out_text(n, k, s)}"
                 )
         return Mapped(
-            FRAMEWORK, call, (op,), tuple(p[2] for p in padded), tuple(notes), layout=layout_name(data_format, rank)
-        )
+            FRAMEWORK, call, (op,), tuple(p[2] for p in padded), tuple(notes), layout=layout_name(data_format, rank),
+            arguments=tuple(v.items()),
+        )  # fmt: skip
 
     return handle
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 __all__ = ["CALLS", "FRAMEWORK"]
 
+from dataclasses import replace
+
 from ..core import arith
 from ..core.op import ConvOp, channels_first
 from ._common import Inputs, Mapped, fail
@@ -296,6 +298,13 @@ def explicit_rules(lo, hi) -> tuple[str, ...]:
 def handle(call, inputs: Inputs) -> Mapped:
     """The handler of every make_node spelling: dispatch on op_type."""
     op_type, names_in, names_out, attrs = bind_node(call)
+    mapped = dispatch(call, inputs, op_type, names_in, names_out, attrs)
+    bound = (("op_type", op_type), ("inputs", tuple(names_in)), ("outputs", tuple(names_out)), *attrs.items())
+    return replace(mapped, arguments=bound)
+
+
+def dispatch(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
+    """The mapping of one bound node, by op_type."""
     if op_type == "Conv":
         return conv(call, inputs, names_in, names_out, attrs)
     if op_type == "ConvTranspose":

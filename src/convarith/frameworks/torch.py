@@ -504,7 +504,16 @@ def conv(rank: int, transposed: bool, functional: bool):
                 kind, batch, in_ch, out_ch, spatial, kernel, stride, dilation, lo, hi,
                 channels_first(rank), channels_first(rank), groups=groups, pad_mode=mode, bias=with_bias,
             )  # fmt: skip
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout(rank), squeeze_batch=unbatched)
+        return Mapped(
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            notes,
+            layout=layout(rank),
+            squeeze_batch=unbatched,
+            arguments=tuple(v.items()),
+        )
 
     return handle
 
@@ -645,7 +654,9 @@ def pool(rank: int, kind: str, functional: bool):
                     "more padding, or a smaller kernel_size",
                 )
         rules = tuple(f"padding={p} on both sides" + (", ceil_mode rounds up" if ceil_mode else "") for p in padding)
-        return Mapped(FRAMEWORK, call, (op,), rules, layout=layout(rank), squeeze_batch=unbatched)
+        return Mapped(
+            FRAMEWORK, call, (op,), rules, layout=layout(rank), squeeze_batch=unbatched, arguments=tuple(v.items())
+        )
 
     return handle
 
@@ -713,7 +724,16 @@ def adaptive(rank: int, kind: str, functional: bool):
             f"window i covers [floor(i*{n}/{s}), ceil((i+1)*{n}/{s}))" if s else "output size 0: no window"
             for n, s in zip(spatial, sizes)
         )
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout(rank), squeeze_batch=unbatched)
+        return Mapped(
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            notes,
+            layout=layout(rank),
+            squeeze_batch=unbatched,
+            arguments=tuple(v.items()),
+        )
 
     return handle
 
