@@ -140,6 +140,7 @@ class Explanation:
             "input_shape": list(self.input_shape) if self.input_shape is not None else None,
             "shape": list(self.output_shape),
             "steps": steps,
+            "activation": m.activation or None,
             "notes": list(m.notes),
         }
 
@@ -162,6 +163,8 @@ class Explanation:
             for facts in step["axes"]:
                 lines.extend(axis_lines(facts))
             lines.extend(f"  note: {note}" for note in step["notes"])
+        if data["activation"]:
+            lines.append(f"then activation {data['activation']} (after the bias)")
         lines.extend(f"note: {note}" for note in data["notes"])
         return "\n".join(lines)
 

@@ -50,6 +50,8 @@ class Mapped:
     padding of the first op; ``notes`` adds framework-specific remarks.
     ``arguments`` is the call bound once (``bind``): (parameter, value) pairs,
     defaults filled in, which the numbers read instead of call positions.
+    ``activation`` names the function a layer applies to its output after the
+    bias (a canonical Keras name, '' for none).
     """
 
     framework: str
@@ -61,6 +63,7 @@ class Mapped:
     squeeze_batch: bool = False
     shape_override: tuple[int, ...] | None = field(default=None)
     arguments: tuple[tuple[str, object], ...] = ()
+    activation: str = ""
 
     def argument(self, name: str, default=None):
         """The bound value of parameter ``name``."""

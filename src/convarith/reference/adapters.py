@@ -19,6 +19,7 @@ from ..core.op import ConvOp
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped
 from ..parse import Call, Name, parse_call
+from . import activations
 
 __all__ = ["Plan", "finish", "prepare"]
 
@@ -162,6 +163,14 @@ def keras_params(mapped: Mapped, weights, arrays) -> list:
         if weights:
             raise ConvArithError(f"{label}: pooling has no weights, got {len(weights)} weight array(s).")
         return [(None, None)]
+    if mapped.activation and mapped.activation not in activations.FUNCTIONS:
+        from ..frameworks.keras import ACTIVATION_FUNCTIONS
+
+        raise ConvArithError(
+            f"{label}: activation={mapped.activation} is a function convarith cannot identify. Rule: the numbers "
+            "need a known activation: a name string, keras.activations.<name>, or one of "
+            f"{', '.join(sorted(ACTIVATION_FUNCTIONS))}. Fix: activation='relu' (or another name Keras accepts)."
+        )
     rank = op.rank
     last = mapped.ops[-1]
     if "Separable" in label:
@@ -377,15 +386,16 @@ def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> P
     return Plan(mapped, to_canonical(x_array, first.in_spec), params)
 
 
-def finish(plan: Plan, y: np.ndarray) -> np.ndarray:
-    """Canonical result of the last op -> the framework's output layout and shape."""
+def finish(plan: Plan, y: np.ndarray, activate: bool = True) -> np.ndarray:
+    """Canonical result of the last op -> the framework's output layout and shape, then the
+    layer's activation (after Keras's channels_first last-axis bias)."""
     last = plan.mapped.ops[-1]
     y = from_canonical(y, last.out_spec)
     if plan.mapped.squeeze_batch:
         y = np.squeeze(y, axis=last.out_spec[0])
-    shape = plan.mapped.output_shape
+    shape = activations.shape_before(plan.mapped.activation, plan.mapped.output_shape)
     if tuple(y.shape) != tuple(shape):
         y = y.reshape(shape)
     if plan.last_axis_bias is not None:
         y = (y + plan.last_axis_bias).astype(y.dtype)
-    return np.ascontiguousarray(y)
+    return np.ascontiguousarray(activations.apply(plan.mapped.activation, y) if activate else y)

@@ -18,7 +18,7 @@ import numpy as np
 from ..core import arith
 from ..core.op import ConvOp, place
 from ..errors import ConvArithError
-from . import run_chain
+from . import activations, run_chain
 from .adapters import finish, prepare
 from .engine import avg_divisor
 
@@ -214,6 +214,13 @@ def trace_element(
         with np.errstate(invalid="ignore"):
             value = np.float64(total) ** (1.0 / op.norm_p)
     value = value + (bias or 0.0)
+    activation = plan.mapped.activation
+    if activation:
+        # the activation acts on the output's last axis: put this value into its row of the output before it
+        row = np.array(finish(plan, results[-1], activate=False)[full_index[:-1]], dtype=np.float64)
+        row[full_index[-1]] = value
+        value = activations.apply(activation, row)[full_index[-1]]
+        notes.append(f"then activation {activation} after the bias (over the output's last axis where it mixes)")
     value = float(np.asarray(value).astype(output.dtype))
     return Worksheet(
         expr,
