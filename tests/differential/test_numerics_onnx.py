@@ -89,6 +89,8 @@ OVERHANG = [
     ("AveragePool", "kernel_shape=[5], strides=[3], pads=[1, 1], count_include_pad=1", (1, 2, 2)),
     ("AveragePool", "kernel_shape=[3, 4], strides=[4, 5], pads=[0, 1, 0, 0], count_include_pad=1", (1, 1, 2, 2)),
     ("MaxPool", "kernel_shape=[4], strides=[3]", (1, 1, 2)),
+    # a dilated window of padding cells only: onnxruntime's max starts at the lowest float and stays there
+    ("MaxPool", "kernel_shape=[2], strides=[1], pads=[1, 1], dilations=[3]", (1, 1, 2)),
     ("LpPool", "kernel_shape=[4], strides=[3], p=3", (1, 1, 2)),
     ("LpPool", "kernel_shape=[3, 2], strides=[2, 3], p=1, ceil_mode=1", (1, 1, 4, 5)),
 ]

@@ -203,3 +203,12 @@ def test_positional_and_keyword_spellings_read_the_bound_arguments(expr):
     expected = convarith.forward("F.conv2d(x, w)", arrays={"x": x, "w": w})
     assert convarith.output_shape(expr, shapes={"x": x.shape, "w": w.shape}) == expected.shape
     np.testing.assert_allclose(convarith.forward(expr, arrays={"x": x, "w": w}), expected)
+
+
+def test_max_over_a_window_without_input_cells():
+    # onnxruntime starts every max at the lowest float (a window of padding only gives it); torch gives -inf
+    onnx = "make_node('MaxPool', ['X'], ['Y'], kernel_shape=[2], strides=[1], pads=[1, 1], dilations=[3])"
+    x = np.array([[[1.0, 2.0]]], dtype=np.float32)
+    assert convarith.forward(onnx, arrays={"X": x}).tolist() == [[[float(np.finfo(np.float32).min)]]]
+    assert convarith.forward("nn.MaxPool1d(2, 1, 1, 3)", x).tolist() == [[[float("-inf")]]]
+    assert convarith.trace_element("nn.MaxPool1d(2, 1, 1, 3)", (0, 0, 0), x).agrees

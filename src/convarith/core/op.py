@@ -24,6 +24,7 @@ POOL_KINDS = frozenset(KINDS[2:])
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 ROUNDINGS = ("floor", "ceil", "trunc")
 LP_MODES = ("abs_sum", "signed_mean")
+EMPTY_MAX = ("-inf", "lowest")
 
 
 def channels_first(rank: int) -> tuple[int, ...]:
@@ -54,6 +55,9 @@ class ConvOp:
     ``signed_mean`` is (K * mean of x^p over the window's cells inside the input)^(1/p),
     K the kernel volume, x^p of the signed x (PyTorch: a negative sum or a
     fractional power of a negative x gives NaN, and a partial window is rescaled).
+    ``max_pool`` with ``empty_max``: a window holding no input cell (all padding or
+    past the input) gives -inf (PyTorch), or every max starts from the dtype's lowest
+    finite value (``lowest``, onnxruntime), so such a window gives that value.
 
     ``in_spec``/``out_spec`` give the tensor axes as (batch, channel, spatial...),
     like JAX dimension numbers; ``kernel`` is in the same spatial order.
@@ -80,6 +84,7 @@ class ConvOp:
     divisor_override: int = 0
     norm_p: float = 2
     lp_mode: str = "abs_sum"
+    empty_max: str = "-inf"
     pad_mode: str = "zeros"
     out_size: tuple[int, ...] = ()
     bias: bool = False
@@ -96,6 +101,7 @@ class ConvOp:
             or self.pad_mode not in PAD_MODES
             or self.rounding not in ROUNDINGS
             or self.lp_mode not in LP_MODES
+            or self.empty_max not in EMPTY_MAX
         ):
             raise AssertionError(f"internal: bad ConvOp {self.kind}/{self.pad_mode}/{self.rounding}/{self.lp_mode}")
 

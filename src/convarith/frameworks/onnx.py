@@ -636,6 +636,7 @@ def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
         channels_first(rank),
         channels_first(rank),
         rounding=rounding,
+        empty_max="lowest",
         count_include_pad=attrs.get("count_include_pad", 0) != 0,
         norm_p=attrs.get("p", 2),
     )

@@ -302,7 +302,9 @@ def pool(op: ConvOp, x, dtype):
             np.maximum(acc, part, out=acc)
         else:
             acc += part
-    if op.kind == "avg_pool":
+    if op.kind == "max_pool" and op.empty_max == "lowest":
+        np.maximum(acc, np.finfo(dtype).min, out=acc)
+    elif op.kind == "avg_pool":
         acc = (acc / avg_divisor(op, out)).astype(dtype, copy=False)
     elif op.kind == "lp_pool":
         if op.lp_mode == "signed_mean":

@@ -20,7 +20,7 @@ from ..core.op import ConvOp, place
 from ..errors import ConvArithError
 from . import activations, run_chain
 from .adapters import finish, prepare
-from .engine import avg_divisor
+from .engine import avg_divisor, compute_dtype
 
 __all__ = ["Term", "Worksheet", "trace_element"]
 
@@ -303,7 +303,8 @@ def pool_terms(op: ConvOp, x, batch, ch, spatial, show):
         if name == "input" or op.kind != "max_pool":
             values.append(value)
     if op.kind == "max_pool":
-        return terms, max(values), "max over the window (padding never wins)", None
+        start = float(np.finfo(compute_dtype(x)).min) if op.empty_max == "lowest" else float("-inf")
+        return terms, max(values, default=start), "max over the window (padding never wins)", None
     if op.kind == "lp_pool" and op.lp_mode == "signed_mean":
         inside = avg_divisor(op.with_(count_include_pad=False, divisor_override=0), arith.output_spatial(op))
         count = float(np.broadcast_to(inside, arith.output_spatial(op))[spatial])
