@@ -182,3 +182,18 @@ def test_axis_names():
     assert arith.axis_names(2) == ("height", "width")
     assert arith.axis_names(3) == ("depth", "height", "width")
     assert arith.axis_names(4) == ("axis 0", "axis 1", "axis 2", "axis 3")
+
+
+def test_windowed_out_by_rounding_rule():
+    # (2 - 4) / 3: floor gives 0 windows, trunc (onnxruntime) keeps the one overhanging window, ceil too
+    assert [arith.windowed_out(2, 4, 3, 0, 0, r) for r in ("floor", "trunc", "ceil")] == [0, 1, 1]
+    assert arith.conv_out_text(2, 4, 1, 3, 0, 0, rounding="trunc") == "trunc((2 + 0 + 0 - 4) / 3) + 1 = 1"
+
+
+def test_tf_valid_size_is_the_floor_rule_wherever_tf_accepts_it():
+    # TF's (n - k + s) / s toward zero only decides empty (>= 0) or refused (< 0): TF ops carry rounding='floor'
+    for n in range(0, 9):
+        for k in range(1, 9):
+            for s in range(1, 6):
+                if arith.tf_valid_out(n, k, s) >= 0:
+                    assert arith.tf_valid_out(n, k, s) == max(arith.conv_out(n, k, s, 0, 0), 0), (n, k, s)

@@ -212,3 +212,20 @@ def test_max_over_a_window_without_input_cells():
     assert convarith.forward(onnx, arrays={"X": x}).tolist() == [[[float(np.finfo(np.float32).min)]]]
     assert convarith.forward("nn.MaxPool1d(2, 1, 1, 3)", x).tolist() == [[[float("-inf")]]]
     assert convarith.trace_element("nn.MaxPool1d(2, 1, 1, 3)", (0, 0, 0), x).agrees
+
+
+@pytest.mark.parametrize("activation", ["relu", "softmax", "glu"])
+def test_keras_activation_follows_the_bias_in_forward_and_worksheet(activation):
+    rng = np.random.default_rng(2)
+    x, kernel, bias = rng.standard_normal((1, 5, 2)), rng.standard_normal((2, 2, 4)), rng.standard_normal(4)
+    plain = convarith.forward("keras.layers.Conv1D(4, 2)", x, [kernel, bias])
+    expr = f"keras.layers.Conv1D(4, 2, activation={activation!r})"
+    y = convarith.forward(expr, x, [kernel, bias])
+    if activation == "relu":
+        np.testing.assert_allclose(y, np.maximum(plain, 0))
+    elif activation == "softmax":
+        np.testing.assert_allclose(y, np.exp(plain) / np.exp(plain).sum(axis=-1, keepdims=True))
+    else:
+        np.testing.assert_allclose(y, plain[..., :2] / (1 + np.exp(-plain[..., 2:])))
+    sheet = convarith.trace_element(expr, (0, 3, 1), x, [kernel, bias])
+    assert sheet.agrees and sheet.value == pytest.approx(float(y[0, 3, 1]))
