@@ -41,7 +41,7 @@ def channels_last(rank: int) -> tuple[int, ...]:
 class ConvOp:
     """One convolution or pooling applied to one input shape.
 
-    ``conv``: out = round(((n-1)*lhs_dilation + 1 + pad_lo + pad_hi - k_eff) / stride) + 1
+    ``conv``: out = rounding(((n-1)*lhs_dilation + 1 + pad_lo + pad_hi - k_eff) / stride) + 1
     ``conv_transpose``: out = (n-1)*stride + k_eff - pad_lo - pad_hi + output_padding
     with k_eff = dilation*(kernel-1) + 1; adaptive pooling takes ``out_size`` as given.
 
@@ -103,7 +103,9 @@ class ConvOp:
             or self.lp_mode not in LP_MODES
             or self.empty_max not in EMPTY_MAX
         ):
-            raise AssertionError(f"internal: bad ConvOp {self.kind}/{self.pad_mode}/{self.rounding}/{self.lp_mode}")
+            raise AssertionError(
+                f"internal: bad ConvOp {self.kind}/{self.pad_mode}/{self.rounding}/{self.lp_mode}/{self.empty_max}"
+            )
 
     @property
     def rank(self) -> int:

@@ -179,7 +179,7 @@ ACTIVATIONS = {
     "softmax": "softmax over the output's last axis",
     "log_softmax": "log(softmax) over the output's last axis",
     "sparsemax": "sparsemax over the output's last axis",
-    "glu": "a*sigmoid(b) of the two halves a, b of the output's last axis (which halves)",
+    "glu": "a*sigmoid(b) of the two halves a, b of the output's last axis, which halves",
 }
 ACTIVATION_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 # functions passed as activation=...: Keras calls them with the output only, so their defaults apply

@@ -291,33 +291,13 @@ def make_op(
 def result(call, op: ConvOp, lead, rules, arguments: dict, notes=(), spatial_out=None, first=False) -> Mapped:
     """Mapped with the output laid out as lead + spatial + channels (extra batch dims kept);
     ``arguments`` are the call's bound arguments."""
-    v = arguments
-    rank = op.rank
     spatial = arith.output_spatial(op) if spatial_out is None else spatial_out
     spatial = tuple(max(size, 0) for size in spatial)
-    if first:
-        override = (*lead, op.out_channels, *spatial)
-        return Mapped(
-            FRAMEWORK,
-            call,
-            (op,),
-            tuple(rules),
-            tuple(notes),
-            layout=FIRST[rank],
-            shape_override=override,
-            arguments=tuple(v.items()),
-        )
-    override = (*lead, *spatial, op.out_channels)
+    override = (*lead, op.out_channels, *spatial) if first else (*lead, *spatial, op.out_channels)
     return Mapped(
-        FRAMEWORK,
-        call,
-        (op,),
-        tuple(rules),
-        tuple(notes),
-        layout=LAST[rank],
-        shape_override=override,
-        arguments=tuple(v.items()),
-    )
+        FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=(FIRST if first else LAST)[op.rank],
+        shape_override=override, arguments=tuple(arguments.items()),
+    )  # fmt: skip
 
 
 def empty_or_refuse(label, mapped: Mapped, fmt, rank) -> Mapped:
