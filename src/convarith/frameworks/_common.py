@@ -48,6 +48,10 @@ class Mapped:
 
     ``padding_rules`` says per spatial axis how this framework chose the
     padding of the first op; ``notes`` adds framework-specific remarks.
+    ``arguments`` is the call bound once (``bind``): (parameter, value) pairs,
+    defaults filled in, which the numbers read instead of call positions.
+    ``activation`` names the function a layer applies to its output after the
+    bias (a canonical Keras name, '' for none).
     """
 
     framework: str
@@ -58,6 +62,12 @@ class Mapped:
     layout: str = ""
     squeeze_batch: bool = False
     shape_override: tuple[int, ...] | None = field(default=None)
+    arguments: tuple[tuple[str, object], ...] = ()
+    activation: str = ""
+
+    def argument(self, name: str, default=None):
+        """The bound value of parameter ``name``."""
+        return dict(self.arguments).get(name, default)
 
     @property
     def output_shape(self) -> tuple[int, ...]:

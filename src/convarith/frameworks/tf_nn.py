@@ -288,16 +288,16 @@ def make_op(
     )
 
 
-def result(call, op: ConvOp, lead, rules, notes=(), spatial_out=None, first=False) -> Mapped:
-    """Mapped with the output laid out as lead + spatial + channels (extra batch dims kept)."""
-    rank = op.rank
+def result(call, op: ConvOp, lead, rules, arguments: dict, notes=(), spatial_out=None, first=False) -> Mapped:
+    """Mapped with the output laid out as lead + spatial + channels (extra batch dims kept);
+    ``arguments`` are the call's bound arguments."""
     spatial = arith.output_spatial(op) if spatial_out is None else spatial_out
     spatial = tuple(max(size, 0) for size in spatial)
-    if first:
-        override = (*lead, op.out_channels, *spatial)
-        return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=FIRST[rank], shape_override=override)
-    override = (*lead, *spatial, op.out_channels)
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=LAST[rank], shape_override=override)
+    override = (*lead, op.out_channels, *spatial) if first else (*lead, *spatial, op.out_channels)
+    return Mapped(
+        FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=(FIRST if first else LAST)[op.rank],
+        shape_override=override, arguments=tuple(arguments.items()),
+    )  # fmt: skip
 
 
 def empty_or_refuse(label, mapped: Mapped, fmt, rank) -> Mapped:
@@ -359,7 +359,7 @@ def conv(rank: int):
         lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, dilation, padding)
         groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, dilation, lo, hi, w_in, out_ch)
         op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, dilation, lo, hi, first, groups=groups)
-        mapped = result(call, op, lead, rules, first=first)
+        mapped = result(call, op, lead, rules, v, first=first)
         if 0 in mapped.output_shape:
             return mapped
         if rank == 3 and any(d != 1 for d in dilation):
@@ -454,7 +454,7 @@ def convolution(call, inputs: Inputs) -> Mapped:
     lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, (1,) * rank, padding)
     groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, (1,) * rank, lo, hi, w_in, out_ch)
     op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, (1,) * rank, lo, hi, first, groups=groups)
-    mapped = result(call, op, lead, rules, first=first)
+    mapped = result(call, op, lead, rules, v, first=first)
     return empty_or_refuse(label, mapped, fmt, rank) if first else mapped
 
 
@@ -501,7 +501,7 @@ def convolution_dilated(call, v, x, w, rank, stride, dilation, label) -> Mapped:
         lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, dilation, padding)
         notes = ()
     op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, dilation, lo, hi, groups=groups)
-    return result(call, op, lead, rules, notes)
+    return result(call, op, lead, rules, v, notes)
 
 
 def dilated_pads(label, rank, spatial, kernel, dilation, padding):
@@ -569,7 +569,7 @@ def depthwise(call, inputs: Inputs) -> Mapped:
     if not dilated:
         lo, hi, rules = size_rules(label, 2, spatial, kernel, stride, (1, 1), padding)
         op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, (1, 1), lo, hi, groups=channels)
-        return result(call, op, lead, rules)
+        return result(call, op, lead, rules, v)
     lo, hi, rules = [], [], []
     sizes = []
     for axis in range(2):
@@ -585,7 +585,7 @@ def depthwise(call, inputs: Inputs) -> Mapped:
         notes += (
             "with strides > 1 the space-to-batch output is not the dilated-convolution size: out = stride-subsampled blocks times the rate, cropped.",
         )
-    return result(call, op, lead, rules, notes, spatial_out=tuple(sizes))
+    return result(call, op, lead, rules, v, notes, spatial_out=tuple(sizes))
 
 
 def explicit_pairs_loose(padding, rank, label):
@@ -722,7 +722,15 @@ def conv_transpose(rank: int | None):
             "conv_transpose", batch, channels, w_out, spatial, kernel, stride, (1,) * r, tuple(lo), tuple(hi),
             channels_last(r), channels_last(r), output_padding=tuple(extra),
         )  # fmt: skip
-        return Mapped(FRAMEWORK, call, (op,), tuple(rules), layout=LAST[r], shape_override=tuple(out_shape))
+        return Mapped(
+            FRAMEWORK,
+            call,
+            (op,),
+            tuple(rules),
+            layout=LAST[r],
+            shape_override=tuple(out_shape),
+            arguments=tuple(v.items()),
+        )
 
     return handle
 
@@ -817,7 +825,7 @@ def pool_nd(rank: int | None, kind: str):
             if kind == "avg_pool"
             else ()
         )
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=LAST[r])
+        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=LAST[r], arguments=tuple(v.items()))
 
     return handle
 
@@ -961,7 +969,7 @@ def pool(call, inputs: Inputs) -> Mapped:
         kind, batch, channels, channels, spatial, window, stride, dilation, lo, hi,
         channels_last(r), channels_last(r), count_include_pad=False,
     )  # fmt: skip
-    return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r])
+    return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r], arguments=tuple(v.items()))
 
 
 # -- registry ----------------------------------------------------------------------------------------
