@@ -147,7 +147,8 @@ def test_transposed_views_refuse_other_ops():
 
 def test_trace_index_out_of_range():
     assert refusal(lambda: convarith.trace_element("nn.MaxPool1d(2)", (0, 0, 5), X)) == (
-        "MaxPool1d: index (0, 0, 5) is outside the output of shape (1, 1, 2)."
+        "MaxPool1d: index (0, 0, 5) is outside the output of shape (1, 1, 2). "
+        "Rule: each index i satisfies -size <= i < size. Fix: an index inside the shape."
     )
 
 
@@ -163,3 +164,72 @@ def test_keras_channels_first_bias_follows_the_last_axis_when_it_has_filters_ent
     assert sheet.bias == 20.0 and sheet.value == 20.0 and sheet.agrees
     wide = convarith.forward(expr, np.zeros((1, 1, 1, 3, 3), np.float32), weights)
     assert wide[0, :, 0, 0, 0].tolist() == [10.0, 20.0]
+
+
+@pytest.mark.parametrize(
+    "limit",
+    ["abc", [], float("inf"), -1, 0, True, 1.5, -(10**5000)],
+    ids=["abc", "list", "inf", "-1", "0", "True", "1.5", "huge"],
+)
+def test_max_bytes_must_be_a_positive_int(limit):
+    for function in (convarith.forward, convarith.transposed_views):
+        message = refusal(lambda f=function: f("nn.ConvTranspose1d(1, 1, 3)", X, W, max_bytes=limit))
+        assert "is not a budget. Rule: the memory budget is a positive whole number of bytes." in message
+    message = refusal(lambda: convarith.trace_element(CONV, (0, 0, 0), X, W, max_bytes=limit))
+    assert message.startswith("max_bytes=") and len(message) < 300
+
+
+@pytest.mark.parametrize("text", ["abc", "-5", "0", "1e9", "9" * 5000], ids=["abc", "-5", "0", "1e9", "huge"])
+def test_max_bytes_from_the_environment_is_checked(monkeypatch, text):
+    monkeypatch.setenv("CONVARITH_MAX_BYTES", text)
+    assert refusal(lambda: convarith.forward(CONV, X, W)).startswith("CONVARITH_MAX_BYTES=")
+
+
+def test_numpy_int_budget_is_accepted():
+    assert convarith.forward(CONV, X, W, max_bytes=np.int64(2**20)).shape == (1, 1, 4)
+
+
+def test_worksheet_size_is_checked_before_it_is_built():
+    """A 2000x2000 kernel lists 4e6 terms (~2 GB of Terms): refused from the estimate, in no time."""
+    x = np.zeros((1, 1, 2000, 2000), np.float32)
+    weights = [np.zeros((1, 1, 2000, 2000), np.float32), np.zeros(1, np.float32)]
+    message = refusal(lambda: convarith.trace_element("nn.Conv2d(1, 1, 2000, stride=2)", (0, 0, 0, 0), x, weights))
+    assert message.startswith("Conv2d: the worksheet of this element has 4000000 terms, about 1953.1 MiB")
+    small = convarith.trace_element("nn.Conv1d(1, 1, 3, padding=1)", (0, 0, 1), X, W)
+    assert small.agrees and len(small.terms) == 3
+    assert "has 3 terms" in refusal(lambda: convarith.trace_element(CONV, (0, 0, 1), X, W, max_bytes=1000))
+
+
+def test_worksheet_text_lists_some_terms_and_keeps_the_exact_total():
+    x = np.ones((1, 1, 100), np.float64)
+    weights = [np.arange(100, dtype=np.float64).reshape(1, 1, 100), np.zeros(1)]
+    sheet = convarith.trace_element("nn.Conv1d(1, 1, 100)", (0, 0, 0), x, weights)
+    text = str(sheet)
+    assert "(conv, 100 terms)" in text and "... 40 more terms" in text
+    assert "sum of products = 4950" in text and len(sheet.to_dict()["terms"]) == 100
+
+
+@pytest.mark.parametrize(
+    "index", [None, 0.5, (0, 0), (0, 0, 0, 0), (0, 0, -5), (0, 0, 4), (0, 0, 0.0), (True, 0, 0), "000", [None] * 3]
+)
+def test_trace_index_is_refused_unless_ints_inside_the_output(index):
+    message = refusal(lambda: convarith.trace_element(CONV, index, X, W))
+    assert message.startswith("Conv1d: index ") and "Rule: " in message and "Fix: " in message
+
+
+@pytest.mark.parametrize(
+    "index", [(0, 0, 3), (0, 0, -1), [0, 0, 3], np.array([0, 0, 3]), (np.int64(0), 0, np.int32(3))]
+)
+def test_trace_index_accepts_ints_lists_and_numpy_ints(index):
+    sheet = convarith.trace_element(CONV, index, X, W)
+    assert sheet.index == (0, 0, 3) and sheet.agrees
+
+
+def test_transposed_views_budget_counts_the_index_grids():
+    x = np.zeros((1, 8, 64), np.float32)
+    weights = [np.zeros((8, 8, 32), np.float32), np.zeros(8, np.float32)]
+    expr = "nn.ConvTranspose1d(8, 8, 32)"
+    assert convarith.transposed_views(expr, x, weights).agree
+    message = refusal(lambda: convarith.transposed_views(expr, x, weights, max_bytes=8 * 2**20))
+    # the matrix alone is 1.5 MiB; the int64 grids that fill it are 9 MiB more
+    assert "the matrix C of the forward convolution and its index grids need about 10.5 MiB" in message
