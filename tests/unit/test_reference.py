@@ -132,7 +132,7 @@ def test_memory_budget_refuses_with_the_estimate(monkeypatch):
     weights = [np.zeros((64, 64, 3, 3), np.float32), np.zeros(64, np.float32)]
     message = refusal(lambda: convarith.forward("nn.Conv2d(64, 64, 3)", x, weights, max_bytes=10 * 2**20))
     assert message.startswith(
-        "conv on input (1, 64, 256, 256) needs about 226.8 MiB of intermediates, above the budget of 10.0 MiB."
+        "conv on input (1, 64, 256, 256) needs about 223.9 MiB of intermediates, above the budget of 10.0 MiB."
     )
     monkeypatch.setenv("CONVARITH_MAX_BYTES", str(2**20))
     assert "budget of 1.0 MiB" in refusal(lambda: convarith.forward("nn.Conv2d(64, 64, 3)", x, weights))
@@ -233,3 +233,16 @@ def test_transposed_views_budget_counts_the_index_grids():
     message = refusal(lambda: convarith.transposed_views(expr, x, weights, max_bytes=8 * 2**20))
     # the matrix alone is 1.5 MiB; the int64 grids that fill it are 9 MiB more
     assert "the matrix C of the forward convolution and its index grids need about 10.5 MiB" in message
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["nn.AvgPool1d(3, 2, padding=1)", "nn.MaxPool1d(3, 2, padding=1, ceil_mode=True)", "nn.LPPool1d(2, 3, 2)",
+     "nn.AdaptiveAvgPool1d(3)", "nn.AvgPool1d(3, 2, padding=1, count_include_pad=False)"],
+)  # fmt: skip
+def test_pool_worksheets_equal_forward_everywhere(expr):
+    x = np.array([[[1.0, -2.0, 3.0, 4.0, -5.0, 6.0, 7.0]]], np.float32)
+    y = convarith.forward(expr, x)
+    for j in range(y.shape[-1]):
+        sheet = convarith.trace_element(expr, (0, 0, j), x)
+        assert sheet.agrees and sheet.value == pytest.approx(float(y[0, 0, j]), rel=1e-6)

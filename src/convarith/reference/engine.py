@@ -93,17 +93,15 @@ def short_repr(value) -> str:
 
 def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     """Largest intermediates of ``run_op``: padded input, per-offset slice, product and output,
-    plus the im2col columns of the unit-stride path (kernel size x padded input)."""
+    plus the im2col columns of the unit-stride conv path (kernel size x first output axis x
+    the other padded axes)."""
     out = tuple(max(s, 0) for s in arith.output_spatial(op))
     n, c, o = op.batch, op.in_channels, op.out_channels
-    padded = (
-        n
-        * c
-        * math.prod(
-            arith.dilated_size(s, ld) + max(lo, 0) + max(hi, 0) + k * d
-            for s, ld, lo, hi, k, d in zip(op.in_size, op.lhs_dilation, op.pad_lo, op.pad_hi, op.kernel, op.dilation)
-        )
-    )
+    sizes = [
+        arith.dilated_size(s, ld) + max(lo, 0) + max(hi, 0) + k * d
+        for s, ld, lo, hi, k, d in zip(op.in_size, op.lhs_dilation, op.pad_lo, op.pad_hi, op.kernel, op.dilation)
+    ]
+    padded = n * c * math.prod(sizes)
     if op.kind == "conv_transpose":
         cols = n * o * math.prod(op.kernel) * math.prod(op.in_size)
         full = (
@@ -118,7 +116,8 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
         )
         return itemsize * (n * c * math.prod(op.in_size) + cols + full)
     outputs = n * max(o, c) * math.prod(out)
-    stacked = math.prod(op.kernel) * padded if all(s == 1 for s in op.stride) else 0
+    unit_conv = op.kind == "conv" and all(s == 1 for s in op.stride) and out
+    stacked = n * c * math.prod(op.kernel) * out[0] * math.prod(sizes[1:]) if unit_conv else 0
     return itemsize * (padded + 3 * outputs + n * c * math.prod(out) + stacked)
 
 

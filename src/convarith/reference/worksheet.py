@@ -351,15 +351,15 @@ def transpose_terms(op: ConvOp, x, w, batch, out_ch, spatial, show):
 def pool_terms(op: ConvOp, x, batch, ch, spatial, show):
     cells = kernel_cells(op, spatial)
     padding_value = float("-inf") if op.kind == "max_pool" else 0.0
-    values = gather(x, batch, [ch], [at for _, _, _, at in cells], padding_value)[0].tolist()
-    terms = [Term(name, where, show(batch, ch, at), v) for (_, where, name, at), v in zip(cells, values)]
-    counted = [v for (_, _, name, _), v in zip(cells, values) if name == "input" or op.kind != "max_pool"]
+    read = gather(x, batch, [ch], [at for _, _, _, at in cells], padding_value)[0].tolist()
+    terms = [Term(name, where, show(batch, ch, at), v) for (_, where, name, at), v in zip(cells, read)]
+    values = [v for (_, _, name, _), v in zip(cells, read) if name == "input" or op.kind != "max_pool"]
     if op.kind == "max_pool":
-        return terms, max(counted), "max over the window (padding never wins)", None
+        return terms, max(values), "max over the window (padding never wins)", None
     if op.kind == "lp_pool":
-        return terms, float(sum(abs(v) ** op.norm_p for v in counted)), f"sum of |x|^{op.norm_p}", None
+        return terms, float(sum(abs(v) ** op.norm_p for v in values)), f"sum of |x|^{op.norm_p}", None
     divisor = float(np.broadcast_to(avg_divisor(op, arith.output_spatial(op)), arith.output_spatial(op))[spatial])
-    return terms, float(sum(counted)), "sum over the window", divisor
+    return terms, float(sum(values)), "sum over the window", divisor
 
 
 def adaptive_terms(op: ConvOp, x, batch, ch, spatial, show):
