@@ -8,7 +8,6 @@ Only one call is accepted: a dotted name applied to literal arguments
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -142,10 +141,7 @@ def parse_call(text: str) -> Call:
     if not stripped:
         raise ConvArithError('expr is empty. Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".')
     try:
-        with warnings.catch_warnings():  # e.g. "'\\d'" warns of an invalid escape; the text is never run
-            warnings.simplefilter("ignore", SyntaxWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            tree = ast.parse(stripped, mode="eval")
+        tree = ast.parse(stripped, mode="eval")
     except (RecursionError, MemoryError):
         raise ConvArithError(
             "expr is nested too deeply. Rule: Python's parser gives up on it. Fix: write plain literal arguments."
