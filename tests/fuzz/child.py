@@ -90,7 +90,7 @@ def discover_weights(expr, x, output_size) -> list:
 def pick_index(convarith, request) -> tuple:
     shape = expected_shape(convarith, request)
     rng = np.random.default_rng(request.get("seed", 0))
-    return tuple(int(rng.integers(0, n)) if n else 0 for n in shape)
+    return tuple(int(rng.integers(0, min(n, 2**62))) if n else 0 for n in shape)
 
 
 def finite(array) -> bool:

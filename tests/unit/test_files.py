@@ -126,10 +126,11 @@ def test_zero_d_arrays_are_refused(tmp_path):
         (b"hello world", "x.npy", "is not a .npy array (it does not start with the .npy or zip signature)"),
         (b"\x93NUMPY\x01\x00\x10", "x.npy", "has no valid .npy header"),
         (b"\x93NUMPY\x03\x00" + b"\0" * 20, "x.npy", "has no valid .npy header (format version 3.0 is not read"),
+        (lying_npy((5,)).replace(b"(5,)}", b"(5,$}"), "x.npy", "has no valid .npy header (('EOF in multi-line"),
         (lying_npy((2,), data=b"\0" * 8), "x.npz", "holds a .npy file but is named .npz"),
         (zipped({"arr_0.npy": npy_bytes(np.ones(2))}), "x.npy", "is a .npz (zip) archive, not a .npy array"),
     ],
-    ids=["empty", "text", "bad-header", "version-3", "npy-named-npz", "npz-named-npy"],
+    ids=["empty", "text", "bad-header", "version-3", "unclosed-bracket", "npy-named-npz", "npz-named-npy"],
 )
 def test_corrupt_or_misnamed_npy(tmp_path, content, name, problem):
     path = tmp_path / name

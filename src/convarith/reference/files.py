@@ -17,6 +17,7 @@ import math
 import os
 import stat
 import struct
+import tokenize
 import zipfile
 import zlib
 
@@ -31,7 +32,18 @@ __all__ = ["load_array", "load_arrays"]
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 MAX_DIMS = 32
-READ_ERRORS = (ValueError, SyntaxError, TypeError, OverflowError, RecursionError, MemoryError, EOFError, KeyError)
+# NumPy parses a header with tokenize and ast.literal_eval: a damaged one raises any of these
+READ_ERRORS = (
+    ValueError,
+    SyntaxError,
+    TypeError,
+    OverflowError,
+    RecursionError,
+    MemoryError,
+    EOFError,
+    KeyError,
+    tokenize.TokenError,
+)
 ARCHIVE_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
