@@ -228,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     stderr. Failure: exit 1 with exactly one ``error:`` line (warnings dropped), no traceback,
     no file written. Ctrl-C exits 130; a closed stdout (``| head``) is not an error."""
     args = build_parser().parse_args(argv)
-    digits = sys.get_int_max_str_digits()
-    sys.set_int_max_str_digits(0)  # sizes are bounded by the expression's length; print them in full
+    limit_digits = getattr(sys, "set_int_max_str_digits", lambda digits: None)  # Python >= 3.10.7
+    digits = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    limit_digits(0)  # sizes are bounded by the expression's length: print them in full
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -247,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return fail(f"internal error, please report it: {type(exc).__name__}: {str(exc)[:500]}")
     finally:
-        sys.set_int_max_str_digits(digits)
+        limit_digits(digits)
     try:
         for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
             print(f"warning: {message}", file=sys.stderr)
