@@ -10,6 +10,7 @@ exception, MemoryError, or an answer that contradicts output_shape.
 """
 
 import json
+import math
 import os
 import pickle
 import re
@@ -79,7 +80,7 @@ def discover_weights(expr, x, output_size) -> list:
             weights = [np.zeros((97 + i,), dtype) for i in range(int(count.group(1)))]
         elif wrong and 0 <= int(wrong.group(1)) - 97 < len(weights):
             shape = tuple(int(t) for t in wrong.group(2).replace(" ", "").split(",") if t)
-            if int(np.prod(shape)) > 10**6:
+            if math.prod(shape) > 10**6:
                 return weights
             weights[int(wrong.group(1)) - 97] = rng.standard_normal(shape).astype(dtype)
         else:
