@@ -246,3 +246,15 @@ def test_pool_worksheets_equal_forward_everywhere(expr):
     for j in range(y.shape[-1]):
         sheet = convarith.trace_element(expr, (0, 0, j), x)
         assert sheet.agrees and sheet.value == pytest.approx(float(y[0, 0, j]), rel=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 0, 9, 4), (1, 9, 0, 4), (0, 4, 4, 4)])
+def test_transposed_views_refuse_empty_arrays(shape):
+    """Found by the fuzz run: an empty input gave views of a different shape than forward (ValueError)."""
+    expr = "keras.layers.Conv2DTranspose(1, 3, strides=[1, 3])"
+    weights = [np.ones((3, 3, 1, 4), np.float32), np.zeros(1, np.float32)]
+    x = np.zeros(shape, np.float32)
+    assert convarith.forward(expr, x, weights).shape == convarith.output_shape(expr, shape)
+    assert "transposed_views needs a non-empty input and output" in refusal(
+        lambda: convarith.transposed_views(expr, x, weights)
+    )

@@ -21,7 +21,7 @@ from ..core.op import ConvOp
 from ..errors import ConvArithError
 from . import engine
 from .adapters import finish, prepare
-from .engine import compute_dtype, pad_input, run_op, scatter
+from .engine import compute_dtype, pad_input, run_op, scatter, short_repr
 
 __all__ = ["TransposedViews", "transposed_views"]
 
@@ -180,6 +180,14 @@ def transposed_views(
             "Fix: use ConvTranspose/Conv2DTranspose/conv_transpose calls."
         )
     op = ops[0]
+    out = arith.output_spatial(op)
+    if min((op.batch, op.in_channels, op.out_channels, *op.in_size, *out)) <= 0:
+        raise ConvArithError(
+            f"{plan.mapped.call.base}: transposed_views needs a non-empty input and output, got input "
+            f"{short_repr(op.input_shape)} (canonical N, C, spatial) and output spatial size {short_repr(tuple(out))}. "
+            "Rule: the three views show cells, and an empty array has none. Fix: every size >= 1 "
+            "(forward returns the empty result)."
+        )
     w, b = plan.params[0]
     dtype = compute_dtype(plan.x, w, b)
     forward_result = run_op(op, plan.x, w, b, max_bytes=limit)
