@@ -100,7 +100,9 @@ def finite(array) -> bool:
 
 def finite_inputs(request) -> bool:
     """Whether every given array is finite: with inf inputs, sums in another order may give NaN or inf."""
-    arrays = [request.get("x"), *(request.get("weights") or []), *(request.get("arrays") or {}).values()]
+    weights, named = request.get("weights"), request.get("arrays")
+    arrays = [request.get("x")] + (weights if isinstance(weights, list) else [])
+    arrays += list(named.values()) if isinstance(named, dict) else []
     return all(finite(a) for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind in "iuf")
 
 
