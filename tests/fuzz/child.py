@@ -45,6 +45,17 @@ def build_array(spec):
         return values.astype(dtype)
 
 
+def has_fraction(value) -> bool:
+    """Whether a size argument holds a float or bool (a size must be refused, not truncated)."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "fb" or (value.dtype == object and any(has_fraction(v) for v in value.flat))
+    if isinstance(value, dict):
+        return any(has_fraction(v) for v in value.values())
+    if isinstance(value, (tuple, list)):
+        return any(has_fraction(v) for v in value)
+    return isinstance(value, (float, bool, np.floating, np.bool_))
+
+
 def check_shape(shape) -> None:
     if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)):
         raise AssertionError(f"output_shape returned {shape!r}, not a tuple of non-negative ints")
@@ -133,6 +144,9 @@ def run(request: dict, scratch: str):
         kwargs = {"shapes": request.get("shapes"), **common}
         shape = convarith.output_shape(*args, **kwargs)
         check_shape(shape)
+        given = (request.get("input_shape"), request.get("shapes"), request.get("output_size"))
+        if has_fraction(given):
+            raise AssertionError(f"a float or bool size was accepted: {given!r} -> {shape}")
         if call == "output_shape":
             return f"shape {shape}"
         explanation = convarith.explain(*args, **kwargs)

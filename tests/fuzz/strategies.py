@@ -463,12 +463,15 @@ def plausible_calls(draw):
                 kwargs["count_include_pad"] = "False"
         if draw(st.integers(0, 3)) == 0:
             shape = shape[1:]
-    if draw(st.integers(0, 4)) == 0:  # one argument made adversarial
+    for _ in range(draw(st.sampled_from([0, 0, 1, 1, 2]))):  # arguments made adversarial
         where = draw(st.integers(0, len(args) + len(kwargs)))
+        value = draw(
+            st.one_of(st.sampled_from(["0", "-1", "-3", "2**63", "1.5", "True", "k", "[]", "''"]), value_texts())
+        )
         if where < len(args):
-            args[where] = draw(value_texts())
+            args[where] = value
         else:
-            kwargs[draw(st.sampled_from(KEYWORDS))] = draw(value_texts())
+            kwargs[draw(st.sampled_from(KEYWORDS + list(kwargs)))] = value
     text = ", ".join(args + [f"{key}={value}" for key, value in kwargs.items()])
     return f"{spelling}({text})", shape, named
 
