@@ -81,7 +81,8 @@ def test_a_128_byte_header_claiming_terabytes_is_refused_before_reading(tmp_path
     assert os.path.getsize(path) == 128
     assert refusal(lambda: load_array(str(path), "--input-file")) == (
         f"--input-file {str(path)!r} declares an array of shape (1, 3, 1000000, 1000000), 11444091.8 MiB, "
-        "above the budget of 512.0 MiB. Fix: a smaller array, or raise the budget with CONVARITH_MAX_BYTES (or --max-bytes)."
+        "above the budget of 512.0 MiB. Rule: a file's declared size is checked against the memory budget before its data "
+        "is read. Fix: a smaller array, or raise the budget with CONVARITH_MAX_BYTES (or --max-bytes)."
     )
 
 

@@ -76,7 +76,7 @@ def open_regular(path: str, what: str):
 
 
 def sniff(handle) -> str:
-    """'npy', 'npz' or 'other', from the first bytes."""
+    """'npy', 'npz', 'empty' or 'other', from the first bytes."""
     start = handle.read(6)
     handle.seek(0)
     if start.startswith(NPY_MAGIC):
@@ -122,7 +122,8 @@ def check_size(nbytes: int, shape, what: str, path: str, limit: int) -> None:
         raise bad(
             what,
             path,
-            f"declares an array of shape {short_repr(shape)}, {mib(nbytes)}, above the budget of {mib(limit)}",
+            f"declares an array of shape {short_repr(shape)}, {mib(nbytes)}, above the budget of {mib(limit)}. "
+            "Rule: a file's declared size is checked against the memory budget before its data is read",
             "a smaller array, or raise the budget with CONVARITH_MAX_BYTES (or --max-bytes)",
         )
 
