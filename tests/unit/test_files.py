@@ -86,6 +86,17 @@ def test_a_128_byte_header_claiming_terabytes_is_refused_before_reading(tmp_path
     )
 
 
+def test_an_empty_shape_with_huge_axes_is_refused(tmp_path):
+    """Found by the fuzz run: (1, 0, 2**31, 2**31) declares 0 bytes, but NumPy cannot build that shape."""
+    path = tmp_path / "x.npy"
+    path.write_bytes(lying_npy((1, 0, 2**31, 2**31)))
+    assert "declares shape (1, 0, 2147483648, 2147483648), too large for any array" in refusal(
+        lambda: load_array(str(path), "--input-file")
+    )
+    path.write_bytes(lying_npy((1, 0, 2**20, 2**20)))
+    assert load_array(str(path), "--input-file").shape == (1, 0, 2**20, 2**20)
+
+
 def test_a_header_larger_than_the_file_is_truncated(tmp_path):
     path = tmp_path / "x.npy"
     path.write_bytes(lying_npy((1000,), data=b"\0" * 400))

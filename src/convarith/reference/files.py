@@ -107,6 +107,13 @@ def read_header(stream, what: str, path: str) -> tuple[tuple[int, ...], bool, np
             "(objects, structures, strings, bools and complex are refused; pickles are never loaded)",
             "save a float or int array, e.g. numpy.save(path, array.astype('float32'))",
         )
+    if math.prod(n for n in shape if n) * dtype.itemsize > 2**63 - 1:  # NumPy refuses such shapes even when empty
+        raise bad(
+            what,
+            path,
+            f"declares shape {short_repr(shape)}, too large for any array even with a zero-size axis",
+            "save the array again with numpy.save(path, array)",
+        )
     if not 1 <= len(shape) <= MAX_DIMS or any(n < 0 for n in shape):
         raise bad(
             what,
