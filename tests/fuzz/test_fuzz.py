@@ -22,8 +22,8 @@ from tests.fuzz.child import build_array, discover_weights
 from tests.fuzz.harness import Child, examples, reproducer, run_cli
 
 OUTCOMES: Counter = Counter()
-LIBRARY_EXAMPLES = examples(800)
-CLI_EXAMPLES = max(LIBRARY_EXAMPLES // 25, 30)
+LIBRARY_EXAMPLES = examples(1500)
+CLI_EXAMPLES = max(LIBRARY_EXAMPLES // 40, 40)
 # Local triage only: CONVARITH_FUZZ_IGNORE=<regex> counts matching findings (a bug class already being
 # fixed elsewhere) instead of failing, to reach the next class. Unset (always, in `make test`), nothing is hidden.
 IGNORE = re.compile(os.environ["CONVARITH_FUZZ_IGNORE"]) if os.environ.get("CONVARITH_FUZZ_IGNORE") else None
