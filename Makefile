@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 export TF_ENABLE_ONEDNN_OPTS := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test fuzz bench lint clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ demo: $(VENV)/.installed
 test: $(VENV)/.test-installed
 	$(PY) -m ruff check src tests benchmarks examples
 	$(PY) -m pytest
+
+# The fuzz test of tests/fuzz at length (`make test` runs it bounded to about a minute).
+FUZZ_EXAMPLES ?= 30000
+fuzz: $(VENV)/.test-installed
+	CONVARITH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz
 
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/run.py

@@ -11,8 +11,10 @@ stderr), 2 usage error. No arithmetic here; everything comes from the library.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import warnings
 
 from .api import map_call
 from .errors import ConvArithError
@@ -96,29 +98,9 @@ def add_forward(commands) -> None:
     command.add_argument("--output-size", metavar="SIZES", help="output_size for transposed modules, e.g. 13,12")
     command.add_argument("--at", metavar="INDEX", help="print the worksheet of one output element, e.g. 0,5,7,0")
     command.add_argument("--out", metavar="Y.npy", help="write the output array here (.npy)")
-
-
-def load_array(path: str, what: str):
-    """A .npy array (no pickles), or ConvArithError naming the file."""
-    import numpy as np
-
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ConvArithError(f"{what} {path!r} cannot be read as a .npy array: {exc}") from None
-
-
-def load_weights(path: str) -> list:
-    """Weights from a .npz (in the order saved) or a single .npy file."""
-    import numpy as np
-
-    if not path.endswith(".npz"):
-        return [load_array(path, "--weights-file")]
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return [archive[name] for name in archive.files]
-    except (OSError, ValueError) as exc:
-        raise ConvArithError(f"--weights-file {path!r} cannot be read as a .npz archive: {exc}") from None
+    command.add_argument(
+        "--max-bytes", metavar="N", help="memory budget in bytes for files and intermediates (default 512 MiB)"
+    )
 
 
 def run_forward(args: argparse.Namespace) -> str:
@@ -126,9 +108,14 @@ def run_forward(args: argparse.Namespace) -> str:
     import numpy as np
 
     from . import forward, trace_element
+    from .reference.engine import max_bytes
+    from .reference.files import load_array, load_arrays
 
-    x = None if args.input_file is None else load_array(args.input_file, "--input-file")
-    weights = None if args.weights_file is None else load_weights(args.weights_file)
+    limit = None if args.max_bytes is None else max_bytes(parse_count(args.max_bytes))
+    if args.out is not None:
+        check_out(args.out)
+    x = None if args.input_file is None else load_array(args.input_file, "--input-file", limit)
+    weights = None if args.weights_file is None else load_arrays(args.weights_file, "--weights-file", limit)
     arrays = None
     if args.array:
         arrays = {}
@@ -136,11 +123,9 @@ def run_forward(args: argparse.Namespace) -> str:
             name, sep, path = item.partition("=")
             if not sep or not name.strip():
                 raise ConvArithError(f"--array {item!r} must be NAME=FILE.npy. Fix: write it like --array x=x.npy.")
-            arrays[name.strip()] = load_array(path, f"--array {name.strip()}")
+            arrays[name.strip()] = load_array(path, f"--array {name.strip()}", limit)
     output_size = None if args.output_size is None else parse_sizes(args.output_size, "--output-size")
-    if args.out is not None and not args.out.endswith(".npy"):
-        raise ConvArithError(f"--out {args.out!r} must end in .npy. Fix: --out y.npy.")
-    y = forward(args.expr, x, weights, arrays=arrays, output_size=output_size)
+    y = forward(args.expr, x, weights, arrays=arrays, output_size=output_size, max_bytes=limit)
     lines = [
         f"output shape {tuple(y.shape)}, dtype {y.dtype}",
         np.array2string(y, threshold=64, edgeitems=2, precision=5),
@@ -149,14 +134,60 @@ def run_forward(args: argparse.Namespace) -> str:
         lines.insert(1, f"min {y.min():.6g}, max {y.max():.6g}, mean {y.mean():.6g}")
     if args.at is not None:
         index = parse_sizes(args.at, "--at")
-        lines.append(str(trace_element(args.expr, index, x, weights, arrays=arrays, output_size=output_size)))
+        sheet = trace_element(args.expr, index, x, weights, arrays=arrays, output_size=output_size, max_bytes=limit)
+        lines.append(str(sheet))
     if args.out is not None:
-        partial = f"{args.out}.partial"
-        with open(partial, "wb") as handle:
-            np.save(handle, y)
-        os.replace(partial, args.out)
+        write_npy(args.out, y)
         lines.append(f"wrote {args.out}")
     return "\n".join(lines)
+
+
+def parse_count(text: str):
+    """'1073741824' as an int; anything else is passed on for max_bytes() to refuse."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def check_out(path: str) -> None:
+    """Refuse an --out that cannot be written, before any work is done."""
+    if not path.endswith(".npy"):
+        raise ConvArithError(f"--out {path!r} must end in .npy. Fix: --out y.npy.")
+    folder = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        raise ConvArithError(
+            f"--out {path!r} is a folder. Fix: name a file inside it, e.g. {os.path.join(path, 'y.npy')!r}."
+        )
+    if not os.path.isdir(folder):
+        raise ConvArithError(f"--out {path!r}: the folder {folder!r} does not exist. Fix: create it first.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConvArithError(f"--out {path!r}: the folder {folder!r} is not writable. Fix: write somewhere else.")
+
+
+def write_npy(path: str, array) -> None:
+    """Write ``array`` to a temporary .partial file next to ``path``, then rename it over ``path``.
+    On any failure (or Ctrl-C) the partial file is removed and ``path`` is left as it was."""
+    import tempfile
+
+    import numpy as np
+
+    folder, name = os.path.split(path)
+    partial = None
+    try:
+        handle, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder or ".")
+        with os.fdopen(handle, "wb") as stream:
+            np.save(stream, array)
+        os.replace(partial, path)
+        partial = None
+    except OSError as exc:
+        raise ConvArithError(
+            f"--out {path!r} cannot be written: {exc.strerror or exc}. Fix: write somewhere else."
+        ) from None
+    finally:
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
 
 
 def run(args: argparse.Namespace) -> str:
@@ -191,17 +222,45 @@ def run(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``convarith`` and ``python -m convarith``; returns the exit status."""
+    """Entry point of ``convarith`` and ``python -m convarith``; returns the exit status.
+
+    Success: the text on stdout, each distinct Python warning as one ``warning:`` line on
+    stderr. Failure: exit 1 with exactly one ``error:`` line (warnings dropped), no traceback,
+    no file written. Ctrl-C exits 130; a closed stdout (``| head``) is not an error."""
     args = build_parser().parse_args(argv)
+    limit_digits = getattr(sys, "set_int_max_str_digits", lambda digits: None)  # Python >= 3.10.7
+    digits = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    limit_digits(0)  # sizes are bounded by the expression's length: print them in full
     try:
-        text = run(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.simplefilter("ignore", DeprecationWarning)  # addressed to developers, not to users
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            text = run(args)
     except ConvArithError as exc:
-        message = " ".join(str(exc).split())
-        print(f"error: {message}", file=sys.stderr)
-        return 1
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except MemoryError:
+        return fail("out of memory. Fix: a smaller input, or a lower budget with --max-bytes / CONVARITH_MAX_BYTES.")
+    except Exception as exc:  # a bug: still one line, never a traceback (CONVARITH_DEBUG=1 shows it)
+        if os.environ.get("CONVARITH_DEBUG"):
+            raise
+        return fail(f"internal error, please report it: {type(exc).__name__}: {str(exc)[:500]}")
+    finally:
+        limit_digits(digits)
     try:
+        for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+            print(f"warning: {message}", file=sys.stderr)
         print(text)
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. `convarith explain ... | head`: the reader left, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except KeyboardInterrupt:
+        return 130
     return 0
+
+
+def fail(message: str) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return 1

@@ -154,7 +154,7 @@ def test_memory_budget_refuses_with_the_estimate(monkeypatch):
     weights = [np.zeros((64, 64, 3, 3), np.float32), np.zeros(64, np.float32)]
     message = refusal(lambda: convarith.forward("nn.Conv2d(64, 64, 3)", x, weights, max_bytes=10 * 2**20))
     assert message.startswith(
-        "conv on input (1, 64, 256, 256) needs about 226.8 MiB of intermediates, above the budget of 10.0 MiB."
+        "conv on input (1, 64, 256, 256) needs about 223.9 MiB of intermediates, above the budget of 10.0 MiB."
     )
     monkeypatch.setenv("CONVARITH_MAX_BYTES", str(2**20))
     assert "budget of 1.0 MiB" in refusal(lambda: convarith.forward("nn.Conv2d(64, 64, 3)", x, weights))
@@ -169,7 +169,8 @@ def test_transposed_views_refuse_other_ops():
 
 def test_trace_index_out_of_range():
     assert refusal(lambda: convarith.trace_element("nn.MaxPool1d(2)", (0, 0, 5), X)) == (
-        "MaxPool1d: index (0, 0, 5) is outside the output of shape (1, 1, 2)."
+        "MaxPool1d: index (0, 0, 5) is outside the output of shape (1, 1, 2). "
+        "Rule: each index i satisfies -size <= i < size. Fix: an index inside the shape."
     )
 
 
@@ -229,3 +230,97 @@ def test_keras_activation_follows_the_bias_in_forward_and_worksheet(activation):
         np.testing.assert_allclose(y, plain[..., :2] / (1 + np.exp(-plain[..., 2:])))
     sheet = convarith.trace_element(expr, (0, 3, 1), x, [kernel, bias])
     assert sheet.agrees and sheet.value == pytest.approx(float(y[0, 3, 1]))
+
+
+@pytest.mark.parametrize(
+    "limit",
+    ["abc", [], float("inf"), -1, 0, True, 1.5, -(10**5000)],
+    ids=["abc", "list", "inf", "-1", "0", "True", "1.5", "huge"],
+)
+def test_max_bytes_must_be_a_positive_int(limit):
+    for function in (convarith.forward, convarith.transposed_views):
+        message = refusal(lambda f=function: f("nn.ConvTranspose1d(1, 1, 3)", X, W, max_bytes=limit))
+        assert "is not a budget. Rule: the memory budget is a positive whole number of bytes." in message
+    message = refusal(lambda: convarith.trace_element(CONV, (0, 0, 0), X, W, max_bytes=limit))
+    assert message.startswith("max_bytes=") and len(message) < 300
+
+
+@pytest.mark.parametrize("text", ["abc", "-5", "0", "1e9", "9" * 5000], ids=["abc", "-5", "0", "1e9", "huge"])
+def test_max_bytes_from_the_environment_is_checked(monkeypatch, text):
+    monkeypatch.setenv("CONVARITH_MAX_BYTES", text)
+    assert refusal(lambda: convarith.forward(CONV, X, W)).startswith("CONVARITH_MAX_BYTES=")
+
+
+def test_numpy_int_budget_is_accepted():
+    assert convarith.forward(CONV, X, W, max_bytes=np.int64(2**20)).shape == (1, 1, 4)
+
+
+def test_worksheet_size_is_checked_before_it_is_built():
+    """A 2000x2000 kernel lists 4e6 terms (~2 GB of Terms): refused from the estimate, in no time."""
+    x = np.zeros((1, 1, 2000, 2000), np.float32)
+    weights = [np.zeros((1, 1, 2000, 2000), np.float32), np.zeros(1, np.float32)]
+    message = refusal(lambda: convarith.trace_element("nn.Conv2d(1, 1, 2000, stride=2)", (0, 0, 0, 0), x, weights))
+    assert message.startswith("Conv2d: the worksheet of this element has 4000000 terms, about 1953.1 MiB")
+    small = convarith.trace_element("nn.Conv1d(1, 1, 3, padding=1)", (0, 0, 1), X, W)
+    assert small.agrees and len(small.terms) == 3
+    assert "has 3 terms" in refusal(lambda: convarith.trace_element(CONV, (0, 0, 1), X, W, max_bytes=1000))
+
+
+def test_worksheet_text_lists_some_terms_and_keeps_the_exact_total():
+    x = np.ones((1, 1, 100), np.float64)
+    weights = [np.arange(100, dtype=np.float64).reshape(1, 1, 100), np.zeros(1)]
+    sheet = convarith.trace_element("nn.Conv1d(1, 1, 100)", (0, 0, 0), x, weights)
+    text = str(sheet)
+    assert "(conv, 100 terms)" in text and "... 40 more terms" in text
+    assert "sum of products = 4950" in text and len(sheet.to_dict()["terms"]) == 100
+
+
+@pytest.mark.parametrize(
+    "index", [None, 0.5, (0, 0), (0, 0, 0, 0), (0, 0, -5), (0, 0, 4), (0, 0, 0.0), (True, 0, 0), "000", [None] * 3]
+)
+def test_trace_index_is_refused_unless_ints_inside_the_output(index):
+    message = refusal(lambda: convarith.trace_element(CONV, index, X, W))
+    assert message.startswith("Conv1d: index ") and "Rule: " in message and "Fix: " in message
+
+
+@pytest.mark.parametrize(
+    "index", [(0, 0, 3), (0, 0, -1), [0, 0, 3], np.array([0, 0, 3]), (np.int64(0), 0, np.int32(3))]
+)
+def test_trace_index_accepts_ints_lists_and_numpy_ints(index):
+    sheet = convarith.trace_element(CONV, index, X, W)
+    assert sheet.index == (0, 0, 3) and sheet.agrees
+
+
+def test_transposed_views_budget_counts_the_index_grids():
+    x = np.zeros((1, 8, 64), np.float32)
+    weights = [np.zeros((8, 8, 32), np.float32), np.zeros(8, np.float32)]
+    expr = "nn.ConvTranspose1d(8, 8, 32)"
+    assert convarith.transposed_views(expr, x, weights).agree
+    message = refusal(lambda: convarith.transposed_views(expr, x, weights, max_bytes=8 * 2**20))
+    # the matrix alone is 1.5 MiB; the int64 grids that fill it are 9 MiB more
+    assert "the matrix C of the forward convolution and its index grids need about 10.5 MiB" in message
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["nn.AvgPool1d(3, 2, padding=1)", "nn.MaxPool1d(3, 2, padding=1, ceil_mode=True)", "nn.LPPool1d(2, 3, 2)",
+     "nn.AdaptiveAvgPool1d(3)", "nn.AvgPool1d(3, 2, padding=1, count_include_pad=False)"],
+)  # fmt: skip
+def test_pool_worksheets_equal_forward_everywhere(expr):
+    x = np.array([[[1.0, -2.0, 3.0, 4.0, -5.0, 6.0, 7.0]]], np.float32)
+    y = convarith.forward(expr, x)
+    for j in range(y.shape[-1]):
+        sheet = convarith.trace_element(expr, (0, 0, j), x)
+        assert sheet.agrees and sheet.value == pytest.approx(float(y[0, 0, j]), rel=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 0, 9, 4), (1, 9, 0, 4), (0, 4, 4, 4)])
+def test_transposed_views_refuse_empty_arrays(shape):
+    """Found by the fuzz run: an empty input gave views of a different shape than forward (ValueError)."""
+    expr = "keras.layers.Conv2DTranspose(1, 3, strides=[1, 3])"
+    weights = [np.ones((3, 3, 1, 4), np.float32), np.zeros(1, np.float32)]
+    x = np.zeros(shape, np.float32)
+    assert convarith.forward(expr, x, weights).shape == convarith.output_shape(expr, shape)
+    assert "transposed_views needs a non-empty input and output" in refusal(
+        lambda: convarith.transposed_views(expr, x, weights)
+    )

@@ -28,9 +28,11 @@ __all__ = [
     "estimate_bytes",
     "kernel_offsets",
     "max_bytes",
+    "mib",
     "pad_input",
     "run_op",
     "scatter",
+    "short_repr",
 ]
 
 DEFAULT_MAX_BYTES = 512 * 2**20
@@ -47,29 +49,59 @@ def compute_dtype(*arrays) -> np.dtype:
 
 
 def max_bytes(limit: int | None = None) -> int:
-    """The memory budget: ``limit``, else $CONVARITH_MAX_BYTES, else 512 MiB."""
-    if limit is not None:
-        return int(limit)
-    text = os.environ.get("CONVARITH_MAX_BYTES", "")
-    try:
-        return int(text) if text else DEFAULT_MAX_BYTES
-    except ValueError:
-        raise ConvArithError(f"CONVARITH_MAX_BYTES={text!r} must be an integer number of bytes.") from None
+    """The memory budget in bytes: ``limit``, else $CONVARITH_MAX_BYTES, else 512 MiB."""
+    if limit is None:
+        text = os.environ.get("CONVARITH_MAX_BYTES", "").strip()
+        if not text:
+            return DEFAULT_MAX_BYTES
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        where = f"CONVARITH_MAX_BYTES={text[:40]!r}"
+    else:
+        value = int(limit) if isinstance(limit, (int, np.integer)) and not isinstance(limit, bool) else None
+        where = f"max_bytes={short_repr(limit)}"
+    if value is None or value <= 0:
+        raise ConvArithError(
+            f"{where} is not a budget. Rule: the memory budget is a positive whole number of bytes. "
+            "Fix: e.g. max_bytes=2**30 (or CONVARITH_MAX_BYTES=1073741824), or leave it unset for 512 MiB."
+        )
+    return value
+
+
+def mib(count: int) -> str:
+    """A byte count as '226.8 MiB' (or '2^N bytes' when too large for a float)."""
+    if count.bit_length() > 1000:
+        return f"2^{count.bit_length() - 1} bytes"
+    return f"{count / 2**20:.1f} MiB"
+
+
+def short_repr(value) -> str:
+    """repr(value) cut to a readable length; never turns a huge int into digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        text = f"<int of {value.bit_length()} bits>"
+    elif isinstance(value, tuple):
+        inner = ", ".join(short_repr(v) for v in value[:9]) + (", ..." if len(value) > 9 else "")
+        text = f"({inner},)" if len(value) == 1 else f"({inner})"
+    elif isinstance(value, np.ndarray):
+        text = f"<ndarray shape {value.shape} dtype {value.dtype}>"
+    else:
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     """Largest intermediates of ``run_op``: padded input, per-offset slice, product and output,
-    plus the im2col columns of the unit-stride path (kernel size x padded input)."""
+    plus the im2col columns of the unit-stride conv path (kernel size x first output axis x
+    the other padded axes)."""
     out = tuple(max(s, 0) for s in arith.output_spatial(op))
     n, c, o = op.batch, op.in_channels, op.out_channels
-    padded = (
-        n
-        * c
-        * math.prod(
-            arith.dilated_size(s, ld) + max(lo, 0) + max(hi, 0) + k * d
-            for s, ld, lo, hi, k, d in zip(op.in_size, op.lhs_dilation, op.pad_lo, op.pad_hi, op.kernel, op.dilation)
-        )
-    )
+    sizes = [
+        arith.dilated_size(s, ld) + max(lo, 0) + max(hi, 0) + k * d
+        for s, ld, lo, hi, k, d in zip(op.in_size, op.lhs_dilation, op.pad_lo, op.pad_hi, op.kernel, op.dilation)
+    ]
+    padded = n * c * math.prod(sizes)
     if op.kind == "conv_transpose":
         cols = n * o * math.prod(op.kernel) * math.prod(op.in_size)
         full = (
@@ -84,7 +116,8 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
         )
         return itemsize * (n * c * math.prod(op.in_size) + cols + full)
     outputs = n * max(o, c) * math.prod(out)
-    stacked = math.prod(op.kernel) * padded if all(s == 1 for s in op.stride) else 0
+    unit_conv = op.kind == "conv" and all(s == 1 for s in op.stride) and out
+    stacked = n * c * math.prod(op.kernel) * out[0] * math.prod(sizes[1:]) if unit_conv else 0
     return itemsize * (padded + 3 * outputs + n * c * math.prod(out) + stacked)
 
 
@@ -93,8 +126,8 @@ def check_budget(op: ConvOp, itemsize: int, limit: int | None = None) -> None:
     need, allowed = estimate_bytes(op, itemsize), max_bytes(limit)
     if need > allowed:
         raise ConvArithError(
-            f"{op.kind} on input {op.input_shape} needs about {need / 2**20:.1f} MiB of intermediates, "
-            f"above the budget of {allowed / 2**20:.1f} MiB. Rule: the NumPy reference refuses rather than swap. "
+            f"{op.kind} on input {short_repr(op.input_shape)} needs about {mib(need)} of intermediates, "
+            f"above the budget of {mib(allowed)}. Rule: the NumPy reference refuses rather than swap. "
             "Fix: a smaller input (output_shape answers any size), or raise the budget with max_bytes=... "
             "or CONVARITH_MAX_BYTES."
         )

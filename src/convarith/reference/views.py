@@ -21,7 +21,7 @@ from ..core.op import ConvOp
 from ..errors import ConvArithError
 from . import engine
 from .adapters import finish, prepare
-from .engine import compute_dtype, pad_input, run_op, scatter
+from .engine import compute_dtype, pad_input, run_op, scatter, short_repr
 
 __all__ = ["TransposedViews", "transposed_views"]
 
@@ -171,7 +171,7 @@ def transposed_views(
     expr: str, x=None, weights=None, *, arrays=None, output_size=None, max_bytes: int | None = None
 ) -> TransposedViews:
     """Compute ``expr`` (a transposed convolution) as scatter, zero insertion and C^T x."""
-    limit = max_bytes
+    limit = engine.max_bytes(max_bytes)
     plan = prepare(expr, x, weights, arrays, output_size)
     ops = plan.mapped.ops
     if len(ops) != 1 or ops[0].kind != "conv_transpose":
@@ -180,6 +180,14 @@ def transposed_views(
             "Fix: use ConvTranspose/Conv2DTranspose/conv_transpose calls."
         )
     op = ops[0]
+    out = arith.output_spatial(op)
+    if min((op.batch, op.in_channels, op.out_channels, *op.in_size, *out)) <= 0:
+        raise ConvArithError(
+            f"{plan.mapped.call.base}: transposed_views needs a non-empty input and output, got input "
+            f"{short_repr(op.input_shape)} (canonical N, C, spatial) and output spatial size {short_repr(tuple(out))}. "
+            "Rule: the three views show cells, and an empty array has none. Fix: every size >= 1 "
+            "(forward returns the empty result)."
+        )
     w, b = plan.params[0]
     dtype = compute_dtype(plan.x, w, b)
     forward_result = run_op(op, plan.x, w, b, max_bytes=limit)
@@ -218,11 +226,16 @@ def transposed_views(
 
 
 def forward_matrix_checked(op: ConvOp, dtype, limit):
+    """The zero matrix C, after checking that it and the index grids that fill it fit in the budget."""
     out = arith.output_spatial(op)
-    need = op.in_channels * math.prod(op.in_size) * op.out_channels * math.prod(out) * np.dtype(dtype).itemsize
-    if need > engine.max_bytes(limit):
+    matrix = op.in_channels * math.prod(op.in_size) * op.out_channels * math.prod(out) * np.dtype(dtype).itemsize
+    entries = op.in_channels * (op.out_channels // op.groups) * math.prod(op.kernel) * math.prod(op.in_size)
+    grids = entries * 8 * (3 * op.rank + 6)  # meshgrid, positions, validity, rows, columns, values (int64)
+    need, allowed = matrix + grids, engine.max_bytes(limit)
+    if need > allowed:
         raise ConvArithError(
-            f"{op.kind}: the matrix C of the forward convolution needs about {need / 2**20:.1f} MiB, above the budget "
-            f"of {engine.max_bytes(limit) / 2**20:.1f} MiB. Fix: a smaller input for transposed_views (forward has no matrix)."
+            f"{op.kind}: the matrix C of the forward convolution and its index grids need about {engine.mib(need)}, "
+            f"above the budget of {engine.mib(allowed)}. Rule: transposed_views builds C densely and refuses rather "
+            "than swap. Fix: a smaller input for transposed_views (forward has no matrix), or raise max_bytes=..."
         )
     return forward_matrix(op, dtype)

@@ -18,13 +18,14 @@ import numpy as np
 from ..core import arith
 from ..core.op import ConvOp, place
 from ..errors import ConvArithError
-from . import activations, run_chain
+from . import activations, engine, run_chain
 from .adapters import finish, prepare
-from .engine import avg_divisor, compute_dtype
+from .engine import avg_divisor, compute_dtype, mib, short_repr
 
 __all__ = ["Term", "Worksheet", "trace_element"]
 
 SHOWN_ROWS = 60
+TERM_BYTES = 512  # one Term with its tuples and floats: about 445 bytes measured with tracemalloc
 
 
 @dataclass
@@ -145,9 +146,8 @@ def source_cell(op: ConvOp, p: int, axis: int) -> tuple[str, int | None]:
     return "padding (circular)", p % n
 
 
-def cell(op: ConvOp, spatial_positions) -> tuple[str, tuple | None]:
-    """Combine per-axis sources: any padding/hole axis makes the cell padding/hole."""
-    kinds = [source_cell(op, p, axis) for axis, p in enumerate(spatial_positions)]
+def combine(kinds) -> tuple[str, tuple | None]:
+    """Combine per-axis (source, index) pairs: any padding/hole axis makes the cell padding/hole."""
     names = [k for k, _ in kinds if k != "input"]
     where = tuple(i for _, i in kinds)
     if not names:
@@ -164,10 +164,9 @@ def trace_element(
     expr: str, index, x=None, weights=None, *, arrays=None, output_size=None, max_bytes: int | None = None
 ) -> Worksheet:
     """The worksheet of output element ``index`` (in the framework's output layout)."""
+    limit = engine.max_bytes(max_bytes)
     plan = prepare(expr, x, weights, arrays, output_size)
-    results = run_chain(plan, max_bytes=max_bytes)
-    output = finish(plan, results[-1])
-    full_index = check_index(index, output.shape, plan.mapped.call.base)
+    full_index = check_index(index, plan.mapped.output_shape, plan.mapped.call.base)
     op = plan.mapped.ops[-1]
     canonical = full_index
     if plan.mapped.squeeze_batch:
@@ -177,6 +176,9 @@ def trace_element(
         canonical[op.out_spec[1]],
         tuple(canonical[a] for a in op.out_spec[2:]),
     )
+    check_worksheet_budget(op, spatial, limit, plan.mapped.call.base)
+    results = run_chain(plan, max_bytes=limit)
+    output = finish(plan, results[-1])
     first = len(plan.mapped.ops) == 1
     source = plan.x if first else results[-2]
     w, b = plan.params[-1]
@@ -238,17 +240,77 @@ def trace_element(
 
 
 def check_index(index, shape, label: str) -> tuple[int, ...]:
-    items = (index,) if isinstance(index, int) else tuple(index)
-    if len(items) != len(shape) or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) for i in items):
+    """``index`` as a tuple of non-negative ints inside ``shape`` (negatives count from the end)."""
+    if isinstance(index, np.ndarray) and index.ndim == 1 and index.dtype.kind in "iu":
+        index = tuple(index.tolist())
+    items = (index,) if isinstance(index, (int, np.integer)) else index
+    if not isinstance(items, (tuple, list)) or len(items) != len(shape) or not all(is_int(i) for i in items):
         raise ConvArithError(
-            f"{label}: index {index!r} must be {len(shape)} ints for the output of shape {tuple(shape)}."
+            f"{label}: index {short_repr(index)} is not {len(shape)} ints for the output of shape "
+            f"{short_repr(tuple(shape))}. Rule: one int per output axis, in the framework's layout. "
+            f"Fix: e.g. index={(0,) * len(shape)}."
         )
     fixed = []
     for i, n in zip(items, shape):
         if not -n <= i < n:
-            raise ConvArithError(f"{label}: index {index!r} is outside the output of shape {tuple(shape)}.")
+            raise ConvArithError(
+                f"{label}: index {short_repr(tuple(items))} is outside the output of shape {short_repr(tuple(shape))}. "
+                "Rule: each index i satisfies -size <= i < size. Fix: an index inside the shape."
+            )
         fixed.append(int(i) % n)
     return tuple(fixed)
+
+
+def is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def term_count(op: ConvOp, spatial) -> int:
+    """How many terms the worksheet of output position ``spatial`` lists."""
+    if op.kind == "conv":
+        return op.in_channels // op.groups * math.prod(op.kernel)
+    if op.kind == "conv_transpose":
+        return op.in_channels // op.groups * math.prod(len(pairs) for pairs in transpose_pairs(op, spatial))
+    if op.kind.startswith("adaptive"):
+        return math.prod(
+            stop - start
+            for start, stop in (arith.adaptive_window(i, n, m) for i, n, m in zip(spatial, op.in_size, op.out_size))
+        )
+    return math.prod(op.kernel)
+
+
+def check_worksheet_budget(op: ConvOp, spatial, limit: int, label: str) -> None:
+    """Refuse a worksheet whose terms would not fit in the memory budget."""
+    count = term_count(op, spatial)
+    if count * TERM_BYTES > limit:
+        raise ConvArithError(
+            f"{label}: the worksheet of this element has {short_repr(count)} terms, about {mib(count * TERM_BYTES)}, "
+            f"above the budget of {mib(limit)}. Rule: trace_element lists every term and refuses rather than swap. "
+            "Fix: a smaller kernel or fewer channels, or raise the budget with max_bytes=... or CONVARITH_MAX_BYTES."
+        )
+
+
+def kernel_cells(op: ConvOp, spatial) -> list:
+    """(kernel index, position, source name, input cell) for every kernel offset at output ``spatial``,
+    classifying each axis once and combining per offset."""
+    per_axis = []
+    for axis, (j, s, lo, k, d) in enumerate(zip(spatial, op.stride, op.pad_lo, op.kernel, op.dilation)):
+        per_axis.append([(i, j * s - lo + i * d, *source_cell(op, j * s - lo + i * d, axis)) for i in range(k)])
+    cells = []
+    for combo in product(*per_axis):
+        where = tuple(c[1] for c in combo)
+        cells.append((tuple(c[0] for c in combo), where, *combine(tuple((c[2], c[3]) for c in combo))))
+    return cells
+
+
+def gather(x, n, channels, cells, fill: float) -> np.ndarray:
+    """float64 values x[n, c, *cell] for each channel and cell (``fill`` where the cell is None)."""
+    values = np.full((len(channels), len(cells)), fill, dtype=np.float64)
+    inside = [i for i, cell_at in enumerate(cells) if cell_at is not None]
+    if inside:
+        at = tuple(np.array([cells[i][axis] for i in inside]) for axis in range(x.ndim - 2))
+        values[:, inside] = x[n][(np.asarray(channels)[:, None], *(a[None, :] for a in at))]
+    return values
 
 
 def conv_terms(op: ConvOp, x, w, batch, out_ch, spatial, show):
@@ -256,34 +318,36 @@ def conv_terms(op: ConvOp, x, w, batch, out_ch, spatial, show):
     per_batch = op.out_channels // op.batch_groups
     n = (out_ch // per_batch) * (op.batch // op.batch_groups) + batch
     group = out_ch // og if groups > 1 else 0
-    terms, total = [], 0.0
-    for c_local in range(cg):
-        c = group * cg + c_local
-        for k in product(*(range(s) for s in op.kernel)):
-            where = tuple(j * s - lo + i * d for j, s, lo, i, d in zip(spatial, op.stride, op.pad_lo, k, op.dilation))
-            name, at = cell(op, where)
-            value = float(x[(n, c, *at)]) if at is not None else 0.0
-            weight = float(w[(out_ch, c_local, *k)])
-            terms.append(Term(name, where, show(n, c, at), value, (out_ch, c_local, *k), weight, value * weight))
-            total += value * weight
-    return terms, total
+    cells = kernel_cells(op, spatial)
+    channels = [group * cg + c_local for c_local in range(cg)]
+    values = gather(x, n, channels, [at for _, _, _, at in cells], 0.0)
+    weights = np.asarray(w[out_ch], dtype=np.float64).reshape(cg, -1)
+    products = values * weights
+    terms = [
+        Term(name, where, show(n, c, at), value, (out_ch, c_local, *k), weight, prod)
+        for c_local, (c, row_v, row_w, row_p) in enumerate(
+            zip(channels, values.tolist(), weights.tolist(), products.tolist())
+        )
+        for (k, where, name, at), value, weight, prod in zip(cells, row_v, row_w, row_p)
+    ]
+    return terms, float(products.sum())
+
+
+def transpose_pairs(op: ConvOp, spatial) -> list:
+    """Per axis: the (kernel index, input index) pairs that land on output position ``spatial``."""
+    return [
+        [(k, (q + lo - k * d) // s) for k in range(kk) if (q + lo - k * d) % s == 0 and 0 <= (q + lo - k * d) // s < n]
+        for q, s, lo, d, kk, n in zip(spatial, op.stride, op.pad_lo, op.dilation, op.kernel, op.in_size)
+    ]
 
 
 def transpose_terms(op: ConvOp, x, w, batch, out_ch, spatial, show):
     cg, og = op.in_channels // op.groups, op.out_channels // op.groups
     group, o_local = divmod(out_ch, og)
-    per_axis = []
-    for q, s, lo, d, kk, n in zip(spatial, op.stride, op.pad_lo, op.dilation, op.kernel, op.in_size):
-        pairs = [
-            (k, (q + lo - k * d) // s)
-            for k in range(kk)
-            if (q + lo - k * d) % s == 0 and 0 <= (q + lo - k * d) // s < n
-        ]
-        per_axis.append(pairs)
     terms, total = [], 0.0
     for c_local in range(cg):
         c = group * cg + c_local
-        for combo in product(*per_axis):
+        for combo in product(*transpose_pairs(op, spatial)):
             k = tuple(p[0] for p in combo)
             j = tuple(p[1] for p in combo)
             value, weight = float(x[(batch, c, *j)]), float(w[(c, o_local, *k)])
@@ -293,15 +357,11 @@ def transpose_terms(op: ConvOp, x, w, batch, out_ch, spatial, show):
 
 
 def pool_terms(op: ConvOp, x, batch, ch, spatial, show):
-    terms, values = [], []
-    for k in product(*(range(s) for s in op.kernel)):
-        where = tuple(j * s - lo + i * d for j, s, lo, i, d in zip(spatial, op.stride, op.pad_lo, k, op.dilation))
-        name, at = cell(op, where)
-        padding_value = float("-inf") if op.kind == "max_pool" else 0.0
-        value = float(x[(batch, ch, *at)]) if at is not None else padding_value
-        terms.append(Term(name, where, show(batch, ch, at), value))
-        if name == "input" or op.kind != "max_pool":
-            values.append(value)
+    cells = kernel_cells(op, spatial)
+    padding_value = float("-inf") if op.kind == "max_pool" else 0.0
+    read = gather(x, batch, [ch], [at for _, _, _, at in cells], padding_value)[0].tolist()
+    terms = [Term(name, where, show(batch, ch, at), v) for (_, where, name, at), v in zip(cells, read)]
+    values = [v for (_, _, name, _), v in zip(cells, read) if name == "input" or op.kind != "max_pool"]
     if op.kind == "max_pool":
         start = float(np.finfo(compute_dtype(x)).min) if op.empty_max == "lowest" else float("-inf")
         return terms, max(values, default=start), "max over the window (padding never wins)", None
