@@ -324,3 +324,17 @@ def test_transposed_views_refuse_empty_arrays(shape):
     assert "transposed_views needs a non-empty input and output" in refusal(
         lambda: convarith.transposed_views(expr, x, weights)
     )
+
+
+def test_adaptive_average_sums_each_window_on_its_own():
+    """Found by the fuzz run: running sums cancelled 1 + 3 + 5 against 1e17 (torch gives the inputs back)."""
+    x = np.array([[[1e17, 1.0, 3.0, 5.0]]])
+    assert convarith.forward("nn.AdaptiveAvgPool1d(4)", x).tolist() == [[[1e17, 1.0, 3.0, 5.0]]]
+    assert convarith.trace_element("nn.AdaptiveAvgPool1d(4)", (0, 0, 2), x).value == 3.0
+
+
+def test_adaptive_average_of_an_empty_input_is_nan():
+    """torch takes a plain mean for output size 1 and returns NaN on an empty input (found by the fuzz run)."""
+    assert np.isnan(convarith.forward("nn.AdaptiveAvgPool1d(1)", np.zeros((1, 1, 0), np.float32))).all()
+    y = convarith.forward("F.adaptive_avg_pool2d(x, 1)", arrays={"x": np.zeros((1, 2, 0, 0), np.float32)})
+    assert y.shape == (1, 2, 1, 1) and np.isnan(y).all()

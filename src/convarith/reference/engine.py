@@ -349,26 +349,25 @@ def pool(op: ConvOp, x, dtype):
 
 
 def adaptive(op: ConvOp, x, dtype):
-    """Adaptive pooling, one axis at a time: window i is [floor(i*n/out), ceil((i+1)*n/out))."""
+    """Adaptive pooling, one axis at a time: window i is [floor(i*n/out), ceil((i+1)*n/out)).
+
+    Each window is gathered and reduced on its own (no running sums, which cancel for
+    large values); an empty window averages to NaN, as torch's mean of nothing."""
     y = x.astype(dtype, copy=False)
     for axis, (n, m) in enumerate(zip(op.in_size, op.out_size)):
         starts = (np.arange(m) * n) // m
         stops = -((-(np.arange(1, m + 1) * n)) // m)
         dim = axis + 2
+        taps = starts[:, None] + np.arange(int((stops - starts).max()))[None, :]
+        inside = (taps < stops[:, None]).reshape((1,) * dim + taps.shape + (1,) * (y.ndim - dim - 1))
+        gathered = np.take(y, np.minimum(taps, max(n - 1, 0)).reshape(-1), axis=dim)
+        gathered = gathered.reshape(y.shape[:dim] + taps.shape + y.shape[dim + 1 :])
         if op.kind == "adaptive_avg_pool":
-            sums = np.cumsum(y, axis=dim, dtype=np.float64)
-            sums = np.concatenate([np.zeros_like(np.take(sums, [0], axis=dim)), sums], axis=dim)
-            shape = [1] * y.ndim
-            shape[dim] = m
-            y = (
-                (np.take(sums, stops, axis=dim) - np.take(sums, starts, axis=dim)) / (stops - starts).reshape(shape)
-            ).astype(dtype)
+            counts = (stops - starts).reshape((m,) + (1,) * (y.ndim - dim - 1))
+            with np.errstate(invalid="ignore"):
+                y = (np.where(inside, gathered, 0).sum(axis=dim + 1, dtype=np.float64) / counts).astype(dtype)
         else:
-            width = int((stops - starts).max())
-            idx = np.minimum(starts[:, None] + np.arange(width)[None, :], (stops - 1)[:, None])
-            gathered = np.take(y, idx.reshape(-1), axis=dim)
-            shape = y.shape[:dim] + (m, width) + y.shape[dim + 1 :]
-            y = gathered.reshape(shape).max(axis=dim + 1)
+            y = np.where(inside, gathered, -np.inf).max(axis=dim + 1).astype(dtype)
     return y
 
 
