@@ -74,6 +74,11 @@ def pytest_terminal_summary(terminalreporter):
             )
     if not TALLY:
         return
+    explained = sum(TALLY[name, "explained"] for name, _ in TALLY)
+    if explained:
+        terminalreporter.section("explanations checked against the shape (every differential shape case)")
+        for name in sorted({framework for framework, _ in TALLY}):
+            terminalreporter.write_line(f"{name:8s} {TALLY[name, 'explained']:6d} explanations agree with the shape")
     terminalreporter.section("agreement with the real frameworks")
     for name in sorted({framework for framework, _ in TALLY}):
         shape, refusal, crash = (TALLY[name, key] for key in ("shape", "refusal", "crash"))

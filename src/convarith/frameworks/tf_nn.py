@@ -289,15 +289,16 @@ def make_op(
 
 
 def result(call, op: ConvOp, lead, rules, notes=(), spatial_out=None, first=False) -> Mapped:
-    """Mapped with the output laid out as lead + spatial + channels (extra batch dims kept)."""
+    """Mapped with the output laid out as lead + spatial + channels (extra batch dims kept);
+    ``spatial_out`` (the space-to-batch sizes) marks the op as run by space-to-batch."""
     rank = op.rank
     spatial = arith.output_spatial(op) if spatial_out is None else spatial_out
     spatial = tuple(max(size, 0) for size in spatial)
-    if first:
-        override = (*lead, op.out_channels, *spatial)
-        return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=FIRST[rank], shape_override=override)
-    override = (*lead, *spatial, op.out_channels)
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=LAST[rank], shape_override=override)
+    override = (*lead, op.out_channels, *spatial) if first else (*lead, *spatial, op.out_channels)
+    return Mapped(
+        FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=(FIRST if first else LAST)[rank],
+        shape_override=override, batch_dims=tuple(lead), space_to_batch=spatial_out is not None,
+    )  # fmt: skip
 
 
 def empty_or_refuse(label, mapped: Mapped, fmt, rank) -> Mapped:
@@ -606,15 +607,10 @@ def explicit_pairs_loose(padding, rank, label):
 
 
 def space_to_batch_size(label, axis, n, k, d, s, pad) -> int:
-    """Output size of space-to-batch (block d) + VALID op (kernel k, stride s) + batch-to-space.
-
-    full = n + lo + hi, padded up to a multiple of d; block = padded / d;
-    out = trunc((block - k + s) / s) * d - (padded - full)."""
-    full = n + pad.lo + pad.hi
-    extra = (d - full % d) % d
-    block = (full + extra) // d
-    inner = windowed_size(block, k, s, 0, 0)
-    out = inner * d - extra
+    """Output size of space-to-batch (block d) + VALID op (kernel k, stride s) + batch-to-space
+    (``arith.space_to_batch_out``), refused when negative."""
+    out, padded, block, inner = arith.space_to_batch_out(n, k, d, s, pad.lo, pad.hi)
+    extra = padded - (n + pad.lo + pad.hi)
     if inner < 0 or out < 0:
         name = arith.axis_names(2)[axis]
         raise fail(
