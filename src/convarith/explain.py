@@ -38,6 +38,13 @@ def pad_words(value: int) -> str:
     return f"pad {value}" if value >= 0 else f"crop {-value}"
 
 
+def pads_phrase(lo: int, hi: int) -> str:
+    """'pad 2 before, 1 after', or with a negative side 'pad 1 before, crop 2 after'."""
+    if lo >= 0 and hi >= 0:
+        return f"pad {lo} before, {hi} after"
+    return f"{pad_words(lo)} before, {pad_words(hi)} after"
+
+
 def as_forward(n: int, k_eff: int, s: int, lo: int, hi: int, p_out: int, out: int) -> dict:
     """A transposed conv as a stride-1 forward conv over the zero-stuffed input."""
     stuffed = arith.dilated_size(n, s)
@@ -49,7 +56,7 @@ def as_forward(n: int, k_eff: int, s: int, lo: int, hi: int, p_out: int, out: in
         "pad_before": before,
         "pad_after": after,
         "text": (
-            f"{zeros} between inputs ({n} -> {stuffed}), {pad_words(before)} before, {pad_words(after)} after, "
+            f"{zeros} between inputs ({n} -> {stuffed}), {pads_phrase(before, after)}, "
             f"then a stride-1 conv: {stuffed} {signed(before)} {signed(after)} - {k_eff} + 1 = {out}"
         ),
     }
@@ -77,12 +84,13 @@ def plain(value: int) -> str:
 
 
 def cut_words(lo: int, hi: int) -> str:
-    """What a transposed conv's padding does to its full output, per side."""
+    """A transposed conv's padding (cells cut from its full output) per side,
+    a negative amount said as cells added: 'before 0, after 1 added'."""
 
-    def side(value: int, where: str) -> str:
-        return f"cut {value} {where}" if value >= 0 else f"{-value} added {where} (a negative cut)"
+    def side(value: int) -> str:
+        return f"{value}" if value >= 0 else f"{-value} added"
 
-    return f"{side(lo, 'before')}, {side(hi, 'after')}"
+    return f"before {side(lo)}, after {side(hi)}"
 
 
 def cells_facts(found: arith.Cells | None) -> dict:
@@ -270,8 +278,10 @@ def kernel_text(facts: dict) -> str:
     if facts.get("lhs_dilation", 1) != 1:
         parts.append(f"input dilation {facts['lhs_dilation']}")
     lo, hi = facts["pad_before"], facts["pad_after"]
-    if "as_forward" in facts:
-        parts.append(f"{cut_words(lo, hi)} from the full output")
+    if "as_forward" in facts and lo >= 0 and hi >= 0:
+        parts.append(f"pad before {lo}, after {hi} (cut from the full output)")
+    elif "as_forward" in facts:
+        parts.append(f"cut from the full output: {cut_words(lo, hi)} (a negative pad adds cells)")
     elif lo >= 0 and hi >= 0:
         parts.append(f"pad before {lo}, after {hi}")
     else:

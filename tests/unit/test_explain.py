@@ -31,6 +31,30 @@ def test_torch_golden(golden, name):
     golden(f"explain_{name}", str(convarith.explain(expr, shape)))
 
 
+MORE_CASES = {
+    "tf_depthwise_space_to_batch": (
+        DEPTHWISE_CALL := "tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], 'SAME', dilations=[2, 2])",
+        None,
+        {"x": (1, 5, 6, 3), "w": (3, 3, 3, 2)},
+    ),
+    "torch_conv1d_dilated_taps": ("nn.Conv1d(1, 1, 2, dilation=4, stride=8)", (1, 1, 16), None),
+    "torch_avg_pool_divisor": ("nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)", (1, 1, 7, 6), None),
+    "keras_avg_pool_same_divisor": ("keras.layers.AveragePooling2D(3, strides=2, padding='same')", (1, 7, 6, 1), None),
+    "jax_conv_transpose_negative_pad": (
+        "lax.conv_transpose(x, w, (3,), 'SAME')",
+        None,
+        {"x": (1, 5, 1), "w": (2, 1, 1)},
+    ),
+    "torch_conv1d_huge": ("nn.Conv1d(1, 1, 3, dilation=5, stride=7, padding=4)", (1, 1, 2**63 - 1), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_CASES))
+def test_more_golden(golden, name):
+    expr, shape, shapes = MORE_CASES[name]
+    golden(f"explain_{name}", str(convarith.explain(expr, shape, shapes=shapes)))
+
+
 def test_keras_seed_golden(golden):
     shapes = tuple(convarith.output_shape(seed_expr(p, s), (1, 96, 128, 3)) for p, s in KERAS_SEED)
     assert shapes == KERAS_SEED_SHAPES
@@ -164,7 +188,7 @@ def test_space_to_batch_unreached_cells():
 def test_negative_padding_is_a_crop_not_minus_minus():
     text = str(convarith.explain("lax.conv_transpose(x, w, (3,), 'SAME')", shapes={"x": (1, 5, 1), "w": (2, 1, 1)}))
     assert "- -" not in text and "+ -" not in text and "after -" not in text
-    assert "1 added after (a negative cut)" in text
+    assert "cut from the full output: before 0, after 1 added (a negative pad adds cells)" in text
     assert "out = (5-1)*3 + 2 - 0 + 1 + 0 = 15" in text
     cropped = str(convarith.explain("lax.conv(x, w, (1,), ((-1, -2),))", shapes={"x": (1, 1, 9), "w": (1, 1, 2)}))
     assert "crop 1 before, crop 2 after" in cropped and "+ -" not in cropped
@@ -175,8 +199,8 @@ def test_average_pooling_says_which_windows_divide_by_fewer():
     text = str(convarith.explain("nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)", (1, 1, 5, 5)))
     assert "divisor (cells counted on this axis): 2 for window 0; 3 for windows 1-3; 2 for window 4" in text
     assert "divisor of a window: the product of its per-axis counts, from 4 to 9" in text
-    same = str(convarith.explain("keras.layers.AveragePooling1D(3, strides=2, padding='same')", (1, 8, 1)))
-    assert "divisor (cells counted on this axis): 2 for window 0; 3 for windows 1-2; 1 for window 3" in same
+    same = str(convarith.explain("keras.layers.AveragePooling1D(3, strides=2, padding='same')", (1, 7, 1)))
+    assert "divisor (cells counted on this axis): 2 for window 0; 3 for windows 1-2; 2 for window 3" in same
     counted = str(convarith.explain("nn.AvgPool1d(3, stride=1, padding=1)", (1, 1, 5)))
     assert "divisor (cells counted on this axis): 3 for windows 0-4" in counted
 

@@ -579,12 +579,13 @@ def depthwise(call, inputs: Inputs) -> Mapped:
         sizes.append(space_to_batch_size(label, axis, n, k, d, s, pad))
         lo.append(pad.lo)
         hi.append(pad.hi)
-        rules.append(pad.text)
+        rules.append(f"space-to-batch pads as for stride 1: {pad.text}" if padding == "SAME" else pad.text)
     op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, rate, tuple(lo), tuple(hi), groups=channels)
     notes = ("dilation > 1 runs as space-to-batch, an undilated depthwise convolution, then batch-to-space.",)
     if any(s > 1 for s in stride):
         notes += (
-            "with strides > 1 the space-to-batch output is not the dilated-convolution size: out = stride-subsampled blocks times the rate, cropped.",
+            "with strides > 1 the stride applies inside each block: the windows come in rows of `rate` adjacent ones, "
+            "a row every stride*rate cells, so neither the size nor the windows are those of a strided dilated convolution.",
         )
     return result(call, op, lead, rules, notes, spatial_out=tuple(sizes))
 
