@@ -79,6 +79,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("explanations checked against the shape (every differential shape case)")
         for name in sorted({framework for framework, _ in TALLY}):
             terminalreporter.write_line(f"{name:8s} {TALLY[name, 'explained']:6d} explanations agree with the shape")
+    if any(key == "reach" for _, key in TALLY):
+        terminalreporter.section("unreached cells agree with autograd (zero gradient, all-ones weights)")
+        for name in sorted({framework for framework, key in TALLY if key == "reach"}):
+            terminalreporter.write_line(f"{name:8s} {TALLY[name, 'reach']:6d} calls, every input cell compared")
     terminalreporter.section("agreement with the real frameworks")
     for name in sorted({framework for framework, _ in TALLY}):
         shape, refusal, crash = (TALLY[name, key] for key in ("shape", "refusal", "crash"))

@@ -207,32 +207,46 @@ class Cells(NamedTuple):
 
 
 def cells(runs) -> Cells:
-    """Cells from runs in order: empty ones dropped, three or more equal plain
-    runs at equal spacing folded into one periodic run."""
+    """Cells from runs in order: empty ones dropped, a pattern of plain runs
+    repeated three or more times at a fixed spacing folded into a periodic run."""
     kept = [run for run in runs if run.stop > run.start and (not run.period or run.offsets)]
     folded: list[Run] = []
-    for run in kept:
-        if len(folded) >= 2 and not run.period and not folded[-1].period and not folded[-2].period:
-            a, b = folded[-2], folded[-1]
-            if (
-                run.stop - run.start == b.stop - b.start == a.stop - a.start
-                and run.start - b.start == b.start - a.start
-            ):
-                folded[-2:] = [Run(a.start, run.stop, b.start - a.start, ((0, a.stop - a.start),))]
-                continue
-        last = folded[-1] if folded else None
-        if last and last.period and not run.period and len(last.offsets) == 1 and last.offsets[0][0] == 0:
-            width, period = last.offsets[0][1], last.period
-            if run.stop - run.start == width and run.start == last.stop - width + period:
-                folded[-1] = last._replace(stop=run.stop)
-                continue
-        folded.append(run)
+    index = 0
+    while index < len(kept):
+        repeat = repetition(kept, index)
+        if repeat:
+            length, count, period = repeat
+            base = kept[index].start
+            offsets = tuple((run.start - base, run.stop - base) for run in kept[index : index + length])
+            folded.append(Run(base, kept[index + count - 1].stop, period, offsets))
+            index += count
+        else:
+            folded.append(kept[index])
+            index += 1
     index = 0
     while index < len(folded):
         if folded[index].period:
             folded, index = grown(folded, index)
         index += 1
     return Cells(tuple(folded), sum(run.count() for run in folded))
+
+
+def repetition(runs: list[Run], index: int, longest: int = 8) -> tuple[int, int, int] | None:
+    """(pattern length, runs covered, period) when the plain runs from ``index``
+    repeat a pattern of up to ``longest`` runs at least three times."""
+    for length in range(1, longest + 1):
+        if index + 3 * length > len(runs):
+            return None
+        period = runs[index + length].start - runs[index].start
+        count = 0
+        while index + count + length < len(runs):
+            a, b = runs[index + count], runs[index + count + length]
+            if a.period or b.period or (b.start - a.start, b.stop - a.stop) != (period, period):
+                break
+            count += 1
+        if count >= 2 * length:
+            return length, count + length, period
+    return None
 
 
 def grown(runs: list[Run], index: int) -> tuple[list[Run], int]:
@@ -281,9 +295,9 @@ def rotated(offsets: tuple[tuple[int, int], ...], shift: int, period: int) -> tu
     return tuple(merged)
 
 
-def clipped(run: Run, n: int) -> Run:
-    """``run`` restricted to the input cells [0, n)."""
-    start, stop = max(run.start, 0), min(run.stop, n)
+def clipped(run: Run, n: int, low: int = 0) -> Run:
+    """``run`` restricted to the cells [low, n)."""
+    start, stop = max(run.start, low), min(run.stop, n)
     if not run.period or start == run.start:
         return run._replace(start=start, stop=stop)
     return Run(start, stop, run.period, rotated(run.offsets, start - run.start, run.period))
@@ -381,27 +395,41 @@ def padded_unreached(
     n: int, kernel: int, dilation: int, stride: int, lo: int, hi: int, out: int, mode: str
 ) -> Cells | None:
     """``unreached`` when the padding repeats input cells (``mode`` 'reflect',
-    'replicate' or 'circular'): a tap in the padding reaches the cell it copies.
-    Worked out cell by cell, so None beyond CELL_BUDGET cells."""
+    'replicate' or 'circular'): a tap in the padding reaches the cell it copies,
+    which lies within max(lo, hi) cells of an edge; the cells further in are
+    those of zero padding. None when the padding exceeds CELL_BUDGET cells."""
     if mode == "zeros" or out <= 0 or lo <= 0 and hi <= 0:
         return unreached(n, kernel, dilation, stride, lo, out)
-    total = n + lo + hi
-    if total > 2 * CELL_BUDGET:
+    if lo + hi > CELL_BUDGET:
         return None
-    bits = tap_bits(0, total, 0, kernel, dilation, stride, out)
-    real = (bits >> lo) & ((1 << n) - 1)
-    for q in (*range(lo), *range(lo + n, total)):
-        if bits >> q & 1:
-            i = q - lo
-            if mode == "replicate":
-                i = min(max(i, 0), n - 1)
-            elif mode == "circular":
-                i %= n
-            else:  # reflect, the edge cell not repeated
-                i = abs(i) % (2 * n - 2) if n > 1 else 0
-                i = 2 * n - 2 - i if i >= n else i
-            real |= 1 << i
-    return cells(zero_runs(real, 0, n))
+    copied = set()  # the input cells a padding tap copies
+    for x0, x1 in ((0, lo), (lo + n, lo + n + hi)):
+        bits = tap_bits(x0, x1, 0, kernel, dilation, stride, out)
+        for q in range(x0, x1):
+            if bits >> (q - x0) & 1:
+                copied.add(copy_source(q - lo, n, mode))
+    edge = max(lo, hi) + 1
+    if n <= 2 * edge or n <= 2 * CELL_BUDGET:
+        real = tap_bits(0, n, -lo, kernel, dilation, stride, out) | sum(1 << i for i in copied)
+        return cells(zero_runs(real, 0, n))
+    inner = unreached(n, kernel, dilation, stride, lo, out)
+    if inner is None:
+        return None
+    head = tap_bits(0, edge, -lo, kernel, dilation, stride, out) | sum(1 << i for i in copied if i < edge)
+    tail = tap_bits(n - edge, n, -lo, kernel, dilation, stride, out)
+    tail |= sum(1 << (i - n + edge) for i in copied if i >= n - edge)
+    middle = [clipped(run, n - edge, edge) for run in inner.runs if run.stop > edge and run.start < n - edge]
+    return cells([*zero_runs(head, 0, edge), *middle, *zero_runs(tail, n - edge, edge)])
+
+
+def copy_source(i: int, n: int, mode: str) -> int:
+    """The input cell that padding position i (< 0 or >= n) repeats."""
+    if mode == "replicate":
+        return min(max(i, 0), n - 1)
+    if mode == "circular":
+        return i % n
+    i = abs(i) % (2 * n - 2) if n > 1 else 0  # reflect: the edge cell is not repeated
+    return 2 * n - 2 - i if i >= n else i
 
 
 def space_to_batch_unreached(n: int, kernel: int, rate: int, stride: int, lo: int, out: int) -> Cells:
