@@ -10,6 +10,8 @@ every number comes from ``core/arith.py``.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from .core import arith
 from .core.op import ConvOp
 from .frameworks._common import Mapped
@@ -196,6 +198,13 @@ class Explanation:
 
     def to_dict(self) -> dict:
         """Plain dicts, lists, strings and ints only: ``json.dumps`` takes it as is."""
+        from copy import deepcopy
+
+        return deepcopy(self.facts)
+
+    @cached_property
+    def facts(self) -> dict:
+        """The facts behind ``to_dict`` and ``str``, worked out once."""
         m = self.mapped
         steps = []
         for index, op in enumerate(m.ops):
@@ -230,7 +239,7 @@ class Explanation:
         }
 
     def __str__(self) -> str:
-        data = self.to_dict()
+        data = self.facts
         layout = f", {data['layout']}" if data["layout"] else ""
         lines = [f"{data['call']}  [{data['framework']}{layout}]"]
         if data["input_shape"] is not None:

@@ -256,14 +256,23 @@ def grown(runs: list[Run], index: int) -> tuple[list[Run], int]:
     before, after = runs[:index], runs[index + 1 :]
     while True:
         base = run.start - run.period
+        if len(before) < len(run.offsets) or before[-1] != (
+            base + run.offsets[-1][0],
+            base + run.offsets[-1][1],
+            0,
+            (),
+        ):
+            break
         want = [Run(base + a, base + b) for a, b in run.offsets]
-        if len(before) < len(want) or before[len(before) - len(want) :] != want:
+        if before[len(before) - len(want) :] != want:
             break
         del before[len(before) - len(want) :]
         run = run._replace(start=base)
     while True:
         base = run.start + (run.stop - run.start) // run.period * run.period
-        want = [Run(max(base + a, run.stop), base + b) for a, b in run.offsets if base + b > run.stop]
+        want = [
+            Run(max(base + a, run.stop), base + b) for a, b in run.offsets[-len(after) - 1 :] if base + b > run.stop
+        ]
         if not want or after[: len(want)] != want:
             break
         del after[: len(want)]
@@ -275,7 +284,7 @@ def grown(runs: list[Run], index: int) -> tuple[list[Run], int]:
 
 #: Cells worked out one by one at most (the head and tail of a dilated kernel's
 #: reach, its period); beyond this a dilated conv's unreached cells are not listed.
-CELL_BUDGET = 1 << 15
+CELL_BUDGET = 1 << 13
 
 
 def rotated(offsets: tuple[tuple[int, int], ...], shift: int, period: int) -> tuple[tuple[int, int], ...]:
@@ -328,29 +337,73 @@ def within(n: int, runs) -> Cells:
 
 def repunit(step: int, count: int) -> int:
     """Bits 0, step, 2*step, ... (``count`` of them)."""
-    return ((1 << (step * count)) - 1) // ((1 << step) - 1) if count > 0 else 0
+    if count <= 1:
+        return count
+    return ((1 << (step * count)) - 1) // ((1 << step) - 1)
 
 
-def tap_bits(x0: int, x1: int, first: int, k: int, d: int, s: int, out: int) -> int:
+def progression_bits(start: int, step: int, count: int, x0: int, x1: int) -> int:
+    """Bits (relative to x0) of start + i*step, i < count, that fall in [x0, x1)."""
+    first = max(0, -(-(x0 - start) // step))
+    last = min(count - 1, (x1 - 1 - start) // step)
+    if last < first:
+        return 0
+    return repunit(step, last - first + 1) << (start + first * step - x0)
+
+
+def interval_bits(start: int, stop: int, x0: int, x1: int) -> int:
+    """Bits (relative to x0) of the cells [start, stop) that fall in [x0, x1)."""
+    lo, hi = max(start, x0), min(stop, x1)
+    return ((1 << (hi - lo)) - 1) << (lo - x0) if hi > lo else 0
+
+
+def tap_bits(x0: int, x1: int, first: int, k: int, d: int, s: int, out: int) -> int | None:
     """Bit i set when some tap of the windows (start first + j*s, j < out; taps
-    every d, k of them) lands on cell x0 + i, for cells in [x0, x1)."""
+    every d, k of them) lands on cell x0 + i, for cells in [x0, x1). Work
+    bounded by the region, not the sizes; None when that needs more than
+    CELL_BUDGET progressions (a huge kernel over a small stride)."""
+    length = x1 - x0
+    if length <= 0:
+        return 0
     j_lo = max(0, -(-(x0 - (k - 1) * d - first) // s))
     j_hi = min(out - 1, (x1 - 1 - first) // s)
     if j_hi < j_lo:
         return 0
-    windows, taps = j_hi - j_lo + 1, k
-    starts, spread = repunit(s, windows), repunit(d, taps)
-    if windows < taps:
-        bits = 0
-        for j in range(windows):
-            bits |= spread << (j * s)
+    width = effective_kernel(k, d)
+    if k == 1 or d == 1:
+        if width >= s:  # the windows overlap: one interval
+            return interval_bits(first + j_lo * s, first + j_hi * s + width, x0, x1)
+        if j_hi - j_lo < 64:
+            bits = 0
+            for j in range(j_lo, j_hi + 1):
+                bits |= interval_bits(first + j * s, first + j * s + width, x0, x1)
+            return bits
+        bits = progression_bits(first + j_lo * s, s, j_hi - j_lo + 1, x0 - width + 1, x1) * ((1 << width) - 1)
+        return bits >> (width - 1) & ((1 << length) - 1)
+    reach = (k - 1) * d
+    if reach <= 4 * CELL_BUDGET:  # OR of the starts shifted by t*d for t < k, by doubling: O(log k) steps
+        base = x0 - reach
+        starts = progression_bits(first + j_lo * s, s, j_hi - j_lo + 1, base, x1)
+        limit = (1 << (x1 - base)) - 1
+        bits, taps = 0, 0
+        for digit in bin(k)[2:]:
+            bits, taps = (bits | bits << (taps * d)) & limit, 2 * taps
+            if digit == "1":
+                bits, taps = (bits | starts << (taps * d)) & limit, taps + 1
+        return bits >> reach
+    t_lo = max(0, -(-(x0 - first - (out - 1) * s) // d))
+    t_hi = min(k - 1, (x1 - 1 - first) // d)
+    windows, taps = j_hi - j_lo + 1, t_hi - t_lo + 1
+    if min(windows, taps) > CELL_BUDGET:
+        return None
+    bits = 0
+    if windows <= taps:
+        for j in range(j_lo, j_hi + 1):
+            bits |= progression_bits(first + j * s, d, k, x0, x1)
     else:
-        bits = 0
-        for t in range(taps):
-            bits |= starts << (t * d)
-    offset = first + j_lo * s - x0
-    bits = bits << offset if offset >= 0 else bits >> -offset
-    return bits & ((1 << (x1 - x0)) - 1)
+        for t in range(t_lo, t_hi + 1):
+            bits |= progression_bits(first + t * d, s, out, x0, x1)
+    return bits
 
 
 def zero_runs(bits: int, x0: int, length: int) -> list[Run]:
@@ -379,15 +432,17 @@ def unreached(n: int, kernel: int, dilation: int, stride: int, lo: int, out: int
     runs = [Run(0, min(first, n)), Run(max(end, 0), n)]
     m0, m1 = max(first + reach, x0), min(first + (out - 1) * stride + 1, x1)
     if m1 - m0 < 3 * stride or reach + stride > CELL_BUDGET:  # no long periodic middle
-        if x1 - x0 > 2 * CELL_BUDGET:
+        bits = tap_bits(x0, x1, first, kernel, dilation, stride, out) if x1 - x0 <= 2 * CELL_BUDGET else None
+        if bits is None:
             return None
-        runs[1:1] = zero_runs(tap_bits(x0, x1, first, kernel, dilation, stride, out), x0, max(x1 - x0, 0))
+        runs[1:1] = zero_runs(bits, x0, max(x1 - x0, 0))
         return cells(sorted(runs))
-    pattern = tap_bits(m0, m0 + stride, first, kernel, dilation, stride, out)
+    parts = [tap_bits(a, b, first, kernel, dilation, stride, out) for a, b in ((m0, m0 + stride), (x0, m0), (m1, x1))]
+    if None in parts:
+        return None
+    pattern, head, tail = parts
     offsets = tuple((run.start - m0, run.stop - m0) for run in zero_runs(pattern, m0, stride))
-    head = zero_runs(tap_bits(x0, m0, first, kernel, dilation, stride, out), x0, m0 - x0)
-    tail = zero_runs(tap_bits(m1, x1, first, kernel, dilation, stride, out), m1, x1 - m1)
-    runs[1:1] = [*head, Run(m0, m1, stride, offsets), *tail]
+    runs[1:1] = [*zero_runs(head, x0, m0 - x0), Run(m0, m1, stride, offsets), *zero_runs(tail, m1, x1 - m1)]
     return cells(runs)
 
 
@@ -405,18 +460,21 @@ def padded_unreached(
     copied = set()  # the input cells a padding tap copies
     for x0, x1 in ((0, lo), (lo + n, lo + n + hi)):
         bits = tap_bits(x0, x1, 0, kernel, dilation, stride, out)
+        if bits is None:
+            return None
         for q in range(x0, x1):
             if bits >> (q - x0) & 1:
                 copied.add(copy_source(q - lo, n, mode))
     edge = max(lo, hi) + 1
     if n <= 2 * edge or n <= 2 * CELL_BUDGET:
-        real = tap_bits(0, n, -lo, kernel, dilation, stride, out) | sum(1 << i for i in copied)
-        return cells(zero_runs(real, 0, n))
+        real = tap_bits(0, n, -lo, kernel, dilation, stride, out)
+        return None if real is None else cells(zero_runs(real | sum(1 << i for i in copied), 0, n))
     inner = unreached(n, kernel, dilation, stride, lo, out)
-    if inner is None:
-        return None
-    head = tap_bits(0, edge, -lo, kernel, dilation, stride, out) | sum(1 << i for i in copied if i < edge)
+    head = tap_bits(0, edge, -lo, kernel, dilation, stride, out)
     tail = tap_bits(n - edge, n, -lo, kernel, dilation, stride, out)
+    if inner is None or head is None or tail is None:
+        return None
+    head |= sum(1 << i for i in copied if i < edge)
     tail |= sum(1 << (i - n + edge) for i in copied if i >= n - edge)
     middle = [clipped(run, n - edge, edge) for run in inner.runs if run.stop > edge and run.start < n - edge]
     return cells([*zero_runs(head, 0, edge), *middle, *zero_runs(tail, n - edge, edge)])
