@@ -5,6 +5,8 @@ import json
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import convarith
 
@@ -173,15 +175,12 @@ def test_depthwise_space_to_batch_axes_agree_with_the_shape():
 
 
 def test_space_to_batch_unreached_cells():
-    # rate 3, stride 2, VALID on 20: rows of 3 windows every 6 cells, each row 2*3 cells wide: no gaps;
-    # on 9 the single row is cut to one window (cells 0 and 3): the rest unreached
-    facts = next(all_axes(convarith.explain("tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], 'VALID', dilations=[1, 3])",
-                                            shapes={"x": (1, 1, 4, 1), "w": (1, 2, 1, 1)})))  # fmt: skip
-    assert facts["in"] == 1 or True
-    width = list(all_axes(convarith.explain(
-        "tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], 'VALID', dilations=[1, 3])", shapes={"x": (1, 1, 4, 1), "w": (1, 2, 1, 1)}
-    )))[1]  # fmt: skip
+    # rate 3, stride 2, VALID on width 4: 4 padded to 6, 3 blocks of 2, one output per block,
+    # interleaved 3 minus the 2 added = 1 output: its taps are cells 0 and 3 (TF, measured)
+    call = "tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], 'VALID', dilations=[1, 3])"
+    width = list(all_axes(convarith.explain(call, shapes={"x": (1, 1, 4, 1), "w": (1, 2, 1, 1)})))[1]
     assert width["out"] == 1
+    assert width["unreached"]["count"] == 2
     assert listed_cells(width["unreached"], 4) == {1, 2}
 
 
@@ -246,3 +245,47 @@ def test_repr_is_short():
         repr(convarith.explain("nn.Conv2d(3, 8, 3)", (1, 3, 8, 8)))
         == "<Explanation nn.Conv2d(3, 8, 3) -> (1, 8, 6, 6)>"
     )
+
+
+SIZES = st.one_of(st.integers(0, 60), st.integers(0, 2**63 - 1), st.just(2**63 - 1))
+PARAMS = st.one_of(st.integers(1, 9), st.integers(1, 2**62))
+
+
+@st.composite
+def huge_calls(draw):
+    k, s, d, p = draw(PARAMS), draw(PARAMS), draw(PARAMS), draw(st.one_of(st.integers(0, 4), PARAMS))
+    kind = draw(st.sampled_from(["conv", "avg", "max", "adaptive", "transpose", "lax", "depthwise"]))
+    if kind == "conv":
+        mode = draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
+        return f"nn.Conv1d(1, 1, {k}, {s}, {p}, {d}, padding_mode={mode!r})", (1, 1, draw(SIZES)), None
+    if kind == "avg":
+        flags = f"ceil_mode={draw(st.booleans())}, count_include_pad={draw(st.booleans())}"
+        return f"nn.AvgPool2d({k}, {s}, {p}, {flags})", (1, 1, draw(SIZES), draw(SIZES)), None
+    if kind == "max":
+        return f"nn.MaxPool1d({k}, {s}, {p}, {d}, ceil_mode={draw(st.booleans())})", (1, 1, draw(SIZES)), None
+    if kind == "adaptive":
+        return f"nn.AdaptiveAvgPool1d({draw(PARAMS)})", (1, 1, draw(SIZES)), None
+    if kind == "transpose":
+        return f"nn.ConvTranspose1d(1, 1, {k}, {s}, {p}, dilation={d})", (1, 1, draw(SIZES)), None
+    if kind == "lax":
+        lo, hi = draw(st.integers(-(2**62), 2**62)), draw(st.integers(-9, 9))
+        expr = f"lax.conv_general_dilated(x, w, ({s},), (({lo}, {hi}),), rhs_dilation=({d},))"
+        return expr, None, {"x": (1, 1, draw(SIZES)), "w": (1, 1, k)}
+    padding = draw(st.sampled_from(["SAME", "VALID"]))
+    expr = f"tf.nn.depthwise_conv2d(x, w, [1, {s}, {s}, 1], {padding!r}, dilations=[{d}, {draw(PARAMS)}])"
+    return expr, None, {"x": (1, draw(SIZES), draw(SIZES), 1), "w": (k, draw(PARAMS), 1, 2)}
+
+
+@given(huge_calls())
+@settings(max_examples=300, deadline=None)
+def test_explain_never_raises_but_convarith_error_and_stays_fast(case):
+    expr, shape, shapes = case
+    began = time.perf_counter()
+    try:
+        explanation = convarith.explain(expr, shape, shapes=shapes)
+    except convarith.ConvArithError:
+        return
+    text, data = str(explanation), explanation.to_dict()
+    assert time.perf_counter() - began < 0.25
+    assert tuple(data["shape"]) == convarith.output_shape(expr, shape, shapes=shapes)
+    assert len(text) < 6000
