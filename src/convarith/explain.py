@@ -107,7 +107,8 @@ def cells_facts(found: arith.Cells | None) -> dict:
     for run in found.runs[:MAX_LISTED]:
         item = {"start": run.start, "stop": run.stop}
         if run.period:
-            item |= {"period": run.period, "offsets": [list(pair) for pair in run.offsets[:MAX_LISTED]]}
+            offsets = [list(pair) for pair in run.offsets[:MAX_LISTED]]
+            item |= {"period": run.period, "offsets": offsets, "offsets_total": len(run.offsets)}
         runs.append(item)
     return {"count": found.count, "runs": runs, "runs_total": len(found.runs)}
 
@@ -310,6 +311,9 @@ def run_text(run: dict) -> str:
     if "period" not in run:
         return span(run["start"], run["stop"])
     start, stop, period = run["start"], run["stop"], run["period"]
+    if run["offsets_total"] > len(run["offsets"]):  # a long pattern: its first ranges only
+        shown = ", ".join(span(start + a, min(start + b, stop)) for a, b in run["offsets"])
+        return f"[{shown}, ... ({run['offsets_total']} ranges in every {period} cells) up to {stop - 1}]"
     shown = []
     for base in (start, start + period):
         shown += [span(base + a, min(base + b, stop)) for a, b in run["offsets"] if base + a < stop]

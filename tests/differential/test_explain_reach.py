@@ -87,6 +87,7 @@ def axis_cells(facts: dict) -> set[int]:
     assert found["runs_total"] == len(found["runs"]), "listing cut short: use a smaller case"
     cells = set()
     for run in found["runs"]:
+        assert run.get("offsets_total", 0) == len(run.get("offsets", ())), "pattern cut short: use a smaller case"
         for i in range(run["start"], run["stop"]):
             if "period" not in run or any(a <= (i - run["start"]) % run["period"] < b for a, b in run["offsets"]):
                 cells.add(i)

@@ -112,6 +112,7 @@ def listed_cells(found: dict, n: int) -> set[int]:
     """The cells of the listed runs of an ``unreached`` fact."""
     cells = set()
     for run in found["runs"]:
+        assert run.get("offsets_total", 0) == len(run.get("offsets", ())), "pattern cut short: use a smaller case"
         for i in range(run["start"], min(run["stop"], n)):
             if "period" not in run or any(a <= (i - run["start"]) % run["period"] < b for a, b in run["offsets"]):
                 cells.add(i)
@@ -207,6 +208,12 @@ def test_average_pooling_says_which_windows_divide_by_fewer():
 def test_adaptive_window_sizes_are_counted():
     text = str(convarith.explain("nn.AdaptiveAvgPool1d(3)", (1, 1, 5)))
     assert "window sizes 2 (2 windows) or 3 (1 window)" in text
+
+
+def test_a_long_pattern_lists_its_first_ranges_and_says_how_many():
+    text = str(convarith.explain("nn.Conv1d(1, 1, 40, dilation=3, stride=200)", (1, 1, 10**6)))
+    assert "input cells no kernel tap reaches (" in text
+    assert "(40 ranges in every 200 cells) up to" in text  # 39 gaps between the 40 taps, then 118-199
 
 
 @pytest.mark.parametrize(
