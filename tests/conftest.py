@@ -64,13 +64,14 @@ def oracle():
 def pytest_terminal_summary(terminalreporter):
     """Print how many cases agreed with each framework (shapes and refusals)."""
     from tests.differential.compare import TALLY
-    from tests.differential.numerics import MAX_DIFF, NUMERIC_TALLY
+    from tests.differential.numerics import MAX_DIFF, NAN_CASES, NUMERIC_TALLY
 
     if NUMERIC_TALLY:
         terminalreporter.section("numeric agreement with the real frameworks (convarith.forward)")
         for name in sorted(NUMERIC_TALLY):
             terminalreporter.write_line(
                 f"{name:8s} {NUMERIC_TALLY[name]:6d} cases agreed, max |difference| {MAX_DIFF.get(name, 0.0):.2e}"
+                + (f", {NAN_CASES[name]} with NaN at the same positions" if NAN_CASES[name] else "")
             )
     if not TALLY:
         return

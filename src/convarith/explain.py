@@ -170,9 +170,9 @@ def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -
             facts["unreached"] = cells_facts(arith.space_to_batch_unreached(n, k, d, s, lo, out))
         return facts
     facts["lhs_dilation"] = op.lhs_dilation[axis]
-    facts["ceil_mode"] = op.ceil_mode
-    facts["formula"] = arith.conv_out_text(n, k, d, s, lo, hi, op.lhs_dilation[axis], ceil=op.ceil_mode)
-    if op.ceil_mode and arith.ceil_drops_last_window(n, k_eff, s, lo, hi):
+    facts["rounding"] = op.rounding
+    facts["formula"] = arith.conv_out_text(n, k, d, s, lo, hi, op.lhs_dilation[axis], rounding=op.rounding)
+    if op.rounding == "ceil" and arith.ceil_drops_last_window(n, k_eff, s, lo, hi):
         rounded = facts["formula"].rpartition(" = ")[0]
         facts["formula"] = f"{rounded} = {out + 1}, minus the last window (it would start in the right padding) = {out}"
     if op.lhs_dilation[axis] == 1 and out > 0:
@@ -236,6 +236,7 @@ class Explanation:
             "input_shape": list(self.input_shape) if self.input_shape is not None else None,
             "shape": list(self.output_shape),
             "steps": steps,
+            "activation": m.activation or None,
             "notes": list(m.notes),
         }
 
@@ -264,6 +265,8 @@ class Explanation:
                 spread = f"{high} for every window" if low == high else f"from {low} to {high}"
                 lines.append(f"  divisor of a window: the product of its per-axis counts, {spread}")
             lines.extend(f"  note: {note}" for note in step["notes"])
+        if data["activation"]:
+            lines.append(f"then activation {data['activation']} (after the bias)")
         lines.extend(f"note: {note}" for note in data["notes"])
         return "\n".join(lines)
 

@@ -9,6 +9,7 @@ import numpy as np
 import convarith
 
 NUMERIC_TALLY: Counter = Counter()
+NAN_CASES: Counter = Counter()
 MAX_DIFF: dict = {}
 RTOL = ATOL = 2e-5
 
@@ -56,8 +57,13 @@ def values_agree(oracle, expr: str, x=None, weights=None, *, arrays=None, output
         f"{oracle.framework} gives shape {theirs.shape}, convarith {ours.shape}\n  {where}"
     )
     assert ours.dtype == np.float32, f"convarith returned {ours.dtype} for float32 inputs\n  {where}"
-    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, err_msg=where)
+    nan = np.isnan(theirs)
+    assert np.array_equal(np.isnan(ours), nan), f"NaN positions differ from {oracle.framework}'s\n  {where}"
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, equal_nan=True, err_msg=where)
     NUMERIC_TALLY[oracle.framework] += 1
-    if ours.size:
-        MAX_DIFF[oracle.framework] = max(MAX_DIFF.get(oracle.framework, 0.0), float(np.abs(ours - theirs).max()))
+    NAN_CASES[oracle.framework] += bool(nan.any())
+    finite = np.isfinite(theirs)  # NaN and +-inf positions are compared exactly above
+    if finite.any():
+        diff = float(np.abs(ours - theirs)[finite].max())
+        MAX_DIFF[oracle.framework] = max(MAX_DIFF.get(oracle.framework, 0.0), diff)
     return ours

@@ -12,6 +12,7 @@ import pickle
 import struct
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 WORKER = Path(__file__).with_name("worker.py")
@@ -24,14 +25,16 @@ class Oracle:
     def __init__(self, framework: str):
         self.framework = framework
         self.process: subprocess.Popen | None = None
+        self.log = None
 
     def start(self) -> None:
         env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu")
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker: its stderr, read when it dies
         self.process = subprocess.Popen(
             [sys.executable, str(WORKER), self.framework],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self.log,
             env=env,
         )
 
@@ -49,7 +52,16 @@ class Oracle:
         except BrokenPipeError:
             code = self.process.wait()
             self.process = None
-            return {"crash": f"worker died with exit code {code}"}
+            said = " ".join(self.last_words().split()[-60:])
+            return {"crash": f"worker died with exit code {code}" + (f"; its last words: {said}" if said else "")}
+
+    def last_words(self, limit: int = 2000) -> str:
+        """The end of a dead worker's stderr (why it died); the log is closed."""
+        self.log.seek(0, os.SEEK_END)
+        self.log.seek(max(self.log.tell() - limit, 0))
+        text = self.log.read().decode(errors="replace")
+        self.log.close()
+        return text
 
     def check_importable(self) -> None:
         """Fail (never skip) when the framework cannot be imported."""
@@ -62,3 +74,5 @@ class Oracle:
             self.process.stdin.close()
             self.process.wait(timeout=30)
         self.process = None
+        if self.log is not None:
+            self.log.close()

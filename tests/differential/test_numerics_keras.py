@@ -6,10 +6,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import convarith
+from convarith.frameworks import keras as keras_rules
 from tests.differential.numerics import accepted, random, values_agree
 
 pytestmark = pytest.mark.differential
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+ACTIVATION_SPELLINGS = (
+    [repr(name) for name in (*keras_rules.ACTIVATIONS, *keras_rules.ACTIVATION_ALIASES)]
+    + [f"keras.activations.{name}" for name in ("relu", "gelu", "softmax", "hard_swish")]
+    + sorted(keras_rules.ACTIVATION_FUNCTIONS)
+)
 
 
 @st.composite
@@ -24,15 +30,19 @@ def conv_layers(draw, families=("Conv", "Conv", "ConvTranspose", "Depthwise", "S
     paddings = ["valid", "same"] + (["causal"] if family == "Conv" and rank == 1 else [])
     padding = draw(st.sampled_from(paddings))
     use_bias = draw(st.booleans())
-    spatial = [draw(st.integers(3, 7)) for _ in range(rank)]
+    spatial = [draw(st.integers(1 if padding == "same" else 3, 7)) for _ in range(rank)]
     fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
     args = [f"kernel_size={kernel!r}", f"strides={stride}", f"padding={padding!r}", f"use_bias={use_bias}"]
+    if draw(st.integers(0, 2)):
+        args.append(f"activation={draw(st.sampled_from(ACTIVATION_SPELLINGS))}")
     bias = []
     if family == "Conv":
         groups = draw(st.sampled_from([1, 1, 2]))
         channels *= groups
         filters = groups * draw(st.integers(1, 3))
         args = [f"{filters}"] + args + [f"dilation_rate={dilation}", f"groups={groups}"]
+        if draw(st.booleans()):  # filters, kernel_size, strides, padding by position
+            args = [f"{filters}", f"{kernel!r}", f"{stride}", f"{padding!r}"] + args[4:]
         weights = [(*kernel, channels // groups, filters)]
         bias = [(filters,)]
         name = f"Conv{rank}D"
@@ -72,15 +82,19 @@ def test_conv_layers(oracle, case):
 
 @st.composite
 def pool_layers(draw):
+    """Max/Average pooling by keyword or position; inputs smaller than the pool ('valid' gives an
+    empty axis) and strides larger than it."""
     rank = draw(st.integers(1, 3))
     kind = draw(st.sampled_from(["MaxPooling", "AveragePooling"]))
-    pool = tuple(draw(st.integers(1, 3)) for _ in range(rank))
-    strides = draw(st.one_of(st.none(), st.integers(1, 3)))
+    pool = tuple(draw(st.integers(1, 4)) for _ in range(rank))
+    strides = draw(st.one_of(st.none(), st.integers(1, 5)))
     padding = draw(st.sampled_from(["valid", "same"]))
     fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
-    spatial = [draw(st.integers(3, 8)) for _ in range(rank)]
+    spatial = [draw(st.integers(1, 8)) for _ in range(rank)]
     channels = draw(st.integers(1, 3))
     shape = [2, *spatial, channels] if fmt == "channels_last" else [2, channels, *spatial]
+    if draw(st.booleans()):
+        return f"keras.layers.{kind}{rank}D({pool!r}, {strides}, {padding!r}, {fmt!r})", shape
     expr = (
         f"keras.layers.{kind}{rank}D(pool_size={pool!r}, strides={strides}, padding={padding!r}, data_format={fmt!r})"
     )
@@ -88,7 +102,7 @@ def pool_layers(draw):
 
 
 @given(pool_layers(), st.integers(0, 2**32 - 1))
-@settings(SETTINGS, max_examples=50)
+@settings(SETTINGS, max_examples=60)
 def test_pool_layers(oracle, case, seed):
     expr, shape = case
     assume(accepted(expr, shape))
@@ -139,3 +153,33 @@ BIAS_ON_LAST_AXIS = [
 def test_channels_first_bias_rule(oracle, expr, shape, weight_shapes):
     rng = np.random.default_rng(len(shape))
     values_agree(oracle("keras"), expr, random(rng, shape), [random(rng, w) for w in weight_shapes])
+
+
+def test_every_keras_activation_name_is_reproduced_or_refused(oracle):
+    names = oracle("keras").run({"activation_names": True})["names"]
+    known = {*keras_rules.ACTIVATIONS, *keras_rules.ACTIVATION_ALIASES}
+    assert set(names) - known == {"threshold"}, "Keras 3.15 activations convarith does not know"
+    assert known <= set(names)
+    with pytest.raises(convarith.ConvArithError, match="threshold needs threshold and default_value"):
+        convarith.output_shape("keras.layers.Conv1D(2, 3, activation='threshold')", (1, 5, 2))
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_SPELLINGS)
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_every_activation(oracle, activation, data_format):
+    # channels_first: Keras applies softmax-like activations and glu to the output's last axis (a spatial one),
+    # after its last-axis bias quirk (5 filters, output length 5)
+    shape = (2, 6, 4) if data_format == "channels_last" else (2, 4, 7)
+    expr = f"keras.layers.SeparableConv1D(4, 3, activation={activation}, data_format={data_format!r})"
+    if data_format == "channels_first":
+        expr = f"keras.layers.SeparableConv1D(5, 3, activation={activation}, data_format='channels_first')"
+    filters = 4 if data_format == "channels_last" else 5
+    channels = shape[-1] if data_format == "channels_last" else shape[1]
+    rng = np.random.default_rng(7)
+    weights = [random(rng, (3, channels, 1)), random(rng, (1, channels, filters)), random(rng, (filters,))]
+    x = random(rng, shape)
+    if activation == "'glu'" and data_format == "channels_first":
+        with pytest.raises(convarith.ConvArithError, match="glu"):
+            convarith.output_shape(expr, shape)  # output length 5 is odd
+        return
+    values_agree(oracle("keras"), expr, x, weights)

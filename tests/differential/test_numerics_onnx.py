@@ -21,7 +21,7 @@ def conv_nodes(draw):
     kernel = [draw(st.integers(1, 3)) for _ in range(rank)]
     strides = [draw(st.integers(1, 2)) for _ in range(rank)]
     dilations = [draw(st.integers(1, 2)) for _ in range(rank)]
-    spatial = [draw(st.integers(3, 6)) for _ in range(rank)]
+    spatial = [draw(st.integers(1, 6)) for _ in range(rank)]
     attrs = [f"kernel_shape={kernel}", f"strides={strides}", f"dilations={dilations}", f"group={group}"]
     auto_pad = draw(st.sampled_from(["NOTSET", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]))
     if auto_pad == "NOTSET":
@@ -52,28 +52,51 @@ def test_conv_nodes(oracle, case):
 
 @st.composite
 def pool_nodes(draw):
-    """MaxPool (dilations, ceil_mode), AveragePool (count_include_pad, ceil_mode), LpPool (p)."""
+    """MaxPool (dilations), AveragePool (count_include_pad), LpPool (p), each with ceil_mode; small inputs,
+    kernels larger than the input and strides larger than the kernel, so windows overhang the padded input."""
     op = draw(st.sampled_from(["MaxPool", "AveragePool", "AveragePool", "LpPool"]))
     rank = draw(st.integers(1, 3))
-    kernel = [draw(st.integers(1, 3)) for _ in range(rank)]
-    attrs = [f"kernel_shape={kernel}", f"strides={[draw(st.integers(1, 3)) for _ in range(rank)]}"]
+    kernel = [draw(st.integers(1, 4)) for _ in range(rank)]
+    attrs = [f"kernel_shape={kernel}", f"strides={[draw(st.integers(1, 5)) for _ in range(rank)]}"]
     attrs.append(f"pads={[draw(st.integers(0, k - 1)) for k in kernel * 2]}")
-    if op != "LpPool":
-        attrs.append(f"ceil_mode={int(draw(st.booleans()))}")
+    attrs.append(f"ceil_mode={int(draw(st.booleans()))}")
     if op == "MaxPool":
         attrs.append(f"dilations={[draw(st.integers(1, 2)) for _ in range(rank)]}")
     elif op == "AveragePool":
         attrs.append(f"count_include_pad={int(draw(st.booleans()))}")
     else:
         attrs.append(f"p={draw(st.integers(1, 3))}")
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *(draw(st.integers(3, 8)) for _ in range(rank)))
-    return f"onnx.helper.make_node({op!r}, ['X'], ['Y'], {', '.join(attrs)})", {"X": shape}
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *(draw(st.integers(1, 8)) for _ in range(rank)))
+    if draw(st.booleans()):
+        return f"onnx.helper.make_node({op!r}, ['X'], ['Y'], {', '.join(attrs)})", {"X": shape}
+    return f"onnx.helper.make_node(op_type={op!r}, inputs=['X'], outputs=['Y'], {', '.join(attrs)})", {"X": shape}
 
 
 @given(pool_nodes(), st.integers(0, 2**32 - 1))
-@settings(SETTINGS, max_examples=100)
+@settings(SETTINGS, max_examples=120)
 def test_pool_nodes(oracle, case, seed):
     expr, shapes = case
     assume(accepted(expr, shapes=shapes))
     rng = np.random.default_rng(seed)
     values_agree(oracle("onnx"), expr, arrays={k: random(rng, s) for k, s in shapes.items()})
+
+
+OVERHANG = [
+    # the last (or only) window runs past the padded input: onnxruntime rounds toward zero and never
+    # divides by the cells past the input, with or without count_include_pad
+    ("AveragePool", "kernel_shape=[4], strides=[3], count_include_pad=1", (1, 1, 2)),
+    ("AveragePool", "kernel_shape=[4], strides=[3], count_include_pad=0", (1, 1, 2)),
+    ("AveragePool", "kernel_shape=[5], strides=[3], pads=[1, 1], count_include_pad=1", (1, 2, 2)),
+    ("AveragePool", "kernel_shape=[3, 4], strides=[4, 5], pads=[0, 1, 0, 0], count_include_pad=1", (1, 1, 2, 2)),
+    ("MaxPool", "kernel_shape=[4], strides=[3]", (1, 1, 2)),
+    # a dilated window of padding cells only: onnxruntime's max starts at the lowest float and stays there
+    ("MaxPool", "kernel_shape=[2], strides=[1], pads=[1, 1], dilations=[3]", (1, 1, 2)),
+    ("LpPool", "kernel_shape=[4], strides=[3], p=3", (1, 1, 2)),
+    ("LpPool", "kernel_shape=[3, 2], strides=[2, 3], p=1, ceil_mode=1", (1, 1, 4, 5)),
+]
+
+
+@pytest.mark.parametrize(("op", "attrs", "shape"), OVERHANG)
+def test_windows_past_the_padded_input(oracle, op, attrs, shape):
+    x = random(np.random.default_rng(5), shape)
+    values_agree(oracle("onnx"), f"onnx.helper.make_node({op!r}, ['X'], ['Y'], {attrs})", arrays={"X": x})

@@ -20,8 +20,9 @@ def conv_calls(draw):
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     stride = draw(st.integers(1, 2))
     padding = draw(st.sampled_from(["VALID", "SAME"]))
-    spatial = tuple(draw(st.integers(3, 7)) for _ in range(rank))
+    spatial = tuple(draw(st.integers(1, 7)) for _ in range(rank))
     batch = draw(st.integers(1, 2))
+    positional = draw(st.booleans())
     x = (batch, *spatial, channels)
     if family == "conv":
         groups = draw(st.sampled_from([1, 1, 2])) if rank == 2 else 1
@@ -32,11 +33,15 @@ def conv_calls(draw):
         strides = stride if rank == 1 else [1, *(stride,) * rank, 1]
         key = "stride" if rank == 1 else "strides"
         expr = f"tf.nn.conv{rank}d(x, w, {key}={strides!r}, padding={padding!r})"
+        if positional:
+            expr = f"tf.nn.conv{rank}d(x, w, {strides!r}, {padding!r})"
     elif family == "convolution":
         dilation = draw(st.integers(1, 2))
         out = draw(st.integers(1, 3))
         w = (*kernel, channels, out)
         expr = f"tf.nn.convolution(x, w, padding={padding!r}, dilations={dilation})"
+        if positional:
+            expr = f"tf.nn.convolution(x, w, None, {padding!r}, None, {dilation})"
     elif family == "depthwise":
         multiplier = draw(st.integers(1, 2))
         w = (*kernel, channels, multiplier)
@@ -68,21 +73,32 @@ def test_conv_calls(oracle, case):
 
 @st.composite
 def pool_calls(draw):
+    """max/avg pool{1,2,3}d, max_pool/avg_pool and tf.nn.pool, by keyword or by position; inputs smaller
+    than the window (VALID gives an empty axis) and strides larger than it."""
     rank = draw(st.integers(1, 3))
     kind = draw(st.sampled_from(["max_pool", "avg_pool"]))
-    ksize = draw(st.integers(1, 3))
-    stride = draw(st.integers(1, 3))
+    ksize = draw(st.integers(1, 4))
+    stride = draw(st.integers(1, 5))
     padding = draw(st.sampled_from(["VALID", "SAME"]))
-    spatial = tuple(draw(st.integers(3, 8)) for _ in range(rank))
+    spatial = tuple(draw(st.integers(1, 8)) for _ in range(rank))
     lead = (
         draw(st.sampled_from([(2,), (1,), (2, 2)])) if rank == 2 and kind == "avg_pool" else (draw(st.integers(1, 2)),)
     )
-    expr = f"tf.nn.{kind}{rank}d(x, ksize={ksize}, strides={stride}, padding={padding!r})"
+    spelling = draw(st.sampled_from(["keywords", "positional", "generic", "pool"]))
+    if spelling == "positional":
+        expr = f"tf.nn.{kind}{rank}d(x, {ksize}, {stride}, {padding!r})"
+    elif spelling == "generic":
+        expr = f"tf.nn.{kind}(x, {ksize}, {stride}, {padding!r})"
+    elif spelling == "pool":
+        stride = min(stride, ksize)  # tf.nn.pool refuses strides > window_shape
+        expr = f"tf.nn.pool(x, {[ksize] * rank}, {kind[:3].upper()!r}, {[stride] * rank}, {padding!r})"
+    else:
+        expr = f"tf.nn.{kind}{rank}d(x, ksize={ksize}, strides={stride}, padding={padding!r})"
     return expr, {"x": (*lead, *spatial, draw(st.integers(1, 3)))}
 
 
 @given(pool_calls(), st.integers(0, 2**32 - 1))
-@settings(SETTINGS, max_examples=60)
+@settings(SETTINGS, max_examples=80)
 def test_pool_calls(oracle, case, seed):
     expr, shapes = case
     assume(accepted(expr, shapes=shapes))

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import convarith
-from tests.differential.numerics import random, values_agree
+from tests.differential.numerics import accepted, random, values_agree
 
 pytestmark = pytest.mark.differential
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -34,7 +34,7 @@ def conv_modules(draw):
     if padding == "same":
         stride = 1
     bias = draw(st.booleans())
-    spatial = [draw(st.integers(max(3, (axis(dilation, i) * (axis(kernel, i) - 1) + 1)), 8)) for i in range(rank)]
+    spatial = [draw(st.integers(1, 8)) for i in range(rank)]  # smaller than the kernel too, where padding allows
     batch = draw(st.integers(1, 2))
     shape = [batch, in_ch, *spatial] if draw(st.integers(0, 4)) else [in_ch, *spatial]
     expr = (
@@ -49,6 +49,7 @@ def conv_modules(draw):
 @SETTINGS
 def test_conv_modules(oracle, case):
     expr, shape, weight_shapes, seed = case
+    assume(accepted(expr, shape))
     rng = np.random.default_rng(seed)
     values_agree(oracle("torch"), expr, random(rng, shape), [random(rng, s) for s in weight_shapes])
 
@@ -114,10 +115,15 @@ def functional_convs(draw):
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     stride = draw(st.integers(1, 2))
     padding = draw(st.integers(0, 1))
-    spatial = [draw(st.integers(3, 6)) for _ in range(rank)]
+    spatial = [draw(st.integers(1, 6)) for _ in range(rank)]
     names = draw(st.sampled_from([("x", "w", "b"), ("inp", "weight", "bias")]))
     bias = draw(st.booleans())
-    if transposed:
+    b = names[2] if bias else None
+    if draw(st.booleans()):  # every argument by position
+        w_shape = (in_ch, out_ch // groups, *kernel) if transposed else (out_ch, in_ch // groups, *kernel)
+        tail = f"{stride}, {padding}, 0, {groups}" if transposed else f"{stride}, {padding}, 1, {groups}"
+        call = f"F.conv{'_transpose' if transposed else ''}{rank}d({names[0]}, {names[1]}, {b}, {tail})"
+    elif transposed:
         w_shape = (in_ch, out_ch // groups, *kernel)
         call = f"F.conv_transpose{rank}d({names[0]}, {names[1]}, {names[2] if bias else None}, stride={stride}, padding={padding}, groups={groups})"
     else:
@@ -133,50 +139,121 @@ def functional_convs(draw):
 @SETTINGS
 def test_functional_convs(oracle, case):
     expr, shapes, seed = case
+    assume(accepted(expr, shapes=shapes))
     rng = np.random.default_rng(seed)
     values_agree(oracle("torch"), expr, arrays={k: random(rng, s) for k, s in shapes.items()})
 
 
 @st.composite
 def pool_modules(draw):
-    """Max/Avg pooling with padding, ceil_mode, dilation, count_include_pad, divisor_override; adaptive."""
+    """Max/Avg/LP pooling with padding, ceil_mode, dilation, count_include_pad, divisor_override; adaptive.
+    Inputs may be smaller than the kernel and strides larger than it (windows overhanging the input)."""
     rank = draw(st.integers(1, 3))
-    kind = draw(st.sampled_from(["MaxPool", "AvgPool", "AvgPool", "AdaptiveMaxPool", "AdaptiveAvgPool"]))
-    spatial = [draw(st.integers(2, 9)) for _ in range(rank)]
+    kind = draw(
+        st.sampled_from(["MaxPool", "AvgPool", "AvgPool", "LPPool", "LPPool", "AdaptiveMaxPool", "AdaptiveAvgPool"])
+    )
+    spatial = [draw(st.integers(1, 9)) for _ in range(rank)]
+    batch_channels = [draw(st.integers(1, 2)), draw(st.integers(1, 3))]
     if kind.startswith("Adaptive"):
         size = tuple(draw(st.integers(1, n + 2)) for n in spatial)
-        return f"nn.{kind}{rank}d({size!r})", [draw(st.integers(1, 2)), draw(st.integers(1, 3)), *spatial]
-    kernel = tuple(draw(st.integers(1, min(4, n))) for n in spatial)
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(rank))
-    args = [repr(kernel), f"stride={stride!r}", f"ceil_mode={draw(st.booleans())}"]
+        return f"nn.{kind}{rank}d({size!r})", batch_channels + spatial
+    kernel = tuple(draw(st.integers(1, 4)) for _ in range(rank))
+    stride = tuple(draw(st.integers(1, 5)) for _ in range(rank))
+    ceil_mode = f"ceil_mode={draw(st.booleans())}"
+    if kind == "LPPool":
+        norm = draw(st.sampled_from([1, 2, 3, 1.5]))
+        size = kernel[0] if rank == 1 or draw(st.booleans()) else kernel
+        return f"nn.LPPool{rank}d({norm}, {size!r}, stride={stride!r}, {ceil_mode})", batch_channels + spatial
+    args = [
+        repr(kernel),
+        f"stride={stride!r}",
+        ceil_mode,
+        f"padding={tuple(draw(st.integers(0, k // 2)) for k in kernel)!r}",
+    ]
     if kind == "MaxPool":
-        dilation = tuple(draw(st.integers(1, 2)) for _ in range(rank))
-        k_eff = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
-        if any(k > n for k, n in zip(k_eff, spatial)):
-            dilation = (1,) * rank
-            k_eff = list(kernel)
-        args += [f"dilation={dilation!r}", f"padding={tuple(draw(st.integers(0, k // 2)) for k in kernel)!r}"]
+        args.append(f"dilation={tuple(draw(st.integers(1, 2)) for _ in range(rank))!r}")
     else:
-        args += [
-            f"padding={tuple(draw(st.integers(0, k // 2)) for k in kernel)!r}",
-            f"count_include_pad={draw(st.booleans())}",
-        ]
+        args.append(f"count_include_pad={draw(st.booleans())}")
         if rank > 1 and draw(st.booleans()):
             args.append(f"divisor_override={draw(st.integers(1, 5))}")
-    return f"nn.{kind}{rank}d({', '.join(args)})", [draw(st.integers(1, 2)), draw(st.integers(1, 3)), *spatial]
+    return f"nn.{kind}{rank}d({', '.join(args)})", batch_channels + spatial
 
 
 @given(pool_modules(), st.integers(0, 2**32 - 1))
-@settings(SETTINGS, max_examples=80)
+@settings(SETTINGS, max_examples=100)
 def test_pool_modules(oracle, case, seed):
     expr, shape = case
+    assume(accepted(expr, shape))
     values_agree(oracle("torch"), expr, random(np.random.default_rng(seed), shape))
+
+
+@st.composite
+def functional_pools(draw):
+    """F.max_pool / avg_pool / lp_pool / adaptive_* spelled positionally or by keyword."""
+    rank = draw(st.integers(1, 3))
+    kind = draw(
+        st.sampled_from(["max_pool", "avg_pool", "lp_pool", "lp_pool", "adaptive_max_pool", "adaptive_avg_pool"])
+    )
+    spatial = [draw(st.integers(1, 8)) for _ in range(rank)]
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), *spatial)
+    positional = draw(st.booleans())
+    k, s = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    ceil = draw(st.booleans())
+    if kind.startswith("adaptive"):
+        size = tuple(draw(st.integers(1, n + 1)) for n in spatial)
+        return f"F.{kind}{rank}d(x, {size!r})" if positional else f"F.{kind}{rank}d(x, output_size={size!r})", shape
+    if kind == "lp_pool":
+        p = draw(st.sampled_from([1, 2, 3, 1.5]))
+        if positional:
+            return f"F.lp_pool{rank}d(x, {p}, {k}, {s}, {ceil})", shape
+        return f"F.lp_pool{rank}d(x, norm_type={p}, kernel_size={k}, stride={s}, ceil_mode={ceil})", shape
+    pad = draw(st.integers(0, k // 2))
+    if kind == "max_pool":
+        d = draw(st.integers(1, 2))
+        if positional:
+            return f"F.max_pool{rank}d(x, {k}, {s}, {pad}, {d}, {ceil})", shape
+        return (
+            f"F.max_pool{rank}d(x, kernel_size={k}, stride={s}, padding={pad}, dilation={d}, ceil_mode={ceil})",
+            shape,
+        )
+    include = draw(st.booleans())
+    if positional:
+        return f"F.avg_pool{rank}d(x, {k}, {s}, {pad}, {ceil}, {include})", shape
+    return f"F.avg_pool{rank}d(x, {k}, stride={s}, padding={pad}, ceil_mode={ceil}, count_include_pad={include})", shape
+
+
+@given(functional_pools(), st.integers(0, 2**32 - 1))
+@settings(SETTINGS, max_examples=60)
+def test_functional_pools(oracle, case, seed):
+    expr, shape = case
+    assume(accepted(expr, shapes={"x": shape}))
+    values_agree(oracle("torch"), expr, arrays={"x": random(np.random.default_rng(seed), shape)})
+
+
+LP_POOL_CASES = [
+    # (expr, input): torch rescales a partial ceil_mode window by kernel/cells, raises the signed input to p
+    ("nn.LPPool1d(2, 2, stride=2, ceil_mode=True)", (1, 1, 7)),
+    ("nn.LPPool1d(1, 2)", (1, 2, 6)),
+    ("nn.LPPool1d(3, 2)", (1, 2, 6)),
+    ("nn.LPPool2d(1.5, (2, 3), stride=(3, 2), ceil_mode=True)", (1, 2, 5, 6)),
+    ("F.lp_pool3d(x, 3, 2, 3, True)", (1, 1, 4, 5, 5)),
+]
+
+
+@pytest.mark.parametrize(("expr", "shape"), LP_POOL_CASES)
+def test_lp_pool_signed_powers_and_partial_windows(oracle, expr, shape):
+    x = random(np.random.default_rng(3), shape)
+    if expr.startswith("F."):
+        values_agree(oracle("torch"), expr, arrays={"x": x})
+    else:
+        values_agree(oracle("torch"), expr, x)
 
 
 @given(st.one_of(conv_modules(), pool_modules(), transpose_modules()), st.data())
 @SETTINGS
 def test_worksheet_value_is_forward_value(oracle, case, data):
     expr, shape, *rest = case
+    assume(accepted(expr, shape))
     seed = rest[-1] if rest and isinstance(rest[-1], int) else 0
     rng = np.random.default_rng(seed)
     weights = [random(rng, s) for s in rest[0]] if rest and isinstance(rest[0], list) else None

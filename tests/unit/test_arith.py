@@ -126,7 +126,7 @@ def test_conv_out_text():
     assert arith.conv_out_text(96, 3, 1, 2, 0, 1) == "floor((96 + 0 + 1 - 3) / 2) + 1 = 48"
     assert arith.conv_out_text(10, 3, 2, 1, 0, 0) == "floor((10 + 0 + 0 - 2*(3-1) - 1) / 1) + 1 = 6"
     assert arith.conv_out_text(4, 3, 1, 1, 0, 0, lhs_dilation=2) == "floor(((4-1)*2+1 + 0 + 0 - 3) / 1) + 1 = 5"
-    assert arith.conv_out_text(5, 2, 1, 2, 0, 0, ceil=True) == "ceil((5 + 0 + 0 - 2) / 2) + 1 = 3"
+    assert arith.conv_out_text(5, 2, 1, 2, 0, 0, rounding="ceil") == "ceil((5 + 0 + 0 - 2) / 2) + 1 = 3"
     assert arith.conv_out_text(4, 7, 1, 1, 0, 0) == "floor((4 + 0 + 0 - 7) / 1) + 1 = -2"
 
 
@@ -156,7 +156,7 @@ def test_output_shape_of_other_kinds():
     # (9-1)*2 + 3 - 2 + 0 = 17, (7-1)*2 + 3 - 1 + 1 = 15
     assert arith.output_spatial(make_op("conv_transpose", output_padding=(0, 1))) == (17, 15)
     # ceil((9 + 2 - 3) / 2) + 1 = 5, ceil((7 + 1 - 3) / 2) + 1 = 4
-    assert arith.output_spatial(make_op("max_pool", ceil_mode=True)) == (5, 4)
+    assert arith.output_spatial(make_op("max_pool", rounding="ceil")) == (5, 4)
     assert arith.output_shape(make_op("adaptive_avg_pool", out_size=(4, 1))) == (2, 8, 4, 1)
     # batch groups divide the batch; a negative size (floor((1 - 3) / 1) + 1 = -1) is clamped to 0
     shrunk = make_op(batch=4, batch_groups=2, in_size=(1, 7), stride=(1, 2), pad_lo=(0, 0), pad_hi=(0, 0))
@@ -169,3 +169,18 @@ def test_axis_names():
     assert arith.axis_names(2) == ("height", "width")
     assert arith.axis_names(3) == ("depth", "height", "width")
     assert arith.axis_names(4) == ("axis 0", "axis 1", "axis 2", "axis 3")
+
+
+def test_windowed_out_by_rounding_rule():
+    # (2 - 4) / 3: floor gives 0 windows, trunc (onnxruntime) keeps the one overhanging window, ceil too
+    assert [arith.windowed_out(2, 4, 3, 0, 0, r) for r in ("floor", "trunc", "ceil")] == [0, 1, 1]
+    assert arith.conv_out_text(2, 4, 1, 3, 0, 0, rounding="trunc") == "trunc((2 + 0 + 0 - 4) / 3) + 1 = 1"
+
+
+def test_tf_valid_size_is_the_floor_rule_wherever_tf_accepts_it():
+    # TF's (n - k + s) / s toward zero only decides empty (>= 0) or refused (< 0): TF ops carry rounding='floor'
+    for n in range(0, 9):
+        for k in range(1, 9):
+            for s in range(1, 6):
+                if arith.tf_valid_out(n, k, s) >= 0:
+                    assert arith.tf_valid_out(n, k, s) == max(arith.conv_out(n, k, s, 0, 0), 0), (n, k, s)

@@ -196,3 +196,43 @@ def test_conv3d_transpose_crash_is_refused():
 def test_activation_must_be_an_activation():
     with pytest.raises(convarith.ConvArithError, match=r"activation=False is not an activation\. Rule: Keras takes"):
         convarith.output_shape("Conv1D(3, 4, 2, 'same', 'channels_last', 1, 1, False)", (2, 4, 3))
+
+
+def test_activation_table_matches_the_reference_functions():
+    from convarith.reference import activations
+
+    assert set(keras.ACTIVATIONS) == set(activations.FUNCTIONS)
+    assert set(keras.ACTIVATION_ALIASES.values()) <= set(keras.ACTIVATIONS)
+    assert set(keras.ACTIVATION_FUNCTIONS.values()) <= set(keras.ACTIVATIONS)
+
+
+def test_activation_is_data_on_the_mapping_and_named_by_explain():
+    mapped = map_call("keras.layers.Conv1D(4, 3, activation='swish')", (1, 6, 2))
+    assert mapped.activation == "silu"
+    data = convarith.explain("keras.layers.Conv1D(4, 3, activation=tf.nn.relu)", (1, 6, 2)).to_dict()
+    assert data["activation"] == "relu"
+    assert "then activation relu" in str(convarith.explain("keras.layers.Conv1D(4, 3, activation='relu')", (1, 6, 2)))
+    # glu halves the last axis (here the filters)
+    assert convarith.output_shape("keras.layers.Conv1D(4, 3, activation='glu')", (1, 6, 2)) == (1, 4, 2)
+
+
+@pytest.mark.parametrize(
+    ("activation", "message"),
+    [
+        ("'ReLU'", "activation='ReLU' is not a Keras activation. Rule: keras.activations.get takes an exact"),
+        ("'threshold'", "keras.activations.threshold needs threshold and default_value"),
+        ("'glu'", "activation='glu' needs an even last output axis, got 3"),
+    ],
+)
+def test_activation_refusals(activation, message):
+    with pytest.raises(convarith.ConvArithError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        convarith.output_shape(f"keras.layers.Conv1D(3, 3, activation={activation})", (1, 6, 2))
+
+
+def test_unidentified_activation_function_keeps_the_shape_but_forward_refuses():
+    import numpy as np
+
+    expr = "keras.layers.Conv1D(3, 3, activation=keras.ops.gelu)"  # keras.ops.gelu defaults to the tanh approximation
+    assert convarith.output_shape(expr, (1, 6, 2)) == (1, 4, 3)
+    with pytest.raises(convarith.ConvArithError, match="activation=keras.ops.gelu is a function convarith cannot"):
+        convarith.forward(expr, np.zeros((1, 6, 2)), [np.zeros((3, 2, 3)), np.zeros(3)])

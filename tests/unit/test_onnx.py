@@ -74,10 +74,11 @@ def test_same_lower_puts_the_odd_pixel_first():
     )
 
 
-def test_overhanging_pool_window_is_counted_as_padding():
+def test_overhanging_pool_window_is_a_rounding_rule_not_padding():
     mapped = map_call("make_node('AveragePool', ['X'], ['Y'], kernel_shape=[2], strides=[2])", shapes={"X": (1, 3, 1)})
-    assert mapped.ops[0].pad_hi == (1,)
-    assert "trunc(-1/2) + 1 = 1" in mapped.notes[0]
+    assert (mapped.ops[0].pad_hi, mapped.ops[0].rounding) == ((0,), "trunc")
+    assert mapped.output_shape == (1, 3, 1)
+    assert "trunc((1 + 0 + 0 - 2) / 2) + 1 = 1" in mapped.notes[0]
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,28 @@ def test_avg_pool_divisors_by_hand():
     np.testing.assert_allclose(exclude, [[[1.0, 1.0]]])
 
 
+def test_onnx_average_pool_never_counts_cells_past_the_padded_input():
+    # onnxruntime: one window [0, 4) over X = [1, 2] (trunc((2 - 4) / 3) + 1 = 1); the divisor counts
+    # only cells inside [-pad_lo, n + pad_hi), so 3 / 2 = 1.5 with or without count_include_pad
+    x = np.array([[[1.0, 2.0]]], dtype=np.float32)
+    for include in (0, 1):
+        expr = f"make_node('AveragePool', ['X'], ['Y'], kernel_shape=[4], strides=[3], count_include_pad={include})"
+        assert convarith.forward(expr, arrays={"X": x}).tolist() == [[[1.5]]]
+    padded = "make_node('AveragePool', ['X'], ['Y'], kernel_shape=[5], strides=[3], pads=[1, 1], count_include_pad=1)"
+    assert convarith.forward(padded, arrays={"X": x}).tolist() == [[[0.75]]]  # (0 + 1 + 2 + 0) / 4
+
+
+def test_torch_lp_pool_is_the_signed_mean_times_the_kernel():
+    x = np.array([[[-1.0, 2.0, -3.0, 1.0, 2.0, 2.0, 5.0]]], dtype=np.float32)
+    # p=1: the signed sum; p=3: a negative sum of cubes has no real cube root in torch (NaN)
+    assert convarith.forward("nn.LPPool1d(1, 2)", x).tolist() == [[[1.0, -2.0, 4.0]]]
+    cubes = convarith.forward("nn.LPPool1d(3, 2)", x)
+    assert np.isnan(cubes[0, 0, :2]).tolist() == [False, True]
+    # ceil_mode: the last window holds one cell (5) and is rescaled by kernel/cells = 2/1: sqrt(2 * 25)
+    last = convarith.forward("nn.LPPool1d(2, 2, stride=2, ceil_mode=True)", x)[0, 0, -1]
+    np.testing.assert_allclose(last, np.sqrt(50.0), rtol=1e-6)
+
+
 def test_adaptive_avg_windows_overlap():
     x = np.arange(5, dtype=np.float32).reshape(1, 1, 5)
     # windows [0, 3) and [2, 5)
@@ -163,3 +185,47 @@ def test_keras_channels_first_bias_follows_the_last_axis_when_it_has_filters_ent
     assert sheet.bias == 20.0 and sheet.value == 20.0 and sheet.agrees
     wide = convarith.forward(expr, np.zeros((1, 1, 1, 3, 3), np.float32), weights)
     assert wide[0, :, 0, 0, 0].tolist() == [10.0, 20.0]
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "lax.conv_with_general_padding(x, w, (1, 1), ((0, 0), (0, 0)), (1, 1), (1, 1))",
+        "lax.conv_general_dilated(x, w, (1, 1), 'VALID', (1, 1), (1, 1), ('NCHW', 'OIHW', 'NCHW'))",
+        "lax.conv(x, w, (1, 1), 'VALID')",
+        "F.conv2d(weight=w, input=x)",
+    ],
+)
+def test_positional_and_keyword_spellings_read_the_bound_arguments(expr):
+    # every spelling output_shape accepts: the numbers read the mapping's bound arguments, not call positions
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 2, 2))
+    expected = convarith.forward("F.conv2d(x, w)", arrays={"x": x, "w": w})
+    assert convarith.output_shape(expr, shapes={"x": x.shape, "w": w.shape}) == expected.shape
+    np.testing.assert_allclose(convarith.forward(expr, arrays={"x": x, "w": w}), expected)
+
+
+def test_max_over_a_window_without_input_cells():
+    # onnxruntime starts every max at the lowest float (a window of padding only gives it); torch gives -inf
+    onnx = "make_node('MaxPool', ['X'], ['Y'], kernel_shape=[2], strides=[1], pads=[1, 1], dilations=[3])"
+    x = np.array([[[1.0, 2.0]]], dtype=np.float32)
+    assert convarith.forward(onnx, arrays={"X": x}).tolist() == [[[float(np.finfo(np.float32).min)]]]
+    assert convarith.forward("nn.MaxPool1d(2, 1, 1, 3)", x).tolist() == [[[float("-inf")]]]
+    assert convarith.trace_element("nn.MaxPool1d(2, 1, 1, 3)", (0, 0, 0), x).agrees
+
+
+@pytest.mark.parametrize("activation", ["relu", "softmax", "glu"])
+def test_keras_activation_follows_the_bias_in_forward_and_worksheet(activation):
+    rng = np.random.default_rng(2)
+    x, kernel, bias = rng.standard_normal((1, 5, 2)), rng.standard_normal((2, 2, 4)), rng.standard_normal(4)
+    plain = convarith.forward("keras.layers.Conv1D(4, 2)", x, [kernel, bias])
+    expr = f"keras.layers.Conv1D(4, 2, activation={activation!r})"
+    y = convarith.forward(expr, x, [kernel, bias])
+    if activation == "relu":
+        np.testing.assert_allclose(y, np.maximum(plain, 0))
+    elif activation == "softmax":
+        np.testing.assert_allclose(y, np.exp(plain) / np.exp(plain).sum(axis=-1, keepdims=True))
+    else:
+        np.testing.assert_allclose(y, plain[..., :2] / (1 + np.exp(-plain[..., 2:])))
+    sheet = convarith.trace_element(expr, (0, 3, 1), x, [kernel, bias])
+    assert sheet.agrees and sheet.value == pytest.approx(float(y[0, 3, 1]))

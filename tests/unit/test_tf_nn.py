@@ -110,3 +110,12 @@ def test_conv1d_transpose_with_one_output_size_is_read_as_2d_sizes():
         "the first entry, so [W] is read as the 2-D spatial sizes (height W, width 1), and only [1] gives a size TF "
         "accepts. Fix: the full output shape [N, W, C]."
     )
+
+
+def test_depth_pooling_1d_counts_the_hidden_height_window():
+    # measured: TF runs max_pool1d as a 2-D pool whose height window is ksize[0]; with a depth window that is
+    # pooling across both depth and space, which TF refuses; a height *stride* alone is fine
+    assert "exactly one of pooling across depth" in refusal(
+        "tf.nn.max_pool1d(x, [2, 1, 2], [1, 1, 2], 'SAME')", x=(1, 1, 2)
+    )
+    assert shape("tf.nn.max_pool1d(x, [1, 1, 2], [2, 1, 2], 'SAME')", x=(1, 1, 2)) == (1, 1, 1)

@@ -40,6 +40,7 @@ __all__ = [
     "transpose_padding_for_size",
     "unreached",
     "window_cells",
+    "windowed_out",
 ]
 
 
@@ -81,9 +82,20 @@ def pool_trunc_out(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
     return (span // stride if span >= 0 else -(-span // stride)) + 1
 
 
+def windowed_out(n: int, k_eff: int, stride: int, lo: int, hi: int, rounding: str, lhs_dilation: int = 1) -> int:
+    """The number of windows of a conv or pool whose division rounds by ``rounding``
+    (``floor``, ``ceil`` or ``trunc``; see ConvOp)."""
+    if rounding == "ceil":
+        return pool_ceil_out(dilated_size(n, lhs_dilation), k_eff, stride, lo, hi)
+    if rounding == "trunc":
+        return pool_trunc_out(dilated_size(n, lhs_dilation), k_eff, stride, lo, hi)
+    return conv_out(n, k_eff, stride, lo, hi, lhs_dilation)
+
+
 def tf_valid_out(n: int, k_eff: int, stride: int) -> int:
-    """TensorFlow's VALID pooling size (n - k_eff + s) / s, divided in C++ (toward
-    zero): an overshoot by less than one stride gives 0 (empty), not a negative size."""
+    """TensorFlow's size check (n - k_eff + s) / s, divided in C++ (toward zero): it
+    refuses a negative result. Where it is >= 0 it equals max(floor rule, 0), so TF
+    ops carry rounding='floor' and this only decides between empty and refused."""
     total = n - k_eff + stride
     return total // stride if total >= 0 else -(-total // stride)
 
@@ -109,14 +121,12 @@ def minus(value: int) -> str:
 
 
 def conv_out_text(
-    n: int, k: int, d: int, stride: int, lo: int, hi: int, lhs_dilation: int = 1, ceil: bool = False
+    n: int, k: int, d: int, stride: int, lo: int, hi: int, lhs_dilation: int = 1, rounding: str = "floor"
 ) -> str:
     """The conv/pool size formula with numbers, e.g. 'floor((96 + 0 + 1 - 3) / 2) + 1 = 48'."""
     n_part = f"({n}-1)*{lhs_dilation}+1" if lhs_dilation != 1 else f"{n}"
     k_part = f"{d}*({k}-1) - 1" if d != 1 else f"{k}"
-    rounding = "ceil" if ceil else "floor"
-    k_eff = effective_kernel(k, d)
-    value = pool_ceil_out(n, k_eff, stride, lo, hi) if ceil else conv_out(n, k_eff, stride, lo, hi, lhs_dilation)
+    value = windowed_out(n, effective_kernel(k, d), stride, lo, hi, rounding, lhs_dilation)
     inner = f"{n_part} {plus(lo)} {plus(hi)} - {k_part}"
     return f"{rounding}(({inner}) / {stride}) + 1 = {value}"
 
@@ -613,10 +623,8 @@ def output_spatial(op: ConvOp) -> tuple[int, ...]:
         s, lo, hi = op.stride[axis], op.pad_lo[axis], op.pad_hi[axis]
         if op.kind == "conv_transpose":
             sizes.append(transpose_out(n, k_eff, s, lo, hi, op.output_padding[axis]))
-        elif op.ceil_mode:
-            sizes.append(pool_ceil_out(n, k_eff, s, lo, hi))
         else:
-            sizes.append(conv_out(n, k_eff, s, lo, hi, op.lhs_dilation[axis]))
+            sizes.append(windowed_out(n, k_eff, s, lo, hi, op.rounding, op.lhs_dilation[axis]))
     return tuple(sizes)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-__all__ = ["KINDS", "POOL_KINDS", "ConvOp", "channels_first", "channels_last", "place", "split"]
+__all__ = ["KINDS", "POOL_KINDS", "ROUNDINGS", "ConvOp", "channels_first", "channels_last", "place", "split"]
 
 KINDS = (
     "conv",
@@ -22,6 +22,9 @@ KINDS = (
 )
 POOL_KINDS = frozenset(KINDS[2:])
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+ROUNDINGS = ("floor", "ceil", "trunc")
+LP_MODES = ("abs_sum", "signed_mean")
+EMPTY_MAX = ("-inf", "lowest")
 
 
 def channels_first(rank: int) -> tuple[int, ...]:
@@ -38,10 +41,23 @@ def channels_last(rank: int) -> tuple[int, ...]:
 class ConvOp:
     """One convolution or pooling applied to one input shape.
 
-    ``conv``: out = floor(((n-1)*lhs_dilation + 1 + pad_lo + pad_hi - k_eff) / stride) + 1
+    ``conv``: out = rounding(((n-1)*lhs_dilation + 1 + pad_lo + pad_hi - k_eff) / stride) + 1
     ``conv_transpose``: out = (n-1)*stride + k_eff - pad_lo - pad_hi + output_padding
-    with k_eff = dilation*(kernel-1) + 1. Pooling uses the ``conv`` rule, with
-    ``ceil_mode`` rounding up; adaptive pooling takes ``out_size`` as given.
+    with k_eff = dilation*(kernel-1) + 1; adaptive pooling takes ``out_size`` as given.
+
+    ``rounding`` is how the division rounds: ``floor``; ``ceil`` (a last window
+    that would start in the end padding is dropped); ``trunc`` (toward zero, so
+    one window overhanging the padded input by less than a stride still counts).
+    Windows may run past the padded input: those cells are never padding, never
+    counted by a divisor, never win a max. No framework module invents padding.
+
+    ``lp_pool`` with ``lp_mode``: ``abs_sum`` is (sum of |x|^p)^(1/p) (ONNX);
+    ``signed_mean`` is (K * mean of x^p over the window's cells inside the input)^(1/p),
+    K the kernel volume, x^p of the signed x (PyTorch: a negative sum or a
+    fractional power of a negative x gives NaN, and a partial window is rescaled).
+    ``max_pool`` with ``empty_max``: a window holding no input cell (all padding or
+    past the input) gives -inf (PyTorch), or every max starts from the dtype's lowest
+    finite value (``lowest``, onnxruntime), so such a window gives that value.
 
     ``in_spec``/``out_spec`` give the tensor axes as (batch, channel, spatial...),
     like JAX dimension numbers; ``kernel`` is in the same spatial order.
@@ -63,10 +79,12 @@ class ConvOp:
     output_padding: tuple[int, ...] = ()
     groups: int = 1
     batch_groups: int = 1
-    ceil_mode: bool = False
+    rounding: str = "floor"
     count_include_pad: bool = False
     divisor_override: int = 0
-    norm_p: int = 2
+    norm_p: float = 2
+    lp_mode: str = "abs_sum"
+    empty_max: str = "-inf"
     pad_mode: str = "zeros"
     out_size: tuple[int, ...] = ()
     bias: bool = False
@@ -78,8 +96,16 @@ class ConvOp:
             object.__setattr__(self, "lhs_dilation", (1,) * rank)
         if not self.output_padding:
             object.__setattr__(self, "output_padding", (0,) * rank)
-        if self.kind not in KINDS or self.pad_mode not in PAD_MODES:
-            raise AssertionError(f"internal: bad ConvOp kind/pad_mode {self.kind}/{self.pad_mode}")
+        if (
+            self.kind not in KINDS
+            or self.pad_mode not in PAD_MODES
+            or self.rounding not in ROUNDINGS
+            or self.lp_mode not in LP_MODES
+            or self.empty_max not in EMPTY_MAX
+        ):
+            raise AssertionError(
+                f"internal: bad ConvOp {self.kind}/{self.pad_mode}/{self.rounding}/{self.lp_mode}/{self.empty_max}"
+            )
 
     @property
     def rank(self) -> int:

@@ -52,6 +52,10 @@ class Mapped:
     op's batch (None: just the batch); ``space_to_batch`` says the op runs as
     TF's space-to-batch (block = its dilation), whose windows with a stride
     are not those of a strided dilated convolution.
+    ``arguments`` is the call bound once (``bind``): (parameter, value) pairs,
+    defaults filled in, which the numbers read instead of call positions.
+    ``activation`` names the function a layer applies to its output after the
+    bias (a canonical Keras name, '' for none).
     """
 
     framework: str
@@ -64,6 +68,8 @@ class Mapped:
     shape_override: tuple[int, ...] | None = field(default=None)
     batch_dims: tuple[int, ...] | None = None
     space_to_batch: bool = False
+    arguments: tuple[tuple[str, object], ...] = ()
+    activation: str = ""
 
     @property
     def given_input_shape(self) -> tuple[int, ...]:
@@ -73,6 +79,10 @@ class Mapped:
         shape, axis = op.input_shape, op.in_spec[0]
         dims = () if self.squeeze_batch else self.batch_dims
         return shape if dims is None else shape[:axis] + dims + shape[axis + 1 :]
+
+    def argument(self, name: str, default=None):
+        """The bound value of parameter ``name``."""
+        return dict(self.arguments).get(name, default)
 
     @property
     def output_shape(self) -> tuple[int, ...]:

@@ -406,7 +406,7 @@ def general(name: str):
             )
         if any(size <= 0 for size in arith.output_spatial(op)):
             notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
-        return Mapped(FRAMEWORK, call, (op,), rules, tuple(notes), layout=specs.layout)
+        return Mapped(FRAMEWORK, call, (op,), rules, tuple(notes), layout=specs.layout, arguments=tuple(v.items()))
 
     return handle
 
@@ -552,7 +552,7 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
         notes.append("an empty spatial axis is dilated to size 0, then padded: the output need not be empty.")
     if any(size <= 0 for size in arith.output_spatial(op)):
         notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=specs.layout)
+    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=specs.layout, arguments=tuple(v.items()))
 
 
 def calls() -> dict:

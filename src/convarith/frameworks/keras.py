@@ -11,6 +11,8 @@ that length would need; extra cells appear at the end.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last, split
 from ..errors import ConvArithError
@@ -146,14 +148,109 @@ def axis_padding(padding: str, n: int, k: int, d: int, s: int) -> tuple[int, int
     return pad.lo, pad.hi, f"'same' (TF SAME): {pad.text}"
 
 
-def check_activation(value, label: str) -> None:
-    """activation is None, a name string or a function; Keras refuses anything else."""
-    if value is not None and not isinstance(value, (str, Name)):
+# keras.activations.get(name) of Keras 3.15, measured on a layer: each name -> what the layer computes
+# after its bias (the last-axis ones act on the output's last axis, whatever the data_format)
+ACTIVATIONS = {
+    "linear": "x (no activation)",
+    "relu": "max(x, 0)",
+    "relu6": "min(max(x, 0), 6)",
+    "leaky_relu": "x if x > 0 else 0.2*x",
+    "elu": "x if x > 0 else exp(x) - 1",
+    "selu": "1.0507*(x if x > 0 else 1.6733*(exp(x) - 1))",
+    "celu": "max(x, 0) + min(exp(x) - 1, 0)",
+    "gelu": "0.5*x*(1 + erf(x/sqrt(2))) (exact, not the tanh approximation)",
+    "sigmoid": "1/(1 + exp(-x))",
+    "hard_sigmoid": "relu6(x + 3)/6 (slope 1/6)",
+    "sparse_sigmoid": "clip((x + 1)/2, 0, 1)",
+    "log_sigmoid": "-softplus(-x)",
+    "silu": "x*sigmoid(x)",
+    "hard_silu": "x*hard_sigmoid(x)",
+    "mish": "x*tanh(softplus(x))",
+    "tanh": "tanh(x)",
+    "hard_tanh": "clip(x, -1, 1)",
+    "tanh_shrink": "x - tanh(x)",
+    "softplus": "log(1 + exp(x))",
+    "sparse_plus": "0 if x <= -1, (x + 1)^2/4 if x < 1, else x",
+    "squareplus": "(x + sqrt(x^2 + 4))/2",
+    "softsign": "x/(1 + |x|)",
+    "soft_shrink": "x - 0.5 if x > 0.5, x + 0.5 if x < -0.5, else 0",
+    "hard_shrink": "x if |x| > 0.5 else 0",
+    "exponential": "exp(x)",
+    "softmax": "softmax over the output's last axis",
+    "log_softmax": "log(softmax) over the output's last axis",
+    "sparsemax": "sparsemax over the output's last axis",
+    "glu": "a*sigmoid(b) of the two halves a, b of the output's last axis, which halves",
+}
+ACTIVATION_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
+# functions passed as activation=...: Keras calls them with the output only, so their defaults apply
+ACTIVATION_FUNCTIONS = {f"tf.nn.{name}": name for name in ("relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax",
+                                                            "elu", "selu", "gelu", "silu", "softplus", "softsign",
+                                                            "leaky_relu")}  # fmt: skip
+ACTIVATION_FUNCTIONS |= {"tf.nn.swish": "silu", "tf.math.sigmoid": "sigmoid", "tf.math.tanh": "tanh"}
+ACTIVATION_FUNCTIONS |= {"tf.sigmoid": "sigmoid", "tf.tanh": "tanh", "tf.math.softplus": "softplus"}
+ACTIVATION_MODULES = ("keras.activations.", "tf.keras.activations.", "activations.")
+
+
+def activation_name(value, label: str) -> str:
+    """The canonical Keras activation name of ``activation=`` ('' for None), or the dotted
+    spelling of a function convarith cannot identify; refuses names Keras does not know."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        name, spelled = value, repr(value)
+    elif isinstance(value, Name):
+        spelled = value.dotted
+        module = next((m for m in ACTIVATION_MODULES if value.dotted.startswith(m)), None)
+        name = value.dotted[len(module) :] if module else ACTIVATION_FUNCTIONS.get(value.dotted)
+        if name is None:
+            return spelled  # a function convarith cannot identify: shapes are fine, forward refuses it
+    else:
         raise fail(
             label,
             f"activation={value!r} is not an activation. Rule: Keras takes None, a name such as 'relu', or a "
             "function such as keras.activations.relu. Fix: activation=None.",
         )
+    name = ACTIVATION_ALIASES.get(name, name)
+    if name == "threshold":
+        raise fail(
+            label,
+            f"activation={spelled} fails when the layer runs. Rule: keras.activations.threshold needs threshold and "
+            "default_value, which a layer never passes (TypeError). Fix: activation=None, then "
+            "keras.layers.ReLU(threshold=...) after the layer.",
+        )
+    if name not in ACTIVATIONS:
+        import difflib  # only on this error path: keeps start-up lean
+
+        close = difflib.get_close_matches(name.lower(), [*ACTIVATIONS, *ACTIVATION_ALIASES], n=1)
+        raise fail(
+            label,
+            f"activation={spelled} is not a Keras activation. Rule: keras.activations.get takes an exact, "
+            f"lower-case name (Could not interpret activation function identifier). Fix: activation="
+            f"{close[0] if close else 'relu'!r}.",
+        )
+    return name
+
+
+def with_activation(mapped: Mapped, name: str, label: str) -> Mapped:
+    """``mapped`` with the layer's activation applied after the bias (glu halves the last axis)."""
+    if not name:
+        return mapped
+    shape = mapped.output_shape
+    if name not in ACTIVATIONS:
+        note = f"activation {name} after the bias: not identified, so forward() refuses it"
+        return replace(mapped, activation=name, notes=(*mapped.notes, note))
+    notes = (*mapped.notes, f"activation {name!r} after the bias: {ACTIVATIONS[name]}")
+    if name != "glu":
+        return replace(mapped, activation=name, notes=notes)
+    if shape[-1] % 2:
+        raise fail(
+            label,
+            f"activation='glu' needs an even last output axis, got {shape[-1]} (output {shape}). Rule: glu splits "
+            "the last axis into two halves (axis size must be divisible by 2). Fix: an even number of filters "
+            "(channels_last) or of output columns (channels_first), or another activation.",
+        )
+    halved = (*shape[:-1], shape[-1] // 2)
+    return replace(mapped, activation=name, notes=notes, shape_override=halved)
 
 
 def check_stride_dilation(label: str, strides, dilation) -> None:
@@ -227,7 +324,7 @@ def conv(rank: int):
         data_format = layout(v["data_format"], rank, label)
         check_stride_dilation(label, strides, dilation)
         use_bias = check_bool(v["use_bias"], "use_bias", label)
-        check_activation(v["activation"], label)
+        activation = activation_name(v["activation"], label)
         batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
         if channels % groups:
             raise fail(
@@ -281,7 +378,10 @@ def conv(rank: int):
                 )
             notes = ("channels_first passes on CPU only because the input is empty; TensorFlow refuses NCHW otherwise",)
         rules = tuple(p[2] for p in padded)
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank))
+        mapped = Mapped(
+            FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank), arguments=tuple(v.items())
+        )
+        return with_activation(mapped, activation, label)
 
     return handle
 
@@ -373,7 +473,7 @@ def conv_transpose(rank: int):
         out_pad = None if v["output_padding"] is None else sizes(v["output_padding"], rank, "output_padding", label, 0)
         data_format = layout(v["data_format"], rank, label)
         use_bias = check_bool(v["use_bias"], "use_bias", label)
-        check_activation(v["activation"], label)
+        activation = activation_name(v["activation"], label)
         if out_pad is not None:
             for axis in range(rank):
                 if out_pad[axis] >= strides[axis]:
@@ -432,7 +532,16 @@ def conv_transpose(rank: int):
         )  # fmt: skip
         if rank == 3:
             check_conv3d_backprop(label, op)
-        return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout_name(data_format, rank))
+        mapped = Mapped(
+            FRAMEWORK,
+            call,
+            (op,),
+            tuple(rules),
+            tuple(notes),
+            layout=layout_name(data_format, rank),
+            arguments=tuple(v.items()),
+        )
+        return with_activation(mapped, activation, label)
 
     return handle
 
@@ -494,13 +603,16 @@ def depthwise(rank: int):
         padding = padding_arg(v["padding"], rank, label, causal=False)
         data_format = layout(v["data_format"], rank, label)
         use_bias = check_bool(v["use_bias"], "use_bias", label)
-        check_activation(v["activation"], label)
+        activation = activation_name(v["activation"], label)
         batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
         op, rules = depthwise_op(
             label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, use_bias
         )
         notes = (f"depthwise: groups = input channels = {channels}, out channels = {channels}*{multiplier}",)
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank))
+        mapped = Mapped(
+            FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank), arguments=tuple(v.items())
+        )
+        return with_activation(mapped, activation, label)
 
     return handle
 
@@ -534,7 +646,7 @@ def separable(rank: int):
         padding = padding_arg(v["padding"], rank, label, causal=False)
         data_format = layout(v["data_format"], rank, label)
         use_bias = check_bool(v["use_bias"], "use_bias", label)
-        check_activation(v["activation"], label)
+        activation = activation_name(v["activation"], label)
         batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
         op, rules = depthwise_op(
             label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, False
@@ -562,7 +674,16 @@ def separable(rank: int):
             f"separable: depthwise conv ({channels} -> {channels * multiplier} channels), "
             f"then a 1x1 pointwise conv ({channels * multiplier} -> {filters} channels)",
         )
-        return Mapped(FRAMEWORK, call, (op, pointwise), rules, notes, layout=layout_name(data_format, rank))
+        mapped = Mapped(
+            FRAMEWORK,
+            call,
+            (op, pointwise),
+            rules,
+            notes,
+            layout=layout_name(data_format, rank),
+            arguments=tuple(v.items()),
+        )
+        return with_activation(mapped, activation, label)
 
     return handle
 
@@ -618,8 +739,9 @@ def pool(rank: int, kind: str):
                     f"out = {arith.tf_valid_out_text(n, k, s)}"
                 )
         return Mapped(
-            FRAMEWORK, call, (op,), tuple(p[2] for p in padded), tuple(notes), layout=layout_name(data_format, rank)
-        )
+            FRAMEWORK, call, (op,), tuple(p[2] for p in padded), tuple(notes), layout=layout_name(data_format, rank),
+            arguments=tuple(v.items()),
+        )  # fmt: skip
 
     return handle
 

@@ -9,8 +9,9 @@ named inputs with shapes={name: shape}; layout N, C, spatial...; ``pads`` is
 - Conv: out = floor((n + lo + hi - k_eff) / s) + 1, must be >= 1. SAME_*:
   total = (ceil(n/s)-1)*s + k - n, dilation must be 1, the odd pixel at the end
   (UPPER) or the start (LOWER).
-- Pooling: floor mode divides rounding toward zero, so one window overhanging
-  the end by less than a stride still counts; out = 0 gives an empty tensor,
+- Pooling: floor mode divides rounding toward zero (ConvOp rounding='trunc'),
+  so one window overhanging the padded input by less than a stride still
+  counts, its cells past the input never divided by; out = 0 gives an empty tensor,
   out < 0 is refused. ceil_mode=1 (only 1) rounds up and drops a last window
   that would start in the end padding. SAME_* takes total padding from the
   undilated kernel, unclamped.
@@ -24,6 +25,8 @@ named inputs with shapes={name: shape}; layout N, C, spatial...; ``pads`` is
 from __future__ import annotations
 
 __all__ = ["CALLS", "FRAMEWORK"]
+
+from dataclasses import replace
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
@@ -295,6 +298,13 @@ def explicit_rules(lo, hi) -> tuple[str, ...]:
 def handle(call, inputs: Inputs) -> Mapped:
     """The handler of every make_node spelling: dispatch on op_type."""
     op_type, names_in, names_out, attrs = bind_node(call)
+    mapped = dispatch(call, inputs, op_type, names_in, names_out, attrs)
+    bound = (("op_type", op_type), ("inputs", tuple(names_in)), ("outputs", tuple(names_out)), *attrs.items())
+    return replace(mapped, arguments=bound)
+
+
+def dispatch(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
+    """The mapping of one bound node, by op_type."""
     if op_type == "Conv":
         return conv(call, inputs, names_in, names_out, attrs)
     if op_type == "ConvTranspose":
@@ -590,27 +600,23 @@ def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
             lo.append(padding.lo)
             hi.append(padding.hi)
             rules.append(padding.text)
+    rounding = "ceil" if ceil_mode else "trunc"
     notes = []
     for axis in range(rank):
         n, k_eff, s = spatial[axis], arith.effective_kernel(kernel[axis], dilation[axis]), stride[axis]
-        size = (
-            arith.pool_ceil_out(n, k_eff, s, lo[axis], hi[axis])
-            if ceil_mode
-            else arith.pool_trunc_out(n, k_eff, s, lo[axis], hi[axis])
-        )
+        size = arith.windowed_out(n, k_eff, s, lo[axis], hi[axis], rounding)
+        text = arith.conv_out_text(n, kernel[axis], dilation[axis], s, lo[axis], hi[axis], rounding=rounding)
         if size < 0:
-            text = arith.conv_out_text(n, kernel[axis], dilation[axis], s, lo[axis], hi[axis], ceil=ceil_mode)
             raise fail(
                 label,
-                f"input {arith.axis_names(rank)[axis]} {n} is too small: the output size would be negative. Rule: onnxruntime computes {text if ceil_mode else f'trunc(({n} + {lo[axis]} + {hi[axis]} - {k_eff}) / {s}) + 1 = {size}'} and refuses < 0 (0 gives an empty tensor). Fix: a larger input, more pads, or a smaller kernel_shape.",
+                f"input {arith.axis_names(rank)[axis]} {n} is too small: the output size would be negative. Rule: onnxruntime computes {text} and refuses < 0 (0 gives an empty tensor). Fix: a larger input, more pads, or a smaller kernel_shape.",
             )
         if not ceil_mode and size == 1 and arith.conv_out(n, k_eff, s, lo[axis], hi[axis]) <= 0:
             overhang = k_eff - (n + lo[axis] + hi[axis])
-            hi[axis] += overhang
-            rules[axis] += f"; the only window overhangs the end by {overhang}, counted as padding"
             notes.append(
-                f"{arith.axis_names(rank)[axis]}: onnxruntime divides rounding toward zero, trunc(-{overhang}/{s}) + 1 = 1, so one window "
-                f"reaching {overhang} cell(s) past the padded input still counts (floor would give 0)."
+                f"{arith.axis_names(rank)[axis]}: onnxruntime divides rounding toward zero, {text}, so one window "
+                f"reaching {overhang} cell(s) past the padded input still counts (floor would give 0); "
+                "those cells are not padding and no divisor counts them."
             )
     if ceil_mode:
         rules = [rule + ", ceil_mode=1 rounds up" for rule in rules]
@@ -629,7 +635,8 @@ def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
         tuple(hi),
         channels_first(rank),
         channels_first(rank),
-        ceil_mode=ceil_mode,
+        rounding=rounding,
+        empty_max="lowest",
         count_include_pad=attrs.get("count_include_pad", 0) != 0,
         norm_p=attrs.get("p", 2),
     )

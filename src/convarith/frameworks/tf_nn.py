@@ -288,16 +288,17 @@ def make_op(
     )
 
 
-def result(call, op: ConvOp, lead, rules, notes=(), spatial_out=None, first=False) -> Mapped:
+def result(call, op: ConvOp, lead, rules, arguments: dict, notes=(), spatial_out=None, first=False) -> Mapped:
     """Mapped with the output laid out as lead + spatial + channels (extra batch dims kept);
-    ``spatial_out`` (the space-to-batch sizes) marks the op as run by space-to-batch."""
-    rank = op.rank
+    ``arguments`` are the call's bound arguments; ``spatial_out`` (the space-to-batch
+    sizes) marks the op as run by space-to-batch."""
     spatial = arith.output_spatial(op) if spatial_out is None else spatial_out
     spatial = tuple(max(size, 0) for size in spatial)
     override = (*lead, op.out_channels, *spatial) if first else (*lead, *spatial, op.out_channels)
     return Mapped(
-        FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=(FIRST if first else LAST)[rank],
-        shape_override=override, batch_dims=tuple(lead), space_to_batch=spatial_out is not None,
+        FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=(FIRST if first else LAST)[op.rank],
+        shape_override=override, arguments=tuple(arguments.items()), batch_dims=tuple(lead),
+        space_to_batch=spatial_out is not None,
     )  # fmt: skip
 
 
@@ -360,7 +361,7 @@ def conv(rank: int):
         lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, dilation, padding)
         groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, dilation, lo, hi, w_in, out_ch)
         op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, dilation, lo, hi, first, groups=groups)
-        mapped = result(call, op, lead, rules, first=first)
+        mapped = result(call, op, lead, rules, v, first=first)
         if 0 in mapped.output_shape:
             return mapped
         if rank == 3 and any(d != 1 for d in dilation):
@@ -455,7 +456,7 @@ def convolution(call, inputs: Inputs) -> Mapped:
     lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, (1,) * rank, padding)
     groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, (1,) * rank, lo, hi, w_in, out_ch)
     op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, (1,) * rank, lo, hi, first, groups=groups)
-    mapped = result(call, op, lead, rules, first=first)
+    mapped = result(call, op, lead, rules, v, first=first)
     return empty_or_refuse(label, mapped, fmt, rank) if first else mapped
 
 
@@ -502,7 +503,7 @@ def convolution_dilated(call, v, x, w, rank, stride, dilation, label) -> Mapped:
         lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, dilation, padding)
         notes = ()
     op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, dilation, lo, hi, groups=groups)
-    return result(call, op, lead, rules, notes)
+    return result(call, op, lead, rules, v, notes)
 
 
 def dilated_pads(label, rank, spatial, kernel, dilation, padding):
@@ -570,7 +571,7 @@ def depthwise(call, inputs: Inputs) -> Mapped:
     if not dilated:
         lo, hi, rules = size_rules(label, 2, spatial, kernel, stride, (1, 1), padding)
         op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, (1, 1), lo, hi, groups=channels)
-        return result(call, op, lead, rules)
+        return result(call, op, lead, rules, v)
     lo, hi, rules = [], [], []
     sizes = []
     for axis in range(2):
@@ -587,7 +588,7 @@ def depthwise(call, inputs: Inputs) -> Mapped:
             "with strides > 1 the stride applies inside each block: the windows come in rows of `rate` adjacent ones, "
             "a row every stride*rate cells, so neither the size nor the windows are those of a strided dilated convolution.",
         )
-    return result(call, op, lead, rules, notes, spatial_out=tuple(sizes))
+    return result(call, op, lead, rules, v, notes, spatial_out=tuple(sizes))
 
 
 def explicit_pairs_loose(padding, rank, label):
@@ -719,7 +720,15 @@ def conv_transpose(rank: int | None):
             "conv_transpose", batch, channels, w_out, spatial, kernel, stride, (1,) * r, tuple(lo), tuple(hi),
             channels_last(r), channels_last(r), output_padding=tuple(extra),
         )  # fmt: skip
-        return Mapped(FRAMEWORK, call, (op,), tuple(rules), layout=LAST[r], shape_override=tuple(out_shape))
+        return Mapped(
+            FRAMEWORK,
+            call,
+            (op,),
+            tuple(rules),
+            layout=LAST[r],
+            shape_override=tuple(out_shape),
+            arguments=tuple(v.items()),
+        )
 
     return handle
 
@@ -771,8 +780,10 @@ def pool_nd(rank: int | None, kind: str):
             )
         if any(s < 1 for s in (sb, sc, *stride)):
             raise fail(label, f"strides={v['strides']!r} must be >= 1. Rule: stride must be > 0.")
+        window = ksize
         if r == 1:
             one_d_height(label, kb, sb, dummy_pad, padding)
+            window = (kb, *ksize)  # the hidden height window counts as spatial pooling too
             kb = sb = 1
         if kb != 1:
             raise fail(
@@ -786,7 +797,7 @@ def pool_nd(rank: int | None, kind: str):
             )
         out_channels = channels
         if kc != 1:
-            out_channels = depth_pool(label, kind, kc, sc, ksize, channels)
+            out_channels = depth_pool(label, kind, kc, sc, window, channels)
         elif r != 3 and sb != 1:
             raise fail(
                 label,
@@ -812,7 +823,7 @@ def pool_nd(rank: int | None, kind: str):
             if kind == "avg_pool"
             else ()
         )
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=LAST[r])
+        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=LAST[r], arguments=tuple(v.items()))
 
     return handle
 
@@ -956,7 +967,7 @@ def pool(call, inputs: Inputs) -> Mapped:
         kind, batch, channels, channels, spatial, window, stride, dilation, lo, hi,
         channels_last(r), channels_last(r), count_include_pad=False,
     )  # fmt: skip
-    return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r])
+    return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r], arguments=tuple(v.items()))
 
 
 # -- registry ----------------------------------------------------------------------------------------

@@ -504,7 +504,16 @@ def conv(rank: int, transposed: bool, functional: bool):
                 kind, batch, in_ch, out_ch, spatial, kernel, stride, dilation, lo, hi,
                 channels_first(rank), channels_first(rank), groups=groups, pad_mode=mode, bias=with_bias,
             )  # fmt: skip
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout(rank), squeeze_batch=unbatched)
+        return Mapped(
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            notes,
+            layout=layout(rank),
+            squeeze_batch=unbatched,
+            arguments=tuple(v.items()),
+        )
 
     return handle
 
@@ -622,8 +631,9 @@ def pool(rank: int, kind: str, functional: bool):
             )
         op = ConvOp(
             kind, batch, channels, channels, spatial, kernel, stride, dilation, padding, padding,
-            channels_first(rank), channels_first(rank), ceil_mode=ceil_mode, count_include_pad=include_pad,
-            divisor_override=divisor or 0, norm_p=norm_p,
+            channels_first(rank), channels_first(rank), rounding="ceil" if ceil_mode else "floor",
+            count_include_pad=include_pad,
+            divisor_override=divisor or 0, norm_p=norm_p, lp_mode="signed_mean",
         )  # fmt: skip
         for axis, size in enumerate(arith.output_spatial(op)):
             if size <= 0:
@@ -634,7 +644,7 @@ def pool(rank: int, kind: str, functional: bool):
                     stride[axis],
                     padding[axis],
                     padding[axis],
-                    ceil=ceil_mode,
+                    rounding=op.rounding,
                 )
                 raise refuse(
                     label,
@@ -644,7 +654,9 @@ def pool(rank: int, kind: str, functional: bool):
                     "more padding, or a smaller kernel_size",
                 )
         rules = tuple(f"padding={p} on both sides" + (", ceil_mode rounds up" if ceil_mode else "") for p in padding)
-        return Mapped(FRAMEWORK, call, (op,), rules, layout=layout(rank), squeeze_batch=unbatched)
+        return Mapped(
+            FRAMEWORK, call, (op,), rules, layout=layout(rank), squeeze_batch=unbatched, arguments=tuple(v.items())
+        )
 
     return handle
 
@@ -712,7 +724,16 @@ def adaptive(rank: int, kind: str, functional: bool):
             f"window i covers [floor(i*{n}/{s}), ceil((i+1)*{n}/{s}))" if s else "output size 0: no window"
             for n, s in zip(spatial, sizes)
         )
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout(rank), squeeze_batch=unbatched)
+        return Mapped(
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            notes,
+            layout=layout(rank),
+            squeeze_batch=unbatched,
+            arguments=tuple(v.items()),
+        )
 
     return handle
 

@@ -19,6 +19,7 @@ from ..core.op import ConvOp
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped
 from ..parse import Call, Name, parse_call
+from . import activations
 
 __all__ = ["Plan", "finish", "prepare"]
 
@@ -64,17 +65,10 @@ def expect(array: np.ndarray, shape: tuple, name: str, label: str, layout: str) 
     return array
 
 
-def tensor_roles(call: Call, params: tuple[str, ...]) -> dict[str, str]:
-    """{parameter: array name} for the tensor parameters ``params`` (in the
-    function's positional order) written as names in the call."""
-    roles = {}
-    for param, value in zip(params, call.args):
-        if isinstance(value, Name):
-            roles[param] = value.dotted
-    for key, value in call.kwargs:
-        if key in params and isinstance(value, Name):
-            roles[key] = value.dotted
-    return roles
+def tensor_roles(mapped: Mapped, params: tuple[str, ...]) -> dict[str, str]:
+    """{parameter: array name} for the tensor parameters ``params`` written as
+    names in the call, read from the bound arguments (never from positions)."""
+    return {param: mapped.argument(param).dotted for param in params if isinstance(mapped.argument(param), Name)}
 
 
 def take(arrays: dict, roles: dict, role: str, label: str, required: bool = True):
@@ -128,7 +122,7 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
             raise ConvArithError(f"{label}: pooling has no weights, got {len(weights)} weight array(s).")
         return [(None, None)]
     if arrays is not None:
-        roles = tensor_roles(mapped.call, ("input", "weight", "bias"))
+        roles = tensor_roles(mapped, ("input", "weight", "bias"))
         w = take(arrays, roles, "weight", label)
         b = take(arrays, roles, "bias", label, required=False)
     else:
@@ -169,6 +163,14 @@ def keras_params(mapped: Mapped, weights, arrays) -> list:
         if weights:
             raise ConvArithError(f"{label}: pooling has no weights, got {len(weights)} weight array(s).")
         return [(None, None)]
+    if mapped.activation and mapped.activation not in activations.FUNCTIONS:
+        from ..frameworks.keras import ACTIVATION_FUNCTIONS
+
+        raise ConvArithError(
+            f"{label}: activation={mapped.activation} is a function convarith cannot identify. Rule: the numbers "
+            "need a known activation: a name string, keras.activations.<name>, or one of "
+            f"{', '.join(sorted(ACTIVATION_FUNCTIONS))}. Fix: activation='relu' (or another name Keras accepts)."
+        )
     rank = op.rank
     last = mapped.ops[-1]
     if "Separable" in label:
@@ -235,7 +237,7 @@ def tf_nn_params(mapped: Mapped, weights, arrays) -> list:
             "(TensorFlow runs it as space-to-batch, whose output is not the dilated convolution). Fix: strides=1."
         )
     depthwise = "depthwise" in label
-    roles = tensor_roles(mapped.call, ("input", "filter" if depthwise else "filters"))
+    roles = tensor_roles(mapped, ("input", "filter" if depthwise else "filters"))
     w = take(arrays, roles, "filter" if depthwise else "filters", label)
     if depthwise:
         expect(w, (*op.kernel, op.in_channels, op.out_channels // op.in_channels), "filter", label,
@@ -265,19 +267,16 @@ def jax_params(mapped: Mapped, weights, arrays) -> list:
     convolution of the stride-dilated input."""
     from ..frameworks import jax_lax
 
-    op, label, call = mapped.ops[0], label_of(mapped), mapped.call
-    roles = tensor_roles(call, ("lhs", "rhs"))
+    op, label = mapped.ops[0], label_of(mapped)
+    roles = tensor_roles(mapped, ("lhs", "rhs"))
     lhs, rhs = take(arrays, roles, "lhs", label), take(arrays, roles, "rhs", label)
-    given = dict(call.kwargs)
-    transpose = call.base == "conv_transpose"
-    position = 6 if call.base == "conv_general_dilated" else 5
-    numbers = given.get("dimension_numbers", call.args[position] if len(call.args) > position else None)
+    transpose = mapped.call.base == "conv_transpose"
     default = jax_lax.TRANSPOSE_DEFAULTS.get(lhs.ndim) if transpose else None
-    specs = jax_lax.dimension_numbers(numbers, lhs.ndim, label, default)
+    specs = jax_lax.dimension_numbers(mapped.argument("dimension_numbers"), lhs.ndim, label, default)
     kernel = np.transpose(rhs, specs.rhs)
     if not transpose:
         return [(kernel, None)]
-    flip = given.get("transpose_kernel", call.args[6] if len(call.args) > 6 else False)
+    flip = mapped.argument("transpose_kernel", False)
     spatial = tuple(range(2, kernel.ndim))
     if flip:
         kernel = np.flip(np.swapaxes(kernel, 0, 1), spatial)
@@ -289,17 +288,11 @@ def jax_params(mapped: Mapped, weights, arrays) -> list:
 # -- ONNX ------------------------------------------------------------------------------
 
 
-def onnx_inputs(call: Call) -> list[str]:
-    """The input names of a make_node call (positional 2nd argument or inputs=)."""
-    value = dict(call.kwargs).get("inputs", call.args[1] if len(call.args) > 1 else [])
-    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
-
-
 def onnx_params(mapped: Mapped, weights, arrays) -> list:
     """X (N, C, spatial...), W (M, C/group, k...) for Conv and (C, M/group, k...) for
     ConvTranspose, B (M,): arrays keyed by the node's input names."""
     op, label = mapped.ops[0], label_of(mapped)
-    names = onnx_inputs(mapped.call)
+    names = mapped.argument("inputs")
     if op.is_pool:
         return [(None, None)]
     w = as_array(arrays[names[1]], f"W ({names[1]!r})", label)
@@ -324,16 +317,21 @@ def adapter_for(mapped: Mapped):
     raise ConvArithError(f"{label_of(mapped)}: numbers for {mapped.framework} are not available.")
 
 
-def input_name(call: Call, names: list[tuple[str, str]]) -> str:
-    """The array name of the call's input tensor (the first tensor argument)."""
-    return names[0][1]
+def input_name(mapped: Mapped) -> str:
+    """The array name of the call's input tensor, from the bound arguments."""
+    inputs = mapped.argument("inputs")
+    if inputs is not None:
+        return inputs[0]
+    return tensor_roles(mapped, ("input", "lhs")).popitem()[1]
 
 
 def array_names(call: Call) -> list[tuple[str, str]]:
-    """(parameter or position, name) of every tensor named in the call: bare names,
-    or the input names of an ONNX make_node."""
+    """(where, name) of every tensor named in the call: bare names anywhere in
+    it, or the input names of an ONNX make_node as the ONNX module binds them."""
     if call.base == "make_node":
-        return [(f"input {i + 1}", name) for i, name in enumerate(onnx_inputs(call)) if name]
+        from ..frameworks.onnx import bind_node
+
+        return [(f"input {i + 1}", name) for i, name in enumerate(bind_node(call)[1]) if name]
     found = [(f"argument {i + 1}", v.dotted) for i, v in enumerate(call.args) if isinstance(v, Name)]
     found += [(key, v.dotted) for key, v in call.kwargs if isinstance(v, Name)]
     return [(where, name) for where, name in found if "." not in name]
@@ -363,7 +361,7 @@ def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> P
             )
         checked = {str(k): as_array(v, f"array {k!r}", call.base) for k, v in arrays.items()}
         mapped = map_call(expr, shapes={k: v.shape for k, v in checked.items()}, output_size=output_size)
-        x_array = checked[input_name(call, names)]
+        x_array = checked[input_name(mapped)]
         params = adapter_for(mapped)(mapped, None, checked)
     else:
         if names:
@@ -388,15 +386,16 @@ def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> P
     return Plan(mapped, to_canonical(x_array, first.in_spec), params)
 
 
-def finish(plan: Plan, y: np.ndarray) -> np.ndarray:
-    """Canonical result of the last op -> the framework's output layout and shape."""
+def finish(plan: Plan, y: np.ndarray, activate: bool = True) -> np.ndarray:
+    """Canonical result of the last op -> the framework's output layout and shape, then the
+    layer's activation (after Keras's channels_first last-axis bias)."""
     last = plan.mapped.ops[-1]
     y = from_canonical(y, last.out_spec)
     if plan.mapped.squeeze_batch:
         y = np.squeeze(y, axis=last.out_spec[0])
-    shape = plan.mapped.output_shape
+    shape = activations.shape_before(plan.mapped.activation, plan.mapped.output_shape)
     if tuple(y.shape) != tuple(shape):
         y = y.reshape(shape)
     if plan.last_axis_bias is not None:
         y = (y + plan.last_axis_bias).astype(y.dtype)
-    return np.ascontiguousarray(y)
+    return np.ascontiguousarray(activations.apply(plan.mapped.activation, y) if activate else y)

@@ -252,7 +252,7 @@ def axis_counts(n, k, d, s, lo, hi, out, include_pad) -> np.ndarray:
     """Per output position on one axis: how many window cells the divisor counts.
 
     Cells at j*s - lo + i*d; counted if inside [0, n), or inside [-lo, n + hi)
-    when padding counts (cells of a ceil_mode window beyond that never count)."""
+    when padding counts (cells of a window past the padded input never count)."""
     pos = np.arange(out)[:, None] * s - lo + np.arange(k)[None, :] * d
     start, stop = (-lo, n + hi) if include_pad else (0, n)
     return ((pos >= start) & (pos < stop)).sum(axis=1)
@@ -288,7 +288,8 @@ def pool(op: ConvOp, x, dtype):
     else:
         fill = 0.0
         if op.kind == "lp_pool":
-            x = np.abs(x) ** op.norm_p
+            with np.errstate(invalid="ignore"):
+                x = (x if op.lp_mode == "signed_mean" else np.abs(x)) ** op.norm_p
     xp = pad_input(x, op.pad_lo, op.pad_hi, "zeros", fill)
     last = tuple(d * (k - 1) for k, d in zip(op.kernel, op.dilation))
     xp = extend(xp, out, last, op.stride, fill)
@@ -301,10 +302,16 @@ def pool(op: ConvOp, x, dtype):
             np.maximum(acc, part, out=acc)
         else:
             acc += part
-    if op.kind == "avg_pool":
+    if op.kind == "max_pool" and op.empty_max == "lowest":
+        np.maximum(acc, np.finfo(dtype).min, out=acc)
+    elif op.kind == "avg_pool":
         acc = (acc / avg_divisor(op, out)).astype(dtype, copy=False)
     elif op.kind == "lp_pool":
-        acc = acc ** (1.0 / op.norm_p)
+        if op.lp_mode == "signed_mean":
+            inside = avg_divisor(op.with_(count_include_pad=False, divisor_override=0), out)
+            acc = (acc / inside * math.prod(op.kernel)).astype(dtype, copy=False)
+        with np.errstate(invalid="ignore"):
+            acc = acc ** (1.0 / op.norm_p)
     return acc
 
 

@@ -9,6 +9,7 @@ Pooling: the window cells, reduced by max, average (sum / divisor) or Lp norm.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -17,9 +18,9 @@ import numpy as np
 from ..core import arith
 from ..core.op import ConvOp, place
 from ..errors import ConvArithError
-from . import run_chain
+from . import activations, run_chain
 from .adapters import finish, prepare
-from .engine import avg_divisor
+from .engine import avg_divisor, compute_dtype
 
 __all__ = ["Term", "Worksheet", "trace_element"]
 
@@ -136,7 +137,7 @@ def source_cell(op: ConvOp, p: int, axis: int) -> tuple[str, int | None]:
         return ("input", p // ld) if p % ld == 0 else ("hole (lhs_dilation)", None)
     if op.pad_mode == "zeros" or op.is_pool:
         inside = -op.pad_lo[axis] <= p < size + op.pad_hi[axis]
-        return ("padding" if inside else "outside (ceil_mode)"), None
+        return ("padding" if inside else "outside (past the padded input)"), None
     if op.pad_mode == "reflect":
         return "padding (reflect)", -p if p < 0 else 2 * (n - 1) - p
     if op.pad_mode == "replicate":
@@ -210,8 +211,16 @@ def trace_element(
         bias = float(np.asarray(plan.last_axis_bias, dtype=np.float64)[full_index[-1]])
     value = total if divisor is None else total / divisor
     if op.kind == "lp_pool":
-        value = total ** (1.0 / op.norm_p)
+        with np.errstate(invalid="ignore"):
+            value = np.float64(total) ** (1.0 / op.norm_p)
     value = value + (bias or 0.0)
+    activation = plan.mapped.activation
+    if activation:
+        # the activation acts on the output's last axis: put this value into its row of the output before it
+        row = np.array(finish(plan, results[-1], activate=False)[full_index[:-1]], dtype=np.float64)
+        row[full_index[-1]] = value
+        value = activations.apply(activation, row)[full_index[-1]]
+        notes.append(f"then activation {activation} after the bias (over the output's last axis where it mixes)")
     value = float(np.asarray(value).astype(output.dtype))
     return Worksheet(
         expr,
@@ -294,7 +303,20 @@ def pool_terms(op: ConvOp, x, batch, ch, spatial, show):
         if name == "input" or op.kind != "max_pool":
             values.append(value)
     if op.kind == "max_pool":
-        return terms, max(values), "max over the window (padding never wins)", None
+        start = float(np.finfo(compute_dtype(x)).min) if op.empty_max == "lowest" else float("-inf")
+        return terms, max(values, default=start), "max over the window (padding never wins)", None
+    if op.kind == "lp_pool" and op.lp_mode == "signed_mean":
+        inside = avg_divisor(op.with_(count_include_pad=False, divisor_override=0), arith.output_spatial(op))
+        count = float(np.broadcast_to(inside, arith.output_spatial(op))[spatial])
+        with np.errstate(invalid="ignore"):
+            total = float(np.sum(np.power(np.array(values, dtype=np.float64), op.norm_p)))
+        scale = math.prod(op.kernel) / count
+        return (
+            terms,
+            total * scale,
+            f"sum of x^{op.norm_p} * {math.prod(op.kernel)}/{count:g} (kernel/cells inside)",
+            None,
+        )
     if op.kind == "lp_pool":
         return terms, float(sum(abs(v) ** op.norm_p for v in values)), f"sum of |x|^{op.norm_p}", None
     divisor = float(np.broadcast_to(avg_divisor(op, arith.output_spatial(op)), arith.output_spatial(op))[spatial])

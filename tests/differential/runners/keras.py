@@ -19,6 +19,10 @@ NAMESPACE = {
 def run(request: dict) -> dict:
     if request.get("ping"):
         return {"version": keras.__version__, "backend": keras.backend.backend(), "tensorflow": tf.__version__}
+    if request.get("activation_names"):
+        from keras.src.activations import ALL_OBJECTS_DICT
+
+        return {"names": sorted(ALL_OBJECTS_DICT)}
     layer = eval(request["expr"], dict(NAMESPACE))  # test oracle: runs the real framework call
     arrays = request.get("arrays") or {}
     x = arrays.get("input")
