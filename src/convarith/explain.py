@@ -2,10 +2,11 @@
 
 Per spatial axis it gives the input size, the (effective) kernel, the
 framework's padding rule and the explicit padding before/after, the size
-formula with numbers, the result and the input cells no window reaches.
+formula with numbers, the result and the input cells no kernel tap reaches;
+average pooling adds its divisors, adaptive pooling its window sizes.
 Transposed convolutions also get their equivalent forward convolution and a
 comparison with the textbook ``(n-1)*s + f - 2p``. No formula lives here:
-every number comes from ``core/arith.py``.
+every number comes from ``core/arith.py``, in time independent of the sizes.
 """
 
 from __future__ import annotations
@@ -28,11 +29,6 @@ KIND_TITLES = {
     "adaptive_avg_pool": "adaptive average pooling",
 }
 MAX_LISTED = 8
-
-
-def signed(value: int) -> str:
-    """'+ 2' or '- 1', for sums written out."""
-    return arith.plus(value)
 
 
 def pad_words(value: int) -> str:
@@ -59,7 +55,7 @@ def as_forward(n: int, k_eff: int, s: int, lo: int, hi: int, p_out: int, out: in
         "pad_after": after,
         "text": (
             f"{zeros} between inputs ({n} -> {stuffed}), {pads_phrase(before, after)}, "
-            f"then a stride-1 conv: {stuffed} {signed(before)} {signed(after)} - {k_eff} + 1 = {out}"
+            f"then a stride-1 conv: {stuffed} {arith.plus(before)} {arith.plus(after)} - {k_eff} + 1 = {out}"
         ),
     }
 
@@ -101,7 +97,7 @@ def cells_facts(found: arith.Cells | None) -> dict:
         return {
             "count": None,
             "runs": [],
-            "why": f"not worked out: the kernel's reach or stride exceeds {arith.CELL_BUDGET} cells",
+            "why": f"not worked out: the kernel's reach, the stride or a copying padding exceeds {arith.CELL_BUDGET} cells",
         }
     runs = []
     for run in found.runs[:MAX_LISTED]:
@@ -162,7 +158,7 @@ def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -
         facts["formula"] = arith.space_to_batch_text(n, k, d, s, lo, hi)
         if d > 1:
             facts["windows"] = (
-                f"output i starts at ({'i//' + str(d) if d > 1 else 'i'})*{s * d} + i%{d} {signed(-lo)}: "
+                f"output i starts at ({'i//' + str(d) if d > 1 else 'i'})*{s * d} + i%{d} {arith.plus(-lo)}: "
                 f"rows of {d} adjacent windows, one row every {s * d} cells"
                 + (f" (a strided dilated conv would start one every {s})" if s > 1 else "")
             )

@@ -569,7 +569,9 @@ def adaptive_sizes(n: int, out: int) -> tuple[tuple[int, int], ...]:
 
 class DivisorRun(NamedTuple):
     """Windows ``first <= j < stop`` of one axis, dividing by ``low`` to ``high``
-    cells (one value when equal; monotone in j unless the window overhangs both ends)."""
+    cells (one value when equal; monotone in j unless the windows overhang both
+    ends, where low and high bound the two possible values when the run is
+    longer than CELL_BUDGET windows and the dilation larger too)."""
 
     first: int
     stop: int
@@ -604,8 +606,11 @@ def divisor_runs(
             continue
         if left <= first < stop <= right:
             values = (k,)
-        elif right <= first < stop <= left and d > 1:  # overhangs both ends: two values at most
-            values = tuple(at(j) for j in range(first, min(stop, first + d)))
+        elif right <= first < stop <= left and d > 1:  # overhangs both ends: W//d or W//d + 1 taps
+            if min(stop - first, d) <= CELL_BUDGET:  # the residues of j*s mod d repeat after d windows
+                values = tuple(at(j) for j in range(first, min(stop, first + d)))
+            else:
+                values = ((high - low) // d, -(-(high - low) // d))
         else:
             values = (at(first), at(stop - 1))
         runs.append(DivisorRun(first, stop, min(values), max(values)))
