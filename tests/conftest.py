@@ -75,8 +75,19 @@ def pytest_terminal_summary(terminalreporter):
             )
     if not TALLY:
         return
-    terminalreporter.section("agreement with the real frameworks")
-    for name in sorted({framework for framework, _ in TALLY}):
+    explained = sum(TALLY[name, "explained"] for name, _ in TALLY)
+    if explained:
+        terminalreporter.section("explanations checked against the shape (every differential shape case)")
+        for name in sorted({framework for framework, _ in TALLY}):
+            terminalreporter.write_line(f"{name:8s} {TALLY[name, 'explained']:6d} explanations agree with the shape")
+    if any(key == "reach" for _, key in TALLY):
+        terminalreporter.section("unreached cells agree with autograd (zero gradient, all-ones weights)")
+        for name in sorted({framework for framework, key in TALLY if key == "reach"}):
+            terminalreporter.write_line(f"{name:8s} {TALLY[name, 'reach']:6d} calls, every input cell compared")
+    agreed = sorted({framework for framework, key in TALLY if key in ("shape", "refusal", "crash")})
+    if agreed:
+        terminalreporter.section("agreement with the real frameworks")
+    for name in agreed:
         shape, refusal, crash = (TALLY[name, key] for key in ("shape", "refusal", "crash"))
         terminalreporter.write_line(
             f"{name:8s} {shape + refusal + crash:6d} cases agreed: {shape} shapes, {refusal} refusals, {crash} crashes refused"

@@ -83,5 +83,5 @@ def output_shape(expr: str, input_shape=None, *, shapes=None, output_size=None) 
 def explain(expr: str, input_shape=None, *, shapes=None, output_size=None) -> Explanation:
     """The derivation of ``output_shape``: padding per side and formula per axis."""
     mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
-    shown = mapped.ops[0].input_shape if input_shape is None else check_shape(input_shape, "input_shape")
+    shown = mapped.given_input_shape if input_shape is None else check_shape(input_shape, "input_shape")
     return Explanation(mapped, shown)

@@ -2,13 +2,16 @@
 
 Per spatial axis it gives the input size, the (effective) kernel, the
 framework's padding rule and the explicit padding before/after, the size
-formula with numbers, the result and the input cells no window reaches.
+formula with numbers, the result and the input cells no kernel tap reaches;
+average pooling adds its divisors, adaptive pooling its window sizes.
 Transposed convolutions also get their equivalent forward convolution and a
 comparison with the textbook ``(n-1)*s + f - 2p``. No formula lives here:
-every number comes from ``core/arith.py``.
+every number comes from ``core/arith.py``, in time independent of the sizes.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 from .core import arith
 from .core.op import ConvOp
@@ -28,16 +31,22 @@ KIND_TITLES = {
 MAX_LISTED = 8
 
 
-def signed(value: int) -> str:
-    """'+ 2' or '- 1', for sums written out."""
-    return f"- {-value}" if value < 0 else f"+ {value}"
+def pad_words(value: int) -> str:
+    """'pad 2' or, for a negative amount, 'crop 1' (a negative pad removes cells)."""
+    return f"pad {value}" if value >= 0 else f"crop {-value}"
+
+
+def pads_phrase(lo: int, hi: int) -> str:
+    """'pad 2 before, 1 after', or with a negative side 'pad 1 before, crop 2 after'."""
+    if lo >= 0 and hi >= 0:
+        return f"pad {lo} before, {hi} after"
+    return f"{pad_words(lo)} before, {pad_words(hi)} after"
 
 
 def as_forward(n: int, k_eff: int, s: int, lo: int, hi: int, p_out: int, out: int) -> dict:
     """A transposed conv as a stride-1 forward conv over the zero-stuffed input."""
     stuffed = arith.dilated_size(n, s)
     before, after = k_eff - 1 - lo, k_eff - 1 - hi + p_out
-    crop = " (negative = cropped)" if before < 0 or after < 0 else ""
     zeros = {1: "no zeros", 2: "1 zero"}.get(s, f"{s - 1} zeros")
     return {
         "zeros_inserted": s - 1,
@@ -45,8 +54,8 @@ def as_forward(n: int, k_eff: int, s: int, lo: int, hi: int, p_out: int, out: in
         "pad_before": before,
         "pad_after": after,
         "text": (
-            f"{zeros} between inputs ({n} -> {stuffed}), pad {before} before, {after} after{crop}, "
-            f"then a stride-1 conv: {stuffed} {signed(before)} {signed(after)} - {k_eff} + 1 = {out}"
+            f"{zeros} between inputs ({n} -> {stuffed}), {pads_phrase(before, after)}, "
+            f"then a stride-1 conv: {stuffed} {arith.plus(before)} {arith.plus(after)} - {k_eff} + 1 = {out}"
         ),
     }
 
@@ -58,21 +67,69 @@ def textbook(n: int, k: int, d: int, s: int, lo: int, hi: int, p_out: int, out: 
     if d != 1:
         terms.append(f"dilation {d} widens the kernel to {arith.effective_kernel(k, d)}: {(d - 1) * (k - 1):+d}")
     if lo != hi:
-        terms.append(f"asymmetric padding (before {lo}, after {hi}): {lo - hi:+d}")
+        terms.append(f"asymmetric padding ({cut_words(lo, hi)}): {lo - hi:+d}")
     if p_out:
         terms.append(f"output_padding {p_out}: {p_out:+d}")
     which = ", taking p = pad before:" if lo != hi else " ="
-    text = f"textbook (n-1)*s + f - 2p{which} ({n}-1)*{s} + {k} - 2*{lo} = {value}"
+    text = f"textbook (n-1)*s + f - 2p{which} ({n}-1)*{s} + {k} - 2*{plain(lo)} = {value}"
     text += f"; differs by {out - value:+d}: " + ", ".join(terms) if terms else ", the same"
     return {"value": value, "differs_by": out - value, "text": text}
 
 
-def axis_facts(op: ConvOp, axis: int, rule: str) -> dict:
+def plain(value: int) -> str:
+    """A number inside a product: negative ones in parentheses."""
+    return f"({value})" if value < 0 else f"{value}"
+
+
+def cut_words(lo: int, hi: int) -> str:
+    """A transposed conv's padding (cells cut from its full output) per side,
+    a negative amount said as cells added: 'before 0, after 1 added'."""
+
+    def side(value: int) -> str:
+        return f"{value}" if value >= 0 else f"{-value} added"
+
+    return f"before {side(lo)}, after {side(hi)}"
+
+
+def cells_facts(found: arith.Cells | None) -> dict:
+    """Unreached cells for JSON: the runs (plain [start, stop) or periodic) and the count."""
+    if found is None:
+        return {
+            "count": None,
+            "runs": [],
+            "why": f"not worked out: the kernel's reach, the stride or a copying padding exceeds {arith.CELL_BUDGET} cells",
+        }
+    runs = []
+    for run in found.runs[:MAX_LISTED]:
+        item = {"start": run.start, "stop": run.stop}
+        if run.period:
+            offsets = [list(pair) for pair in run.offsets[:MAX_LISTED]]
+            item |= {"period": run.period, "offsets": offsets, "offsets_total": len(run.offsets)}
+        runs.append(item)
+    return {"count": found.count, "runs": runs, "runs_total": len(found.runs)}
+
+
+def divisor_facts(op: ConvOp, axis: int, out: int) -> list[dict]:
+    """Per run of windows: how many cells its average divides by on this axis."""
+    n, k, d, s = op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis]
+    lo, hi = op.pad_lo[axis], op.pad_hi[axis]
+    facts = []
+    for run in arith.divisor_runs(n, k, d, s, lo, hi, out, op.count_include_pad):
+        item = {"windows": [run.first, run.stop], "low": run.low, "high": run.high}
+        if run.low != run.high and run.stop - run.first <= 4:
+            item["values"] = [
+                arith.window_cells(j, n, k, d, s, lo, hi, op.count_include_pad) for j in range(run.first, run.stop)
+            ]
+        facts.append(item)
+    return facts
+
+
+def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -> dict:
     """Every number of one spatial axis, with its formula text (JSON-ready)."""
     n, k, d, s = op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis]
     lo, hi = op.pad_lo[axis], op.pad_hi[axis]
     k_eff = arith.effective_kernel(k, d)
-    out = arith.output_spatial(op)[axis]
+    out = arith.space_to_batch_out(n, k, d, s, lo, hi)[0] if space_to_batch else arith.output_spatial(op)[axis]
     facts = {
         "axis": arith.axis_names(op.rank)[axis],
         "in": n,
@@ -87,8 +144,7 @@ def axis_facts(op: ConvOp, axis: int, rule: str) -> dict:
     }
     if op.kind.startswith("adaptive"):
         facts["formula"] = f"output size given: {out}"
-        windows = [arith.adaptive_window(i, n, out) for i in range(out)]
-        facts["window_sizes"] = sorted({stop - start for start, stop in windows})
+        facts["window_sizes"] = [list(pair) for pair in arith.adaptive_sizes(n, out)]
         return facts
     if op.kind == "conv_transpose":
         p_out = op.output_padding[axis]
@@ -97,6 +153,18 @@ def axis_facts(op: ConvOp, axis: int, rule: str) -> dict:
         facts["as_forward"] = as_forward(n, k_eff, s, lo, hi, p_out, out)
         facts["textbook"] = textbook(n, k, d, s, lo, hi, p_out, out)
         return facts
+    if space_to_batch:
+        facts["space_to_batch"] = True
+        facts["formula"] = arith.space_to_batch_text(n, k, d, s, lo, hi)
+        if d > 1:
+            facts["windows"] = (
+                f"output i starts at ({'i//' + str(d) if d > 1 else 'i'})*{s * d} + i%{d} {arith.plus(-lo)}: "
+                f"rows of {d} adjacent windows, one row every {s * d} cells"
+                + (f" (a strided dilated conv would start one every {s})" if s > 1 else "")
+            )
+        if out > 0:
+            facts["unreached"] = cells_facts(arith.space_to_batch_unreached(n, k, d, s, lo, out))
+        return facts
     facts["lhs_dilation"] = op.lhs_dilation[axis]
     facts["rounding"] = op.rounding
     facts["formula"] = arith.conv_out_text(n, k, d, s, lo, hi, op.lhs_dilation[axis], rounding=op.rounding)
@@ -104,7 +172,15 @@ def axis_facts(op: ConvOp, axis: int, rule: str) -> dict:
         rounded = facts["formula"].rpartition(" = ")[0]
         facts["formula"] = f"{rounded} = {out + 1}, minus the last window (it would start in the right padding) = {out}"
     if op.lhs_dilation[axis] == 1 and out > 0:
-        facts["unreached"] = list(arith.unreached(n, k_eff, s, lo, out))
+        found = arith.padded_unreached(n, k, d, s, lo, hi, out, op.pad_mode)
+        facts["unreached"] = cells_facts(found)
+    if op.kind == "avg_pool" and out > 0:
+        if op.divisor_override:
+            facts["divisor"] = [
+                {"windows": [0, out], "low": op.divisor_override, "high": op.divisor_override, "override": True}
+            ]
+        else:
+            facts["divisor"] = divisor_facts(op, axis, out)
     return facts
 
 
@@ -119,6 +195,13 @@ class Explanation:
 
     def to_dict(self) -> dict:
         """Plain dicts, lists, strings and ints only: ``json.dumps`` takes it as is."""
+        from copy import deepcopy
+
+        return deepcopy(self.facts)
+
+    @cached_property
+    def facts(self) -> dict:
+        """The facts behind ``to_dict`` and ``str``, worked out once."""
         m = self.mapped
         steps = []
         for index, op in enumerate(m.ops):
@@ -129,10 +212,19 @@ class Explanation:
                     "in_channels": op.in_channels,
                     "out_channels": op.out_channels,
                     "groups": op.groups,
-                    "axes": [axis_facts(op, axis, rules[axis] if axis < len(rules) else "") for axis in range(op.rank)],
+                    "axes": [
+                        axis_facts(op, axis, rules[axis] if axis < len(rules) else "", m.space_to_batch and index == 0)
+                        for axis in range(op.rank)
+                    ],
                     "notes": list(op.notes),
                 }
             )
+            if op.kind == "avg_pool" and op.rank > 1 and all("divisor" in facts for facts in steps[-1]["axes"]):
+                low = high = 1
+                for facts in steps[-1]["axes"]:
+                    low *= min(run["low"] for run in facts["divisor"])
+                    high *= max(run["high"] for run in facts["divisor"])
+                steps[-1]["divisor"] = {"low": low, "high": high}
         return {
             "framework": m.framework,
             "call": m.call.text,
@@ -145,7 +237,7 @@ class Explanation:
         }
 
     def __str__(self) -> str:
-        data = self.to_dict()
+        data = self.facts
         layout = f", {data['layout']}" if data["layout"] else ""
         lines = [f"{data['call']}  [{data['framework']}{layout}]"]
         if data["input_shape"] is not None:
@@ -159,9 +251,15 @@ class Explanation:
             channels = f"channels {step['in_channels']} -> {step['out_channels']}"
             if step["groups"] != 1:
                 channels += f" in {step['groups']} groups"
+            if step["axes"] and step["axes"][0].get("space_to_batch"):
+                title += " run as space-to-batch"
             lines.append(f"{title}, {channels}")
             for facts in step["axes"]:
                 lines.extend(axis_lines(facts))
+            if "divisor" in step:
+                low, high = step["divisor"]["low"], step["divisor"]["high"]
+                spread = f"{high} for every window" if low == high else f"from {low} to {high}"
+                lines.append(f"  divisor of a window: the product of its per-axis counts, {spread}")
             lines.extend(f"  note: {note}" for note in step["notes"])
         if data["activation"]:
             lines.append(f"then activation {data['activation']} (after the bias)")
@@ -180,18 +278,76 @@ class Explanation:
 def kernel_text(facts: dict) -> str:
     """'kernel 3, stride 2, pad before 0, after 1' for one axis."""
     if "window_sizes" in facts:
-        return f"window sizes {' or '.join(map(str, facts['window_sizes']))}"
+        sizes = [f"{size} ({count} window{'s' if count != 1 else ''})" for size, count in facts["window_sizes"]]
+        return f"window sizes {' or '.join(sizes)}"
     kernel = f"kernel {facts['kernel']}"
     if facts["dilation"] != 1:
         kernel += f" dilated by {facts['dilation']} (effective {facts['effective_kernel']})"
     parts = [kernel, f"stride {facts['stride']}"]
     if facts.get("lhs_dilation", 1) != 1:
         parts.append(f"input dilation {facts['lhs_dilation']}")
-    pads = f"pad before {facts['pad_before']}, after {facts['pad_after']}"
-    parts.append(pads + (" (cut from the full output)" if "as_forward" in facts else ""))
+    lo, hi = facts["pad_before"], facts["pad_after"]
+    if "as_forward" in facts and lo >= 0 and hi >= 0:
+        parts.append(f"pad before {lo}, after {hi} (cut from the full output)")
+    elif "as_forward" in facts:
+        parts.append(f"cut from the full output: {cut_words(lo, hi)} (a negative pad adds cells)")
+    elif lo >= 0 and hi >= 0:
+        parts.append(f"pad before {lo}, after {hi}")
+    else:
+        parts.append(f"{pad_words(lo)} before, {pad_words(hi)} after (a negative pad crops the input)")
     if facts.get("output_padding"):
         parts.append(f"output_padding {facts['output_padding']}")
     return ", ".join(parts)
+
+
+def span(start: int, stop: int) -> str:
+    """'5' or '5-7' for the cells start..stop-1."""
+    return f"{start}" if stop - start == 1 else f"{start}-{stop - 1}"
+
+
+def run_text(run: dict) -> str:
+    """A run of unreached cells: '5-7', or a periodic one by its first two periods."""
+    if "period" not in run:
+        return span(run["start"], run["stop"])
+    start, stop, period = run["start"], run["stop"], run["period"]
+    if run["offsets_total"] > len(run["offsets"]):  # a long pattern: its first ranges only
+        shown = ", ".join(span(start + a, min(start + b, stop)) for a, b in run["offsets"])
+        return f"[{shown}, ... ({run['offsets_total']} ranges in every {period} cells) up to {stop - 1}]"
+    shown = []
+    for base in (start, start + period):
+        shown += [span(base + a, min(base + b, stop)) for a, b in run["offsets"] if base + a < stop]
+    if start + 2 * period >= stop:
+        return ", ".join(shown)
+    return f"[{', '.join(shown)}, ... every {period} cells up to {stop - 1}]"
+
+
+def unreached_line(found: dict) -> str | None:
+    """The terminal line for the cells no kernel tap reaches (None when there are none)."""
+    if found["count"] is None:
+        return f"    input cells no kernel tap reaches: {found['why']}"
+    if not found["count"]:
+        return None
+    shown = ", ".join(run_text(run) for run in found["runs"])
+    more = ", ..." if found["runs_total"] > len(found["runs"]) else ""
+    return f"    input cells no kernel tap reaches ({found['count']}): {shown}{more}"
+
+
+def windows_text(first: int, stop: int) -> str:
+    return f"window {first}" if stop - first == 1 else f"windows {first}-{stop - 1}"
+
+
+def divisor_line(runs: list[dict]) -> str:
+    """'divisor: 2 for window 0; 3 for windows 1-30; 2 for window 31'."""
+    if runs and runs[0].get("override"):
+        return f"    divisor: divisor_override={runs[0]['low']} for every window"
+    parts = []
+    for run in runs:
+        if "values" in run:
+            value = ", ".join(map(str, run["values"]))
+        else:
+            value = f"{run['low']}" if run["low"] == run["high"] else f"{run['low']} to {run['high']}"
+        parts.append(f"{value} for {windows_text(*run['windows'])}")
+    return f"    divisor (cells counted on this axis): {'; '.join(parts)}"
 
 
 def axis_lines(facts: dict) -> list[str]:
@@ -201,11 +357,15 @@ def axis_lines(facts: dict) -> list[str]:
         label = "windows" if "window_sizes" in facts else "padding"
         lines.append(f"    {label}: {facts['padding_rule']}")
     lines.append(f"    out = {facts['formula']}")
+    if "windows" in facts:
+        lines.append(f"    windows: {facts['windows']}")
     if "as_forward" in facts:
         lines.append(f"    as a forward conv: {facts['as_forward']['text']}")
         lines.append(f"    {facts['textbook']['text']}")
-    if facts.get("unreached"):
-        cells = facts["unreached"]
-        shown = ", ".join(map(str, cells[:MAX_LISTED])) + (", ..." if len(cells) > MAX_LISTED else "")
-        lines.append(f"    input indices no window reaches: {shown} ({len(cells)} dropped)")
+    if "unreached" in facts:
+        line = unreached_line(facts["unreached"])
+        if line:
+            lines.append(line)
+    if "divisor" in facts:
+        lines.append(divisor_line(facts["divisor"]))
     return lines

@@ -30,8 +30,44 @@ def agree(oracle, expr: str, input_shape=None, *, shapes=None, output_size=None)
             f"{oracle.framework} gives {answer['shape']}, convarith {ours}\n  {where}"
         )
         TALLY[oracle.framework, "shape"] += 1
+        explanation_agrees(expr, input_shape, shapes, output_size, ours, where)
+        TALLY[oracle.framework, "explained"] += 1
     else:
         said = answer.get("error") or answer.get("crash")
         assert refusal is not None, f"{oracle.framework} refuses ({said}) but convarith gives {ours}\n  {where}"
         TALLY[oracle.framework, "crash" if "crash" in answer else "refusal"] += 1
     return answer
+
+
+def spatial_positions(layout: str, rank: int, ndim: int) -> list[int]:
+    """Where the spatial axes sit in an output of ``ndim`` dims, read from the
+    layout text alone ('NHWC', 'NCW', or JAX's 'lhs .., rhs .., out ..'),
+    counted from the end so that leading batch dims do not matter."""
+    if layout.startswith("lhs "):
+        _, rhs, out = (part.split()[1] for part in layout.split(", "))
+        return [ndim - len(out) + out.index(letter) for letter in rhs if letter not in "OI"]
+    if layout[1] == "C":
+        return list(range(ndim - rank, ndim))
+    return list(range(ndim - rank - 1, ndim - 1))
+
+
+def explanation_agrees(expr, input_shape, shapes, output_size, shape, where) -> None:
+    """The explanation never contradicts the shape: same output shape, each axis's
+    output size at its place in it, the input shown as given, str/to_dict work."""
+    explanation = convarith.explain(expr, input_shape, shapes=shapes, output_size=output_size)
+    data = explanation.to_dict()
+    text = str(explanation)
+    assert explanation.output_shape == shape and tuple(data["shape"]) == shape, (
+        f"explain gives {data['shape']}\n  {where}"
+    )
+    given = input_shape
+    if given is None:
+        given = next(shapes[name] for name in ("x", "X") if name in shapes)
+    assert tuple(data["input_shape"]) == tuple(given), f"explain shows input {data['input_shape']}\n  {where}"
+    assert f"input {tuple(given)} -> output {shape}" in text, f"header contradicts the shape:\n{text}\n  {where}"
+    steps = data["steps"]
+    for before, after in zip(steps, steps[1:]):
+        assert [axis["out"] for axis in before["axes"]] == [axis["in"] for axis in after["axes"]], where
+    last = steps[-1]["axes"]
+    for position, axis in zip(spatial_positions(data["layout"], len(last), len(shape)), last, strict=True):
+        assert shape[position] == axis["out"], f"{axis['axis']} out {axis['out']} but the shape {shape}\n  {where}"

@@ -122,19 +122,6 @@ def test_adaptive_windows_overlap_when_sizes_do_not_divide():
     assert [arith.adaptive_window(i, 4, 2) for i in range(2)] == [(0, 2), (2, 4)]
 
 
-def test_unreached_indices():
-    # kernel 2, stride 3 over 7: windows [0, 2) and [3, 5)
-    assert arith.unreached(7, 2, 3, 0, 2) == (2, 5, 6)
-    # kernel 1, stride 2: every other element
-    assert arith.unreached(6, 1, 2, 0, 3) == (1, 3, 5)
-    # padding shifts the windows left: [-1, 1), [1, 3)
-    assert arith.unreached(4, 2, 2, 1, 2) == (3,)
-    # a dilated kernel (k=2, d=2 -> span 3) counts its whole span
-    assert arith.unreached(5, 3, 3, 0, 1) == (3, 4)
-    assert arith.unreached(5, 3, 1, 1, 5) == ()
-    assert arith.unreached(4, 3, 1, 0, 0) == (0, 1, 2, 3)
-
-
 def test_conv_out_text():
     assert arith.conv_out_text(96, 3, 1, 2, 0, 1) == "floor((96 + 0 + 1 - 3) / 2) + 1 = 48"
     assert arith.conv_out_text(10, 3, 2, 1, 0, 0) == "floor((10 + 0 + 0 - 2*(3-1) - 1) / 1) + 1 = 6"

@@ -6,27 +6,40 @@ formula with numbers substituted, for explanations and error messages.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .op import ConvOp, place
 
 __all__ = [
+    "Cells",
+    "DivisorRun",
     "Padding",
+    "Run",
+    "adaptive_sizes",
     "adaptive_window",
     "axis_names",
     "ceil_drops_last_window",
     "conv_out",
     "conv_out_text",
+    "divisor_runs",
     "effective_kernel",
     "output_shape",
     "output_spatial",
+    "padded_unreached",
     "pool_ceil_out",
     "pool_trunc_out",
     "same_padding",
+    "space_to_batch_out",
+    "space_to_batch_start",
+    "space_to_batch_text",
+    "space_to_batch_unreached",
     "tf_valid_out",
     "tf_valid_out_text",
     "transpose_out",
     "transpose_out_text",
     "transpose_padding_for_size",
     "unreached",
+    "window_cells",
     "windowed_out",
 ]
 
@@ -97,6 +110,16 @@ def transpose_out(n: int, k_eff: int, stride: int, lo: int, hi: int, output_padd
     return (n - 1) * stride + k_eff - lo - hi + output_padding
 
 
+def plus(value: int) -> str:
+    """'+ 2' or '- 1': a term added to a sum, its sign shown once."""
+    return f"- {-value}" if value < 0 else f"+ {value}"
+
+
+def minus(value: int) -> str:
+    """'- 2' or, for a negative amount, '+ 1': a term subtracted from a sum."""
+    return f"- {value}" if value >= 0 else f"+ {-value}"
+
+
 def conv_out_text(
     n: int, k: int, d: int, stride: int, lo: int, hi: int, lhs_dilation: int = 1, rounding: str = "floor"
 ) -> str:
@@ -104,7 +127,7 @@ def conv_out_text(
     n_part = f"({n}-1)*{lhs_dilation}+1" if lhs_dilation != 1 else f"{n}"
     k_part = f"{d}*({k}-1) - 1" if d != 1 else f"{k}"
     value = windowed_out(n, effective_kernel(k, d), stride, lo, hi, rounding, lhs_dilation)
-    inner = f"{n_part} + {lo} + {hi} - {k_part}"
+    inner = f"{n_part} {plus(lo)} {plus(hi)} - {k_part}"
     return f"{rounding}(({inner}) / {stride}) + 1 = {value}"
 
 
@@ -112,7 +135,7 @@ def transpose_out_text(n: int, k: int, d: int, stride: int, lo: int, hi: int, ou
     """The transposed size formula with numbers substituted."""
     k_part = f"{d}*({k}-1)+1" if d != 1 else f"{k}"
     value = transpose_out(n, effective_kernel(k, d), stride, lo, hi, output_padding)
-    return f"({n}-1)*{stride} + {k_part} - {lo} - {hi} + {output_padding} = {value}"
+    return f"({n}-1)*{stride} + {k_part} {minus(lo)} {minus(hi)} {plus(output_padding)} = {value}"
 
 
 class Padding(tuple):
@@ -170,19 +193,428 @@ def adaptive_window(i: int, n: int, out: int) -> tuple[int, int]:
     return (i * n) // out, -(-((i + 1) * n) // out)
 
 
-def unreached(n: int, k_eff: int, stride: int, lo: int, out: int) -> tuple[int, ...]:
-    """Input indices (0-based) that no window of a forward conv touches.
+class Run(NamedTuple):
+    """Cells ``start <= i < stop``; with a ``period``, only those whose offset
+    ``(i - start) % period`` lies in one of the ``offsets`` ranges [a, b)."""
 
-    Windows cover [j*s - lo, j*s - lo + k_eff) for j < out; a dilated kernel
-    still spans its gaps, so only whole-window coverage is counted."""
+    start: int
+    stop: int
+    period: int = 0
+    offsets: tuple[tuple[int, int], ...] = ()
+
+    def count(self) -> int:
+        if not self.period:
+            return self.stop - self.start
+        full, rest = divmod(self.stop - self.start, self.period)
+        return sum(full * (b - a) + max(0, min(b, rest) - a) for a, b in self.offsets)
+
+
+class Cells(NamedTuple):
+    """A set of cells as runs in increasing order, with how many cells they hold."""
+
+    runs: tuple[Run, ...]
+    count: int
+
+
+def cells(runs) -> Cells:
+    """Cells from runs in order: empty ones dropped, a pattern of plain runs
+    repeated three or more times at a fixed spacing folded into a periodic run."""
+    kept = [run for run in runs if run.stop > run.start and (not run.period or run.offsets)]
+    folded: list[Run] = []
+    index = 0
+    while index < len(kept):
+        repeat = repetition(kept, index)
+        if repeat:
+            length, count, period = repeat
+            base = kept[index].start
+            offsets = tuple((run.start - base, run.stop - base) for run in kept[index : index + length])
+            folded.append(Run(base, kept[index + count - 1].stop, period, offsets))
+            index += count
+        else:
+            folded.append(kept[index])
+            index += 1
+    index = 0
+    while index < len(folded):
+        if folded[index].period:
+            folded, index = grown(folded, index)
+        index += 1
+    return Cells(tuple(folded), sum(run.count() for run in folded))
+
+
+def repetition(runs: list[Run], index: int, longest: int = 8) -> tuple[int, int, int] | None:
+    """(pattern length, runs covered, period) when the plain runs from ``index``
+    repeat a pattern of up to ``longest`` runs at least three times."""
+    for length in range(1, longest + 1):
+        if index + 3 * length > len(runs):
+            return None
+        period = runs[index + length].start - runs[index].start
+        count = 0
+        while index + count + length < len(runs):
+            a, b = runs[index + count], runs[index + count + length]
+            if a.period or b.period or (b.start - a.start, b.stop - a.stop) != (period, period):
+                break
+            count += 1
+        if count >= 2 * length:
+            return length, count + length, period
+    return None
+
+
+def grown(runs: list[Run], index: int) -> tuple[list[Run], int]:
+    """The periodic run at ``index`` taking in the plain runs before and after it
+    that repeat its pattern, a whole period at a time (for shorter listings)."""
+    run = runs[index]
+    before, after = runs[:index], runs[index + 1 :]
+    while True:
+        base = run.start - run.period
+        if len(before) < len(run.offsets) or before[-1] != (
+            base + run.offsets[-1][0],
+            base + run.offsets[-1][1],
+            0,
+            (),
+        ):
+            break
+        want = [Run(base + a, base + b) for a, b in run.offsets]
+        if before[len(before) - len(want) :] != want:
+            break
+        del before[len(before) - len(want) :]
+        run = run._replace(start=base)
+    while True:
+        base = run.start + (run.stop - run.start) // run.period * run.period
+        want = [
+            Run(max(base + a, run.stop), base + b) for a, b in run.offsets[-len(after) - 1 :] if base + b > run.stop
+        ]
+        if not want or after[: len(want)] != want:
+            break
+        del after[: len(want)]
+        run = run._replace(stop=base + run.offsets[-1][1])
+    if run.start < 0:
+        run = clipped(run, run.stop)
+    return [*before, run, *after], len(before)
+
+
+#: Cells worked out one by one at most (the head and tail of a dilated kernel's
+#: reach, its period); beyond this a dilated conv's unreached cells are not listed.
+CELL_BUDGET = 1 << 13
+
+
+def rotated(offsets: tuple[tuple[int, int], ...], shift: int, period: int) -> tuple[tuple[int, int], ...]:
+    """Offset ranges of a periodic run whose start moves ``shift`` cells later."""
+    pieces = []
+    for a, b in offsets:
+        a, b = a - shift % period, b - shift % period
+        for lo, hi in ((a, b), (a + period, b + period)):
+            if hi > 0 and lo < period:
+                pieces.append((max(lo, 0), min(hi, period)))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(pieces):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return tuple(merged)
+
+
+def clipped(run: Run, n: int, low: int = 0) -> Run:
+    """``run`` restricted to the cells [low, n)."""
+    start, stop = max(run.start, low), min(run.stop, n)
+    if not run.period or start == run.start:
+        return run._replace(start=start, stop=stop)
+    return Run(start, stop, run.period, rotated(run.offsets, start - run.start, run.period))
+
+
+def block_runs(first: int, width: int, period: int, blocks: int) -> tuple[list[Run], int]:
+    """The gaps between ``blocks`` blocks of ``width`` cells, one every ``period``
+    from ``first`` (as at most one periodic run), and where the last block ends."""
+    last = first + (blocks - 1) * period
+    if width >= period:
+        return [], last + width
+    return [Run(first, last, period, ((width, period),))], last + width
+
+
+def block_gaps(n: int, first: int, width: int, period: int, blocks: int) -> Cells:
+    """Cells of [0, n) outside ``blocks`` blocks of ``width`` cells, one every
+    ``period`` from ``first``; O(1)."""
+    if blocks <= 0:
+        return cells([Run(0, n)])
+    gaps, end = block_runs(first, width, period, blocks)
+    return within(n, [Run(0, first), *gaps, Run(end, n)])
+
+
+def within(n: int, runs) -> Cells:
+    """The runs clipped to the input cells [0, n)."""
+    return cells(clipped(run, n) for run in runs if min(run.stop, n) > max(run.start, 0))
+
+
+def repunit(step: int, count: int) -> int:
+    """Bits 0, step, 2*step, ... (``count`` of them)."""
+    if count <= 1:
+        return count
+    return ((1 << (step * count)) - 1) // ((1 << step) - 1)
+
+
+def progression_bits(start: int, step: int, count: int, x0: int, x1: int) -> int:
+    """Bits (relative to x0) of start + i*step, i < count, that fall in [x0, x1)."""
+    first = max(0, -(-(x0 - start) // step))
+    last = min(count - 1, (x1 - 1 - start) // step)
+    if last < first:
+        return 0
+    return repunit(step, last - first + 1) << (start + first * step - x0)
+
+
+def interval_bits(start: int, stop: int, x0: int, x1: int) -> int:
+    """Bits (relative to x0) of the cells [start, stop) that fall in [x0, x1)."""
+    lo, hi = max(start, x0), min(stop, x1)
+    return ((1 << (hi - lo)) - 1) << (lo - x0) if hi > lo else 0
+
+
+def tap_bits(x0: int, x1: int, first: int, k: int, d: int, s: int, out: int) -> int | None:
+    """Bit i set when some tap of the windows (start first + j*s, j < out; taps
+    every d, k of them) lands on cell x0 + i, for cells in [x0, x1). Work
+    bounded by the region, not the sizes; None when that needs more than
+    CELL_BUDGET progressions (a huge kernel over a small stride)."""
+    length = x1 - x0
+    if length <= 0:
+        return 0
+    j_lo = max(0, -(-(x0 - (k - 1) * d - first) // s))
+    j_hi = min(out - 1, (x1 - 1 - first) // s)
+    if j_hi < j_lo:
+        return 0
+    width = effective_kernel(k, d)
+    if k == 1 or d == 1:
+        if width >= s:  # the windows overlap: one interval
+            return interval_bits(first + j_lo * s, first + j_hi * s + width, x0, x1)
+        if j_hi - j_lo < 64:
+            bits = 0
+            for j in range(j_lo, j_hi + 1):
+                bits |= interval_bits(first + j * s, first + j * s + width, x0, x1)
+            return bits
+        bits = progression_bits(first + j_lo * s, s, j_hi - j_lo + 1, x0 - width + 1, x1) * ((1 << width) - 1)
+        return bits >> (width - 1) & ((1 << length) - 1)
+    reach = (k - 1) * d
+    if reach <= 4 * CELL_BUDGET:  # OR of the starts shifted by t*d for t < k, by doubling: O(log k) steps
+        base = x0 - reach
+        starts = progression_bits(first + j_lo * s, s, j_hi - j_lo + 1, base, x1)
+        limit = (1 << (x1 - base)) - 1
+        bits, taps = 0, 0
+        for digit in bin(k)[2:]:
+            bits, taps = (bits | bits << (taps * d)) & limit, 2 * taps
+            if digit == "1":
+                bits, taps = (bits | starts << (taps * d)) & limit, taps + 1
+        return bits >> reach
+    t_lo = max(0, -(-(x0 - first - (out - 1) * s) // d))
+    t_hi = min(k - 1, (x1 - 1 - first) // d)
+    windows, taps = j_hi - j_lo + 1, t_hi - t_lo + 1
+    if min(windows, taps) > CELL_BUDGET:
+        return None
+    bits = 0
+    if windows <= taps:
+        for j in range(j_lo, j_hi + 1):
+            bits |= progression_bits(first + j * s, d, k, x0, x1)
+    else:
+        for t in range(t_lo, t_hi + 1):
+            bits |= progression_bits(first + t * d, s, out, x0, x1)
+    return bits
+
+
+def zero_runs(bits: int, x0: int, length: int) -> list[Run]:
+    """The cells of [x0, x0 + length) whose bit in ``bits`` is clear, as runs."""
+    import re  # only for the dilated case
+
+    text = format(bits, "b").zfill(length)[::-1][:length] if length else ""
+    return [Run(x0 + m.start(), x0 + m.end()) for m in re.finditer("0+", text)]
+
+
+def unreached(n: int, kernel: int, dilation: int, stride: int, lo: int, out: int) -> Cells | None:
+    """Input cells (0-based) that no kernel tap of a forward conv reaches.
+
+    Window j has taps at j*s - lo + t*d, t < kernel: a dilated kernel touches
+    its taps, not its gaps. Contiguous windows give O(1) runs; dilated ones a
+    head and a tail worked out cell by cell and a periodic middle (period s).
+    None when a dilated kernel's reach or the stride is too large to work out."""
     if out <= 0:
-        return tuple(range(n))
-    covered = bytearray(n)
-    for j in range(out):
-        start = j * stride - lo
-        for i in range(max(start, 0), min(start + k_eff, n)):
-            covered[i] = 1
-    return tuple(i for i in range(n) if not covered[i])
+        return cells([Run(0, n)])
+    first = -lo
+    if kernel == 1 or dilation == 1:
+        return block_gaps(n, first, effective_kernel(kernel, dilation), stride, out)
+    reach = (kernel - 1) * dilation
+    end = first + (out - 1) * stride + reach + 1
+    x0, x1 = max(first, 0), min(end, n)
+    runs = [Run(0, min(first, n)), Run(max(end, 0), n)]
+    m0, m1 = max(first + reach, x0), min(first + (out - 1) * stride + 1, x1)
+    if m1 - m0 < 3 * stride or reach + stride > CELL_BUDGET:  # no long periodic middle
+        bits = tap_bits(x0, x1, first, kernel, dilation, stride, out) if x1 - x0 <= 2 * CELL_BUDGET else None
+        if bits is None:
+            return None
+        runs[1:1] = zero_runs(bits, x0, max(x1 - x0, 0))
+        return cells(sorted(runs))
+    parts = [tap_bits(a, b, first, kernel, dilation, stride, out) for a, b in ((m0, m0 + stride), (x0, m0), (m1, x1))]
+    if None in parts:
+        return None
+    pattern, head, tail = parts
+    offsets = tuple((run.start - m0, run.stop - m0) for run in zero_runs(pattern, m0, stride))
+    runs[1:1] = [*zero_runs(head, x0, m0 - x0), Run(m0, m1, stride, offsets), *zero_runs(tail, m1, x1 - m1)]
+    return cells(runs)
+
+
+def padded_unreached(
+    n: int, kernel: int, dilation: int, stride: int, lo: int, hi: int, out: int, mode: str
+) -> Cells | None:
+    """``unreached`` when the padding repeats input cells (``mode`` 'reflect',
+    'replicate' or 'circular'): a tap in the padding reaches the cell it copies,
+    which lies within max(lo, hi) cells of an edge; the cells further in are
+    those of zero padding. None when the padding exceeds CELL_BUDGET cells."""
+    if mode == "zeros" or out <= 0 or lo <= 0 and hi <= 0:
+        return unreached(n, kernel, dilation, stride, lo, out)
+    if lo + hi > CELL_BUDGET:
+        return None
+    copied = set()  # the input cells a padding tap copies
+    for x0, x1 in ((0, lo), (lo + n, lo + n + hi)):
+        bits = tap_bits(x0, x1, 0, kernel, dilation, stride, out)
+        if bits is None:
+            return None
+        for q in range(x0, x1):
+            if bits >> (q - x0) & 1:
+                copied.add(copy_source(q - lo, n, mode))
+    edge = max(lo, hi) + 1
+    if n <= 2 * edge or n <= 2 * CELL_BUDGET:
+        real = tap_bits(0, n, -lo, kernel, dilation, stride, out)
+        return None if real is None else cells(zero_runs(real | sum(1 << i for i in copied), 0, n))
+    inner = unreached(n, kernel, dilation, stride, lo, out)
+    head = tap_bits(0, edge, -lo, kernel, dilation, stride, out)
+    tail = tap_bits(n - edge, n, -lo, kernel, dilation, stride, out)
+    if inner is None or head is None or tail is None:
+        return None
+    head |= sum(1 << i for i in copied if i < edge)
+    tail |= sum(1 << (i - n + edge) for i in copied if i >= n - edge)
+    middle = [clipped(run, n - edge, edge) for run in inner.runs if run.stop > edge and run.start < n - edge]
+    return cells([*zero_runs(head, 0, edge), *middle, *zero_runs(tail, n - edge, edge)])
+
+
+def copy_source(i: int, n: int, mode: str) -> int:
+    """The input cell that padding position i (< 0 or >= n) repeats."""
+    if mode == "replicate":
+        return min(max(i, 0), n - 1)
+    if mode == "circular":
+        return i % n
+    i = abs(i) % (2 * n - 2) if n > 1 else 0  # reflect: the edge cell is not repeated
+    return 2 * n - 2 - i if i >= n else i
+
+
+def space_to_batch_unreached(n: int, kernel: int, rate: int, stride: int, lo: int, out: int) -> Cells:
+    """Input cells no tap reaches when TF runs a dilated op as space-to-batch
+    (``space_to_batch_start``): the ``rate`` windows of one row together cover
+    ``kernel*rate`` adjacent cells, one row every ``stride*rate``; a last row
+    cut short by the crop reaches only its first phases in every ``rate`` cells."""
+    if out <= 0:
+        return cells([Run(0, n)])
+    rows, first, period = -(-out // rate), -lo, stride * rate
+    phases = out - (rows - 1) * rate
+    if phases == rate:
+        return block_gaps(n, first, kernel * rate, period, rows)
+    last = first + (rows - 1) * period
+    gaps, end = block_runs(first, kernel * rate, period, rows - 1) if rows > 1 else ([], last)
+    covered = max(0, min(kernel - 1, -(-(end - last) // rate)))  # periods of the last row the row before covers
+    reach = last + (kernel - 1) * rate + phases
+    runs = [Run(0, first), *gaps, Run(end, last), Run(last + covered * rate, reach, rate, ((phases, rate),))]
+    return within(n, [*runs, Run(reach, n)])
+
+
+def space_to_batch_start(o: int, rate: int, stride: int, lo: int) -> int:
+    """First input cell of output o's window under space-to-batch: rows of
+    ``rate`` adjacent windows, one row every ``stride*rate`` cells."""
+    return (o // rate) * stride * rate + o % rate - lo
+
+
+def space_to_batch_out(n: int, kernel: int, rate: int, stride: int, lo: int, hi: int) -> tuple[int, int, int, int]:
+    """(out, padded, blocks, inner) of space-to-batch (block ``rate``) + VALID op
+    (kernel, stride) + batch-to-space: n + lo + hi padded up to a multiple of
+    the rate, split into ``rate`` blocks of ``padded/rate``, each giving
+    ``inner = trunc((block - kernel + stride) / stride)`` outputs; interleaved,
+    minus the padding added: out = inner*rate - (padded - (n + lo + hi))."""
+    full = n + lo + hi
+    padded = full + (-full) % rate
+    block = padded // rate
+    inner = tf_valid_out(block, kernel, stride)
+    return inner * rate - (padded - full), padded, block, inner
+
+
+def space_to_batch_text(n: int, kernel: int, rate: int, stride: int, lo: int, hi: int) -> str:
+    """The space-to-batch size with numbers."""
+    out, padded, block, inner = space_to_batch_out(n, kernel, rate, stride, lo, hi)
+    full = n + lo + hi
+    return (
+        f"space-to-batch by {rate}: {n} + {lo} + {hi} = {full}, padded to {padded} ({padded - full} added at the end), "
+        f"{rate} blocks of {block}; each block: {tf_valid_out_text(block, kernel, stride)}; "
+        f"interleaved {inner}*{rate} = {inner * rate}, minus the {padded - full} added = {out}"
+    )
+
+
+def adaptive_sizes(n: int, out: int) -> tuple[tuple[int, int], ...]:
+    """(window size, how many windows) of adaptive pooling, smallest size first, in O(1).
+
+    With n = q*out + r: every window has q cells when r = 0; otherwise
+    r - gcd(r, out) windows have q + 2 cells and the others q + 1 (window i
+    has q + 2 exactly when i*r and (i+1)*r lie in different multiples of out,
+    (i+1)*r not itself one)."""
+    if out <= 0:
+        return ()
+    q, r = divmod(n, out)
+    if r == 0:
+        return ((q, out),)
+    from math import gcd
+
+    big = r - gcd(r, out)
+    return tuple((size, count) for size, count in ((q + 1, out - big), (q + 2, big)) if count)
+
+
+class DivisorRun(NamedTuple):
+    """Windows ``first <= j < stop`` of one axis, dividing by ``low`` to ``high``
+    cells (one value when equal; monotone in j unless the windows overhang both
+    ends, where low and high bound the two possible values when the run is
+    longer than CELL_BUDGET windows and the dilation larger too)."""
+
+    first: int
+    stop: int
+    low: int
+    high: int
+
+
+def window_cells(j: int, n: int, k: int, d: int, s: int, lo: int, hi: int, include_pad: bool) -> int:
+    """How many taps of window j (at j*s - lo + t*d) the average counts: those
+    inside [0, n), or inside [-lo, n + hi) when padding counts."""
+    p = j * s - lo
+    low, high = (-lo, n + hi) if include_pad else (0, n)
+    return max(0, min(k, -((p - high) // d)) - max(0, -((p - low) // d)))
+
+
+def divisor_runs(
+    n: int, k: int, d: int, s: int, lo: int, hi: int, out: int, include_pad: bool
+) -> tuple[DivisorRun, ...]:
+    """The divisors of one axis's average-pooling windows, as runs of windows
+    (in time independent of the size): windows overhanging the start, those
+    inside, those overhanging the end (and those overhanging both)."""
+    low, high = (-lo, n + hi) if include_pad else (0, n)
+    left = min(max(-(-(low + lo) // s), 0), out)  # windows starting before ``low``
+    right = min(max(-(-(high + lo - (k - 1) * d) // s), 0), out)  # first window reaching past ``high``
+
+    def at(j: int) -> int:
+        return window_cells(j, n, k, d, s, lo, hi, include_pad)
+
+    runs = []
+    for first, stop in ((0, min(left, right)), (right, left), (left, right), (max(left, right), out)):
+        if stop <= first:
+            continue
+        if left <= first < stop <= right:
+            values = (k,)
+        elif right <= first < stop <= left and d > 1:  # overhangs both ends: W//d or W//d + 1 taps
+            if min(stop - first, d) <= CELL_BUDGET:  # the residues of j*s mod d repeat after d windows
+                values = tuple(at(j) for j in range(first, min(stop, first + d)))
+            else:
+                values = ((high - low) // d, -(-(high - low) // d))
+        else:
+            values = (at(first), at(stop - 1))
+        runs.append(DivisorRun(first, stop, min(values), max(values)))
+    return tuple(sorted(runs))
 
 
 def output_spatial(op: ConvOp) -> tuple[int, ...]:

@@ -48,6 +48,10 @@ class Mapped:
 
     ``padding_rules`` says per spatial axis how this framework chose the
     padding of the first op; ``notes`` adds framework-specific remarks.
+    ``batch_dims`` are the leading dims the framework flattened into the
+    op's batch (None: just the batch); ``space_to_batch`` says the op runs as
+    TF's space-to-batch (block = its dilation), whose windows with a stride
+    are not those of a strided dilated convolution.
     ``arguments`` is the call bound once (``bind``): (parameter, value) pairs,
     defaults filled in, which the numbers read instead of call positions.
     ``activation`` names the function a layer applies to its output after the
@@ -62,8 +66,19 @@ class Mapped:
     layout: str = ""
     squeeze_batch: bool = False
     shape_override: tuple[int, ...] | None = field(default=None)
+    batch_dims: tuple[int, ...] | None = None
+    space_to_batch: bool = False
     arguments: tuple[tuple[str, object], ...] = ()
     activation: str = ""
+
+    @property
+    def given_input_shape(self) -> tuple[int, ...]:
+        """The input shape as the user gave it: an unbatched input without its
+        batch axis, flattened leading dims restored."""
+        op = self.ops[0]
+        shape, axis = op.input_shape, op.in_spec[0]
+        dims = () if self.squeeze_batch else self.batch_dims
+        return shape if dims is None else shape[:axis] + dims + shape[axis + 1 :]
 
     def argument(self, name: str, default=None):
         """The bound value of parameter ``name``."""

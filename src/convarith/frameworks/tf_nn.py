@@ -290,13 +290,15 @@ def make_op(
 
 def result(call, op: ConvOp, lead, rules, arguments: dict, notes=(), spatial_out=None, first=False) -> Mapped:
     """Mapped with the output laid out as lead + spatial + channels (extra batch dims kept);
-    ``arguments`` are the call's bound arguments."""
+    ``arguments`` are the call's bound arguments; ``spatial_out`` (the space-to-batch
+    sizes) marks the op as run by space-to-batch."""
     spatial = arith.output_spatial(op) if spatial_out is None else spatial_out
     spatial = tuple(max(size, 0) for size in spatial)
     override = (*lead, op.out_channels, *spatial) if first else (*lead, *spatial, op.out_channels)
     return Mapped(
         FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=(FIRST if first else LAST)[op.rank],
-        shape_override=override, arguments=tuple(arguments.items()),
+        shape_override=override, arguments=tuple(arguments.items()), batch_dims=tuple(lead),
+        space_to_batch=spatial_out is not None,
     )  # fmt: skip
 
 
@@ -578,12 +580,13 @@ def depthwise(call, inputs: Inputs) -> Mapped:
         sizes.append(space_to_batch_size(label, axis, n, k, d, s, pad))
         lo.append(pad.lo)
         hi.append(pad.hi)
-        rules.append(pad.text)
+        rules.append(f"space-to-batch pads as for stride 1: {pad.text}" if padding == "SAME" else pad.text)
     op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, rate, tuple(lo), tuple(hi), groups=channels)
     notes = ("dilation > 1 runs as space-to-batch, an undilated depthwise convolution, then batch-to-space.",)
     if any(s > 1 for s in stride):
         notes += (
-            "with strides > 1 the space-to-batch output is not the dilated-convolution size: out = stride-subsampled blocks times the rate, cropped.",
+            "with strides > 1 the stride applies inside each block: the windows come in rows of `rate` adjacent ones, "
+            "a row every stride*rate cells, so neither the size nor the windows are those of a strided dilated convolution.",
         )
     return result(call, op, lead, rules, v, notes, spatial_out=tuple(sizes))
 
@@ -606,15 +609,10 @@ def explicit_pairs_loose(padding, rank, label):
 
 
 def space_to_batch_size(label, axis, n, k, d, s, pad) -> int:
-    """Output size of space-to-batch (block d) + VALID op (kernel k, stride s) + batch-to-space.
-
-    full = n + lo + hi, padded up to a multiple of d; block = padded / d;
-    out = trunc((block - k + s) / s) * d - (padded - full)."""
-    full = n + pad.lo + pad.hi
-    extra = (d - full % d) % d
-    block = (full + extra) // d
-    inner = windowed_size(block, k, s, 0, 0)
-    out = inner * d - extra
+    """Output size of space-to-batch (block d) + VALID op (kernel k, stride s) + batch-to-space
+    (``arith.space_to_batch_out``), refused when negative."""
+    out, padded, block, inner = arith.space_to_batch_out(n, k, d, s, pad.lo, pad.hi)
+    extra = padded - (n + pad.lo + pad.hi)
     if inner < 0 or out < 0:
         name = arith.axis_names(2)[axis]
         raise fail(
