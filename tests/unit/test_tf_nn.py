@@ -119,3 +119,21 @@ def test_depth_pooling_1d_counts_the_hidden_height_window():
         "tf.nn.max_pool1d(x, [2, 1, 2], [1, 1, 2], 'SAME')", x=(1, 1, 2)
     )
     assert shape("tf.nn.max_pool1d(x, [1, 1, 2], [2, 1, 2], 'SAME')", x=(1, 1, 2)) == (1, 1, 1)
+
+
+def test_convolution_with_extra_batch_dims_reads_channels_first_strides_shifted():
+    # measured: [1, *strides, 1] read in NCHW/NCDHW order, so the first stride is a channel stride
+    x, w = (2, 1, 1, 5, 0), (1, 1, 1, 2)
+    assert shape("tf.nn.convolution(x, w, [1, 2], 'SAME', data_format='NCHW')", x=x, w=w) == (2, 1, 2, 3, 0)
+    assert shape("tf.nn.convolution(x, w, [1, 2], 'VALID', data_format='NCHW')", x=x, w=w[:2] + (1, 1)) == (
+        2,
+        1,
+        1,
+        3,
+        0,
+    )
+    message = refusal(
+        "tf.nn.convolution(x, w, 2, padding='VALID', data_format='NCDHW')", x=(2, 1, 1, 1, 1, 1), w=(1, 1, 2, 1, 2)
+    )
+    assert "reads as a channel stride of 2" in message and "Fix: a first stride of 1" in message
+    assert shape("tf.nn.conv2d(x, w, [1, 1, 2, 1], 'VALID', data_format='NCHW')", x=x, w=w) == (2, 1, 2, 3, 0)

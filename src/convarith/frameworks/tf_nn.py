@@ -448,6 +448,9 @@ def convolution(call, inputs: Inputs) -> Mapped:
     if rank == 1:
         check_positive((sb,), "strides batch entry", label)
         sb = 1
+    notes = ()
+    if first and rank > 1 and len(x) > rank + 2:
+        stride, notes = shifted_strides(label, v["strides"], fmt, stride)
     check_unit(sb, sc, "strides", label)
     check_positive(stride, "strides", label)
     lead, channels, spatial = split_last(x, rank, first)
@@ -456,8 +459,28 @@ def convolution(call, inputs: Inputs) -> Mapped:
     lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, (1,) * rank, padding)
     groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, (1,) * rank, lo, hi, w_in, out_ch)
     op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, (1,) * rank, lo, hi, first, groups=groups)
-    mapped = result(call, op, lead, rules, v, first=first)
+    mapped = result(call, op, lead, rules, v, notes, first=first)
     return empty_or_refuse(label, mapped, fmt, rank) if first else mapped
+
+
+def shifted_strides(label, given, fmt, stride) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Measured: with extra leading batch dims and a channels-first format, tf.nn.convolution lays the
+    strides out channels-last, [1, *strides, 1], and the NC kernel reads that list in its own order:
+    the first stride lands on the channels (refused unless 1), the others move one axis forward."""
+    if stride[0] != 1:
+        raise fail(
+            label,
+            f"strides={given!r} with data_format={fmt!r} and extra batch dimensions. Rule: tf.nn.convolution then "
+            f"passes the strides as [1, *strides, 1], which the {fmt} kernel reads as a channel stride of "
+            f"{stride[0]}; TF does not support strides in the batch and depth dimensions. "
+            "Fix: a first stride of 1, or a single batch dimension.",
+        )
+    moved = (*stride[1:], 1)
+    note = (
+        f"strides {tuple(stride)} act as {moved}: with extra batch dimensions tf.nn.convolution passes them as "
+        f"[1, *strides, 1] and the {fmt} kernel reads that list in its own order (measured).",
+    )
+    return moved, note
 
 
 def convolution_dilated(call, v, x, w, rank, stride, dilation, label) -> Mapped:
