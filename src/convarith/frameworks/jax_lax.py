@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..core import arith
 from ..core.op import ConvOp
 from ..parse import Name
-from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, fail, ref_shape
+from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, divisors_text, fail, ref_shape
 
 FRAMEWORK = "JAX (jax.lax)"
 PREFIXES = ("", "lax.", "jax.lax.")
@@ -200,7 +200,7 @@ def check_groups(v: dict, lhs, rhs, specs: Specs, label: str) -> tuple[int, int]
         raise fail(
             label,
             f"feature_group_count={groups} must divide the input features C={features} (lhs shape {lhs}). "
-            f"Fix: feature_group_count among {[g for g in range(1, features + 1) if features % g == 0]}.",
+            f"Fix: feature_group_count {divisors_text(features)}.",
         )
     if features // groups != in_f:
         fix = (
