@@ -110,3 +110,32 @@ def test_conv1d_transpose_with_one_output_size_is_read_as_2d_sizes():
         "the first entry, so [W] is read as the 2-D spatial sizes (height W, width 1), and only [1] gives a size TF "
         "accepts. Fix: the full output shape [N, W, C]."
     )
+
+
+def test_transpose_size_hint_is_arithmetic():
+    """issue 7: the hint scanned every output size up to (n + 1) * stride (never returned for stride 10**12)."""
+    message = refusal("tf.nn.conv2d_transpose(x, w, [1, 9, 9, 4], 1000000000000)", x=(1, 5, 5, 3), w=(3, 3, 4, 3))
+    assert message.endswith("Fix: an output height in 4000000000001..5000000000000.")
+    sizes = [
+        (padding, n, k, s, tf_nn.transpose_sizes(padding, n, k, s))
+        for padding in ("SAME", "VALID", (1, 2), (0, -2))
+        for n in range(6)
+        for k in range(1, 5)
+        for s in range(1, 4)
+    ]
+    for padding, n, k, s, text in sizes:  # the range is exactly the outputs whose forward size is n
+        good = [o for o in range(0, (n + 1) * s + k + 2) if tf_nn.transposed_forward(padding, o, k, s) == n]
+        assert text == (
+            f"{good[0]}..{good[-1]}"
+            if len(good) > 1
+            else str(good[0])
+            if good
+            else "no size (none maps back to the input size)"
+        )
+
+
+def test_wrong_types_are_refused():
+    # issue 7: a list as pooling_type was TypeError (unhashable)
+    assert refusal("tf.nn.pool(x, [3], [])", x=(1, 5, 3)).startswith("tf.nn.pool: pooling_type=[] is not supported.")
+    assert refusal("tf.nn.conv2d(x, w, [], 'SAME')", x=(1, 5, 5, 3), w=(3, 3, 3, 4)).startswith("tf.nn.conv2d:")
+    assert refusal("tf.nn.conv2d(x, w, 1, ['SAME'])", x=(1, 5, 5, 3), w=(3, 3, 3, 4)).startswith("tf.nn.conv2d:")

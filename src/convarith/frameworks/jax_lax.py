@@ -194,13 +194,15 @@ def check_groups(v: dict, lhs, rhs, specs: Specs, label: str) -> tuple[int, int]
     out_f, in_f = rhs[specs.rhs[0]], rhs[specs.rhs[1]]
     if groups <= 0:
         raise fail(
-            label, f"feature_group_count={groups} must be a positive integer. Fix: feature_group_count=1 (no grouping)."
+            label,
+            f"feature_group_count={groups} must be a positive integer. Rule: JAX refuses a zero or negative count. "
+            "Fix: feature_group_count=1 (no grouping).",
         )
     if features % groups:
         raise fail(
             label,
             f"feature_group_count={groups} must divide the input features C={features} (lhs shape {lhs}). "
-            f"Fix: feature_group_count {divisors_text(features)}.",
+            f"Rule: each group takes C / feature_group_count features. Fix: feature_group_count {divisors_text(features)}.",
         )
     if features // groups != in_f:
         fix = (
@@ -220,7 +222,11 @@ def check_groups(v: dict, lhs, rhs, specs: Specs, label: str) -> tuple[int, int]
             f"Rule: each group makes O/{groups} outputs. Fix: O={groups * max(out_f // groups, 1)}.",
         )
     if batch_groups <= 0:
-        raise fail(label, f"batch_group_count={batch_groups} must be a positive integer. Fix: batch_group_count=1.")
+        raise fail(
+            label,
+            f"batch_group_count={batch_groups} must be a positive integer. Rule: JAX refuses a zero or negative count. "
+            "Fix: batch_group_count=1.",
+        )
     if batch_groups > 1 and batch % batch_groups:
         raise fail(
             label,
