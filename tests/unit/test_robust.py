@@ -19,9 +19,9 @@ from convarith import ConvArithError, explain, output_shape
 from convarith.frameworks import table
 from tests.unit.robust_seeds import SEEDS
 
-EXAMPLES = int(os.environ.get("CONVARITH_ROBUST_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("CONVARITH_ROBUST_EXAMPLES", "100"))
 HANG_SECONDS = 5  # a hang detector, not a speed target: calls take milliseconds
-EXPLAIN_MAX_SIZE = 10**6  # explain's cost on huge sizes is checked by test_explain
+EXPLAIN_MAX_SIZE = 10**6  # explain's cost on huge sizes (input or output) is checked by test_explain
 
 SPELLINGS = sorted(table()[0])
 TENSORS = ("x", "w", "b", "X", "W", "B", "lhs", "rhs", "input", "filters", "k")
@@ -147,9 +147,9 @@ def small(value) -> bool:
 
 
 def check(expr, input_shape, shapes, output_size) -> None:
-    timed(output_shape, expr, input_shape, shapes=shapes, output_size=output_size)
+    shape = timed(output_shape, expr, input_shape, shapes=shapes, output_size=output_size)
     named = shapes.values() if isinstance(shapes, dict) else ()
-    if all(small(shape) for shape in (() if input_shape is None else input_shape, *named)):
+    if all(small(sizes) for sizes in (shape or (), () if input_shape is None else input_shape, *named)):
         timed(lambda: str(explain(expr, input_shape, shapes=shapes, output_size=output_size)))
 
 
@@ -216,7 +216,7 @@ def mutated_cases(draw):
     return expr, mutated_shape(draw, input_shape), shapes, mutated_shape(draw, output_size)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=EXAMPLES // 2, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(
     calls(),
     shape_values,
@@ -245,19 +245,22 @@ def test_most_seeds_are_answered():
 TENSOR_SHAPES = st.lists(st.integers(0, 6), min_size=1, max_size=5).map(tuple)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=EXAMPLES // 2, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(calls(), st.dictionaries(st.sampled_from(TENSORS), TENSOR_SHAPES, min_size=3, max_size=8), TENSOR_SHAPES)
 def test_plausible_calls_raise_only_convarith_error(expr, shapes, input_shape):
     """Small plausible shapes reach the handlers' deeper checks."""
     check(expr, input_shape, shapes, None)
 
 
-@pytest.mark.parametrize("spelling", SPELLINGS[:: max(1, len(SPELLINGS) // 40)])
-def test_every_argument_of_wrong_type(spelling):
-    """Each position and keyword given each kind of wrong value: only ConvArithError."""
-    wrong = ("[]", "()", "'same'", "None", "True", "2.5", "k", "[[1]]", "-1", "0", "1e400")
-    for position in range(6):
-        for value in wrong:
-            args = ["x", "w", "3", "3", "1", "1"]
-            args[position] = value
-            check(f"{spelling}({', '.join(args)})", (1, 3, 8, 8), {"x": (1, 3, 8, 8), "w": (3, 3, 3, 3)}, None)
+WRONG = ("[]", "None", "'same'", "2.5", "k", "-1", "[[1]]", "True")
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=[seed[0][:50] for seed in SEEDS])
+def test_every_argument_of_wrong_type(seed):
+    """Each argument (and each piece inside one) of each seed given each kind of wrong value."""
+    expr, input_shape, shapes, output_size = seed
+    call = ast.parse(expr, mode="eval").body
+    arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+    for node in [node for arg in arguments for node in ast.walk(arg) if isinstance(node, ast.expr)]:
+        for value in WRONG:
+            check(replace_segment(expr, node, value), input_shape, shapes, output_size)
