@@ -22,7 +22,10 @@ def size_text(item) -> str:
     """One shape entry for a message (a huge int by its length, anything else cut short)."""
     if isinstance(item, int):
         return int_text(item)
-    text = repr(item)
+    try:
+        text = repr(item)
+    except Exception:  # a user's object whose repr fails is still named
+        return f"a {type(item).__name__}"
     return text if len(text) <= 40 else text[:30] + "..."
 
 
@@ -64,9 +67,10 @@ def check_shape(shape, what: str) -> tuple[int, ...]:
         )
     try:
         items = tuple(islice(shape, MAX_RANK + 1))  # an endless iterable stops here
-    except TypeError:
+    except (TypeError, ValueError):
         raise ConvArithError(
-            f"{what} must be a tuple of ints such as (1, 96, 128, 3), got {size_text(shape)}."
+            f"{what} must be a tuple of ints such as (1, 96, 128, 3), got {size_text(shape)} "
+            f"({type(shape).__name__}), which cannot be read item by item. Fix: write the shape as a tuple of ints."
         ) from None
     shown = "(" + ", ".join(size_text(item) for item in items) + ("...)" if len(items) > MAX_RANK else ")")
     if not 1 <= len(items) <= MAX_RANK:

@@ -226,3 +226,22 @@ def test_sizes_near_the_64_bit_limit(expr, shape, shapes, expected):
         )
     else:
         assert output_shape(expr, shape, shapes=shapes) == expected
+
+
+class Unreadable:
+    """A shape-like object whose iteration and repr both fail."""
+
+    def __iter__(self):
+        raise ValueError("no")
+
+    def __repr__(self):
+        raise RuntimeError("no")
+
+
+def test_an_unreadable_shape_is_refused():
+    with pytest.raises(ConvArithError) as info:
+        output_shape("nn.Conv2d(3, 8, 3)", Unreadable())
+    assert str(info.value) == (
+        "input_shape must be a tuple of ints such as (1, 96, 128, 3), got a Unreadable (Unreadable), which cannot be "
+        "read item by item. Fix: write the shape as a tuple of ints."
+    )

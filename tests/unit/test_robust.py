@@ -19,6 +19,8 @@ from convarith import ConvArithError, explain, output_shape
 from convarith.frameworks import table
 from tests.unit.robust_seeds import SEEDS
 
+pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")  # the adversarial texts
+
 EXAMPLES = int(os.environ.get("CONVARITH_ROBUST_EXAMPLES", "100"))
 HANG_SECONDS = 5  # a hang detector, not a speed target: calls take milliseconds
 EXPLAIN_MAX_SIZE = 10**6  # explain's cost on huge sizes (input or output) is checked by test_explain
