@@ -8,15 +8,30 @@ Only one call is accepted: a dotted name applied to literal arguments
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import ConvArithError
 
-__all__ = ["Call", "Name", "parse_call"]
+__all__ = ["Call", "Name", "int_text", "parse_call"]
 
 MAX_EXPR_CHARS = 4000
 MAX_INT = 2**63 - 1
+MAX_DEPTH = 32  # syntax-tree levels: nn.Conv2d(3, 8, ((1, 1), (2, 2))) needs 7
+SHOWN_DIGITS = 24  # longer integers are named by their length in messages
+
+
+def int_text(value: int) -> str:
+    """``value`` for a message: in full up to SHOWN_DIGITS digits, else its first and
+    last digits and its length (str() of a huge int is slow, and refused past 4300 digits)."""
+    size = abs(value)
+    if size < 10**SHOWN_DIGITS:
+        return str(value)
+    digits = int(size.bit_length() * 0.30103)  # log10(2): one short at most
+    digits += 10**digits <= size
+    head, tail = size // 10 ** (digits - 6), size % 1000
+    return f"{'-' if value < 0 else ''}{head}...{tail:03d} ({digits} digits)"
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,14 @@ class Name:
 
     def __repr__(self) -> str:
         return self.dotted
+
+
+class List(list):
+    """A list literal that hashes like its tuple: every parsed value is hashable, so
+    looking a user's value up in a table (``value in CHOICES``) never raises TypeError."""
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
 
 
 @dataclass(frozen=True)
@@ -61,6 +84,15 @@ def dotted_name(node: ast.AST) -> str | None:
     return None
 
 
+def tree_depth(root: ast.AST) -> int:
+    """The number of levels of the syntax tree, counted without recursion."""
+    deepest, level = 0, [root]
+    while level:
+        deepest += 1
+        level = [child for node in level for child in ast.iter_child_nodes(node)]
+    return deepest
+
+
 def describe(node: ast.AST) -> str:
     """A short human name for an AST node, for error messages."""
     kinds = {
@@ -91,13 +123,13 @@ def literal(node: ast.AST, where: str):
     if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (bool, int, float, str))):
         if isinstance(node.value, int) and not isinstance(node.value, bool) and abs(node.value) > MAX_INT:
             raise ConvArithError(
-                f"{where}: the integer {node.value} is too large. Rule: sizes must fit in 64 bits "
+                f"{where}: the integer {int_text(node.value)} is too large. Rule: sizes must fit in 64 bits "
                 f"(|n| <= {MAX_INT}). Fix: write the real size."
             )
         return node.value
     if isinstance(node, (ast.Tuple, ast.List)):
         items = [literal(item, where) for item in node.elts]
-        return tuple(items) if isinstance(node, ast.Tuple) else list(items)
+        return tuple(items) if isinstance(node, ast.Tuple) else List(items)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         value = literal(node.operand, where)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -141,7 +173,9 @@ def parse_call(text: str) -> Call:
     if not stripped:
         raise ConvArithError('expr is empty. Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".')
     try:
-        tree = ast.parse(stripped, mode="eval")
+        with warnings.catch_warnings():  # e.g. SyntaxWarning for '\\d': the text is refused or used, never warned
+            warnings.simplefilter("ignore")
+            tree = ast.parse(stripped, mode="eval")
     except (RecursionError, MemoryError):
         raise ConvArithError(
             "expr is nested too deeply. Rule: Python's parser gives up on it. Fix: write plain literal arguments."
@@ -151,6 +185,13 @@ def parse_call(text: str) -> Call:
             f"expr is not valid Python: {getattr(exc, 'msg', exc)} in {short(stripped)}. Rule: expr is one Python call. "
             "Fix: check brackets, commas and quotes, e.g. nn.Conv2d(3, 8, 3, padding='same')."
         ) from None
+    depth = tree_depth(tree.body)
+    if depth > MAX_DEPTH:
+        raise ConvArithError(
+            f"expr is nested {depth} levels deep: {short(stripped)}. Rule: at most {MAX_DEPTH} levels (brackets, "
+            "signs, dots and calls inside one another) are read. Fix: write one call with plain literal arguments, "
+            "e.g. nn.Conv2d(3, 8, (3, 3))."
+        )
     node = tree.body
     if not isinstance(node, ast.Call):
         raise ConvArithError(

@@ -83,7 +83,9 @@ def conv_calls(draw, transposed: bool, functional: bool):
     elif fault == "channels":
         channels = in_ch + draw(st.sampled_from([-1, 1]))
     elif fault == "groups":
-        groups = draw(st.sampled_from([0, groups + 1]))
+        groups = draw(st.sampled_from([0, -1, groups + 1]))
+    elif fault == "negative channels" and not functional:  # a weight shape cannot be negative
+        groups, out_ch = 1, -draw(st.integers(1, 3))  # a negative in_channels is also a channel mismatch
     elif fault == "same stride":
         padding, stride = "same", draw(st.integers(2, 3))
     elif fault == "bad padding mode":
@@ -145,6 +147,7 @@ FAULTS = {
         "small input",
         "bias",
         "zero channels",
+        "negative channels",
     ),
     "conv_transpose": (
         "kernel 0",
@@ -159,6 +162,7 @@ FAULTS = {
         "small input",
         "bias",
         "zero channels",
+        "negative channels",
     ),
 }
 
@@ -292,3 +296,20 @@ def adaptive_calls(draw):
 def test_adaptive_pools(oracle, case):
     expr, shape, shapes = case
     agree(oracle("torch"), expr, shape, shapes=shapes)
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape"),
+    [
+        ("nn.Conv2d(1, -1, 3)", [1, 1, 8, 8]),  # issue 7: was answered (1, -1, 6, 6)
+        ("nn.Conv1d(2, -4, 3, groups=2)", [1, 2, 8]),
+        ("nn.Conv2d(-1, 4, 3)", [1, 0, 8, 8]),
+        ("nn.ConvTranspose2d(1, -1, 3)", [1, 1, 8, 8]),
+        ("nn.ConvTranspose1d(-2, 4, 3)", [1, 0, 8]),
+        ("nn.Conv2d(0, 4, 3)", [1, 0, 8, 8]),
+        ("nn.Conv2d(2, 0, 3)", [1, 2, 8, 8]),
+        ("nn.Conv2d(2, 2, 3, groups=-1)", [1, 2, 8, 8]),
+    ],
+)
+def test_zero_and_negative_channel_counts(oracle, expr, shape):
+    agree(oracle("torch"), expr, shape)

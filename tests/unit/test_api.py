@@ -1,7 +1,9 @@
 """The public API: exported names, the exception type, and refusals of bad input."""
 
 import inspect
+import itertools
 
+import numpy as np
 import pytest
 
 import convarith
@@ -34,6 +36,13 @@ def test_named_shapes_and_output_size():
     assert output_shape("nn.ConvTranspose2d(3, 8, 3, stride=2)", (1, 3, 6, 6), output_size=(14, 13)) == (1, 8, 14, 13)
 
 
+NOT_AN_INT = (
+    "Rule: sizes are ints (a flag, a float or an array is not read as one). "
+    "Fix: write each size as an int, e.g. (1, 3, 8, 8)."
+)
+TOO_LARGE = "which is too large. Rule: sizes must fit in 64 bits (<= 9223372036854775807). Fix: write the real size."
+
+
 @pytest.mark.parametrize(
     ("expr", "input_shape", "message"),
     [
@@ -41,14 +50,15 @@ def test_named_shapes_and_output_size():
         (
             "nn.Conv2d(3, 8, 3)",
             "1,3,8,8",
-            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got '1,3,8,8'.",
+            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got '1,3,8,8' (str). "
+            "Fix: write the shape as a tuple of ints.",
         ),
-        ("nn.Conv2d(3, 8, 3)", (1, 3, 8.0, 8), "input_shape must hold ints, got 8.0 in (1, 3, 8.0, 8)."),
-        ("nn.Conv2d(3, 8, 3)", (1, 3, True, 8), "input_shape must hold ints, got True in (1, 3, True, 8)."),
+        ("nn.Conv2d(3, 8, 3)", (1, 3, 8.0, 8), f"input_shape holds 8.0 (float) in (1, 3, 8.0, 8). {NOT_AN_INT}"),
+        ("nn.Conv2d(3, 8, 3)", (1, 3, True, 8), f"input_shape holds True (bool) in (1, 3, True, 8). {NOT_AN_INT}"),
         (
             "nn.Conv2d(3, 8, 3)",
             (1, 3, -8, 8),
-            "input_shape has a negative size -8 in (1, 3, -8, 8). Rule: sizes are >= 0.",
+            "input_shape has a negative size -8 in (1, 3, -8, 8). Rule: sizes are >= 0. Fix: write the real size.",
         ),
         (
             "F.conv2d(x, w)",
@@ -104,3 +114,134 @@ def test_every_real_ambiguous_spelling_is_refused():
     for spelling in (name for name, owned in owners.items() if len(owned) > 1):
         with pytest.raises(ConvArithError, match="is ambiguous"):
             output_shape(f"{spelling}(x)", shapes={"x": (1, 3, 8, 8)})
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ((1, 4, 10**5000, 8), f"input_shape has the size 100000...000 (5001 digits), {TOO_LARGE}"),  # issue 7
+        ((1, 4, 2**63, 8), f"input_shape has the size 9223372036854775808, {TOO_LARGE}"),
+        ((1, 3, np.array(8.7), 8), f"input_shape holds array(8.7) (ndarray) in (1, 3, array(8.7), 8). {NOT_AN_INT}"),
+        (
+            (1, 3, np.float64(8), 8),
+            f"input_shape holds np.float64(8.0) (float64) in (1, 3, np.float64(8.0), 8). {NOT_AN_INT}",
+        ),
+        ((1, 3, np.True_, 8), f"input_shape holds np.True_ (bool) in (1, 3, np.True_, 8). {NOT_AN_INT}"),
+        ((1, 3, None, 8), f"input_shape holds None (NoneType) in (1, 3, None, 8). {NOT_AN_INT}"),
+        ((1, 3, [8], 8), f"input_shape holds [8] (list) in (1, 3, [8], 8). {NOT_AN_INT}"),
+        (
+            np.array([[1, 3, 8, 8]]),
+            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got array([[1, 3, 8, 8]]) (ndarray). "
+            "Fix: write the shape as a tuple of ints.",
+        ),
+        (
+            np.array(8.7),
+            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got array(8.7) (ndarray). "
+            "Fix: write the shape as a tuple of ints.",
+        ),
+        (
+            8,
+            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got 8 (int). "
+            "Fix: write the shape as a tuple of ints.",
+        ),
+        (
+            {1: 3},
+            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got {1: 3} (dict). "
+            "Fix: write the shape as a tuple of ints.",
+        ),
+        (
+            (),
+            "input_shape has no dimensions: (). Rule: a shape has 1 to 8 dimensions. "
+            "Fix: give the full shape, e.g. (1, 3, 8, 8).",
+        ),
+        (
+            itertools.repeat(1),
+            "input_shape has more than 8 dimensions: (1, 1, 1, 1, 1, 1, 1, 1, 1...). "
+            "Rule: a shape has 1 to 8 dimensions. Fix: give the full shape, e.g. (1, 3, 8, 8).",
+        ),
+    ],
+    ids=[
+        "10**5000", "2**63", "float-array", "float64", "numpy-bool", "None", "list", "2-D", "0-D", "int",
+        "dict", "empty", "endless",
+    ],
+)  # fmt: skip
+def test_sizes_are_ints_that_fit_in_64_bits(shape, message):
+    """Checked with operator.index, never int(): an array or a float is refused, not truncated."""
+    for call in (
+        lambda: output_shape("nn.Conv2d(4, 8, 3)", shape),
+        lambda: output_shape("F.conv2d(x, w)", shapes={"x": shape, "w": (8, 4, 3, 3)}),
+        lambda: output_shape("nn.ConvTranspose2d(4, 8, 3)", (1, 4, 5, 5), output_size=shape),
+    ):
+        with pytest.raises(ConvArithError) as info:
+            call()
+        where = str(info.value).split(" ", 1)[0]
+        assert str(info.value) == message.replace("input_shape", where, 1)
+
+
+def test_numpy_integer_shapes_are_read():
+    assert output_shape("nn.Conv2d(3, 8, 3)", np.array([1, 3, 8, 8])) == (1, 8, 6, 6)
+    assert output_shape("nn.Conv2d(3, 8, 3)", (np.int64(1), np.int32(3), np.array(8), np.uint8(8))) == (1, 8, 6, 6)
+    assert output_shape("nn.Conv2d(3, 8, 3)", [1, 3, 8, 8]) == (1, 8, 6, 6)
+
+
+def test_shapes_keys_are_names():
+    with pytest.raises(ConvArithError) as info:
+        output_shape("F.conv2d(x, w)", shapes={10**5000: (1, 3, 8, 8)})
+    assert str(info.value) == (
+        "shapes has the key 100000...000 (5001 digits) (int). Rule: keys are the tensor names used in the call. "
+        "Fix: shapes={'x': (1, 3, 8, 8)}."
+    )
+
+
+MAX_INT = 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape", "shapes", "expected"),
+    [
+        ("nn.Conv2d(3, 8, 3)", (1, 3, MAX_INT, MAX_INT), None, (1, 8, MAX_INT - 2, MAX_INT - 2)),
+        ("nn.ConvTranspose2d(3, 8, 3, stride=2)", (MAX_INT, 3, 4, 4), None, (MAX_INT, 8, 9, 9)),
+        ("nn.ConvTranspose1d(3, 8, 3, stride=MAX)", (1, 3, MAX_INT), None, None),
+        ("keras.layers.Conv2D(8, 3, padding='same')", (1, MAX_INT, MAX_INT, 3), None, (1, MAX_INT, MAX_INT, 8)),
+        ("tf.nn.conv2d(x, w, 1, 'SAME')", None, {"x": (1, MAX_INT, 2, 3), "w": (3, 3, 3, 4)}, (1, MAX_INT, 2, 4)),
+        ("lax.conv(x, w, (1,), 'SAME')", None, {"x": (1, 3, MAX_INT), "w": (4, 3, 3)}, (1, 4, MAX_INT)),
+        (
+            "onnx.helper.make_node('MaxPool', ['X'], ['Y'], kernel_shape=[2], strides=[1])",
+            None,
+            {"X": (MAX_INT, MAX_INT, MAX_INT)},
+            (MAX_INT, MAX_INT, MAX_INT - 1),
+        ),
+    ],
+)
+def test_sizes_near_the_64_bit_limit(expr, shape, shapes, expected):
+    """Products of sizes (torch's oneDNN rule) and 64-bit sizes in messages: an answer or a refusal, fast."""
+    expr = expr.replace("MAX", str(MAX_INT))
+    if expected is None:
+        with pytest.raises(ConvArithError) as info:
+            output_shape(expr, shape, shapes=shapes)
+        assert str(info.value) == (
+            "ConvTranspose1d: the output shape (1, 8, 850705...445 (38 digits)) does not fit in 64 bits. "
+            "Rule: every framework stores sizes as 64-bit ints (<= 9223372036854775807). "
+            "Fix: a smaller input, stride or kernel."
+        )
+    else:
+        assert output_shape(expr, shape, shapes=shapes) == expected
+
+
+class Unreadable:
+    """A shape-like object whose iteration and repr both fail."""
+
+    def __iter__(self):
+        raise ValueError("no")
+
+    def __repr__(self):
+        raise RuntimeError("no")
+
+
+def test_an_unreadable_shape_is_refused():
+    with pytest.raises(ConvArithError) as info:
+        output_shape("nn.Conv2d(3, 8, 3)", Unreadable())
+    assert str(info.value) == (
+        "input_shape must be a tuple of ints such as (1, 96, 128, 3), got a Unreadable (Unreadable), which cannot be "
+        "read item by item. Fix: write the shape as a tuple of ints."
+    )

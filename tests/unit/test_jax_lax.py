@@ -1,5 +1,7 @@
 """jax.lax mapping: hand-checked shapes and the exact text of key refusals."""
 
+import time
+
 import pytest
 
 import convarith
@@ -73,7 +75,7 @@ def test_shapes(expr, shapes, expected):
             "lax.conv_general_dilated(x, w, (1, 1), 'VALID', feature_group_count=3)",
             NCHW,
             "conv_general_dilated: feature_group_count=3 must divide the input features C=4 (lhs shape (1, 4, 5, 7)). "
-            "Fix: feature_group_count among [1, 2, 4].",
+            "Rule: each group takes C / feature_group_count features. Fix: feature_group_count among [1, 2, 4].",
         ),
         (
             "lax.conv_general_dilated(x, w, (1, 1), 'VALID', feature_group_count=2, batch_group_count=2)",
@@ -167,3 +169,38 @@ def test_xla_abort_is_refused_with_its_reason():
         "axis (2) is shorter than its kernel (3) and padded (0, 1) while the width axis has lhs_dilation 2 with "
         "kernel 2. Fix: pad the width axis, or make the height input at least as long as the kernel."
     )
+
+
+def refusal_of(expr, shapes) -> str:
+    with pytest.raises(convarith.ConvArithError) as info:
+        convarith.output_shape(expr, shapes=shapes)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("count", ["feature_group_count", "batch_group_count"])
+@pytest.mark.parametrize("value", [0, -1])
+def test_group_counts_must_be_positive(count, value):
+    """Measured in jax 0.10.2: 'conv_general_dilated {count} must be a positive integer, got {value}'."""
+    message = refusal_of(
+        f"lax.conv_general_dilated(x, w, (1,), 'VALID', {count}={value})", {"x": (2, 2, 5), "w": (2, 2, 3)}
+    )
+    assert message.startswith(f"conv_general_dilated: {count}={value} must be a positive integer.")
+
+
+GROUPS_OF_11 = "lax.conv_general_dilated(x, w, (1,), 'VALID', feature_group_count=11)"
+
+
+@pytest.mark.parametrize("channels", [6, 10**6, 10**12, 2**63 - 1])
+def test_group_count_fix_is_bounded(channels):
+    """issue 7: the fix listed every divisor of C one by one (10**12 channels never returned)."""
+    start = time.perf_counter()
+    message = refusal_of(GROUPS_OF_11, {"x": (1, channels, 5), "w": (11, 1, 3)})
+    assert time.perf_counter() - start < 1
+    listed = message.partition("Fix: feature_group_count ")[2]
+    numbers = [int(item) for item in listed.partition("[")[2].partition("]")[0].split(", ")]
+    if channels <= 10**6:
+        assert listed.startswith("among [") and numbers == [d for d in range(1, channels + 1) if channels % d == 0]
+    else:
+        assert listed.startswith("such as [")
+        assert listed.endswith(f"] (not every divisor of {channels} is listed).")
+        assert numbers[0] == 1 and numbers[-1] == channels and all(channels % d == 0 for d in numbers)

@@ -167,3 +167,23 @@ def test_refusals(expr, shapes, message):
     with pytest.raises(convarith.ConvArithError) as info:
         convarith.output_shape(expr, shapes=shapes)
     assert str(info.value) == message
+
+
+def test_op_type_of_the_wrong_type_is_refused():
+    """issue 7: make_node([], ...) was TypeError (unhashable)."""
+    with pytest.raises(convarith.ConvArithError) as info:
+        convarith.output_shape("onnx.helper.make_node([], ['X', 'W'], ['Y'])", shapes=SEED)
+    assert str(info.value).startswith("onnx.helper.make_node: op_type=[] is not one of 'Conv', 'ConvTranspose'")
+
+
+@pytest.mark.parametrize(("group", "shape"), [(-1, (1, 2, 3, 3)), (0, None)])
+def test_conv_group_on_zero_channels_as_onnxruntime_runs_it(group, shape):
+    """Measured (onnxruntime 1.32): group=-1 with C = W.shape[1] = 0 runs and gives (1, 2, 3, 3);
+    group=0 kills the process (an integer division by zero), so it is refused."""
+    expr = f"make_node('Conv', ['X', 'W'], ['Y'], group={group})"
+    shapes = {"X": (1, 0, 5, 5), "W": (2, 0, 3, 3)}
+    if shape is None:
+        with pytest.raises(convarith.ConvArithError, match="group=0"):
+            convarith.output_shape(expr, shapes=shapes)
+    else:
+        assert convarith.output_shape(expr, shapes=shapes) == shape

@@ -3,7 +3,7 @@
 import pytest
 
 from convarith import ConvArithError
-from convarith.parse import MAX_EXPR_CHARS, MAX_INT, Call, Name, parse_call
+from convarith.parse import MAX_DEPTH, MAX_EXPR_CHARS, MAX_INT, Call, Name, int_text, parse_call, short
 
 LITERAL_RULE = (
     "Rule: arguments must be literals (numbers, strings, tuples, lists, True/False/None) or names; "
@@ -91,7 +91,7 @@ def test_names_stay_names():
         ),
         (
             "f(x=-" + "9" * 30 + ")",
-            "f: argument x: the integer " + "9" * 30 + " is too large. "
+            "f: argument x: the integer 999999...999 (30 digits) is too large. "
             f"Rule: sizes must fit in 64 bits (|n| <= {MAX_INT}). Fix: write the real size.",
         ),
         (
@@ -145,3 +145,92 @@ def test_long_syntax_errors_are_cut():
     message = refusal(text)
     assert message.startswith("expr is not valid Python: '(' was never closed in 'f(1, 1, ")
     assert f"... ({len(text.strip())} characters). Rule:" in message
+
+
+DEEP = (
+    "expr is nested {depth} levels deep: {shown}. Rule: at most 32 levels (brackets, signs, dots and calls inside "
+    "one another) are read. Fix: write one call with plain literal arguments, e.g. nn.Conv2d(3, 8, (3, 3))."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("nn.Conv2d(3, 8, " + "-" * 1000 + "3)", 1002),  # issue 7: was RecursionError
+        ("nn.Conv2d" + "(1)" * 400, 403),  # issue 7: was RecursionError
+        ("f(" + "-" * 31 + "1)", 33),
+        ("f(" + "(" * 40 + "1" + ",)" * 40 + ")", 42),
+        ("f(" + "[" * 40 + "1" + "]" * 40 + ")", 42),
+        ("f(" + ".".join("a" * 1500) + ")", 1502),
+        ("f(" + "not " * 900 + "x)", 903),
+        ("f(x" + "[0]" * 900 + ")", 903),
+        ("a" + ".b" * 1900 + "(1)", 1903),
+        ("f(" + "+-" * 300 + "1)", 602),
+    ],
+)
+def test_deep_nesting_is_refused_without_recursion(text, depth):
+    assert refusal(text) == DEEP.format(depth=depth, shown=short(text))
+
+
+def test_nesting_up_to_the_limit_is_read():
+    text = "f(" + "(" * (MAX_DEPTH - 3) + "1" + ",)" * (MAX_DEPTH - 3) + ")"
+    value = parse_call(text).args[0]
+    for _ in range(MAX_DEPTH - 3):
+        value = value[0]
+    assert value == 1
+    assert parse_call("f(" + "-" * (MAX_DEPTH - 2) + "1)").args == (1,)  # an even count of minus signs
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("f('\\N{BOGUS}')", "expr is not valid Python: (unicode error)"),
+        ("f('\x00')", "expr is not valid Python: source code string cannot contain null bytes"),
+        ("f(1)\x00", "expr is not valid Python: source code string cannot contain null bytes"),
+        ("f(" + "(" * 300 + ")" * 300 + ")", "expr is not valid Python: too many nested parentheses"),
+    ],
+)
+def test_text_python_refuses_is_a_convarith_error(text, start):
+    assert refusal(text).startswith(start)
+
+
+def test_unicode_long_strings_and_float_extremes_are_plain_values():
+    assert parse_call("f('\\N{LATIN SMALL LETTER E WITH ACUTE}', '\u00e9', 'ß')").args == ("\u00e9", "\u00e9", "ß")
+    long = "s" * (MAX_EXPR_CHARS - 10)
+    assert parse_call(f"f('{long}')").args == (long,)
+    assert parse_call("f(1e400, -1e400, 1e-400)").args == (float("inf"), float("-inf"), 0.0)
+
+
+def test_a_giant_integer_is_named_by_its_length():
+    """Python refuses str() past 4300 digits; the message never prints the number in full."""
+    text = "f(0x" + "f" * 3600 + ")"  # 4335 decimal digits
+    assert refusal(text) == (
+        "f: positional argument 1: the integer 679105...375 (4335 digits) is too large. "
+        f"Rule: sizes must fit in 64 bits (|n| <= {MAX_INT}). Fix: write the real size."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (MAX_INT, str(MAX_INT)),
+        (10**24 - 1, "9" * 24),
+        (10**24, "100000...000 (25 digits)"),
+        (-(10**5000) - 7, "-100000...007 (5001 digits)"),
+        (2**64 * 10**30, "184467...000 (50 digits)"),
+    ],
+    ids=["max-int", "24-digits", "25-digits", "5001-digits", "50-digits"],
+)
+def test_int_text(value, text):
+    assert int_text(value) == text
+
+
+def test_lists_are_hashable_so_table_lookups_never_raise():
+    value = parse_call("f([1, [2]], ['MAX'])").args
+    assert value == ([1, [2]], ["MAX"]) and isinstance(value[0], list)
+    assert value[1] not in {"MAX": 1} and hash(value[0]) == hash((1, (2,)))
+
+
+def test_no_warning_escapes(recwarn):
+    assert parse_call("f('\\d')").args == ("\\d",)
+    assert not recwarn.list

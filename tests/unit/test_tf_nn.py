@@ -137,3 +137,32 @@ def test_convolution_with_extra_batch_dims_reads_channels_first_strides_shifted(
     )
     assert "reads as a channel stride of 2" in message and "Fix: a first stride of 1" in message
     assert shape("tf.nn.conv2d(x, w, [1, 1, 2, 1], 'VALID', data_format='NCHW')", x=x, w=w) == (2, 1, 2, 3, 0)
+
+
+def test_transpose_size_hint_is_arithmetic():
+    """issue 7: the hint scanned every output size up to (n + 1) * stride (never returned for stride 10**12)."""
+    message = refusal("tf.nn.conv2d_transpose(x, w, [1, 9, 9, 4], 1000000000000)", x=(1, 5, 5, 3), w=(3, 3, 4, 3))
+    assert message.endswith("Fix: an output height in 4000000000001..5000000000000.")
+    sizes = [
+        (padding, n, k, s, tf_nn.transpose_sizes(padding, n, k, s))
+        for padding in ("SAME", "VALID", (1, 2), (0, -2))
+        for n in range(6)
+        for k in range(1, 5)
+        for s in range(1, 4)
+    ]
+    for padding, n, k, s, text in sizes:  # the range is exactly the outputs whose forward size is n
+        good = [o for o in range(0, (n + 1) * s + k + 2) if tf_nn.transposed_forward(padding, o, k, s) == n]
+        assert text == (
+            f"{good[0]}..{good[-1]}"
+            if len(good) > 1
+            else str(good[0])
+            if good
+            else "no size (none maps back to the input size)"
+        )
+
+
+def test_wrong_types_are_refused():
+    # issue 7: a list as pooling_type was TypeError (unhashable)
+    assert refusal("tf.nn.pool(x, [3], [])", x=(1, 5, 3)).startswith("tf.nn.pool: pooling_type=[] is not supported.")
+    assert refusal("tf.nn.conv2d(x, w, [], 'SAME')", x=(1, 5, 5, 3), w=(3, 3, 3, 4)).startswith("tf.nn.conv2d:")
+    assert refusal("tf.nn.conv2d(x, w, 1, ['SAME'])", x=(1, 5, 5, 3), w=(3, 3, 3, 4)).startswith("tf.nn.conv2d:")

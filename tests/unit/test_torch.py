@@ -257,3 +257,60 @@ def test_zero_dilation_is_refused_on_the_native_path():
     assert "dilation=0" in refusal("nn.ConvTranspose1d(2, 2, 3, dilation=0, groups=2)", (1, 2, 5))
     mapped = map_call("nn.ConvTranspose1d(2, 2, 1, dilation=0, groups=2)", (1, 2, 5))
     assert mapped.notes == (torch_module.ZERO_DILATION_NOTE,)
+
+
+NEGATIVE_WEIGHT = "torch cannot create a weight with a negative dimension (RuntimeError when the module is built)"
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        # issue 7: answered (1, -1, 6, 6); torch: "Trying to create tensor with negative dimension -1"
+        ("nn.Conv2d(1, -1, 3)", f"Conv2d: out_channels=-1 is negative. Rule: {NEGATIVE_WEIGHT}. Fix: out_channels=1 or more."),
+        ("nn.Conv2d(-1, 4, 3)", f"Conv2d: in_channels=-1 is negative. Rule: {NEGATIVE_WEIGHT}. Fix: in_channels=1 or more."),
+        ("nn.Conv1d(-2, -2, 3)", f"Conv1d: in_channels=-2 is negative. Rule: {NEGATIVE_WEIGHT}. Fix: in_channels=1 or more."),
+        (
+            "nn.ConvTranspose2d(1, -1, 3)",
+            f"ConvTranspose2d: out_channels=-1 is negative. Rule: {NEGATIVE_WEIGHT}. Fix: out_channels=1 or more.",
+        ),
+        (
+            "nn.ConvTranspose2d(-4, 4, 3, groups=2)",
+            f"ConvTranspose2d: in_channels=-4 is negative. Rule: {NEGATIVE_WEIGHT}. Fix: in_channels=2 or more.",
+        ),
+        # torch checks divisibility first (ValueError), as convarith does
+        ("nn.Conv2d(2, -3, 3, groups=2)", "Conv2d: out_channels=-3 is not divisible by groups=2."),
+        # measured: in_channels=0 runs (an empty result), out_channels=0 is refused
+        ("nn.Conv2d(1, 0, 3)", "Conv2d: the weight gives 0 output channels."),
+        ("nn.Conv2d(2, 2, 3, groups=-1)", "Conv2d: groups=-1 is not positive."),
+    ],
+)  # fmt: skip
+def test_negative_and_zero_counts_as_torch_measures_them(expr, message):
+    shape = (1, max(int(expr.split("(")[1].split(",")[0]), 0), 8, 8)
+    if "1d" in expr:
+        shape = shape[:3]
+    assert refusal(expr, shape).startswith(message)
+
+
+def test_zero_in_channels_give_an_empty_result():
+    assert convarith.output_shape("nn.Conv2d(0, 4, 3)", (1, 0, 8, 8)) == (1, 0, 6, 6)  # measured in torch 2.13
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        (
+            "nn.LPPool1d(2, k)",  # issue 7: was TypeError ('Name' object is not subscriptable)
+            "LPPool1d: kernel_size=k is not an int. Rule: LPPool1d multiplies by kernel_size, which must be a plain "
+            "int. Fix: kernel_size=2.",
+        ),
+        ("nn.Conv2d(3, 8, k)", "Conv2d: kernel_size must be an int, got k. Rule: sizes are whole numbers."),
+        ("nn.Conv2d(3, 8, 3, padding=[])", "Conv2d: padding=[] must have 2 entries, got 0."),
+        ("nn.Conv2d(3, 8, 3, padding_mode=[])", "Conv2d: padding_mode=[] is not accepted."),
+        ("nn.Conv2d(3, 8, 3, stride=1e300)", "Conv2d: stride must be an int, got 1e+300. Rule: sizes are whole numbers. Fix: stride=1."),
+        ("nn.Conv2d(3, 8, 3, bias=[])", "Conv2d: bias must be True or False, got []."),
+        ("nn.MaxPool2d(2, ceil_mode=None)", "MaxPool2d: ceil_mode must be True or False, got None."),
+        ("nn.AdaptiveAvgPool2d([[2]])", "AdaptiveAvgPool2d: output_size=[[2]] has 1 entry."),
+    ],
+)  # fmt: skip
+def test_wrong_types_are_refused(expr, message):
+    assert refusal(expr, (1, 3, 8, 8)).startswith(message)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import import_module
 
 from ..errors import ConvArithError
-from ..parse import Call
+from ..parse import Call, short
 
 __all__ = ["MODULES", "handler_for"]
 
@@ -40,7 +40,7 @@ def handler_for(call: Call):
         close = difflib.get_close_matches(call.name, list(handlers), n=3, cutoff=0.75)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise ConvArithError(
-            f"unknown layer or function {call.name!r}.{hint} Rule: convarith knows Keras layers, torch.nn modules and "
+            f"unknown layer or function {short(call.name)}.{hint} Rule: convarith knows Keras layers, torch.nn modules and "
             "torch.nn.functional, tf.nn, jax.lax and onnx.helper.make_node convolution and pooling calls."
         )
     if len(owners[call.name]) > 1:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ..core import arith
 from ..core.op import ConvOp
 from ..errors import ConvArithError
-from ..parse import Call, Name
+from ..parse import MAX_INT, Call, Name
 
 __all__ = [
     "REQUIRED",
@@ -19,6 +19,7 @@ __all__ = [
     "check_choice",
     "check_int",
     "check_ints",
+    "divisors_text",
     "fail",
     "ref_shape",
     "spatial_label",
@@ -92,6 +93,16 @@ class Mapped:
         return shape[1:] if self.squeeze_batch else shape
 
 
+def divisors_text(n: int, trials: int = 1000) -> str:
+    """'among [1, 2, 4]': the divisors of n >= 1 found by trial division up to ``trials``
+    with their cofactors (every one when n <= trials**2), 'such as [...]' when some may be missing."""
+    from math import isqrt
+
+    small = [d for d in range(1, min(isqrt(n), trials) + 1) if n % d == 0]
+    found = sorted(set(small) | {n // d for d in small})
+    return f"among {found}" if isqrt(n) <= trials else f"such as {found} (not every divisor of {n} is listed)"
+
+
 def fail(label: str, message: str) -> ConvArithError:
     """A ConvArithError prefixed with the call's name, ready to raise."""
     return ConvArithError(f"{label}: {message}")
@@ -136,7 +147,7 @@ def bind(call: Call, params: tuple, label: str, keyword_only: tuple = ()) -> dic
 def check_int(value, name: str, label: str, minimum: int | None = None, fix: str = "") -> int:
     """An int argument (bools refused), optionally at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        guess = int(value) if isinstance(value, float) and value.is_integer() else 1
+        guess = int(value) if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INT else 1
         raise fail(
             label,
             f"{name} must be an int, got {value!r}. Rule: sizes are whole numbers. Fix: {fix or f'{name}={guess}'}.",

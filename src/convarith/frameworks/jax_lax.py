@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..core import arith
 from ..core.op import ConvOp
 from ..parse import Name
-from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, fail, ref_shape
+from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, divisors_text, fail, ref_shape
 
 FRAMEWORK = "JAX (jax.lax)"
 PREFIXES = ("", "lax.", "jax.lax.")
@@ -194,13 +194,15 @@ def check_groups(v: dict, lhs, rhs, specs: Specs, label: str) -> tuple[int, int]
     out_f, in_f = rhs[specs.rhs[0]], rhs[specs.rhs[1]]
     if groups <= 0:
         raise fail(
-            label, f"feature_group_count={groups} must be a positive integer. Fix: feature_group_count=1 (no grouping)."
+            label,
+            f"feature_group_count={groups} must be a positive integer. Rule: JAX refuses a zero or negative count. "
+            "Fix: feature_group_count=1 (no grouping).",
         )
     if features % groups:
         raise fail(
             label,
             f"feature_group_count={groups} must divide the input features C={features} (lhs shape {lhs}). "
-            f"Fix: feature_group_count among {[g for g in range(1, features + 1) if features % g == 0]}.",
+            f"Rule: each group takes C / feature_group_count features. Fix: feature_group_count {divisors_text(features)}.",
         )
     if features // groups != in_f:
         fix = (
@@ -220,7 +222,11 @@ def check_groups(v: dict, lhs, rhs, specs: Specs, label: str) -> tuple[int, int]
             f"Rule: each group makes O/{groups} outputs. Fix: O={groups * max(out_f // groups, 1)}.",
         )
     if batch_groups <= 0:
-        raise fail(label, f"batch_group_count={batch_groups} must be a positive integer. Fix: batch_group_count=1.")
+        raise fail(
+            label,
+            f"batch_group_count={batch_groups} must be a positive integer. Rule: JAX refuses a zero or negative count. "
+            "Fix: batch_group_count=1.",
+        )
     if batch_groups > 1 and batch % batch_groups:
         raise fail(
             label,

@@ -93,10 +93,23 @@ def transpose_axis_padding(
 
 def transpose_sizes(padding, n: int, k_eff: int, stride: int) -> str:
     """The output sizes TF accepts for input size n (for messages)."""
-    good = [o for o in range(0, (n + 1) * stride + k_eff + 2) if transposed_forward(padding, o, k_eff, stride) == n]
-    if not good:
+    top = (n + 1) * stride + k_eff + 2  # the forward size of any larger output exceeds n
+
+    def first_reaching(target: int) -> int:
+        """The smallest output whose forward size is >= target (the forward size never falls as out grows)."""
+        low, high = 0, top
+        while low < high:
+            middle = (low + high) // 2
+            if transposed_forward(padding, middle, k_eff, stride) >= target:
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+    first, last = first_reaching(n), first_reaching(n + 1) - 1
+    if first > last:
         return "no size (none maps back to the input size)"
-    return f"{good[0]}..{good[-1]}" if len(good) > 1 else f"{good[0]}"
+    return f"{first}..{last}" if first < last else f"{first}"
 
 
 def transposed_forward(padding, out: int, k_eff: int, stride: int) -> int:

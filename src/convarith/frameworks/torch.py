@@ -357,6 +357,14 @@ def conv(rank: int, transposed: bool, functional: bool):
                         f"each of the {groups} groups needs the same number of {name.replace('in_', 'input ').replace('out_', 'output ')}",
                         f"groups dividing {value}, or {name}={value // groups * groups or groups}",
                     )
+            for name, value in (("in_channels", in_ch), ("out_channels", out_ch)):
+                if value < 0:
+                    raise refuse(
+                        label,
+                        f"{name}={value} is negative",
+                        "torch cannot create a weight with a negative dimension (RuntimeError when the module is built)",
+                        f"{name}={groups} or more",
+                    )
             with_bias = check_bool(v["bias"], "bias", label)
             mode = check_choice(v["padding_mode"], PAD_MODES, "padding_mode", label)
             if transposed and mode != "zeros":
@@ -557,7 +565,7 @@ def pool(rank: int, kind: str, functional: bool):
                 label,
                 f"kernel_size={v['kernel_size']!r} is not an int",
                 f"{label} multiplies by kernel_size, which must be a plain int",
-                f"kernel_size={v['kernel_size'][0] if v['kernel_size'] else 2}",
+                f"kernel_size={v['kernel_size'][0] if isinstance(v['kernel_size'], (tuple, list)) and v['kernel_size'] else 2}",
             )
         kernel = check_ints(v["kernel_size"], rank, "kernel_size", label, allow_one=kind != "lp_pool")
         stride_given = v["stride"]
