@@ -338,3 +338,10 @@ def test_adaptive_average_of_an_empty_input_is_nan():
     assert np.isnan(convarith.forward("nn.AdaptiveAvgPool1d(1)", np.zeros((1, 1, 0), np.float32))).all()
     y = convarith.forward("F.adaptive_avg_pool2d(x, 1)", arrays={"x": np.zeros((1, 2, 0, 0), np.float32)})
     assert y.shape == (1, 2, 1, 1) and np.isnan(y).all()
+
+
+def test_worksheet_of_an_empty_adaptive_window_is_nan_like_forward():
+    """Found by the fuzz run: the worksheet divided by the empty window's zero cell count."""
+    x = np.zeros((1, 1, 0), np.float32)
+    sheet = convarith.trace_element("nn.AdaptiveAvgPool1d(1)", (0, 0, 0), x)
+    assert np.isnan(sheet.value) and np.isnan(convarith.forward("nn.AdaptiveAvgPool1d(1)", x)).all()

@@ -211,7 +211,8 @@ def trace_element(
     bias = None if b is None or op.is_pool else float(np.asarray(b, dtype=np.float64)[out_ch])
     if plan.last_axis_bias is not None:  # Keras channels_first quirk: bias indexed by the last axis
         bias = float(np.asarray(plan.last_axis_bias, dtype=np.float64)[full_index[-1]])
-    value = total if divisor is None else total / divisor
+    # an empty adaptive window (an empty input) averages to NaN, as in forward and torch
+    value = total if divisor is None else total / divisor if divisor else float("nan")
     if op.kind == "lp_pool":
         with np.errstate(invalid="ignore"):
             value = np.float64(total) ** (1.0 / op.norm_p)
