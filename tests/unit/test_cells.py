@@ -184,3 +184,13 @@ def test_everything_is_fast_and_exact_on_huge_sizes():
     runs = arith.divisor_runs(HUGE, 3, 1, 2, 1, 1, arith.conv_out(HUGE, 3, 2, 1, 1), False)
     assert [run.low for run in runs] == [2, 3, 2]  # the last window starts at 2**63 - 3
     assert time.perf_counter() - began < 0.1
+
+
+def test_a_grown_periodic_run_starts_after_the_run_before_it():
+    """Found by hypothesis: taking in head cells moved a periodic run's start before an earlier run."""
+    n, k, d, s, lo, hi = 16385, 4, 2, 5, 0, 3
+    found = arith.padded_unreached(n, k, d, s, lo, hi, arith.conv_out(n, 7, 5, 0, 3), "reflect")
+    source = np.pad(np.arange(n), (lo, hi), mode="reflect")
+    out = arith.conv_out(n, arith.effective_kernel(k, d), s, lo, hi)
+    positions = {p + lo for p in tap_positions(k, d, s, lo, out)}
+    check_cells(found, set(range(n)) - {int(source[p]) for p in positions if 0 <= p < n + lo + hi})

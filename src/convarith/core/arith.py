@@ -287,8 +287,9 @@ def grown(runs: list[Run], index: int) -> tuple[list[Run], int]:
             break
         del after[: len(want)]
         run = run._replace(stop=base + run.offsets[-1][1])
-    if run.start < 0:
-        run = clipped(run, run.stop)
+    low = before[-1].stop if before else 0  # keep the runs in order (and inside the input)
+    if run.start < low:
+        run = clipped(run, run.stop, low)
     return [*before, run, *after], len(before)
 
 
