@@ -22,7 +22,7 @@ __all__ = [
     "divisors_text",
     "fail",
     "ref_shape",
-    "spatial_label",
+    "refuse",
 ]
 
 REQUIRED = object()
@@ -106,6 +106,10 @@ def divisors_text(n: int, trials: int = 1000) -> str:
 def fail(label: str, message: str) -> ConvArithError:
     """A ConvArithError prefixed with the call's name, ready to raise."""
     return ConvArithError(f"{label}: {message}")
+
+
+def refuse(label: str, what: str, rule: str, fix: str) -> ConvArithError:
+    return fail(label, f"{what}. Rule: {rule}. Fix: {fix}.")
 
 
 def bind(call: Call, params: tuple, label: str, keyword_only: tuple = ()) -> dict:
@@ -217,7 +221,3 @@ def ref_shape(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
         )
     return shape
 
-
-def spatial_label(rank: int, axis: int) -> str:
-    """'height', 'width', ... for messages."""
-    return arith.axis_names(rank)[axis]

@@ -18,7 +18,8 @@ from ..core.op import ConvOp, channels_first, channels_last, split
 from ..errors import ConvArithError
 from ..parse import Name
 from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, check_ints, fail
-from .tf_nn import pool3d_same_padding
+from ._tf_rules import pool3d_same_padding, transposed_placement
+from ._tf_rules import axis_padding as tf_axis_padding
 
 FRAMEWORK = "Keras"
 PREFIXES = ("", "layers.", "keras.layers.", "tf.keras.layers.")
@@ -144,7 +145,7 @@ def axis_padding(padding: str, n: int, k: int, d: int, s: int) -> tuple[int, int
         return 0, 0, "'valid': no padding"
     if padding == "causal":
         return k_eff - 1, 0, f"'causal': {d}*({k}-1) = {k_eff - 1} before, 0 after"
-    pad = arith.same_padding(n, k_eff, s)
+    pad = tf_axis_padding("SAME", n, k_eff, s)
     return pad.lo, pad.hi, f"'same' (TF SAME): {pad.text}"
 
 
@@ -507,12 +508,9 @@ def conv_transpose(rank: int):
                     f"the {name} axis would have negative size. Rule: {rule}; TensorFlow refuses it. "
                     "Fix: an input of size >= 1, or a larger output_padding.",
                 )
-            if padding == "same":
-                pad = arith.same_padding(out, k_eff, s)
-                before, total, text = pad.lo, pad.lo + pad.hi, f"TF SAME for a forward conv of the output: {pad.text}"
-            else:
-                pad, before, total, text = (0, 0), 0, 0, "'valid': no padding"
-            back = arith.conv_out(out, k_eff, s, pad[0], pad[1])
+            pad = tf_axis_padding(padding.upper(), out, k_eff, s)
+            text = f"TF SAME for a forward conv of the output: {pad.text}" if padding == "same" else pad.text.lower()
+            back = arith.conv_out(out, k_eff, s, pad.lo, pad.hi)
             if back != n:
                 raise fail(
                     label,
@@ -520,7 +518,7 @@ def conv_transpose(rank: int):
                     f"padding='{padding}' gives {back}, not the input's {n}. Fix: output_padding="
                     f"{'None' if out_pad is None else min(strides[axis] - 1, out_pad[axis] + 1)}, or an odd kernel_size.",
                 )
-            after, added = arith.transpose_padding_for_size(n, k_eff, s, before, total, out)
+            before, after, added = transposed_placement(n, k_eff, s, pad, out)
             lo.append(before)
             hi.append(after)
             extra.append(added)

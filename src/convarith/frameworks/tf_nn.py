@@ -23,100 +23,16 @@ from math import prod
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last
 from ..parse import Call
-from ._common import REQUIRED, Inputs, Mapped, bind, check_int, fail, ref_shape
+from ._common import REQUIRED, Inputs, Mapped, bind, check_int, fail, ref_shape, refuse
+from ._tf_rules import axis_padding, pool3d_same_padding, transpose_axis_padding, windowed_size
 
-__all__ = ["CALLS", "FRAMEWORK", "axis_padding", "transpose_axis_padding"]
+__all__ = ["CALLS", "FRAMEWORK"]
 
 FRAMEWORK = "TensorFlow (tf.nn)"
 LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
 FIRST = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
 FORMATS = {1: (None, "NWC", "NHWC", "NCW", "NCHW"), 2: (None, "NHWC", "NCHW"), 3: (None, "NDHWC", "NCDHW")}
 CPU_REFUSAL = "Rule: TensorFlow's CPU kernels only support the channels-last format {last}. Fix: data_format='{last}' with the input transposed to {last}."
-
-
-# -- padding rules other modules (Keras on TF) reuse ---------------------------------------------
-
-
-def axis_padding(padding, n: int, k_eff: int, stride: int) -> arith.Padding:
-    """TF's padding of one spatial axis: 'SAME', 'VALID', or an explicit (lo, hi) pair.
-
-    'SAME': out = ceil(n/s), total = max((out-1)*s + k_eff - n, 0), the odd pixel at the end.
-    'VALID': no padding. (lo, hi): used as given."""
-    if padding == "SAME":
-        return arith.same_padding(n, k_eff, stride)
-    if padding == "VALID":
-        return arith.Padding(0, 0, "'VALID': no padding")
-    lo, hi = padding
-    return arith.Padding(lo, hi, f"explicit padding: before {lo}, after {hi}")
-
-
-def pool3d_same_padding(n: int, k: int, stride: int) -> arith.Padding:
-    """TF's 3-D pooling 'SAME': out = ceil(n/s) as usual, but the first window starts at
-    trunc(total/2) with total = (out-1)*s + k - n NOT clamped at 0, so a stride larger
-    than the window starts it inside the input (max_pool3d/avg_pool3d, and Keras 3-D pooling)."""
-    pad = arith.same_padding(n, k, stride, clamp=False)
-    return arith.Padding(pad.lo, pad.hi, f"3-D pooling SAME (not clamped at 0): {pad.text}")
-
-
-def windowed_size(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
-    """TF's C++ GetWindowedOutputSize: (n + lo + hi - k_eff + s) / s truncated toward zero;
-    negative means TF refuses, 0 an empty tensor."""
-    return arith.tf_valid_out(n + lo + hi, k_eff, stride)
-
-
-def transpose_axis_padding(
-    label: str, axis: str, padding, n: int, out: int, k_eff: int, stride: int
-) -> tuple[int, int, int, str]:
-    """TF's conv_transpose padding from the requested output size on one axis.
-
-    TF runs the forward convolution of ``out`` with the same padding and stride,
-    and refuses unless it gives the input size ``n``. Returns (pad_lo, pad_hi,
-    output_padding, rule text) for a ConvOp conv_transpose that yields ``out``:
-    pad_lo = TF's pad before, extra cells at the end."""
-    pad = axis_padding(padding, out, k_eff, stride)
-    forward = windowed_size(out, k_eff, stride, pad.lo, pad.hi)
-    if padding == "SAME":
-        forward = -(-out // stride)
-    if forward != n:
-        sizes = transpose_sizes(padding, n, k_eff, stride)
-        raise fail(
-            label,
-            f"output_shape gives {axis} {out}, but the forward convolution of {out} with padding="
-            f"{padding!r} and stride {stride} has size {forward}, not the input's {n}. Rule: TF checks that "
-            f"{'ceil(out/stride)' if padding == 'SAME' else '(out + pad - k_eff + stride) // stride'} equals the "
-            f"input size. Fix: an output {axis} in {sizes}.",
-        )
-    hi, extra = arith.transpose_padding_for_size(n, k_eff, stride, pad.lo, pad.lo + pad.hi, out)
-    text = f"output {out} given; forward check: {pad.text}"
-    return pad.lo, hi, extra, text
-
-
-def transpose_sizes(padding, n: int, k_eff: int, stride: int) -> str:
-    """The output sizes TF accepts for input size n (for messages)."""
-    top = (n + 1) * stride + k_eff + 2  # the forward size of any larger output exceeds n
-
-    def first_reaching(target: int) -> int:
-        """The smallest output whose forward size is >= target (the forward size never falls as out grows)."""
-        low, high = 0, top
-        while low < high:
-            middle = (low + high) // 2
-            if transposed_forward(padding, middle, k_eff, stride) >= target:
-                high = middle
-            else:
-                low = middle + 1
-        return low
-
-    first, last = first_reaching(n), first_reaching(n + 1) - 1
-    if first > last:
-        return "no size (none maps back to the input size)"
-    return f"{first}..{last}" if first < last else f"{first}"
-
-
-def transposed_forward(padding, out: int, k_eff: int, stride: int) -> int:
-    if padding == "SAME":
-        return -(-out // stride)
-    pad = axis_padding(padding, out, k_eff, stride)
-    return windowed_size(out, k_eff, stride, pad.lo, pad.hi)
 
 
 # -- argument checks -------------------------------------------------------------------------------
