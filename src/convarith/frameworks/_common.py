@@ -157,7 +157,12 @@ def check_int(value, name: str, label: str, minimum: int | None = None, fix: str
             f"{name} must be an int, got {value!r}. Rule: sizes are whole numbers. Fix: {fix or f'{name}={guess}'}.",
         )
     if minimum is not None and value < minimum:
-        raise fail(label, f"{name}={value!r} must be >= {minimum}. Fix: {fix or f'{name}={minimum}'}.")
+        raise refuse(
+            label,
+            f"{name}={value!r} must be >= {minimum}",
+            f"{label} needs {name} >= {minimum}",
+            fix or f"{name}={minimum}",
+        )
     return value
 
 
@@ -180,7 +185,12 @@ def check_ints(
     for item in items:
         check_int(item, name, label)
         if minimum is not None and item < minimum:
-            raise fail(label, f"{name}={value!r} must be >= {minimum} on every axis. Fix: {name}={minimum} or more.")
+            raise refuse(
+                label,
+                f"{name}={value!r} must be >= {minimum} on every axis",
+                f"{label} needs {name} >= {minimum} on each spatial axis",
+                f"{name}={minimum} or more",
+            )
     return items
 
 
@@ -207,17 +217,19 @@ def check_choice(value, choices: tuple, name: str, label: str, case_insensitive:
 def ref_shape(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
     """The shape of a tensor argument written as a name (looked up in ``shapes``)."""
     if not isinstance(value, Name):
-        raise fail(
+        raise refuse(
             label,
-            f"{name} must be a tensor name such as x, got {value!r}. Fix: write the name and pass shapes={{'x': ...}}.",
+            f"{name} must be a tensor name such as x, got {value!r}",
+            "tensors are written by name and their shapes given in shapes=",
+            "write the name and pass shapes={'x': ...}",
         )
     shape = inputs.shape_of(value.dotted)
     if shape is None:
         known = ", ".join(key for key, _ in inputs.shapes) or "none"
-        raise fail(
+        raise refuse(
             label,
-            f"no shape given for {name}={value.dotted}. Fix: pass shapes={{'{value.dotted}': (...)}} "
-            f"(--shape {value.dotted}=... in the CLI); shapes given: {known}.",
+            f"no shape given for {name}={value.dotted}",
+            f"every tensor named in the call needs its shape; shapes given: {known}",
+            f"pass shapes={{'{value.dotted}': (...)}} (--shape {value.dotted}=... in the CLI)",
         )
     return shape
-

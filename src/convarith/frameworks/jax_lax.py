@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..core import arith
 from ..core.op import ConvOp
 from ..parse import Name
-from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, divisors_text, fail, ref_shape
+from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, divisors_text, fail, ref_shape, refuse
 
 FRAMEWORK = "JAX (jax.lax)"
 PREFIXES = ("", "lax.", "jax.lax.")
@@ -71,15 +71,21 @@ def dimension_numbers(value, ndim: int, label: str, default: tuple[str, str, str
         raise fail(
             label,
             f"dimension_numbers={value!r} must be None or a tuple of 3 spec strings, got {kind}. "
+            "Rule: jax.lax takes (lhs, rhs, out) layout strings such as 'NHWC'. "
             f"Fix: dimension_numbers={example!r} (lhs, rhs, out).",
         )
     if len(value) != 3:
         raise fail(
             label,
-            f"dimension_numbers={value!r} has {len(value)} entries; it needs 3 (lhs, rhs, out). Fix: dimension_numbers={example!r}.",
+            f"dimension_numbers={value!r} has {len(value)} entries. Rule: it needs 3 (lhs, rhs, out). Fix: dimension_numbers={example!r}.",
         )
     if not all(isinstance(item, str) for item in value):
-        raise fail(label, f"dimension_numbers={value!r} must hold 3 strings such as {example!r}.")
+        raise refuse(
+            label,
+            f"dimension_numbers={value!r} must hold 3 strings",
+            "each of lhs, rhs and out is a layout string",
+            f"dimension_numbers={example!r}",
+        )
     for index, (spec, pair) in enumerate(zip(value, ("NC", "OI", "NC"))):
         which = ("lhs", "rhs", "out")[index]
         if len(spec) != ndim:
@@ -92,18 +98,21 @@ def dimension_numbers(value, ndim: int, label: str, default: tuple[str, str, str
             raise fail(
                 label,
                 f"dimension_numbers {which} spec {spec!r} must contain {pair[0]!r} and {pair[1]!r} exactly once "
-                "(upper case). Rule: N/C mark batch and features of lhs and out, O/I the kernel's out- and in-features.",
+                "(upper case). Rule: N/C mark batch and features of lhs and out, O/I the kernel's out- and in-features. "
+                f"Fix: e.g. {pair + spatial_letters(ndim - 2)!r}.",
             )
         if len(set(spec)) != len(spec):
             raise fail(
-                label, f"dimension_numbers {which} spec {spec!r} repeats a letter. Rule: each axis has its own letter."
+                label,
+                f"dimension_numbers {which} spec {spec!r} repeats a letter. Rule: each axis has its own letter. "
+                f"Fix: e.g. {pair + spatial_letters(ndim - 2)!r}.",
             )
     spatial = [set(spec) - set(pair) for spec, pair in zip(value, ("NC", "OI", "NC"))]
     if not spatial[0] == spatial[1] == spatial[2]:
         raise fail(
             label,
             f"dimension_numbers={tuple(value)!r}: the three specs must use the same spatial letters, got "
-            f"{', '.join(''.join(sorted(s)) for s in spatial)}. Fix: e.g. {example!r}.",
+            f"{', '.join(''.join(sorted(s)) for s in spatial)}. Rule: every spec names the same spatial axes. Fix: e.g. {example!r}.",
         )
     return Specs(tuple(value))
 
@@ -122,7 +131,7 @@ def int_sequence(value, rank: int, name: str, label: str, minimum: int = 1) -> t
         raise fail(
             label,
             f"{name}={value!r} has {len(items)} entries, but the kernel has {rank} spatial axes. "
-            f"Fix: one entry per spatial axis, e.g. {name}={example!r}.",
+            f"Rule: one entry per spatial axis. Fix: {name}={example!r}.",
         )
     if any(item < minimum for item in items):
         raise fail(
@@ -173,7 +182,12 @@ def operands(v: dict, inputs: Inputs, label: str) -> tuple[tuple[int, ...], tupl
             "Rule: both are (batch/out-features, features/in-features, spatial...). Fix: give the kernel one axis per input axis.",
         )
     if len(lhs) < 2:
-        raise fail(label, f"lhs {lhs} needs at least 2 dimensions (batch and features). Fix: reshape to (1, C, ...).")
+        raise refuse(
+            label,
+            f"lhs {lhs} has {len(lhs)} dimensions",
+            "lhs needs at least 2 (batch and features)",
+            "reshape to (1, C, ...)",
+        )
     return lhs, rhs
 
 
@@ -237,7 +251,7 @@ def check_groups(v: dict, lhs, rhs, specs: Specs, label: str) -> tuple[int, int]
         raise fail(
             label,
             f"kernel out-features O={out_f} must be a multiple of batch_group_count={batch_groups}. "
-            f"Fix: O={batch_groups * max(out_f // batch_groups, 1)}.",
+            f"Rule: each batch group makes O / batch_group_count features. Fix: O={batch_groups * max(out_f // batch_groups, 1)}.",
         )
     if groups > 1 and batch_groups > 1:
         raise fail(
@@ -255,7 +269,7 @@ def explicit_pairs(value, rank: int, label: str) -> tuple[tuple[int, ...], tuple
         raise fail(
             label,
             f"padding={value!r} must be 'SAME', 'VALID', 'SAME_LOWER' or a sequence of (low, high) pairs. "
-            f"Fix: padding={example!r}.",
+            f"Rule: explicit padding is one (low, high) pair of ints per spatial axis. Fix: padding={example!r}.",
         )
     if len(value) != rank:
         raise fail(
@@ -281,8 +295,11 @@ def forward_padding(value, sizes, k_effs, strides, lhs_dilation, label) -> tuple
             )
         mode = value.upper()
         if mode not in PAD_STRINGS:
-            raise fail(
-                label, f"padding={value!r} is not 'VALID', 'SAME' or 'SAME_LOWER' (any case), nor (low, high) pairs."
+            raise refuse(
+                label,
+                f"padding={value!r} is not accepted",
+                "jax.lax takes 'VALID', 'SAME' or 'SAME_LOWER' (any case), or (low, high) pairs",
+                "padding='SAME'",
             )
         if mode == "VALID":
             return (0,) * rank, (0,) * rank, (f"{value!r}: no padding",) * rank
@@ -389,7 +406,7 @@ def general(name: str):
         if v["out_sharding"] is not None:
             raise fail(
                 label,
-                f"out_sharding={v['out_sharding']!r} is not modelled. Fix: out_sharding=None (it does not change the shape).",
+                f"out_sharding={v['out_sharding']!r} is not modelled. Rule: convarith models one device. Fix: out_sharding=None (it does not change the shape).",
             )
         check_kernel(kernel, rhs, label)
         groups, batch_groups = check_groups(v, lhs, rhs, specs, label)
@@ -454,7 +471,7 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
     if v["dimension_numbers"] is None and default is None:
         raise fail(
             label,
-            f"lhs {lhs} has {len(lhs)} dimensions and conv_transpose has default dimension_numbers only for 2 to 5. "
+            f"lhs {lhs} has {len(lhs)} dimensions. Rule: conv_transpose has default dimension_numbers only for 2 to 5. "
             f"Fix: pass dimension_numbers, e.g. {('NC' + spatial_letters(len(lhs) - 2),) * 1 + ('OI' + spatial_letters(len(lhs) - 2),)}.",
         )
     specs = dimension_numbers(v["dimension_numbers"], len(lhs), label, default)
@@ -479,7 +496,8 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
             label,
             f"input features C={features} (lhs shape {lhs}) must equal the kernel's in-features {in_f}, its "
             f"{letter!r} axis (rhs shape {rhs}, spec {specs.strings[1]!r}"
-            f"{', I and O swapped by transpose_kernel=True' if flip else ''}). Fix: {fix}.",
+            f"{', I and O swapped by transpose_kernel=True' if flip else ''}). Rule: the kernel's in-features match the "
+            f"input's features. Fix: {fix}.",
         )
     k_effs = tuple(arith.effective_kernel(k, d) for k, d in zip(kernel, rhs_dil))
     padding = v["padding"]

@@ -17,9 +17,9 @@ from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last, split
 from ..errors import ConvArithError
 from ..parse import Name
-from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, check_ints, fail
-from ._tf_rules import pool3d_same_padding, transposed_placement
+from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, check_ints, fail, refuse
 from ._tf_rules import axis_padding as tf_axis_padding
+from ._tf_rules import pool3d_same_padding, transposed_placement
 
 FRAMEWORK = "Keras"
 PREFIXES = ("", "layers.", "keras.layers.", "tf.keras.layers.")
@@ -102,7 +102,12 @@ def padding_arg(value, rank: int, label: str, causal: bool) -> str:
             "Fix: use Conv1D, or padding='valid' after ZeroPadding1D((d*(k-1), 0)).",
         )
     if key not in allowed:
-        raise fail(label, f"padding={value!r} is not one of {', '.join(repr(a) for a in allowed)} (case-insensitive).")
+        raise refuse(
+            label,
+            f"padding={value!r} is not accepted",
+            f"Keras takes one of {', '.join(repr(a) for a in allowed)} (any case)",
+            "padding='same' or 'valid'",
+        )
     return key
 
 
@@ -112,7 +117,12 @@ def layout(value, rank: int, label: str) -> str:
         return "channels_last"
     key = str(value).lower() if isinstance(value, str) else value
     if key not in ("channels_last", "channels_first"):
-        raise fail(label, f"data_format={value!r} is not 'channels_last' or 'channels_first'.")
+        raise refuse(
+            label,
+            f"data_format={value!r} is not accepted",
+            "Keras takes 'channels_last' or 'channels_first' (any case)",
+            "data_format='channels_last'",
+        )
     return key
 
 
@@ -126,7 +136,12 @@ def split_input(shape, rank: int, data_format: str, label: str) -> tuple[int, in
     spec = channels_first(rank) if data_format == "channels_first" else channels_last(rank)
     order = layout_name(data_format, rank)
     if shape is None:
-        raise fail(label, f"input shape is missing. Fix: pass input_shape with the batch, in {order} order.")
+        raise refuse(
+            label,
+            "input shape is missing",
+            "a layer's output shape depends on its input's",
+            f"pass input_shape with the batch, in {order} order",
+        )
     if len(shape) != rank + 2:
         raise fail(
             label,

@@ -30,7 +30,7 @@ from dataclasses import replace
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
-from ._common import Inputs, Mapped, fail
+from ._common import Inputs, Mapped, fail, refuse
 
 FRAMEWORK = "ONNX (onnxruntime)"
 OPSET = 21
@@ -97,21 +97,30 @@ def bind_node(call) -> tuple[str, list, list, dict]:
     if len(call.args) > len(NODE_PARAMS):
         raise fail(
             label,
-            f"takes at most {len(NODE_PARAMS)} positional arguments, got {len(call.args)}. Fix: pass attributes by keyword, e.g. strides=[2, 2].",
+            f"takes at most {len(NODE_PARAMS)} positional arguments, got {len(call.args)}. Rule: make_node's positional "
+            f"order is {', '.join(NODE_PARAMS)}; attributes are keywords. Fix: pass attributes by keyword, e.g. strides=[2, 2].",
         )
     params = dict(zip(NODE_PARAMS, call.args))
     attributes = {}
     for key, value in call.kwargs:
         if key in NODE_PARAMS:
             if key in params:
-                raise fail(label, f"got multiple values for argument {key!r}.")
+                raise refuse(
+                    label,
+                    f"got multiple values for argument {key!r}",
+                    "it is already given by position",
+                    "drop the keyword or the positional value",
+                )
             params[key] = value
         elif value is not None:
             attributes[key] = value
     for required in NODE_PARAMS[:3]:
         if required not in params:
-            raise fail(
-                label, f"missing required argument {required!r}. Fix: make_node('Conv', ['X', 'W'], ['Y'], ...)."
+            raise refuse(
+                label,
+                f"missing required argument {required!r}",
+                "make_node needs op_type, inputs and outputs",
+                "make_node('Conv', ['X', 'W'], ['Y'], ...)",
             )
     op_type = params["op_type"]
     if op_type not in ATTRIBUTES:
@@ -128,7 +137,12 @@ def bind_node(call) -> tuple[str, list, list, dict]:
     label = op_type
     for key in ("name", "doc_string", "overload"):
         if params.get(key) is not None and not isinstance(params[key], str):
-            raise fail(label, f"{key}={params[key]!r} must be a string. Fix: {key}='...' or leave it out.")
+            raise refuse(
+                label,
+                f"{key}={params[key]!r} must be a string",
+                f"make_node's {key} is text",
+                f"{key}='...' or leave it out",
+            )
     if params.get("domain") not in (None, "", "ai.onnx"):
         raise fail(
             label,
@@ -141,7 +155,7 @@ def bind_node(call) -> tuple[str, list, list, dict]:
         if items is None or not all(isinstance(item, str) for item in items):
             raise fail(
                 label,
-                f"{key}={value!r} must be a list of tensor names (strings). Fix: e.g. {['X', 'W'] if key == 'inputs' else ['Y']!r}.",
+                f"{key}={value!r} must be a list of tensor names (strings). Rule: make_node names its {key} by string. Fix: e.g. {['X', 'W'] if key == 'inputs' else ['Y']!r}.",
             )
         names[key] = items
     for key, value in attributes.items():
@@ -188,7 +202,7 @@ def check_io(label: str, op_type: str, inputs: list, outputs: list, shapes: Inpu
     if not 1 <= len(outputs) <= most or outputs[0] == "":
         raise fail(
             label,
-            f"outputs={outputs!r} must name {'1 or 2 outputs (Y, Indices)' if most == 2 else 'exactly 1 output'}, the first not empty. Fix: outputs=['Y'].",
+            f"outputs={outputs!r} must name {'1 or 2 outputs (Y, Indices)' if most == 2 else 'exactly 1 output'}, the first not empty. Rule: the operator schema fixes the output count. Fix: outputs=['Y'].",
         )
     for name in outputs:
         if name and name in inputs:
@@ -203,7 +217,7 @@ def check_io(label: str, op_type: str, inputs: list, outputs: list, shapes: Inpu
             known = ", ".join(key for key, _ in shapes.shapes) or "none"
             raise fail(
                 label,
-                f"no shape given for input {name!r}. Fix: pass shapes={{'{name}': (...)}} (--shape {name}=... in the CLI); shapes given: {known}.",
+                f"no shape given for input {name!r}. Rule: every input tensor needs its shape; shapes given: {known}. Fix: pass shapes={{'{name}': (...)}} (--shape {name}=... in the CLI).",
             )
         found.append(tuple(shape))
     return found
