@@ -216,7 +216,6 @@ class Explanation:
                         axis_facts(op, axis, rules[axis] if axis < len(rules) else "", m.space_to_batch and index == 0)
                         for axis in range(op.rank)
                     ],
-                    "notes": list(op.notes),
                 }
             )
             if op.kind == "avg_pool" and op.rank > 1 and all("divisor" in facts for facts in steps[-1]["axes"]):
@@ -260,7 +259,6 @@ class Explanation:
                 low, high = step["divisor"]["low"], step["divisor"]["high"]
                 spread = f"{high} for every window" if low == high else f"from {low} to {high}"
                 lines.append(f"  divisor of a window: the product of its per-axis counts, {spread}")
-            lines.extend(f"  note: {note}" for note in step["notes"])
         if data["activation"]:
             lines.append(f"then activation {data['activation']} (after the bias)")
         lines.extend(f"note: {note}" for note in data["notes"])

@@ -7,7 +7,7 @@ no padding *rule* lives here, only its result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 __all__ = ["KINDS", "POOL_KINDS", "ROUNDINGS", "ConvOp", "channels_first", "channels_last", "place", "split"]
 
@@ -88,7 +88,6 @@ class ConvOp:
     pad_mode: str = "zeros"
     out_size: tuple[int, ...] = ()
     bias: bool = False
-    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         rank = len(self.in_size)

@@ -56,7 +56,9 @@ class Mapped:
     ``arguments`` is the call bound once (``bind``): (parameter, value) pairs,
     defaults filled in, which the numbers read instead of call positions.
     ``activation`` names the function a layer applies to its output after the
-    bias (a canonical Keras name, '' for none).
+    bias (a canonical Keras name, '' for none). ``framework_id`` is the framework
+    module's name (what the numbers dispatch on); ``layer`` says which family of
+    layer made the ops where the ops alone do not ('depthwise', 'separable').
     """
 
     framework: str
@@ -71,6 +73,8 @@ class Mapped:
     space_to_batch: bool = False
     arguments: tuple[tuple[str, object], ...] = ()
     activation: str = ""
+    framework_id: str = ""
+    layer: str = ""
 
     @property
     def given_input_shape(self) -> tuple[int, ...]:

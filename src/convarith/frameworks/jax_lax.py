@@ -21,6 +21,7 @@ from ..parse import Name
 from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, divisors_text, fail, ref_shape, refuse
 
 FRAMEWORK = "JAX (jax.lax)"
+FRAMEWORK_ID = "jax_lax"  # the numbers (reference.adapters) pick the framework by this
 PREFIXES = ("", "lax.", "jax.lax.")
 PAD_STRINGS = ("VALID", "SAME", "SAME_LOWER")
 PRECISIONS = ("default", "high", "highest", "fastest", "float32", "bfloat16", "bfloat16_3x", "tensorfloat32")
@@ -429,7 +430,16 @@ def general(name: str):
             )
         if any(size <= 0 for size in arith.output_spatial(op)):
             notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
-        return Mapped(FRAMEWORK, call, (op,), rules, tuple(notes), layout=specs.layout, arguments=tuple(v.items()))
+        return Mapped(
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            tuple(notes),
+            layout=specs.layout,
+            arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
+        )
 
     return handle
 
@@ -576,7 +586,16 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
         notes.append("an empty spatial axis is dilated to size 0, then padded: the output need not be empty.")
     if any(size <= 0 for size in arith.output_spatial(op)):
         notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=specs.layout, arguments=tuple(v.items()))
+    return Mapped(
+        FRAMEWORK,
+        call,
+        (op,),
+        tuple(rules),
+        tuple(notes),
+        layout=specs.layout,
+        arguments=tuple(v.items()),
+        framework_id=FRAMEWORK_ID,
+    )
 
 
 def calls() -> dict:

@@ -22,6 +22,7 @@ from ._tf_rules import axis_padding as tf_axis_padding
 from ._tf_rules import pool3d_same_padding, transposed_placement
 
 FRAMEWORK = "Keras"
+FRAMEWORK_ID = "keras"  # the numbers (reference.adapters) pick the framework by this
 PREFIXES = ("", "layers.", "keras.layers.", "tf.keras.layers.")
 COMMON_KEYWORDS = (("name", None), ("dtype", None), ("trainable", True), ("autocast", True))
 CONV_EXTRAS = (
@@ -395,7 +396,14 @@ def conv(rank: int):
             notes = ("channels_first passes on CPU only because the input is empty; TensorFlow refuses NCHW otherwise",)
         rules = tuple(p[2] for p in padded)
         mapped = Mapped(
-            FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank), arguments=tuple(v.items())
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            notes,
+            layout=layout_name(data_format, rank),
+            arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
         )
         return with_activation(mapped, activation, label)
 
@@ -553,6 +561,7 @@ def conv_transpose(rank: int):
             tuple(notes),
             layout=layout_name(data_format, rank),
             arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
         )
         return with_activation(mapped, activation, label)
 
@@ -623,7 +632,15 @@ def depthwise(rank: int):
         )
         notes = (f"depthwise: groups = input channels = {channels}, out channels = {channels}*{multiplier}",)
         mapped = Mapped(
-            FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank), arguments=tuple(v.items())
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            notes,
+            layout=layout_name(data_format, rank),
+            arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
+            layer="depthwise",
         )
         return with_activation(mapped, activation, label)
 
@@ -695,6 +712,8 @@ def separable(rank: int):
             notes,
             layout=layout_name(data_format, rank),
             arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
+            layer="separable",
         )
         return with_activation(mapped, activation, label)
 
@@ -753,7 +772,7 @@ def pool(rank: int, kind: str):
                 )
         return Mapped(
             FRAMEWORK, call, (op,), tuple(p[2] for p in padded), tuple(notes), layout=layout_name(data_format, rank),
-            arguments=tuple(v.items()),
+            arguments=tuple(v.items()), framework_id=FRAMEWORK_ID
         )  # fmt: skip
 
     return handle

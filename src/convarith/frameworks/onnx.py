@@ -33,7 +33,7 @@ from ..core.op import ConvOp, channels_first
 from ._common import Inputs, Mapped, fail, refuse
 
 FRAMEWORK = "ONNX (onnxruntime)"
-OPSET = 21
+FRAMEWORK_ID = "onnx"  # the numbers (reference.adapters) pick the framework by this
 SPELLINGS = ("make_node", "helper.make_node", "onnx.helper.make_node")
 NODE_PARAMS = ("op_type", "inputs", "outputs", "name", "doc_string", "domain", "overload")
 AUTO_PADS = ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER")
@@ -407,7 +407,7 @@ def conv(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
                 label,
                 f"input {arith.axis_names(rank)[axis]} {spatial[axis]} is too small. Rule: out = {text}, onnxruntime needs >= 1 (Invalid input shape). Fix: a larger input, more pads, or a smaller kernel.",
             )
-    return Mapped(FRAMEWORK, call, (op,), rules, layout=layout(rank))
+    return Mapped(FRAMEWORK, call, (op,), rules, layout=layout(rank), framework_id=FRAMEWORK_ID)
 
 
 def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
@@ -542,7 +542,7 @@ def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
             "1.32's 3-D ConvTranspose kills the process (SIGSEGV) on such an input instead of refusing it "
             "(measured). Fix: skip the node for an empty input, or make every spatial axis non-empty.",
         )
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), notes, layout=layout(rank))
+    return Mapped(FRAMEWORK, call, (op,), tuple(rules), notes, layout=layout(rank), framework_id=FRAMEWORK_ID)
 
 
 def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
@@ -654,7 +654,7 @@ def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
         count_include_pad=attrs.get("count_include_pad", 0) != 0,
         norm_p=attrs.get("p", 2),
     )
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout(rank))
+    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout(rank), framework_id=FRAMEWORK_ID)
 
 
 CALLS = {spelling: handle for spelling in SPELLINGS}

@@ -29,6 +29,7 @@ from ._tf_rules import axis_padding, pool3d_same_padding, transpose_axis_padding
 __all__ = ["CALLS", "FRAMEWORK"]
 
 FRAMEWORK = "TensorFlow (tf.nn)"
+FRAMEWORK_ID = "tf_nn"  # the numbers (reference.adapters) pick the framework by this
 LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
 FIRST = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
 FORMATS = {1: (None, "NWC", "NHWC", "NCW", "NCHW"), 2: (None, "NHWC", "NCHW"), 3: (None, "NDHWC", "NCDHW")}
@@ -244,7 +245,7 @@ def result(call, op: ConvOp, lead, rules, arguments: dict, notes=(), spatial_out
     return Mapped(
         FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=(FIRST if first else LAST)[op.rank],
         shape_override=override, arguments=tuple(arguments.items()), batch_dims=tuple(lead),
-        space_to_batch=spatial_out is not None,
+        space_to_batch=spatial_out is not None, framework_id=FRAMEWORK_ID
     )  # fmt: skip
 
 
@@ -721,6 +722,7 @@ def conv_transpose(rank: int | None):
             layout=LAST[r],
             shape_override=tuple(out_shape),
             arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
         )
 
     return handle
@@ -822,7 +824,9 @@ def pool_nd(rank: int | None, kind: str):
             if kind == "avg_pool"
             else ()
         )
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=LAST[r], arguments=tuple(v.items()))
+        return Mapped(
+            FRAMEWORK, call, (op,), rules, notes, layout=LAST[r], arguments=tuple(v.items()), framework_id=FRAMEWORK_ID
+        )
 
     return handle
 
@@ -980,7 +984,7 @@ def pool(call, inputs: Inputs) -> Mapped:
         kind, batch, channels, channels, spatial, window, stride, dilation, lo, hi,
         channels_last(r), channels_last(r), count_include_pad=False,
     )  # fmt: skip
-    return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r], arguments=tuple(v.items()))
+    return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r], arguments=tuple(v.items()), framework_id=FRAMEWORK_ID)
 
 
 # -- registry ----------------------------------------------------------------------------------------
