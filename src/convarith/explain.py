@@ -46,7 +46,7 @@ def pads_phrase(lo: int, hi: int) -> str:
 def as_forward(n: int, k_eff: int, s: int, lo: int, hi: int, p_out: int, out: int) -> dict:
     """A transposed conv as a stride-1 forward conv over the zero-stuffed input."""
     stuffed = arith.dilated_size(n, s)
-    before, after = k_eff - 1 - lo, k_eff - 1 - hi + p_out
+    before, after = arith.transposed_forward_pads(k_eff, lo, hi, p_out)
     zeros = {1: "no zeros", 2: "1 zero"}.get(s, f"{s - 1} zeros")
     return {
         "zeros_inserted": s - 1,

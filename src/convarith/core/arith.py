@@ -646,3 +646,10 @@ def axis_names(rank: int) -> tuple[str, ...]:
         if rank <= 3
         else tuple(f"axis {i}" for i in range(rank))
     )
+
+
+def transposed_forward_pads(k_eff: int, lo: int, hi: int, output_padding: int = 0) -> tuple[int, int]:
+    """A transposed conv's pads (cells cut from its full output) as the pads of the equal
+    stride-1 forward conv over the zero-stuffed input: (k_eff-1-lo, k_eff-1-hi+output_padding).
+    Without output_padding it is its own inverse (forward pads -> transposed pads)."""
+    return k_eff - 1 - lo, k_eff - 1 - hi + output_padding

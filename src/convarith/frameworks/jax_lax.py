@@ -461,7 +461,7 @@ def transpose_pads(k_eff: int, s: int, padding) -> tuple[int, int, str]:
         text = f"JAX 'VALID' transposed: total pad k_eff+s-2+max(k_eff-s,0) = {total}, before k_eff-1 = {a}, after {total - a}"
         return a, total - a, text + "; out = n*s + max(k_eff-s, 0)"
     lo, hi = padding
-    a, b = k_eff - 1 - lo, k_eff - 1 - hi
+    a, b = arith.transposed_forward_pads(k_eff, lo, hi)
     return (
         a,
         b,
@@ -573,8 +573,8 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
     check_xla_abort(label, sizes, kernel, (1,) * rank, strides, rhs_dil, a, b)
     common = dict(in_spec=specs.lhs, out_spec=specs.out)
     if all(n > 0 for n in sizes):
-        lo = tuple(k - 1 - p for k, p in zip(k_effs, a))
-        hi = tuple(k - 1 - p for k, p in zip(k_effs, b))
+        pads = [arith.transposed_forward_pads(k, p, q) for k, p, q in zip(k_effs, a, b)]  # its own inverse
+        lo, hi = tuple(p for p, _ in pads), tuple(q for _, q in pads)
         op = ConvOp(
             "conv_transpose", lhs[specs.lhs[0]], features, out_f, sizes, kernel, strides, rhs_dil, lo, hi, **common
         )

@@ -472,7 +472,7 @@ def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
                     f"output_shape={list(wanted)} asks for size 0. Rule: onnxruntime needs a positive explicit output size. Fix: output_shape entries >= 1.",
                 )
             total = max(full - want, 0)
-            back = (want + total - k_eff) // s + 1
+            back = arith.conv_out(want, k_eff, s, total, 0)
             if back != n:
                 raise fail(
                     label,
