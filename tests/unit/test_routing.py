@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 
 from convarith import frameworks
 from convarith.api import map_call
+from convarith.core.record import replace
 from convarith.reference.adapters import ADAPTERS, adapter_for
 
 
@@ -72,3 +72,16 @@ def test_keras_layers_say_their_family():
     assert map_call("layers.SeparableConv2D(4, 3)", (1, 8, 8, 3)).layer == "separable"
     assert map_call("layers.DepthwiseConv2D(3)", (1, 8, 8, 3)).layer == "depthwise"
     assert map_call("layers.Conv2D(4, 3)", (1, 8, 8, 3)).layer == ""
+
+
+def test_the_shape_command_keeps_costly_modules_off_start_up():
+    """issue 9: `convarith shape` <= 3x bare Python; dataclasses (through inspect), typing and shutil cost the most."""
+    code = (
+        "import sys; from convarith.cli import main; main(['shape', 'nn.Conv2d(3, 8, 3)', '--input', '1,3,32,32']); "
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.stdout == "(1, 8, 30, 30)\n", result.stderr
+    loaded = set(result.stderr.split())
+    assert not loaded & {"dataclasses", "inspect", "typing", "shutil", "numpy"}

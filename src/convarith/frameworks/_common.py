@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..core import arith
 from ..core.op import ConvOp
+from ..core.record import Record
 from ..errors import ConvArithError
 from ..parse import MAX_INT, Call, Name
 
@@ -28,8 +27,7 @@ __all__ = [
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
-class Inputs:
+class Inputs(Record):
     """What the user gave besides the call: the input shape and named shapes."""
 
     input_shape: tuple[int, ...] | None = None
@@ -43,8 +41,7 @@ class Inputs:
         return None
 
 
-@dataclass(frozen=True)
-class Mapped:
+class Mapped(Record):
     """A framework call mapped onto canonical ops, applied in order.
 
     ``padding_rules`` says per spatial axis how this framework chose the
@@ -68,7 +65,7 @@ class Mapped:
     notes: tuple[str, ...] = ()
     layout: str = ""
     squeeze_batch: bool = False
-    shape_override: tuple[int, ...] | None = field(default=None)
+    shape_override: tuple[int, ...] | None = None
     batch_dims: tuple[int, ...] | None = None
     space_to_batch: bool = False
     arguments: tuple[tuple[str, object], ...] = ()

@@ -11,10 +11,9 @@ that length would need; extra cells appear at the end.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last, split
+from ..core.record import replace
 from ..errors import ConvArithError
 from ..parse import Name
 from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, check_ints, fail, refuse

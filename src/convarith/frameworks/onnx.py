@@ -26,10 +26,10 @@ from __future__ import annotations
 
 __all__ = ["CALLS", "FRAMEWORK"]
 
-from dataclasses import replace
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
+from ..core.record import replace
 from ._common import Inputs, Mapped, fail, refuse
 
 FRAMEWORK = "ONNX (onnxruntime)"
