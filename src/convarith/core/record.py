@@ -16,25 +16,30 @@ class Record:
     """Base of a frozen record; see the module docstring."""
 
     _fields: tuple[str, ...] = ()
-    _field_set: frozenset = frozenset()
-    _defaults: dict = {}
+    _required: int = 0  # the fields without a default, which come first
+    _template: dict = {}  # every field in order, its default or None
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         fields = [name for base in reversed(cls.__mro__) for name in vars(base).get("__annotations__", {})]
         cls._fields = tuple(name for name in dict.fromkeys(fields) if not name.startswith("_"))
-        cls._field_set = frozenset(cls._fields)
-        cls._defaults = {name: getattr(cls, name) for name in cls._fields if hasattr(cls, name)}
+        cls._required = sum(not hasattr(cls, name) for name in cls._fields)
+        if any(not hasattr(cls, name) for name in cls._fields[cls._required :]):
+            raise TypeError(f"{cls.__name__}: a field without a default follows one with a default")
+        cls._template = {name: getattr(cls, name, None) for name in cls._fields}
 
     def __init__(self, *args, **kwargs) -> None:
-        if len(args) > len(self._fields):
-            raise TypeError(f"{type(self).__name__} takes {len(self._fields)} arguments, got {len(args)}")
-        values = dict(self._defaults)
-        values.update(zip(self._fields, args))
+        fields = self._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{type(self).__name__} takes {len(fields)} arguments, got {len(args)}")
+        values = self._template.copy()  # in field order, so equal records hash alike
+        values.update(zip(fields, args))
         values.update(kwargs)
-        if len(values) != len(self._fields) or not values.keys() <= self._field_set:
-            wrong = sorted(set(values).symmetric_difference(self._fields))
-            raise TypeError(f"{type(self).__name__}: missing or unknown fields {wrong}")
+        if len(args) < self._required and any(name not in kwargs for name in fields[len(args) : self._required]):
+            missing = [name for name in fields[len(args) : self._required] if name not in kwargs]
+            raise TypeError(f"{type(self).__name__}: missing fields {missing}")
+        if len(values) != len(fields):
+            raise TypeError(f"{type(self).__name__}: unknown fields {sorted(set(values) - set(fields))}")
         object.__setattr__(self, "__dict__", values)
         if hasattr(self, "__post_init__"):
             self.__post_init__()
@@ -46,7 +51,7 @@ class Record:
         raise AttributeError(f"cannot delete field {name!r}: {type(self).__name__} is frozen")
 
     def _values(self) -> tuple:
-        return tuple(self.__dict__[name] for name in self._fields)
+        return tuple(self.__dict__.values())
 
     def __eq__(self, other) -> bool:
         if other.__class__ is not self.__class__:

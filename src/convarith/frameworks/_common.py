@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from ..core import arith
 from ..core.op import ConvOp
 from ..core.record import Record
@@ -27,12 +29,11 @@ __all__ = [
 REQUIRED = object()
 
 
-class Inputs(Record):
-    """What the user gave besides the call: the input shape and named shapes."""
+class Inputs(namedtuple("Inputs", "input_shape shapes output_size", defaults=(None, (), None))):
+    """What the user gave besides the call: the input shape (a tuple of ints or None), the
+    named shapes ((name, shape) pairs) and the output size (a tuple: cheap to build and hash)."""
 
-    input_shape: tuple[int, ...] | None = None
-    shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
-    output_size: tuple[int, ...] | None = None
+    __slots__ = ()
 
     def shape_of(self, name: str) -> tuple[int, ...] | None:
         for key, shape in self.shapes:
