@@ -29,7 +29,7 @@ __all__ = ["CALLS", "FRAMEWORK"]
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
-from ..core.record import replace
+from ..core.record import Record, replace
 from ._common import Inputs, Mapped, fail, refuse
 
 FRAMEWORK = "ONNX (onnxruntime)"
@@ -410,10 +410,54 @@ def conv(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
     return Mapped(FRAMEWORK, call, (op,), rules, layout=layout(rank), framework_id=FRAMEWORK_ID)
 
 
+class TransposeNode(Record):
+    """A ConvTranspose node's tensor shapes and attributes, checked and normalised per axis."""
+
+    x_shape: tuple
+    w_shape: tuple
+    b_shape: tuple | None
+    group: int
+    kernel: tuple
+    dilation: tuple
+    stride: tuple
+    pads: tuple
+    out_pad: tuple
+    wanted: tuple | None
+    auto_pad: str
+
+    @property
+    def rank(self) -> int:
+        return len(self.x_shape) - 2
+
+
 def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
+    """ConvTranspose: bind and normalise the node, its refusals, then the pads of each axis and the op."""
     label = "ConvTranspose"
+    node = transpose_node(label, names_in, names_out, inputs, attrs)
+    check_output_padding(label, node)
+    axes = [transpose_axis(label, node, axis) for axis in range(node.rank)]
+    lo, hi, extra, rules = (tuple(axis[i] for axis in axes) for i in range(4))
+    notes = (
+        (
+            "onnxruntime places the odd cropped pixel of output_shape at the start unless auto_pad='SAME_UPPER', the opposite of the ONNX spec.",
+        )
+        if node.wanted is not None
+        else ()
+    )
+    batch, channels, spatial = node.x_shape[0], node.x_shape[1], tuple(node.x_shape[2:])
+    op = ConvOp(
+        "conv_transpose", batch, channels, node.w_shape[1] * node.group, spatial, tuple(node.kernel),
+        tuple(node.stride), tuple(node.dilation), lo, hi, channels_first(node.rank), channels_first(node.rank),
+        output_padding=extra, groups=node.group, bias=node.b_shape is not None,
+    )  # fmt: skip
+    check_transposed_output(label, node, op)
+    return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout(node.rank), framework_id=FRAMEWORK_ID)
+
+
+def transpose_node(label, names_in, names_out, inputs: Inputs, attrs) -> TransposeNode:
+    """The node's shapes and attributes, refused in onnxruntime's order up to the kernel shape."""
     x_shape, w_shape, b_shape, rank = conv_tensors(label, names_in, names_out, inputs, "(C, M/group, k...)")
-    batch, channels, spatial = x_shape[0], x_shape[1], tuple(x_shape[2:])
+    channels = x_shape[1]
     group = attrs.get("group", 1)
     if group <= 0:
         raise fail(label, f"group={group} must be > 0. Rule: onnx shape inference. Fix: group=1.")
@@ -440,109 +484,101 @@ def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
             f"W has shape {w_shape}, its first axis {w_shape[0]} should equal X's {channels} channels. Rule: onnxruntime ConvTranspose weights are (C, M/group, k...) (filter number not equal to input channel number). Fix: W shape ({channels}, {w_shape[1]}, ...).",
         )
     check_kernel_matches(label, kernel, w_shape)
-    out_channels = w_shape[1] * group
-    for axis in range(rank):
-        s, d, p = stride[axis], dilation[axis], out_pad[axis]
+    return TransposeNode(x_shape, w_shape, b_shape, group, kernel, dilation, stride, pads, out_pad, wanted, auto_pad)
+
+
+def check_output_padding(label: str, node: TransposeNode) -> None:
+    """onnxruntime needs output_padding < max(stride, dilation), then < stride."""
+    for axis in range(node.rank):
+        s, d, p = node.stride[axis], node.dilation[axis], node.out_pad[axis]
         if p >= max(s, d):
             raise fail(
                 label,
-                f"output_padding={list(out_pad)} is too large on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime needs output_padding < max(stride, dilation) = {max(s, d)}. Fix: output_padding < {s}.",
+                f"output_padding={list(node.out_pad)} is too large on the {arith.axis_names(node.rank)[axis]} axis. Rule: onnxruntime needs output_padding < max(stride, dilation) = {max(s, d)}. Fix: output_padding < {s}.",
             )
         if p >= s:
             raise fail(
                 label,
-                f"output_padding={list(out_pad)} is not smaller than stride={list(stride)} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime checks the output maps back to the input size (output_padding may be too large for stride). Fix: output_padding < {s}.",
+                f"output_padding={list(node.out_pad)} is not smaller than stride={list(node.stride)} on the {arith.axis_names(node.rank)[axis]} axis. Rule: onnxruntime checks the output maps back to the input size (output_padding may be too large for stride). Fix: output_padding < {s}.",
             )
-    lo, hi, extra, rules, notes = [], [], list(out_pad), [], ()
-    for axis in range(rank):
-        n, k_eff, s = spatial[axis], arith.effective_kernel(kernel[axis], dilation[axis]), stride[axis]
-        full = arith.transpose_out(n, k_eff, s, 0, 0, out_pad[axis])
-        if wanted is not None:
-            want = wanted[axis]
-            if n == 0:
-                raise fail(
-                    label,
-                    f"output_shape={list(wanted)} is given for an input with an empty {arith.axis_names(rank)[axis]} axis "
-                    f"(X shape {x_shape}). Rule: onnxruntime needs every input spatial dimension positive when "
-                    "output_shape is set. Fix: drop output_shape, or a non-empty input.",
-                )
-            if want <= 0:
-                raise fail(
-                    label,
-                    f"output_shape={list(wanted)} asks for size 0. Rule: onnxruntime needs a positive explicit output size. Fix: output_shape entries >= 1.",
-                )
-            total = max(full - want, 0)
-            back = arith.conv_out(want, k_eff, s, total, 0)
-            if back != n:
-                raise fail(
-                    label,
-                    f"output_shape={list(wanted)} does not fit input size {n} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime maps the output back, (out + pads - k_eff) // stride + 1 = ({want} + {total} - {k_eff}) // {s} + 1 = {back}, and needs {n}. Fix: output_shape between 1 and {full + s - 1 - out_pad[axis]}; {full} needs no cropping.",
-                )
-            before = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
-            lo.append(before)
-            hi.append(total - before)
-            extra[axis] = out_pad[axis] + max(want - full, 0)
-            where = (
-                "the odd pixel cropped at the end" if auto_pad == "SAME_UPPER" else "the odd pixel cropped at the start"
-            )
-            rules.append(
-                f"output_shape={want}: total pad = max({full} - {want}, 0) = {total} -> before {before}, after {total - before}"
-                + (f", {where}" if total % 2 else "")
-                + (f"; {want - full} extra zero cells at the end" if want > full else "")
-            )
-            notes = (
-                "onnxruntime places the odd cropped pixel of output_shape at the start unless auto_pad='SAME_UPPER', the opposite of the ONNX spec.",
-            )
-        elif auto_pad.startswith("SAME"):
-            total = max(full - n * s, 0)
-            before = total - total // 2 if auto_pad == "SAME_LOWER" else total // 2
-            lo.append(before)
-            hi.append(total - before)
-            where = ", the odd pixel at the start" if auto_pad == "SAME_LOWER" else ", the odd pixel at the end"
-            rules.append(
-                f"auto_pad={auto_pad!r}: out = {n}*{s}; total pad = max({full} - {n * s}, 0) = {total} -> before {before}, after {total - before}"
-                + (where if total % 2 else "")
-            )
-        else:
-            padding = listed_padding(auto_pad, pads, axis, rank)
-            lo.append(padding.lo)
-            hi.append(padding.hi)
-            rules.append(padding.text)
-    op = ConvOp(
-        "conv_transpose",
-        batch,
-        channels,
-        out_channels,
-        spatial,
-        tuple(kernel),
-        tuple(stride),
-        tuple(dilation),
-        tuple(lo),
-        tuple(hi),
-        channels_first(rank),
-        channels_first(rank),
-        output_padding=tuple(extra),
-        groups=group,
-        bias=b_shape is not None,
+
+
+def transpose_axis(label: str, node: TransposeNode, axis: int) -> tuple[int, int, int, str]:
+    """(pad_lo, pad_hi, output_padding, rule text) of one axis: from output_shape, auto_pad SAME_*, or pads."""
+    rank, n, s = node.rank, node.x_shape[2 + axis], node.stride[axis]
+    k_eff = arith.effective_kernel(node.kernel[axis], node.dilation[axis])
+    full = arith.transpose_out(n, k_eff, s, 0, 0, node.out_pad[axis])
+    if node.wanted is not None:
+        return wanted_axis(label, node, axis, n, k_eff, full)
+    if node.auto_pad.startswith("SAME"):
+        total = max(full - n * s, 0)
+        before = total - total // 2 if node.auto_pad == "SAME_LOWER" else total // 2
+        where = ", the odd pixel at the start" if node.auto_pad == "SAME_LOWER" else ", the odd pixel at the end"
+        rule = (
+            f"auto_pad={node.auto_pad!r}: out = {n}*{s}; total pad = max({full} - {n * s}, 0) = {total} -> before {before}, after {total - before}"
+            + (where if total % 2 else "")
+        )
+        return before, total - before, node.out_pad[axis], rule
+    padding = listed_padding(node.auto_pad, node.pads, axis, rank)
+    return padding.lo, padding.hi, node.out_pad[axis], padding.text
+
+
+def wanted_axis(label: str, node: TransposeNode, axis: int, n: int, k_eff: int, full: int) -> tuple[int, int, int, str]:
+    """One axis of an explicit output_shape: onnxruntime crops max(full - wanted, 0) cells
+    (the odd one at the start unless SAME_UPPER) and adds zero cells past the full size."""
+    rank, s, want, wanted = node.rank, node.stride[axis], node.wanted[axis], node.wanted
+    if n == 0:
+        raise fail(
+            label,
+            f"output_shape={list(wanted)} is given for an input with an empty {arith.axis_names(rank)[axis]} axis "
+            f"(X shape {node.x_shape}). Rule: onnxruntime needs every input spatial dimension positive when "
+            "output_shape is set. Fix: drop output_shape, or a non-empty input.",
+        )
+    if want <= 0:
+        raise fail(
+            label,
+            f"output_shape={list(wanted)} asks for size 0. Rule: onnxruntime needs a positive explicit output size. Fix: output_shape entries >= 1.",
+        )
+    total = max(full - want, 0)
+    back = arith.conv_out(want, k_eff, s, total, 0)
+    if back != n:
+        raise fail(
+            label,
+            f"output_shape={list(wanted)} does not fit input size {n} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime maps the output back, (out + pads - k_eff) // stride + 1 = ({want} + {total} - {k_eff}) // {s} + 1 = {back}, and needs {n}. Fix: output_shape between 1 and {full + s - 1 - node.out_pad[axis]}; {full} needs no cropping.",
+        )
+    before = total // 2 if node.auto_pad == "SAME_UPPER" else total - total // 2
+    where = (
+        "the odd pixel cropped at the end" if node.auto_pad == "SAME_UPPER" else "the odd pixel cropped at the start"
     )
+    rule = (
+        f"output_shape={want}: total pad = max({full} - {want}, 0) = {total} -> before {before}, after {total - before}"
+        + (f", {where}" if total % 2 else "")
+        + (f"; {want - full} extra zero cells at the end" if want > full else "")
+    )
+    return before, total - before, node.out_pad[axis] + max(want - full, 0), rule
+
+
+def check_transposed_output(label: str, node: TransposeNode, op: ConvOp) -> None:
+    """A positive output size on every axis, the bias, and the 3-D input that kills onnxruntime."""
+    rank, x_shape = node.rank, node.x_shape
     for axis, size in enumerate(arith.output_spatial(op)):
         if size <= 0:
             text = arith.transpose_out_text(
-                spatial[axis], kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis], extra[axis]
-            )
+                op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis], op.pad_lo[axis],
+                op.pad_hi[axis], op.output_padding[axis],
+            )  # fmt: skip
             raise fail(
                 label,
                 f"output {arith.axis_names(rank)[axis]} would be {size}. Rule: out = {text}, onnxruntime needs >= 1 (Computed output dimension is <= 0). Fix: smaller pads.",
             )
-    check_bias(label, b_shape, out_channels)
-    if rank == 3 and batch > 0 and spatial[2] > 0 and 0 in spatial[:2]:
+    check_bias(label, node.b_shape, op.out_channels)
+    if rank == 3 and op.batch > 0 and op.in_size[2] > 0 and 0 in op.in_size[:2]:
         raise fail(
             label,
             f"X has shape {x_shape}: an empty depth or height axis with a non-empty width. Rule: onnxruntime "
             "1.32's 3-D ConvTranspose kills the process (SIGSEGV) on such an input instead of refusing it "
             "(measured). Fix: skip the node for an empty input, or make every spatial axis non-empty.",
         )
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), notes, layout=layout(rank), framework_id=FRAMEWORK_ID)
 
 
 def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
