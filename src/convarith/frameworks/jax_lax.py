@@ -469,22 +469,19 @@ def transpose_pads(k_eff: int, s: int, padding) -> tuple[int, int, str]:
     )
 
 
+TRANSPOSE_PARAMS = (
+    ("lhs", REQUIRED), ("rhs", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED), ("rhs_dilation", None),
+    ("dimension_numbers", None), ("transpose_kernel", False), *TAIL, ("use_consistent_padding", False),
+)  # fmt: skip
+
+
 def conv_transpose(call, inputs: Inputs) -> Mapped:
+    """lax.conv_transpose: bind -> normalise operands and sizes -> refusals -> the padding of the
+    stride-dilated input -> the op (a stride-1 conv of that input, as a ConvOp conv_transpose)."""
     label = call.base
-    params = (
-        ("lhs", REQUIRED), ("rhs", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED), ("rhs_dilation", None),
-        ("dimension_numbers", None), ("transpose_kernel", False), *TAIL, ("use_consistent_padding", False),
-    )  # fmt: skip
-    v = bind(call, params, label)
+    v = bind(call, TRANSPOSE_PARAMS, label)
     lhs, rhs = operands(v, inputs, label)
-    default = TRANSPOSE_DEFAULTS.get(len(lhs))
-    if v["dimension_numbers"] is None and default is None:
-        raise fail(
-            label,
-            f"lhs {lhs} has {len(lhs)} dimensions. Rule: conv_transpose has default dimension_numbers only for 2 to 5. "
-            f"Fix: pass dimension_numbers, e.g. {('NC' + spatial_letters(len(lhs) - 2),) * 1 + ('OI' + spatial_letters(len(lhs) - 2),)}.",
-        )
-    specs = dimension_numbers(v["dimension_numbers"], len(lhs), label, default)
+    specs = transpose_specs(v["dimension_numbers"], lhs, label)
     rank = len(lhs) - 2
     flip = check_bool(v["transpose_kernel"], "transpose_kernel", label)
     consistent = check_bool(v["use_consistent_padding"], "use_consistent_padding", label)
@@ -495,76 +492,9 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
     check_precision(v["precision"], label)
     check_element_type(v["preferred_element_type"], label)
     check_kernel(kernel, rhs, label)
-    in_axis, out_axis = (specs.rhs[0], specs.rhs[1]) if flip else (specs.rhs[1], specs.rhs[0])
-    features, in_f, out_f = lhs[specs.lhs[1]], rhs[in_axis], rhs[out_axis]
-    if features != in_f:
-        letter = "O" if flip else "I"
-        fix = "transpose_kernel=False" if flip and rhs[specs.rhs[1]] == features else (
-            "transpose_kernel=True" if not flip and rhs[specs.rhs[0]] == features else f"a kernel with {letter}={features}"
-        )  # fmt: skip
-        raise fail(
-            label,
-            f"input features C={features} (lhs shape {lhs}) must equal the kernel's in-features {in_f}, its "
-            f"{letter!r} axis (rhs shape {rhs}, spec {specs.strings[1]!r}"
-            f"{', I and O swapped by transpose_kernel=True' if flip else ''}). Rule: the kernel's in-features match the "
-            f"input's features. Fix: {fix}.",
-        )
+    features, out_f = transpose_features(lhs, rhs, specs, flip, label)
     k_effs = tuple(arith.effective_kernel(k, d) for k, d in zip(kernel, rhs_dil))
-    padding = v["padding"]
-    notes = [
-        "JAX conv_transpose is a stride-1 convolution of the input dilated by strides (s-1 zeros between elements)."
-    ]
-    if consistent or padding in ("SAME", "VALID"):
-        if isinstance(padding, str):
-            if padding not in ("SAME", "VALID") and rank:
-                raise fail(
-                    label,
-                    f"padding={padding!r} is not a conv_transpose padding mode. Rule: with use_consistent_padding=True only "
-                    "'SAME', 'VALID' (upper case) or (low, high) tuples are accepted. Fix: padding='SAME'.",
-                )
-            modes = (padding,) * rank
-        else:
-            used = padding[:rank] if isinstance(padding, (tuple, list)) else padding
-            if not isinstance(used, (tuple, list)) or not all(isinstance(p, tuple) and len(p) == 2 for p in used):
-                raise fail(
-                    label,
-                    f"padding={padding!r} must be 'SAME', 'VALID' or a sequence of (low, high) tuples. "
-                    f"Rule: use_consistent_padding=True takes each pair as a tuple. Fix: padding={[(0, 0)] * rank!r}.",
-                )
-            if len(padding) > rank:
-                notes.append(
-                    f"use_consistent_padding=True: JAX reads only the first {rank} padding pair(s) and ignores "
-                    f"the other {len(padding) - rank}."
-                )
-            lo, hi = explicit_pairs(used, rank, label)
-            modes = tuple(zip(lo, hi))
-        found = [transpose_pads(k, s, mode) for k, s, mode in zip(k_effs, strides, modes)]
-        a, b, rules = (tuple(item[i] for item in found) for i in range(3))
-        if padding == "SAME":
-            notes.append(
-                "JAX 'SAME' transposed: out = n*s; the odd padding pixel goes at the start unless stride > k_eff-1."
-            )
-        elif padding == "VALID":
-            notes.append("JAX 'VALID' transposed: out = n*s + max(k_eff-s, 0) (Keras/TF give (n-1)*s + k_eff).")
-    elif isinstance(padding, str):
-        if any(s != 1 for s in strides):
-            raise fail(
-                label,
-                f"padding={padding!r} needs strides of 1, got strides={strides}. Rule: conv_transpose computes only "
-                "'SAME' and 'VALID' (upper case) itself; other strings go to conv_general_dilated, which refuses them "
-                "with strides. Fix: padding='SAME' or 'VALID', or explicit (low, high) pairs.",
-            )
-        a, b, rules = forward_padding(padding, sizes, k_effs, (1,) * rank, (1,) * rank, label)
-        notes.append(
-            f"padding={padding!r} is not 'SAME'/'VALID': it is applied as a forward padding of the stride-1 input."
-        )
-    else:
-        a, b = explicit_pairs(padding, rank, label)
-        rules = tuple(f"explicit ({lo}, {hi}) pads the stride-dilated input directly" for lo, hi in zip(a, b))
-        notes.append(
-            "explicit padding pairs pad the stride-dilated input as they are; PyTorch's padding=p is "
-            "(k_eff-1-p, k_eff-1-p) here, or pass use_consistent_padding=True."
-        )
+    a, b, rules, notes = transpose_padding(v["padding"], consistent, sizes, k_effs, strides, label)
     if flip:
         notes.append(
             "transpose_kernel=True flips the kernel spatially and swaps its I and O axes (Keras/TF convention)."
@@ -596,6 +526,106 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
         arguments=tuple(v.items()),
         framework_id=FRAMEWORK_ID,
     )
+
+
+def transpose_specs(value, lhs: tuple[int, ...], label: str) -> Specs:
+    """conv_transpose's dimension_numbers: given, or its defaults for 2 to 5 dimensions."""
+    default = TRANSPOSE_DEFAULTS.get(len(lhs))
+    if value is None and default is None:
+        raise fail(
+            label,
+            f"lhs {lhs} has {len(lhs)} dimensions. Rule: conv_transpose has default dimension_numbers only for 2 to 5. "
+            f"Fix: pass dimension_numbers, e.g. {('NC' + spatial_letters(len(lhs) - 2),) * 1 + ('OI' + spatial_letters(len(lhs) - 2),)}.",
+        )
+    return dimension_numbers(value, len(lhs), label, default)
+
+
+def transpose_features(lhs, rhs, specs: Specs, flip: bool, label: str) -> tuple[int, int]:
+    """(input features, output features); the kernel's in-features (its O axis when flipped) must match."""
+    in_axis, out_axis = (specs.rhs[0], specs.rhs[1]) if flip else (specs.rhs[1], specs.rhs[0])
+    features, in_f, out_f = lhs[specs.lhs[1]], rhs[in_axis], rhs[out_axis]
+    if features != in_f:
+        letter = "O" if flip else "I"
+        fix = "transpose_kernel=False" if flip and rhs[specs.rhs[1]] == features else (
+            "transpose_kernel=True" if not flip and rhs[specs.rhs[0]] == features else f"a kernel with {letter}={features}"
+        )  # fmt: skip
+        raise fail(
+            label,
+            f"input features C={features} (lhs shape {lhs}) must equal the kernel's in-features {in_f}, its "
+            f"{letter!r} axis (rhs shape {rhs}, spec {specs.strings[1]!r}"
+            f"{', I and O swapped by transpose_kernel=True' if flip else ''}). Rule: the kernel's in-features match the "
+            f"input's features. Fix: {fix}.",
+        )
+    return features, out_f
+
+
+def transpose_padding(
+    padding, consistent: bool, sizes, k_effs, strides, label: str
+) -> tuple[tuple, tuple, tuple, list]:
+    """(lo, hi, rule texts, notes): the forward padding of the stride-dilated input. 'SAME'/'VALID'
+    (or use_consistent_padding) follow JAX's _conv_transpose_padding; other strings pad the
+    stride-1 input as conv_general_dilated would; explicit pairs are used as they are."""
+    rank = len(sizes)
+    notes = [
+        "JAX conv_transpose is a stride-1 convolution of the input dilated by strides (s-1 zeros between elements)."
+    ]
+    if consistent or padding in ("SAME", "VALID"):
+        modes = consistent_modes(padding, rank, notes, label)
+        found = [transpose_pads(k, s, mode) for k, s, mode in zip(k_effs, strides, modes)]
+        a, b, rules = (tuple(item[i] for item in found) for i in range(3))
+        if padding == "SAME":
+            notes.append(
+                "JAX 'SAME' transposed: out = n*s; the odd padding pixel goes at the start unless stride > k_eff-1."
+            )
+        elif padding == "VALID":
+            notes.append("JAX 'VALID' transposed: out = n*s + max(k_eff-s, 0) (Keras/TF give (n-1)*s + k_eff).")
+        return a, b, rules, notes
+    if isinstance(padding, str):
+        if any(s != 1 for s in strides):
+            raise fail(
+                label,
+                f"padding={padding!r} needs strides of 1, got strides={strides}. Rule: conv_transpose computes only "
+                "'SAME' and 'VALID' (upper case) itself; other strings go to conv_general_dilated, which refuses them "
+                "with strides. Fix: padding='SAME' or 'VALID', or explicit (low, high) pairs.",
+            )
+        a, b, rules = forward_padding(padding, sizes, k_effs, (1,) * rank, (1,) * rank, label)
+        notes.append(
+            f"padding={padding!r} is not 'SAME'/'VALID': it is applied as a forward padding of the stride-1 input."
+        )
+        return a, b, rules, notes
+    a, b = explicit_pairs(padding, rank, label)
+    rules = tuple(f"explicit ({lo}, {hi}) pads the stride-dilated input directly" for lo, hi in zip(a, b))
+    notes.append(
+        "explicit padding pairs pad the stride-dilated input as they are; PyTorch's padding=p is "
+        "(k_eff-1-p, k_eff-1-p) here, or pass use_consistent_padding=True."
+    )
+    return a, b, rules, notes
+
+
+def consistent_modes(padding, rank: int, notes: list, label: str) -> tuple:
+    """Per axis 'SAME', 'VALID' or a (lo, hi) pair, as use_consistent_padding reads them."""
+    if isinstance(padding, str):
+        if padding not in ("SAME", "VALID") and rank:
+            raise fail(
+                label,
+                f"padding={padding!r} is not a conv_transpose padding mode. Rule: with use_consistent_padding=True only "
+                "'SAME', 'VALID' (upper case) or (low, high) tuples are accepted. Fix: padding='SAME'.",
+            )
+        return (padding,) * rank
+    used = padding[:rank] if isinstance(padding, (tuple, list)) else padding
+    if not isinstance(used, (tuple, list)) or not all(isinstance(p, tuple) and len(p) == 2 for p in used):
+        raise fail(
+            label,
+            f"padding={padding!r} must be 'SAME', 'VALID' or a sequence of (low, high) tuples. "
+            f"Rule: use_consistent_padding=True takes each pair as a tuple. Fix: padding={[(0, 0)] * rank!r}.",
+        )
+    if len(padding) > rank:
+        notes.append(
+            f"use_consistent_padding=True: JAX reads only the first {rank} padding pair(s) and ignores "
+            f"the other {len(padding) - rank}."
+        )
+    lo, hi = explicit_pairs(used, rank, label)
+    return tuple(zip(lo, hi))
 
 
 def calls() -> dict:
