@@ -581,8 +581,50 @@ def check_transposed_output(label: str, node: TransposeNode, op: ConvOp) -> None
         )
 
 
+class PoolNode(Record):
+    """A pooling node's input shape and attributes, checked and normalised per axis."""
+
+    op_type: str
+    x_shape: tuple
+    kernel: tuple
+    dilation: tuple
+    stride: tuple
+    pads: tuple
+    auto_pad: str
+    storage_order: int
+    single_output: bool
+
+    @property
+    def rank(self) -> int:
+        return len(self.x_shape) - 2
+
+
 def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
+    """MaxPool/AveragePool/LpPool: bind and normalise the node, its refusals, the pads of each axis,
+    the sizes (rounded toward zero unless ceil_mode=1), then the op."""
     label = op_type
+    node = pool_node(label, op_type, names_in, names_out, inputs, attrs)
+    pads = [pool_axis_padding(label, node, axis) for axis in range(node.rank)]
+    lo, hi = tuple(p.lo for p in pads), tuple(p.hi for p in pads)
+    ceil_mode = attrs.get("ceil_mode", 0) == 1
+    rounding = "ceil" if ceil_mode else "trunc"
+    notes = [note for axis in range(node.rank) if (note := pool_size_note(label, node, axis, lo, hi, rounding))]
+    rules = [p.text + (", ceil_mode=1 rounds up" if ceil_mode else "") for p in pads]
+    if not ceil_mode and "ceil_mode" in attrs and attrs["ceil_mode"] != 0:
+        notes.append(f"ceil_mode={attrs['ceil_mode']} acts as 0: onnxruntime rounds up only for ceil_mode=1.")
+    batch, channels, spatial = node.x_shape[0], node.x_shape[1], tuple(node.x_shape[2:])
+    op = ConvOp(
+        KINDS[op_type], batch, channels, channels, spatial, tuple(node.kernel), tuple(node.stride),
+        tuple(node.dilation), lo, hi, channels_first(node.rank), channels_first(node.rank), rounding=rounding,
+        empty_max="lowest", count_include_pad=attrs.get("count_include_pad", 0) != 0, norm_p=attrs.get("p", 2),
+    )  # fmt: skip
+    return Mapped(
+        FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout(node.rank), framework_id=FRAMEWORK_ID
+    )
+
+
+def pool_node(label, op_type, names_in, names_out, inputs: Inputs, attrs) -> PoolNode:
+    """The node's input shape and attributes, refused in onnxruntime's order."""
     if "kernel_shape" not in attrs:
         raise fail(
             label,
@@ -607,8 +649,7 @@ def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
                 label,
                 f"pads={list(pads)} is not smaller than kernel_shape={list(kernel)} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime needs each pad < kernel size (Pad should be smaller than kernel), even when auto_pad ignores pads. Fix: pads <= {kernel[axis] - 1}.",
             )
-    batch, channels, spatial = x_shape[0], x_shape[1], tuple(x_shape[2:])
-    if batch != 0 and 0 in x_shape:
+    if x_shape[0] != 0 and 0 in x_shape:
         raise fail(
             label,
             f"input X has shape {x_shape} with a zero size. Rule: onnxruntime pooling allows only N to be zero (Invalid input shape). Fix: non-empty channel and spatial axes.",
@@ -618,79 +659,45 @@ def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
             label,
             f"input X has {rank} spatial axes. Rule: onnxruntime's CPU {op_type} supports 1 to 3 (Unsupported pooling size). Fix: reshape to at most 3 spatial axes.",
         )
-    ceil_mode = attrs.get("ceil_mode", 0) == 1
     single = sum(1 for name in names_out if name) == 1
-    lo, hi, rules = [], [], []
-    for axis in range(rank):
-        if auto_pad.startswith("SAME"):
-            padding = arith.same_padding(
-                spatial[axis], kernel[axis], stride[axis], auto_pad == "SAME_LOWER", clamp=False
-            )
-            if (
-                padding.lo + padding.hi < 0
-                and op_type == "MaxPool"
-                and all(d == 1 for d in dilation)
-                and storage_order == 0
-                and single
-            ):
-                raise fail(
-                    label,
-                    f"auto_pad={auto_pad!r} gives negative padding on the {arith.axis_names(rank)[axis]} axis ({padding.text}). Rule: onnxruntime's MaxPool without dilation refuses it (padding values must be non-negative). Fix: kernel_shape >= strides, or explicit pads.",
-                )
-            lo.append(padding.lo)
-            hi.append(padding.hi)
-            dil = (
-                f" (SAME uses kernel {kernel[axis]}, not the dilated {arith.effective_kernel(kernel[axis], dilation[axis])})"
-                if dilation[axis] != 1
-                else ""
-            )
-            rules.append(f"auto_pad={auto_pad!r}: {padding.text}{dil}")
-        else:
-            padding = listed_padding(auto_pad, pads, axis, rank)
-            lo.append(padding.lo)
-            hi.append(padding.hi)
-            rules.append(padding.text)
-    rounding = "ceil" if ceil_mode else "trunc"
-    notes = []
-    for axis in range(rank):
-        n, k_eff, s = spatial[axis], arith.effective_kernel(kernel[axis], dilation[axis]), stride[axis]
-        size = arith.windowed_out(n, k_eff, s, lo[axis], hi[axis], rounding)
-        text = arith.conv_out_text(n, kernel[axis], dilation[axis], s, lo[axis], hi[axis], rounding=rounding)
-        if size < 0:
-            raise fail(
-                label,
-                f"input {arith.axis_names(rank)[axis]} {n} is too small: the output size would be negative. Rule: onnxruntime computes {text} and refuses < 0 (0 gives an empty tensor). Fix: a larger input, more pads, or a smaller kernel_shape.",
-            )
-        if not ceil_mode and size == 1 and arith.conv_out(n, k_eff, s, lo[axis], hi[axis]) <= 0:
-            overhang = k_eff - (n + lo[axis] + hi[axis])
-            notes.append(
-                f"{arith.axis_names(rank)[axis]}: onnxruntime divides rounding toward zero, {text}, so one window "
-                f"reaching {overhang} cell(s) past the padded input still counts (floor would give 0); "
-                "those cells are not padding and no divisor counts them."
-            )
-    if ceil_mode:
-        rules = [rule + ", ceil_mode=1 rounds up" for rule in rules]
-    elif "ceil_mode" in attrs and attrs["ceil_mode"] != 0:
-        notes.append(f"ceil_mode={attrs['ceil_mode']} acts as 0: onnxruntime rounds up only for ceil_mode=1.")
-    op = ConvOp(
-        KINDS[op_type],
-        batch,
-        channels,
-        channels,
-        spatial,
-        tuple(kernel),
-        tuple(stride),
-        tuple(dilation),
-        tuple(lo),
-        tuple(hi),
-        channels_first(rank),
-        channels_first(rank),
-        rounding=rounding,
-        empty_max="lowest",
-        count_include_pad=attrs.get("count_include_pad", 0) != 0,
-        norm_p=attrs.get("p", 2),
-    )
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout(rank), framework_id=FRAMEWORK_ID)
+    return PoolNode(op_type, x_shape, kernel, dilation, stride, pads, auto_pad, storage_order, single)
+
+
+def pool_axis_padding(label: str, node: PoolNode, axis: int) -> arith.Padding:
+    """The padding of one axis: auto_pad SAME_* (from the undilated kernel, not clamped at 0), or pads."""
+    if not node.auto_pad.startswith("SAME"):
+        return listed_padding(node.auto_pad, node.pads, axis, node.rank)
+    n, k, s, d = node.x_shape[2 + axis], node.kernel[axis], node.stride[axis], node.dilation[axis]
+    padding = arith.same_padding(n, k, s, node.auto_pad == "SAME_LOWER", clamp=False)
+    plain_max = node.op_type == "MaxPool" and all(d == 1 for d in node.dilation) and node.storage_order == 0
+    if padding.lo + padding.hi < 0 and plain_max and node.single_output:
+        raise fail(
+            label,
+            f"auto_pad={node.auto_pad!r} gives negative padding on the {arith.axis_names(node.rank)[axis]} axis ({padding.text}). Rule: onnxruntime's MaxPool without dilation refuses it (padding values must be non-negative). Fix: kernel_shape >= strides, or explicit pads.",
+        )
+    dil = f" (SAME uses kernel {k}, not the dilated {arith.effective_kernel(k, d)})" if d != 1 else ""
+    return arith.Padding(padding.lo, padding.hi, f"auto_pad={node.auto_pad!r}: {padding.text}{dil}")
+
+
+def pool_size_note(label: str, node: PoolNode, axis: int, lo, hi, rounding: str) -> str:
+    """Refuses a negative output size; a note when rounding toward zero keeps a window floor would drop."""
+    n, k, d, s = node.x_shape[2 + axis], node.kernel[axis], node.dilation[axis], node.stride[axis]
+    k_eff = arith.effective_kernel(k, d)
+    size = arith.windowed_out(n, k_eff, s, lo[axis], hi[axis], rounding)
+    text = arith.conv_out_text(n, k, d, s, lo[axis], hi[axis], rounding=rounding)
+    name = arith.axis_names(node.rank)[axis]
+    if size < 0:
+        raise fail(
+            label,
+            f"input {name} {n} is too small: the output size would be negative. Rule: onnxruntime computes {text} and refuses < 0 (0 gives an empty tensor). Fix: a larger input, more pads, or a smaller kernel_shape.",
+        )
+    if rounding == "trunc" and size == 1 and arith.conv_out(n, k_eff, s, lo[axis], hi[axis]) <= 0:
+        return (
+            f"{name}: onnxruntime divides rounding toward zero, {text}, so one window "
+            f"reaching {k_eff - (n + lo[axis] + hi[axis])} cell(s) past the padded input still counts (floor would give 0); "
+            "those cells are not padding and no divisor counts them."
+        )
+    return ""
 
 
 CALLS = {spelling: handle for spelling in SPELLINGS}
