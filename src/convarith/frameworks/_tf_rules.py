@@ -5,6 +5,8 @@
 - 'VALID': no padding; TF's C++ GetWindowedOutputSize rounds toward zero
   (``arith.tf_valid_out``), so a window slightly larger than the input gives an
   empty tensor, not an error.
+- A dilated op run as space-to-batch + undilated op + batch-to-space has its own
+  size (``space_to_batch_size``), not the dilated one when strided.
 - A transposed convolution is given its output size; TF pads as the forward
   convolution of that size would and places the extra cells at the end
   (``transposed_placement``).
@@ -13,11 +15,12 @@
 from __future__ import annotations
 
 from ..core import arith
-from ._common import refuse
+from ._common import fail, refuse
 
 __all__ = [
     "axis_padding",
     "pool3d_same_padding",
+    "space_to_batch_size",
     "transpose_axis_padding",
     "transpose_sizes",
     "transposed_forward",
@@ -51,6 +54,22 @@ def windowed_size(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
     """TF's C++ GetWindowedOutputSize: (n + lo + hi - k_eff + s) / s truncated toward zero;
     negative means TF refuses, 0 an empty tensor."""
     return arith.tf_valid_out(n + lo + hi, k_eff, stride)
+
+
+def space_to_batch_size(label: str, axis: int, n: int, k: int, d: int, s: int, pad: arith.Padding) -> int:
+    """Output size of space-to-batch (block d) + VALID op (kernel k, stride s) + batch-to-space
+    (``arith.space_to_batch_out``), refused when negative."""
+    out, padded, block, inner = arith.space_to_batch_out(n, k, d, s, pad.lo, pad.hi)
+    extra = padded - (n + pad.lo + pad.hi)
+    if inner < 0 or out < 0:
+        name = arith.axis_names(2)[axis]
+        raise fail(
+            label,
+            f"input {name} {n} is too small for kernel {k} at dilation {d}. Rule: after padding ({pad.lo}, {pad.hi}) "
+            f"the input is split into blocks of {block}; the block output ({inner}) times {d} minus the {extra} extra "
+            f"cells gives {out}, which must be >= 0. Fix: a larger input, padding='SAME', or a smaller dilation.",
+        )
+    return out
 
 
 def transposed_placement(n: int, k_eff: int, stride: int, pad: arith.Padding, out: int) -> tuple[int, int, int]:

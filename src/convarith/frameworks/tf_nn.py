@@ -24,7 +24,7 @@ from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last
 from ..parse import Call
 from ._common import REQUIRED, Inputs, Mapped, bind, check_int, divisors_text, fail, ref_shape, refuse
-from ._tf_rules import axis_padding, pool3d_same_padding, transpose_axis_padding, windowed_size
+from ._tf_rules import axis_padding, pool3d_same_padding, space_to_batch_size, transpose_axis_padding, windowed_size
 
 __all__ = ["CALLS", "FRAMEWORK"]
 
@@ -595,22 +595,6 @@ def explicit_pairs_loose(padding, rank, label):
             label, f"padding={padding!r} has a negative value", "paddings must be >= 0", "0 or more on each side"
         )
     return tuple(pairs[1:-1])
-
-
-def space_to_batch_size(label, axis, n, k, d, s, pad) -> int:
-    """Output size of space-to-batch (block d) + VALID op (kernel k, stride s) + batch-to-space
-    (``arith.space_to_batch_out``), refused when negative."""
-    out, padded, block, inner = arith.space_to_batch_out(n, k, d, s, pad.lo, pad.hi)
-    extra = padded - (n + pad.lo + pad.hi)
-    if inner < 0 or out < 0:
-        name = arith.axis_names(2)[axis]
-        raise fail(
-            label,
-            f"input {name} {n} is too small for kernel {k} at dilation {d}. Rule: after padding ({pad.lo}, {pad.hi}) "
-            f"the input is split into blocks of {block}; the block output ({inner}) times {d} minus the {extra} extra "
-            f"cells gives {out}, which must be >= 0. Fix: a larger input, padding='SAME', or a smaller dilation.",
-        )
-    return out
 
 
 # -- transposed convolution ------------------------------------------------------------------------
