@@ -47,9 +47,33 @@ def parse_named(items: list[str]) -> dict[str, tuple[int, ...]] | None:
     return named
 
 
+class Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, sized like shutil.get_terminal_size() without importing
+    shutil (argparse builds a formatter for every argument added: shutil was on start-up)."""
+
+    def __init__(self, prog: str, **kwargs) -> None:
+        kwargs.setdefault("width", terminal_columns() - 2)
+        super().__init__(prog, **kwargs)
+
+
+def terminal_columns() -> int:
+    """$COLUMNS, else the terminal's width, else 80 (shutil.get_terminal_size's rule)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", 0))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="convarith",
+        formatter_class=Formatter,
         description="Exact output shapes of convolution and pooling calls, written as in Keras, PyTorch, "
         "tf.nn, jax.lax or ONNX. Nothing is evaluated and no framework is imported.",
     )
@@ -59,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("shape", "print the output shape"),
         ("explain", "print how the output shape comes about, axis by axis"),
     ):
-        command = commands.add_parser(name, help=help_text, description=help_text)
+        command = commands.add_parser(name, help=help_text, description=help_text, formatter_class=Formatter)
         command.add_argument("expr", help='the call, e.g. "nn.Conv2d(3, 8, 3)"')
         command.add_argument("--input", metavar="SIZES", help="input shape, e.g. 1,3,32,32")
         command.add_argument(
@@ -80,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 def add_forward(commands) -> None:
     """The ``forward`` command: NumPy reference numbers from .npy/.npz files."""
     help_text = "compute the output values with convarith's NumPy reference"
-    command = commands.add_parser("forward", help=help_text, description=help_text)
+    command = commands.add_parser("forward", help=help_text, description=help_text, formatter_class=Formatter)
     command.add_argument("expr", help='the call, e.g. "nn.Conv2d(3, 8, 3)"')
     command.add_argument("--input-file", metavar="X.npy", help="the input, in the framework's layout")
     command.add_argument(

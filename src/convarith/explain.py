@@ -46,7 +46,7 @@ def pads_phrase(lo: int, hi: int) -> str:
 def as_forward(n: int, k_eff: int, s: int, lo: int, hi: int, p_out: int, out: int) -> dict:
     """A transposed conv as a stride-1 forward conv over the zero-stuffed input."""
     stuffed = arith.dilated_size(n, s)
-    before, after = k_eff - 1 - lo, k_eff - 1 - hi + p_out
+    before, after = arith.transposed_forward_pads(k_eff, lo, hi, p_out)
     zeros = {1: "no zeros", 2: "1 zero"}.get(s, f"{s - 1} zeros")
     return {
         "zeros_inserted": s - 1,
@@ -216,7 +216,6 @@ class Explanation:
                         axis_facts(op, axis, rules[axis] if axis < len(rules) else "", m.space_to_batch and index == 0)
                         for axis in range(op.rank)
                     ],
-                    "notes": list(op.notes),
                 }
             )
             if op.kind == "avg_pool" and op.rank > 1 and all("divisor" in facts for facts in steps[-1]["axes"]):
@@ -260,7 +259,6 @@ class Explanation:
                 low, high = step["divisor"]["low"], step["divisor"]["high"]
                 spread = f"{high} for every window" if low == high else f"from {low} to {high}"
                 lines.append(f"  divisor of a window: the product of its per-axis counts, {spread}")
-            lines.extend(f"  note: {note}" for note in step["notes"])
         if data["activation"]:
             lines.append(f"then activation {data['activation']} (after the bias)")
         lines.extend(f"note: {note}" for note in data["notes"])

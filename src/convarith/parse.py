@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ast
 import warnings
-from dataclasses import dataclass
 from functools import lru_cache
 
+from .core.record import Record
 from .errors import ConvArithError
 
 __all__ = ["Call", "Name", "int_text", "parse_call"]
@@ -34,8 +34,7 @@ def int_text(value: int) -> str:
     return f"{'-' if value < 0 else ''}{head}...{tail:03d} ({digits} digits)"
 
 
-@dataclass(frozen=True)
-class Name:
+class Name(Record):
     """A bare or dotted name used as an argument, e.g. ``x`` or ``tf.nn.relu``."""
 
     dotted: str
@@ -52,8 +51,7 @@ class List(list):
         return hash(tuple(self))
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(Record):
     """A parsed call: dotted function name, positional and keyword arguments."""
 
     name: str

@@ -63,8 +63,8 @@ TOO_LARGE = "which is too large. Rule: sizes must fit in 64 bits (<= 92233720368
         (
             "F.conv2d(x, w)",
             None,
-            "conv2d: no shape given for input=x. Fix: pass shapes={'x': (...)} (--shape x=... in the CLI); "
-            "shapes given: none.",
+            "conv2d: no shape given for input=x. Rule: every tensor named in the call needs its shape; shapes given: "
+            "none. Fix: pass shapes={'x': (...)} (--shape x=... in the CLI).",
         ),
     ],
 )

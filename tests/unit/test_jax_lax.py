@@ -124,13 +124,14 @@ def test_shapes(expr, shapes, expected):
             "lax.conv_general_dilated(x, w, (1, 1), 'VALID', dimension_numbers=('NHWC', 'HWIO', 'NHXC'))",
             {"x": (1, 5, 7, 2), "w": (2, 3, 2, 3)},
             "conv_general_dilated: dimension_numbers=('NHWC', 'HWIO', 'NHXC'): the three specs must use the same "
-            "spatial letters, got HW, HW, HX. Fix: e.g. ('NHWC', 'HWIO', 'NHWC').",
+            "spatial letters, got HW, HW, HX. Rule: every spec names the same spatial axes. Fix: e.g. ('NHWC', 'HWIO', 'NHWC').",
         ),
         (
             "lax.conv_transpose(x, w, (2, 2), 'SAME')",
             {"x": (1, 5, 7, 3), "w": (2, 3, 2, 4)},
             "conv_transpose: input features C=3 (lhs shape (1, 5, 7, 3)) must equal the kernel's in-features 2, its 'I' "
-            "axis (rhs shape (2, 3, 2, 4), spec 'HWIO'). Fix: a kernel with I=3.",
+            "axis (rhs shape (2, 3, 2, 4), spec 'HWIO'). Rule: the kernel's in-features match the input's features. "
+            "Fix: a kernel with I=3.",
         ),
         (
             "lax.conv_transpose(x, w, (2, 2), 'same')",

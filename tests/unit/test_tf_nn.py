@@ -3,7 +3,7 @@
 import pytest
 
 import convarith
-from convarith.frameworks import tf_nn
+from convarith.frameworks import _tf_rules, tf_nn
 
 
 def shape(expr, **shapes):
@@ -48,13 +48,13 @@ def test_transpose_output_shape_and_depthwise():
 
 
 def test_transpose_padding_helper():
-    assert tf_nn.transpose_axis_padding("t", "height", "SAME", 5, 10, 3, 2) == (
+    assert _tf_rules.transpose_axis_padding("t", "height", "SAME", 5, 10, 3, 2) == (
         0,
         1,
         0,
         "output 10 given; forward check: out = ceil(10/2) = 5; total pad = max((5-1)*2 + 3 - 10, 0) = 1 -> before 0, after 1, the odd pixel at the end",
     )
-    assert tf_nn.axis_padding("VALID", 7, 3, 2) == (0, 0)
+    assert _tf_rules.axis_padding("VALID", 7, 3, 2) == (0, 0)
 
 
 def test_refuses_inconsistent_output_shape():
@@ -144,14 +144,14 @@ def test_transpose_size_hint_is_arithmetic():
     message = refusal("tf.nn.conv2d_transpose(x, w, [1, 9, 9, 4], 1000000000000)", x=(1, 5, 5, 3), w=(3, 3, 4, 3))
     assert message.endswith("Fix: an output height in 4000000000001..5000000000000.")
     sizes = [
-        (padding, n, k, s, tf_nn.transpose_sizes(padding, n, k, s))
+        (padding, n, k, s, _tf_rules.transpose_sizes(padding, n, k, s))
         for padding in ("SAME", "VALID", (1, 2), (0, -2))
         for n in range(6)
         for k in range(1, 5)
         for s in range(1, 4)
     ]
     for padding, n, k, s, text in sizes:  # the range is exactly the outputs whose forward size is n
-        good = [o for o in range(0, (n + 1) * s + k + 2) if tf_nn.transposed_forward(padding, o, k, s) == n]
+        good = [o for o in range(0, (n + 1) * s + k + 2) if _tf_rules.transposed_forward(padding, o, k, s) == n]
         assert text == (
             f"{good[0]}..{good[-1]}"
             if len(good) > 1

@@ -6,7 +6,7 @@ formula with numbers substituted, for explanations and error messages.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple  # not typing.NamedTuple: typing is off the start-up path
 
 from .op import ConvOp, place
 
@@ -193,14 +193,11 @@ def adaptive_window(i: int, n: int, out: int) -> tuple[int, int]:
     return (i * n) // out, -(-((i + 1) * n) // out)
 
 
-class Run(NamedTuple):
-    """Cells ``start <= i < stop``; with a ``period``, only those whose offset
-    ``(i - start) % period`` lies in one of the ``offsets`` ranges [a, b)."""
+class Run(namedtuple("Run", "start stop period offsets", defaults=(0, ()))):
+    """Cells ``start <= i < stop`` (ints); with a ``period``, only those whose offset
+    ``(i - start) % period`` lies in one of the ``offsets`` ranges [a, b) (pairs of ints)."""
 
-    start: int
-    stop: int
-    period: int = 0
-    offsets: tuple[tuple[int, int], ...] = ()
+    __slots__ = ()
 
     def count(self) -> int:
         if not self.period:
@@ -209,11 +206,10 @@ class Run(NamedTuple):
         return sum(full * (b - a) + max(0, min(b, rest) - a) for a, b in self.offsets)
 
 
-class Cells(NamedTuple):
-    """A set of cells as runs in increasing order, with how many cells they hold."""
+class Cells(namedtuple("Cells", "runs count")):
+    """A set of cells as runs (a tuple of Run) in increasing order, with how many cells they hold."""
 
-    runs: tuple[Run, ...]
-    count: int
+    __slots__ = ()
 
 
 def cells(runs) -> Cells:
@@ -568,16 +564,13 @@ def adaptive_sizes(n: int, out: int) -> tuple[tuple[int, int], ...]:
     return tuple((size, count) for size, count in ((q + 1, out - big), (q + 2, big)) if count)
 
 
-class DivisorRun(NamedTuple):
+class DivisorRun(namedtuple("DivisorRun", "first stop low high")):
     """Windows ``first <= j < stop`` of one axis, dividing by ``low`` to ``high``
     cells (one value when equal; monotone in j unless the windows overhang both
     ends, where low and high bound the two possible values when the run is
     longer than CELL_BUDGET windows and the dilation larger too)."""
 
-    first: int
-    stop: int
-    low: int
-    high: int
+    __slots__ = ()
 
 
 def window_cells(j: int, n: int, k: int, d: int, s: int, lo: int, hi: int, include_pad: bool) -> int:
@@ -647,3 +640,10 @@ def axis_names(rank: int) -> tuple[str, ...]:
         if rank <= 3
         else tuple(f"axis {i}" for i in range(rank))
     )
+
+
+def transposed_forward_pads(k_eff: int, lo: int, hi: int, output_padding: int = 0) -> tuple[int, int]:
+    """A transposed conv's pads (cells cut from its full output) as the pads of the equal
+    stride-1 forward conv over the zero-stuffed input: (k_eff-1-lo, k_eff-1-hi+output_padding).
+    Without output_padding it is its own inverse (forward pads -> transposed pads)."""
+    return k_eff - 1 - lo, k_eff - 1 - hi + output_padding

@@ -7,7 +7,7 @@ no padding *rule* lives here, only its result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from .record import Record, replace
 
 __all__ = ["KINDS", "POOL_KINDS", "ROUNDINGS", "ConvOp", "channels_first", "channels_last", "place", "split"]
 
@@ -37,8 +37,7 @@ def channels_last(rank: int) -> tuple[int, ...]:
     return (0, rank + 1, *range(1, rank + 1))
 
 
-@dataclass(frozen=True)
-class ConvOp:
+class ConvOp(Record):
     """One convolution or pooling applied to one input shape.
 
     ``conv``: out = rounding(((n-1)*lhs_dilation + 1 + pad_lo + pad_hi - k_eff) / stride) + 1
@@ -88,7 +87,6 @@ class ConvOp:
     pad_mode: str = "zeros"
     out_size: tuple[int, ...] = ()
     bias: bool = False
-    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         rank = len(self.in_size)

@@ -16,6 +16,19 @@ from ..parse import Call, short
 __all__ = ["MODULES", "handler_for"]
 
 MODULES = ("keras", "torch", "tf_nn", "jax_lax", "onnx")
+# the module prefixes only one framework uses: such a call imports just that module
+ROUTES = {
+    "layers": "keras", "keras.layers": "keras", "tf.keras.layers": "keras",
+    "nn": "torch", "torch.nn": "torch", "F": "torch", "nn.functional": "torch", "torch.nn.functional": "torch",
+    "tf.nn": "tf_nn", "lax": "jax_lax", "jax.lax": "jax_lax", "helper": "onnx", "onnx.helper": "onnx",
+}  # fmt: skip
+
+
+def routed(name: str):
+    """The handler of a prefixed spelling, importing only its module; None for a bare
+    or unknown name (the full table answers those, with its hints)."""
+    module = ROUTES.get(name.rpartition(".")[0])
+    return None if module is None else import_module(f"{__name__}.{module}").CALLS.get(name)
 
 
 @lru_cache(maxsize=1)
@@ -33,6 +46,9 @@ def table() -> tuple[dict, dict]:
 
 def handler_for(call: Call):
     """The handler for ``call.name``; ConvArithError if unknown or ambiguous."""
+    handler = routed(call.name)
+    if handler is not None:
+        return handler
     handlers, owners = table()
     if call.name not in handlers:
         import difflib  # only on this error path: keeps start-up lean

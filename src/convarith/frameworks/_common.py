@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import namedtuple
 
 from ..core import arith
 from ..core.op import ConvOp
+from ..core.record import Record
 from ..errors import ConvArithError
 from ..parse import MAX_INT, Call, Name
 
@@ -22,19 +23,17 @@ __all__ = [
     "divisors_text",
     "fail",
     "ref_shape",
-    "spatial_label",
+    "refuse",
 ]
 
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """What the user gave besides the call: the input shape and named shapes."""
+class Inputs(namedtuple("Inputs", "input_shape shapes output_size", defaults=(None, (), None))):
+    """What the user gave besides the call: the input shape (a tuple of ints or None), the
+    named shapes ((name, shape) pairs) and the output size (a tuple: cheap to build and hash)."""
 
-    input_shape: tuple[int, ...] | None = None
-    shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
-    output_size: tuple[int, ...] | None = None
+    __slots__ = ()
 
     def shape_of(self, name: str) -> tuple[int, ...] | None:
         for key, shape in self.shapes:
@@ -43,8 +42,7 @@ class Inputs:
         return None
 
 
-@dataclass(frozen=True)
-class Mapped:
+class Mapped(Record):
     """A framework call mapped onto canonical ops, applied in order.
 
     ``padding_rules`` says per spatial axis how this framework chose the
@@ -56,7 +54,9 @@ class Mapped:
     ``arguments`` is the call bound once (``bind``): (parameter, value) pairs,
     defaults filled in, which the numbers read instead of call positions.
     ``activation`` names the function a layer applies to its output after the
-    bias (a canonical Keras name, '' for none).
+    bias (a canonical Keras name, '' for none). ``framework_id`` is the framework
+    module's name (what the numbers dispatch on); ``layer`` says which family of
+    layer made the ops where the ops alone do not ('depthwise', 'separable').
     """
 
     framework: str
@@ -66,11 +66,13 @@ class Mapped:
     notes: tuple[str, ...] = ()
     layout: str = ""
     squeeze_batch: bool = False
-    shape_override: tuple[int, ...] | None = field(default=None)
+    shape_override: tuple[int, ...] | None = None
     batch_dims: tuple[int, ...] | None = None
     space_to_batch: bool = False
     arguments: tuple[tuple[str, object], ...] = ()
     activation: str = ""
+    framework_id: str = ""
+    layer: str = ""
 
     @property
     def given_input_shape(self) -> tuple[int, ...]:
@@ -106,6 +108,10 @@ def divisors_text(n: int, trials: int = 1000) -> str:
 def fail(label: str, message: str) -> ConvArithError:
     """A ConvArithError prefixed with the call's name, ready to raise."""
     return ConvArithError(f"{label}: {message}")
+
+
+def refuse(label: str, what: str, rule: str, fix: str) -> ConvArithError:
+    return fail(label, f"{what}. Rule: {rule}. Fix: {fix}.")
 
 
 def bind(call: Call, params: tuple, label: str, keyword_only: tuple = ()) -> dict:
@@ -153,7 +159,12 @@ def check_int(value, name: str, label: str, minimum: int | None = None, fix: str
             f"{name} must be an int, got {value!r}. Rule: sizes are whole numbers. Fix: {fix or f'{name}={guess}'}.",
         )
     if minimum is not None and value < minimum:
-        raise fail(label, f"{name}={value!r} must be >= {minimum}. Fix: {fix or f'{name}={minimum}'}.")
+        raise refuse(
+            label,
+            f"{name}={value!r} must be >= {minimum}",
+            f"{label} needs {name} >= {minimum}",
+            fix or f"{name}={minimum}",
+        )
     return value
 
 
@@ -176,7 +187,12 @@ def check_ints(
     for item in items:
         check_int(item, name, label)
         if minimum is not None and item < minimum:
-            raise fail(label, f"{name}={value!r} must be >= {minimum} on every axis. Fix: {name}={minimum} or more.")
+            raise refuse(
+                label,
+                f"{name}={value!r} must be >= {minimum} on every axis",
+                f"{label} needs {name} >= {minimum} on each spatial axis",
+                f"{name}={minimum} or more",
+            )
     return items
 
 
@@ -203,21 +219,19 @@ def check_choice(value, choices: tuple, name: str, label: str, case_insensitive:
 def ref_shape(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
     """The shape of a tensor argument written as a name (looked up in ``shapes``)."""
     if not isinstance(value, Name):
-        raise fail(
+        raise refuse(
             label,
-            f"{name} must be a tensor name such as x, got {value!r}. Fix: write the name and pass shapes={{'x': ...}}.",
+            f"{name} must be a tensor name such as x, got {value!r}",
+            "tensors are written by name and their shapes given in shapes=",
+            "write the name and pass shapes={'x': ...}",
         )
     shape = inputs.shape_of(value.dotted)
     if shape is None:
         known = ", ".join(key for key, _ in inputs.shapes) or "none"
-        raise fail(
+        raise refuse(
             label,
-            f"no shape given for {name}={value.dotted}. Fix: pass shapes={{'{value.dotted}': (...)}} "
-            f"(--shape {value.dotted}=... in the CLI); shapes given: {known}.",
+            f"no shape given for {name}={value.dotted}",
+            f"every tensor named in the call needs its shape; shapes given: {known}",
+            f"pass shapes={{'{value.dotted}': (...)}} (--shape {value.dotted}=... in the CLI)",
         )
     return shape
-
-
-def spatial_label(rank: int, axis: int) -> str:
-    """'height', 'width', ... for messages."""
-    return arith.axis_names(rank)[axis]

@@ -18,9 +18,10 @@ from __future__ import annotations
 from ..core import arith
 from ..core.op import ConvOp
 from ..parse import Name
-from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, divisors_text, fail, ref_shape
+from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, divisors_text, fail, ref_shape, refuse
 
 FRAMEWORK = "JAX (jax.lax)"
+FRAMEWORK_ID = "jax_lax"  # the numbers (reference.adapters) pick the framework by this
 PREFIXES = ("", "lax.", "jax.lax.")
 PAD_STRINGS = ("VALID", "SAME", "SAME_LOWER")
 PRECISIONS = ("default", "high", "highest", "fastest", "float32", "bfloat16", "bfloat16_3x", "tensorfloat32")
@@ -71,15 +72,21 @@ def dimension_numbers(value, ndim: int, label: str, default: tuple[str, str, str
         raise fail(
             label,
             f"dimension_numbers={value!r} must be None or a tuple of 3 spec strings, got {kind}. "
+            "Rule: jax.lax takes (lhs, rhs, out) layout strings such as 'NHWC'. "
             f"Fix: dimension_numbers={example!r} (lhs, rhs, out).",
         )
     if len(value) != 3:
         raise fail(
             label,
-            f"dimension_numbers={value!r} has {len(value)} entries; it needs 3 (lhs, rhs, out). Fix: dimension_numbers={example!r}.",
+            f"dimension_numbers={value!r} has {len(value)} entries. Rule: it needs 3 (lhs, rhs, out). Fix: dimension_numbers={example!r}.",
         )
     if not all(isinstance(item, str) for item in value):
-        raise fail(label, f"dimension_numbers={value!r} must hold 3 strings such as {example!r}.")
+        raise refuse(
+            label,
+            f"dimension_numbers={value!r} must hold 3 strings",
+            "each of lhs, rhs and out is a layout string",
+            f"dimension_numbers={example!r}",
+        )
     for index, (spec, pair) in enumerate(zip(value, ("NC", "OI", "NC"))):
         which = ("lhs", "rhs", "out")[index]
         if len(spec) != ndim:
@@ -92,18 +99,21 @@ def dimension_numbers(value, ndim: int, label: str, default: tuple[str, str, str
             raise fail(
                 label,
                 f"dimension_numbers {which} spec {spec!r} must contain {pair[0]!r} and {pair[1]!r} exactly once "
-                "(upper case). Rule: N/C mark batch and features of lhs and out, O/I the kernel's out- and in-features.",
+                "(upper case). Rule: N/C mark batch and features of lhs and out, O/I the kernel's out- and in-features. "
+                f"Fix: e.g. {pair + spatial_letters(ndim - 2)!r}.",
             )
         if len(set(spec)) != len(spec):
             raise fail(
-                label, f"dimension_numbers {which} spec {spec!r} repeats a letter. Rule: each axis has its own letter."
+                label,
+                f"dimension_numbers {which} spec {spec!r} repeats a letter. Rule: each axis has its own letter. "
+                f"Fix: e.g. {pair + spatial_letters(ndim - 2)!r}.",
             )
     spatial = [set(spec) - set(pair) for spec, pair in zip(value, ("NC", "OI", "NC"))]
     if not spatial[0] == spatial[1] == spatial[2]:
         raise fail(
             label,
             f"dimension_numbers={tuple(value)!r}: the three specs must use the same spatial letters, got "
-            f"{', '.join(''.join(sorted(s)) for s in spatial)}. Fix: e.g. {example!r}.",
+            f"{', '.join(''.join(sorted(s)) for s in spatial)}. Rule: every spec names the same spatial axes. Fix: e.g. {example!r}.",
         )
     return Specs(tuple(value))
 
@@ -122,7 +132,7 @@ def int_sequence(value, rank: int, name: str, label: str, minimum: int = 1) -> t
         raise fail(
             label,
             f"{name}={value!r} has {len(items)} entries, but the kernel has {rank} spatial axes. "
-            f"Fix: one entry per spatial axis, e.g. {name}={example!r}.",
+            f"Rule: one entry per spatial axis. Fix: {name}={example!r}.",
         )
     if any(item < minimum for item in items):
         raise fail(
@@ -173,7 +183,12 @@ def operands(v: dict, inputs: Inputs, label: str) -> tuple[tuple[int, ...], tupl
             "Rule: both are (batch/out-features, features/in-features, spatial...). Fix: give the kernel one axis per input axis.",
         )
     if len(lhs) < 2:
-        raise fail(label, f"lhs {lhs} needs at least 2 dimensions (batch and features). Fix: reshape to (1, C, ...).")
+        raise refuse(
+            label,
+            f"lhs {lhs} has {len(lhs)} dimensions",
+            "lhs needs at least 2 (batch and features)",
+            "reshape to (1, C, ...)",
+        )
     return lhs, rhs
 
 
@@ -237,7 +252,7 @@ def check_groups(v: dict, lhs, rhs, specs: Specs, label: str) -> tuple[int, int]
         raise fail(
             label,
             f"kernel out-features O={out_f} must be a multiple of batch_group_count={batch_groups}. "
-            f"Fix: O={batch_groups * max(out_f // batch_groups, 1)}.",
+            f"Rule: each batch group makes O / batch_group_count features. Fix: O={batch_groups * max(out_f // batch_groups, 1)}.",
         )
     if groups > 1 and batch_groups > 1:
         raise fail(
@@ -255,7 +270,7 @@ def explicit_pairs(value, rank: int, label: str) -> tuple[tuple[int, ...], tuple
         raise fail(
             label,
             f"padding={value!r} must be 'SAME', 'VALID', 'SAME_LOWER' or a sequence of (low, high) pairs. "
-            f"Fix: padding={example!r}.",
+            f"Rule: explicit padding is one (low, high) pair of ints per spatial axis. Fix: padding={example!r}.",
         )
     if len(value) != rank:
         raise fail(
@@ -281,8 +296,11 @@ def forward_padding(value, sizes, k_effs, strides, lhs_dilation, label) -> tuple
             )
         mode = value.upper()
         if mode not in PAD_STRINGS:
-            raise fail(
-                label, f"padding={value!r} is not 'VALID', 'SAME' or 'SAME_LOWER' (any case), nor (low, high) pairs."
+            raise refuse(
+                label,
+                f"padding={value!r} is not accepted",
+                "jax.lax takes 'VALID', 'SAME' or 'SAME_LOWER' (any case), or (low, high) pairs",
+                "padding='SAME'",
             )
         if mode == "VALID":
             return (0,) * rank, (0,) * rank, (f"{value!r}: no padding",) * rank
@@ -389,7 +407,7 @@ def general(name: str):
         if v["out_sharding"] is not None:
             raise fail(
                 label,
-                f"out_sharding={v['out_sharding']!r} is not modelled. Fix: out_sharding=None (it does not change the shape).",
+                f"out_sharding={v['out_sharding']!r} is not modelled. Rule: convarith models one device. Fix: out_sharding=None (it does not change the shape).",
             )
         check_kernel(kernel, rhs, label)
         groups, batch_groups = check_groups(v, lhs, rhs, specs, label)
@@ -412,7 +430,16 @@ def general(name: str):
             )
         if any(size <= 0 for size in arith.output_spatial(op)):
             notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
-        return Mapped(FRAMEWORK, call, (op,), rules, tuple(notes), layout=specs.layout, arguments=tuple(v.items()))
+        return Mapped(
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            tuple(notes),
+            layout=specs.layout,
+            arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
+        )
 
     return handle
 
@@ -434,7 +461,7 @@ def transpose_pads(k_eff: int, s: int, padding) -> tuple[int, int, str]:
         text = f"JAX 'VALID' transposed: total pad k_eff+s-2+max(k_eff-s,0) = {total}, before k_eff-1 = {a}, after {total - a}"
         return a, total - a, text + "; out = n*s + max(k_eff-s, 0)"
     lo, hi = padding
-    a, b = k_eff - 1 - lo, k_eff - 1 - hi
+    a, b = arith.transposed_forward_pads(k_eff, lo, hi)
     return (
         a,
         b,
@@ -442,22 +469,19 @@ def transpose_pads(k_eff: int, s: int, padding) -> tuple[int, int, str]:
     )
 
 
+TRANSPOSE_PARAMS = (
+    ("lhs", REQUIRED), ("rhs", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED), ("rhs_dilation", None),
+    ("dimension_numbers", None), ("transpose_kernel", False), *TAIL, ("use_consistent_padding", False),
+)  # fmt: skip
+
+
 def conv_transpose(call, inputs: Inputs) -> Mapped:
+    """lax.conv_transpose: bind -> normalise operands and sizes -> refusals -> the padding of the
+    stride-dilated input -> the op (a stride-1 conv of that input, as a ConvOp conv_transpose)."""
     label = call.base
-    params = (
-        ("lhs", REQUIRED), ("rhs", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED), ("rhs_dilation", None),
-        ("dimension_numbers", None), ("transpose_kernel", False), *TAIL, ("use_consistent_padding", False),
-    )  # fmt: skip
-    v = bind(call, params, label)
+    v = bind(call, TRANSPOSE_PARAMS, label)
     lhs, rhs = operands(v, inputs, label)
-    default = TRANSPOSE_DEFAULTS.get(len(lhs))
-    if v["dimension_numbers"] is None and default is None:
-        raise fail(
-            label,
-            f"lhs {lhs} has {len(lhs)} dimensions and conv_transpose has default dimension_numbers only for 2 to 5. "
-            f"Fix: pass dimension_numbers, e.g. {('NC' + spatial_letters(len(lhs) - 2),) * 1 + ('OI' + spatial_letters(len(lhs) - 2),)}.",
-        )
-    specs = dimension_numbers(v["dimension_numbers"], len(lhs), label, default)
+    specs = transpose_specs(v["dimension_numbers"], lhs, label)
     rank = len(lhs) - 2
     flip = check_bool(v["transpose_kernel"], "transpose_kernel", label)
     consistent = check_bool(v["use_consistent_padding"], "use_consistent_padding", label)
@@ -468,75 +492,9 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
     check_precision(v["precision"], label)
     check_element_type(v["preferred_element_type"], label)
     check_kernel(kernel, rhs, label)
-    in_axis, out_axis = (specs.rhs[0], specs.rhs[1]) if flip else (specs.rhs[1], specs.rhs[0])
-    features, in_f, out_f = lhs[specs.lhs[1]], rhs[in_axis], rhs[out_axis]
-    if features != in_f:
-        letter = "O" if flip else "I"
-        fix = "transpose_kernel=False" if flip and rhs[specs.rhs[1]] == features else (
-            "transpose_kernel=True" if not flip and rhs[specs.rhs[0]] == features else f"a kernel with {letter}={features}"
-        )  # fmt: skip
-        raise fail(
-            label,
-            f"input features C={features} (lhs shape {lhs}) must equal the kernel's in-features {in_f}, its "
-            f"{letter!r} axis (rhs shape {rhs}, spec {specs.strings[1]!r}"
-            f"{', I and O swapped by transpose_kernel=True' if flip else ''}). Fix: {fix}.",
-        )
+    features, out_f = transpose_features(lhs, rhs, specs, flip, label)
     k_effs = tuple(arith.effective_kernel(k, d) for k, d in zip(kernel, rhs_dil))
-    padding = v["padding"]
-    notes = [
-        "JAX conv_transpose is a stride-1 convolution of the input dilated by strides (s-1 zeros between elements)."
-    ]
-    if consistent or padding in ("SAME", "VALID"):
-        if isinstance(padding, str):
-            if padding not in ("SAME", "VALID") and rank:
-                raise fail(
-                    label,
-                    f"padding={padding!r} is not a conv_transpose padding mode. Rule: with use_consistent_padding=True only "
-                    "'SAME', 'VALID' (upper case) or (low, high) tuples are accepted. Fix: padding='SAME'.",
-                )
-            modes = (padding,) * rank
-        else:
-            used = padding[:rank] if isinstance(padding, (tuple, list)) else padding
-            if not isinstance(used, (tuple, list)) or not all(isinstance(p, tuple) and len(p) == 2 for p in used):
-                raise fail(
-                    label,
-                    f"padding={padding!r} must be 'SAME', 'VALID' or a sequence of (low, high) tuples. "
-                    f"Rule: use_consistent_padding=True takes each pair as a tuple. Fix: padding={[(0, 0)] * rank!r}.",
-                )
-            if len(padding) > rank:
-                notes.append(
-                    f"use_consistent_padding=True: JAX reads only the first {rank} padding pair(s) and ignores "
-                    f"the other {len(padding) - rank}."
-                )
-            lo, hi = explicit_pairs(used, rank, label)
-            modes = tuple(zip(lo, hi))
-        found = [transpose_pads(k, s, mode) for k, s, mode in zip(k_effs, strides, modes)]
-        a, b, rules = (tuple(item[i] for item in found) for i in range(3))
-        if padding == "SAME":
-            notes.append(
-                "JAX 'SAME' transposed: out = n*s; the odd padding pixel goes at the start unless stride > k_eff-1."
-            )
-        elif padding == "VALID":
-            notes.append("JAX 'VALID' transposed: out = n*s + max(k_eff-s, 0) (Keras/TF give (n-1)*s + k_eff).")
-    elif isinstance(padding, str):
-        if any(s != 1 for s in strides):
-            raise fail(
-                label,
-                f"padding={padding!r} needs strides of 1, got strides={strides}. Rule: conv_transpose computes only "
-                "'SAME' and 'VALID' (upper case) itself; other strings go to conv_general_dilated, which refuses them "
-                "with strides. Fix: padding='SAME' or 'VALID', or explicit (low, high) pairs.",
-            )
-        a, b, rules = forward_padding(padding, sizes, k_effs, (1,) * rank, (1,) * rank, label)
-        notes.append(
-            f"padding={padding!r} is not 'SAME'/'VALID': it is applied as a forward padding of the stride-1 input."
-        )
-    else:
-        a, b = explicit_pairs(padding, rank, label)
-        rules = tuple(f"explicit ({lo}, {hi}) pads the stride-dilated input directly" for lo, hi in zip(a, b))
-        notes.append(
-            "explicit padding pairs pad the stride-dilated input as they are; PyTorch's padding=p is "
-            "(k_eff-1-p, k_eff-1-p) here, or pass use_consistent_padding=True."
-        )
+    a, b, rules, notes = transpose_padding(v["padding"], consistent, sizes, k_effs, strides, label)
     if flip:
         notes.append(
             "transpose_kernel=True flips the kernel spatially and swaps its I and O axes (Keras/TF convention)."
@@ -545,8 +503,8 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
     check_xla_abort(label, sizes, kernel, (1,) * rank, strides, rhs_dil, a, b)
     common = dict(in_spec=specs.lhs, out_spec=specs.out)
     if all(n > 0 for n in sizes):
-        lo = tuple(k - 1 - p for k, p in zip(k_effs, a))
-        hi = tuple(k - 1 - p for k, p in zip(k_effs, b))
+        pads = [arith.transposed_forward_pads(k, p, q) for k, p, q in zip(k_effs, a, b)]  # its own inverse
+        lo, hi = tuple(p for p, _ in pads), tuple(q for _, q in pads)
         op = ConvOp(
             "conv_transpose", lhs[specs.lhs[0]], features, out_f, sizes, kernel, strides, rhs_dil, lo, hi, **common
         )
@@ -558,7 +516,116 @@ def conv_transpose(call, inputs: Inputs) -> Mapped:
         notes.append("an empty spatial axis is dilated to size 0, then padded: the output need not be empty.")
     if any(size <= 0 for size in arith.output_spatial(op)):
         notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=specs.layout, arguments=tuple(v.items()))
+    return Mapped(
+        FRAMEWORK,
+        call,
+        (op,),
+        tuple(rules),
+        tuple(notes),
+        layout=specs.layout,
+        arguments=tuple(v.items()),
+        framework_id=FRAMEWORK_ID,
+    )
+
+
+def transpose_specs(value, lhs: tuple[int, ...], label: str) -> Specs:
+    """conv_transpose's dimension_numbers: given, or its defaults for 2 to 5 dimensions."""
+    default = TRANSPOSE_DEFAULTS.get(len(lhs))
+    if value is None and default is None:
+        raise fail(
+            label,
+            f"lhs {lhs} has {len(lhs)} dimensions. Rule: conv_transpose has default dimension_numbers only for 2 to 5. "
+            f"Fix: pass dimension_numbers, e.g. {('NC' + spatial_letters(len(lhs) - 2),) * 1 + ('OI' + spatial_letters(len(lhs) - 2),)}.",
+        )
+    return dimension_numbers(value, len(lhs), label, default)
+
+
+def transpose_features(lhs, rhs, specs: Specs, flip: bool, label: str) -> tuple[int, int]:
+    """(input features, output features); the kernel's in-features (its O axis when flipped) must match."""
+    in_axis, out_axis = (specs.rhs[0], specs.rhs[1]) if flip else (specs.rhs[1], specs.rhs[0])
+    features, in_f, out_f = lhs[specs.lhs[1]], rhs[in_axis], rhs[out_axis]
+    if features != in_f:
+        letter = "O" if flip else "I"
+        fix = "transpose_kernel=False" if flip and rhs[specs.rhs[1]] == features else (
+            "transpose_kernel=True" if not flip and rhs[specs.rhs[0]] == features else f"a kernel with {letter}={features}"
+        )  # fmt: skip
+        raise fail(
+            label,
+            f"input features C={features} (lhs shape {lhs}) must equal the kernel's in-features {in_f}, its "
+            f"{letter!r} axis (rhs shape {rhs}, spec {specs.strings[1]!r}"
+            f"{', I and O swapped by transpose_kernel=True' if flip else ''}). Rule: the kernel's in-features match the "
+            f"input's features. Fix: {fix}.",
+        )
+    return features, out_f
+
+
+def transpose_padding(
+    padding, consistent: bool, sizes, k_effs, strides, label: str
+) -> tuple[tuple, tuple, tuple, list]:
+    """(lo, hi, rule texts, notes): the forward padding of the stride-dilated input. 'SAME'/'VALID'
+    (or use_consistent_padding) follow JAX's _conv_transpose_padding; other strings pad the
+    stride-1 input as conv_general_dilated would; explicit pairs are used as they are."""
+    rank = len(sizes)
+    notes = [
+        "JAX conv_transpose is a stride-1 convolution of the input dilated by strides (s-1 zeros between elements)."
+    ]
+    if consistent or padding in ("SAME", "VALID"):
+        modes = consistent_modes(padding, rank, notes, label)
+        found = [transpose_pads(k, s, mode) for k, s, mode in zip(k_effs, strides, modes)]
+        a, b, rules = (tuple(item[i] for item in found) for i in range(3))
+        if padding == "SAME":
+            notes.append(
+                "JAX 'SAME' transposed: out = n*s; the odd padding pixel goes at the start unless stride > k_eff-1."
+            )
+        elif padding == "VALID":
+            notes.append("JAX 'VALID' transposed: out = n*s + max(k_eff-s, 0) (Keras/TF give (n-1)*s + k_eff).")
+        return a, b, rules, notes
+    if isinstance(padding, str):
+        if any(s != 1 for s in strides):
+            raise fail(
+                label,
+                f"padding={padding!r} needs strides of 1, got strides={strides}. Rule: conv_transpose computes only "
+                "'SAME' and 'VALID' (upper case) itself; other strings go to conv_general_dilated, which refuses them "
+                "with strides. Fix: padding='SAME' or 'VALID', or explicit (low, high) pairs.",
+            )
+        a, b, rules = forward_padding(padding, sizes, k_effs, (1,) * rank, (1,) * rank, label)
+        notes.append(
+            f"padding={padding!r} is not 'SAME'/'VALID': it is applied as a forward padding of the stride-1 input."
+        )
+        return a, b, rules, notes
+    a, b = explicit_pairs(padding, rank, label)
+    rules = tuple(f"explicit ({lo}, {hi}) pads the stride-dilated input directly" for lo, hi in zip(a, b))
+    notes.append(
+        "explicit padding pairs pad the stride-dilated input as they are; PyTorch's padding=p is "
+        "(k_eff-1-p, k_eff-1-p) here, or pass use_consistent_padding=True."
+    )
+    return a, b, rules, notes
+
+
+def consistent_modes(padding, rank: int, notes: list, label: str) -> tuple:
+    """Per axis 'SAME', 'VALID' or a (lo, hi) pair, as use_consistent_padding reads them."""
+    if isinstance(padding, str):
+        if padding not in ("SAME", "VALID") and rank:
+            raise fail(
+                label,
+                f"padding={padding!r} is not a conv_transpose padding mode. Rule: with use_consistent_padding=True only "
+                "'SAME', 'VALID' (upper case) or (low, high) tuples are accepted. Fix: padding='SAME'.",
+            )
+        return (padding,) * rank
+    used = padding[:rank] if isinstance(padding, (tuple, list)) else padding
+    if not isinstance(used, (tuple, list)) or not all(isinstance(p, tuple) and len(p) == 2 for p in used):
+        raise fail(
+            label,
+            f"padding={padding!r} must be 'SAME', 'VALID' or a sequence of (low, high) tuples. "
+            f"Rule: use_consistent_padding=True takes each pair as a tuple. Fix: padding={[(0, 0)] * rank!r}.",
+        )
+    if len(padding) > rank:
+        notes.append(
+            f"use_consistent_padding=True: JAX reads only the first {rank} padding pair(s) and ignores "
+            f"the other {len(padding) - rank}."
+        )
+    lo, hi = explicit_pairs(used, rank, label)
+    return tuple(zip(lo, hi))
 
 
 def calls() -> dict:

@@ -11,16 +11,17 @@ that length would need; extra cells appear at the end.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last, split
+from ..core.record import replace
 from ..errors import ConvArithError
 from ..parse import Name
-from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, check_ints, fail
-from .tf_nn import pool3d_same_padding
+from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, check_ints, fail, refuse
+from ._tf_rules import axis_padding as tf_axis_padding
+from ._tf_rules import pool3d_same_padding, transposed_placement
 
 FRAMEWORK = "Keras"
+FRAMEWORK_ID = "keras"  # the numbers (reference.adapters) pick the framework by this
 PREFIXES = ("", "layers.", "keras.layers.", "tf.keras.layers.")
 COMMON_KEYWORDS = (("name", None), ("dtype", None), ("trainable", True), ("autocast", True))
 CONV_EXTRAS = (
@@ -101,7 +102,12 @@ def padding_arg(value, rank: int, label: str, causal: bool) -> str:
             "Fix: use Conv1D, or padding='valid' after ZeroPadding1D((d*(k-1), 0)).",
         )
     if key not in allowed:
-        raise fail(label, f"padding={value!r} is not one of {', '.join(repr(a) for a in allowed)} (case-insensitive).")
+        raise refuse(
+            label,
+            f"padding={value!r} is not accepted",
+            f"Keras takes one of {', '.join(repr(a) for a in allowed)} (any case)",
+            "padding='same' or 'valid'",
+        )
     return key
 
 
@@ -111,7 +117,12 @@ def layout(value, rank: int, label: str) -> str:
         return "channels_last"
     key = str(value).lower() if isinstance(value, str) else value
     if key not in ("channels_last", "channels_first"):
-        raise fail(label, f"data_format={value!r} is not 'channels_last' or 'channels_first'.")
+        raise refuse(
+            label,
+            f"data_format={value!r} is not accepted",
+            "Keras takes 'channels_last' or 'channels_first' (any case)",
+            "data_format='channels_last'",
+        )
     return key
 
 
@@ -125,7 +136,12 @@ def split_input(shape, rank: int, data_format: str, label: str) -> tuple[int, in
     spec = channels_first(rank) if data_format == "channels_first" else channels_last(rank)
     order = layout_name(data_format, rank)
     if shape is None:
-        raise fail(label, f"input shape is missing. Fix: pass input_shape with the batch, in {order} order.")
+        raise refuse(
+            label,
+            "input shape is missing",
+            "a layer's output shape depends on its input's",
+            f"pass input_shape with the batch, in {order} order",
+        )
     if len(shape) != rank + 2:
         raise fail(
             label,
@@ -144,7 +160,7 @@ def axis_padding(padding: str, n: int, k: int, d: int, s: int) -> tuple[int, int
         return 0, 0, "'valid': no padding"
     if padding == "causal":
         return k_eff - 1, 0, f"'causal': {d}*({k}-1) = {k_eff - 1} before, 0 after"
-    pad = arith.same_padding(n, k_eff, s)
+    pad = tf_axis_padding("SAME", n, k_eff, s)
     return pad.lo, pad.hi, f"'same' (TF SAME): {pad.text}"
 
 
@@ -379,7 +395,14 @@ def conv(rank: int):
             notes = ("channels_first passes on CPU only because the input is empty; TensorFlow refuses NCHW otherwise",)
         rules = tuple(p[2] for p in padded)
         mapped = Mapped(
-            FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank), arguments=tuple(v.items())
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            notes,
+            layout=layout_name(data_format, rank),
+            arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
         )
         return with_activation(mapped, activation, label)
 
@@ -507,12 +530,9 @@ def conv_transpose(rank: int):
                     f"the {name} axis would have negative size. Rule: {rule}; TensorFlow refuses it. "
                     "Fix: an input of size >= 1, or a larger output_padding.",
                 )
-            if padding == "same":
-                pad = arith.same_padding(out, k_eff, s)
-                before, total, text = pad.lo, pad.lo + pad.hi, f"TF SAME for a forward conv of the output: {pad.text}"
-            else:
-                pad, before, total, text = (0, 0), 0, 0, "'valid': no padding"
-            back = arith.conv_out(out, k_eff, s, pad[0], pad[1])
+            pad = tf_axis_padding(padding.upper(), out, k_eff, s)
+            text = f"TF SAME for a forward conv of the output: {pad.text}" if padding == "same" else pad.text.lower()
+            back = arith.conv_out(out, k_eff, s, pad.lo, pad.hi)
             if back != n:
                 raise fail(
                     label,
@@ -520,7 +540,7 @@ def conv_transpose(rank: int):
                     f"padding='{padding}' gives {back}, not the input's {n}. Fix: output_padding="
                     f"{'None' if out_pad is None else min(strides[axis] - 1, out_pad[axis] + 1)}, or an odd kernel_size.",
                 )
-            after, added = arith.transpose_padding_for_size(n, k_eff, s, before, total, out)
+            before, after, added = transposed_placement(n, k_eff, s, pad, out)
             lo.append(before)
             hi.append(after)
             extra.append(added)
@@ -540,6 +560,7 @@ def conv_transpose(rank: int):
             tuple(notes),
             layout=layout_name(data_format, rank),
             arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
         )
         return with_activation(mapped, activation, label)
 
@@ -610,7 +631,15 @@ def depthwise(rank: int):
         )
         notes = (f"depthwise: groups = input channels = {channels}, out channels = {channels}*{multiplier}",)
         mapped = Mapped(
-            FRAMEWORK, call, (op,), rules, notes, layout=layout_name(data_format, rank), arguments=tuple(v.items())
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            notes,
+            layout=layout_name(data_format, rank),
+            arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
+            layer="depthwise",
         )
         return with_activation(mapped, activation, label)
 
@@ -682,6 +711,8 @@ def separable(rank: int):
             notes,
             layout=layout_name(data_format, rank),
             arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
+            layer="separable",
         )
         return with_activation(mapped, activation, label)
 
@@ -740,7 +771,7 @@ def pool(rank: int, kind: str):
                 )
         return Mapped(
             FRAMEWORK, call, (op,), tuple(p[2] for p in padded), tuple(notes), layout=layout_name(data_format, rank),
-            arguments=tuple(v.items()),
+            arguments=tuple(v.items()), framework_id=FRAMEWORK_ID
         )  # fmt: skip
 
     return handle

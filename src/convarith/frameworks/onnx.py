@@ -26,14 +26,14 @@ from __future__ import annotations
 
 __all__ = ["CALLS", "FRAMEWORK"]
 
-from dataclasses import replace
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
-from ._common import Inputs, Mapped, fail
+from ..core.record import Record, replace
+from ._common import Inputs, Mapped, fail, refuse
 
 FRAMEWORK = "ONNX (onnxruntime)"
-OPSET = 21
+FRAMEWORK_ID = "onnx"  # the numbers (reference.adapters) pick the framework by this
 SPELLINGS = ("make_node", "helper.make_node", "onnx.helper.make_node")
 NODE_PARAMS = ("op_type", "inputs", "outputs", "name", "doc_string", "domain", "overload")
 AUTO_PADS = ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER")
@@ -97,21 +97,30 @@ def bind_node(call) -> tuple[str, list, list, dict]:
     if len(call.args) > len(NODE_PARAMS):
         raise fail(
             label,
-            f"takes at most {len(NODE_PARAMS)} positional arguments, got {len(call.args)}. Fix: pass attributes by keyword, e.g. strides=[2, 2].",
+            f"takes at most {len(NODE_PARAMS)} positional arguments, got {len(call.args)}. Rule: make_node's positional "
+            f"order is {', '.join(NODE_PARAMS)}; attributes are keywords. Fix: pass attributes by keyword, e.g. strides=[2, 2].",
         )
     params = dict(zip(NODE_PARAMS, call.args))
     attributes = {}
     for key, value in call.kwargs:
         if key in NODE_PARAMS:
             if key in params:
-                raise fail(label, f"got multiple values for argument {key!r}.")
+                raise refuse(
+                    label,
+                    f"got multiple values for argument {key!r}",
+                    "it is already given by position",
+                    "drop the keyword or the positional value",
+                )
             params[key] = value
         elif value is not None:
             attributes[key] = value
     for required in NODE_PARAMS[:3]:
         if required not in params:
-            raise fail(
-                label, f"missing required argument {required!r}. Fix: make_node('Conv', ['X', 'W'], ['Y'], ...)."
+            raise refuse(
+                label,
+                f"missing required argument {required!r}",
+                "make_node needs op_type, inputs and outputs",
+                "make_node('Conv', ['X', 'W'], ['Y'], ...)",
             )
     op_type = params["op_type"]
     if op_type not in ATTRIBUTES:
@@ -128,7 +137,12 @@ def bind_node(call) -> tuple[str, list, list, dict]:
     label = op_type
     for key in ("name", "doc_string", "overload"):
         if params.get(key) is not None and not isinstance(params[key], str):
-            raise fail(label, f"{key}={params[key]!r} must be a string. Fix: {key}='...' or leave it out.")
+            raise refuse(
+                label,
+                f"{key}={params[key]!r} must be a string",
+                f"make_node's {key} is text",
+                f"{key}='...' or leave it out",
+            )
     if params.get("domain") not in (None, "", "ai.onnx"):
         raise fail(
             label,
@@ -141,7 +155,7 @@ def bind_node(call) -> tuple[str, list, list, dict]:
         if items is None or not all(isinstance(item, str) for item in items):
             raise fail(
                 label,
-                f"{key}={value!r} must be a list of tensor names (strings). Fix: e.g. {['X', 'W'] if key == 'inputs' else ['Y']!r}.",
+                f"{key}={value!r} must be a list of tensor names (strings). Rule: make_node names its {key} by string. Fix: e.g. {['X', 'W'] if key == 'inputs' else ['Y']!r}.",
             )
         names[key] = items
     for key, value in attributes.items():
@@ -188,7 +202,7 @@ def check_io(label: str, op_type: str, inputs: list, outputs: list, shapes: Inpu
     if not 1 <= len(outputs) <= most or outputs[0] == "":
         raise fail(
             label,
-            f"outputs={outputs!r} must name {'1 or 2 outputs (Y, Indices)' if most == 2 else 'exactly 1 output'}, the first not empty. Fix: outputs=['Y'].",
+            f"outputs={outputs!r} must name {'1 or 2 outputs (Y, Indices)' if most == 2 else 'exactly 1 output'}, the first not empty. Rule: the operator schema fixes the output count. Fix: outputs=['Y'].",
         )
     for name in outputs:
         if name and name in inputs:
@@ -203,7 +217,7 @@ def check_io(label: str, op_type: str, inputs: list, outputs: list, shapes: Inpu
             known = ", ".join(key for key, _ in shapes.shapes) or "none"
             raise fail(
                 label,
-                f"no shape given for input {name!r}. Fix: pass shapes={{'{name}': (...)}} (--shape {name}=... in the CLI); shapes given: {known}.",
+                f"no shape given for input {name!r}. Rule: every input tensor needs its shape; shapes given: {known}. Fix: pass shapes={{'{name}': (...)}} (--shape {name}=... in the CLI).",
             )
         found.append(tuple(shape))
     return found
@@ -393,13 +407,57 @@ def conv(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
                 label,
                 f"input {arith.axis_names(rank)[axis]} {spatial[axis]} is too small. Rule: out = {text}, onnxruntime needs >= 1 (Invalid input shape). Fix: a larger input, more pads, or a smaller kernel.",
             )
-    return Mapped(FRAMEWORK, call, (op,), rules, layout=layout(rank))
+    return Mapped(FRAMEWORK, call, (op,), rules, layout=layout(rank), framework_id=FRAMEWORK_ID)
+
+
+class TransposeNode(Record):
+    """A ConvTranspose node's tensor shapes and attributes, checked and normalised per axis."""
+
+    x_shape: tuple
+    w_shape: tuple
+    b_shape: tuple | None
+    group: int
+    kernel: tuple
+    dilation: tuple
+    stride: tuple
+    pads: tuple
+    out_pad: tuple
+    wanted: tuple | None
+    auto_pad: str
+
+    @property
+    def rank(self) -> int:
+        return len(self.x_shape) - 2
 
 
 def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
+    """ConvTranspose: bind and normalise the node, its refusals, then the pads of each axis and the op."""
     label = "ConvTranspose"
+    node = transpose_node(label, names_in, names_out, inputs, attrs)
+    check_output_padding(label, node)
+    axes = [transpose_axis(label, node, axis) for axis in range(node.rank)]
+    lo, hi, extra, rules = (tuple(axis[i] for axis in axes) for i in range(4))
+    notes = (
+        (
+            "onnxruntime places the odd cropped pixel of output_shape at the start unless auto_pad='SAME_UPPER', the opposite of the ONNX spec.",
+        )
+        if node.wanted is not None
+        else ()
+    )
+    batch, channels, spatial = node.x_shape[0], node.x_shape[1], tuple(node.x_shape[2:])
+    op = ConvOp(
+        "conv_transpose", batch, channels, node.w_shape[1] * node.group, spatial, tuple(node.kernel),
+        tuple(node.stride), tuple(node.dilation), lo, hi, channels_first(node.rank), channels_first(node.rank),
+        output_padding=extra, groups=node.group, bias=node.b_shape is not None,
+    )  # fmt: skip
+    check_transposed_output(label, node, op)
+    return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout(node.rank), framework_id=FRAMEWORK_ID)
+
+
+def transpose_node(label, names_in, names_out, inputs: Inputs, attrs) -> TransposeNode:
+    """The node's shapes and attributes, refused in onnxruntime's order up to the kernel shape."""
     x_shape, w_shape, b_shape, rank = conv_tensors(label, names_in, names_out, inputs, "(C, M/group, k...)")
-    batch, channels, spatial = x_shape[0], x_shape[1], tuple(x_shape[2:])
+    channels = x_shape[1]
     group = attrs.get("group", 1)
     if group <= 0:
         raise fail(label, f"group={group} must be > 0. Rule: onnx shape inference. Fix: group=1.")
@@ -426,113 +484,147 @@ def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
             f"W has shape {w_shape}, its first axis {w_shape[0]} should equal X's {channels} channels. Rule: onnxruntime ConvTranspose weights are (C, M/group, k...) (filter number not equal to input channel number). Fix: W shape ({channels}, {w_shape[1]}, ...).",
         )
     check_kernel_matches(label, kernel, w_shape)
-    out_channels = w_shape[1] * group
-    for axis in range(rank):
-        s, d, p = stride[axis], dilation[axis], out_pad[axis]
+    return TransposeNode(x_shape, w_shape, b_shape, group, kernel, dilation, stride, pads, out_pad, wanted, auto_pad)
+
+
+def check_output_padding(label: str, node: TransposeNode) -> None:
+    """onnxruntime needs output_padding < max(stride, dilation), then < stride."""
+    for axis in range(node.rank):
+        s, d, p = node.stride[axis], node.dilation[axis], node.out_pad[axis]
         if p >= max(s, d):
             raise fail(
                 label,
-                f"output_padding={list(out_pad)} is too large on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime needs output_padding < max(stride, dilation) = {max(s, d)}. Fix: output_padding < {s}.",
+                f"output_padding={list(node.out_pad)} is too large on the {arith.axis_names(node.rank)[axis]} axis. Rule: onnxruntime needs output_padding < max(stride, dilation) = {max(s, d)}. Fix: output_padding < {s}.",
             )
         if p >= s:
             raise fail(
                 label,
-                f"output_padding={list(out_pad)} is not smaller than stride={list(stride)} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime checks the output maps back to the input size (output_padding may be too large for stride). Fix: output_padding < {s}.",
+                f"output_padding={list(node.out_pad)} is not smaller than stride={list(node.stride)} on the {arith.axis_names(node.rank)[axis]} axis. Rule: onnxruntime checks the output maps back to the input size (output_padding may be too large for stride). Fix: output_padding < {s}.",
             )
-    lo, hi, extra, rules, notes = [], [], list(out_pad), [], ()
-    for axis in range(rank):
-        n, k_eff, s = spatial[axis], arith.effective_kernel(kernel[axis], dilation[axis]), stride[axis]
-        full = arith.transpose_out(n, k_eff, s, 0, 0, out_pad[axis])
-        if wanted is not None:
-            want = wanted[axis]
-            if n == 0:
-                raise fail(
-                    label,
-                    f"output_shape={list(wanted)} is given for an input with an empty {arith.axis_names(rank)[axis]} axis "
-                    f"(X shape {x_shape}). Rule: onnxruntime needs every input spatial dimension positive when "
-                    "output_shape is set. Fix: drop output_shape, or a non-empty input.",
-                )
-            if want <= 0:
-                raise fail(
-                    label,
-                    f"output_shape={list(wanted)} asks for size 0. Rule: onnxruntime needs a positive explicit output size. Fix: output_shape entries >= 1.",
-                )
-            total = max(full - want, 0)
-            back = (want + total - k_eff) // s + 1
-            if back != n:
-                raise fail(
-                    label,
-                    f"output_shape={list(wanted)} does not fit input size {n} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime maps the output back, (out + pads - k_eff) // stride + 1 = ({want} + {total} - {k_eff}) // {s} + 1 = {back}, and needs {n}. Fix: output_shape between 1 and {full + s - 1 - out_pad[axis]}; {full} needs no cropping.",
-                )
-            before = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
-            lo.append(before)
-            hi.append(total - before)
-            extra[axis] = out_pad[axis] + max(want - full, 0)
-            where = (
-                "the odd pixel cropped at the end" if auto_pad == "SAME_UPPER" else "the odd pixel cropped at the start"
-            )
-            rules.append(
-                f"output_shape={want}: total pad = max({full} - {want}, 0) = {total} -> before {before}, after {total - before}"
-                + (f", {where}" if total % 2 else "")
-                + (f"; {want - full} extra zero cells at the end" if want > full else "")
-            )
-            notes = (
-                "onnxruntime places the odd cropped pixel of output_shape at the start unless auto_pad='SAME_UPPER', the opposite of the ONNX spec.",
-            )
-        elif auto_pad.startswith("SAME"):
-            total = max(full - n * s, 0)
-            before = total - total // 2 if auto_pad == "SAME_LOWER" else total // 2
-            lo.append(before)
-            hi.append(total - before)
-            where = ", the odd pixel at the start" if auto_pad == "SAME_LOWER" else ", the odd pixel at the end"
-            rules.append(
-                f"auto_pad={auto_pad!r}: out = {n}*{s}; total pad = max({full} - {n * s}, 0) = {total} -> before {before}, after {total - before}"
-                + (where if total % 2 else "")
-            )
-        else:
-            padding = listed_padding(auto_pad, pads, axis, rank)
-            lo.append(padding.lo)
-            hi.append(padding.hi)
-            rules.append(padding.text)
-    op = ConvOp(
-        "conv_transpose",
-        batch,
-        channels,
-        out_channels,
-        spatial,
-        tuple(kernel),
-        tuple(stride),
-        tuple(dilation),
-        tuple(lo),
-        tuple(hi),
-        channels_first(rank),
-        channels_first(rank),
-        output_padding=tuple(extra),
-        groups=group,
-        bias=b_shape is not None,
+
+
+def transpose_axis(label: str, node: TransposeNode, axis: int) -> tuple[int, int, int, str]:
+    """(pad_lo, pad_hi, output_padding, rule text) of one axis: from output_shape, auto_pad SAME_*, or pads."""
+    rank, n, s = node.rank, node.x_shape[2 + axis], node.stride[axis]
+    k_eff = arith.effective_kernel(node.kernel[axis], node.dilation[axis])
+    full = arith.transpose_out(n, k_eff, s, 0, 0, node.out_pad[axis])
+    if node.wanted is not None:
+        return wanted_axis(label, node, axis, n, k_eff, full)
+    if node.auto_pad.startswith("SAME"):
+        total = max(full - n * s, 0)
+        before = total - total // 2 if node.auto_pad == "SAME_LOWER" else total // 2
+        where = ", the odd pixel at the start" if node.auto_pad == "SAME_LOWER" else ", the odd pixel at the end"
+        rule = (
+            f"auto_pad={node.auto_pad!r}: out = {n}*{s}; total pad = max({full} - {n * s}, 0) = {total} -> before {before}, after {total - before}"
+            + (where if total % 2 else "")
+        )
+        return before, total - before, node.out_pad[axis], rule
+    padding = listed_padding(node.auto_pad, node.pads, axis, rank)
+    return padding.lo, padding.hi, node.out_pad[axis], padding.text
+
+
+def wanted_axis(label: str, node: TransposeNode, axis: int, n: int, k_eff: int, full: int) -> tuple[int, int, int, str]:
+    """One axis of an explicit output_shape: onnxruntime crops max(full - wanted, 0) cells
+    (the odd one at the start unless SAME_UPPER) and adds zero cells past the full size."""
+    rank, s, want, wanted = node.rank, node.stride[axis], node.wanted[axis], node.wanted
+    if n == 0:
+        raise fail(
+            label,
+            f"output_shape={list(wanted)} is given for an input with an empty {arith.axis_names(rank)[axis]} axis "
+            f"(X shape {node.x_shape}). Rule: onnxruntime needs every input spatial dimension positive when "
+            "output_shape is set. Fix: drop output_shape, or a non-empty input.",
+        )
+    if want <= 0:
+        raise fail(
+            label,
+            f"output_shape={list(wanted)} asks for size 0. Rule: onnxruntime needs a positive explicit output size. Fix: output_shape entries >= 1.",
+        )
+    total = max(full - want, 0)
+    back = arith.conv_out(want, k_eff, s, total, 0)
+    if back != n:
+        raise fail(
+            label,
+            f"output_shape={list(wanted)} does not fit input size {n} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime maps the output back, (out + pads - k_eff) // stride + 1 = ({want} + {total} - {k_eff}) // {s} + 1 = {back}, and needs {n}. Fix: output_shape between 1 and {full + s - 1 - node.out_pad[axis]}; {full} needs no cropping.",
+        )
+    before = total // 2 if node.auto_pad == "SAME_UPPER" else total - total // 2
+    where = (
+        "the odd pixel cropped at the end" if node.auto_pad == "SAME_UPPER" else "the odd pixel cropped at the start"
     )
+    rule = (
+        f"output_shape={want}: total pad = max({full} - {want}, 0) = {total} -> before {before}, after {total - before}"
+        + (f", {where}" if total % 2 else "")
+        + (f"; {want - full} extra zero cells at the end" if want > full else "")
+    )
+    return before, total - before, node.out_pad[axis] + max(want - full, 0), rule
+
+
+def check_transposed_output(label: str, node: TransposeNode, op: ConvOp) -> None:
+    """A positive output size on every axis, the bias, and the 3-D input that kills onnxruntime."""
+    rank, x_shape = node.rank, node.x_shape
     for axis, size in enumerate(arith.output_spatial(op)):
         if size <= 0:
             text = arith.transpose_out_text(
-                spatial[axis], kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis], extra[axis]
-            )
+                op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis], op.pad_lo[axis],
+                op.pad_hi[axis], op.output_padding[axis],
+            )  # fmt: skip
             raise fail(
                 label,
                 f"output {arith.axis_names(rank)[axis]} would be {size}. Rule: out = {text}, onnxruntime needs >= 1 (Computed output dimension is <= 0). Fix: smaller pads.",
             )
-    check_bias(label, b_shape, out_channels)
-    if rank == 3 and batch > 0 and spatial[2] > 0 and 0 in spatial[:2]:
+    check_bias(label, node.b_shape, op.out_channels)
+    if rank == 3 and op.batch > 0 and op.in_size[2] > 0 and 0 in op.in_size[:2]:
         raise fail(
             label,
             f"X has shape {x_shape}: an empty depth or height axis with a non-empty width. Rule: onnxruntime "
             "1.32's 3-D ConvTranspose kills the process (SIGSEGV) on such an input instead of refusing it "
             "(measured). Fix: skip the node for an empty input, or make every spatial axis non-empty.",
         )
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), notes, layout=layout(rank))
+
+
+class PoolNode(Record):
+    """A pooling node's input shape and attributes, checked and normalised per axis."""
+
+    op_type: str
+    x_shape: tuple
+    kernel: tuple
+    dilation: tuple
+    stride: tuple
+    pads: tuple
+    auto_pad: str
+    storage_order: int
+    single_output: bool
+
+    @property
+    def rank(self) -> int:
+        return len(self.x_shape) - 2
 
 
 def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
+    """MaxPool/AveragePool/LpPool: bind and normalise the node, its refusals, the pads of each axis,
+    the sizes (rounded toward zero unless ceil_mode=1), then the op."""
     label = op_type
+    node = pool_node(label, op_type, names_in, names_out, inputs, attrs)
+    pads = [pool_axis_padding(label, node, axis) for axis in range(node.rank)]
+    lo, hi = tuple(p.lo for p in pads), tuple(p.hi for p in pads)
+    ceil_mode = attrs.get("ceil_mode", 0) == 1
+    rounding = "ceil" if ceil_mode else "trunc"
+    notes = [note for axis in range(node.rank) if (note := pool_size_note(label, node, axis, lo, hi, rounding))]
+    rules = [p.text + (", ceil_mode=1 rounds up" if ceil_mode else "") for p in pads]
+    if not ceil_mode and "ceil_mode" in attrs and attrs["ceil_mode"] != 0:
+        notes.append(f"ceil_mode={attrs['ceil_mode']} acts as 0: onnxruntime rounds up only for ceil_mode=1.")
+    batch, channels, spatial = node.x_shape[0], node.x_shape[1], tuple(node.x_shape[2:])
+    op = ConvOp(
+        KINDS[op_type], batch, channels, channels, spatial, tuple(node.kernel), tuple(node.stride),
+        tuple(node.dilation), lo, hi, channels_first(node.rank), channels_first(node.rank), rounding=rounding,
+        empty_max="lowest", count_include_pad=attrs.get("count_include_pad", 0) != 0, norm_p=attrs.get("p", 2),
+    )  # fmt: skip
+    return Mapped(
+        FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout(node.rank), framework_id=FRAMEWORK_ID
+    )
+
+
+def pool_node(label, op_type, names_in, names_out, inputs: Inputs, attrs) -> PoolNode:
+    """The node's input shape and attributes, refused in onnxruntime's order."""
     if "kernel_shape" not in attrs:
         raise fail(
             label,
@@ -557,8 +649,7 @@ def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
                 label,
                 f"pads={list(pads)} is not smaller than kernel_shape={list(kernel)} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime needs each pad < kernel size (Pad should be smaller than kernel), even when auto_pad ignores pads. Fix: pads <= {kernel[axis] - 1}.",
             )
-    batch, channels, spatial = x_shape[0], x_shape[1], tuple(x_shape[2:])
-    if batch != 0 and 0 in x_shape:
+    if x_shape[0] != 0 and 0 in x_shape:
         raise fail(
             label,
             f"input X has shape {x_shape} with a zero size. Rule: onnxruntime pooling allows only N to be zero (Invalid input shape). Fix: non-empty channel and spatial axes.",
@@ -568,79 +659,45 @@ def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
             label,
             f"input X has {rank} spatial axes. Rule: onnxruntime's CPU {op_type} supports 1 to 3 (Unsupported pooling size). Fix: reshape to at most 3 spatial axes.",
         )
-    ceil_mode = attrs.get("ceil_mode", 0) == 1
     single = sum(1 for name in names_out if name) == 1
-    lo, hi, rules = [], [], []
-    for axis in range(rank):
-        if auto_pad.startswith("SAME"):
-            padding = arith.same_padding(
-                spatial[axis], kernel[axis], stride[axis], auto_pad == "SAME_LOWER", clamp=False
-            )
-            if (
-                padding.lo + padding.hi < 0
-                and op_type == "MaxPool"
-                and all(d == 1 for d in dilation)
-                and storage_order == 0
-                and single
-            ):
-                raise fail(
-                    label,
-                    f"auto_pad={auto_pad!r} gives negative padding on the {arith.axis_names(rank)[axis]} axis ({padding.text}). Rule: onnxruntime's MaxPool without dilation refuses it (padding values must be non-negative). Fix: kernel_shape >= strides, or explicit pads.",
-                )
-            lo.append(padding.lo)
-            hi.append(padding.hi)
-            dil = (
-                f" (SAME uses kernel {kernel[axis]}, not the dilated {arith.effective_kernel(kernel[axis], dilation[axis])})"
-                if dilation[axis] != 1
-                else ""
-            )
-            rules.append(f"auto_pad={auto_pad!r}: {padding.text}{dil}")
-        else:
-            padding = listed_padding(auto_pad, pads, axis, rank)
-            lo.append(padding.lo)
-            hi.append(padding.hi)
-            rules.append(padding.text)
-    rounding = "ceil" if ceil_mode else "trunc"
-    notes = []
-    for axis in range(rank):
-        n, k_eff, s = spatial[axis], arith.effective_kernel(kernel[axis], dilation[axis]), stride[axis]
-        size = arith.windowed_out(n, k_eff, s, lo[axis], hi[axis], rounding)
-        text = arith.conv_out_text(n, kernel[axis], dilation[axis], s, lo[axis], hi[axis], rounding=rounding)
-        if size < 0:
-            raise fail(
-                label,
-                f"input {arith.axis_names(rank)[axis]} {n} is too small: the output size would be negative. Rule: onnxruntime computes {text} and refuses < 0 (0 gives an empty tensor). Fix: a larger input, more pads, or a smaller kernel_shape.",
-            )
-        if not ceil_mode and size == 1 and arith.conv_out(n, k_eff, s, lo[axis], hi[axis]) <= 0:
-            overhang = k_eff - (n + lo[axis] + hi[axis])
-            notes.append(
-                f"{arith.axis_names(rank)[axis]}: onnxruntime divides rounding toward zero, {text}, so one window "
-                f"reaching {overhang} cell(s) past the padded input still counts (floor would give 0); "
-                "those cells are not padding and no divisor counts them."
-            )
-    if ceil_mode:
-        rules = [rule + ", ceil_mode=1 rounds up" for rule in rules]
-    elif "ceil_mode" in attrs and attrs["ceil_mode"] != 0:
-        notes.append(f"ceil_mode={attrs['ceil_mode']} acts as 0: onnxruntime rounds up only for ceil_mode=1.")
-    op = ConvOp(
-        KINDS[op_type],
-        batch,
-        channels,
-        channels,
-        spatial,
-        tuple(kernel),
-        tuple(stride),
-        tuple(dilation),
-        tuple(lo),
-        tuple(hi),
-        channels_first(rank),
-        channels_first(rank),
-        rounding=rounding,
-        empty_max="lowest",
-        count_include_pad=attrs.get("count_include_pad", 0) != 0,
-        norm_p=attrs.get("p", 2),
-    )
-    return Mapped(FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout(rank))
+    return PoolNode(op_type, x_shape, kernel, dilation, stride, pads, auto_pad, storage_order, single)
+
+
+def pool_axis_padding(label: str, node: PoolNode, axis: int) -> arith.Padding:
+    """The padding of one axis: auto_pad SAME_* (from the undilated kernel, not clamped at 0), or pads."""
+    if not node.auto_pad.startswith("SAME"):
+        return listed_padding(node.auto_pad, node.pads, axis, node.rank)
+    n, k, s, d = node.x_shape[2 + axis], node.kernel[axis], node.stride[axis], node.dilation[axis]
+    padding = arith.same_padding(n, k, s, node.auto_pad == "SAME_LOWER", clamp=False)
+    plain_max = node.op_type == "MaxPool" and all(d == 1 for d in node.dilation) and node.storage_order == 0
+    if padding.lo + padding.hi < 0 and plain_max and node.single_output:
+        raise fail(
+            label,
+            f"auto_pad={node.auto_pad!r} gives negative padding on the {arith.axis_names(node.rank)[axis]} axis ({padding.text}). Rule: onnxruntime's MaxPool without dilation refuses it (padding values must be non-negative). Fix: kernel_shape >= strides, or explicit pads.",
+        )
+    dil = f" (SAME uses kernel {k}, not the dilated {arith.effective_kernel(k, d)})" if d != 1 else ""
+    return arith.Padding(padding.lo, padding.hi, f"auto_pad={node.auto_pad!r}: {padding.text}{dil}")
+
+
+def pool_size_note(label: str, node: PoolNode, axis: int, lo, hi, rounding: str) -> str:
+    """Refuses a negative output size; a note when rounding toward zero keeps a window floor would drop."""
+    n, k, d, s = node.x_shape[2 + axis], node.kernel[axis], node.dilation[axis], node.stride[axis]
+    k_eff = arith.effective_kernel(k, d)
+    size = arith.windowed_out(n, k_eff, s, lo[axis], hi[axis], rounding)
+    text = arith.conv_out_text(n, k, d, s, lo[axis], hi[axis], rounding=rounding)
+    name = arith.axis_names(node.rank)[axis]
+    if size < 0:
+        raise fail(
+            label,
+            f"input {name} {n} is too small: the output size would be negative. Rule: onnxruntime computes {text} and refuses < 0 (0 gives an empty tensor). Fix: a larger input, more pads, or a smaller kernel_shape.",
+        )
+    if rounding == "trunc" and size == 1 and arith.conv_out(n, k_eff, s, lo[axis], hi[axis]) <= 0:
+        return (
+            f"{name}: onnxruntime divides rounding toward zero, {text}, so one window "
+            f"reaching {k_eff - (n + lo[axis] + hi[axis])} cell(s) past the padded input still counts (floor would give 0); "
+            "those cells are not padding and no divisor counts them."
+        )
+    return ""
 
 
 CALLS = {spelling: handle for spelling in SPELLINGS}

@@ -23,100 +23,17 @@ from math import prod
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last
 from ..parse import Call
-from ._common import REQUIRED, Inputs, Mapped, bind, check_int, fail, ref_shape
+from ._common import REQUIRED, Inputs, Mapped, bind, check_int, divisors_text, fail, ref_shape, refuse
+from ._tf_rules import axis_padding, pool3d_same_padding, space_to_batch_size, transpose_axis_padding, windowed_size
 
-__all__ = ["CALLS", "FRAMEWORK", "axis_padding", "transpose_axis_padding"]
+__all__ = ["CALLS", "FRAMEWORK"]
 
 FRAMEWORK = "TensorFlow (tf.nn)"
+FRAMEWORK_ID = "tf_nn"  # the numbers (reference.adapters) pick the framework by this
 LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
 FIRST = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
 FORMATS = {1: (None, "NWC", "NHWC", "NCW", "NCHW"), 2: (None, "NHWC", "NCHW"), 3: (None, "NDHWC", "NCDHW")}
 CPU_REFUSAL = "Rule: TensorFlow's CPU kernels only support the channels-last format {last}. Fix: data_format='{last}' with the input transposed to {last}."
-
-
-# -- padding rules other modules (Keras on TF) reuse ---------------------------------------------
-
-
-def axis_padding(padding, n: int, k_eff: int, stride: int) -> arith.Padding:
-    """TF's padding of one spatial axis: 'SAME', 'VALID', or an explicit (lo, hi) pair.
-
-    'SAME': out = ceil(n/s), total = max((out-1)*s + k_eff - n, 0), the odd pixel at the end.
-    'VALID': no padding. (lo, hi): used as given."""
-    if padding == "SAME":
-        return arith.same_padding(n, k_eff, stride)
-    if padding == "VALID":
-        return arith.Padding(0, 0, "'VALID': no padding")
-    lo, hi = padding
-    return arith.Padding(lo, hi, f"explicit padding: before {lo}, after {hi}")
-
-
-def pool3d_same_padding(n: int, k: int, stride: int) -> arith.Padding:
-    """TF's 3-D pooling 'SAME': out = ceil(n/s) as usual, but the first window starts at
-    trunc(total/2) with total = (out-1)*s + k - n NOT clamped at 0, so a stride larger
-    than the window starts it inside the input (max_pool3d/avg_pool3d, and Keras 3-D pooling)."""
-    pad = arith.same_padding(n, k, stride, clamp=False)
-    return arith.Padding(pad.lo, pad.hi, f"3-D pooling SAME (not clamped at 0): {pad.text}")
-
-
-def windowed_size(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
-    """TF's C++ GetWindowedOutputSize: (n + lo + hi - k_eff + s) / s truncated toward zero;
-    negative means TF refuses, 0 an empty tensor."""
-    return arith.tf_valid_out(n + lo + hi, k_eff, stride)
-
-
-def transpose_axis_padding(
-    label: str, axis: str, padding, n: int, out: int, k_eff: int, stride: int
-) -> tuple[int, int, int, str]:
-    """TF's conv_transpose padding from the requested output size on one axis.
-
-    TF runs the forward convolution of ``out`` with the same padding and stride,
-    and refuses unless it gives the input size ``n``. Returns (pad_lo, pad_hi,
-    output_padding, rule text) for a ConvOp conv_transpose that yields ``out``:
-    pad_lo = TF's pad before, extra cells at the end."""
-    pad = axis_padding(padding, out, k_eff, stride)
-    forward = windowed_size(out, k_eff, stride, pad.lo, pad.hi)
-    if padding == "SAME":
-        forward = -(-out // stride)
-    if forward != n:
-        sizes = transpose_sizes(padding, n, k_eff, stride)
-        raise fail(
-            label,
-            f"output_shape gives {axis} {out}, but the forward convolution of {out} with padding="
-            f"{padding!r} and stride {stride} has size {forward}, not the input's {n}. Rule: TF checks that "
-            f"{'ceil(out/stride)' if padding == 'SAME' else '(out + pad - k_eff + stride) // stride'} equals the "
-            f"input size. Fix: an output {axis} in {sizes}.",
-        )
-    hi, extra = arith.transpose_padding_for_size(n, k_eff, stride, pad.lo, pad.lo + pad.hi, out)
-    text = f"output {out} given; forward check: {pad.text}"
-    return pad.lo, hi, extra, text
-
-
-def transpose_sizes(padding, n: int, k_eff: int, stride: int) -> str:
-    """The output sizes TF accepts for input size n (for messages)."""
-    top = (n + 1) * stride + k_eff + 2  # the forward size of any larger output exceeds n
-
-    def first_reaching(target: int) -> int:
-        """The smallest output whose forward size is >= target (the forward size never falls as out grows)."""
-        low, high = 0, top
-        while low < high:
-            middle = (low + high) // 2
-            if transposed_forward(padding, middle, k_eff, stride) >= target:
-                high = middle
-            else:
-                low = middle + 1
-        return low
-
-    first, last = first_reaching(n), first_reaching(n + 1) - 1
-    if first > last:
-        return "no size (none maps back to the input size)"
-    return f"{first}..{last}" if first < last else f"{first}"
-
-
-def transposed_forward(padding, out: int, k_eff: int, stride: int) -> int:
-    if padding == "SAME":
-        return -(-out // stride)
-    pad = axis_padding(padding, out, k_eff, stride)
-    return windowed_size(out, k_eff, stride, pad.lo, pad.hi)
 
 
 # -- argument checks -------------------------------------------------------------------------------
@@ -169,7 +86,7 @@ def exact_list(value, length: int, name: str, label: str) -> tuple[int, ...]:
     if len(items) != length:
         raise fail(
             label,
-            f"{name}={value!r} has {len(items)} values. Rule: {name} must specify {length} dimensions (batch, spatial..., channels).",
+            f"{name}={value!r} has {len(items)} values. Rule: {name} must specify {length} dimensions (batch, spatial..., channels). Fix: {name}={[1] * length!r}.",
         )
     return items
 
@@ -180,7 +97,8 @@ def check_format(value, rank: int, label: str, accepted: tuple, defer: bool = Fa
     if value not in accepted:
         raise fail(
             label,
-            f"data_format={value!r} is not accepted. Rule: use one of {', '.join(repr(a) for a in accepted if a)}.",
+            f"data_format={value!r} is not accepted. Rule: use one of {', '.join(repr(a) for a in accepted if a)}. "
+            f"Fix: data_format='{LAST[rank]}'.",
         )
     first = value is not None and value.startswith("NC")
     if first and not defer:
@@ -207,7 +125,12 @@ def check_padding(padding, rank: int, label: str, explicit: bool, first: bool = 
             )
         return padding
     if not isinstance(padding, (list, tuple)):
-        raise fail(label, f"padding={padding!r} must be 'SAME', 'VALID' or a list of [before, after] pairs.")
+        raise refuse(
+            label,
+            f"padding={padding!r} is not accepted",
+            "TF takes 'SAME', 'VALID' or (where the op allows it) a list of [before, after] pairs",
+            "padding='SAME'",
+        )
     if not explicit:
         raise fail(
             label,
@@ -224,7 +147,12 @@ def explicit_pairs(
     pairs = []
     for pair in padding:
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise fail(label, f"padding={padding!r}: each entry must be a [before, after] pair.")
+            raise refuse(
+                label,
+                f"padding={padding!r} has an entry that is not a pair",
+                "each entry of explicit padding is a [before, after] pair",
+                "padding=[[0, 0], [1, 1], [1, 1], [0, 0]] (one pair per dimension)",
+            )
         pairs.append(ints_list(pair, "padding", label))
     if len(pairs) != length:
         raise fail(
@@ -233,7 +161,12 @@ def explicit_pairs(
             f"channels included ({length} pairs). Fix: padding={[[0, 0]] + [[1, 1]] * (length - 2) + [[0, 0]]!r}.",
         )
     if any(v < 0 for pair in pairs for v in pair):
-        raise fail(label, f"padding={padding!r} has a negative value. Rule: all explicit paddings must be >= 0.")
+        raise refuse(
+            label,
+            f"padding={padding!r} has a negative value",
+            "all explicit paddings must be >= 0",
+            "0 or more on each side",
+        )
     if any(pairs[0]) or any(pairs[1] if first else pairs[-1]):
         raise fail(
             label,
@@ -252,7 +185,8 @@ def check_rank(shape, rank: int, name: str, label: str, at_least: bool = False) 
         need = f"at least {rank}" if at_least else f"{rank}"
         raise fail(
             label,
-            f"{name} must be {need}-dimensional, got shape {shape}. Rule: {name} is (N, {', '.join(arith.axis_names(rank - 2))}, C) in {LAST.get(rank - 2, 'NHWC')}.",
+            f"{name} must be {need}-dimensional, got shape {shape}. Rule: {name} is (N, {', '.join(arith.axis_names(rank - 2))}, C) in {LAST.get(rank - 2, 'NHWC')}. "
+            f"Fix: a shape of {rank} sizes.",
         )
 
 
@@ -311,7 +245,7 @@ def result(call, op: ConvOp, lead, rules, arguments: dict, notes=(), spatial_out
     return Mapped(
         FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=(FIRST if first else LAST)[op.rank],
         shape_override=override, arguments=tuple(arguments.items()), batch_dims=tuple(lead),
-        space_to_batch=spatial_out is not None,
+        space_to_batch=spatial_out is not None, framework_id=FRAMEWORK_ID
     )  # fmt: skip
 
 
@@ -324,14 +258,19 @@ def empty_or_refuse(label, mapped: Mapped, fmt, rank) -> Mapped:
 
 def check_positive(values, name: str, label: str, what: str = "") -> None:
     if any(v < 1 for v in values):
-        raise fail(label, f"{name}={values} must be >= 1 on every spatial axis{what}.")
+        raise refuse(
+            label,
+            f"{name}={values} must be >= 1 on every spatial axis{what}",
+            f"TF needs positive {name}",
+            f"{name} of 1 or more",
+        )
 
 
 def check_unit(batch: int, channel: int, name: str, label: str) -> None:
     if batch != 1 or channel != 1:
         raise fail(
             label,
-            f"{name} has batch entry {batch} and channel entry {channel}. Rule: TF does not support {name} in the batch and depth dimensions; they must be 1.",
+            f"{name} has batch entry {batch} and channel entry {channel}. Rule: TF does not support {name} in the batch and depth dimensions; they must be 1. Fix: 1 for batch and channels.",
         )
 
 
@@ -380,7 +319,7 @@ def conv(rank: int):
         if rank == 3 and any(d != 1 for d in dilation):
             raise fail(
                 label,
-                f"dilations={v['dilations']!r}: the CPU Conv3D kernel only supports dilation 1. Fix: use tf.nn.convolution, which dilates by space-to-batch, or dilations=None.",
+                f"dilations={v['dilations']!r} is refused on CPU. Rule: the CPU Conv3D kernel only supports dilation 1. Fix: use tf.nn.convolution, which dilates by space-to-batch, or dilations=None.",
             )
         return empty_or_refuse(label, mapped, v["data_format"], rank) if first else mapped
 
@@ -447,7 +386,7 @@ def convolution(call, inputs: Inputs) -> Mapped:
     if not 1 <= rank <= 3:
         raise fail(
             label,
-            f"filters shape {w} has rank {len(w)}. Rule: filters.rank - 2 (the number of spatial dims) must be 1, 2 or 3.",
+            f"filters shape {w} has rank {len(w)}. Rule: filters.rank - 2 (the number of spatial dims) must be 1, 2 or 3. Fix: filters of shape (k..., in, out) with 1 to 3 kernel sizes.",
         )
     fmt = v["data_format"]
     first = isinstance(fmt, str) and fmt.startswith("NC")
@@ -501,14 +440,16 @@ def convolution_dilated(call, v, x, w, rank, stride, dilation, label) -> Mapped:
     dropped, strides > 1 with dilation > 1 refused, then space-to-batch."""
     if len(x) < rank + 2:
         raise fail(
-            label, f"input shape {x} has rank {len(x)}. Rule: input.rank must be >= num_spatial_dims + 2 = {rank + 2}."
+            label,
+            f"input shape {x} has rank {len(x)}. Rule: input.rank must be >= num_spatial_dims + 2 = {rank + 2}. "
+            f"Fix: an input of shape (N, {', '.join(arith.axis_names(rank))}, C).",
         )
     lead, channels, spatial = split_last(x, rank)
     kernel, w_in, out_ch = tuple(w[:rank]), w[rank], w[rank + 1]
     if w_in == 0 or channels % w_in:
         raise fail(
             label,
-            f"input channels {channels} are not divisible by the filter's in-channels {w_in}. Rule: input channels = groups * filter in-channels.",
+            f"input channels {channels} are not divisible by the filter's in-channels {w_in}. Rule: input channels = groups * filter in-channels. Fix: filters of shape (..., {channels}, {out_ch}).",
         )
     check_positive(dilation, "dilations", label)
     check_positive(stride, "strides", label)
@@ -524,7 +465,7 @@ def convolution_dilated(call, v, x, w, rank, stride, dilation, label) -> Mapped:
         if not dilated or rank != 2:
             raise fail(
                 label,
-                f"padding={padding!r}: tf.nn.convolution does not accept explicit padding here. Fix: 'SAME' or 'VALID', or tf.nn.conv2d.",
+                f"padding={padding!r} is refused. Rule: tf.nn.convolution accepts explicit padding only for a dilated 2-D convolution. Fix: 'SAME' or 'VALID', or tf.nn.conv2d.",
             )
         padding = explicit_pairs_loose(padding, 2, label)
     else:
@@ -569,7 +510,7 @@ def depthwise(call, inputs: Inputs) -> Mapped:
         if not isinstance(v["dilations"], (list, tuple)):
             raise fail(
                 label,
-                f"dilations={v['dilations']!r} must be a list of 2 ints (the rate on height and width). Fix: dilations=[{v['dilations']!r}, {v['dilations']!r}].",
+                f"dilations={v['dilations']!r} must be a list. Rule: depthwise_conv2d takes 2 ints, the rate on height and width. Fix: dilations=[{v['dilations']!r}, {v['dilations']!r}].",
             )
         rate = ints_list(v["dilations"], "dilations", label)
         if len(rate) != 2:
@@ -589,11 +530,16 @@ def depthwise(call, inputs: Inputs) -> Mapped:
     check_rank(w, 4, "filter", label)
     check_unit(sb, sc, "strides", label)
     if sh < 1 or sw < 1:
-        raise fail(label, f"strides={v['strides']!r} must be >= 1 on height and width.")
+        raise refuse(
+            label,
+            f"strides={v['strides']!r} must be >= 1 on height and width",
+            "TF needs positive strides",
+            f"strides=[1, {max(sh, 1)}, {max(sh, 1)}, 1]",
+        )
     if sh != sw:
         raise fail(
             label,
-            f"strides={v['strides']!r}: the depthwise kernel only supports equal strides on height and width. Fix: strides=[1, {sh}, {sh}, 1].",
+            f"strides={v['strides']!r} differ on height and width. Rule: the depthwise kernel only supports equal strides on height and width. Fix: strides=[1, {sh}, {sh}, 1].",
         )
     lead, channels, spatial = split_last(x, 2)
     kernel = tuple(w[:2])
@@ -632,32 +578,23 @@ def explicit_pairs_loose(padding, rank, label):
     pairs = []
     for pair in padding:
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise fail(label, f"padding={padding!r}: each entry must be a [before, after] pair.")
+            raise refuse(
+                label,
+                f"padding={padding!r} has an entry that is not a pair",
+                "each entry of explicit padding is a [before, after] pair",
+                "padding=[[0, 0], [1, 1], [1, 1], [0, 0]] (one pair per dimension)",
+            )
         pairs.append(ints_list(pair, "padding", label))
     if len(pairs) != rank + 2:
         raise fail(
             label,
-            f"padding={padding!r} has {len(pairs)} pairs. Rule: explicit padding lists all {rank + 2} dimensions.",
+            f"padding={padding!r} has {len(pairs)} pairs. Rule: explicit padding lists all {rank + 2} dimensions. Fix: padding={[[0, 0]] * (rank + 2)!r} with the spatial pairs filled in.",
         )
     if any(v < 0 for pair in pairs[1:-1] for v in pair):
-        raise fail(label, f"padding={padding!r} has a negative value. Rule: paddings must be >= 0.")
-    return tuple(pairs[1:-1])
-
-
-def space_to_batch_size(label, axis, n, k, d, s, pad) -> int:
-    """Output size of space-to-batch (block d) + VALID op (kernel k, stride s) + batch-to-space
-    (``arith.space_to_batch_out``), refused when negative."""
-    out, padded, block, inner = arith.space_to_batch_out(n, k, d, s, pad.lo, pad.hi)
-    extra = padded - (n + pad.lo + pad.hi)
-    if inner < 0 or out < 0:
-        name = arith.axis_names(2)[axis]
-        raise fail(
-            label,
-            f"input {name} {n} is too small for kernel {k} at dilation {d}. Rule: after padding ({pad.lo}, {pad.hi}) "
-            f"the input is split into blocks of {block}; the block output ({inner}) times {d} minus the {extra} extra "
-            f"cells gives {out}, which must be >= 0. Fix: a larger input, padding='SAME', or a smaller dilation.",
+        raise refuse(
+            label, f"padding={padding!r} has a negative value", "paddings must be >= 0", "0 or more on each side"
         )
-    return out
+    return tuple(pairs[1:-1])
 
 
 # -- transposed convolution ------------------------------------------------------------------------
@@ -680,7 +617,12 @@ def conv_transpose(rank: int | None):
         w = tensor(v["filters"], inputs, "filters", label)
         out_shape = v["output_shape"]
         if not isinstance(out_shape, (list, tuple)):
-            raise fail(label, f"output_shape={out_shape!r} must be a literal list such as [1, 10, 10, 4].")
+            raise refuse(
+                label,
+                f"output_shape={out_shape!r} must be a literal list",
+                "convarith reads the output shape from the call",
+                "a list such as [1, 10, 10, 4]",
+            )
         out_shape = ints_list(out_shape, "output_shape", label)
         r = rank
         if r is None:
@@ -688,7 +630,7 @@ def conv_transpose(rank: int | None):
             if not 1 <= r <= 3:
                 raise fail(
                     label,
-                    f"output_shape={list(out_shape)} has {len(out_shape)} values. Rule: it must have length 3, 4 or 5 (N, spatial..., C).",
+                    f"output_shape={list(out_shape)} has {len(out_shape)} values. Rule: it must have length 3, 4 or 5 (N, spatial..., C). Fix: the full output shape, e.g. [1, 10, 10, 4].",
                 )
         spatial_only = rank == 2 and len(out_shape) == 2 or rank == 1 and len(out_shape) == 1
         if rank == 1 and spatial_only and out_shape[0] != 1:
@@ -701,7 +643,7 @@ def conv_transpose(rank: int | None):
         if len(out_shape) != r + 2 and not spatial_only:
             raise fail(
                 label,
-                f"output_shape={list(out_shape)} has {len(out_shape)} values. Rule: it must be the full output shape (N, {', '.join(arith.axis_names(r))}, C), {r + 2} values.",
+                f"output_shape={list(out_shape)} has {len(out_shape)} values. Rule: it must be the full output shape (N, {', '.join(arith.axis_names(r))}, C), {r + 2} values. Fix: [N, {', '.join(arith.axis_names(r))}, C] in numbers.",
             )
         if r == 1:
             check_format(v["data_format"], 1, label, (None, "NWC", "NCW"))
@@ -722,7 +664,7 @@ def conv_transpose(rank: int | None):
         if any(d != 1 for d in (db, dc, *dilation)):
             raise fail(
                 label,
-                f"dilations={v['dilations']!r}: TF's CPU transposed convolution does not support dilation rates other than 1. Fix: dilations=None.",
+                f"dilations={v['dilations']!r} is refused on CPU. Rule: TF's CPU transposed convolution does not support dilation rates other than 1. Fix: dilations=None.",
             )
         batch, channels, spatial = x[0], x[-1], tuple(x[1:-1])
         kernel, w_out, w_in = tuple(w[:r]), w[r], w[r + 1]
@@ -764,6 +706,7 @@ def conv_transpose(rank: int | None):
             layout=LAST[r],
             shape_override=tuple(out_shape),
             arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
         )
 
     return handle
@@ -784,7 +727,12 @@ def pool_nd(rank: int | None, kind: str):
         if r is None:
             r = len(x) - 2
             if not 1 <= r <= 3:
-                raise fail(label, f"input shape {x} has rank {len(x)}. Rule: input.rank must be 3, 4 or 5.")
+                raise refuse(
+                    label,
+                    f"input shape {x} has rank {len(x)}",
+                    "input.rank must be 3, 4 or 5",
+                    "an input of shape (N, spatial..., C) with 1 to 3 spatial axes",
+                )
         fmt = v["data_format"]
         first = isinstance(fmt, str) and fmt.startswith("NC")
         kb, kc, ksize = sequence(v["ksize"], r, first, "ksize", label)
@@ -793,7 +741,7 @@ def pool_nd(rank: int | None, kind: str):
         if rank is None and r == 3 and isinstance(v["padding"], (list, tuple)):
             raise fail(
                 label,
-                f"padding={v['padding']!r}: explicit padding is not supported with an input of rank 5. Fix: 'SAME' or 'VALID'.",
+                f"padding={v['padding']!r} is refused with an input of rank 5. Rule: TF's 3-D pooling has no explicit padding. Fix: 'SAME' or 'VALID'.",
             )
         dummy_pad = (0, 0)
         if r == 1 and explicit and isinstance(v["padding"], (list, tuple)):
@@ -802,7 +750,7 @@ def pool_nd(rank: int | None, kind: str):
             if any(v["padding"][-1]):
                 raise fail(
                     label,
-                    f"padding={v['padding']!r} pads the channel dimension. Rule: nonzero explicit padding is not supported on depth.",
+                    f"padding={v['padding']!r} pads the channel dimension. Rule: nonzero explicit padding is not supported on depth. Fix: [0, 0] for the channels.",
                 )
             padding = pairs
         else:
@@ -812,10 +760,11 @@ def pool_nd(rank: int | None, kind: str):
         batch, channels, spatial = x[0], x[-1], tuple(x[1:-1])
         if any(k < 1 for k in (kb, kc, *ksize)):
             raise fail(
-                label, f"ksize={v['ksize']!r} must be >= 1 everywhere. Rule: the sliding window must be positive."
+                label,
+                f"ksize={v['ksize']!r} must be >= 1 everywhere. Rule: the sliding window must be positive. Fix: ksize of 1 or more.",
             )
         if any(s < 1 for s in (sb, sc, *stride)):
-            raise fail(label, f"strides={v['strides']!r} must be >= 1. Rule: stride must be > 0.")
+            raise refuse(label, f"strides={v['strides']!r} must be >= 1", "stride must be > 0", "strides of 1 or more")
         window = ksize
         if r == 1:
             one_d_height(label, kb, sb, dummy_pad, padding)
@@ -824,12 +773,12 @@ def pool_nd(rank: int | None, kind: str):
         if kb != 1:
             raise fail(
                 label,
-                f"ksize={v['ksize']!r} pools over the batch. Rule: pooling is not supported on the batch dimension.",
+                f"ksize={v['ksize']!r} pools over the batch. Rule: pooling is not supported on the batch dimension. Fix: a batch entry of 1.",
             )
         if r == 3 and (kc != 1 or sc != 1 or sb != 1):
             raise fail(
                 label,
-                "ksize/strides have a channel or batch entry other than 1. Rule: 3-D pooling is not supported on the depth (channel) dimension.",
+                "ksize/strides have a channel or batch entry other than 1. Rule: 3-D pooling is not supported on the depth (channel) dimension. Fix: 1 for the batch and channel entries.",
             )
         out_channels = channels
         if kc != 1:
@@ -837,7 +786,7 @@ def pool_nd(rank: int | None, kind: str):
         elif r != 3 and sb != 1:
             raise fail(
                 label,
-                f"strides={v['strides']!r} strides over the batch. Rule: pooling is not supported on the batch dimension.",
+                f"strides={v['strides']!r} strides over the batch. Rule: pooling is not supported on the batch dimension. Fix: a batch entry of 1.",
             )
         if isinstance(padding, tuple):
             for axis, (lo, hi) in enumerate(padding):
@@ -859,7 +808,9 @@ def pool_nd(rank: int | None, kind: str):
             if kind == "avg_pool"
             else ()
         )
-        return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=LAST[r], arguments=tuple(v.items()))
+        return Mapped(
+            FRAMEWORK, call, (op,), rules, notes, layout=LAST[r], arguments=tuple(v.items()), framework_id=FRAMEWORK_ID
+        )
 
     return handle
 
@@ -870,7 +821,7 @@ def one_d_height(label, k, s, pad, padding) -> None:
     if pad[0] >= k and any(pad) or pad[1] >= k and any(pad):
         raise fail(
             label,
-            f"padding {pad} on the hidden height axis is not smaller than the window {k}. Rule: explicit pooling padding must be smaller than the window size.",
+            f"padding {pad} on the hidden height axis is not smaller than the window {k}. Rule: explicit pooling padding must be smaller than the window size. Fix: [0, 0] for the batch entry.",
         )
     height = -(-1 // s) if padding == "SAME" else windowed_size(1, k, s, *pad)
     if height != 1:
@@ -886,22 +837,24 @@ def depth_pool(label, kind, kc, sc, ksize, channels) -> int:
     """Max pooling across channels: window == stride on depth, dividing the depth; no spatial window."""
     if kind != "max_pool":
         raise fail(
-            label, "ksize pools across channels. Rule: TF's average pooling does not support non-spatial pooling."
+            label,
+            "ksize pools across channels. Rule: TF's average pooling does not support non-spatial pooling. "
+            "Fix: a channel entry of 1 in ksize and strides.",
         )
     if any(k != 1 for k in ksize):
         raise fail(
             label,
-            "ksize pools across both channels and space. Rule: max pooling supports exactly one of pooling across depth or across width/height.",
+            "ksize pools across both channels and space. Rule: max pooling supports exactly one of pooling across depth or across width/height. Fix: two max_pool calls, one across depth, one across space.",
         )
     if kc != sc:
         raise fail(
             label,
-            f"depth window {kc} differs from depth stride {sc}. Rule: depthwise max pooling requires the depth window to equal the depth stride.",
+            f"depth window {kc} differs from depth stride {sc}. Rule: depthwise max pooling requires the depth window to equal the depth stride. Fix: a depth stride of {kc}.",
         )
     if channels % kc:
         raise fail(
             label,
-            f"depth window {kc} does not divide the input depth {channels}. Rule: depthwise max pooling needs the window to divide the depth evenly.",
+            f"depth window {kc} does not divide the input depth {channels}. Rule: depthwise max pooling needs the window to divide the depth evenly. Fix: a depth window {divisors_text(channels) if channels else 'of 1'}.",
         )
     return channels // kc
 
@@ -916,12 +869,17 @@ def pool(call, inputs: Inputs) -> Mapped:
     if not isinstance(window, (list, tuple)):
         raise fail(
             label,
-            f"window_shape={window!r} must be a list, one size per spatial axis. Fix: window_shape=[{window!r}, {window!r}].",
+            f"window_shape={window!r} must be a list. Rule: tf.nn.pool takes one size per spatial axis. Fix: window_shape=[{window!r}, {window!r}].",
         )
     window = ints_list(window, "window_shape", label)
     r = len(window)
     if not 1 <= r <= 3:
-        raise fail(label, f"window_shape={list(window)} has length {r}. Rule: len(window_shape) must be 1, 2 or 3.")
+        raise refuse(
+            label,
+            f"window_shape={list(window)} has length {r}",
+            "len(window_shape) must be 1, 2 or 3",
+            "one size per spatial axis, e.g. window_shape=[2, 2]",
+        )
     check_rank(x, r + 2, "input", label)
     stride, dilation = (1,) * r, (1,) * r
     for name in ("dilations", "strides"):
@@ -931,13 +889,13 @@ def pool(call, inputs: Inputs) -> Mapped:
         if not isinstance(value, (list, tuple)):
             raise fail(
                 label,
-                f"{name}={value!r} must be a list of {r} ints (tf.nn.pool does not broadcast an int). Fix: {name}={[value] * r!r}.",
+                f"{name}={value!r} must be a list of {r} ints. Rule: tf.nn.pool does not broadcast an int. Fix: {name}={[value] * r!r}.",
             )
         items = ints_list(value, name, label)
         if len(items) != r:
             raise fail(
                 label,
-                f"{name}={value!r} has {len(items)} values. Rule: len({name}) must equal len(window_shape) = {r}.",
+                f"{name}={value!r} has {len(items)} values. Rule: len({name}) must equal len(window_shape) = {r}. Fix: {name}={[1] * r!r}.",
             )
         check_positive(items, name, label)
         if name == "strides":
@@ -948,7 +906,7 @@ def pool(call, inputs: Inputs) -> Mapped:
     if any(s > 1 for s in stride) and dilated:
         raise fail(
             label,
-            f"strides={v['strides']!r} with dilations={v['dilations']!r}. Rule: tf.nn.pool does not support strides > 1 together with dilation > 1.",
+            f"strides={v['strides']!r} with dilations={v['dilations']!r}. Rule: tf.nn.pool does not support strides > 1 together with dilation > 1. Fix: strides=None, or dilations=None.",
         )
     padding = v["padding"]
     if padding == "SAME" and dilated:
@@ -963,11 +921,18 @@ def pool(call, inputs: Inputs) -> Mapped:
         )
     kind = {"MAX": "max_pool", "AVG": "avg_pool"}.get(v["pooling_type"])
     if kind is None:
-        raise fail(label, f"pooling_type={v['pooling_type']!r} is not supported. Rule: 'MAX' or 'AVG' (upper case).")
+        raise refuse(
+            label,
+            f"pooling_type={v['pooling_type']!r} is not supported",
+            "'MAX' or 'AVG' (upper case)",
+            "pooling_type='MAX'",
+        )
     fmt = v["data_format"]
     if r == 1:
         if fmt not in (None, "NWC", "NCW"):
-            raise fail(label, f"data_format={fmt!r}: for 1-D pooling data_format must be 'NWC' or 'NCW'.")
+            raise refuse(
+                label, f"data_format={fmt!r} is not accepted", "1-D pooling takes 'NWC' or 'NCW'", "data_format='NWC'"
+            )
         check_format(fmt, 1, label, (None, "NWC", "NCW"))
     else:
         check_format(fmt, r, label, (None, LAST[r], FIRST[r]))
@@ -976,13 +941,13 @@ def pool(call, inputs: Inputs) -> Mapped:
             if r != 2:
                 raise fail(
                     label,
-                    f"padding={padding!r}: explicit padding on the dilated path must have 4 pairs. Rule: TF converts it for 2-D only.",
+                    f"padding={padding!r} is refused on the dilated path. Rule: TF converts explicit padding there for 2-D only (4 pairs). Fix: 'SAME' or 'VALID'.",
                 )
             padding = explicit_pairs_loose(padding, 2, label)
         elif kind != "max_pool" or r != 2:
             raise fail(
                 label,
-                f"padding={padding!r}: explicit padding only works for 2-D 'MAX' pooling here. Fix: 'SAME' or 'VALID'.",
+                f"padding={padding!r} is refused. Rule: tf.nn.pool takes explicit padding only for 2-D 'MAX' pooling. Fix: 'SAME' or 'VALID'.",
             )
         else:
             padding = explicit_pairs(padding, 2, label)
@@ -990,7 +955,7 @@ def pool(call, inputs: Inputs) -> Mapped:
                 if lo >= window[axis] or hi >= window[axis]:
                     raise fail(
                         label,
-                        f"padding {max(lo, hi)} on the {arith.axis_names(2)[axis]} axis is not smaller than the window {window[axis]}. Rule: explicit pooling padding must be smaller than the window size.",
+                        f"padding {max(lo, hi)} on the {arith.axis_names(2)[axis]} axis is not smaller than the window {window[axis]}. Rule: explicit pooling padding must be smaller than the window size. Fix: padding < {window[axis]}.",
                     )
     else:
         padding = check_padding(padding, r, label, explicit=False)
@@ -1003,7 +968,7 @@ def pool(call, inputs: Inputs) -> Mapped:
         kind, batch, channels, channels, spatial, window, stride, dilation, lo, hi,
         channels_last(r), channels_last(r), count_include_pad=False,
     )  # fmt: skip
-    return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r], arguments=tuple(v.items()))
+    return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r], arguments=tuple(v.items()), framework_id=FRAMEWORK_ID)
 
 
 # -- registry ----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..core.op import ConvOp, channels_first
 from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_choice, check_int, check_ints, fail, ref_shape
 
 FRAMEWORK = "PyTorch"
+FRAMEWORK_ID = "torch"  # the numbers (reference.adapters) pick the framework by this
 MODULE_PREFIXES = ("", "nn.", "torch.nn.")
 FUNCTIONAL_PREFIXES = ("F.", "nn.functional.", "torch.nn.functional.")
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -521,6 +522,7 @@ def conv(rank: int, transposed: bool, functional: bool):
             layout=layout(rank),
             squeeze_batch=unbatched,
             arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
         )
 
     return handle
@@ -663,7 +665,14 @@ def pool(rank: int, kind: str, functional: bool):
                 )
         rules = tuple(f"padding={p} on both sides" + (", ceil_mode rounds up" if ceil_mode else "") for p in padding)
         return Mapped(
-            FRAMEWORK, call, (op,), rules, layout=layout(rank), squeeze_batch=unbatched, arguments=tuple(v.items())
+            FRAMEWORK,
+            call,
+            (op,),
+            rules,
+            layout=layout(rank),
+            squeeze_batch=unbatched,
+            arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
         )
 
     return handle
@@ -741,6 +750,7 @@ def adaptive(rank: int, kind: str, functional: bool):
             layout=layout(rank),
             squeeze_batch=unbatched,
             arguments=tuple(v.items()),
+            framework_id=FRAMEWORK_ID,
         )
 
     return handle

@@ -173,9 +173,9 @@ def keras_params(mapped: Mapped, weights, arrays) -> list:
         )
     rank = op.rank
     last = mapped.ops[-1]
-    if "Separable" in label:
+    if mapped.layer == "separable":
         names = ["depthwise_kernel", "pointwise_kernel"] + (["bias"] if last.bias else [])
-    elif "Depthwise" in label:
+    elif mapped.layer == "depthwise":
         names = ["depthwise_kernel"] + (["bias"] if op.bias else [])
     else:
         names = ["kernel"] + (["bias"] if op.bias else [])
@@ -184,14 +184,14 @@ def keras_params(mapped: Mapped, weights, arrays) -> list:
     bias = arrays_.get("bias")
     if bias is not None:
         expect(bias, (last.out_channels,), "bias", label, "bias has one value per filter")
-    if "Depthwise" in label or "Separable" in label:
+    if mapped.layer in ("depthwise", "separable"):
         multiplier = op.out_channels // op.in_channels
         dk = expect(
             arrays_["depthwise_kernel"], (*op.kernel, op.in_channels, multiplier), "depthwise_kernel", label,
             "Keras depthwise_kernel layout is (*kernel_size, input channels, depth_multiplier)",
         )  # fmt: skip
         depthwise = depthwise_canonical(dk, rank)
-        if "Depthwise" in label:
+        if mapped.layer == "depthwise":
             return [(depthwise, bias)]
         pk = expect(
             arrays_["pointwise_kernel"], (*(1,) * rank, op.out_channels, last.out_channels), "pointwise_kernel", label,
@@ -214,7 +214,7 @@ def keras_bias_on_last_axis(mapped: Mapped) -> bool:
     (measured for Conv, Depthwise and Separable layers of every rank)."""
     last = mapped.ops[-1]
     return (
-        mapped.framework == "Keras"
+        mapped.framework_id == "keras"
         and last.bias
         and last.out_spec[1] == 1
         and arith.output_shape(last)[-1] == last.out_channels
@@ -301,19 +301,18 @@ def onnx_params(mapped: Mapped, weights, arrays) -> list:
 
 
 ADAPTERS = {
-    "pytorch": torch_params,
+    "torch": torch_params,
     "keras": keras_params,
-    "tensorflow": tf_nn_params,
-    "jax": jax_params,
+    "tf_nn": tf_nn_params,
+    "jax_lax": jax_params,
     "onnx": onnx_params,
 }
 
 
 def adapter_for(mapped: Mapped):
-    key = mapped.framework.lower()
-    for name, adapter in ADAPTERS.items():
-        if key.startswith(name):
-            return adapter
+    """The weights adapter of the framework module that mapped the call."""
+    if mapped.framework_id in ADAPTERS:
+        return ADAPTERS[mapped.framework_id]
     raise ConvArithError(f"{label_of(mapped)}: numbers for {mapped.framework} are not available.")
 
 

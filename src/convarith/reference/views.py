@@ -39,13 +39,16 @@ def flipped_swapped(op: ConvOp, w: np.ndarray) -> np.ndarray:
 
 def zero_insertion_op(op: ConvOp) -> ConvOp:
     """The ordinary convolution equal to ``op``: lhs_dilation = stride, pads k_eff-1-p."""
-    k_eff = tuple(arith.effective_kernel(k, d) for k, d in zip(op.kernel, op.dilation))
+    pads = [
+        arith.transposed_forward_pads(arith.effective_kernel(k, d), lo, hi, p)
+        for k, d, lo, hi, p in zip(op.kernel, op.dilation, op.pad_lo, op.pad_hi, op.output_padding)
+    ]
     return op.with_(
         kind="conv",
         stride=(1,) * op.rank,
         lhs_dilation=op.stride,
-        pad_lo=tuple(k - 1 - lo for k, lo in zip(k_eff, op.pad_lo)),
-        pad_hi=tuple(k - 1 - hi + p for k, hi, p in zip(k_eff, op.pad_hi, op.output_padding)),
+        pad_lo=tuple(lo for lo, _ in pads),
+        pad_hi=tuple(hi for _, hi in pads),
         output_padding=(0,) * op.rank,
     )
 
