@@ -29,9 +29,12 @@ __all__ = [
     "effective_kernel",
     "output_shape",
     "output_spatial",
+    "output_padding_too_large",
     "padded_unreached",
+    "pool_pad_over_half",
     "pool_ceil_out",
     "pool_trunc_out",
+    "kernel_overhangs",
     "maximum",
     "minimum",
     "same_pads",
@@ -150,6 +153,24 @@ def tf_valid_out_text(n: int, k_eff: int, stride: int) -> str:
 def transpose_out(n: int, k_eff: int, stride: int, lo: int, hi: int, output_padding: int) -> int:
     """(n-1)*s + k_eff - lo - hi + output_padding."""
     return (n - 1) * stride + k_eff - lo - hi + output_padding
+
+
+# --- refusal predicates (masks on arrays): the conditions frameworks refuse ----------------------------------------
+
+
+def kernel_overhangs(n: int, k_eff: int, lo: int, hi: int) -> bool:
+    """The padded input is smaller than the effective kernel: no window fits (torch refuses)."""
+    return n + lo + hi < k_eff
+
+
+def pool_pad_over_half(pad: int, kernel: int) -> bool:
+    """Pooling padding above half the kernel (torch: padding <= kernel_size // 2, dilation not counted)."""
+    return pad > kernel // 2
+
+
+def output_padding_too_large(output_padding: int, stride: int, dilation: int) -> bool:
+    """A transposed conv's output padding not below the stride nor the dilation (torch refuses)."""
+    return (output_padding >= stride) & (output_padding >= dilation)
 
 
 def plus(value: int) -> str:
