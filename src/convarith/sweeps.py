@@ -132,7 +132,7 @@ def value_text(value) -> str:
 
 
 def checked_values(name: str, values, sizes_only: bool) -> list:
-    """A grid entry as a list of ints, strings or bools."""
+    """A grid entry as a list of ints, strings, bools or None."""
     if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
         raise ConvArithError(
             f"grid entry {name}={size_text(values)} is not a list of values. Rule: each swept name takes an "
@@ -143,15 +143,15 @@ def checked_values(name: str, values, sizes_only: bool) -> list:
         kind = type(value).__name__
         if isinstance(value, bool) or kind in ("bool", "bool_"):
             items.append(bool(value))
-        elif isinstance(value, str):
+        elif isinstance(value, str) or value is None:
             items.append(value)
         else:
             try:
                 items.append(operator.index(value))
             except TypeError:
                 raise ConvArithError(
-                    f"grid entry {name} holds {size_text(value)} ({kind}). Rule: swept values are ints, strings or "
-                    f"bools. Fix: {name}=[1, 2, 3] or {name}=['valid', 'same']."
+                    f"grid entry {name} holds {size_text(value)} ({kind}). Rule: swept values are ints, strings, "
+                    f"bools or None. Fix: {name}=[1, 2, 3] or {name}=['valid', 'same']."
                 ) from None
         if sizes_only and type(items[-1]) is not int:
             raise ConvArithError(
