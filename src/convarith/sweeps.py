@@ -305,8 +305,8 @@ class Sweep:
                 sizes, refused, unsure = rule.evaluate(env)
             block = tuple(np.arange(length)[part].size for length, part in zip(lengths, chunk))
             refused = np.broadcast_to(refused, block)
-            unsure = np.broadcast_to(unsure, block) & ~refused
-            kept = ~(refused | unsure)
+            unsure = np.broadcast_to(unsure, block) & ~refused if unsure is not False else None
+            kept = ~refused if unsure is None else ~(refused | unsure)
             if not self.checked(rule, env, kept, refused, sizes, chosen, swept, chunk):
                 return False
             position = tuple(where)
@@ -316,11 +316,12 @@ class Sweep:
             if kept.any():
                 region = self.table[tuple(index)]
                 for slot, size in zip(rule.slots, sizes):
-                    region[..., slot] = np.where(kept, size, -1)
+                    region[..., slot] = size
                 for slot, value in rule.fixed_entries:
-                    region[..., slot] = np.where(kept, value, -1)
+                    region[..., slot] = value
+                region[~kept] = -1
             self.ok[tuple(index)] = kept
-            for picks in zip(*np.nonzero(unsure)):
+            for picks in () if unsure is None else zip(*np.nonzero(unsure)):
                 values = dict(chosen)
                 spot = list(position)
                 for j, axis in enumerate(swept):
@@ -496,6 +497,7 @@ def vector_rule(template: Template, values: dict, candidates: set, strict: bool 
 
         got = {param: [value(item) for item in entries] for param, entries in axes.items()}
         got["n"] = [value(item) for item in spatial]
+        got["batch"], got["channels"] = (leading[0] if len(leading) == 2 else 1), leading[-1]
         return evaluate(got, rank, padding_text, bound)
 
     return VectorRule(names, len(shape), slots, run)
@@ -528,16 +530,41 @@ def conv_rule(got, rank, padding_text, bound):
 def transpose_rule(got, rank, padding_text, bound):
     """torch nn.ConvTransposeNd: refused as conv for the input, stride, kernel and padding, on
     negative output_padding or dilation, output_padding >= both stride and dilation, or a
-    negative size; a zero dilation or an empty output depends on oneDNN: asked exactly."""
-    sizes, refused, unsure = [], [], []
+    negative size; an empty output is kept where torch runs oneDNN (``torch.on_onednn``, asked
+    row by row), a zero dilation (also up to oneDNN) is asked of output_shape."""
+    import numpy as np
+
+    from .frameworks.torch import on_onednn
+
+    sizes, refused, unsure, empty = [], [], [], []
     entries = zip(got["n"], got["kernel_size"], got["stride"], got["padding"], got["dilation"], got["output_padding"])
     for n, k, s, p, d, out_pad in entries:
         size = arith.transpose_out(n, arith.effective_kernel(k, d), s, p, p, out_pad)
         bad_pad = arith.output_padding_too_large(out_pad, s, d)
         refused.append((n <= 0) | (s <= 0) | (p < 0) | (k <= 0) | (out_pad < 0) | (d < 0) | bad_pad | (size < 0))
-        unsure.append((d == 0) | (size == 0))
+        unsure.append(d == 0)
+        empty.append(size == 0)
         sizes.append(size)
-    return sizes, any_of(refused), any_of(unsure)
+    refused, unsure = any_of(refused), any_of(unsure)
+    empty = np.asarray(any_of(empty)) & ~np.asarray(refused) & ~np.asarray(unsure)  # ~ of a Python bool is an int
+    if np.any(empty):
+        columns = [got[name] for name in ("n", "kernel_size", "stride", "output_padding")]
+        full = np.broadcast_arrays(empty, *(entry for column in columns for entry in column))
+        rows = np.nonzero(full[0])
+        picked = [entry[rows].tolist() for entry in full[1:]]
+        onednn = [
+            on_onednn(
+                rank,
+                got["batch"],
+                got["channels"],
+                *(row[i * rank : (i + 1) * rank] for i in range(4)),
+                bound["groups"],
+            )
+            for row in zip(*picked)
+        ]
+        refused = np.array(refused | empty)  # a writable copy
+        refused[rows] = ~np.array(onednn, dtype=bool)
+    return sizes, refused, unsure
 
 
 def pool_rule(got, rank, padding_text, bound):
