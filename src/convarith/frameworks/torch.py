@@ -225,7 +225,7 @@ def kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial) -> None:
     for axis in range(rank):
         k_eff = arith.effective_kernel(kernel[axis], dilation[axis])
         padded = spatial[axis] + lo[axis] + hi[axis]
-        if padded < k_eff:
+        if arith.kernel_overhangs(spatial[axis], k_eff, lo[axis], hi[axis]):
             name = arith.axis_names(rank)[axis]
             formula = arith.conv_out_text(spatial[axis], kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis])
             need = -(-(k_eff - spatial[axis]) // 2)
@@ -475,7 +475,7 @@ def conv(rank: int, transposed: bool, functional: bool):
             if 0 in dilation:
                 notes += (ZERO_DILATION_NOTE,)
             for axis in range(rank):
-                if batch > 0 and not (out_pad[axis] < stride[axis] or out_pad[axis] < dilation[axis]):
+                if batch > 0 and arith.output_padding_too_large(out_pad[axis], stride[axis], dilation[axis]):
                     raise refuse(
                         label,
                         f"output_padding={out_pad[axis]} on the {arith.axis_names(rank)[axis]} axis is too large",
@@ -623,7 +623,7 @@ def pool(rank: int, kind: str, functional: bool):
                 raise refuse(
                     label, f"padding={v['padding']!r} is negative", "pooling padding must be >= 0", "padding=0"
                 )
-            if padding[axis] > kernel[axis] // 2:
+            if arith.pool_pad_over_half(padding[axis], kernel[axis]):
                 raise refuse(
                     label,
                     f"padding={padding[axis]} on the {arith.axis_names(rank)[axis]} axis is too large for kernel_size={kernel[axis]}",
