@@ -278,6 +278,9 @@ class Sweep:
                 where[axis] = at
             group = vector_rule(self.template, unswept | chosen, vector) if vector else None
             if group is None or set(group.names) != vector or not self.vectorised(group, chosen, where, swept):
+                self.ok[tuple(where)] = False  # forget what chunks before a disagreement wrote
+                if self.table is not None:
+                    self.table[tuple(where)] = -1
                 self.exact_group(chosen, where, swept)
 
     def exact_group(self, chosen: dict, where: list, swept: list) -> None:

@@ -203,6 +203,21 @@ def test_large_vector_sweeps_are_checked_in_chunks(monkeypatch):
         assert_row_agrees(result, int(i))
 
 
+def test_a_disagreement_in_a_later_chunk_discards_the_earlier_chunks(monkeypatch):
+    monkeypatch.setattr(sweeps, "CHUNK_ROWS", 2)
+    rule = sweeps.conv_rule
+
+    def wrong(got, *rest):  # keeps h=2 (refused: unchecked in its chunk) and refuses h=5 (then checked)
+        sizes, refused, unsure = rule(got, *rest)
+        n = got["n"][0]
+        return sizes, refused & (n != 2) | (n == 5), unsure
+
+    monkeypatch.setattr(sweeps, "conv_rule", wrong)
+    result = convarith.sweep("nn.Conv1d(1, 1, 3)", (1, 1, "h"), h=[3, 2, 5])
+    assert result.shapes[:, 2].tolist() == [1, -1, 3]
+    assert result.ok.tolist() == [True, False, True]
+
+
 def test_a_rule_that_disagrees_falls_back_to_the_exact_path(monkeypatch):
     monkeypatch.setattr(sweeps, "conv_rule", lambda got, *rest: ([n + 1 for n in got["n"]], False, False))
     result = convarith.sweep("nn.Conv1d(1, 1, 3)", (1, 1, "h"), h=range(1, 6))
