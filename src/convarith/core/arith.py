@@ -100,7 +100,7 @@ def effective_kernel(kernel: int, dilation: int) -> int:
 
 def dilated_size(n: int, lhs_dilation: int) -> int:
     """Input length after inserting lhs_dilation-1 zeros between elements."""
-    return where(n > 0, (n - 1) * lhs_dilation + 1, 0)
+    return ((n - 1) * lhs_dilation + 1) * (n > 0)  # a flag multiplies as 0 or 1: no branch, arrays too
 
 
 def conv_out(n: int, k_eff: int, stride: int, lo: int, hi: int, lhs_dilation: int = 1) -> int:
@@ -112,7 +112,7 @@ def pool_ceil_out(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
     """ceil_mode: ceil((n + lo + hi - k_eff) / s) + 1, dropping a last window
     that would start in the right padding (PyTorch and onnxruntime rule)."""
     out = -(-(n + lo + hi - k_eff) // stride) + 1
-    return where(ceil_drops_last_window(n, k_eff, stride, lo, hi), out - 1, out)
+    return out - ceil_drops_last_window(n, k_eff, stride, lo, hi)
 
 
 def ceil_drops_last_window(n: int, k_eff: int, stride: int, lo: int, hi: int) -> bool:
