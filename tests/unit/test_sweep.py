@@ -296,3 +296,27 @@ def expr_with(expr, values):
 
 def test_the_five_frameworks_are_covered():
     assert set(TEMPLATES) == set(convarith.frameworks.MODULES)
+
+
+def test_names_outside_ascii_and_calls_over_several_lines():
+    result = convarith.sweep("nn.Conv1d(3, 8, ķé,\n  stride=s)", (1, 3, "h"), **{"ķé": [1, 3]}, s=[2], h=[5])
+    assert result.call(1)[0] == "nn.Conv1d(3, 8, 3,\n  stride=2)"
+    assert result.shapes.tolist() == [[1, 8, 3], [1, 8, 2]]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((123,), {}, "expr must be a string"),
+        (("nn.Conv2d(3, 8, k(1))",), {"k": [1]}, "a call is not allowed here"),
+        (("nn.Conv2d(3, 8, k)",), {"k": [1], "shapes": 5}, "shapes must be a dict"),
+    ],
+)
+def test_bad_calls_are_refused_up_front(args, kwargs, message):
+    with pytest.raises(ConvArithError, match=re.escape(message)):
+        convarith.sweep(*args, **kwargs)
+
+
+def test_a_bad_input_refuses_every_row_with_output_shapes_text():
+    result = convarith.sweep("nn.Conv2d(3, 8, k)", (1, 3, 8.5, 8), k=[1, 2])
+    assert not result.ok.any() and "input_shape holds 8.5 (float)" in result.reason(1)
