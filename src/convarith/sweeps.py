@@ -447,8 +447,9 @@ def vector_rule(template: Template, values: dict, candidates: set, strict: bool 
             return None
         from .frameworks import torch
 
-        if handler_for(call) is not torch.CALLS.get(call.name):
+        if call.name not in torch.CALLS:
             return None
+        handler_for(call)  # refuses a spelling two frameworks share
         family, rank = match.group(1), int(match.group(2))
         kind = {"MaxPool": "max_pool", "AvgPool": "avg_pool"}.get(family)
         params = torch.pool_params(rank, kind, False) if kind else torch.conv_params(False, family == "ConvTranspose")

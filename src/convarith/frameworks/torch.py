@@ -475,7 +475,7 @@ def conv(rank: int, transposed: bool, functional: bool):
             if 0 in dilation:
                 notes += (ZERO_DILATION_NOTE,)
             for axis in range(rank):
-                if batch > 0 and arith.output_padding_too_large(out_pad[axis], stride[axis], dilation[axis]):
+                if batch > 0 and not (out_pad[axis] < stride[axis] or out_pad[axis] < dilation[axis]):
                     raise refuse(
                         label,
                         f"output_padding={out_pad[axis]} on the {arith.axis_names(rank)[axis]} axis is too large",
