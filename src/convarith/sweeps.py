@@ -38,7 +38,6 @@ from itertools import islice, product
 from .api import check_expr, output_shape, size_text
 from .core import arith
 from .errors import ConvArithError
-from .frameworks import handler_for
 from .frameworks._common import bind
 from .parse import Name, parse_call
 
@@ -447,9 +446,8 @@ def vector_rule(template: Template, values: dict, candidates: set, strict: bool 
             return None
         from .frameworks import torch
 
-        if call.name not in torch.CALLS:
+        if call.name not in torch.CALLS:  # (a spelling two frameworks shared would fail the chunk checks)
             return None
-        handler_for(call)  # refuses a spelling two frameworks share
         family, rank = match.group(1), int(match.group(2))
         kind = {"MaxPool": "max_pool", "AvgPool": "avg_pool"}.get(family)
         params = torch.pool_params(rank, kind, False) if kind else torch.conv_params(False, family == "ConvTranspose")
