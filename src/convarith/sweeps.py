@@ -14,7 +14,8 @@ size formulas of ``core/arith`` and the refusal predicates as masks over the
 remaining int names in chunks; each chunk is checked against ``output_shape``
 on one kept and one refused row (a disagreement sends the group to the exact
 path). Rows a rule cannot decide, and every group without a rule, are
-evaluated exactly by ``output_shape``, one row at a time (correct, ~30k rows/s).
+evaluated exactly by ``output_shape``, one row at a time (correct, at the speed
+of ``output_shape``: thousands of rows per second).
 
 Vector rules today: PyTorch ``nn.Conv1d/2d/3d`` (int, 'valid' or 'same'
 padding), ``nn.ConvTranspose1d/2d/3d`` (no ``output_size``),
