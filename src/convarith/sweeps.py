@@ -13,7 +13,8 @@ checks when it reads the call). In a group, a *vector rule* evaluates the
 size formulas of ``core/arith`` and the refusal predicates as masks over the
 remaining int names in chunks; each chunk is checked against ``output_shape``
 on one kept and one refused row (a disagreement sends the group to the exact
-path). Rows a rule cannot decide, and every group without a rule, are
+path, and so does a group the framework refuses whatever the arrays hold, such as
+channels not divisible by groups). Rows a rule cannot decide, and every group without a rule, are
 evaluated exactly by ``output_shape``, one row at a time (correct, at the speed
 of ``output_shape``: thousands of rows per second).
 
@@ -310,7 +311,7 @@ class Sweep:
             refused = np.broadcast_to(refused, block)
             unsure = np.broadcast_to(unsure, block) & ~refused if unsure is not False else None
             kept = ~refused if unsure is None else ~(refused | unsure)
-            if not self.checked(rule, env, kept, refused, sizes, chosen, swept, chunk):
+            if not self.checked(rule, env, kept, refused, sizes, chosen, swept):
                 return False
             position = tuple(where)
             index = list(position)
@@ -334,7 +335,7 @@ class Sweep:
                 self.store(tuple(spot), self.exact(values))
         return True
 
-    def checked(self, rule, env, kept, refused, sizes, chosen, swept, chunk) -> bool:
+    def checked(self, rule, env, kept, refused, sizes, chosen, swept) -> bool:
         """One kept and one refused row of the chunk asked of output_shape; the rule takes its
         fixed entries (batch, channels) from the kept one."""
         import numpy as np

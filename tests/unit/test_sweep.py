@@ -320,3 +320,13 @@ def test_bad_calls_are_refused_up_front(args, kwargs, message):
 def test_a_bad_input_refuses_every_row_with_output_shapes_text():
     result = convarith.sweep("nn.Conv2d(3, 8, k)", (1, 3, 8.5, 8), k=[1, 2])
     assert not result.ok.any() and "input_shape holds 8.5 (float)" in result.reason(1)
+
+
+def test_channel_names_group_the_rows_and_sizes_stay_arrays():
+    result = convarith.sweep("nn.Conv2d(c, 4, k, groups=2)", (1, "c", "h", 6), c=[2, 3, 4], h=range(1, 40), k=[1, 3])
+    # two groups on arrays (one kept and one refused row checked each); the 3-channel group, refused
+    # whatever h and k are, fails its check and is asked row by row
+    assert result.exact_rows <= 2 * 2 + 1 + 39 * 2
+    assert result.ok.reshape(3, 39, 2)[1].sum() == 0  # 3 channels do not split into 2 groups
+    for i in range(len(result)):
+        assert_row_agrees(result, i)
