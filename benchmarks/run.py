@@ -3,7 +3,9 @@
 (a) start-up: `convarith shape ...` against bare `python -c pass` and
     `python -c "import torch"`, median wall time of several runs each;
 (b) throughput: output_shape calls per second, repeated call (cache hits)
-    and varied inputs (mostly cache misses), median of several runs.
+    and varied inputs (mostly cache misses), median of several runs;
+(c) convarith.sweep combinations per second for a conv, a transposed conv and
+    a pool, beside a plain NumPy formula over the same grid timed in the same run.
 Each line prints its target and PASS or MISS.
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 CLI_TARGET = 6.0  # CLI time <= 6x bare Python start-up
 TORCH_TARGET = 0.05  # CLI time <= 0.05x `import torch`
 RATE_TARGET = 50_000  # output_shape calls per second
+SWEEP_TARGET = 10_000_000  # sweep combinations per second
 CLI_ARGS = ("shape", "nn.Conv2d(3, 8, 3)", "--input", "1,3,32,32")
 
 
@@ -112,12 +115,56 @@ def bench_rate(runs: int) -> None:
         )
 
 
+SWEEP_CASES = (
+    ("conv", "nn.Conv2d(3, 8, k, stride=s, padding=p)"),
+    ("transposed conv", "nn.ConvTranspose2d(3, 8, k, stride=s, padding=p)"),
+    ("pool", "nn.MaxPool2d(k, stride=s, padding=p)"),
+)
+
+
+def plain_formula(grid: dict, transposed: bool):
+    """The bare NumPy size formula over the same grid (no checks, no refusals): the reference."""
+    import numpy as np
+
+    h, w, k, s, p = (
+        np.asarray(grid[name]).reshape([-1 if i == j else 1 for j in range(5)]) for i, name in enumerate("hwksp")
+    )
+    table = np.empty((h.size, w.size, k.size, s.size, p.size, 4), np.int64)
+    table[..., :2] = (1, 8)
+    for slot, n in ((2, h), (3, w)):
+        table[..., slot] = (n - 1) * s + k - 2 * p if transposed else (n + 2 * p - k) // s + 1
+    return table.reshape(-1, 4)
+
+
+def bench_sweep(runs: int) -> None:
+    from convarith import sweep
+
+    grid = {"h": range(1, 129), "w": range(1, 129), "k": range(1, 8), "s": range(1, 5), "p": range(0, 4)}
+    count = 128 * 128 * 7 * 4 * 4
+    for label, expr in SWEEP_CASES:
+        sweep(expr, (1, 3, "h", "w"), h=[8], w=[8], k=[3], s=[1], p=[0])  # warm-up: imports and parse
+        rates, plain = [], []
+        for _ in range(runs):
+            start = time.perf_counter()
+            sweep(expr, (1, 3, "h", "w"), **grid)
+            rates.append(count / (time.perf_counter() - start))
+            start = time.perf_counter()
+            plain_formula(grid, "Transpose" in expr)
+            plain.append(count / (time.perf_counter() - start))
+        rate, reference = statistics.median(rates), statistics.median(plain)
+        print(
+            f"sweep, {label:16s} {rate:12,.0f} combinations/s  plain NumPy formula {reference:12,.0f}/s  "
+            f"ratio {rate / reference:4.2f}  target >= {SWEEP_TARGET:,}/s  {verdict(rate >= SWEEP_TARGET)}"
+        )
+
+
 def main() -> None:
     names = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "PYTHONDONTWRITEBYTECODE")
     blas = ", ".join(f"{name}={os.environ.get(name, '(unset)')}" for name in names)
     print(f"env: Python {platform.python_version()} ({sys.executable}), {blas}, {os.cpu_count()} CPUs")
     bench_startup(runs=15)
     bench_rate(runs=5)
+    bench_sweep(runs=5)
     from numerics import main as bench_numerics
 
     bench_numerics()

@@ -8,7 +8,16 @@ from .api import explain, output_shape
 from .errors import ConvArithError
 from .explain import Explanation
 
-__all__ = ["ConvArithError", "Explanation", "explain", "forward", "output_shape", "trace_element", "transposed_views"]
+__all__ = [
+    "ConvArithError",
+    "Explanation",
+    "explain",
+    "forward",
+    "output_shape",
+    "sweep",
+    "trace_element",
+    "transposed_views",
+]
 __version__ = "0.1.0"
 
 
@@ -39,3 +48,19 @@ def transposed_views(expr: str, x=None, weights=None, *, arrays=None, output_siz
     from .reference.views import transposed_views as views
 
     return views(expr, x, weights, arrays=arrays, output_size=output_size, max_bytes=max_bytes)
+
+
+def sweep(expr: str, input_shape=None, *, shapes=None, output_size=None, **grid):
+    """``output_shape`` over the Cartesian product of ``grid`` (a ``convarith.sweeps.Sweep``).
+
+    Free names in the call and string entries of ``input_shape``/``shapes`` are the swept
+    variables; ``grid`` gives each its values (ints, strings or bools), rows in C order of the
+    names as given: ``Sweep.grid`` (name -> values per row), ``Sweep.shapes`` (N x rank, -1 rows
+    refused), ``Sweep.ok``, ``Sweep.reason(i)`` (output_shape's refusal text).
+
+    >>> sweep("nn.Conv2d(3, 8, k)", (1, 3, "h", 16), k=[3, 5], h=[8, 32]).shapes.tolist()
+    [[1, 8, 6, 14], [1, 8, 30, 14], [1, 8, 4, 12], [1, 8, 28, 12]]
+    """
+    from .sweeps import sweep as run
+
+    return run(expr, input_shape, shapes=shapes, output_size=output_size, **grid)

@@ -1,7 +1,11 @@
 """The arithmetic of ConvOp: every size and padding formula, written once.
 
-Each function returns plain ints; the ``*_text`` companions render the same
-formula with numbers substituted, for explanations and error messages.
+Each size and padding formula works elementwise on NumPy integer arrays as
+well as on ints (one formula: ``//``, ``+``, ``*``, comparisons and the
+``maximum``/``minimum``/``where``/``trunc_div`` helpers, which take the
+plain-int path for ints and NumPy's for arrays, NumPy never imported for
+ints); ``convarith.sweep`` evaluates them over whole grids. The ``*_text``
+companions (ints only) render the same numbers for explanations and errors.
 """
 
 from __future__ import annotations
@@ -25,9 +29,15 @@ __all__ = [
     "effective_kernel",
     "output_shape",
     "output_spatial",
+    "output_padding_too_large",
     "padded_unreached",
+    "pool_pad_over_half",
     "pool_ceil_out",
     "pool_trunc_out",
+    "kernel_overhangs",
+    "maximum",
+    "minimum",
+    "same_pads",
     "same_padding",
     "space_to_batch_out",
     "space_to_batch_start",
@@ -38,10 +48,49 @@ __all__ = [
     "transpose_out",
     "transpose_out_text",
     "transpose_padding_for_size",
+    "trunc_div",
     "unreached",
+    "where",
     "window_cells",
     "windowed_out",
 ]
+
+
+def is_scalar(value) -> bool:
+    """An int, a NumPy scalar or a 0-d array: the plain Python path applies."""
+    return getattr(value, "ndim", 0) == 0
+
+
+def maximum(a, b):
+    """max(a, b), elementwise on arrays."""
+    if type(a) is int and type(b) is int or is_scalar(a) and is_scalar(b):
+        return max(a, b)
+    import numpy
+
+    return numpy.maximum(a, b)
+
+
+def minimum(a, b):
+    """min(a, b), elementwise on arrays."""
+    if type(a) is int and type(b) is int or is_scalar(a) and is_scalar(b):
+        return min(a, b)
+    import numpy
+
+    return numpy.minimum(a, b)
+
+
+def where(condition, if_true, if_false):
+    """``if_true if condition else if_false``, elementwise on arrays (both sides evaluated)."""
+    if type(condition) is bool or is_scalar(condition):
+        return if_true if condition else if_false
+    import numpy
+
+    return numpy.where(condition, if_true, if_false)
+
+
+def trunc_div(a, b):
+    """a / b rounded toward zero (C++ integer division), for b > 0."""
+    return where(a >= 0, a // b, -(-a // b))
 
 
 def effective_kernel(kernel: int, dilation: int) -> int:
@@ -51,7 +100,7 @@ def effective_kernel(kernel: int, dilation: int) -> int:
 
 def dilated_size(n: int, lhs_dilation: int) -> int:
     """Input length after inserting lhs_dilation-1 zeros between elements."""
-    return (n - 1) * lhs_dilation + 1 if n > 0 else 0
+    return ((n - 1) * lhs_dilation + 1) * (n > 0)  # a flag multiplies as 0 or 1: no branch, arrays too
 
 
 def conv_out(n: int, k_eff: int, stride: int, lo: int, hi: int, lhs_dilation: int = 1) -> int:
@@ -63,28 +112,25 @@ def pool_ceil_out(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
     """ceil_mode: ceil((n + lo + hi - k_eff) / s) + 1, dropping a last window
     that would start in the right padding (PyTorch and onnxruntime rule)."""
     out = -(-(n + lo + hi - k_eff) // stride) + 1
-    if out > 0 and (out - 1) * stride >= n + lo:
-        out -= 1
-    return out
+    return out - ceil_drops_last_window(n, k_eff, stride, lo, hi)
 
 
 def ceil_drops_last_window(n: int, k_eff: int, stride: int, lo: int, hi: int) -> bool:
     """Whether ``pool_ceil_out`` dropped a last window starting in the right padding."""
     out = -(-(n + lo + hi - k_eff) // stride) + 1
-    return out > 0 and (out - 1) * stride >= n + lo
+    return (out > 0) & ((out - 1) * stride >= n + lo)
 
 
 def pool_trunc_out(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
     """trunc((n + lo + hi - k_eff) / s) + 1, the division rounding toward zero
     (onnxruntime pooling): a window overhanging the end by less than one
     stride still counts, so the result is 1 where the floor rule gives 0."""
-    span = n + lo + hi - k_eff
-    return (span // stride if span >= 0 else -(-span // stride)) + 1
+    return trunc_div(n + lo + hi - k_eff, stride) + 1
 
 
 def windowed_out(n: int, k_eff: int, stride: int, lo: int, hi: int, rounding: str, lhs_dilation: int = 1) -> int:
     """The number of windows of a conv or pool whose division rounds by ``rounding``
-    (``floor``, ``ceil`` or ``trunc``; see ConvOp)."""
+    (``floor``, ``ceil`` or ``trunc``; see ConvOp; one rounding for a whole array)."""
     if rounding == "ceil":
         return pool_ceil_out(dilated_size(n, lhs_dilation), k_eff, stride, lo, hi)
     if rounding == "trunc":
@@ -96,8 +142,7 @@ def tf_valid_out(n: int, k_eff: int, stride: int) -> int:
     """TensorFlow's size check (n - k_eff + s) / s, divided in C++ (toward zero): it
     refuses a negative result. Where it is >= 0 it equals max(floor rule, 0), so TF
     ops carry rounding='floor' and this only decides between empty and refused."""
-    total = n - k_eff + stride
-    return total // stride if total >= 0 else -(-total // stride)
+    return trunc_div(n - k_eff + stride, stride)
 
 
 def tf_valid_out_text(n: int, k_eff: int, stride: int) -> str:
@@ -108,6 +153,24 @@ def tf_valid_out_text(n: int, k_eff: int, stride: int) -> str:
 def transpose_out(n: int, k_eff: int, stride: int, lo: int, hi: int, output_padding: int) -> int:
     """(n-1)*s + k_eff - lo - hi + output_padding."""
     return (n - 1) * stride + k_eff - lo - hi + output_padding
+
+
+# --- refusal predicates (masks on arrays): the conditions frameworks refuse ----------------------------------------
+
+
+def kernel_overhangs(n: int, k_eff: int, lo: int, hi: int) -> bool:
+    """The padded input is smaller than the effective kernel: no window fits (torch refuses)."""
+    return n + lo + hi < k_eff
+
+
+def pool_pad_over_half(pad: int, kernel: int) -> bool:
+    """Pooling padding above half the kernel (torch: padding <= kernel_size // 2, dilation not counted)."""
+    return pad > kernel // 2
+
+
+def output_padding_too_large(output_padding: int, stride: int, dilation: int) -> bool:
+    """A transposed conv's output padding not below the stride nor the dilation (torch refuses)."""
+    return (output_padding >= stride) & (output_padding >= dilation)
 
 
 def plus(value: int) -> str:
@@ -164,18 +227,22 @@ def same_padding(n: int, k_eff: int, stride: int, extra_at_start: bool = False, 
     ``clamp=False`` keeps a negative total (onnxruntime pooling, TF 3-D pooling):
     a stride larger than the window then starts it inside the input; halves are
     rounded toward zero, before = trunc(total/2) or trunc((total+1)/2)."""
+    out, total, lo, hi = same_pads(n, k_eff, stride, extra_at_start, clamp)
+    odd = ""
+    if total % 2:
+        odd = ", the odd pixel at the start" if extra_at_start else ", the odd pixel at the end"
+    formula = f"max(({out}-1)*{stride} + {k_eff} - {n}, 0)" if clamp else f"({out}-1)*{stride} + {k_eff} - {n}"
+    text = f"out = ceil({n}/{stride}) = {out}; total pad = {formula} = {total} -> before {lo}, after {hi}{odd}"
+    return Padding(lo, hi, text)
+
+
+def same_pads(n: int, k_eff: int, stride: int, extra_at_start: bool = False, clamp: bool = True):
+    """(out, total, lo, hi) of ``same_padding``, elementwise on arrays."""
     out = -(-n // stride)
     raw = (out - 1) * stride + k_eff - n
-    total = max(raw, 0) if clamp else raw
-    half = total + 1 if extra_at_start else total
-    lo = half // 2 if half >= 0 else -(-half // 2)
-    hi = total - lo
-    where = ""
-    if total % 2:
-        where = ", the odd pixel at the start" if extra_at_start else ", the odd pixel at the end"
-    formula = f"max(({out}-1)*{stride} + {k_eff} - {n}, 0)" if clamp else f"({out}-1)*{stride} + {k_eff} - {n}"
-    text = f"out = ceil({n}/{stride}) = {out}; total pad = {formula} = {total} -> before {lo}, after {hi}{where}"
-    return Padding(lo, hi, text)
+    total = maximum(raw, 0) if clamp else raw
+    lo = trunc_div(total + 1 if extra_at_start else total, 2)
+    return out, total, lo, total - lo
 
 
 def transpose_padding_for_size(n: int, k_eff: int, stride: int, lo: int, total: int, out: int) -> tuple[int, int]:
@@ -183,9 +250,7 @@ def transpose_padding_for_size(n: int, k_eff: int, stride: int, lo: int, total: 
     total padding ``total`` produce exactly ``out`` (extra cells at the end)."""
     hi = total - lo
     extra = out - transpose_out(n, k_eff, stride, lo, hi, 0)
-    if extra < 0:
-        return hi - extra, 0
-    return hi, extra
+    return where(extra < 0, hi - extra, hi), maximum(extra, 0)
 
 
 def adaptive_window(i: int, n: int, out: int) -> tuple[int, int]:
@@ -578,7 +643,7 @@ def window_cells(j: int, n: int, k: int, d: int, s: int, lo: int, hi: int, inclu
     inside [0, n), or inside [-lo, n + hi) when padding counts."""
     p = j * s - lo
     low, high = (-lo, n + hi) if include_pad else (0, n)
-    return max(0, min(k, -((p - high) // d)) - max(0, -((p - low) // d)))
+    return maximum(0, minimum(k, -((p - high) // d)) - maximum(0, -((p - low) // d)))
 
 
 def divisor_runs(

@@ -226,7 +226,7 @@ def kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial) -> None:
     for axis in range(rank):
         k_eff = arith.effective_kernel(kernel[axis], dilation[axis])
         padded = spatial[axis] + lo[axis] + hi[axis]
-        if padded < k_eff:
+        if arith.kernel_overhangs(spatial[axis], k_eff, lo[axis], hi[axis]):
             name = arith.axis_names(rank)[axis]
             formula = arith.conv_out_text(spatial[axis], kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis])
             need = -(-(k_eff - spatial[axis]) // 2)
@@ -625,7 +625,7 @@ def pool(rank: int, kind: str, functional: bool):
                 raise refuse(
                     label, f"padding={v['padding']!r} is negative", "pooling padding must be >= 0", "padding=0"
                 )
-            if padding[axis] > kernel[axis] // 2:
+            if arith.pool_pad_over_half(padding[axis], kernel[axis]):
                 raise refuse(
                     label,
                     f"padding={padding[axis]} on the {arith.axis_names(rank)[axis]} axis is too large for kernel_size={kernel[axis]}",
