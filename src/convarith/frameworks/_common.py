@@ -1,19 +1,23 @@
-"""What every framework module shares: argument binding, value checks, and
-``Mapped``, the result of mapping one call onto canonical ops."""
+"""What every framework module shares: argument binding, value checks, refusals,
+``Plan`` (a call compiled once, applied to many inputs) and ``Mapped``, the result
+of mapping one call onto canonical ops."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..core import arith
 from ..core.op import ConvOp
 from ..errors import ConvArithError
-from ..parse import MAX_INT, Call, Name
+from ..parse import MAX_INT, Call, Name, int_text
 
 __all__ = [
     "REQUIRED",
+    "HandlerPlan",
     "Inputs",
     "Mapped",
+    "Plan",
     "bind",
     "check_bool",
     "check_choice",
@@ -21,16 +25,17 @@ __all__ = [
     "check_ints",
     "divisors_text",
     "fail",
+    "fits",
     "ref_shape",
-    "spatial_label",
+    "refuse",
 ]
 
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """What the user gave besides the call: the input shape and named shapes."""
+class Inputs(NamedTuple):
+    """What the user gave besides the call: the input shape and named shapes
+    (a tuple: cheap to build and to hash, once per output_shape call)."""
 
     input_shape: tuple[int, ...] | None = None
     shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
@@ -93,6 +98,59 @@ class Mapped:
         return shape[1:] if self.squeeze_batch else shape
 
 
+class Plan:
+    """A call compiled once: bound, its call-only checks done, its padding rule as data.
+
+    Each framework's compile function ``compile(call) -> Plan`` refuses what the
+    call alone makes wrong. Per input, ``shape(inputs)`` gives the output shape
+    (the fast path: arithmetic and input-dependent refusals only, no ConvOp) and
+    ``map(inputs)`` the full ``Mapped`` for explain, forward and worksheets; both
+    refuse alike and never disagree (the differential tests check it on every case).
+    """
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        mapped = self.map(inputs)
+        for op in mapped.ops:
+            fits(self.call.base, arith.output_shape(op))
+        return fits(self.call.base, mapped.output_shape)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        raise NotImplementedError
+
+
+class HandlerPlan(Plan):
+    """The adapter for a module not converted to compile functions yet: its ``CALLS``
+    handler ``(call, inputs) -> Mapped`` does all the work on every input.
+
+    It goes when the last such module (frameworks.HANDLER_MODULES) is converted."""
+
+    __slots__ = ("handler",)
+
+    def __init__(self, call: Call, handler) -> None:
+        super().__init__(call)
+        self.handler = handler
+
+    def map(self, inputs: Inputs) -> Mapped:
+        return self.handler(self.call, inputs)
+
+
+def fits(label: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape``, or the refusal of a size beyond 64 bits."""
+    if max(shape, default=0) > MAX_INT:
+        raise fail(
+            label,
+            f"the output shape {'(' + ', '.join(map(int_text, shape)) + ')'} does not fit in 64 bits. "
+            f"Rule: every framework stores sizes as 64-bit ints (<= {MAX_INT}). Fix: a smaller input, stride "
+            "or kernel.",
+        )
+    return shape
+
+
 def divisors_text(n: int, trials: int = 1000) -> str:
     """'among [1, 2, 4]': the divisors of n >= 1 found by trial division up to ``trials``
     with their cofactors (every one when n <= trials**2), 'such as [...]' when some may be missing."""
@@ -106,6 +164,11 @@ def divisors_text(n: int, trials: int = 1000) -> str:
 def fail(label: str, message: str) -> ConvArithError:
     """A ConvArithError prefixed with the call's name, ready to raise."""
     return ConvArithError(f"{label}: {message}")
+
+
+def refuse(label: str, what: str, rule: str, fix: str) -> ConvArithError:
+    """The house message, ready to raise: what is wrong (parameter and value), the rule, a fix."""
+    return ConvArithError(f"{label}: {what}. Rule: {rule}. Fix: {fix}.")
 
 
 def bind(call: Call, params: tuple, label: str, keyword_only: tuple = ()) -> dict:
@@ -216,8 +279,3 @@ def ref_shape(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
             f"(--shape {value.dotted}=... in the CLI); shapes given: {known}.",
         )
     return shape
-
-
-def spatial_label(rank: int, axis: int) -> str:
-    """'height', 'width', ... for messages."""
-    return arith.axis_names(rank)[axis]

@@ -14,7 +14,7 @@ from math import prod
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
-from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_choice, check_int, check_ints, fail, ref_shape
+from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_choice, check_int, check_ints, ref_shape, refuse
 
 FRAMEWORK = "PyTorch"
 MODULE_PREFIXES = ("", "nn.", "torch.nn.")
@@ -36,11 +36,6 @@ EMPTY_OUTPUT_NOTE = (
     "an output size of 0 is returned (not refused) because torch runs this call on oneDNN or with an empty batch; "
     "its native kernel refuses 'Output size is too small'."
 )
-
-
-def refuse(label: str, what: str, rule: str, fix: str):
-    """The house message: what is wrong (parameter and value), the rule, a fix."""
-    return fail(label, f"{what}. Rule: {rule}. Fix: {fix}.")
 
 
 def entries(count: int) -> str:
