@@ -20,7 +20,7 @@ from ._common import HandlerPlan
 __all__ = ["HANDLER_MODULES", "MODULES", "compiler_for", "table"]
 
 MODULES = ("keras", "torch", "tf_nn", "jax_lax", "onnx")
-HANDLER_MODULES = ("keras", "torch", "tf_nn", "jax_lax", "onnx")  # not converted to compile functions yet
+HANDLER_MODULES = ("keras", "tf_nn", "jax_lax", "onnx")  # not converted to compile functions yet
 
 
 def adapted(handler, call: Call) -> HandlerPlan:
