@@ -10,11 +10,13 @@ ceil_mode drops a last window that would start in the right padding.
 
 from __future__ import annotations
 
+from itertools import repeat
 from math import prod
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
 from ..errors import ConvArithError
+from ..parse import MAX_INT
 from ._common import (
     REQUIRED,
     Inputs,
@@ -62,6 +64,11 @@ def layout(rank: int) -> str:
 
 def split_input(shape, rank: int, label: str, what: str = "input") -> tuple[int, int, tuple[int, ...], bool]:
     """(batch, channels, spatial, unbatched) of an N,C,spatial or C,spatial shape."""
+    if shape is not None:
+        if len(shape) == rank + 2:
+            return shape[0], shape[1], shape[2:], False
+        if len(shape) == rank + 1:
+            return 1, shape[0], shape[1:], True
     names = ", ".join(arith.axis_names(rank))
     if shape is None:
         raise refuse(
@@ -70,10 +77,6 @@ def split_input(shape, rank: int, label: str, what: str = "input") -> tuple[int,
             f"PyTorch layout is (N, C, {names}) or unbatched (C, {names})",
             f"pass input_shape=(N, C, {names})",
         )
-    if len(shape) == rank + 1:
-        return 1, shape[0], tuple(shape[1:]), True
-    if len(shape) == rank + 2:
-        return shape[0], shape[1], tuple(shape[2:]), False
     raise refuse(
         label,
         f"{what} shape {tuple(shape)} has {len(shape)} dimensions",
@@ -326,7 +329,7 @@ class ConvPlan(Plan):
     __slots__ = (
         "rank", "transposed", "functional", "label", "v", "groups", "in_ch", "out_ch", "kernel", "with_bias",
         "mode", "stride", "dilation", "padding", "out_pad", "lo", "hi", "rules", "pending", "out_ch_used",
-        "notes", "negative_out_pad",
+        "notes", "negative_out_pad", "k_eff", "fast",
     )  # fmt: skip
 
     def __init__(self, call, rank: int, transposed: bool, functional: bool) -> None:
@@ -336,6 +339,7 @@ class ConvPlan(Plan):
         self.v = v = bind(call, conv_params(functional, transposed), label)
         self.pending = None
         self.negative_out_pad = None
+        self.fast = False
         try:
             self.groups = groups = check_int(v["groups"], "groups", label)
             if groups <= 0:
@@ -376,6 +380,12 @@ class ConvPlan(Plan):
                 self.check_module_late()
         except ConvArithError as error:
             self.pending = (3, error)  # after the input's rank and padding-mode checks
+            return
+        # the fast path of shape(): a module convolution with zero padding and nothing unusual
+        self.fast = not (functional or transposed) and self.mode == "zeros" and self.in_ch > 0 and self.out_ch > 0
+        self.fast = self.fast and min(self.dilation) >= 1 and self.out_ch <= MAX_INT
+        if self.fast:
+            self.k_eff = tuple(map(arith.effective_kernel, self.kernel, self.dilation))
 
     def compile_module_arguments(self, v, label: str, groups: int) -> None:
         rank = self.rank
@@ -603,6 +613,12 @@ class ConvPlan(Plan):
         )
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        if self.fast and inputs.output_size is None:
+            x = inputs.input_shape
+            if x is not None and len(x) == self.rank + 2 and x[1] == self.in_ch and x[0] > 0:
+                sizes = tuple(map(arith.conv_out, x[2:], self.k_eff, self.stride, self.lo, self.hi))
+                if min(sizes) >= 1 and max(sizes) <= MAX_INT and 0 not in x:  # else resolve() refuses as torch
+                    return (x[0], self.out_ch, *sizes)
         batch, _, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, _ = self.resolve(inputs)
         sizes = self.out_sizes(spatial, kernel, lo, hi, out_pad)
         return fits(self.label, (out_ch, *sizes) if unbatched else (batch, out_ch, *sizes))
@@ -671,7 +687,7 @@ class PoolPlan(Plan):
 
     __slots__ = (
         "rank", "kind", "functional", "label", "v", "kernel", "stride", "padding", "dilation", "ceil_mode",
-        "include_pad", "norm_p", "divisor", "pending", "k_eff", "rules",
+        "include_pad", "norm_p", "divisor", "pending", "k_eff", "rules", "rounding",
     )  # fmt: skip
 
     def __init__(self, call, rank: int, kind: str, functional: bool) -> None:
@@ -690,7 +706,8 @@ class PoolPlan(Plan):
         except ConvArithError as error:
             self.pending = (2, error)  # after the input's rank and empty-axis checks
             return
-        self.k_eff = tuple(arith.effective_kernel(k, d) for k, d in zip(self.kernel, self.dilation))
+        self.k_eff = tuple(map(arith.effective_kernel, self.kernel, self.dilation))
+        self.rounding = "ceil" if self.ceil_mode else "floor"
         suffix = ", ceil_mode rounds up" if self.ceil_mode else ""
         self.rules = tuple(f"padding={p} on both sides{suffix}" for p in self.padding)
 
@@ -792,10 +809,8 @@ class PoolPlan(Plan):
                 "torch's 3D average pooling needs every input axis >= the kernel, padding and ceil_mode not counted",
                 f"an input of at least {kernel}, or a smaller kernel_size",
             )
-        rounding = "ceil" if self.ceil_mode else "floor"
-        sizes = tuple(
-            arith.windowed_out(n, k, s, p, p, rounding) for n, k, s, p in zip(spatial, self.k_eff, self.stride, padding)
-        )
+        rounding = self.rounding
+        sizes = tuple(map(arith.windowed_out, spatial, self.k_eff, self.stride, padding, padding, repeat(rounding)))
         if min(sizes) <= 0:
             axis = next(axis for axis, size in enumerate(sizes) if size <= 0)
             formula = arith.conv_out_text(
@@ -811,6 +826,15 @@ class PoolPlan(Plan):
         return batch, channels, spatial, sizes, unbatched
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        if self.pending is None and not self.functional and inputs.output_size is None:
+            x = inputs.input_shape  # the fast path: a batched input, no refusal
+            if x is not None and len(x) == self.rank + 2 and (self.rank < 3 or self.kind == "max_pool"):
+                pads = self.padding
+                sizes = tuple(
+                    map(arith.windowed_out, x[2:], self.k_eff, self.stride, pads, pads, repeat(self.rounding))
+                )
+                if min(sizes) >= 1 and max(sizes) <= MAX_INT and 0 not in x[1:]:  # else resolve() refuses as torch
+                    return (x[0], x[1], *sizes)
         batch, channels, _, sizes, unbatched = self.resolve(inputs)
         return fits(self.label, (channels, *sizes) if unbatched else (batch, channels, *sizes))
 
