@@ -7,11 +7,10 @@ import operator
 from functools import lru_cache
 from itertools import islice
 
-from .core import arith
 from .errors import ConvArithError
 from .explain import Explanation
 from .frameworks import compiler_for
-from .frameworks._common import Inputs, Mapped, Plan, fits
+from .frameworks._common import Inputs, Mapped, Plan, mapped_fits
 from .parse import MAX_INT, int_text, parse_call
 
 __all__ = ["explain", "map_call", "output_shape", "plan_for"]
@@ -19,7 +18,6 @@ __all__ = ["explain", "map_call", "output_shape", "plan_for"]
 MAX_RANK = 8
 RESULT_CACHE = 4096  # output shapes kept for repeated calls (the dict is emptied when full)
 RESULTS: dict = {}
-NO_INPUTS = Inputs()
 
 
 def size_text(item) -> str:
@@ -144,11 +142,7 @@ def plan_for(expr: str) -> Plan:
 @lru_cache(maxsize=8192)
 def map_cached(expr: str, inputs: Inputs) -> Mapped:
     """The full mapping, once per distinct (expr, inputs); every op's shape fits in 64 bits."""
-    mapped = plan_for(expr).map(inputs)
-    for op in mapped.ops:
-        fits(mapped.call.base, arith.output_shape(op))
-    fits(mapped.call.base, mapped.output_shape)
-    return mapped
+    return mapped_fits(plan_for(expr).map(inputs))
 
 
 def map_call(expr: str, input_shape=None, *, shapes=None, output_size=None) -> Mapped:

@@ -26,6 +26,7 @@ __all__ = [
     "divisors_text",
     "fail",
     "fits",
+    "mapped_fits",
     "ref_shape",
     "refuse",
 ]
@@ -114,10 +115,7 @@ class Plan:
         self.call = call
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
-        mapped = self.map(inputs)
-        for op in mapped.ops:
-            fits(self.call.base, arith.output_shape(op))
-        return fits(self.call.base, mapped.output_shape)
+        return mapped_fits(self.map(inputs)).output_shape
 
     def map(self, inputs: Inputs) -> Mapped:
         raise NotImplementedError
@@ -149,6 +147,14 @@ def fits(label: str, shape: tuple[int, ...]) -> tuple[int, ...]:
             "or kernel.",
         )
     return shape
+
+
+def mapped_fits(mapped: Mapped) -> Mapped:
+    """``mapped``, or the refusal of an op whose output does not fit in 64 bits."""
+    for op in mapped.ops:
+        fits(mapped.call.base, arith.output_shape(op))
+    fits(mapped.call.base, mapped.output_shape)
+    return mapped
 
 
 def divisors_text(n: int, trials: int = 1000) -> str:

@@ -620,8 +620,8 @@ class ConvPlan(Plan):
                 if min(sizes) >= 1 and max(sizes) <= MAX_INT and 0 not in x:  # else resolve() refuses as torch
                     return (x[0], self.out_ch, *sizes)
         batch, _, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, _ = self.resolve(inputs)
-        sizes = self.out_sizes(spatial, kernel, lo, hi, out_pad)
-        return fits(self.label, (out_ch, *sizes) if unbatched else (batch, out_ch, *sizes))
+        shape = fits(self.label, (batch, out_ch, *self.out_sizes(spatial, kernel, lo, hi, out_pad)))  # the op's shape
+        return shape[1:] if unbatched else shape
 
     def map(self, inputs: Inputs) -> Mapped:
         batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, _ = self.resolve(inputs)
@@ -836,7 +836,8 @@ class PoolPlan(Plan):
                 if min(sizes) >= 1 and max(sizes) <= MAX_INT and 0 not in x[1:]:  # else resolve() refuses as torch
                     return (x[0], x[1], *sizes)
         batch, channels, _, sizes, unbatched = self.resolve(inputs)
-        return fits(self.label, (channels, *sizes) if unbatched else (batch, channels, *sizes))
+        shape = fits(self.label, (batch, channels, *sizes))  # the op's shape
+        return shape[1:] if unbatched else shape
 
     def map(self, inputs: Inputs) -> Mapped:
         batch, channels, spatial, _, unbatched = self.resolve(inputs)
@@ -921,7 +922,8 @@ class AdaptivePlan(Plan):
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
         batch, channels, _, sizes, unbatched, _ = self.resolve(inputs)
-        return fits(self.label, (channels, *sizes) if unbatched else (batch, channels, *sizes))
+        shape = fits(self.label, (batch, channels, *sizes))  # the op's shape
+        return shape[1:] if unbatched else shape
 
     def map(self, inputs: Inputs) -> Mapped:
         batch, channels, spatial, sizes, unbatched, x_shape = self.resolve(inputs)
