@@ -182,22 +182,27 @@ def negative_padding(label: str, given):
     )
 
 
-def same_or_explicit(rank, padding, kernel, dilation) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
-    """(pad_lo, pad_hi, rule text per axis) of torch's padding argument."""
+def padding_sides(rank, padding, kernel, dilation) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(pad_lo, pad_hi) of torch's padding argument: 'valid', 'same' (stride 1) or ints."""
     if padding == "valid":
-        return (0,) * rank, (0,) * rank, ("'valid': no padding",) * rank
+        return (0,) * rank, (0,) * rank
     if padding == "same":
-        lo, hi, rules = [], [], []
-        for k, d in zip(kernel, dilation):
-            before, after = arith.stride1_same_padding(arith.effective_kernel(k, d))
-            lo.append(before)
-            hi.append(after)
-            odd = ", the odd pixel at the end" if (before + after) % 2 else ""
-            rules.append(
-                f"'same' (stride 1): total pad = {d}*({k}-1) = {before + after} -> before {before}, after {after}{odd}"
-            )
-        return tuple(lo), tuple(hi), tuple(rules)
-    return padding, padding, tuple(f"padding={p} on both sides" for p in padding)
+        sides = [arith.stride1_same_padding(arith.effective_kernel(k, d)) for k, d in zip(kernel, dilation)]
+        return tuple(lo for lo, _ in sides), tuple(hi for _, hi in sides)
+    return padding, padding
+
+
+def padding_rules(padding, kernel, dilation, lo, hi) -> tuple[str, ...]:
+    """The rule text per axis of the padding ``padding_sides`` gave."""
+    if padding == "valid":
+        return ("'valid': no padding",) * len(lo)
+    if padding == "same":
+        return tuple(
+            f"'same' (stride 1): total pad = {d}*({k}-1) = {a + b} -> before {a}, after {b}"
+            + (", the odd pixel at the end" if (a + b) % 2 else "")
+            for k, d, a, b in zip(kernel, dilation, lo, hi)
+        )
+    return tuple(f"padding={p} on both sides" for p in padding)
 
 
 def check_pad_mode(label: str, mode: str, lo, hi, spatial, channels: int) -> None:
@@ -382,8 +387,11 @@ class ConvPlan(Plan):
             self.pending = (3, error)  # after the input's rank and padding-mode checks
             return
         # the fast path of shape(): a module convolution with zero padding and nothing unusual
-        self.fast = not (functional or transposed) and self.mode == "zeros" and self.in_ch > 0 and self.out_ch > 0
-        self.fast = self.fast and min(self.dilation) >= 1 and self.out_ch <= MAX_INT
+        self.fast = not functional and self.mode == "zeros" and self.in_ch > 0 and 0 < self.out_ch <= MAX_INT
+        self.fast = self.fast and min(self.dilation) >= 1
+        if transposed:  # and an output padding torch takes for a non-empty batch
+            fitting = all(p < s or p < d for p, s, d in zip(self.out_pad, self.stride, self.dilation))
+            self.fast = self.fast and self.negative_out_pad is None and fitting
         if self.fast:
             self.k_eff = tuple(map(arith.effective_kernel, self.kernel, self.dilation))
 
@@ -421,7 +429,8 @@ class ConvPlan(Plan):
     def compile_padding(self) -> None:
         """The padding per side and its rule texts (a module knows its kernel)."""
         rank, v, mode = self.rank, self.v, self.mode
-        lo, hi, rules = same_or_explicit(rank, self.padding, self.kernel, self.dilation)
+        lo, hi = padding_sides(rank, self.padding, self.kernel, self.dilation)
+        rules = padding_rules(self.padding, self.kernel, self.dilation, lo, hi)
         listed = len(v["dilation"]) if isinstance(v["dilation"], (tuple, list)) else rank
         if mode != "zeros" and self.padding == "same" and listed < rank:
             # the module zips kernel_size with the dilation it was given: unlisted axes get no padding
@@ -478,7 +487,7 @@ class ConvPlan(Plan):
         return in_ch, out_ch, kernel
 
     def resolve(self, inputs: Inputs):
-        """(batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, onednn) after every refusal."""
+        """(batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, output sizes) after every refusal."""
         label, rank, pending = self.label, self.rank, self.pending
         if inputs.output_size is not None and (self.functional or not self.transposed):
             no_output_size(label, inputs)
@@ -491,7 +500,7 @@ class ConvPlan(Plan):
                 raise pending[1]
             if self.padding == "same" and any(s != 1 for s in self.stride):
                 raise same_needs_stride1(label, self.stride, kernel, self.dilation)
-            lo, hi, _ = same_or_explicit(rank, self.padding, kernel, self.dilation)
+            lo, hi = padding_sides(rank, self.padding, kernel, self.dilation)
         else:
             if pending is not None and pending[0] == 2:
                 raise pending[1]
@@ -548,7 +557,9 @@ class ConvPlan(Plan):
                 # an empty batch skips torch's dilation check; dilation=0 then spans 1
                 check_positive(label, "dilation", dilation, self.v["dilation"], "torch requires dilation > 0")
             kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial)  # F.pad + padding 0 sizes alike
-            return batch, in_ch, out_ch, spatial, kernel, lo, hi, (), unbatched, False
+            k_eff = map(arith.effective_kernel, kernel, dilation)
+            sizes = tuple(map(arith.conv_out, spatial, k_eff, stride, lo, hi))
+            return batch, in_ch, out_ch, spatial, kernel, lo, hi, (), unbatched, sizes
         out_pad = self.out_pad
         if inputs.output_size is not None:
             out_pad = output_padding_from_size(
@@ -582,6 +593,7 @@ class ConvPlan(Plan):
                     f"output_padding <= {max(stride[axis], dilation[axis]) - 1}, or stride > {out_pad[axis]}",
                 )
         empty_ok = batch == 0 or onednn
+        sizes = []
         for axis in range(rank):
             size = arith.transpose_out(
                 spatial[axis], arith.effective_kernel(kernel[axis], dilation[axis]), stride[axis], lo[axis], hi[axis],
@@ -598,35 +610,29 @@ class ConvPlan(Plan):
                     + f", must be >= {0 if empty_ok else 1}",
                     f"padding <= {(size + lo[axis] + hi[axis] - 1) // 2} or a larger input",
                 )
-        return batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, onednn
-
-    def out_sizes(self, spatial, kernel, lo, hi, out_pad) -> tuple[int, ...]:
-        stride, dilation = self.stride, self.dilation
-        if self.transposed:
-            return tuple(
-                arith.transpose_out(n, arith.effective_kernel(k, d), s, a, b, p)
-                for n, k, d, s, a, b, p in zip(spatial, kernel, dilation, stride, lo, hi, out_pad)
-            )
-        return tuple(
-            arith.conv_out(n, arith.effective_kernel(k, d), s, a, b)
-            for n, k, d, s, a, b in zip(spatial, kernel, dilation, stride, lo, hi)
-        )
+            sizes.append(size)
+        return batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, tuple(sizes)
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
         if self.fast and inputs.output_size is None:
             x = inputs.input_shape
             if x is not None and len(x) == self.rank + 2 and x[1] == self.in_ch and x[0] > 0:
-                sizes = tuple(map(arith.conv_out, x[2:], self.k_eff, self.stride, self.lo, self.hi))
+                if self.transposed:
+                    sizes = tuple(
+                        map(arith.transpose_out, x[2:], self.k_eff, self.stride, self.lo, self.hi, self.out_pad)
+                    )
+                else:
+                    sizes = tuple(map(arith.conv_out, x[2:], self.k_eff, self.stride, self.lo, self.hi))
                 if min(sizes) >= 1 and max(sizes) <= MAX_INT and 0 not in x:  # else resolve() refuses as torch
                     return (x[0], self.out_ch, *sizes)
-        batch, _, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, _ = self.resolve(inputs)
-        shape = fits(self.label, (batch, out_ch, *self.out_sizes(spatial, kernel, lo, hi, out_pad)))  # the op's shape
+        batch, _, out_ch, _, _, _, _, _, unbatched, sizes = self.resolve(inputs)
+        shape = fits(self.label, (batch, out_ch, *sizes))  # the op's shape
         return shape[1:] if unbatched else shape
 
     def map(self, inputs: Inputs) -> Mapped:
-        batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, _ = self.resolve(inputs)
+        batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, sizes = self.resolve(inputs)
         rank, dilation = self.rank, self.dilation
-        rules = self.rules if not self.functional else same_or_explicit(rank, self.padding, kernel, dilation)[2]
+        rules = self.rules if not self.functional else padding_rules(self.padding, kernel, dilation, lo, hi)
         notes = ()
         if in_ch == 0:
             notes += (ZERO_CHANNELS_NOTE,)
@@ -639,7 +645,7 @@ class ConvPlan(Plan):
                 kind, batch, in_ch, out_ch, spatial, kernel, self.stride, dilation, lo, hi, spec, spec,
                 output_padding=out_pad, groups=self.groups, bias=self.with_bias,
             )  # fmt: skip
-            if 0 in arith.output_spatial(op):
+            if 0 in sizes:
                 notes += (EMPTY_OUTPUT_NOTE,)
         else:
             op = ConvOp(
