@@ -349,6 +349,9 @@ def test_call_refusals_wait_for_the_input_checks_torch_makes_first(expr, input_s
         "nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)",
         "nn.AvgPool3d(2)",
         "nn.AdaptiveAvgPool2d((2, None))",
+        "F.conv2d(x, w, stride=2, padding=1)",
+        "F.conv2d(x, w, groups=3)",
+        "F.max_pool2d(x, 2)",
     ],
 )
 def test_the_fast_shape_is_the_full_mapping(expr):
@@ -357,7 +360,8 @@ def test_the_fast_shape_is_the_full_mapping(expr):
     for input_shape in [(2, 3, 9, 7), (3, 9, 7), (0, 3, 9, 7), (1, 3, 2, 2), (1, 3, 0, 5), (1, 4, 9, 7), (1, 3, 1, 1)]:
         if "3d" in expr:
             input_shape = input_shape[:-1] + (4,) + input_shape[-1:]
-        inputs = Inputs(input_shape)
+        weight = (6, 1 if "groups" in expr else 3, 3, 3)
+        inputs = Inputs(None, (("w", weight), ("x", input_shape))) if "F." in expr else Inputs(input_shape)
         try:
             fast = plan.shape(inputs)
         except convarith.ConvArithError as exc:

@@ -16,7 +16,7 @@ from math import prod
 from ..core import arith
 from ..core.op import ConvOp, channels_first
 from ..errors import ConvArithError
-from ..parse import MAX_INT
+from ..parse import MAX_INT, Name
 from ._common import (
     REQUIRED,
     Inputs,
@@ -60,6 +60,11 @@ def entries(count: int) -> str:
 
 def layout(rank: int) -> str:
     return "NC" + "DHW"[3 - rank :]
+
+
+def tensor_name(value) -> str | None:
+    """The name a tensor argument is written as (None if it is not a name)."""
+    return value.dotted if isinstance(value, Name) else None
 
 
 def split_input(shape, rank: int, label: str, what: str = "input") -> tuple[int, int, tuple[int, ...], bool]:
@@ -334,7 +339,7 @@ class ConvPlan(Plan):
     __slots__ = (
         "rank", "transposed", "functional", "label", "v", "groups", "in_ch", "out_ch", "kernel", "with_bias",
         "mode", "stride", "dilation", "padding", "out_pad", "lo", "hi", "rules", "pending", "out_ch_used",
-        "notes", "negative_out_pad", "k_eff", "fast",
+        "notes", "negative_out_pad", "k_eff", "fast", "tensor_names",
     )  # fmt: skip
 
     def __init__(self, call, rank: int, transposed: bool, functional: bool) -> None:
@@ -386,8 +391,15 @@ class ConvPlan(Plan):
         except ConvArithError as error:
             self.pending = (3, error)  # after the input's rank and padding-mode checks
             return
-        # the fast path of shape(): a module convolution with zero padding and nothing unusual
-        self.fast = not functional and self.mode == "zeros" and self.in_ch > 0 and 0 < self.out_ch <= MAX_INT
+        # the fast path of shape(): a convolution with zero padding and nothing unusual
+        if functional:  # and no bias, int padding (a weight to read)
+            self.tensor_names = (tensor_name(v["input"]), tensor_name(v["weight"]))
+            fitting = not self.with_bias and type(self.padding) is tuple and min(self.padding) >= 0
+            self.fast = fitting and not transposed and None not in self.tensor_names and min(self.dilation) >= 1
+            if self.fast:
+                self.lo = self.hi = self.padding
+            return
+        self.fast = self.mode == "zeros" and self.in_ch > 0 and 0 < self.out_ch <= MAX_INT
         self.fast = self.fast and min(self.dilation) >= 1
         if transposed:  # and an output padding torch takes for a non-empty batch
             fitting = all(p < s or p < d for p, s, d in zip(self.out_pad, self.stride, self.dilation))
@@ -614,7 +626,17 @@ class ConvPlan(Plan):
         return batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, tuple(sizes)
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
-        if self.fast and inputs.output_size is None:
+        if self.fast and inputs.output_size is None and self.functional:
+            x, w = map(inputs.shape_of, self.tensor_names)
+            rank = self.rank
+            if x is not None and w is not None and len(x) == rank + 2 == len(w) and x[0] > 0 and w[0] > 0:
+                groups = self.groups
+                if w[0] % groups == 0 and x[1] == w[1] * groups > 0 and min(w[2:]) >= 1:
+                    k_eff = map(arith.effective_kernel, w[2:], self.dilation)
+                    sizes = tuple(map(arith.conv_out, x[2:], k_eff, self.stride, self.lo, self.hi))
+                    if min(sizes) >= 1 and max(sizes) <= MAX_INT and 0 not in x:  # else resolve() refuses as torch
+                        return (x[0], w[0], *sizes)
+        elif self.fast and inputs.output_size is None:
             x = inputs.input_shape
             if x is not None and len(x) == self.rank + 2 and x[1] == self.in_ch and x[0] > 0:
                 if self.transposed:
@@ -693,7 +715,7 @@ class PoolPlan(Plan):
 
     __slots__ = (
         "rank", "kind", "functional", "label", "v", "kernel", "stride", "padding", "dilation", "ceil_mode",
-        "include_pad", "norm_p", "divisor", "pending", "k_eff", "rules", "rounding",
+        "include_pad", "norm_p", "divisor", "pending", "k_eff", "rules", "rounding", "input_name",
     )  # fmt: skip
 
     def __init__(self, call, rank: int, kind: str, functional: bool) -> None:
@@ -701,6 +723,7 @@ class PoolPlan(Plan):
         self.rank, self.kind, self.functional = rank, kind, functional
         self.label = label = call.base
         self.v = v = bind(call, pool_params(rank, kind, functional), label)
+        self.input_name = tensor_name(v.get("input"))
         self.pending = None
         try:
             self.compile_arguments(v, label)
@@ -832,8 +855,9 @@ class PoolPlan(Plan):
         return batch, channels, spatial, sizes, unbatched
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
-        if self.pending is None and not self.functional and inputs.output_size is None:
-            x = inputs.input_shape  # the fast path: a batched input, no refusal
+        if self.pending is None and inputs.output_size is None:
+            # the fast path: a batched input, no refusal
+            x = inputs.shape_of(self.input_name) if self.functional else inputs.input_shape
             if x is not None and len(x) == self.rank + 2 and (self.rank < 3 or self.kind == "max_pool"):
                 pads = self.padding
                 sizes = tuple(
