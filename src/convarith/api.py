@@ -98,8 +98,12 @@ def shape_ok(shape) -> bool:
 
 def checked_shapes(shapes) -> tuple[tuple[str, tuple[int, ...]], ...]:
     """``shapes`` as (name, shape) pairs sorted by name, each shape checked."""
-    if type(shapes) is dict and all(type(key) is str and shape_ok(value) for key, value in shapes.items()):
-        return tuple(sorted(shapes.items()))  # the common case, checked cheaply
+    if type(shapes) is dict:  # the common case, checked cheaply (a plain loop)
+        for key, value in shapes.items():
+            if type(key) is not str or not shape_ok(value):
+                break
+        else:
+            return tuple(sorted(shapes.items()))
     if not isinstance(shapes, dict):
         raise ConvArithError(f"shapes must be a dict {{name: shape}}, got {type(shapes).__name__}.")
     for key in shapes:
@@ -113,11 +117,12 @@ def checked_shapes(shapes) -> tuple[tuple[str, tuple[int, ...]], ...]:
 
 def make_inputs(input_shape, shapes, output_size) -> Inputs:
     named = () if shapes is None else checked_shapes(shapes)  # checked first, as before
-    return Inputs(
+    fields = (
         None if input_shape is None else check_shape(input_shape, "input_shape"),
         named,
         None if output_size is None else check_shape(output_size, "output_size"),
     )
+    return tuple.__new__(Inputs, fields)  # Inputs(*fields), without the keyword handling
 
 
 @lru_cache(maxsize=4096)
