@@ -370,3 +370,17 @@ def test_the_fast_shape_is_the_full_mapping(expr):
             assert str(info.value) == str(exc)
         else:
             assert fast == plan.map(inputs).output_shape
+
+
+@pytest.mark.parametrize(
+    ("expr", "input_shape"),
+    [("nn.Conv2d(3, 8, 3, stride=0)", (1, 3, 8, 8)), ("nn.ConvTranspose1d(2, 2, 3, output_padding=-1)", (1, 2, 5))],
+)
+def test_a_waiting_refusal_is_raised_afresh(expr, input_shape):
+    """A new exception each time: re-raising one stored object would grow its traceback on every call."""
+    errors = []
+    for _ in range(3):
+        with pytest.raises(convarith.ConvArithError) as info:
+            convarith.output_shape(expr, input_shape)
+        errors.append(info.value)
+    assert len({id(error) for error in errors}) == 3 and len({str(error) for error in errors}) == 1

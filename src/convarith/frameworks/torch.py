@@ -334,12 +334,12 @@ class ConvPlan(Plan):
     A module's arguments are all checked here; a functional's kernel and channels come
     from the weight, so its checks that read them wait for the input. A call-only
     refusal that torch makes only after an input check is kept in ``pending``
-    (stage, error) and raised at that stage, so the first refusal stays torch's."""
+    (stage, message) and raised afresh at that stage, so the first refusal stays torch's."""
 
     __slots__ = (
         "rank", "transposed", "functional", "label", "v", "groups", "in_ch", "out_ch", "kernel", "with_bias",
-        "mode", "stride", "dilation", "padding", "out_pad", "lo", "hi", "rules", "pending", "out_ch_used",
-        "notes", "negative_out_pad", "k_eff", "fast", "tensor_names",
+        "mode", "stride", "dilation", "padding", "out_pad", "lo", "hi", "rules", "pending",
+        "negative_out_pad", "k_eff", "fast", "tensor_names",
     )  # fmt: skip
 
     def __init__(self, call, rank: int, transposed: bool, functional: bool) -> None:
@@ -360,7 +360,7 @@ class ConvPlan(Plan):
             else:
                 self.compile_module_arguments(v, label, groups)
         except ConvArithError as error:
-            self.pending = (1, error)  # after the output_size check
+            self.pending = (1, str(error))  # after the output_size check
             return
         try:
             self.stride = check_ints(v["stride"], rank, "stride", label, allow_one=True)
@@ -375,21 +375,23 @@ class ConvPlan(Plan):
                 check_ints(v["output_padding"], rank, "output_padding", label, allow_one=True) if transposed else ()
             )
         except ConvArithError as error:
-            self.pending = (2, error)  # after the weight and bias checks (functional), else as stage 1
+            self.pending = (2, str(error))  # after the weight and bias checks (functional), else as stage 1
             return
         if not functional:
             self.compile_padding()
         if any(p < 0 for p in self.out_pad):
-            self.negative_out_pad = refuse(
-                label, f"output_padding={v['output_padding']!r} is negative", "output_padding must be >= 0",
-                "output_padding=0",
+            self.negative_out_pad = str(
+                refuse(
+                    label, f"output_padding={v['output_padding']!r} is negative", "output_padding must be >= 0",
+                    "output_padding=0",
+                )
             )  # fmt: skip
         try:
             check_positive(label, "stride", self.stride, v["stride"], "torch does not support a non-positive stride")
             if not functional:
                 self.check_module_late()
         except ConvArithError as error:
-            self.pending = (3, error)  # after the input's rank and padding-mode checks
+            self.pending = (3, str(error))  # after the input's rank and padding-mode checks
             return
         # the fast path of shape(): a convolution with zero padding and nothing unusual
         if functional:  # and no bias, int padding (a weight to read)
@@ -504,25 +506,25 @@ class ConvPlan(Plan):
         if inputs.output_size is not None and (self.functional or not self.transposed):
             no_output_size(label, inputs)
         if pending is not None and pending[0] == 1:
-            raise pending[1]
+            raise ConvArithError(pending[1])
         if self.functional:
             x_shape = ref_shape(self.v["input"], inputs, "input", label)
             in_ch, out_ch, kernel = self.weight(inputs)
             if pending is not None and pending[0] == 2:
-                raise pending[1]
+                raise ConvArithError(pending[1])
             if self.padding == "same" and any(s != 1 for s in self.stride):
                 raise same_needs_stride1(label, self.stride, kernel, self.dilation)
             lo, hi = padding_sides(rank, self.padding, kernel, self.dilation)
         else:
             if pending is not None and pending[0] == 2:
-                raise pending[1]
+                raise ConvArithError(pending[1])
             x_shape = inputs.input_shape
             in_ch, out_ch, kernel, lo, hi = self.in_ch, self.out_ch, self.kernel, self.lo, self.hi
         batch, channels, spatial, unbatched = split_input(x_shape, rank, label)
         if self.mode != "zeros":
             check_pad_mode(label, self.mode, lo, hi, spatial, channels)
         if pending is not None:
-            raise pending[1]
+            raise ConvArithError(pending[1])
         if self.functional:
             if any(p < 0 for p in lo):
                 raise negative_padding(label, self.v["padding"])
@@ -578,7 +580,7 @@ class ConvPlan(Plan):
                 label, rank, inputs.output_size, unbatched, spatial, kernel, stride, dilation, lo, self.v
             )
         elif self.negative_out_pad is not None:
-            raise self.negative_out_pad
+            raise ConvArithError(self.negative_out_pad)
         onednn = on_onednn(rank, batch, channels, spatial, kernel, stride, out_pad, groups)
         if any(d < 0 for d in dilation) or (
             # the native path checks dilation > 0; oneDNN (1D/2D) takes dilation=0 on a 1-wide kernel axis
@@ -711,7 +713,7 @@ def pool_params(rank: int, kind: str, functional: bool) -> tuple:
 
 class PoolPlan(Plan):
     """MaxPool/AvgPool/LPPool modules and their functionals, compiled. The argument
-    refusals torch makes after the input checks wait in ``pending`` (stage, error)."""
+    refusals torch makes after the input checks wait in ``pending`` (stage, message)."""
 
     __slots__ = (
         "rank", "kind", "functional", "label", "v", "kernel", "stride", "padding", "dilation", "ceil_mode",
@@ -728,12 +730,12 @@ class PoolPlan(Plan):
         try:
             self.compile_arguments(v, label)
         except ConvArithError as error:
-            self.pending = (1, error)  # after the output_size and input-name checks
+            self.pending = (1, str(error))  # after the output_size and input-name checks
             return
         try:
             self.check_windows(v, label)
         except ConvArithError as error:
-            self.pending = (2, error)  # after the input's rank and empty-axis checks
+            self.pending = (2, str(error))  # after the input's rank and empty-axis checks
             return
         self.k_eff = tuple(map(arith.effective_kernel, self.kernel, self.dilation))
         self.rounding = "ceil" if self.ceil_mode else "floor"
@@ -819,7 +821,7 @@ class PoolPlan(Plan):
             no_output_size(label, inputs)
         x_shape = ref_shape(self.v["input"], inputs, "input", label) if self.functional else inputs.input_shape
         if pending is not None and pending[0] == 1:
-            raise pending[1]
+            raise ConvArithError(pending[1])
         batch, channels, spatial, unbatched = split_input(x_shape, rank, label)
         if 0 in x_shape[0 if unbatched else 1 :]:
             nonzero_sizes(
@@ -829,7 +831,7 @@ class PoolPlan(Plan):
                 "torch pools an empty batch, never an empty channel or spatial axis",
             )
         if pending is not None:
-            raise pending[1]
+            raise ConvArithError(pending[1])
         kernel, padding = self.kernel, self.padding
         if rank == 3 and self.kind != "max_pool" and any(n < k for n, k in zip(spatial, kernel)):
             raise refuse(
