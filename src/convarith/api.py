@@ -16,8 +16,7 @@ from .parse import MAX_INT, int_text, parse_call
 __all__ = ["explain", "map_call", "output_shape", "plan_for"]
 
 MAX_RANK = 8
-RESULT_CACHE = 4096  # output shapes kept for repeated calls (the dict is emptied when full)
-RESULTS: dict = {}
+RESULT_CACHE = 4096  # output shapes kept for repeated calls
 
 
 def size_text(item) -> str:
@@ -156,6 +155,15 @@ def map_call(expr: str, input_shape=None, *, shapes=None, output_size=None) -> M
     return map_cached(expr, make_inputs(input_shape, shapes, output_size))
 
 
+@lru_cache(maxsize=RESULT_CACHE)
+def shape_cached(expr: str, inputs: Inputs) -> tuple[int, ...]:
+    """plan.shape, kept for repeated calls (a refusal is not kept)."""
+    plan = compiled(expr)
+    if type(plan) is ConvArithError:
+        plan = plan_for(expr)  # raises it afresh
+    return plan.shape(inputs)
+
+
 def output_shape(expr: str, input_shape=None, *, shapes=None, output_size=None) -> tuple[int, ...]:
     """The exact output shape the framework gives for ``expr`` on this input.
 
@@ -164,25 +172,11 @@ def output_shape(expr: str, input_shape=None, *, shapes=None, output_size=None) 
     """
     if type(expr) is not str:
         check_expr(expr)
-    if shapes is None and output_size is None:  # the common case: one input shape
-        shape = input_shape
-        if not shape_ok(shape) and shape is not None:
-            shape = check_shape(shape, "input_shape")
-        key = (expr, shape)
-        inputs = None
-    else:
-        inputs = make_inputs(input_shape, shapes, output_size)
-        key = (expr, *inputs)
-    result = RESULTS.get(key)
-    if result is None:
-        plan = compiled(expr)
-        if type(plan) is ConvArithError:
-            plan = plan_for(expr)  # raises it
-        result = plan.shape(tuple.__new__(Inputs, (shape, (), None)) if inputs is None else inputs)  # fast Inputs()
-        if len(RESULTS) >= RESULT_CACHE:
-            RESULTS.clear()
-        RESULTS[key] = result
-    return result
+    if shapes is None and output_size is None:  # the common case: one input shape, checked cheaply
+        if not shape_ok(input_shape) and input_shape is not None:
+            input_shape = check_shape(input_shape, "input_shape")
+        return shape_cached(expr, tuple.__new__(Inputs, (input_shape, (), None)))  # Inputs(input_shape), fast
+    return shape_cached(expr, make_inputs(input_shape, shapes, output_size))
 
 
 def explain(expr: str, input_shape=None, *, shapes=None, output_size=None) -> Explanation:

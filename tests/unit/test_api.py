@@ -303,7 +303,7 @@ def test_the_result_cache_never_answers_an_equal_but_invalid_shape(size):
 def test_the_result_cache_is_bounded():
     for n in range(convarith.api.RESULT_CACHE + 10):
         output_shape("nn.MaxPool1d(2)", (1, 1, n + 2))
-    assert 0 < len(convarith.api.RESULTS) <= convarith.api.RESULT_CACHE
+    assert convarith.api.shape_cached.cache_info().currsize == convarith.api.RESULT_CACHE
 
 
 def test_named_shapes_in_any_order_give_one_answer():
