@@ -2,8 +2,9 @@
 
 (a) start-up: `convarith shape ...` against bare `python -c pass` and
     `python -c "import torch"`, median wall time of several runs each;
-(b) throughput: output_shape calls per second, repeated call (cache hits)
-    and varied inputs (mostly cache misses), median of several runs;
+(b) throughput: output_shape calls per second per framework on distinct inputs,
+    a repeated call (cache hits), and the time to parse a never-seen call,
+    medians of several runs, next to a plain formula timed in the same run;
 (c) convarith.sweep combinations per second for a conv, a transposed conv and
     a pool, beside a plain NumPy formula over the same grid timed in the same run.
 Each line prints its target and PASS or MISS.
@@ -21,7 +22,6 @@ from pathlib import Path
 
 CLI_TARGET = 6.0  # CLI time <= 6x bare Python start-up
 TORCH_TARGET = 0.05  # CLI time <= 0.05x `import torch`
-RATE_TARGET = 50_000  # output_shape calls per second
 SWEEP_TARGET = 10_000_000  # sweep combinations per second
 CLI_ARGS = ("shape", "nn.Conv2d(3, 8, 3)", "--input", "1,3,32,32")
 
@@ -75,18 +75,46 @@ def bench_startup(runs: int) -> None:
     )
 
 
-def varied_cases(count: int) -> list[tuple[str, tuple[int, ...]]]:
-    """``count`` distinct (expr, input_shape) pairs: more than the caches hold."""
-    exprs = [
-        f"nn.Conv2d(3, 8, {k}, stride={s}, padding={p})" for k in (1, 3, 5, 7) for s in (1, 2, 3) for p in (0, 1, 2)
-    ] + [f"nn.ConvTranspose2d(3, 8, {k}, stride={s}, padding=1)" for k in (3, 4, 5) for s in (1, 2, 3)]
-    cases = []
-    size = 16
-    while len(cases) < count:
-        for expr in exprs:
-            cases.append((expr, (1, 3, size, size + 1)))
-        size += 1
-    return cases[:count]
+SHAPE_RATE_TARGET = 200_000  # output_shape calls per second on distinct inputs, every framework
+REPEATED_TARGET = 500_000  # the same call again (a cache hit)
+PARSE_TARGET_US = 15.0  # a never-seen call string parsed
+SIZES = range(16, 16 + 1500)  # 1500 x 4 input sizes per call: more than any result cache holds
+
+# framework -> representative calls (a convolution and a pooling or transposed one) and their inputs,
+# as ("input", spatial -> input_shape) or ("shapes", spatial -> shapes dict)
+FRAMEWORK_CALLS = {
+    "torch": [
+        ("nn.Conv2d(3, 8, 3, stride=2, padding=1)", lambda h, w: ((1, 3, h, w), None)),
+        ("nn.MaxPool2d(3, stride=2, padding=1)", lambda h, w: ((1, 3, h, w), None)),
+    ],
+    "keras": [
+        ("keras.layers.Conv2D(8, 3, strides=2, padding='same')", lambda h, w: ((1, h, w, 3), None)),
+        ("keras.layers.MaxPooling2D(2)", lambda h, w: ((1, h, w, 3), None)),
+    ],
+    "tf_nn": [
+        ("tf.nn.conv2d(x, w, 2, 'SAME')", lambda h, w: (None, {"x": (1, h, w, 3), "w": (3, 3, 3, 8)})),
+        ("tf.nn.max_pool2d(x, 2, 2, 'VALID')", lambda h, w: (None, {"x": (1, h, w, 3)})),
+    ],
+    "jax_lax": [
+        ("lax.conv(x, w, (2, 2), 'SAME')", lambda h, w: (None, {"x": (1, 3, h, w), "w": (8, 3, 3, 3)})),
+        ("lax.conv_transpose(x, w, (2, 2), 'SAME')", lambda h, w: (None, {"x": (1, h, w, 3), "w": (3, 3, 3, 8)})),
+    ],
+    "onnx": [
+        (
+            "onnx.helper.make_node('Conv', ['X', 'W'], ['Y'], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])",
+            lambda h, w: (None, {"X": (1, 3, h, w), "W": (8, 3, 3, 3)}),
+        ),
+        (
+            "onnx.helper.make_node('MaxPool', ['X'], ['Y'], kernel_shape=[2, 2], strides=[2, 2])",
+            lambda h, w: (None, {"X": (1, 3, h, w)}),
+        ),
+    ],
+}
+
+
+def distinct_cases(calls: list) -> list[tuple]:
+    """(expr, input_shape, shapes) triples, every input distinct; built before timing."""
+    return [(expr, *inputs(h, h + extra)) for h in SIZES for extra in (0, 1, 5, 9) for expr, inputs in calls]
 
 
 def calls_per_second(cases: list, seconds: float) -> float:
@@ -96,23 +124,82 @@ def calls_per_second(cases: list, seconds: float) -> float:
     calls = 0
     start = time.perf_counter()
     while True:
-        for expr, shape in cases:
-            output_shape(expr, shape)
+        for expr, shape, shapes in cases:
+            output_shape(expr, shape, shapes=shapes)
         calls += len(cases)
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
             return calls / elapsed
 
 
-def bench_rate(runs: int) -> None:
-    repeated = [("nn.Conv2d(3, 8, 3, stride=2, padding=1)", (1, 3, 224, 224))]
-    varied = varied_cases(20_000)
-    for label, cases in (("repeated call (cache hits)", repeated), (f"varied inputs ({len(varied)} distinct)", varied)):
-        rates = [calls_per_second(cases, 0.5) for _ in range(runs)]
-        rate = statistics.median(rates)
-        print(
-            f"output_shape, {label:32s} {rate:10,.0f} calls/s  target >= {RATE_TARGET:,}  {verdict(rate >= RATE_TARGET)}"
-        )
+def plain_formula_rate(seconds: float) -> float:
+    """The load reference: a plain Python conv formula on 2 axes, calls per second."""
+
+    def formula(h, w, k=3, s=2, p=1):
+        return ((h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
+
+    sizes = [(h, h + 1) for h in SIZES]
+    calls = 0
+    start = time.perf_counter()
+    while True:
+        for h, w in sizes:
+            formula(h, w)
+        calls += len(sizes)
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return calls / elapsed
+
+
+def parse_microseconds(count: int) -> float:
+    """Microseconds per parse_call on ``count`` call strings never seen before (the cache is bypassed)."""
+    from convarith.parse import parse_call
+
+    stamp = time.perf_counter_ns()
+    texts = [f"nn.Conv2d({stamp % 97 + 1}, {i}, 3, stride=2, padding=(1, {i % 7}), bias=False)" for i in range(count)]
+    start = time.perf_counter()
+    for text in texts:
+        parse_call.__wrapped__(text)
+    return (time.perf_counter() - start) / count * 1e6
+
+
+def ast_parse_microseconds(count: int) -> float:
+    """Microseconds per ast.parse alone on such strings: the floor under parse_call."""
+    import ast
+
+    texts = [f"nn.Conv2d({i % 97 + 1}, {i}, 3, stride=2, padding=(1, {i % 7}), bias=False)" for i in range(count)]
+    start = time.perf_counter()
+    for text in texts:
+        ast.parse(text, mode="eval")
+    return (time.perf_counter() - start) / count * 1e6
+
+
+def rate_line(label: str, rate: float, target: float) -> str:
+    return (
+        f"{label:44s} {rate:10,.0f} calls/s  {rate / target:5.2f}x of target >= {target:,}  {verdict(rate >= target)}"
+    )
+
+
+def bench_rate(runs: int, seconds: float = 0.5, only: tuple = ()) -> None:
+    """output_shape rates: per framework on distinct inputs, a repeated call, and parsing a new call."""
+    reference = statistics.median(plain_formula_rate(seconds / 2) for _ in range(runs))
+    print(f"load reference: a plain Python formula   {reference:10,.0f} calls/s (same run)")
+    for name, calls in FRAMEWORK_CALLS.items():
+        if only and name not in only:
+            continue
+        cases = distinct_cases(calls)
+        rate = statistics.median(calls_per_second(cases, seconds) for _ in range(runs))
+        print(rate_line(f"output_shape {name}, {len(cases)} distinct inputs", rate, SHAPE_RATE_TARGET))
+        print(f"    ({reference / rate:.1f}x slower than the plain formula; {' and '.join(e for e, _ in calls)})")
+    repeated = [("nn.Conv2d(3, 8, 3, stride=2, padding=1)", (1, 3, 224, 224), None)]
+    rate = statistics.median(calls_per_second(repeated, seconds) for _ in range(runs))
+    print(rate_line("output_shape, repeated call", rate, REPEATED_TARGET))
+    micros = statistics.median(parse_microseconds(2000) for _ in range(runs))
+    floor = statistics.median(ast_parse_microseconds(2000) for _ in range(runs))
+    print(
+        f"{'parse_call on a never-seen call string':44s} {micros:10.2f} us       "
+        f"{micros / PARSE_TARGET_US:5.2f}x of target <= {PARSE_TARGET_US} us  {verdict(micros <= PARSE_TARGET_US)}"
+    )
+    print(f"    (ast.parse alone takes {floor:.2f} us on these strings, same run)")
 
 
 SWEEP_CASES = (
@@ -171,4 +258,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["rate"]:  # `python benchmarks/run.py rate [framework ...]`: the output_shape part only
+        bench_rate(runs=3, only=tuple(sys.argv[2:]))
+    else:
+        main()

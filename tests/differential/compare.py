@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import convarith
+from convarith import api
 
 TALLY: Counter = Counter()
 
@@ -22,6 +23,7 @@ def agree(oracle, expr: str, input_shape=None, *, shapes=None, output_size=None)
     except convarith.ConvArithError as exc:
         ours, refusal = None, str(exc)
     where = f"{expr} on input_shape={input_shape} shapes={shapes} output_size={output_size}"
+    plan_agrees(expr, input_shape, shapes, output_size, ours, refusal, where)
     if "shape" in answer:
         assert refusal is None, (
             f"{oracle.framework} gives {answer['shape']} but convarith refused: {refusal}\n  {where}"
@@ -37,6 +39,28 @@ def agree(oracle, expr: str, input_shape=None, *, shapes=None, output_size=None)
         assert refusal is not None, f"{oracle.framework} refuses ({said}) but convarith gives {ours}\n  {where}"
         TALLY[oracle.framework, "crash" if "crash" in answer else "refusal"] += 1
     return answer
+
+
+def outcome(function):
+    """(shape, None) or (None, refusal text) of ``function()``."""
+    try:
+        return function(), None
+    except convarith.ConvArithError as exc:
+        return None, str(exc)
+
+
+def plan_agrees(expr, input_shape, shapes, output_size, ours, refusal, where) -> None:
+    """The compiled plan's fast path (plan.shape) and its full mapping (plan.map, as
+    map_call runs it) give the same shape or the same refusal, and output_shape is the fast path."""
+    inputs = outcome(lambda: api.make_inputs(input_shape, shapes, output_size))[0]
+    if inputs is None:
+        fast = full = (None, refusal)  # the input itself is refused before any plan runs
+    else:
+        fast = outcome(lambda: api.plan_for(expr).shape(inputs))
+        full = outcome(lambda: api.map_call(expr, input_shape, shapes=shapes, output_size=output_size))
+        full = (None, full[1]) if full[0] is None else (full[0].output_shape, None)
+    assert fast == full, f"plan.shape gives {fast}, plan.map {full}\n  {where}"
+    assert fast == (ours, refusal), f"plan.shape gives {fast}, output_shape {(ours, refusal)}\n  {where}"
 
 
 def spatial_positions(layout: str, rank: int, ndim: int) -> list[int]:

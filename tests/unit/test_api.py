@@ -8,6 +8,7 @@ import pytest
 
 import convarith
 from convarith import ConvArithError, frameworks, output_shape
+from convarith.frameworks._common import Plan
 
 
 def test_all_is_the_sorted_public_names():
@@ -245,3 +246,68 @@ def test_an_unreadable_shape_is_refused():
         "input_shape must be a tuple of ints such as (1, 96, 128, 3), got a Unreadable (Unreadable), which cannot be "
         "read item by item. Fix: write the shape as a tuple of ints."
     )
+
+
+def counting_table(monkeypatch, compile_function):
+    """frameworks.table with one spelling, counted_pool2d, compiled by ``compile_function``."""
+    table = ({"counted_pool2d": compile_function}, {"counted_pool2d": ["PyTorch"]})
+    monkeypatch.setattr(frameworks, "table", lambda: table)
+
+
+def test_a_call_is_compiled_once_and_applied_to_each_input(monkeypatch):
+    compiled = []
+
+    class Doubling(Plan):
+        def shape(self, inputs):
+            return tuple(2 * size for size in inputs.input_shape)
+
+    def compile_function(call):
+        compiled.append(call.text)
+        return Doubling(call)
+
+    counting_table(monkeypatch, compile_function)
+    expr = "counted_pool2d(7)"
+    assert [output_shape(expr, (1, n)) for n in (2, 3, 2)] == [(2, 4), (2, 6), (2, 4)]
+    assert convarith.api.plan_for(expr) is convarith.api.plan_for(expr)
+    assert compiled == [expr]
+
+
+def test_a_compile_refusal_is_cached_and_raised_afresh(monkeypatch):
+    compiled = []
+
+    def compile_function(call):
+        compiled.append(call.text)
+        raise ConvArithError("counted_pool2d: no. Rule: r. Fix: f.")
+
+    counting_table(monkeypatch, compile_function)
+    raised = []
+    for n in (2, 3):
+        with pytest.raises(ConvArithError) as info:
+            output_shape("counted_pool2d(8)", (1, n))
+        raised.append(info.value)
+    assert [str(error) for error in raised] == ["counted_pool2d: no. Rule: r. Fix: f."] * 2
+    assert raised[0] is not raised[1]  # re-raising one object would grow its traceback on every call
+    assert compiled == ["counted_pool2d(8)"]
+
+
+@pytest.mark.parametrize("size", [8.0, True, np.float64(8)], ids=["float", "bool", "float64"])
+def test_the_result_cache_never_answers_an_equal_but_invalid_shape(size):
+    """(1, 3, 8.0, 8) == (1, 3, 8, 8) and hashes alike: the shape is checked before the cache is read."""
+    assert output_shape("nn.Conv2d(3, 8, 3)", (1, 3, 8, 8)) == (1, 8, 6, 6)
+    with pytest.raises(ConvArithError, match="Rule: sizes are ints"):
+        output_shape("nn.Conv2d(3, 8, 3)", (1, 3, size, 8))
+    with pytest.raises(ConvArithError, match="Rule: sizes are ints"):
+        output_shape("F.conv2d(x, w)", shapes={"x": (1, 3, size, 8), "w": (8, 3, 3, 3)})
+
+
+def test_the_result_cache_is_bounded():
+    for n in range(convarith.api.RESULT_CACHE + 10):
+        output_shape("nn.MaxPool1d(2)", (1, 1, n + 2))
+    assert convarith.api.shape_cached.cache_info().currsize == convarith.api.RESULT_CACHE
+
+
+def test_named_shapes_in_any_order_give_one_answer():
+    x, w = (1, 3, 9, 9), (8, 3, 3, 3)
+    assert output_shape("F.conv2d(x, w)", shapes={"x": x, "w": w}) == (1, 8, 7, 7)
+    assert output_shape("F.conv2d(x, w)", shapes={"w": w, "x": x}) == (1, 8, 7, 7)
+    assert output_shape("F.conv2d(x, w)", shapes={"w": w, "x": [1, 3, 9, 9]}) == (1, 8, 7, 7)

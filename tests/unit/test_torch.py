@@ -3,8 +3,9 @@
 import pytest
 
 import convarith
-from convarith.api import map_call
+from convarith.api import map_call, plan_for
 from convarith.frameworks import torch as torch_module
+from convarith.frameworks._common import Inputs
 
 
 def refusal(expr, input_shape=None, **kwargs) -> str:
@@ -314,3 +315,72 @@ def test_zero_in_channels_give_an_empty_result():
 )  # fmt: skip
 def test_wrong_types_are_refused(expr, message):
     assert refusal(expr, (1, 3, 8, 8)).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("expr", "input_shape", "output_size", "first"),
+    [
+        # torch checks the input's rank before the stride: the compiled plan keeps the stride refusal waiting
+        ("nn.Conv2d(3, 8, 3, stride=0)", (1, 3), None, "Conv2d: input shape (1, 3) has 2 dimensions. "),
+        ("nn.Conv2d(3, 8, 3, stride=0)", (1, 3, 8, 8), None, "Conv2d: stride=0 must be >= 1 on every axis. "),
+        ("nn.Conv2d(3, 8, 3, groups=0)", (1, 3, 8, 8), (4, 4), "Conv2d: output_size=(4, 4) was given. "),
+        ("nn.Conv2d(3, 8, 3, groups=0)", (1, 3, 8, 8), None, "Conv2d: groups=0 is not positive. "),
+        (
+            "nn.MaxPool2d(3, padding=2)",
+            (1, 0, 8, 8),
+            None,
+            "MaxPool2d: input shape (1, 0, 8, 8) is empty on dimension 1.",
+        ),
+        ("nn.MaxPool2d(3, padding=2)", (1, 3, 8, 8), None, "MaxPool2d: padding=2 on the height axis is too large "),
+    ],
+)
+def test_call_refusals_wait_for_the_input_checks_torch_makes_first(expr, input_shape, output_size, first):
+    for _ in range(2):  # the second time from the cached plan
+        assert refusal(expr, input_shape, output_size=output_size).startswith(first)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "nn.Conv2d(3, 8, 3, stride=2, padding=1)",
+        "nn.Conv2d(3, 8, 3, padding='same', dilation=2)",
+        "nn.Conv2d(3, 6, 3, groups=3, padding_mode='circular', padding=1)",
+        "nn.ConvTranspose2d(3, 8, 3, stride=2)",
+        "nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)",
+        "nn.AvgPool3d(2)",
+        "nn.AdaptiveAvgPool2d((2, None))",
+        "F.conv2d(x, w, stride=2, padding=1)",
+        "F.conv2d(x, w, groups=3)",
+        "F.max_pool2d(x, 2)",
+    ],
+)
+def test_the_fast_shape_is_the_full_mapping(expr):
+    """plan.shape (the fast path) and plan.map agree on batched, unbatched, empty and too small inputs."""
+    plan = plan_for(expr)
+    for input_shape in [(2, 3, 9, 7), (3, 9, 7), (0, 3, 9, 7), (1, 3, 2, 2), (1, 3, 0, 5), (1, 4, 9, 7), (1, 3, 1, 1)]:
+        if "3d" in expr:
+            input_shape = input_shape[:-1] + (4,) + input_shape[-1:]
+        weight = (6, 1 if "groups" in expr else 3, 3, 3)
+        inputs = Inputs(None, (("w", weight), ("x", input_shape))) if "F." in expr else Inputs(input_shape)
+        try:
+            fast = plan.shape(inputs)
+        except convarith.ConvArithError as exc:
+            with pytest.raises(convarith.ConvArithError) as info:
+                plan.map(inputs)
+            assert str(info.value) == str(exc)
+        else:
+            assert fast == plan.map(inputs).output_shape
+
+
+@pytest.mark.parametrize(
+    ("expr", "input_shape"),
+    [("nn.Conv2d(3, 8, 3, stride=0)", (1, 3, 8, 8)), ("nn.ConvTranspose1d(2, 2, 3, output_padding=-1)", (1, 2, 5))],
+)
+def test_a_waiting_refusal_is_raised_afresh(expr, input_shape):
+    """A new exception each time: re-raising one stored object would grow its traceback on every call."""
+    errors = []
+    for _ in range(3):
+        with pytest.raises(convarith.ConvArithError) as info:
+            convarith.output_shape(expr, input_shape)
+        errors.append(info.value)
+    assert len({id(error) for error in errors}) == 3 and len({str(error) for error in errors}) == 1

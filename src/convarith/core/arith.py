@@ -245,6 +245,12 @@ def same_pads(n: int, k_eff: int, stride: int, extra_at_start: bool = False, cla
     return out, total, lo, total - lo
 
 
+def stride1_same_padding(k_eff: int) -> tuple[int, int]:
+    """'same' at stride 1 (PyTorch): total = k_eff - 1 = d*(k-1), before = floor(total/2), the odd pixel at the end."""
+    total = k_eff - 1
+    return total // 2, total - total // 2
+
+
 def transpose_padding_for_size(n: int, k_eff: int, stride: int, lo: int, total: int, out: int) -> tuple[int, int]:
     """(pad_hi, output_padding) that make a transposed conv with pad_lo=lo and
     total padding ``total`` produce exactly ``out`` (extra cells at the end)."""

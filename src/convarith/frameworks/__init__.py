@@ -1,21 +1,26 @@
 """One module per framework; each maps its own calls onto canonical ops.
 
 A module exposes ``FRAMEWORK`` (display name) and ``CALLS``: every accepted
-spelling (``Conv2d``, ``nn.Conv2d``, ``torch.nn.Conv2d``) mapped to a handler
-``handler(call, inputs) -> Mapped``. No module imports its framework.
+spelling (``Conv2d``, ``nn.Conv2d``, ``torch.nn.Conv2d``) mapped to a compile
+function ``compile(call) -> Plan`` (see ``_common.Plan``). The modules in
+``HANDLER_MODULES`` still map spellings to handlers ``(call, inputs) -> Mapped``,
+run through the ``HandlerPlan`` adapter until they are converted.
+No module imports its framework.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache, partial
 from importlib import import_module
 
 from ..errors import ConvArithError
 from ..parse import Call, short
+from ._common import HandlerPlan
 
-__all__ = ["MODULES", "handler_for"]
+__all__ = ["HANDLER_MODULES", "MODULES", "compiler_for", "table"]
 
 MODULES = ("keras", "torch", "tf_nn", "jax_lax", "onnx")
+HANDLER_MODULES = ("keras", "tf_nn", "jax_lax", "onnx")  # not converted to compile functions yet
 # the module prefixes only one framework uses: such a call imports just that module
 ROUTES = {
     "layers": "keras", "keras.layers": "keras", "tf.keras.layers": "keras",
@@ -24,36 +29,50 @@ ROUTES = {
 }  # fmt: skip
 
 
+def adapted(handler, call: Call) -> HandlerPlan:
+    return HandlerPlan(call, handler)
+
+
+@cache
+def compiler(module_name: str, function):
+    """The compile function of one spelling: a module's own, or its handler behind the
+    adapter (made once, so the routed and the full table give the same object)."""
+    return partial(adapted, function) if module_name in HANDLER_MODULES else function
+
+
 def routed(name: str):
-    """The handler of a prefixed spelling, importing only its module; None for a bare
-    or unknown name (the full table answers those, with its hints)."""
+    """The compile function of a prefixed spelling, importing only its module; None for a
+    bare or unknown name (the full table answers those, with its hints)."""
     module = ROUTES.get(name.rpartition(".")[0])
-    return None if module is None else import_module(f"{__name__}.{module}").CALLS.get(name)
+    if module is None:
+        return None
+    function = import_module(f"{__name__}.{module}").CALLS.get(name)
+    return None if function is None else compiler(module, function)
 
 
 @lru_cache(maxsize=1)
 def table() -> tuple[dict, dict]:
-    """(spelling -> handler, spelling -> frameworks) over all modules."""
-    handlers: dict = {}
+    """(spelling -> compile function, spelling -> frameworks) over all modules."""
+    compilers: dict = {}
     owners: dict = {}
     for name in MODULES:
         module = import_module(f"{__name__}.{name}")
-        for spelling, handler in module.CALLS.items():
+        for spelling, function in module.CALLS.items():
             owners.setdefault(spelling, []).append(module.FRAMEWORK)
-            handlers[spelling] = handler
-    return handlers, owners
+            compilers[spelling] = compiler(name, function)
+    return compilers, owners
 
 
-def handler_for(call: Call):
-    """The handler for ``call.name``; ConvArithError if unknown or ambiguous."""
-    handler = routed(call.name)
-    if handler is not None:
-        return handler
-    handlers, owners = table()
-    if call.name not in handlers:
+def compiler_for(call: Call):
+    """The compile function for ``call.name``; ConvArithError if unknown or ambiguous."""
+    function = routed(call.name)
+    if function is not None:
+        return function
+    compilers, owners = table()
+    if call.name not in compilers:
         import difflib  # only on this error path: keeps start-up lean
 
-        close = difflib.get_close_matches(call.name, list(handlers), n=3, cutoff=0.75)
+        close = difflib.get_close_matches(call.name, list(compilers), n=3, cutoff=0.75)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise ConvArithError(
             f"unknown layer or function {short(call.name)}.{hint} Rule: convarith knows Keras layers, torch.nn modules and "
@@ -64,4 +83,4 @@ def handler_for(call: Call):
             f"{call.name!r} is ambiguous: it exists in {' and '.join(owners[call.name])}. "
             f"Fix: write the module prefix, e.g. tf.nn.{call.name} or F.{call.name}."
         )
-    return handlers[call.name]
+    return compilers[call.name]

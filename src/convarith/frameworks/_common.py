@@ -1,5 +1,6 @@
-"""What every framework module shares: argument binding, value checks, and
-``Mapped``, the result of mapping one call onto canonical ops."""
+"""What every framework module shares: argument binding, value checks, refusals,
+``Plan`` (a call compiled once, applied to many inputs) and ``Mapped``, the result
+of mapping one call onto canonical ops."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from ..core import arith
 from ..core.op import ConvOp
 from ..core.record import Record
 from ..errors import ConvArithError
-from ..parse import MAX_INT, Call, Name
+from ..parse import MAX_INT, Call, Name, int_text
 
 __all__ = [
     "REQUIRED",
+    "HandlerPlan",
     "Inputs",
     "Mapped",
+    "Plan",
     "bind",
     "check_bool",
     "check_choice",
@@ -22,6 +25,8 @@ __all__ = [
     "check_ints",
     "divisors_text",
     "fail",
+    "fits",
+    "mapped_fits",
     "ref_shape",
     "refuse",
 ]
@@ -95,6 +100,64 @@ class Mapped(Record):
         return shape[1:] if self.squeeze_batch else shape
 
 
+class Plan:
+    """A call compiled once: bound, its call-only checks done, its padding rule as data.
+
+    Each framework's compile function ``compile(call) -> Plan`` refuses what the
+    call alone makes wrong. Per input, ``shape(inputs)`` gives the output shape
+    (the fast path: arithmetic and input-dependent refusals only, no ConvOp) and
+    ``map(inputs)`` the full ``Mapped`` for explain, forward and worksheets; both
+    refuse alike and never disagree (the differential tests check it on every case).
+    """
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        return mapped_fits(self.map(inputs)).output_shape
+
+    def map(self, inputs: Inputs) -> Mapped:
+        raise NotImplementedError
+
+
+class HandlerPlan(Plan):
+    """The adapter for a module not converted to compile functions yet: its ``CALLS``
+    handler ``(call, inputs) -> Mapped`` does all the work on every input.
+
+    It goes when the last such module (frameworks.HANDLER_MODULES) is converted."""
+
+    __slots__ = ("handler",)
+
+    def __init__(self, call: Call, handler) -> None:
+        super().__init__(call)
+        self.handler = handler
+
+    def map(self, inputs: Inputs) -> Mapped:
+        return self.handler(self.call, inputs)
+
+
+def fits(label: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape``, or the refusal of a size beyond 64 bits."""
+    if max(shape, default=0) > MAX_INT:
+        raise fail(
+            label,
+            f"the output shape {'(' + ', '.join(map(int_text, shape)) + ')'} does not fit in 64 bits. "
+            f"Rule: every framework stores sizes as 64-bit ints (<= {MAX_INT}). Fix: a smaller input, stride "
+            "or kernel.",
+        )
+    return shape
+
+
+def mapped_fits(mapped: Mapped) -> Mapped:
+    """``mapped``, or the refusal of an op whose output does not fit in 64 bits."""
+    for op in mapped.ops:
+        fits(mapped.call.base, arith.output_shape(op))
+    fits(mapped.call.base, mapped.output_shape)
+    return mapped
+
+
 def divisors_text(n: int, trials: int = 1000) -> str:
     """'among [1, 2, 4]': the divisors of n >= 1 found by trial division up to ``trials``
     with their cofactors (every one when n <= trials**2), 'such as [...]' when some may be missing."""
@@ -111,6 +174,7 @@ def fail(label: str, message: str) -> ConvArithError:
 
 
 def refuse(label: str, what: str, rule: str, fix: str) -> ConvArithError:
+    """The house message, ready to raise: what is wrong (parameter and value), the rule, a fix."""
     return fail(label, f"{what}. Rule: {rule}. Fix: {fix}.")
 
 
