@@ -154,7 +154,7 @@ def test_memory_budget_refuses_with_the_estimate(monkeypatch):
     weights = [np.zeros((64, 64, 3, 3), np.float32), np.zeros(64, np.float32)]
     message = refusal(lambda: convarith.forward("nn.Conv2d(64, 64, 3)", x, weights, max_bytes=10 * 2**20))
     assert message.startswith(
-        "conv on input (1, 64, 256, 256) needs about 223.9 MiB of intermediates, above the budget of 10.0 MiB."
+        "conv on input (1, 64, 256, 256) needs about 81.4 MiB of intermediates, above the budget of 10.0 MiB."
     )
     monkeypatch.setenv("CONVARITH_MAX_BYTES", str(2**20))
     assert "budget of 1.0 MiB" in refusal(lambda: convarith.forward("nn.Conv2d(64, 64, 3)", x, weights))
@@ -338,3 +338,50 @@ def test_adaptive_average_of_an_empty_input_is_nan():
     assert np.isnan(convarith.forward("nn.AdaptiveAvgPool1d(1)", np.zeros((1, 1, 0), np.float32))).all()
     y = convarith.forward("F.adaptive_avg_pool2d(x, 1)", arrays={"x": np.zeros((1, 2, 0, 0), np.float32)})
     assert y.shape == (1, 2, 1, 1) and np.isnan(y).all()
+
+
+@pytest.mark.parametrize(
+    "expr, shape",
+    [
+        ("nn.Conv2d(16, 16, 3, padding=1)", (1, 16, 64, 64)),
+        ("nn.Conv2d(16, 32, 1)", (2, 16, 40, 40)),
+        ("nn.Conv2d(3, 16, 7, stride=2, padding=3)", (1, 3, 96, 96)),
+        ("nn.Conv2d(32, 32, 3, padding=1, groups=32)", (1, 32, 64, 64)),
+        ("nn.Conv2d(16, 16, 3, padding=2, dilation=2, groups=4)", (1, 16, 64, 64)),
+        ("nn.Conv2d(16, 16, 3, padding=1, padding_mode='reflect')", (1, 16, 48, 48)),
+        ("nn.Conv1d(8, 8, 9, padding=4)", (1, 8, 20000)),
+        ("nn.Conv3d(4, 8, 3, padding=1)", (1, 4, 12, 24, 24)),
+        ("nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1)", (1, 16, 48, 48)),
+        ("nn.MaxPool2d(3, stride=2, padding=1)", (1, 16, 96, 96)),
+        ("nn.AvgPool2d(3, stride=2, padding=1)", (1, 16, 96, 96)),
+        ("nn.LPPool2d(2, 3, stride=2)", (1, 16, 96, 96)),
+        ("nn.AdaptiveAvgPool2d(1)", (4, 256, 7, 7)),
+        ("nn.AdaptiveMaxPool2d((5, 3))", (2, 32, 33, 17)),
+        ("nn.AdaptiveAvgPool2d((5, 4))", (2, 32, 33, 16)),
+    ],
+)
+def test_memory_estimate_covers_the_measured_peak(expr, shape):
+    """estimate_bytes is what the budget refuses on: it must stay above the peak that
+    tracemalloc measures for run_op (NumPy's allocations), or the budget lets through more."""
+    import tracemalloc
+
+    from convarith.api import map_call
+    from convarith.reference.engine import estimate_bytes, run_op
+
+    (op,) = map_call(expr, shape).ops
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(op.input_shape).astype(np.float32)
+    w = b = None
+    if op.kind == "conv":
+        w = rng.standard_normal((op.out_channels, op.in_channels // op.groups, *op.kernel)).astype(np.float32)
+    elif op.kind == "conv_transpose":
+        w = rng.standard_normal((op.in_channels, op.out_channels // op.groups, *op.kernel)).astype(np.float32)
+    if w is not None:
+        b = rng.standard_normal(op.out_channels).astype(np.float32)
+    tracemalloc.start()
+    try:
+        run_op(op, x, w, b)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0 < peak <= estimate_bytes(op, 4)

@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 512 * 2**20
+CHUNK_BYTES = 2 * 2**20  # im2col columns built at a time
 NP_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
@@ -93,8 +94,9 @@ def short_repr(value) -> str:
 
 def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     """Largest intermediates of ``run_op``: padded input, per-offset slice, product and output,
-    plus the im2col columns of the unit-stride conv path (kernel size x first output axis x
-    the other padded axes)."""
+    plus a chunk of the conv path's im2col columns (CHUNK_BYTES, or one output row of
+    them if larger; at most the whole of them), plus adaptive pooling's gathered windows
+    (with their masked copy and float64 sums)."""
     out = tuple(max(s, 0) for s in arith.output_spatial(op))
     n, c, o = op.batch, op.in_channels, op.out_channels
     sizes = [
@@ -116,9 +118,13 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
         )
         return itemsize * (n * c * math.prod(op.in_size) + cols + full)
     outputs = n * max(o, c) * math.prod(out)
-    unit_conv = op.kind == "conv" and all(s == 1 for s in op.stride) and out
-    stacked = n * c * math.prod(op.kernel) * out[0] * math.prod(sizes[1:]) if unit_conv else 0
-    return itemsize * (padded + 3 * outputs + n * c * math.prod(out) + stacked)
+    columns = 0
+    if op.kind == "conv" and out:
+        row = n * c * math.prod(op.kernel) * math.prod(out[1:])
+        columns = min(row * out[0], max(row, CHUNK_BYTES // itemsize))
+    elif op.kind.startswith("adaptive"):
+        columns = 3 * n * c * math.prod(max(s, m * (-(-s // max(m, 1)) + 1)) for s, m in zip(op.in_size, op.out_size))
+    return itemsize * (padded + 3 * outputs + n * c * math.prod(out) + columns)
 
 
 def check_budget(op: ConvOp, itemsize: int, limit: int | None = None) -> None:
@@ -195,55 +201,34 @@ def conv(op: ConvOp, x, w, b, dtype):
 
 
 def conv_groups(xp, w, op: ConvOp, out, g):
-    """Sum over kernel offsets of (weight slice) @ (strided input slice), per group."""
+    """im2col per group over the window view of ``xp`` (no copy): a chunk of output rows at
+    a time, the windows are copied into (group, channel x kernel, positions) columns and one
+    batched matmul with the (group, out channel, channel x kernel) weights writes the output."""
     n, c = xp.shape[:2]
     o = w.shape[0]
-    cg, og, positions = c // g, o // g, math.prod(out)
-    xg = xp.reshape((n, g, cg) + xp.shape[2:])
-    wg = w.reshape((g, og, cg) + w.shape[2:])
-    if all(s == 1 for s in op.stride):
-        return conv_flat(xg, wg, op, out).reshape((n, o) + tuple(out))
-    acc = np.zeros((n, g, og, positions), dtype=xp.dtype)
-    for index, offset in kernel_offsets(op):
-        cols = np.ascontiguousarray(window(xg, offset, op.stride, out)).reshape(n, g, cg, positions)
-        acc += multiply(wg[(Ellipsis, *index)], cols)
-    return acc.reshape((n, o) + tuple(out))
+    cg, og, taps = c // g, o // g, math.prod(op.kernel)
+    out = tuple(out)
+    view = windows(xp.reshape((n, g, cg) + xp.shape[2:]), op.kernel, op.dilation, op.stride, out)
+    wg = w.reshape(g, og, cg * taps)
+    rest = math.prod(out[1:])
+    y = np.empty((n, g, og, out[0] * rest), dtype=xp.dtype)
+    step = max(1, min(out[0], CHUNK_BYTES // (n * c * taps * rest * xp.dtype.itemsize)))
+    for first in range(0, out[0], step):
+        last = min(first + step, out[0])
+        cols = view[(slice(None),) * (3 + op.rank) + (slice(first, last),)]
+        np.matmul(wg, cols.reshape(n, g, cg * taps, -1), out=y[..., first * rest : last * rest])
+    return y.reshape((n, o) + out)
 
 
-def multiply(wk, cols):
-    """(g, og, cg) weights times (n, g, cg, P) columns -> (n, g, og, P)."""
-    if wk.shape[2] == 1 and wk.shape[1] == 1:
-        return wk[None, :, :, :] * cols
-    return np.matmul(wk, cols)
-
-
-def conv_flat(xg, wg, op: ConvOp, out):
-    """Unit stride: every kernel offset is one contiguous shift of the flattened
-    padded input, so each step is a plain matmul without copying windows."""
-    n, g, cg = xg.shape[:3]
-    og = wg.shape[1]
-    padded = xg.shape[3:]
-    steps = [math.prod(padded[a + 1 :]) for a in range(len(padded))]
-    length = out[0] * steps[0] if padded else 1
-    flat = xg.reshape(n, g, cg, -1)
-    tail = max(sum(off * st for off, st in zip(offset, steps)) for _, offset in kernel_offsets(op)) + length
-    if tail > flat.shape[-1]:
-        flat = np.concatenate([flat, np.zeros((n, g, cg, tail - flat.shape[-1]), dtype=flat.dtype)], axis=-1)
-    pairs = list(kernel_offsets(op))
-    if og * cg > 1:
-        # im2col from contiguous shifted slices, then one matmul over (offset, channel)
-        starts = [sum(off * st for off, st in zip(offset, steps)) for _, offset in pairs]
-        cols = np.stack([flat[..., start : start + length] for start in starts], axis=2)
-        cols = cols.reshape(n, g, len(pairs) * cg, length)
-        kernel = np.stack([wg[(Ellipsis, *index)] for index, _ in pairs], axis=2).reshape(g, og, len(pairs) * cg)
-        acc = np.matmul(kernel, cols)
-    else:
-        acc = np.zeros((n, g, og, length), dtype=xg.dtype)
-        for index, offset in pairs:
-            start = sum(off * st for off, st in zip(offset, steps))
-            acc += multiply(wg[(Ellipsis, *index)], flat[..., start : start + length])
-    grid = acc.reshape((n, g, og, out[0]) + tuple(padded[1:]))
-    return grid[(Ellipsis, *(slice(0, s) for s in out[1:]))]
+def windows(xp, kernel, dilation, stride, out):
+    """Read-only view (..., *kernel, *out) of ``xp``: element [..., i, j] = xp[..., i*d + j*s]."""
+    lead, steps = xp.strides[: xp.ndim - len(out)], xp.strides[xp.ndim - len(out) :]
+    return np.lib.stride_tricks.as_strided(
+        xp,
+        shape=xp.shape[: xp.ndim - len(out)] + tuple(kernel) + tuple(out),
+        strides=lead + tuple(st * d for st, d in zip(steps, dilation)) + tuple(st * s for st, s in zip(steps, stride)),
+        writeable=False,
+    )
 
 
 def scatter(op: ConvOp, x, w, dtype):
@@ -349,26 +334,38 @@ def pool(op: ConvOp, x, dtype):
 
 
 def adaptive(op: ConvOp, x, dtype):
-    """Adaptive pooling, one axis at a time: window i is [floor(i*n/out), ceil((i+1)*n/out)).
+    """Adaptive pooling: window i of an axis is [floor(i*n/out), ceil((i+1)*n/out)).
 
-    Each window is gathered and reduced on its own (no running sums, which cancel for
-    large values); an empty window averages to NaN, as torch's mean of nothing."""
+    Each window is reduced on its own (no running sums, which cancel for large values).
+    Axes whose windows do not tile the axis are gathered and reduced one at a time (an empty
+    window averages to NaN, as torch's mean of nothing); then the axes that tile are split
+    into (window, cell) by a reshape and reduced together."""
     y = x.astype(dtype, copy=False)
+    average = op.kind == "adaptive_avg_pool"
     for axis, (n, m) in enumerate(zip(op.in_size, op.out_size)):
+        if n % m == 0:
+            continue
+        dim = axis + 2
         starts = (np.arange(m) * n) // m
         stops = -((-(np.arange(1, m + 1) * n)) // m)
-        dim = axis + 2
         taps = starts[:, None] + np.arange(int((stops - starts).max()))[None, :]
         inside = (taps < stops[:, None]).reshape((1,) * dim + taps.shape + (1,) * (y.ndim - dim - 1))
         gathered = np.take(y, np.minimum(taps, max(n - 1, 0)).reshape(-1), axis=dim)
         gathered = gathered.reshape(y.shape[:dim] + taps.shape + y.shape[dim + 1 :])
-        if op.kind == "adaptive_avg_pool":
+        if average:
             counts = (stops - starts).reshape((m,) + (1,) * (y.ndim - dim - 1))
             with np.errstate(invalid="ignore"):
                 y = (np.where(inside, gathered, 0).sum(axis=dim + 1, dtype=np.float64) / counts).astype(dtype)
         else:
             y = np.where(inside, gathered, -np.inf).max(axis=dim + 1).astype(dtype)
-    return y
+    cells = [n // m if n % m == 0 else 1 for n, m in zip(op.in_size, op.out_size)]
+    split = y.reshape(y.shape[:2] + sum(((m, k) for m, k in zip(op.out_size, cells)), ()))
+    if not average:
+        return split.max(axis=tuple(range(3, split.ndim, 2)))
+    kept = [0, 1, *range(2, split.ndim, 2)]
+    total = np.einsum(split, list(range(split.ndim)), kept, dtype=np.float64, casting="safe")
+    with np.errstate(invalid="ignore"):
+        return (total / math.prod(cells)).astype(dtype)
 
 
 def run_op(op: ConvOp, x, w=None, b=None, *, max_bytes: int | None = None):
