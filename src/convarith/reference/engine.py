@@ -4,8 +4,11 @@ Canonical arrays: input ``(N, C, *spatial)``; ``conv`` weight ``(O, C/groups, *k
 ``conv_transpose`` weight ``(C, O/groups, *kernel)``, which is the weight of the
 matching forward convolution (PyTorch's own layout); bias ``(O,)``.
 
-Every loop below runs over kernel offsets or groups, never over output elements:
-each step is one strided slice of the padded input and one matmul or reduction.
+Every loop below runs over kernel offsets, batch groups or chunks of output rows, never
+over output elements: a convolution is im2col (a window view of the padded input, copied a
+chunk at a time) and one batched matmul per chunk; pooling is one strided slice and one
+reduction per kernel offset; a transposed convolution is one matmul and one strided add
+per kernel offset.
 """
 
 from __future__ import annotations
@@ -94,8 +97,8 @@ def short_repr(value) -> str:
 
 def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     """Largest intermediates of ``run_op``: padded input, per-offset slice, product and output,
-    plus a chunk of the conv path's im2col columns (CHUNK_BYTES, or one output row of
-    them if larger; at most the whole of them), plus adaptive pooling's gathered windows
+    plus a chunk of the conv path's im2col columns (CHUNK_BYTES or the output's size, or one
+    output row of them if larger; at most the whole of them), plus adaptive pooling's gathered windows
     (with their masked copy and float64 sums)."""
     out = tuple(max(s, 0) for s in arith.output_spatial(op))
     n, c, o = op.batch, op.in_channels, op.out_channels
@@ -121,7 +124,7 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     columns = 0
     if op.kind == "conv" and out:
         row = n * c * math.prod(op.kernel) * math.prod(out[1:])
-        columns = min(row * out[0], max(row, CHUNK_BYTES // itemsize))
+        columns = min(row * out[0], max(row, CHUNK_BYTES // itemsize, n * o * math.prod(out)))
     elif op.kind.startswith("adaptive"):
         columns = 3 * n * c * math.prod(max(s, m * (-(-s // max(m, 1)) + 1)) for s, m in zip(op.in_size, op.out_size))
     return itemsize * (padded + 3 * outputs + n * c * math.prod(out) + columns)
@@ -139,7 +142,7 @@ def check_budget(op: ConvOp, itemsize: int, limit: int | None = None) -> None:
         )
 
 
-def pad_input(x, lo, hi, mode: str = "zeros", fill: float = 0.0, lhs_dilation=None):
+def pad_input(x, lo, hi, mode: str = "zeros", lhs_dilation=None):
     """Insert lhs_dilation-1 zeros between elements, then pad each spatial axis by
     (lo, hi); a negative amount crops. ``mode`` reflect/replicate/circular copies cells."""
     rank = x.ndim - 2
@@ -154,7 +157,7 @@ def pad_input(x, lo, hi, mode: str = "zeros", fill: float = 0.0, lhs_dilation=No
     if not any(a or b for a, b in widths):
         return x
     if mode == "zeros":
-        return np.pad(x, widths, constant_values=fill)
+        return np.pad(x, widths)
     assert len(widths) == rank + 2
     return np.pad(x, widths, mode=NP_PAD_MODES[mode])
 
@@ -164,12 +167,12 @@ def window(xp, offset, stride, out):
     return xp[(Ellipsis, *(slice(o, o + (n - 1) * s + 1, s) for o, s, n in zip(offset, stride, out)))]
 
 
-def extend(xp, out, offsets_max, stride, fill):
+def extend(xp, out, offsets_max, stride):
     """Grow ``xp`` at the end so every window (out-1)*s + last offset exists."""
     need = [(n - 1) * s + m + 1 for n, s, m in zip(out, stride, offsets_max)]
     extra = [max(a - b, 0) for a, b in zip(need, xp.shape[2:])]
     if any(extra):
-        xp = np.pad(xp, [(0, 0), (0, 0)] + [(0, e) for e in extra], constant_values=fill)
+        xp = np.pad(xp, [(0, 0), (0, 0)] + [(0, e) for e in extra])
     return xp
 
 
@@ -183,9 +186,9 @@ def conv(op: ConvOp, x, w, b, dtype):
     """General dilated convolution: lhs/rhs dilation, any pads, groups, batch groups."""
     out = arith.output_spatial(op)
     n, _c, o, g, bg = op.batch, op.in_channels, op.out_channels, op.groups, op.batch_groups
-    xp = pad_input(x.astype(dtype, copy=False), op.pad_lo, op.pad_hi, op.pad_mode, 0.0, op.lhs_dilation)
+    xp = pad_input(x.astype(dtype, copy=False), op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation)
     last = tuple(d * (k - 1) for k, d in zip(op.kernel, op.dilation))
-    xp = extend(xp, out, last, op.stride, 0.0)
+    xp = extend(xp, out, last, op.stride)
     w = w.astype(dtype, copy=False)
     if bg > 1:
         parts = [
@@ -203,7 +206,9 @@ def conv(op: ConvOp, x, w, b, dtype):
 def conv_groups(xp, w, op: ConvOp, out, g):
     """im2col per group over the window view of ``xp`` (no copy): a chunk of output rows at
     a time, the windows are copied into (group, channel x kernel, positions) columns and one
-    batched matmul with the (group, out channel, channel x kernel) weights writes the output."""
+    batched matmul with the (group, out channel, channel x kernel) weights writes the output.
+    A chunk's columns are at most CHUNK_BYTES or the output's size, whichever is larger (few
+    large matmuls, which a threaded BLAS needs, for at most the output's size again)."""
     n, c = xp.shape[:2]
     o = w.shape[0]
     cg, og, taps = c // g, o // g, math.prod(op.kernel)
@@ -212,7 +217,7 @@ def conv_groups(xp, w, op: ConvOp, out, g):
     wg = w.reshape(g, og, cg * taps)
     rest = math.prod(out[1:])
     y = np.empty((n, g, og, out[0] * rest), dtype=xp.dtype)
-    step = max(1, min(out[0], CHUNK_BYTES // (n * c * taps * rest * xp.dtype.itemsize)))
+    step = max(1, min(out[0], max(CHUNK_BYTES, y.nbytes) // (n * c * taps * rest * xp.dtype.itemsize)))
     for first in range(0, out[0], step):
         last = min(first + step, out[0])
         cols = view[(slice(None),) * (3 + op.rank) + (slice(first, last),)]
@@ -297,40 +302,48 @@ def avg_divisor(op: ConvOp, out) -> np.ndarray:
 
 
 def pool(op: ConvOp, x, dtype):
-    """max/avg/lp pooling over each window; padded cells never win a max and are
-    counted in an average only by the op's divisor rule."""
-    out = arith.output_spatial(op)
+    """max/avg/lp pooling over each window, without padding the input: each kernel offset
+    reads the input cells it sees (a strided slice) into the output positions that see them.
+    Padded cells and cells past the input never win a max and add nothing to a sum; an
+    average counts them only by the op's divisor rule."""
+    out = tuple(arith.output_spatial(op))
     x = x.astype(dtype, copy=False)
     if op.kind == "max_pool":
-        fill = -np.inf
+        acc = np.full(x.shape[:2] + out, -np.inf, dtype=dtype)
+        combine = np.maximum
     else:
-        fill = 0.0
+        acc = np.zeros(x.shape[:2] + out, dtype=dtype)
+        combine = np.add
         if op.kind == "lp_pool":
             with np.errstate(invalid="ignore"):
                 x = (x if op.lp_mode == "signed_mean" else np.abs(x)) ** op.norm_p
-    xp = pad_input(x, op.pad_lo, op.pad_hi, "zeros", fill)
-    last = tuple(d * (k - 1) for k, d in zip(op.kernel, op.dilation))
-    xp = extend(xp, out, last, op.stride, fill)
-    acc = None
     for _, offset in kernel_offsets(op):
-        part = window(xp, offset, op.stride, out)
-        if acc is None:
-            acc = part.copy()
-        elif op.kind == "max_pool":
-            np.maximum(acc, part, out=acc)
-        else:
-            acc += part
+        seen = [cells_seen(n, lo, off, s, m) for n, lo, off, s, m in zip(op.in_size, op.pad_lo, offset, op.stride, out)]
+        if all(seen):
+            target = acc[(Ellipsis, *(where for where, _ in seen))]
+            combine(target, x[(Ellipsis, *(cells for _, cells in seen))], out=target)
     if op.kind == "max_pool" and op.empty_max == "lowest":
         np.maximum(acc, np.finfo(dtype).min, out=acc)
     elif op.kind == "avg_pool":
-        acc = (acc / avg_divisor(op, out)).astype(dtype, copy=False)
+        np.divide(acc, avg_divisor(op, out), out=acc, casting="unsafe")
     elif op.kind == "lp_pool":
         if op.lp_mode == "signed_mean":
             inside = avg_divisor(op.with_(count_include_pad=False, divisor_override=0), out)
-            acc = (acc / inside * math.prod(op.kernel)).astype(dtype, copy=False)
+            np.multiply(acc, math.prod(op.kernel) / inside, out=acc, casting="unsafe")
         with np.errstate(invalid="ignore"):
             acc = acc ** (1.0 / op.norm_p)
     return acc
+
+
+def cells_seen(n: int, lo: int, offset: int, stride: int, out: int):
+    """On one axis, kernel offset ``offset`` of output j reads input cell j*stride - lo + offset:
+    (output slice, input slice) of the j whose cell lies inside [0, n), or None if none does."""
+    first = max(0, -((offset - lo) // stride))
+    last = min(out, (n - 1 + lo - offset) // stride + 1)
+    if last <= first:
+        return None
+    start = first * stride - lo + offset
+    return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
 
 
 def adaptive(op: ConvOp, x, dtype):
