@@ -385,3 +385,15 @@ def test_memory_estimate_covers_the_measured_peak(expr, shape):
     finally:
         tracemalloc.stop()
     assert 0 < peak <= estimate_bytes(op, 4)
+
+
+def test_conv_without_spatial_axes_is_a_matmul():
+    from convarith.api import map_call
+    from convarith.reference.engine import run_op
+
+    op = map_call("nn.Conv1d(3, 4, 1)", (2, 3, 1)).ops[0]
+    flat = op.with_(in_size=(), kernel=(), stride=(), dilation=(), pad_lo=(), pad_hi=(), lhs_dilation=())
+    flat = flat.with_(output_padding=(), in_spec=(0, 1), out_spec=(0, 1))
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    w = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.testing.assert_array_equal(run_op(flat, x, w, np.ones(4, np.float32)), x @ w.T + 1)

@@ -212,17 +212,19 @@ def conv_groups(xp, w, op: ConvOp, out, g):
     n, c = xp.shape[:2]
     o = w.shape[0]
     cg, og, taps = c // g, o // g, math.prod(op.kernel)
-    out = tuple(out)
-    view = windows(xp.reshape((n, g, cg) + xp.shape[2:]), op.kernel, op.dilation, op.stride, out)
+    spatial = tuple(out)
+    view = windows(xp.reshape((n, g, cg) + xp.shape[2:]), op.kernel, op.dilation, op.stride, spatial)
+    if not spatial:  # no spatial axis: one position
+        view, spatial = view[..., None], (1,)
     wg = w.reshape(g, og, cg * taps)
-    rest = math.prod(out[1:])
-    y = np.empty((n, g, og, out[0] * rest), dtype=xp.dtype)
-    step = max(1, min(out[0], max(CHUNK_BYTES, y.nbytes) // (n * c * taps * rest * xp.dtype.itemsize)))
-    for first in range(0, out[0], step):
-        last = min(first + step, out[0])
+    rest = math.prod(spatial[1:])
+    y = np.empty((n, g, og, spatial[0] * rest), dtype=xp.dtype)
+    step = max(1, min(spatial[0], max(CHUNK_BYTES, y.nbytes) // (n * c * taps * rest * xp.dtype.itemsize)))
+    for first in range(0, spatial[0], step):
+        last = min(first + step, spatial[0])
         cols = view[(slice(None),) * (3 + op.rank) + (slice(first, last),)]
         np.matmul(wg, cols.reshape(n, g, cg * taps, -1), out=y[..., first * rest : last * rest])
-    return y.reshape((n, o) + out)
+    return y.reshape((n, o) + tuple(out))
 
 
 def windows(xp, kernel, dilation, stride, out):
