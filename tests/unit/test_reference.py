@@ -397,3 +397,21 @@ def test_conv_without_spatial_axes_is_a_matmul():
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     w = np.arange(12, dtype=np.float32).reshape(4, 3)
     np.testing.assert_array_equal(run_op(flat, x, w, np.ones(4, np.float32)), x @ w.T + 1)
+
+
+def test_conv_of_an_input_without_channels_is_zero():
+    """torch runs nn.Conv2d(0, 0, 3) on (1, 0, 8, 8) to an empty (1, 0, 6, 6) (measured)."""
+    y = convarith.forward(
+        "nn.Conv2d(0, 4, 3)",
+        np.zeros((1, 0, 8, 8), np.float32),
+        [np.zeros((0, 0, 3, 3), np.float32), np.ones(0, np.float32)],
+    )
+    assert y.shape == (1, 0, 6, 6)
+    from convarith.api import map_call
+    from convarith.reference.engine import run_op
+
+    op = map_call("nn.Conv2d(2, 4, 3)", (1, 2, 8, 8)).ops[0].with_(in_channels=0)
+    y = run_op(
+        op, np.zeros((1, 0, 8, 8), np.float32), np.zeros((4, 0, 3, 3), np.float32), np.arange(4, dtype=np.float32)
+    )
+    np.testing.assert_array_equal(y, np.broadcast_to(np.arange(4, dtype=np.float32).reshape(1, 4, 1, 1), (1, 4, 6, 6)))

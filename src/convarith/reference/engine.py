@@ -219,11 +219,12 @@ def conv_groups(xp, w, op: ConvOp, out, g):
     wg = w.reshape(g, og, cg * taps)
     rest = math.prod(spatial[1:])
     y = np.empty((n, g, og, spatial[0] * rest), dtype=xp.dtype)
-    step = max(1, min(spatial[0], max(CHUNK_BYTES, y.nbytes) // (n * c * taps * rest * xp.dtype.itemsize)))
+    row_bytes = max(n * c * taps * rest * xp.dtype.itemsize, 1)  # 0 for an input without channels
+    step = max(1, min(spatial[0], max(CHUNK_BYTES, y.nbytes) // row_bytes))
     for first in range(0, spatial[0], step):
         last = min(first + step, spatial[0])
         cols = view[(slice(None),) * (3 + op.rank) + (slice(first, last),)]
-        np.matmul(wg, cols.reshape(n, g, cg * taps, -1), out=y[..., first * rest : last * rest])
+        np.matmul(wg, cols.reshape(n, g, cg * taps, (last - first) * rest), out=y[..., first * rest : last * rest])
     return y.reshape((n, o) + tuple(out))
 
 
