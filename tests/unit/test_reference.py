@@ -154,7 +154,7 @@ def test_memory_budget_refuses_with_the_estimate(monkeypatch):
     weights = [np.zeros((64, 64, 3, 3), np.float32), np.zeros(64, np.float32)]
     message = refusal(lambda: convarith.forward("nn.Conv2d(64, 64, 3)", x, weights, max_bytes=10 * 2**20))
     assert message.startswith(
-        "conv on input (1, 64, 256, 256) needs about 223.9 MiB of intermediates, above the budget of 10.0 MiB."
+        "conv on input (1, 64, 256, 256) needs about 95.1 MiB of intermediates, above the budget of 10.0 MiB."
     )
     monkeypatch.setenv("CONVARITH_MAX_BYTES", str(2**20))
     assert "budget of 1.0 MiB" in refusal(lambda: convarith.forward("nn.Conv2d(64, 64, 3)", x, weights))
@@ -345,3 +345,80 @@ def test_worksheet_of_an_empty_adaptive_window_is_nan_like_forward():
     x = np.zeros((1, 1, 0), np.float32)
     sheet = convarith.trace_element("nn.AdaptiveAvgPool1d(1)", (0, 0, 0), x)
     assert np.isnan(sheet.value) and np.isnan(convarith.forward("nn.AdaptiveAvgPool1d(1)", x)).all()
+
+
+@pytest.mark.parametrize(
+    "expr, shape",
+    [
+        ("nn.Conv2d(16, 16, 3, padding=1)", (1, 16, 64, 64)),
+        ("nn.Conv2d(16, 32, 1)", (2, 16, 40, 40)),
+        ("nn.Conv2d(3, 16, 7, stride=2, padding=3)", (1, 3, 96, 96)),
+        ("nn.Conv2d(32, 32, 3, padding=1, groups=32)", (1, 32, 64, 64)),
+        ("nn.Conv2d(16, 16, 3, padding=2, dilation=2, groups=4)", (1, 16, 64, 64)),
+        ("nn.Conv2d(16, 16, 3, padding=1, padding_mode='reflect')", (1, 16, 48, 48)),
+        ("nn.Conv1d(8, 8, 9, padding=4)", (1, 8, 20000)),
+        ("nn.Conv3d(4, 8, 3, padding=1)", (1, 4, 12, 24, 24)),
+        ("nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1)", (1, 16, 48, 48)),
+        ("nn.MaxPool2d(3, stride=2, padding=1)", (1, 16, 96, 96)),
+        ("nn.AvgPool2d(3, stride=2, padding=1)", (1, 16, 96, 96)),
+        ("nn.LPPool2d(2, 3, stride=2)", (1, 16, 96, 96)),
+        ("nn.AdaptiveAvgPool2d(1)", (4, 256, 7, 7)),
+        ("nn.AdaptiveMaxPool2d((5, 3))", (2, 32, 33, 17)),
+        ("nn.AdaptiveAvgPool2d((5, 4))", (2, 32, 33, 16)),
+    ],
+)
+def test_memory_estimate_covers_the_measured_peak(expr, shape):
+    """estimate_bytes is what the budget refuses on: it must stay above the peak that
+    tracemalloc measures for run_op (NumPy's allocations), or the budget lets through more."""
+    import tracemalloc
+
+    from convarith.api import map_call
+    from convarith.reference.engine import estimate_bytes, run_op
+
+    (op,) = map_call(expr, shape).ops
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(op.input_shape).astype(np.float32)
+    w = b = None
+    if op.kind == "conv":
+        w = rng.standard_normal((op.out_channels, op.in_channels // op.groups, *op.kernel)).astype(np.float32)
+    elif op.kind == "conv_transpose":
+        w = rng.standard_normal((op.in_channels, op.out_channels // op.groups, *op.kernel)).astype(np.float32)
+    if w is not None:
+        b = rng.standard_normal(op.out_channels).astype(np.float32)
+    tracemalloc.start()
+    try:
+        run_op(op, x, w, b)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0 < peak <= estimate_bytes(op, 4)
+
+
+def test_conv_without_spatial_axes_is_a_matmul():
+    from convarith.api import map_call
+    from convarith.reference.engine import run_op
+
+    op = map_call("nn.Conv1d(3, 4, 1)", (2, 3, 1)).ops[0]
+    flat = op.with_(in_size=(), kernel=(), stride=(), dilation=(), pad_lo=(), pad_hi=(), lhs_dilation=())
+    flat = flat.with_(output_padding=(), in_spec=(0, 1), out_spec=(0, 1))
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    w = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.testing.assert_array_equal(run_op(flat, x, w, np.ones(4, np.float32)), x @ w.T + 1)
+
+
+def test_conv_of_an_input_without_channels_is_zero():
+    """torch runs nn.Conv2d(0, 0, 3) on (1, 0, 8, 8) to an empty (1, 0, 6, 6) (measured)."""
+    y = convarith.forward(
+        "nn.Conv2d(0, 4, 3)",
+        np.zeros((1, 0, 8, 8), np.float32),
+        [np.zeros((0, 0, 3, 3), np.float32), np.ones(0, np.float32)],
+    )
+    assert y.shape == (1, 0, 6, 6)
+    from convarith.api import map_call
+    from convarith.reference.engine import run_op
+
+    op = map_call("nn.Conv2d(2, 4, 3)", (1, 2, 8, 8)).ops[0].with_(in_channels=0)
+    y = run_op(
+        op, np.zeros((1, 0, 8, 8), np.float32), np.zeros((4, 0, 3, 3), np.float32), np.arange(4, dtype=np.float32)
+    )
+    np.testing.assert_array_equal(y, np.broadcast_to(np.arange(4, dtype=np.float32).reshape(1, 4, 1, 1), (1, 4, 6, 6)))

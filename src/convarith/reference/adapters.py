@@ -48,7 +48,7 @@ def as_array(value, name: str, label: str) -> np.ndarray:
         raise ConvArithError(
             f"{label}: {name} has dtype {array.dtype}, which is not a real number type. Fix: x.astype('float32')."
         )
-    if array.dtype.kind == "f" and np.isnan(array).any():
+    if array.dtype.kind == "f" and array.size and np.isnan(array.min()):  # min propagates NaN, in one pass
         warnings.warn(
             f"{label}: {name} holds {int(np.isnan(array).sum())} NaN value(s); they propagate.",
             RuntimeWarning,

@@ -4,8 +4,11 @@ Canonical arrays: input ``(N, C, *spatial)``; ``conv`` weight ``(O, C/groups, *k
 ``conv_transpose`` weight ``(C, O/groups, *kernel)``, which is the weight of the
 matching forward convolution (PyTorch's own layout); bias ``(O,)``.
 
-Every loop below runs over kernel offsets or groups, never over output elements:
-each step is one strided slice of the padded input and one matmul or reduction.
+Every loop below runs over kernel offsets, batch groups or chunks of output rows, never
+over output elements: a convolution is im2col (a window view of the padded input, copied a
+chunk at a time) and one batched matmul per chunk; pooling is one strided slice and one
+reduction per kernel offset; a transposed convolution is one matmul and one strided add
+per kernel offset.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 512 * 2**20
+CHUNK_BYTES = 2 * 2**20  # im2col columns built at a time
 NP_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
@@ -93,8 +97,9 @@ def short_repr(value) -> str:
 
 def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     """Largest intermediates of ``run_op``: padded input, per-offset slice, product and output,
-    plus the im2col columns of the unit-stride conv path (kernel size x first output axis x
-    the other padded axes)."""
+    plus a chunk of the conv path's im2col columns (CHUNK_BYTES or the output's size, or one
+    output row of them if larger; at most the whole of them), plus adaptive pooling's gathered windows
+    (with their masked copy and float64 sums)."""
     out = tuple(max(s, 0) for s in arith.output_spatial(op))
     n, c, o = op.batch, op.in_channels, op.out_channels
     sizes = [
@@ -116,9 +121,13 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
         )
         return itemsize * (n * c * math.prod(op.in_size) + cols + full)
     outputs = n * max(o, c) * math.prod(out)
-    unit_conv = op.kind == "conv" and all(s == 1 for s in op.stride) and out
-    stacked = n * c * math.prod(op.kernel) * out[0] * math.prod(sizes[1:]) if unit_conv else 0
-    return itemsize * (padded + 3 * outputs + n * c * math.prod(out) + stacked)
+    columns = 0
+    if op.kind == "conv" and out:
+        row = n * c * math.prod(op.kernel) * math.prod(out[1:])
+        columns = min(row * out[0], max(row, CHUNK_BYTES // itemsize, n * o * math.prod(out)))
+    elif op.kind.startswith("adaptive"):
+        columns = 3 * n * c * math.prod(max(s, m * (-(-s // max(m, 1)) + 1)) for s, m in zip(op.in_size, op.out_size))
+    return itemsize * (padded + 3 * outputs + n * c * math.prod(out) + columns)
 
 
 def check_budget(op: ConvOp, itemsize: int, limit: int | None = None) -> None:
@@ -133,7 +142,7 @@ def check_budget(op: ConvOp, itemsize: int, limit: int | None = None) -> None:
         )
 
 
-def pad_input(x, lo, hi, mode: str = "zeros", fill: float = 0.0, lhs_dilation=None):
+def pad_input(x, lo, hi, mode: str = "zeros", lhs_dilation=None):
     """Insert lhs_dilation-1 zeros between elements, then pad each spatial axis by
     (lo, hi); a negative amount crops. ``mode`` reflect/replicate/circular copies cells."""
     rank = x.ndim - 2
@@ -147,8 +156,10 @@ def pad_input(x, lo, hi, mode: str = "zeros", fill: float = 0.0, lhs_dilation=No
     widths = [(0, 0), (0, 0)] + [(max(a, 0), max(b, 0)) for a, b in zip(lo, hi)]
     if not any(a or b for a, b in widths):
         return x
-    if mode == "zeros":
-        return np.pad(x, widths, constant_values=fill)
+    if mode == "zeros":  # np.pad's own bookkeeping costs more than the copy on small inputs
+        padded = np.zeros(tuple(s + a + b for s, (a, b) in zip(x.shape, widths)), dtype=x.dtype)
+        padded[tuple(slice(a, a + s) for s, (a, _) in zip(x.shape, widths))] = x
+        return padded
     assert len(widths) == rank + 2
     return np.pad(x, widths, mode=NP_PAD_MODES[mode])
 
@@ -158,12 +169,12 @@ def window(xp, offset, stride, out):
     return xp[(Ellipsis, *(slice(o, o + (n - 1) * s + 1, s) for o, s, n in zip(offset, stride, out)))]
 
 
-def extend(xp, out, offsets_max, stride, fill):
+def extend(xp, out, offsets_max, stride):
     """Grow ``xp`` at the end so every window (out-1)*s + last offset exists."""
     need = [(n - 1) * s + m + 1 for n, s, m in zip(out, stride, offsets_max)]
     extra = [max(a - b, 0) for a, b in zip(need, xp.shape[2:])]
     if any(extra):
-        xp = np.pad(xp, [(0, 0), (0, 0)] + [(0, e) for e in extra], constant_values=fill)
+        xp = np.pad(xp, [(0, 0), (0, 0)] + [(0, e) for e in extra])
     return xp
 
 
@@ -177,9 +188,9 @@ def conv(op: ConvOp, x, w, b, dtype):
     """General dilated convolution: lhs/rhs dilation, any pads, groups, batch groups."""
     out = arith.output_spatial(op)
     n, _c, o, g, bg = op.batch, op.in_channels, op.out_channels, op.groups, op.batch_groups
-    xp = pad_input(x.astype(dtype, copy=False), op.pad_lo, op.pad_hi, op.pad_mode, 0.0, op.lhs_dilation)
+    xp = pad_input(x.astype(dtype, copy=False), op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation)
     last = tuple(d * (k - 1) for k, d in zip(op.kernel, op.dilation))
-    xp = extend(xp, out, last, op.stride, 0.0)
+    xp = extend(xp, out, last, op.stride)
     w = w.astype(dtype, copy=False)
     if bg > 1:
         parts = [
@@ -195,55 +206,39 @@ def conv(op: ConvOp, x, w, b, dtype):
 
 
 def conv_groups(xp, w, op: ConvOp, out, g):
-    """Sum over kernel offsets of (weight slice) @ (strided input slice), per group."""
+    """im2col per group over the window view of ``xp`` (no copy): a chunk of output rows at
+    a time, the windows are copied into (group, channel x kernel, positions) columns and one
+    batched matmul with the (group, out channel, channel x kernel) weights writes the output.
+    A chunk's columns are at most CHUNK_BYTES or the output's size, whichever is larger (few
+    large matmuls, which a threaded BLAS needs, for at most the output's size again)."""
     n, c = xp.shape[:2]
     o = w.shape[0]
-    cg, og, positions = c // g, o // g, math.prod(out)
-    xg = xp.reshape((n, g, cg) + xp.shape[2:])
-    wg = w.reshape((g, og, cg) + w.shape[2:])
-    if all(s == 1 for s in op.stride):
-        return conv_flat(xg, wg, op, out).reshape((n, o) + tuple(out))
-    acc = np.zeros((n, g, og, positions), dtype=xp.dtype)
-    for index, offset in kernel_offsets(op):
-        cols = np.ascontiguousarray(window(xg, offset, op.stride, out)).reshape(n, g, cg, positions)
-        acc += multiply(wg[(Ellipsis, *index)], cols)
-    return acc.reshape((n, o) + tuple(out))
+    cg, og, taps = c // g, o // g, math.prod(op.kernel)
+    spatial = tuple(out)
+    view = windows(xp.reshape((n, g, cg) + xp.shape[2:]), op.kernel, op.dilation, op.stride, spatial)
+    if not spatial:  # no spatial axis: one position
+        view, spatial = view[..., None], (1,)
+    wg = w.reshape(g, og, cg * taps)
+    rest = math.prod(spatial[1:])
+    y = np.empty((n, g, og, spatial[0] * rest), dtype=xp.dtype)
+    row_bytes = max(n * c * taps * rest * xp.dtype.itemsize, 1)  # 0 for an input without channels
+    step = max(1, min(spatial[0], max(CHUNK_BYTES, y.nbytes) // row_bytes))
+    for first in range(0, spatial[0], step):
+        last = min(first + step, spatial[0])
+        cols = view[(slice(None),) * (3 + op.rank) + (slice(first, last),)]
+        np.matmul(wg, cols.reshape(n, g, cg * taps, (last - first) * rest), out=y[..., first * rest : last * rest])
+    return y.reshape((n, o) + tuple(out))
 
 
-def multiply(wk, cols):
-    """(g, og, cg) weights times (n, g, cg, P) columns -> (n, g, og, P)."""
-    if wk.shape[2] == 1 and wk.shape[1] == 1:
-        return wk[None, :, :, :] * cols
-    return np.matmul(wk, cols)
-
-
-def conv_flat(xg, wg, op: ConvOp, out):
-    """Unit stride: every kernel offset is one contiguous shift of the flattened
-    padded input, so each step is a plain matmul without copying windows."""
-    n, g, cg = xg.shape[:3]
-    og = wg.shape[1]
-    padded = xg.shape[3:]
-    steps = [math.prod(padded[a + 1 :]) for a in range(len(padded))]
-    length = out[0] * steps[0] if padded else 1
-    flat = xg.reshape(n, g, cg, -1)
-    tail = max(sum(off * st for off, st in zip(offset, steps)) for _, offset in kernel_offsets(op)) + length
-    if tail > flat.shape[-1]:
-        flat = np.concatenate([flat, np.zeros((n, g, cg, tail - flat.shape[-1]), dtype=flat.dtype)], axis=-1)
-    pairs = list(kernel_offsets(op))
-    if og * cg > 1:
-        # im2col from contiguous shifted slices, then one matmul over (offset, channel)
-        starts = [sum(off * st for off, st in zip(offset, steps)) for _, offset in pairs]
-        cols = np.stack([flat[..., start : start + length] for start in starts], axis=2)
-        cols = cols.reshape(n, g, len(pairs) * cg, length)
-        kernel = np.stack([wg[(Ellipsis, *index)] for index, _ in pairs], axis=2).reshape(g, og, len(pairs) * cg)
-        acc = np.matmul(kernel, cols)
-    else:
-        acc = np.zeros((n, g, og, length), dtype=xg.dtype)
-        for index, offset in pairs:
-            start = sum(off * st for off, st in zip(offset, steps))
-            acc += multiply(wg[(Ellipsis, *index)], flat[..., start : start + length])
-    grid = acc.reshape((n, g, og, out[0]) + tuple(padded[1:]))
-    return grid[(Ellipsis, *(slice(0, s) for s in out[1:]))]
+def windows(xp, kernel, dilation, stride, out):
+    """Read-only view (..., *kernel, *out) of ``xp``: element [..., i, j] = xp[..., i*d + j*s]."""
+    lead, steps = xp.strides[: xp.ndim - len(out)], xp.strides[xp.ndim - len(out) :]
+    return np.lib.stride_tricks.as_strided(
+        xp,
+        shape=xp.shape[: xp.ndim - len(out)] + tuple(kernel) + tuple(out),
+        strides=lead + tuple(st * d for st, d in zip(steps, dilation)) + tuple(st * s for st, s in zip(steps, stride)),
+        writeable=False,
+    )
 
 
 def scatter(op: ConvOp, x, w, dtype):
@@ -312,63 +307,83 @@ def avg_divisor(op: ConvOp, out) -> np.ndarray:
 
 
 def pool(op: ConvOp, x, dtype):
-    """max/avg/lp pooling over each window; padded cells never win a max and are
-    counted in an average only by the op's divisor rule."""
-    out = arith.output_spatial(op)
+    """max/avg/lp pooling over each window, without padding the input: each kernel offset
+    reads the input cells it sees (a strided slice) into the output positions that see them.
+    Padded cells and cells past the input never win a max and add nothing to a sum; an
+    average counts them only by the op's divisor rule."""
+    out = tuple(arith.output_spatial(op))
     x = x.astype(dtype, copy=False)
     if op.kind == "max_pool":
-        fill = -np.inf
+        acc = np.full(x.shape[:2] + out, -np.inf, dtype=dtype)
+        combine = np.maximum
     else:
-        fill = 0.0
+        acc = np.zeros(x.shape[:2] + out, dtype=dtype)
+        combine = np.add
         if op.kind == "lp_pool":
             with np.errstate(invalid="ignore"):
                 x = (x if op.lp_mode == "signed_mean" else np.abs(x)) ** op.norm_p
-    xp = pad_input(x, op.pad_lo, op.pad_hi, "zeros", fill)
-    last = tuple(d * (k - 1) for k, d in zip(op.kernel, op.dilation))
-    xp = extend(xp, out, last, op.stride, fill)
-    acc = None
     for _, offset in kernel_offsets(op):
-        part = window(xp, offset, op.stride, out)
-        if acc is None:
-            acc = part.copy()
-        elif op.kind == "max_pool":
-            np.maximum(acc, part, out=acc)
-        else:
-            acc += part
+        seen = [cells_seen(n, lo, off, s, m) for n, lo, off, s, m in zip(op.in_size, op.pad_lo, offset, op.stride, out)]
+        if all(seen):
+            target = acc[(Ellipsis, *(where for where, _ in seen))]
+            combine(target, x[(Ellipsis, *(cells for _, cells in seen))], out=target)
     if op.kind == "max_pool" and op.empty_max == "lowest":
         np.maximum(acc, np.finfo(dtype).min, out=acc)
     elif op.kind == "avg_pool":
-        acc = (acc / avg_divisor(op, out)).astype(dtype, copy=False)
+        np.divide(acc, avg_divisor(op, out), out=acc, casting="unsafe")
     elif op.kind == "lp_pool":
         if op.lp_mode == "signed_mean":
             inside = avg_divisor(op.with_(count_include_pad=False, divisor_override=0), out)
-            acc = (acc / inside * math.prod(op.kernel)).astype(dtype, copy=False)
+            np.multiply(acc, math.prod(op.kernel) / inside, out=acc, casting="unsafe")
         with np.errstate(invalid="ignore"):
             acc = acc ** (1.0 / op.norm_p)
     return acc
 
 
-def adaptive(op: ConvOp, x, dtype):
-    """Adaptive pooling, one axis at a time: window i is [floor(i*n/out), ceil((i+1)*n/out)).
+def cells_seen(n: int, lo: int, offset: int, stride: int, out: int):
+    """On one axis, kernel offset ``offset`` of output j reads input cell j*stride - lo + offset:
+    (output slice, input slice) of the j whose cell lies inside [0, n), or None if none does."""
+    first = max(0, -((offset - lo) // stride))
+    last = min(out, (n - 1 + lo - offset) // stride + 1)
+    if last <= first:
+        return None
+    start = first * stride - lo + offset
+    return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
 
-    Each window is gathered and reduced on its own (no running sums, which cancel for
-    large values); an empty window averages to NaN, as torch's mean of nothing."""
+
+def adaptive(op: ConvOp, x, dtype):
+    """Adaptive pooling: window i of an axis is [floor(i*n/out), ceil((i+1)*n/out)).
+
+    Each window is reduced on its own (no running sums, which cancel for large values).
+    Axes whose windows do not tile the axis are gathered and reduced one at a time (an empty
+    window averages to NaN, as torch's mean of nothing); then the axes that tile are split
+    into (window, cell) by a reshape and reduced together."""
     y = x.astype(dtype, copy=False)
+    average = op.kind == "adaptive_avg_pool"
     for axis, (n, m) in enumerate(zip(op.in_size, op.out_size)):
+        if n % m == 0:
+            continue
+        dim = axis + 2
         starts = (np.arange(m) * n) // m
         stops = -((-(np.arange(1, m + 1) * n)) // m)
-        dim = axis + 2
         taps = starts[:, None] + np.arange(int((stops - starts).max()))[None, :]
         inside = (taps < stops[:, None]).reshape((1,) * dim + taps.shape + (1,) * (y.ndim - dim - 1))
         gathered = np.take(y, np.minimum(taps, max(n - 1, 0)).reshape(-1), axis=dim)
         gathered = gathered.reshape(y.shape[:dim] + taps.shape + y.shape[dim + 1 :])
-        if op.kind == "adaptive_avg_pool":
+        if average:
             counts = (stops - starts).reshape((m,) + (1,) * (y.ndim - dim - 1))
             with np.errstate(invalid="ignore"):
                 y = (np.where(inside, gathered, 0).sum(axis=dim + 1, dtype=np.float64) / counts).astype(dtype)
         else:
             y = np.where(inside, gathered, -np.inf).max(axis=dim + 1).astype(dtype)
-    return y
+    cells = [n // m if n % m == 0 else 1 for n, m in zip(op.in_size, op.out_size)]
+    split = y.reshape(y.shape[:2] + sum(((m, k) for m, k in zip(op.out_size, cells)), ()))
+    if not average:
+        return split.max(axis=tuple(range(3, split.ndim, 2)))
+    kept = [0, 1, *range(2, split.ndim, 2)]
+    total = np.einsum(split, list(range(split.ndim)), kept, dtype=np.float64, casting="safe")
+    with np.errstate(invalid="ignore"):
+        return (total / math.prod(cells)).astype(dtype)
 
 
 def run_op(op: ConvOp, x, w=None, b=None, *, max_bytes: int | None = None):
