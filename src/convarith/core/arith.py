@@ -718,3 +718,13 @@ def transposed_forward_pads(k_eff: int, lo: int, hi: int, output_padding: int = 
     stride-1 forward conv over the zero-stuffed input: (k_eff-1-lo, k_eff-1-hi+output_padding).
     Without output_padding it is its own inverse (forward pads -> transposed pads)."""
     return k_eff - 1 - lo, k_eff - 1 - hi + output_padding
+
+
+def keras_transpose_length(n: int, k_eff: int, stride: int, same: bool, output_padding=None) -> int:
+    """The output length a Keras transposed conv asks TF for: n*s for 'same' (n*s when
+    s > k_eff else (n-1)*s + k_eff for 'valid') without output_padding; with it,
+    (n-1)*s + k_eff - 2*(k_eff//2 if 'same' else 0) + output_padding."""
+    if output_padding is None:
+        return n * stride if same else transpose_out(n, k_eff, stride, 0, 0, maximum(stride - k_eff, 0))
+    half = k_eff // 2 if same else 0
+    return transpose_out(n, k_eff, stride, half, half, output_padding)

@@ -15,8 +15,8 @@ from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last, split
 from ..core.record import replace
 from ..errors import ConvArithError
-from ..parse import Name
-from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, check_ints, fail, refuse
+from ..parse import MAX_INT, Name
+from ._common import REQUIRED, Inputs, Mapped, Plan, bind, check_bool, check_int, check_ints, fail, refuse
 from ._tf_rules import axis_padding as tf_axis_padding
 from ._tf_rules import pool3d_same_padding, transposed_placement
 
@@ -310,11 +310,55 @@ def cpu_nhwc_only(label: str, why: str) -> ConvArithError:
     )
 
 
-def conv(rank: int):
-    """Handler for Conv{rank}D / Convolution{rank}D."""
+class LayerPlan(Plan):
+    """A Keras layer compiled: bound, its call-only checks done; ``map`` reads the input.
 
-    def handle(call, inputs: Inputs) -> Mapped:
-        label = call.base
+    ``shape`` takes a fast path (arithmetic only, no ConvOp) where the input can make no
+    refusal or note, and the full mapping otherwise."""
+
+    __slots__ = ("rank", "label", "v", "data_format", "activation", "fast")
+
+    def __init__(self, call, rank: int) -> None:
+        super().__init__(call)
+        self.rank, self.label = rank, call.base
+        self.activation = ""
+        self.fast = False
+
+    def mapped(self, ops: tuple, rules: tuple, notes: tuple, layer: str = "") -> Mapped:
+        mapped = Mapped(
+            FRAMEWORK, self.call, ops, rules, notes, layout=layout_name(self.data_format, self.rank),
+            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID, layer=layer,
+        )  # fmt: skip
+        return with_activation(mapped, self.activation, self.label)
+
+    def placed(self, batch: int, channels: int, spatial: tuple) -> tuple[int, ...]:
+        """The full shape in the layer's data_format."""
+        if self.data_format == "channels_last":
+            return (batch, *spatial, channels)
+        return (batch, channels, *spatial)
+
+
+def window_sizes(padding: str, spatial, k_eff, strides, clamp: bool = True) -> tuple[int, ...]:
+    """The output sizes of a forward conv or pooling under a Keras padding rule."""
+    if padding == "valid":
+        return tuple(arith.conv_out(n, k, s, 0, 0) for n, k, s in zip(spatial, k_eff, strides))
+    if padding == "causal":
+        return tuple(arith.conv_out(n, k, s, k - 1, 0) for n, k, s in zip(spatial, k_eff, strides))
+    sizes = []
+    for n, k, s in zip(spatial, k_eff, strides):
+        _, _, lo, hi = arith.same_pads(n, k, s, clamp=clamp)
+        sizes.append(arith.conv_out(n, k, s, lo, hi))
+    return tuple(sizes)
+
+
+class ConvPlan(LayerPlan):
+    """Conv{rank}D / Convolution{rank}D, compiled."""
+
+    __slots__ = ("filters", "groups", "kernel", "strides", "dilation", "padding", "use_bias", "k_eff")
+
+    def __init__(self, call, rank: int) -> None:
+        super().__init__(call, rank)
+        label = self.label
         params = (
             ("filters", REQUIRED),
             ("kernel_size", REQUIRED),
@@ -324,7 +368,7 @@ def conv(rank: int):
             ("dilation_rate", 1),
             ("groups", 1),
         ) + CONV_EXTRAS
-        v = bind(call, params, label, LORA + COMMON_KEYWORDS)
+        self.v = v = bind(call, params, label, LORA + COMMON_KEYWORDS)
         filters = positive(v["filters"], "filters", label, "number of filters (output channels)", "filters=1 or more")
         groups = positive(v["groups"], "groups", label, "number of groups", "groups=1")
         if filters % groups:
@@ -333,14 +377,29 @@ def conv(rank: int):
                 f"filters={filters} is not divisible by groups={groups}. Rule: each group makes filters/groups "
                 f"output channels. Fix: filters a multiple of {groups}, or groups dividing {filters}.",
             )
-        kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
-        strides = sizes(v["strides"], rank, "strides", label)
-        dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
-        padding = padding_arg(v["padding"], rank, label, causal=rank == 1)
-        data_format = layout(v["data_format"], rank, label)
-        check_stride_dilation(label, strides, dilation)
-        use_bias = check_bool(v["use_bias"], "use_bias", label)
-        activation = activation_name(v["activation"], label)
+        self.filters, self.groups = filters, groups
+        self.kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
+        self.strides = sizes(v["strides"], rank, "strides", label)
+        self.dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
+        self.padding = padding_arg(v["padding"], rank, label, causal=rank == 1)
+        self.data_format = layout(v["data_format"], rank, label)
+        check_stride_dilation(label, self.strides, self.dilation)
+        self.use_bias = check_bool(v["use_bias"], "use_bias", label)
+        self.activation = activation_name(v["activation"], label)
+        self.k_eff = tuple(map(arith.effective_kernel, self.kernel, self.dilation))
+        self.fast = self.data_format == "channels_last" and self.activation != "glu" and filters <= MAX_INT
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        x = inputs.input_shape
+        if self.fast and x is not None and len(x) == self.rank + 2 and x[-1] > 0 and x[-1] % self.groups == 0:
+            out = window_sizes(self.padding, x[1:-1], self.k_eff, self.strides)
+            if min(out) >= 1:  # else map() refuses or notes as Keras does
+                return (x[0], *out, self.filters)
+        return super().shape(inputs)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, rank, padding, groups = self.label, self.rank, self.padding, self.groups
+        kernel, strides, dilation, data_format = self.kernel, self.strides, self.dilation, self.data_format
         batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
         if channels % groups:
             raise fail(
@@ -353,8 +412,8 @@ def conv(rank: int):
             axis_padding(padding, n, k, d, s) for n, k, d, s in zip(spatial, kernel, dilation, strides, strict=True)
         ]
         op = ConvOp(
-            "conv", batch, channels, filters, spatial, kernel, strides, dilation,
-            tuple(p[0] for p in padded), tuple(p[1] for p in padded), spec, spec, groups=groups, bias=use_bias,
+            "conv", batch, channels, self.filters, spatial, kernel, strides, dilation,
+            tuple(p[0] for p in padded), tuple(p[1] for p in padded), spec, spec, groups=groups, bias=self.use_bias,
         )  # fmt: skip
         check_fits(label, rank, op, padding)
         out = arith.output_spatial(op)
@@ -393,40 +452,29 @@ def conv(rank: int):
                     "convolutions with XLA, which accepts channels_first, but not this one).",
                 )
             notes = ("channels_first passes on CPU only because the input is empty; TensorFlow refuses NCHW otherwise",)
-        rules = tuple(p[2] for p in padded)
-        mapped = Mapped(
-            FRAMEWORK,
-            call,
-            (op,),
-            rules,
-            notes,
-            layout=layout_name(data_format, rank),
-            arguments=tuple(v.items()),
-            framework_id=FRAMEWORK_ID,
-        )
-        return with_activation(mapped, activation, label)
+        return self.mapped((op,), tuple(p[2] for p in padded), notes)
 
-    return handle
+
+def conv(rank: int):
+    """Compile function for Conv{rank}D / Convolution{rank}D."""
+    return lambda call: ConvPlan(call, rank)
 
 
 def transpose_length(n: int, k_eff: int, s: int, padding: str, output_padding) -> tuple[int, str]:
     """The output length Keras asks TensorFlow for, with the rule that gave it."""
+    out = arith.keras_transpose_length(n, k_eff, s, padding == "same", output_padding)
     if output_padding is None:
         if padding == "same":
-            return n * s, f"Keras 'same' transposed: out = n*s = {n}*{s} = {n * s}"
-        extra = max(s - k_eff, 0)
-        out = arith.transpose_out(n, k_eff, s, 0, 0, extra)
-        if extra:
+            return out, f"Keras 'same' transposed: out = n*s = {n}*{s} = {out}"
+        if s > k_eff:
             return out, f"Keras 'valid' with stride {s} > kernel {k_eff}: out = n*s = {n}*{s} = {out}"
         return out, f"Keras 'valid' transposed: out = (n-1)*s + k = ({n}-1)*{s} + {k_eff} = {out}"
     if padding == "same":
         half = k_eff // 2
-        out = arith.transpose_out(n, k_eff, s, half, half, output_padding)
         return out, (
             f"Keras 'same' with output_padding: out = (n-1)*s + k - 2*(k//2) + output_padding = "
             f"({n}-1)*{s} + {k_eff} - {2 * half} + {output_padding} = {out}"
         )
-    out = arith.transpose_out(n, k_eff, s, 0, 0, output_padding)
     return out, (
         f"Keras 'valid' with output_padding: out = (n-1)*s + k + output_padding = "
         f"({n}-1)*{s} + {k_eff} + {output_padding} = {out}"
@@ -477,26 +525,32 @@ def check_conv3d_backprop(label: str, op: ConvOp) -> None:
         )
 
 
-def conv_transpose(rank: int):
-    """Handler for Conv{rank}DTranspose / Convolution{rank}DTranspose."""
+class TransposePlan(LayerPlan):
+    """Conv{rank}DTranspose / Convolution{rank}DTranspose, compiled. The CPU refusals that
+    read only the call wait in ``pending`` until the input's rank is checked, as before."""
 
-    def handle(call, inputs: Inputs) -> Mapped:
-        label = call.base
+    __slots__ = ("filters", "kernel", "strides", "dilation", "padding", "out_pad", "use_bias", "k_eff", "pending")
+
+    def __init__(self, call, rank: int) -> None:
+        super().__init__(call, rank)
+        label = self.label
         params = (("filters", REQUIRED), ("kernel_size", REQUIRED), ("strides", 1), ("padding", "valid"))
         if rank == 3:
             params += (("data_format", None), ("output_padding", None))
         else:
             params += (("output_padding", None), ("data_format", None))
-        v = bind(call, params + (("dilation_rate", 1),) + CONV_EXTRAS, label, COMMON_KEYWORDS)
-        filters = positive(v["filters"], "filters", label, "number of filters (output channels)", "filters=1 or more")
-        kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
-        strides = sizes(v["strides"], rank, "strides", label)
-        dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
-        padding = padding_arg(v["padding"], rank, label, causal=False)
+        self.v = v = bind(call, params + (("dilation_rate", 1),) + CONV_EXTRAS, label, COMMON_KEYWORDS)
+        self.filters = positive(
+            v["filters"], "filters", label, "number of filters (output channels)", "filters=1 or more"
+        )
+        self.kernel = kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
+        self.strides = strides = sizes(v["strides"], rank, "strides", label)
+        self.dilation = dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
+        self.padding = padding_arg(v["padding"], rank, label, causal=False)
         out_pad = None if v["output_padding"] is None else sizes(v["output_padding"], rank, "output_padding", label, 0)
-        data_format = layout(v["data_format"], rank, label)
-        use_bias = check_bool(v["use_bias"], "use_bias", label)
-        activation = activation_name(v["activation"], label)
+        self.data_format = layout(v["data_format"], rank, label)
+        self.use_bias = check_bool(v["use_bias"], "use_bias", label)
+        self.activation = activation_name(v["activation"], label)
         if out_pad is not None:
             for axis in range(rank):
                 if out_pad[axis] >= strides[axis]:
@@ -506,23 +560,56 @@ def conv_transpose(rank: int):
                         f"Keras needs output_padding < strides ({out_pad[axis]} >= {strides[axis]}). "
                         f"Fix: output_padding <= {strides[axis] - 1}, or None to let Keras choose.",
                     )
+        self.out_pad = (None,) * rank if out_pad is None else out_pad
         check_stride_dilation(label, strides, dilation)
-        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
-        if data_format == "channels_first":
-            raise cpu_nhwc_only(
-                label, "TensorFlow's transposed convolution (Conv*DBackpropInput) supports only NHWC/NDHWC on the CPU."
+        self.pending = None
+        if self.data_format == "channels_first":
+            self.pending = str(
+                cpu_nhwc_only(
+                    label,
+                    "TensorFlow's transposed convolution (Conv*DBackpropInput) supports only NHWC/NDHWC on the CPU.",
+                )
             )
-        if max(dilation) > 1:
-            raise fail(
-                label,
-                f"dilation_rate={dilation} fails on CPU. Rule: TensorFlow's CPU transposed convolution does not "
-                "support dilation rates larger than 1. Fix: dilation_rate=1, or run on a GPU.",
+        elif max(dilation) > 1:
+            self.pending = str(
+                fail(
+                    label,
+                    f"dilation_rate={dilation} fails on CPU. Rule: TensorFlow's CPU transposed convolution does not "
+                    "support dilation rates larger than 1. Fix: dilation_rate=1, or run on a GPU.",
+                )
             )
+        self.k_eff = tuple(map(arith.effective_kernel, kernel, dilation))
+        self.fast = self.pending is None and self.activation != "glu" and self.filters <= MAX_INT
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        x = inputs.input_shape
+        if self.fast and x is not None and len(x) == self.rank + 2:
+            same = self.padding == "same"
+            out = []
+            for n, k, s, extra in zip(x[1:-1], self.k_eff, self.strides, self.out_pad):
+                size = arith.keras_transpose_length(n, k, s, same, extra)
+                if same:
+                    _, _, lo, hi = arith.same_pads(size, k, s)
+                    back = arith.conv_out(size, k, s, lo, hi)
+                else:
+                    back = arith.conv_out(size, k, s, 0, 0)
+                if size < 0 or back != n or size > MAX_INT:
+                    break  # map() refuses as TensorFlow does
+                out.append(size)
+            else:
+                if self.rank < 3 or (x[-1] > 0 and min(x[1:-1]) > 0):  # else the 3-D CPU kernel's checks
+                    return (x[0], *out, self.filters)
+        return super().shape(inputs)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, rank, padding, strides = self.label, self.rank, self.padding, self.strides
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, self.data_format, label)
+        if self.pending is not None:
+            raise ConvArithError(self.pending)
         lo, hi, extra, rules, notes = [], [], [], [], []
         for axis in range(rank):
-            n, s = spatial[axis], strides[axis]
-            k_eff = arith.effective_kernel(kernel[axis], dilation[axis])
-            out, rule = transpose_length(n, k_eff, s, padding, None if out_pad is None else out_pad[axis])
+            n, s, k_eff, out_pad = spatial[axis], strides[axis], self.k_eff[axis], self.out_pad[axis]
+            out, rule = transpose_length(n, k_eff, s, padding, out_pad)
             name = arith.axis_names(rank)[axis]
             if out < 0:
                 raise fail(
@@ -538,7 +625,7 @@ def conv_transpose(rank: int):
                     label,
                     f"TensorFlow refuses the {name} output size {out}. Rule: {rule}, but a forward conv of {out} with "
                     f"padding='{padding}' gives {back}, not the input's {n}. Fix: output_padding="
-                    f"{'None' if out_pad is None else min(strides[axis] - 1, out_pad[axis] + 1)}, or an odd kernel_size.",
+                    f"{'None' if out_pad is None else min(s - 1, out_pad + 1)}, or an odd kernel_size.",
                 )
             before, after, added = transposed_placement(n, k_eff, s, pad, out)
             lo.append(before)
@@ -547,24 +634,17 @@ def conv_transpose(rank: int):
             rules.append(text)
             notes.append(f"{name}: {rule}" + (f"; {added} extra cell(s) at the end" if added else ""))
         op = ConvOp(
-            "conv_transpose", batch, channels, filters, spatial, kernel, strides, dilation, tuple(lo), tuple(hi),
-            spec, spec, output_padding=tuple(extra), bias=use_bias,
+            "conv_transpose", batch, channels, self.filters, spatial, self.kernel, strides, self.dilation, tuple(lo),
+            tuple(hi), spec, spec, output_padding=tuple(extra), bias=self.use_bias,
         )  # fmt: skip
         if rank == 3:
             check_conv3d_backprop(label, op)
-        mapped = Mapped(
-            FRAMEWORK,
-            call,
-            (op,),
-            tuple(rules),
-            tuple(notes),
-            layout=layout_name(data_format, rank),
-            arguments=tuple(v.items()),
-            framework_id=FRAMEWORK_ID,
-        )
-        return with_activation(mapped, activation, label)
+        return self.mapped((op,), tuple(rules), tuple(notes))
 
-    return handle
+
+def conv_transpose(rank: int):
+    """Compile function for Conv{rank}DTranspose / Convolution{rank}DTranspose."""
+    return lambda call: TransposePlan(call, rank)
 
 
 def depthwise_op(label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, use_bias):
@@ -597,133 +677,115 @@ def depthwise_op(label, rank, spatial, batch, channels, multiplier, kernel, stri
     return op, tuple(p[2] for p in padded)
 
 
-def depthwise(rank: int):
-    """Handler for DepthwiseConv{rank}D: out channels = in channels * depth_multiplier."""
+class DepthwisePlan(LayerPlan):
+    """DepthwiseConv{rank}D (out channels = in channels * depth_multiplier) and, with
+    ``filters``, SeparableConv{rank}D (then a 1x1 pointwise conv to ``filters``), compiled."""
 
-    def handle(call, inputs: Inputs) -> Mapped:
-        label = call.base
-        params = (
-            ("kernel_size", REQUIRED),
-            ("strides", 1),
-            ("padding", "valid"),
-            ("depth_multiplier", 1),
-            ("data_format", None),
-            ("dilation_rate", 1),
-        ) + DEPTHWISE_EXTRAS
-        v = bind(call, params, label, COMMON_KEYWORDS)
-        multiplier = positive(
+    __slots__ = ("separable", "filters", "multiplier", "kernel", "strides", "dilation", "padding", "use_bias", "k_eff")
+
+    def __init__(self, call, rank: int, separable: bool) -> None:
+        super().__init__(call, rank)
+        label = self.label
+        self.separable = separable
+        if separable:
+            params = (
+                ("filters", REQUIRED),
+                ("kernel_size", REQUIRED),
+                ("strides", 1),
+                ("padding", "valid"),
+                ("data_format", None),
+                ("dilation_rate", 1),
+                ("depth_multiplier", 1),
+            ) + SEPARABLE_EXTRAS
+        else:
+            params = (
+                ("kernel_size", REQUIRED),
+                ("strides", 1),
+                ("padding", "valid"),
+                ("depth_multiplier", 1),
+                ("data_format", None),
+                ("dilation_rate", 1),
+            ) + DEPTHWISE_EXTRAS
+        self.v = v = bind(call, params, label, COMMON_KEYWORDS)
+        self.multiplier = positive(
             v["depth_multiplier"],
             "depth_multiplier",
             label,
             "depth_multiplier (output channels per input channel)",
             "depth_multiplier=1",
         )
-        kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
-        strides = sizes(v["strides"], rank, "strides", label)
-        dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
-        padding = padding_arg(v["padding"], rank, label, causal=False)
-        data_format = layout(v["data_format"], rank, label)
-        use_bias = check_bool(v["use_bias"], "use_bias", label)
-        activation = activation_name(v["activation"], label)
-        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
+        self.filters = None
+        if separable:
+            self.filters = positive(
+                v["filters"], "filters", label, "number of filters (output channels)", "filters=1 or more"
+            )
+        self.kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
+        self.strides = strides = sizes(v["strides"], rank, "strides", label)
+        self.dilation = dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
+        self.padding = padding_arg(v["padding"], rank, label, causal=False)
+        self.data_format = layout(v["data_format"], rank, label)
+        self.use_bias = check_bool(v["use_bias"], "use_bias", label)
+        self.activation = activation_name(v["activation"], label)
+        self.k_eff = tuple(map(arith.effective_kernel, self.kernel, dilation))
+        decomposed = max(strides) > 1 and max(dilation) > 1
+        unequal = rank == 2 and strides[0] != strides[1] and not decomposed  # refused once the input fits
+        self.fast = not unequal and self.activation != "glu" and (self.filters or 0) <= MAX_INT
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        x = inputs.input_shape
+        if self.fast and x is not None and len(x) == self.rank + 2:
+            last = self.data_format == "channels_last"
+            channels = x[-1] if last else x[1]
+            out = window_sizes(self.padding, x[1:-1] if last else x[2:], self.k_eff, self.strides)
+            depth = channels * self.multiplier
+            if min(out) >= 1 and channels > 0 and depth <= MAX_INT:  # else map() refuses as Keras does
+                return self.placed(x[0], self.filters or depth, out)
+        return super().shape(inputs)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, rank, multiplier = self.label, self.rank, self.multiplier
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, self.data_format, label)
         op, rules = depthwise_op(
-            label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, use_bias
-        )
-        notes = (f"depthwise: groups = input channels = {channels}, out channels = {channels}*{multiplier}",)
-        mapped = Mapped(
-            FRAMEWORK,
-            call,
-            (op,),
-            rules,
-            notes,
-            layout=layout_name(data_format, rank),
-            arguments=tuple(v.items()),
-            framework_id=FRAMEWORK_ID,
-            layer="depthwise",
-        )
-        return with_activation(mapped, activation, label)
-
-    return handle
-
-
-def separable(rank: int):
-    """Handler for SeparableConv{rank}D: depthwise conv, then a 1x1 pointwise conv to ``filters``."""
-
-    def handle(call, inputs: Inputs) -> Mapped:
-        label = call.base
-        params = (
-            ("filters", REQUIRED),
-            ("kernel_size", REQUIRED),
-            ("strides", 1),
-            ("padding", "valid"),
-            ("data_format", None),
-            ("dilation_rate", 1),
-            ("depth_multiplier", 1),
-        ) + SEPARABLE_EXTRAS
-        v = bind(call, params, label, COMMON_KEYWORDS)
-        multiplier = positive(
-            v["depth_multiplier"],
-            "depth_multiplier",
-            label,
-            "depth_multiplier (output channels per input channel)",
-            "depth_multiplier=1",
-        )
-        filters = positive(v["filters"], "filters", label, "number of filters (output channels)", "filters=1 or more")
-        kernel = sizes(v["kernel_size"], rank, "kernel_size", label)
-        strides = sizes(v["strides"], rank, "strides", label)
-        dilation = sizes(v["dilation_rate"], rank, "dilation_rate", label)
-        padding = padding_arg(v["padding"], rank, label, causal=False)
-        data_format = layout(v["data_format"], rank, label)
-        use_bias = check_bool(v["use_bias"], "use_bias", label)
-        activation = activation_name(v["activation"], label)
-        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
-        op, rules = depthwise_op(
-            label, rank, spatial, batch, channels, multiplier, kernel, strides, dilation, padding, spec, False
-        )
+            label, rank, spatial, batch, channels, multiplier, self.kernel, self.strides, self.dilation,
+            self.padding, spec, self.use_bias and not self.separable,
+        )  # fmt: skip
+        if not self.separable:
+            notes = (f"depthwise: groups = input channels = {channels}, out channels = {channels}*{multiplier}",)
+            return self.mapped((op,), rules, notes, layer="depthwise")
         check_channels(label, channels, "pointwise Conv2D")
         mid = arith.output_spatial(op)
         ones = (1,) * rank
         zeros = (0,) * rank
         pointwise = ConvOp(
-            "conv",
-            batch,
-            channels * multiplier,
-            filters,
-            mid,
-            ones,
-            ones,
-            ones,
-            zeros,
-            zeros,
-            spec,
-            spec,
-            bias=use_bias,
-        )
+            "conv", batch, channels * multiplier, self.filters, mid, ones, ones, ones, zeros, zeros, spec, spec,
+            bias=self.use_bias,
+        )  # fmt: skip
         notes = (
             f"separable: depthwise conv ({channels} -> {channels * multiplier} channels), "
-            f"then a 1x1 pointwise conv ({channels * multiplier} -> {filters} channels)",
+            f"then a 1x1 pointwise conv ({channels * multiplier} -> {self.filters} channels)",
         )
-        mapped = Mapped(
-            FRAMEWORK,
-            call,
-            (op, pointwise),
-            rules,
-            notes,
-            layout=layout_name(data_format, rank),
-            arguments=tuple(v.items()),
-            framework_id=FRAMEWORK_ID,
-            layer="separable",
-        )
-        return with_activation(mapped, activation, label)
-
-    return handle
+        return self.mapped((op, pointwise), rules, notes, layer="separable")
 
 
-def pool(rank: int, kind: str):
-    """Handler for MaxPooling{rank}D / AveragePooling{rank}D (and MaxPool/AvgPool aliases)."""
+def depthwise(rank: int):
+    """Compile function for DepthwiseConv{rank}D."""
+    return lambda call: DepthwisePlan(call, rank, separable=False)
 
-    def handle(call, inputs: Inputs) -> Mapped:
-        label = call.base
+
+def separable(rank: int):
+    """Compile function for SeparableConv{rank}D."""
+    return lambda call: DepthwisePlan(call, rank, separable=True)
+
+
+class PoolPlan(LayerPlan):
+    """MaxPooling{rank}D / AveragePooling{rank}D (and the MaxPool/AvgPool aliases), compiled."""
+
+    __slots__ = ("kind", "kernel", "strides", "padding")
+
+    def __init__(self, call, rank: int, kind: str) -> None:
+        super().__init__(call, rank)
+        label = self.label
+        self.kind = kind
         default = 2 if kind == "max_pool" else REQUIRED
         params = (
             ("pool_size", default),
@@ -732,25 +794,39 @@ def pool(rank: int, kind: str):
             ("data_format", None),
             ("name", None),
         )
-        v = bind(call, params, label, COMMON_KEYWORDS[1:])
-        kernel = sizes(v["pool_size"], rank, "pool_size", label)
-        strides = kernel if v["strides"] is None else sizes(v["strides"], rank, "strides", label, 0)
-        if 0 in strides:
+        self.v = v = bind(call, params, label, COMMON_KEYWORDS[1:])
+        self.kernel = kernel = sizes(v["pool_size"], rank, "pool_size", label)
+        self.strides = kernel if v["strides"] is None else sizes(v["strides"], rank, "strides", label, 0)
+        if 0 in self.strides:
             raise fail(
                 label,
                 f"strides={v['strides']!r} contains 0. Rule: Keras accepts it but TensorFlow refuses "
                 "(stride must be > 0). Fix: strides >= 1, or None for strides = pool_size.",
             )
-        padding = padding_arg(v["padding"], rank, label, causal=False)
-        data_format = layout(v["data_format"], rank, label)
-        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, data_format, label)
+        self.padding = padding_arg(v["padding"], rank, label, causal=False)
+        self.data_format = layout(v["data_format"], rank, label)
+        self.fast = True
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        x = inputs.input_shape
+        if x is not None and len(x) == self.rank + 2:
+            last = self.data_format == "channels_last"
+            # TF's 3-D pooling does not clamp the 'same' total at 0
+            out = window_sizes(self.padding, x[1:-1] if last else x[2:], self.kernel, self.strides, self.rank < 3)
+            if min(out) >= 1:  # else map() refuses or notes as TensorFlow does
+                return self.placed(x[0], x[-1] if last else x[1], out)
+        return super().shape(inputs)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, rank, kernel, strides, padding = self.label, self.rank, self.kernel, self.strides, self.padding
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, self.data_format, label)
         padded = [axis_padding(padding, n, k, 1, s) for n, k, s in zip(spatial, kernel, strides, strict=True)]
         if rank == 3 and padding == "same":
             padded = [pool3d_same_padding(n, k, s) for n, k, s in zip(spatial, kernel, strides, strict=True)]
             padded = [(p.lo, p.hi, f"'same' (TF SAME): {p.text}") for p in padded]
         ones = (1,) * rank
         op = ConvOp(
-            kind, batch, channels, channels, spatial, kernel, strides, ones,
+            self.kind, batch, channels, channels, spatial, kernel, strides, ones,
             tuple(p[0] for p in padded), tuple(p[1] for p in padded), spec, spec,
         )  # fmt: skip
         notes = []
@@ -770,11 +846,14 @@ def pool(rank: int, kind: str):
                     f"out = {arith.tf_valid_out_text(n, k, s)}"
                 )
         return Mapped(
-            FRAMEWORK, call, (op,), tuple(p[2] for p in padded), tuple(notes), layout=layout_name(data_format, rank),
-            arguments=tuple(v.items()), framework_id=FRAMEWORK_ID
+            FRAMEWORK, self.call, (op,), tuple(p[2] for p in padded), tuple(notes),
+            layout=layout_name(self.data_format, rank), arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
         )  # fmt: skip
 
-    return handle
+
+def pool(rank: int, kind: str):
+    """Compile function for MaxPooling{rank}D / AveragePooling{rank}D."""
+    return lambda call: PoolPlan(call, rank, kind)
 
 
 def calls() -> dict:
@@ -787,7 +866,7 @@ def calls() -> dict:
     for rank in (1, 2):
         names[f"DepthwiseConv{rank}D"] = depthwise(rank)
         names[f"SeparableConv{rank}D"] = names[f"SeparableConvolution{rank}D"] = separable(rank)
-    return {prefix + name: handler for prefix in PREFIXES for name, handler in names.items()}
+    return {prefix + name: compile_layer for prefix in PREFIXES for name, compile_layer in names.items()}
 
 
 CALLS = calls()
