@@ -11,6 +11,8 @@ that length would need; extra cells appear at the end.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last, split
 from ..core.record import replace
@@ -341,9 +343,9 @@ class LayerPlan(Plan):
 def window_sizes(padding: str, spatial, k_eff, strides, clamp: bool = True) -> tuple[int, ...]:
     """The output sizes of a forward conv or pooling under a Keras padding rule."""
     if padding == "valid":
-        return tuple(arith.conv_out(n, k, s, 0, 0) for n, k, s in zip(spatial, k_eff, strides))
+        return tuple(map(arith.conv_out, spatial, k_eff, strides, repeat(0), repeat(0)))
     if padding == "causal":
-        return tuple(arith.conv_out(n, k, s, k - 1, 0) for n, k, s in zip(spatial, k_eff, strides))
+        return tuple(map(arith.conv_out, spatial, k_eff, strides, [k - 1 for k in k_eff], repeat(0)))
     sizes = []
     for n, k, s in zip(spatial, k_eff, strides):
         _, _, lo, hi = arith.same_pads(n, k, s, clamp=clamp)
