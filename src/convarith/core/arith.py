@@ -238,7 +238,7 @@ def same_padding(n: int, k_eff: int, stride: int, extra_at_start: bool = False, 
 
 def same_pads(n: int, k_eff: int, stride: int, extra_at_start: bool = False, clamp: bool = True):
     """(out, total, lo, hi) of ``same_padding``, elementwise on arrays."""
-    out = -(-n // stride)
+    out = same_out(n, stride)
     raw = (out - 1) * stride + k_eff - n
     total = maximum(raw, 0) if clamp else raw
     lo = trunc_div(total + 1 if extra_at_start else total, 2)
@@ -728,3 +728,8 @@ def keras_transpose_length(n: int, k_eff: int, stride: int, same: bool, output_p
         return n * stride if same else transpose_out(n, k_eff, stride, 0, 0, maximum(stride - k_eff, 0))
     half = k_eff // 2 if same else 0
     return transpose_out(n, k_eff, stride, half, half, output_padding)
+
+
+def same_out(n: int, stride: int) -> int:
+    """'SAME' output size: ceil(n/s), whatever the kernel (elementwise on arrays)."""
+    return -(-n // stride)

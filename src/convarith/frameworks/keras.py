@@ -340,17 +340,13 @@ class LayerPlan(Plan):
         return (batch, channels, *spatial)
 
 
-def window_sizes(padding: str, spatial, k_eff, strides, clamp: bool = True) -> tuple[int, ...]:
+def window_sizes(padding: str, spatial, k_eff, strides) -> tuple[int, ...]:
     """The output sizes of a forward conv or pooling under a Keras padding rule."""
     if padding == "valid":
         return tuple(map(arith.conv_out, spatial, k_eff, strides, repeat(0), repeat(0)))
     if padding == "causal":
         return tuple(map(arith.conv_out, spatial, k_eff, strides, [k - 1 for k in k_eff], repeat(0)))
-    sizes = []
-    for n, k, s in zip(spatial, k_eff, strides):
-        _, _, lo, hi = arith.same_pads(n, k, s, clamp=clamp)
-        sizes.append(arith.conv_out(n, k, s, lo, hi))
-    return tuple(sizes)
+    return tuple(map(arith.same_out, spatial, strides))  # the padded conv gives exactly ceil(n/s)
 
 
 class ConvPlan(LayerPlan):
@@ -813,8 +809,7 @@ class PoolPlan(LayerPlan):
         x = inputs.input_shape
         if x is not None and len(x) == self.rank + 2:
             last = self.data_format == "channels_last"
-            # TF's 3-D pooling does not clamp the 'same' total at 0
-            out = window_sizes(self.padding, x[1:-1] if last else x[2:], self.kernel, self.strides, self.rank < 3)
+            out = window_sizes(self.padding, x[1:-1] if last else x[2:], self.kernel, self.strides)
             if min(out) >= 1:  # else map() refuses or notes as TensorFlow does
                 return self.placed(x[0], x[-1] if last else x[1], out)
         return super().shape(inputs)
