@@ -718,3 +718,13 @@ def transposed_forward_pads(k_eff: int, lo: int, hi: int, output_padding: int = 
     stride-1 forward conv over the zero-stuffed input: (k_eff-1-lo, k_eff-1-hi+output_padding).
     Without output_padding it is its own inverse (forward pads -> transposed pads)."""
     return k_eff - 1 - lo, k_eff - 1 - hi + output_padding
+
+
+def same_out(n: int, stride: int) -> int:
+    """The 'SAME' output size ceil(n/s): ``same_pads``' out, which its padding gives for every n >= 1."""
+    return -(-n // stride)
+
+
+def windows_in(padded: int, k_eff: int, stride: int) -> int:
+    """floor((padded - k_eff) / s) + 1 windows in an already padded length (``conv_out``, no lhs dilation)."""
+    return (padded - k_eff) // stride + 1
