@@ -733,3 +733,8 @@ def keras_transpose_length(n: int, k_eff: int, stride: int, same: bool, output_p
 def same_out(n: int, stride: int) -> int:
     """'SAME' output size: ceil(n/s), whatever the kernel (elementwise on arrays)."""
     return -(-n // stride)
+
+
+def windows_in(padded: int, k_eff: int, stride: int) -> int:
+    """floor((padded - k_eff) / s) + 1 windows in an already padded length (``conv_out``, no lhs dilation)."""
+    return (padded - k_eff) // stride + 1

@@ -18,13 +18,34 @@ ordinary dilated size, with strides > 1 (depthwise only) it is not.
 
 from __future__ import annotations
 
+from functools import partial
 from math import prod
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last
-from ..parse import Call
-from ._common import REQUIRED, Inputs, Mapped, bind, check_int, divisors_text, fail, ref_shape, refuse
-from ._tf_rules import axis_padding, pool3d_same_padding, space_to_batch_size, transpose_axis_padding, windowed_size
+from ..errors import ConvArithError
+from ..parse import MAX_INT, Call, Name
+from ._common import (
+    REQUIRED,
+    Inputs,
+    Mapped,
+    Plan,
+    bind,
+    check_int,
+    divisors_text,
+    fail,
+    mapped_fits,
+    ref_shape,
+    refuse,
+)
+from ._tf_rules import (
+    axis_padding,
+    pool3d_same_padding,
+    space_to_batch_size,
+    transpose_axis_padding,
+    transposed_forward,
+    windowed_size,
+)
 
 __all__ = ["CALLS", "FRAMEWORK"]
 
@@ -281,11 +302,8 @@ def conv(rank: int):
     """tf.nn.conv1d / conv2d / conv3d (the native ops; conv2d supports groups)."""
     stride_name = "stride" if rank == 1 else "strides"
 
-    def handle(call, inputs: Inputs) -> Mapped:
+    def handle(call, v: dict, inputs: Inputs) -> Mapped:
         label = label_of(call)
-        params = (("input", REQUIRED), ("filters", REQUIRED), (stride_name, REQUIRED), ("padding", REQUIRED))
-        params += (("data_format", LAST[rank]), ("dilations", None), ("name", None))
-        v = bind(call, params, label)
         x = tensor(v["input"], inputs, "input", label)
         w = tensor(v["filters"], inputs, "filters", label)
         first = check_format(v["data_format"], rank, label, FORMATS[rank], defer=True)
@@ -375,11 +393,9 @@ def check_groups(label, channels, w_in, out_ch, grouped: bool, empty: bool = Fal
     return groups
 
 
-def convolution(call, inputs: Inputs) -> Mapped:
+def convolution(call, v: dict, inputs: Inputs) -> Mapped:
     """tf.nn.convolution: rank from the filter; dilation by space-to-batch (strides must then be 1)."""
     label = label_of(call)
-    params = (("input", REQUIRED), ("filters", REQUIRED), ("strides", None), ("padding", "VALID"))
-    v = bind(call, params + (("data_format", None), ("dilations", None), ("name", None)), label)
     x = tensor(v["input"], inputs, "input", label)
     w = tensor(v["filters"], inputs, "filters", label)
     rank = len(w) - 2
@@ -497,11 +513,9 @@ def dilated_pads(label, rank, spatial, kernel, dilation, padding):
     return tuple(lo), tuple(hi), tuple(rules)
 
 
-def depthwise(call, inputs: Inputs) -> Mapped:
+def depthwise(call, v: dict, inputs: Inputs) -> Mapped:
     """tf.nn.depthwise_conv2d: filter (kh, kw, in, multiplier), out channels in*multiplier."""
     label = label_of(call)
-    params = (("input", REQUIRED), ("filter", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED))
-    v = bind(call, params + (("data_format", None), ("dilations", None), ("name", None)), label)
     x = tensor(v["input"], inputs, "input", label)
     w = tensor(v["filter"], inputs, "filter", label)
     sb, sh, sw, sc = exact_list(v["strides"], 4, "strides", label)
@@ -603,16 +617,8 @@ def explicit_pairs_loose(padding, rank, label):
 def conv_transpose(rank: int | None):
     """tf.nn.conv{1,2,3}d_transpose, or conv_transpose (rank from len(output_shape))."""
 
-    def handle(call, inputs: Inputs) -> Mapped:
+    def handle(call, v: dict, inputs: Inputs) -> Mapped:
         label = label_of(call)
-        params = (("input", REQUIRED), ("filters", REQUIRED), ("output_shape", REQUIRED), ("strides", REQUIRED))
-        params += (
-            ("padding", "SAME"),
-            ("data_format", None if rank is None else LAST[rank]),
-            ("dilations", None),
-            ("name", None),
-        )
-        v = bind(call, params, label)
         x = tensor(v["input"], inputs, "input", label)
         w = tensor(v["filters"], inputs, "filters", label)
         out_shape = v["output_shape"]
@@ -718,10 +724,8 @@ def conv_transpose(rank: int | None):
 def pool_nd(rank: int | None, kind: str):
     """max_pool{1,2,3}d / avg_pool{1,2,3}d, or max_pool / avg_pool (rank from the input)."""
 
-    def handle(call, inputs: Inputs) -> Mapped:
+    def handle(call, v: dict, inputs: Inputs) -> Mapped:
         label = label_of(call)
-        params = (("input", REQUIRED), ("ksize", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED))
-        v = bind(call, params + (("data_format", None if rank is None else LAST[rank]), ("name", None)), label)
         x = tensor(v["input"], inputs, "input", label)
         r = rank
         if r is None:
@@ -859,11 +863,9 @@ def depth_pool(label, kind, kc, sc, ksize, channels) -> int:
     return channels // kc
 
 
-def pool(call, inputs: Inputs) -> Mapped:
+def pool(call, v: dict, inputs: Inputs) -> Mapped:
     """tf.nn.pool(input, window_shape, pooling_type, strides, padding, data_format, dilations)."""
     label = label_of(call)
-    params = (("input", REQUIRED), ("window_shape", REQUIRED), ("pooling_type", REQUIRED), ("strides", None))
-    v = bind(call, params + (("padding", "VALID"), ("data_format", None), ("dilations", None), ("name", None)), label)
     x = tensor(v["input"], inputs, "input", label)
     window = v["window_shape"]
     if not isinstance(window, (list, tuple)):
@@ -971,34 +973,401 @@ def pool(call, inputs: Inputs) -> Mapped:
     return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r], arguments=tuple(v.items()), framework_id=FRAMEWORK_ID)
 
 
+# -- compiled plans ----------------------------------------------------------------------------------
+
+
+def conv_params(rank: int) -> tuple:
+    stride_name = "stride" if rank == 1 else "strides"
+    params = (("input", REQUIRED), ("filters", REQUIRED), (stride_name, REQUIRED), ("padding", REQUIRED))
+    return params + (("data_format", LAST[rank]), ("dilations", None), ("name", None))
+
+
+CONVOLUTION_PARAMS = (("input", REQUIRED), ("filters", REQUIRED), ("strides", None), ("padding", "VALID"))
+CONVOLUTION_PARAMS += (("data_format", None), ("dilations", None), ("name", None))
+DEPTHWISE_PARAMS = (("input", REQUIRED), ("filter", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED))
+DEPTHWISE_PARAMS += (("data_format", None), ("dilations", None), ("name", None))
+POOL_PARAMS = (("input", REQUIRED), ("window_shape", REQUIRED), ("pooling_type", REQUIRED), ("strides", None))
+POOL_PARAMS += (("padding", "VALID"), ("data_format", None), ("dilations", None), ("name", None))
+
+
+def transpose_params(rank: int | None) -> tuple:
+    params = (("input", REQUIRED), ("filters", REQUIRED), ("output_shape", REQUIRED), ("strides", REQUIRED))
+    return params + (
+        ("padding", "SAME"),
+        ("data_format", None if rank is None else LAST[rank]),
+        ("dilations", None),
+        ("name", None),
+    )
+
+
+def pool_nd_params(rank: int | None) -> tuple:
+    params = (("input", REQUIRED), ("ksize", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED))
+    return params + (("data_format", None if rank is None else LAST[rank]), ("name", None))
+
+
+def name_of(value) -> str | None:
+    return value.dotted if isinstance(value, Name) else None
+
+
+def padding_totals(padding, rank: int):
+    """'SAME' as is, else the total padding per axis (0 for 'VALID', lo + hi for explicit pairs)."""
+    if padding == "SAME":
+        return padding
+    return (0,) * rank if padding == "VALID" else tuple(lo + hi for lo, hi in padding)
+
+
+def window_outs(spatial, k_effs, stride, totals) -> list[int] | None:
+    """The output sizes of a floor-rounded window op under TF's padding (``padding_totals``),
+    or None when one is <= 0 or beyond 64 bits (empty, refused or too large: the full mapping says which).
+    Plain loops: the fastest spelling for one to three axes."""
+    outs = []
+    if totals == "SAME":
+        for n, s in zip(spatial, stride):
+            if not n:
+                return None
+            outs.append(arith.same_out(n, s))  # n >= 1 gives 1 <= out <= n
+        return outs
+    for n, total, k_eff, s in zip(spatial, totals, k_effs, stride):
+        out = arith.windows_in(n + total, k_eff, s)
+        if not 0 < out <= MAX_INT:
+            return None
+        outs.append(out)
+    return outs
+
+
+def unclamped_same_outs(spatial, ksize, stride) -> list[int] | None:
+    """``window_outs`` of TF's 3-D pooling 'SAME', whose total padding is not clamped at 0."""
+    outs = []
+    for n, k, s in zip(spatial, ksize, stride):
+        _, _, lo, hi = arith.same_pads(n, k, s, clamp=False)
+        outs.append(arith.conv_out(n, k, s, lo, hi))
+    return outs if min(outs) > 0 else None
+
+
+class TfPlan(Plan):
+    """One tf.nn call, bound once. ``map`` runs the full mapping; ``shape`` answers the
+    common case from ``fast`` (the call-only checks passed at compile, the numbers ready)
+    with arithmetic only, and leaves every other input (a refusal, an empty output, an
+    unusual layout) to the full mapping, so both refuse alike and in the same order."""
+
+    __slots__ = ("body", "v", "fast")
+
+    def __init__(self, call: Call, params: tuple, body) -> None:
+        super().__init__(call)
+        self.v = bind(call, params, label_of(call))
+        self.body = body
+        self.fast = None
+
+    def map(self, inputs: Inputs) -> Mapped:
+        return self.body(self.call, self.v, inputs)
+
+    def slow(self, inputs: Inputs) -> tuple[int, ...]:
+        return mapped_fits(self.map(inputs)).output_shape
+
+
+class ConvPlan(TfPlan):
+    """conv1d/conv2d/conv3d and the undilated tf.nn.convolution (rank from the filters)."""
+
+    __slots__ = ("rank", "by_rank")
+
+    def __init__(self, call: Call, rank: int | None) -> None:
+        super().__init__(
+            call, conv_params(rank) if rank else CONVOLUTION_PARAMS, convolution if rank is None else CONV_BODIES[rank]
+        )
+        self.rank = rank
+        self.by_rank = {}
+        if rank is not None:
+            self.fast = self.compile_fast(rank)
+
+    def compile_fast(self, rank: int):
+        """(rank, input name, filters name, strides, dilations or None for all 1, padding totals),
+        or None when the call needs the full mapping (a refusal, channels-first, a dilated Conv3D)."""
+        v, label = self.v, label_of(self.call)
+        names = (name_of(v["input"]), name_of(v["filters"]))
+        if None in names:
+            return None
+        try:
+            if self.rank is None:
+                if v["dilations"] is not None:
+                    return None
+                if check_format(v["data_format"], rank, label, FORMATS[rank], defer=True):
+                    return None
+                sb, sc, stride = sequence(v["strides"], rank, False, "strides", label)
+                padding = check_padding(v["padding"], rank, label, explicit=False)
+                check_unit(1 if rank == 1 else sb, sc, "strides", label)
+                check_positive((sb, *stride) if rank == 1 else stride, "strides", label)
+                return (rank, *names, stride, None, padding_totals(padding, rank))
+            stride_name = "stride" if rank == 1 else "strides"
+            if check_format(v["data_format"], rank, label, FORMATS[rank], defer=True):
+                return None
+            if rank == 3:
+                sb, sc, stride = full_rank(exact_list(v["strides"], 5, "strides", label), False)
+                dil = (1,) * 5 if v["dilations"] is None else exact_list(v["dilations"], 5, "dilations", label)
+                db, dc, dilation = full_rank(dil, False)
+            else:
+                sb, sc, stride = sequence(v[stride_name], rank, False, stride_name, label)
+                db, dc, dilation = sequence(v["dilations"], rank, False, "dilations", label)
+            padding = check_padding(v["padding"], rank, label, explicit=rank == 2)
+            if rank == 1:
+                check_positive((sb, db), f"{stride_name}/dilations batch entry", label)
+                sb = db = 1
+            check_unit(sb, sc, stride_name, label)
+            check_positive(stride, stride_name, label)
+            check_unit(db, dc, "dilations", label)
+            check_positive(dilation, "dilations", label)
+        except ConvArithError:
+            return None
+        if rank == 3 and any(d != 1 for d in dilation):
+            return None
+        dilated = None if set(dilation) == {1} else dilation
+        return (rank, *names, stride, dilated, padding_totals(padding, rank))
+
+    def fast_for(self, inputs: Inputs):
+        """tf.nn.convolution: the compiled numbers for the rank its filters give, made once per rank."""
+        w = inputs.shape_of(name_of(self.v["filters"]))
+        if w is None or not 3 <= len(w) <= 5:
+            return None
+        rank = len(w) - 2
+        fast = self.by_rank.get(rank, False)
+        if fast is False:
+            fast = self.by_rank[rank] = self.compile_fast(rank)
+        return fast
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        fast = self.fast if self.rank else self.fast_for(inputs)
+        if fast is None:
+            return self.slow(inputs)
+        rank, x_name, w_name, stride, dilation, totals = fast
+        x = w = None
+        for key, value in inputs.shapes:
+            if key == x_name:
+                x = value
+            if key == w_name:
+                w = value
+        if x is None or w is None or len(w) != rank + 2 or len(x) < rank + 2:
+            return self.slow(inputs)
+        channels, w_in, out_ch = x[-1], w[-2], w[-1]
+        if not (channels and w_in and out_ch) or channels % w_in or min(w[:rank]) < 1:
+            return self.slow(inputs)
+        if out_ch % (channels // w_in) if rank != 3 else channels != w_in:  # Conv3D on CPU takes no groups
+            return self.slow(inputs)
+        lead = x[: len(x) - rank - 1]
+        k_effs = w[:rank] if dilation is None else tuple(map(arith.effective_kernel, w[:rank], dilation))
+        outs = window_outs(x[-rank - 1 : -1], k_effs, stride, totals)
+        if outs is None or not 0 < (lead[0] if len(lead) == 1 else prod(lead)) <= MAX_INT:
+            return self.slow(inputs)
+        return (*lead, *outs, out_ch)
+
+
+class DepthwisePlan(TfPlan):
+    """tf.nn.depthwise_conv2d; the dilated (space-to-batch) path takes the full mapping."""
+
+    __slots__ = ()
+
+    def __init__(self, call: Call) -> None:
+        super().__init__(call, DEPTHWISE_PARAMS, depthwise)
+        v, label = self.v, label_of(call)
+        names = (name_of(v["input"]), name_of(v["filter"]))
+        if None in names or v["dilations"] is not None:
+            return
+        try:
+            sb, sh, sw, sc = exact_list(v["strides"], 4, "strides", label)
+            padding = check_padding(v["padding"], 2, label, explicit=True)
+            check_format(v["data_format"], 2, label, (None, "NHWC", "NCHW"))
+        except ConvArithError:
+            return
+        if sb == sc == 1 and sh == sw >= 1:
+            self.fast = (*names, (sh, sw), padding_totals(padding, 2))
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        if self.fast is None:
+            return self.slow(inputs)
+        x_name, w_name, stride, totals = self.fast
+        x, w = inputs.shape_of(x_name), inputs.shape_of(w_name)
+        if x is None or w is None or len(x) != 4 or len(w) != 4 or w[2] != x[3] or not (x[0] and x[3] and w[3]):
+            return self.slow(inputs)
+        out_ch = x[3] * w[3]
+        outs = window_outs(x[1:3], w[:2], stride, totals)
+        if outs is None or min(w[:2]) < 1 or out_ch > MAX_INT:
+            return self.slow(inputs)
+        return (x[0], *outs, out_ch)
+
+
+class TransposePlan(TfPlan):
+    """conv{1,2,3}d_transpose and conv_transpose: the output shape is in the call, checked per input."""
+
+    __slots__ = ()
+
+    def __init__(self, call: Call, rank: int | None) -> None:
+        super().__init__(call, transpose_params(rank), CONV_TRANSPOSE_BODIES[rank])
+        v, label = self.v, label_of(call)
+        names = (name_of(v["input"]), name_of(v["filters"]))
+        out_shape = v["output_shape"]
+        if None in names or not isinstance(out_shape, (list, tuple)):
+            return
+        try:
+            out_shape = ints_list(out_shape, "output_shape", label)
+            r = len(out_shape) - 2 if rank is None else rank
+            if not 1 <= r <= 3 or len(out_shape) != r + 2 or not 0 < min(out_shape) <= max(out_shape) <= MAX_INT:
+                return
+            check_format(v["data_format"], r, label, (None, "NWC", "NCW") if r == 1 else (None, LAST[r], FIRST[r]))
+            sb, sc, stride = sequence(v["strides"], r, False, "strides", label)
+            db, dc, dilation = sequence(v["dilations"], r, False, "dilations", label)
+            padding = check_padding(v["padding"], r, label, explicit=r == 2)
+            check_positive((sb,), "strides batch entry", label)
+            check_unit(1 if r == 1 else sb, sc, "strides", label)
+            check_positive(stride, "strides", label)
+        except ConvArithError:
+            return
+        if all(d == 1 for d in (db, dc, *dilation)):
+            self.fast = (*names, r, out_shape, stride, padding)
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        if self.fast is None:
+            return self.slow(inputs)
+        x_name, w_name, r, out_shape, stride, padding = self.fast
+        x, w = inputs.shape_of(x_name), inputs.shape_of(w_name)
+        if x is None or w is None or len(x) != r + 2 or len(w) != r + 2:
+            return self.slow(inputs)
+        if x[-1] != w[r + 1] or out_shape[-1] != w[r] or out_shape[0] != x[0] or min(w[:r]) < 1 or not x[-1]:
+            return self.slow(inputs)
+        for axis in range(r):
+            pad = padding if isinstance(padding, str) else padding[axis]
+            if transposed_forward(pad, out_shape[axis + 1], w[axis], stride[axis]) != x[axis + 1]:
+                return self.slow(inputs)
+        return out_shape
+
+
+class PoolNdPlan(TfPlan):
+    """max_pool{1,2,3}d / avg_pool{1,2,3}d, and max_pool / avg_pool (rank from the input)."""
+
+    __slots__ = ("rank", "kind", "input_name", "by_rank")
+
+    def __init__(self, call: Call, rank: int | None, kind: str) -> None:
+        super().__init__(call, pool_nd_params(rank), POOL_ND_BODIES[rank, kind])
+        self.rank, self.kind = rank, kind
+        self.input_name = name_of(self.v["input"])
+        self.by_rank = {}
+        if rank is not None and self.input_name is not None:
+            self.fast = self.compile_rank(rank)
+
+    def fast_for(self, r: int):
+        """max_pool / avg_pool: the compiled numbers for an input of rank r + 2, made once per rank."""
+        fast = self.by_rank.get(r, False)
+        if fast is False:
+            fast = self.by_rank[r] = self.compile_rank(r) if 1 <= r <= 3 else None
+        return fast
+
+    def compile_rank(self, r: int):
+        """(ksize, strides, padding totals or 'unclamped' for 3-D SAME) for an input of rank r + 2, or None."""
+        v, label, rank = self.v, label_of(self.call), self.rank
+        padding = v["padding"]
+        if isinstance(padding, (list, tuple)) and (r == 1 or rank is None and r == 3):
+            return None
+        fmt = v["data_format"]
+        first = isinstance(fmt, str) and fmt.startswith("NC")
+        try:
+            kb, kc, ksize = sequence(v["ksize"], r, first, "ksize", label)
+            sb, sc, stride = sequence(v["strides"], r, first, "strides", label)
+            explicit = self.kind == "max_pool" and r in (1, 2)
+            padding = check_padding(padding, r, label, explicit=explicit)
+            check_format(fmt, r, label, (None, LAST[r], FIRST[r]) if r != 1 else (None, "NWC", "NCW"))
+            if min(kb, kc, *ksize) < 1 or min(sb, sc, *stride) < 1:
+                return None
+            if r == 1:
+                one_d_height(label, kb, sb, (0, 0), padding)
+                kb = sb = 1
+        except ConvArithError:
+            return None
+        if (kb, kc, sb, sc) != (1, 1, 1, 1):
+            return None
+        if isinstance(padding, tuple) and any(lo >= k or hi >= k for (lo, hi), k in zip(padding, ksize)):
+            return None
+        return ksize, stride, "unclamped" if r == 3 and padding == "SAME" else padding_totals(padding, r)
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        x = inputs.shape_of(self.input_name)
+        if x is None:
+            return self.slow(inputs)
+        fast = self.fast if self.rank else self.fast_for(len(x) - 2)
+        if fast is None or len(x) != len(fast[0]) + 2:
+            return self.slow(inputs)
+        ksize, stride, totals = fast
+        if totals == "unclamped":
+            outs = unclamped_same_outs(x[1:-1], ksize, stride)
+        else:
+            outs = window_outs(x[1:-1], ksize, stride, totals)
+        if outs is None or not (x[0] and x[-1]):
+            return self.slow(inputs)
+        return (x[0], *outs, x[-1])
+
+
+class PoolPlan(TfPlan):
+    """tf.nn.pool; the dilated and the explicitly padded paths take the full mapping."""
+
+    __slots__ = ()
+
+    def __init__(self, call: Call) -> None:
+        super().__init__(call, POOL_PARAMS, pool)
+        v, label = self.v, label_of(call)
+        window, name = v["window_shape"], name_of(v["input"])
+        if name is None or not isinstance(window, (list, tuple)) or v["dilations"] is not None:
+            return
+        if v["pooling_type"] not in ("MAX", "AVG") or not isinstance(v["padding"], str):
+            return
+        try:
+            window = ints_list(window, "window_shape", label)
+            r = len(window)
+            if not 1 <= r <= 3:
+                return
+            stride = (1,) * r
+            if v["strides"] is not None:
+                if not isinstance(v["strides"], (list, tuple)):
+                    return
+                stride = ints_list(v["strides"], "strides", label)
+            padding = check_padding(v["padding"], r, label, explicit=False)
+            check_format(v["data_format"], r, label, (None, "NWC", "NCW") if r == 1 else (None, LAST[r], FIRST[r]))
+        except ConvArithError:
+            return
+        if len(stride) == r and min(stride) >= 1 and min(window) >= 1 and all(s <= k for s, k in zip(stride, window)):
+            self.fast = (name, r, window, stride, padding_totals(padding, r))
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        if self.fast is None:
+            return self.slow(inputs)
+        name, r, window, stride, totals = self.fast
+        x = inputs.shape_of(name)
+        if x is None or len(x) != r + 2:
+            return self.slow(inputs)
+        outs = window_outs(x[1:-1], window, stride, totals)
+        if outs is None or not (x[0] and x[-1]):
+            return self.slow(inputs)
+        return (x[0], *outs, x[-1])
+
+
+CONV_BODIES = {rank: conv(rank) for rank in (1, 2, 3)}
+CONV_TRANSPOSE_BODIES = {rank: conv_transpose(rank) for rank in (None, 1, 2, 3)}
+POOL_ND_BODIES = {(rank, kind): pool_nd(rank, kind) for rank in (None, 1, 2, 3) for kind in ("max_pool", "avg_pool")}
+
+
 # -- registry ----------------------------------------------------------------------------------------
 
 
 def calls() -> dict:
     """tf.nn.<name> always; the bare name where no other framework spells it the same way."""
-    table = {
-        "conv1d": conv(1),
-        "conv2d": conv(2),
-        "conv3d": conv(3),
-        "depthwise_conv2d": depthwise,
-        "conv1d_transpose": conv_transpose(1),
-        "conv2d_transpose": conv_transpose(2),
-        "conv3d_transpose": conv_transpose(3),
-        "max_pool1d": pool_nd(1, "max_pool"),
-        "max_pool2d": pool_nd(2, "max_pool"),
-        "max_pool3d": pool_nd(3, "max_pool"),
-        "avg_pool1d": pool_nd(1, "avg_pool"),
-        "avg_pool2d": pool_nd(2, "avg_pool"),
-        "avg_pool3d": pool_nd(3, "avg_pool"),
-    }
+    table = {f"conv{rank}d": partial(ConvPlan, rank=rank) for rank in (1, 2, 3)}
+    table["depthwise_conv2d"] = DepthwisePlan
+    table |= {f"conv{rank}d_transpose": partial(TransposePlan, rank=rank) for rank in (1, 2, 3)}
+    for kind in ("max_pool", "avg_pool"):
+        table |= {f"{kind}{rank}d": partial(PoolNdPlan, rank=rank, kind=kind) for rank in (1, 2, 3)}
     prefixed_only = {
-        "convolution": convolution,
-        "conv_transpose": conv_transpose(None),
-        "max_pool": pool_nd(None, "max_pool"),
-        "avg_pool": pool_nd(None, "avg_pool"),
-        "pool": pool,
+        "convolution": partial(ConvPlan, rank=None),
+        "conv_transpose": partial(TransposePlan, rank=None),
+        "max_pool": partial(PoolNdPlan, rank=None, kind="max_pool"),
+        "avg_pool": partial(PoolNdPlan, rank=None, kind="avg_pool"),
+        "pool": PoolPlan,
     }
-    spellings = {f"tf.nn.{name}": handler for name, handler in (table | prefixed_only).items()}
+    spellings = {f"tf.nn.{name}": compile_function for name, compile_function in (table | prefixed_only).items()}
     return spellings | table
 
 
