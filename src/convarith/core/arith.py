@@ -718,3 +718,11 @@ def transposed_forward_pads(k_eff: int, lo: int, hi: int, output_padding: int = 
     stride-1 forward conv over the zero-stuffed input: (k_eff-1-lo, k_eff-1-hi+output_padding).
     Without output_padding it is its own inverse (forward pads -> transposed pads)."""
     return k_eff - 1 - lo, k_eff - 1 - hi + output_padding
+
+
+def transpose_crop(full: int, out: int, extra_at_start: bool) -> tuple[int, int, int]:
+    """(total, lo, hi): the cells a transposed conv of full size ``full`` crops to give ``out``
+    (none when out >= full), the odd one at the start or at the end (ONNX SAME_* and output_shape)."""
+    total = maximum(full - out, 0)
+    lo = total - total // 2 if extra_at_start else total // 2
+    return total, lo, total - lo
