@@ -336,10 +336,14 @@ class NodePlan(Plan):
 
     def tensors(self, inputs: Inputs) -> list:
         """The shapes of the node's input tensors, in order."""
-        given = dict(inputs.shapes)
-        found = list(map(given.get, self.names))
-        if None in found:
-            raise no_shape(self.label, self.names[found.index(None)], inputs)
+        shapes, found = inputs.shapes, []
+        for name in self.names:  # a plain loop over a few pairs: faster than a dict
+            for key, shape in shapes:
+                if key == name:
+                    found.append(shape)
+                    break
+            else:
+                raise no_shape(self.label, name, inputs)
         return found
 
     def axes(self, rank: int) -> Axes:
@@ -452,6 +456,21 @@ class ConvPlan(NodePlan):
         return x, w, b, axes, kernel, lo, hi, sizes
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        if not self.bias:  # the fast path: X and W with a listed kernel and padding, every check passed
+            x = w = None
+            x_name, w_name = self.names
+            for key, value in inputs.shapes:
+                if key == x_name:
+                    x = value
+                if key == w_name:
+                    w = value
+            axes = self.ranks.get(len(x) - 2) if x is not None and w is not None and len(x) == len(w) else None
+            if axes is not None and axes.k_eff is not None and axes.lo is not None and axes.error is None:
+                group = self.group
+                if x[1] == w[1] * group and group > 0 and w[0] % group == 0 and w[2:] == axes.kernel:
+                    sizes = tuple(map(arith.conv_out, x[2:], axes.k_eff, axes.stride, axes.lo, axes.hi))
+                    if min(sizes) > 0 and max(sizes) <= MAX_INT:  # else resolve() refuses as onnxruntime
+                        return (x[0], w[0], *sizes)
         x, w, _, _, _, _, _, sizes = self.resolve(inputs)
         shape = (x[0], w[0], *sizes)
         return shape if max(sizes) <= MAX_INT else fits(self.call.base, shape)  # the input's sizes fit
@@ -791,6 +810,17 @@ class PoolPlan(NodePlan):
         return x, axes, lo, hi, sizes
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        x = None  # the fast path: listed padding, a non-empty input, every check passed
+        x_name = self.names[0]
+        for key, value in inputs.shapes:
+            if key == x_name:
+                x = value
+                break
+        axes = self.ranks.get(len(x) - 2) if x is not None else None
+        if axes is not None and axes.lo is not None and axes.error is None and axes.late is None and 0 not in x:
+            sizes = tuple(map(self.windows, x[2:], axes.k_eff, axes.stride, axes.lo, axes.hi))
+            if min(sizes) >= 0 and max(sizes) <= MAX_INT:  # else resolve() refuses as onnxruntime
+                return (x[0], x[1], *sizes)
         x, _, _, _, sizes = self.resolve(inputs)
         shape = (x[0], x[1], *sizes)
         return shape if max(sizes) <= MAX_INT else fits(self.call.base, shape)  # the input's sizes fit
