@@ -265,10 +265,10 @@ def auto_pad_of(label: str, attrs: dict) -> str:
     return value
 
 
-def spatial_input(label: str, x_shape: tuple, what: str = "X"):
+def spatial_input(label: str, x_shape: tuple):
     return fail(
         label,
-        f"input {what} has shape {x_shape}, {len(x_shape)} dimensions. Rule: onnx shape inference needs at least 3 (N, C, spatial...). Fix: add a batch and a channel axis.",
+        f"input X has shape {x_shape}, {len(x_shape)} dimensions. Rule: onnx shape inference needs at least 3 (N, C, spatial...). Fix: add a batch and a channel axis.",
     )
 
 
@@ -310,7 +310,8 @@ def compile_node(call) -> Plan:
 
 class Axes:
     """A node's attributes for one spatial rank, normalised per axis, or the first refusal
-    they make (``error``); ``late`` is a call-only refusal onnxruntime makes after input checks."""
+    they make (``error``); ``late`` is a call-only refusal onnxruntime makes after input checks
+    (for Conv a flag: its message names the kernel, which may come from W)."""
 
     __slots__ = (
         "error", "late", "kernel", "dilation", "stride", "k_eff", "auto_pad", "lo", "hi", "rules", "out_pad",
