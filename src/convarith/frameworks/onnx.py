@@ -315,11 +315,12 @@ class Axes:
 
     __slots__ = (
         "error", "late", "kernel", "dilation", "stride", "k_eff", "auto_pad", "lo", "hi", "rules", "out_pad",
-        "wanted", "plain_max",
+        "wanted", "plain_max", "fast",
     )  # fmt: skip
 
     def __init__(self) -> None:
         self.error = self.late = self.kernel = self.k_eff = self.lo = self.hi = self.rules = self.wanted = None
+        self.fast = None  # (k_eff, stride, lo, hi) where shape() may take its fast path
         self.dilation = self.stride = self.out_pad = ()
         self.auto_pad, self.plain_max = "NOTSET", False
 
@@ -400,6 +401,8 @@ class ConvPlan(NodePlan):
         padding = [listed_padding(auto_pad, pads, axis, rank) for axis in range(rank)]
         axes.lo, axes.hi = tuple(p.lo for p in padding), tuple(p.hi for p in padding)
         axes.rules = tuple(p.text for p in padding)
+        if axes.kernel is not None:
+            axes.fast = (axes.k_eff, axes.stride, axes.lo, axes.hi)
 
     def resolve(self, inputs: Inputs):
         """(x, w, b, axes, kernel, lo, hi, output sizes) after every refusal, in onnxruntime's order."""
@@ -466,10 +469,11 @@ class ConvPlan(NodePlan):
                 if key == w_name:
                     w = value
             axes = self.ranks.get(len(x) - 2) if x is not None and w is not None and len(x) == len(w) else None
-            if axes is not None and axes.k_eff is not None and axes.lo is not None and axes.error is None:
+            fast = axes.fast if axes is not None else None
+            if fast is not None:
                 group = self.group
                 if x[1] == w[1] * group and group > 0 and w[0] % group == 0 and w[2:] == axes.kernel:
-                    sizes = tuple(map(arith.conv_out, x[2:], axes.k_eff, axes.stride, axes.lo, axes.hi))
+                    sizes = tuple(map(arith.conv_out, x[2:], *fast))
                     if min(sizes) > 0 and max(sizes) <= MAX_INT:  # else resolve() refuses as onnxruntime
                         return (x[0], w[0], *sizes)
         x, w, _, _, _, _, _, sizes = self.resolve(inputs)
@@ -762,6 +766,8 @@ class PoolPlan(NodePlan):
             padding = [listed_padding(auto_pad, pads, axis, rank) for axis in range(rank)]
             axes.lo, axes.hi = tuple(p.lo for p in padding), tuple(p.hi for p in padding)
             axes.rules = tuple(p.text + self.ceil_rule() for p in padding)
+            if axes.late is None:
+                axes.fast = (axes.k_eff, axes.stride, axes.lo, axes.hi)
 
     def ceil_rule(self) -> str:
         return ", ceil_mode=1 rounds up" if self.rounding == "ceil" else ""
@@ -818,8 +824,9 @@ class PoolPlan(NodePlan):
                 x = value
                 break
         axes = self.ranks.get(len(x) - 2) if x is not None else None
-        if axes is not None and axes.lo is not None and axes.error is None and axes.late is None and 0 not in x:
-            sizes = tuple(map(self.windows, x[2:], axes.k_eff, axes.stride, axes.lo, axes.hi))
+        fast = axes.fast if axes is not None else None
+        if fast is not None and 0 not in x:
+            sizes = tuple(map(self.windows, x[2:], *fast))
             if min(sizes) >= 0 and max(sizes) <= MAX_INT:  # else resolve() refuses as onnxruntime
                 return (x[0], x[1], *sizes)
         x, _, _, _, sizes = self.resolve(inputs)
