@@ -184,3 +184,10 @@ def test_tf_valid_size_is_the_floor_rule_wherever_tf_accepts_it():
             for s in range(1, 6):
                 if arith.tf_valid_out(n, k, s) >= 0:
                     assert arith.tf_valid_out(n, k, s) == max(arith.conv_out(n, k, s, 0, 0), 0), (n, k, s)
+
+
+def test_transpose_crop_cuts_the_excess_and_places_the_odd_cell():
+    # full 11, wanted 8: 3 cells cut, the odd one at the start (ONNX output_shape) or the end (SAME_UPPER)
+    assert arith.transpose_crop(11, 8, True) == (3, 2, 1)
+    assert arith.transpose_crop(11, 8, False) == (3, 1, 2)
+    assert arith.transpose_crop(7, 10, True) == (0, 0, 0)  # nothing to cut when the output is larger

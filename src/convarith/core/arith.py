@@ -738,3 +738,11 @@ def same_out(n: int, stride: int) -> int:
 def windows_in(padded: int, k_eff: int, stride: int) -> int:
     """floor((padded - k_eff) / s) + 1 windows in an already padded length (``conv_out``, no lhs dilation)."""
     return (padded - k_eff) // stride + 1
+
+
+def transpose_crop(full: int, out: int, extra_at_start: bool) -> tuple[int, int, int]:
+    """(total, lo, hi): the cells a transposed conv of full size ``full`` crops to give ``out``
+    (none when out >= full), the odd one at the start or at the end (ONNX SAME_* and output_shape)."""
+    total = maximum(full - out, 0)
+    lo = total - total // 2 if extra_at_start else total // 2
+    return total, lo, total - lo

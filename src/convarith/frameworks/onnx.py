@@ -29,8 +29,9 @@ __all__ = ["CALLS", "FRAMEWORK"]
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
-from ..core.record import Record, replace
-from ._common import Inputs, Mapped, fail, refuse
+from ..errors import ConvArithError
+from ..parse import MAX_INT
+from ._common import Inputs, Mapped, Plan, fail, fits, refuse
 
 FRAMEWORK = "ONNX (onnxruntime)"
 FRAMEWORK_ID = "onnx"  # the numbers (reference.adapters) pick the framework by this
@@ -182,8 +183,9 @@ def bind_node(call) -> tuple[str, list, list, dict]:
     return op_type, names["inputs"], names["outputs"], attributes
 
 
-def check_io(label: str, op_type: str, inputs: list, outputs: list, shapes: Inputs) -> list:
-    """The shapes of the node's inputs, after onnxruntime's graph checks."""
+def check_names(label: str, op_type: str, inputs: list, outputs: list) -> tuple[str, ...]:
+    """The input tensors whose shapes the node needs (a trailing '' bias dropped), after
+    onnxruntime's graph checks of the names."""
     low, high = INPUT_RANGE[op_type]
     count = len(inputs)
     while count > low and inputs[count - 1] == "":
@@ -210,17 +212,15 @@ def check_io(label: str, op_type: str, inputs: list, outputs: list, shapes: Inpu
                 label,
                 f"output {name!r} is also an input. Rule: a tensor is defined once in an ONNX graph. Fix: outputs=['Y'].",
             )
-    found = []
-    for name in inputs[:count]:
-        shape = shapes.shape_of(name)
-        if shape is None:
-            known = ", ".join(key for key, _ in shapes.shapes) or "none"
-            raise fail(
-                label,
-                f"no shape given for input {name!r}. Rule: every input tensor needs its shape; shapes given: {known}. Fix: pass shapes={{'{name}': (...)}} (--shape {name}=... in the CLI).",
-            )
-        found.append(tuple(shape))
-    return found
+    return tuple(inputs[:count])
+
+
+def no_shape(label: str, name: str, shapes: Inputs):
+    known = ", ".join(key for key, _ in shapes.shapes) or "none"
+    return fail(
+        label,
+        f"no shape given for input {name!r}. Rule: every input tensor needs its shape; shapes given: {known}. Fix: pass shapes={{'{name}': (...)}} (--shape {name}=... in the CLI).",
+    )
 
 
 def ints_attr(label, attrs, key, rank, default, count=None, positive=False):
@@ -265,439 +265,612 @@ def auto_pad_of(label: str, attrs: dict) -> str:
     return value
 
 
-def spatial_input(label: str, x_shape: tuple, what: str = "X") -> int:
-    if len(x_shape) < 3:
-        raise fail(
-            label,
-            f"input {what} has shape {x_shape}, {len(x_shape)} dimensions. Rule: onnx shape inference needs at least 3 (N, C, spatial...). Fix: add a batch and a channel axis.",
-        )
-    return len(x_shape) - 2
-
-
-def kernel_from(label, attrs, w_shape, rank) -> tuple[int, ...]:
-    """kernel_shape as onnxruntime takes it: the attribute if given (it must equal W's spatial dims), else W's."""
-    kernel = (
-        ints_attr(label, attrs, "kernel_shape", rank, 0, positive=True)
-        if "kernel_shape" in attrs
-        else tuple(w_shape[2:])
+def spatial_input(label: str, x_shape: tuple):
+    return fail(
+        label,
+        f"input X has shape {x_shape}, {len(x_shape)} dimensions. Rule: onnx shape inference needs at least 3 (N, C, spatial...). Fix: add a batch and a channel axis.",
     )
-    if "kernel_shape" not in attrs and any(k <= 0 for k in kernel):
-        raise fail(
-            label,
-            f"W has shape {w_shape}, a kernel of {kernel}. Rule: onnx shape inference (kernel_shape must only contain positive values). Fix: a W with positive spatial sizes.",
-        )
-    return kernel
 
 
-def check_kernel_matches(label, kernel, w_shape):
-    if tuple(kernel) != tuple(w_shape[2:]):
-        raise fail(
-            label,
-            f"kernel_shape={list(kernel)} does not match W's spatial dims {tuple(w_shape[2:])} (W shape {w_shape}). Rule: onnxruntime requires kernel_shape to equal W's shape (kernel_shape is not compatible with W shape). Fix: leave kernel_shape out; it is read from W.",
-        )
+def weight_rank(label: str, x_shape: tuple, w_shape: tuple, w_layout: str):
+    return fail(
+        label,
+        f"W has shape {w_shape} ({len(w_shape) - 2} spatial axes) but X has shape {x_shape} ({len(x_shape) - 2}). Rule: onnx shape inference needs W as {w_layout} with one kernel size per spatial axis of X. Fix: W of rank {len(x_shape)}.",
+    )
 
 
-def check_bias(label, b_shape, out_channels):
-    if b_shape is not None and tuple(b_shape) != (out_channels,):
-        raise fail(
-            label,
-            f"bias B has shape {b_shape}, expected ({out_channels},). Rule: onnxruntime needs a 1-D bias with one value per output channel. Fix: shapes={{'B': ({out_channels},)}}.",
-        )
+def weight_kernel(label: str, w_shape: tuple):
+    return fail(
+        label,
+        f"W has shape {w_shape}, a kernel of {w_shape[2:]}. Rule: onnx shape inference (kernel_shape must only contain positive values). Fix: a W with positive spatial sizes.",
+    )
 
 
-def explicit_rules(lo, hi) -> tuple[str, ...]:
-    return tuple(f"pads: before {a}, after {b}" for a, b in zip(lo, hi))
+def kernel_mismatch(label, kernel, w_shape):
+    return fail(
+        label,
+        f"kernel_shape={list(kernel)} does not match W's spatial dims {tuple(w_shape[2:])} (W shape {w_shape}). Rule: onnxruntime requires kernel_shape to equal W's shape (kernel_shape is not compatible with W shape). Fix: leave kernel_shape out; it is read from W.",
+    )
 
 
-def handle(call, inputs: Inputs) -> Mapped:
-    """The handler of every make_node spelling: dispatch on op_type."""
+def bias_mismatch(label, b_shape, out_channels):
+    return fail(
+        label,
+        f"bias B has shape {b_shape}, expected ({out_channels},). Rule: onnxruntime needs a 1-D bias with one value per output channel. Fix: shapes={{'B': ({out_channels},)}}.",
+    )
+
+
+def compile_node(call) -> Plan:
+    """The compile function of every make_node spelling: bind the node, then its op_type's plan."""
     op_type, names_in, names_out, attrs = bind_node(call)
-    mapped = dispatch(call, inputs, op_type, names_in, names_out, attrs)
     bound = (("op_type", op_type), ("inputs", tuple(names_in)), ("outputs", tuple(names_out)), *attrs.items())
-    return replace(mapped, arguments=bound)
+    family = ConvPlan if op_type == "Conv" else TransposePlan if op_type == "ConvTranspose" else PoolPlan
+    return family(call, op_type, names_in, names_out, attrs, bound)
 
 
-def dispatch(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
-    """The mapping of one bound node, by op_type."""
-    if op_type == "Conv":
-        return conv(call, inputs, names_in, names_out, attrs)
-    if op_type == "ConvTranspose":
-        return conv_transpose(call, inputs, names_in, names_out, attrs)
-    return pool(call, inputs, op_type, names_in, names_out, attrs)
+class Axes:
+    """A node's attributes for one spatial rank, normalised per axis, or the first refusal
+    they make (``error``); ``late`` is a call-only refusal onnxruntime makes after input checks
+    (for Conv a flag: its message names the kernel, which may come from W)."""
+
+    __slots__ = (
+        "error", "late", "kernel", "dilation", "stride", "k_eff", "auto_pad", "lo", "hi", "rules", "out_pad",
+        "wanted", "plain_max", "fast",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.error = self.late = self.kernel = self.k_eff = self.lo = self.hi = self.rules = self.wanted = None
+        self.fast = None  # (k_eff, stride, lo, hi) where shape() may take its fast path
+        self.dilation = self.stride = self.out_pad = ()
+        self.auto_pad, self.plain_max = "NOTSET", False
 
 
-def conv_tensors(label, names_in, names_out, inputs: Inputs, w_layout: str) -> tuple:
-    """(X shape, W shape, B shape or None, spatial rank) of a Conv/ConvTranspose node."""
-    shapes = check_io(label, label, names_in, names_out, inputs)
-    x_shape, w_shape = shapes[0], shapes[1]
-    rank = spatial_input(label, x_shape)
-    if len(w_shape) != len(x_shape):
-        raise fail(
-            label,
-            f"W has shape {w_shape} ({len(w_shape) - 2} spatial axes) but X has shape {x_shape} ({rank}). Rule: onnx shape inference needs W as {w_layout} with one kernel size per spatial axis of X. Fix: W of rank {len(x_shape)}.",
-        )
-    return x_shape, w_shape, shapes[2] if len(shapes) > 2 else None, rank
+class NodePlan(Plan):
+    """A make_node call compiled: bound, its names checked; per spatial rank (read from the
+    input) its attributes are normalised once (``axes``)."""
+
+    __slots__ = ("label", "attrs", "arguments", "names", "ranks", "kernel_given")
+
+    def __init__(self, call, op_type, names_in, names_out, attrs, arguments) -> None:
+        super().__init__(call)
+        self.label, self.attrs, self.arguments, self.ranks = op_type, attrs, arguments, {}
+        self.kernel_given = "kernel_shape" in attrs
+
+    def tensors(self, inputs: Inputs) -> list:
+        """The shapes of the node's input tensors, in order."""
+        shapes, found = inputs.shapes, []
+        for name in self.names:  # a plain loop over a few pairs: faster than a dict
+            for key, shape in shapes:
+                if key == name:
+                    found.append(shape)
+                    break
+            else:
+                raise no_shape(self.label, name, inputs)
+        return found
+
+    def axes(self, rank: int) -> Axes:
+        axes = Axes()
+        try:
+            self.compile_rank(axes, rank)
+        except ConvArithError as error:
+            axes.error = str(error)
+        self.ranks[rank] = axes
+        return axes
+
+    def compile_rank(self, axes: Axes, rank: int) -> None:
+        raise NotImplementedError
+
+    def kernel_of(self, axes: Axes, w: tuple) -> tuple:
+        """The kernel: the attribute (checked per rank: None if refused), else W's spatial dims, which must be positive."""
+        if self.kernel_given:
+            return axes.kernel
+        if min(w[2:]) <= 0:
+            raise weight_kernel(self.label, w)
+        return w[2:]
 
 
-def conv(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
-    label = "Conv"
-    x_shape, w_shape, b_shape, rank = conv_tensors(label, names_in, names_out, inputs, "(M, C/group, k...)")
-    kernel = kernel_from(label, attrs, w_shape, rank)
-    dilation = ints_attr(label, attrs, "dilations", rank, 1, positive=True)
-    stride = ints_attr(label, attrs, "strides", rank, 1, positive=True)
-    pads = ints_attr(label, attrs, "pads", rank, 0, count=2 * rank)
-    auto_pad = auto_pad_of(label, attrs)
-    if "pads" in attrs and auto_pad != "NOTSET":
-        raise fail(
-            label,
-            f"pads={list(pads)} is given together with auto_pad={auto_pad!r}. Rule: onnxruntime refuses a Conv with both 'auto_pad' and 'pads'. Fix: drop pads, or drop auto_pad.",
-        )
-    group = attrs.get("group", 1)
-    batch, channels, spatial = x_shape[0], x_shape[1], tuple(x_shape[2:])
-    out_channels = w_shape[0]
-    if group == 0 or channels != w_shape[1] * group:
-        raise fail(
-            label,
-            f"X has {channels} channels but W has {w_shape[1]} input channels with group={group}. Rule: onnxruntime needs C = W.shape[1] * group ({w_shape[1]}*{group} = {w_shape[1] * group}). Fix: W shape ({out_channels}, {channels // group if group > 0 and channels % group == 0 else channels}, ...) or group={channels // w_shape[1] if w_shape[1] and channels % w_shape[1] == 0 else 1}.",
-        )
-    if out_channels % group:
-        raise fail(
-            label,
-            f"W has {out_channels} output channels, not divisible by group={group}. Rule: onnxruntime needs M % group == 0. Fix: a multiple of {group} output channels.",
-        )
-    check_kernel_matches(label, kernel, w_shape)
-    check_bias(label, b_shape, out_channels)
-    if auto_pad.startswith("SAME") and any(d != 1 for d in dilation):
-        raise fail(
-            label,
-            f"auto_pad={auto_pad!r} with dilations={list(dilation)}. Rule: onnxruntime's Conv computes SAME padding only without dilation (Dilation not supported for SAME_UPPER or SAME_LOWER). Fix: explicit pads, e.g. pads={[d * (k - 1) // 2 for k, d in zip(kernel, dilation)] * 2}.",
-        )
-    if auto_pad.startswith("SAME"):
-        padding = tuple(
-            arith.same_padding(n, k, s, auto_pad == "SAME_LOWER") for n, k, s in zip(spatial, kernel, stride)
-        )
-        lo, hi = tuple(p.lo for p in padding), tuple(p.hi for p in padding)
-        rules = tuple(f"auto_pad={auto_pad!r}: {p.text}" for p in padding)
-    elif auto_pad == "VALID":
-        lo = hi = (0,) * rank
-        rules = tuple("auto_pad='VALID': no padding" for _ in range(rank))
-    else:
-        lo, hi = tuple(pads[:rank]), tuple(pads[rank:])
-        rules = explicit_rules(lo, hi)
-    op = ConvOp(
-        "conv",
-        batch,
-        channels,
-        out_channels,
-        spatial,
-        tuple(kernel),
-        tuple(stride),
-        tuple(dilation),
-        lo,
-        hi,
-        channels_first(rank),
-        channels_first(rank),
-        groups=group,
-        bias=b_shape is not None,
-    )
-    for axis, size in enumerate(arith.output_spatial(op)):
-        if size <= 0:
-            text = arith.conv_out_text(spatial[axis], kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis])
+class ConvPlan(NodePlan):
+    """Conv: out = floor((n + lo + hi - k_eff) / s) + 1 >= 1; SAME_* (no dilation) or pads."""
+
+    __slots__ = ("group", "bias")
+
+    def __init__(self, call, op_type, names_in, names_out, attrs, arguments) -> None:
+        super().__init__(call, op_type, names_in, names_out, attrs, arguments)
+        self.names = check_names(op_type, op_type, names_in, names_out)
+        self.group = attrs.get("group", 1)
+        self.bias = len(self.names) > 2
+
+    def compile_rank(self, axes: Axes, rank: int) -> None:
+        label, attrs = self.label, self.attrs
+        if "kernel_shape" in attrs:
+            axes.kernel = ints_attr(label, attrs, "kernel_shape", rank, 0, positive=True)
+        axes.dilation = dilation = ints_attr(label, attrs, "dilations", rank, 1, positive=True)
+        axes.stride = ints_attr(label, attrs, "strides", rank, 1, positive=True)
+        pads = ints_attr(label, attrs, "pads", rank, 0, count=2 * rank)
+        axes.auto_pad = auto_pad = auto_pad_of(label, attrs)
+        if "pads" in attrs and auto_pad != "NOTSET":
+            raise fail(
+                label,
+                f"pads={list(pads)} is given together with auto_pad={auto_pad!r}. Rule: onnxruntime refuses a Conv with both 'auto_pad' and 'pads'. Fix: drop pads, or drop auto_pad.",
+            )
+        if axes.kernel is not None:
+            axes.k_eff = tuple(map(arith.effective_kernel, axes.kernel, dilation))
+        if auto_pad.startswith("SAME"):
+            axes.late = any(d != 1 for d in dilation)
+            return
+        padding = [listed_padding(auto_pad, pads, axis, rank) for axis in range(rank)]
+        axes.lo, axes.hi = tuple(p.lo for p in padding), tuple(p.hi for p in padding)
+        axes.rules = tuple(p.text for p in padding)
+        if axes.kernel is not None:
+            axes.fast = (axes.k_eff, axes.stride, axes.lo, axes.hi)
+
+    def resolve(self, inputs: Inputs):
+        """(x, w, b, axes, kernel, lo, hi, output sizes) after every refusal, in onnxruntime's order."""
+        label = self.label
+        found = self.tensors(inputs)
+        x, w = found[0], found[1]
+        if len(x) < 3:
+            raise spatial_input(label, x)
+        if len(w) != len(x):
+            raise weight_rank(label, x, w, "(M, C/group, k...)")
+        rank = len(x) - 2
+        axes = self.ranks.get(rank) or self.axes(rank)
+        kernel = axes.kernel if self.kernel_given else self.kernel_of(axes, w)
+        if axes.error is not None:
+            raise ConvArithError(axes.error)
+        group, channels, out_channels = self.group, x[1], w[0]
+        if group == 0 or channels != w[1] * group:
+            raise fail(
+                label,
+                f"X has {channels} channels but W has {w[1]} input channels with group={group}. Rule: onnxruntime needs C = W.shape[1] * group ({w[1]}*{group} = {w[1] * group}). Fix: W shape ({out_channels}, {channels // group if group > 0 and channels % group == 0 else channels}, ...) or group={channels // w[1] if w[1] and channels % w[1] == 0 else 1}.",
+            )
+        if out_channels % group:
+            raise fail(
+                label,
+                f"W has {out_channels} output channels, not divisible by group={group}. Rule: onnxruntime needs M % group == 0. Fix: a multiple of {group} output channels.",
+            )
+        if kernel != w[2:]:
+            raise kernel_mismatch(label, kernel, w)
+        b = found[2] if self.bias else None
+        if b is not None and b != (out_channels,):
+            raise bias_mismatch(label, b, out_channels)
+        spatial, stride = x[2:], axes.stride
+        if axes.lo is None:  # SAME_*
+            if axes.late:
+                raise fail(
+                    label,
+                    f"auto_pad={axes.auto_pad!r} with dilations={list(axes.dilation)}. Rule: onnxruntime's Conv computes SAME padding only without dilation (Dilation not supported for SAME_UPPER or SAME_LOWER). Fix: explicit pads, e.g. pads={[d * (k - 1) // 2 for k, d in zip(kernel, axes.dilation)] * 2}.",
+                )
+            lower = axes.auto_pad == "SAME_LOWER"
+            pads = [arith.same_pads(n, k, s, lower) for n, k, s in zip(spatial, kernel, stride)]
+            lo, hi = tuple(p[2] for p in pads), tuple(p[3] for p in pads)
+        else:
+            lo, hi = axes.lo, axes.hi
+        k_eff = axes.k_eff or tuple(map(arith.effective_kernel, kernel, axes.dilation))
+        sizes = tuple(map(arith.conv_out, spatial, k_eff, stride, lo, hi))
+        if min(sizes) <= 0:
+            axis = next(axis for axis, size in enumerate(sizes) if size <= 0)
+            text = arith.conv_out_text(
+                spatial[axis], kernel[axis], axes.dilation[axis], stride[axis], lo[axis], hi[axis]
+            )
             raise fail(
                 label,
                 f"input {arith.axis_names(rank)[axis]} {spatial[axis]} is too small. Rule: out = {text}, onnxruntime needs >= 1 (Invalid input shape). Fix: a larger input, more pads, or a smaller kernel.",
             )
-    return Mapped(FRAMEWORK, call, (op,), rules, layout=layout(rank), framework_id=FRAMEWORK_ID)
+        return x, w, b, axes, kernel, lo, hi, sizes
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        if not self.bias:  # the fast path: X and W with a listed kernel and padding, every check passed
+            x = w = None
+            x_name, w_name = self.names
+            for key, value in inputs.shapes:
+                if key == x_name:
+                    x = value
+                if key == w_name:
+                    w = value
+            axes = self.ranks.get(len(x) - 2) if x is not None and w is not None and len(x) == len(w) else None
+            fast = axes.fast if axes is not None else None
+            if fast is not None:
+                group = self.group
+                if x[1] == w[1] * group and group > 0 and w[0] % group == 0 and w[2:] == axes.kernel:
+                    sizes = tuple(map(arith.conv_out, x[2:], *fast))
+                    if min(sizes) > 0 and max(sizes) <= MAX_INT:  # else resolve() refuses as onnxruntime
+                        return (x[0], w[0], *sizes)
+        x, w, _, _, _, _, _, sizes = self.resolve(inputs)
+        shape = (x[0], w[0], *sizes)
+        return shape if max(sizes) <= MAX_INT else fits(self.call.base, shape)  # the input's sizes fit
+
+    def map(self, inputs: Inputs) -> Mapped:
+        x, w, b, axes, kernel, lo, hi, _ = self.resolve(inputs)
+        rank = len(x) - 2
+        rules = axes.rules
+        if rules is None:
+            lower = axes.auto_pad == "SAME_LOWER"
+            rules = tuple(
+                f"auto_pad={axes.auto_pad!r}: {arith.same_padding(n, k, s, lower).text}"
+                for n, k, s in zip(x[2:], kernel, axes.stride)
+            )
+        spec = channels_first(rank)
+        op = ConvOp(
+            "conv", x[0], x[1], w[0], x[2:], kernel, axes.stride, axes.dilation, lo, hi, spec, spec,
+            groups=self.group, bias=b is not None,
+        )  # fmt: skip
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, layout=layout(rank), arguments=self.arguments,
+            framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
 
 
-class TransposeNode(Record):
-    """A ConvTranspose node's tensor shapes and attributes, checked and normalised per axis."""
-
-    x_shape: tuple
-    w_shape: tuple
-    b_shape: tuple | None
-    group: int
-    kernel: tuple
-    dilation: tuple
-    stride: tuple
-    pads: tuple
-    out_pad: tuple
-    wanted: tuple | None
-    auto_pad: str
-
-    @property
-    def rank(self) -> int:
-        return len(self.x_shape) - 2
-
-
-def conv_transpose(call, inputs: Inputs, names_in, names_out, attrs) -> Mapped:
-    """ConvTranspose: bind and normalise the node, its refusals, then the pads of each axis and the op."""
-    label = "ConvTranspose"
-    node = transpose_node(label, names_in, names_out, inputs, attrs)
-    check_output_padding(label, node)
-    axes = [transpose_axis(label, node, axis) for axis in range(node.rank)]
-    lo, hi, extra, rules = (tuple(axis[i] for axis in axes) for i in range(4))
-    notes = (
-        (
-            "onnxruntime places the odd cropped pixel of output_shape at the start unless auto_pad='SAME_UPPER', the opposite of the ONNX spec.",
-        )
-        if node.wanted is not None
-        else ()
-    )
-    batch, channels, spatial = node.x_shape[0], node.x_shape[1], tuple(node.x_shape[2:])
-    op = ConvOp(
-        "conv_transpose", batch, channels, node.w_shape[1] * node.group, spatial, tuple(node.kernel),
-        tuple(node.stride), tuple(node.dilation), lo, hi, channels_first(node.rank), channels_first(node.rank),
-        output_padding=extra, groups=node.group, bias=node.b_shape is not None,
-    )  # fmt: skip
-    check_transposed_output(label, node, op)
-    return Mapped(FRAMEWORK, call, (op,), rules, notes, layout=layout(node.rank), framework_id=FRAMEWORK_ID)
-
-
-def transpose_node(label, names_in, names_out, inputs: Inputs, attrs) -> TransposeNode:
-    """The node's shapes and attributes, refused in onnxruntime's order up to the kernel shape."""
-    x_shape, w_shape, b_shape, rank = conv_tensors(label, names_in, names_out, inputs, "(C, M/group, k...)")
-    channels = x_shape[1]
-    group = attrs.get("group", 1)
-    if group <= 0:
-        raise fail(label, f"group={group} must be > 0. Rule: onnx shape inference. Fix: group=1.")
-    if channels % group:
-        raise fail(
-            label,
-            f"X has {channels} channels, not divisible by group={group}. Rule: onnx shape inference needs C % group == 0 for ConvTranspose. Fix: a group dividing {channels}.",
-        )
-    kernel = kernel_from(label, attrs, w_shape, rank)
-    dilation = ints_attr(label, attrs, "dilations", rank, 1, positive=True)
-    stride = ints_attr(label, attrs, "strides", rank, 1, positive=True)
-    pads = ints_attr(label, attrs, "pads", rank, 0, count=2 * rank)
-    out_pad = ints_attr(label, attrs, "output_padding", rank, 0)
-    wanted = ints_attr(label, attrs, "output_shape", rank, 0) if "output_shape" in attrs else None
-    if "pads" in attrs and attrs.get("auto_pad", "NOTSET") != "NOTSET":
-        raise fail(
-            label,
-            f"pads={list(pads)} is given together with auto_pad={attrs['auto_pad']!r}. Rule: onnx shape inference (the pads attribute cannot be used simultaneously with auto_pad, even auto_pad=''). Fix: drop pads, or drop auto_pad.",
-        )
-    auto_pad = auto_pad_of(label, attrs)
-    if w_shape[0] != channels:
-        raise fail(
-            label,
-            f"W has shape {w_shape}, its first axis {w_shape[0]} should equal X's {channels} channels. Rule: onnxruntime ConvTranspose weights are (C, M/group, k...) (filter number not equal to input channel number). Fix: W shape ({channels}, {w_shape[1]}, ...).",
-        )
-    check_kernel_matches(label, kernel, w_shape)
-    return TransposeNode(x_shape, w_shape, b_shape, group, kernel, dilation, stride, pads, out_pad, wanted, auto_pad)
-
-
-def check_output_padding(label: str, node: TransposeNode) -> None:
+def output_padding_error(label: str, stride, dilation, out_pad) -> str | None:
     """onnxruntime needs output_padding < max(stride, dilation), then < stride."""
-    for axis in range(node.rank):
-        s, d, p = node.stride[axis], node.dilation[axis], node.out_pad[axis]
+    rank = len(stride)
+    for axis in range(rank):
+        s, d, p = stride[axis], dilation[axis], out_pad[axis]
         if p >= max(s, d):
-            raise fail(
-                label,
-                f"output_padding={list(node.out_pad)} is too large on the {arith.axis_names(node.rank)[axis]} axis. Rule: onnxruntime needs output_padding < max(stride, dilation) = {max(s, d)}. Fix: output_padding < {s}.",
+            return str(
+                fail(
+                    label,
+                    f"output_padding={list(out_pad)} is too large on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime needs output_padding < max(stride, dilation) = {max(s, d)}. Fix: output_padding < {s}.",
+                )
             )
         if p >= s:
-            raise fail(
-                label,
-                f"output_padding={list(node.out_pad)} is not smaller than stride={list(node.stride)} on the {arith.axis_names(node.rank)[axis]} axis. Rule: onnxruntime checks the output maps back to the input size (output_padding may be too large for stride). Fix: output_padding < {s}.",
+            return str(
+                fail(
+                    label,
+                    f"output_padding={list(out_pad)} is not smaller than stride={list(stride)} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime checks the output maps back to the input size (output_padding may be too large for stride). Fix: output_padding < {s}.",
+                )
+            )
+    return None
+
+
+class TransposePlan(NodePlan):
+    """ConvTranspose: out = (n-1)*s + k_eff - lo - hi + output_padding; pads, SAME_* or output_shape."""
+
+    __slots__ = ("group", "group_error", "bias")
+
+    def __init__(self, call, op_type, names_in, names_out, attrs, arguments) -> None:
+        super().__init__(call, op_type, names_in, names_out, attrs, arguments)
+        self.names = check_names(op_type, op_type, names_in, names_out)
+        self.bias = len(self.names) > 2
+        self.group = group = attrs.get("group", 1)
+        self.group_error = None
+        if group <= 0:
+            self.group_error = str(
+                fail(op_type, f"group={group} must be > 0. Rule: onnx shape inference. Fix: group=1.")
             )
 
+    def compile_rank(self, axes: Axes, rank: int) -> None:
+        label, attrs = self.label, self.attrs
+        if "kernel_shape" in attrs:
+            axes.kernel = ints_attr(label, attrs, "kernel_shape", rank, 0, positive=True)
+        axes.dilation = dilation = ints_attr(label, attrs, "dilations", rank, 1, positive=True)
+        axes.stride = stride = ints_attr(label, attrs, "strides", rank, 1, positive=True)
+        pads = ints_attr(label, attrs, "pads", rank, 0, count=2 * rank)
+        axes.out_pad = out_pad = ints_attr(label, attrs, "output_padding", rank, 0)
+        if "output_shape" in attrs:
+            axes.wanted = ints_attr(label, attrs, "output_shape", rank, 0)
+        if "pads" in attrs and attrs.get("auto_pad", "NOTSET") != "NOTSET":
+            raise fail(
+                label,
+                f"pads={list(pads)} is given together with auto_pad={attrs['auto_pad']!r}. Rule: onnx shape inference (the pads attribute cannot be used simultaneously with auto_pad, even auto_pad=''). Fix: drop pads, or drop auto_pad.",
+            )
+        axes.auto_pad = auto_pad = auto_pad_of(label, attrs)
+        axes.late = output_padding_error(label, stride, dilation, out_pad)
+        if axes.kernel is not None:
+            axes.k_eff = tuple(map(arith.effective_kernel, axes.kernel, dilation))
+        if "output_shape" not in attrs and not auto_pad.startswith("SAME"):
+            padding = [listed_padding(auto_pad, pads, axis, rank) for axis in range(rank)]
+            axes.lo, axes.hi = tuple(p.lo for p in padding), tuple(p.hi for p in padding)
+            axes.rules = tuple(p.text for p in padding)
 
-def transpose_axis(label: str, node: TransposeNode, axis: int) -> tuple[int, int, int, str]:
-    """(pad_lo, pad_hi, output_padding, rule text) of one axis: from output_shape, auto_pad SAME_*, or pads."""
-    rank, n, s = node.rank, node.x_shape[2 + axis], node.stride[axis]
-    k_eff = arith.effective_kernel(node.kernel[axis], node.dilation[axis])
-    full = arith.transpose_out(n, k_eff, s, 0, 0, node.out_pad[axis])
-    if node.wanted is not None:
-        return wanted_axis(label, node, axis, n, k_eff, full)
-    if node.auto_pad.startswith("SAME"):
-        total = max(full - n * s, 0)
-        before = total - total // 2 if node.auto_pad == "SAME_LOWER" else total // 2
-        where = ", the odd pixel at the start" if node.auto_pad == "SAME_LOWER" else ", the odd pixel at the end"
-        rule = (
-            f"auto_pad={node.auto_pad!r}: out = {n}*{s}; total pad = max({full} - {n * s}, 0) = {total} -> before {before}, after {total - before}"
-            + (where if total % 2 else "")
-        )
-        return before, total - before, node.out_pad[axis], rule
-    padding = listed_padding(node.auto_pad, node.pads, axis, rank)
-    return padding.lo, padding.hi, node.out_pad[axis], padding.text
-
-
-def wanted_axis(label: str, node: TransposeNode, axis: int, n: int, k_eff: int, full: int) -> tuple[int, int, int, str]:
-    """One axis of an explicit output_shape: onnxruntime crops max(full - wanted, 0) cells
-    (the odd one at the start unless SAME_UPPER) and adds zero cells past the full size."""
-    rank, s, want, wanted = node.rank, node.stride[axis], node.wanted[axis], node.wanted
-    if n == 0:
-        raise fail(
-            label,
-            f"output_shape={list(wanted)} is given for an input with an empty {arith.axis_names(rank)[axis]} axis "
-            f"(X shape {node.x_shape}). Rule: onnxruntime needs every input spatial dimension positive when "
-            "output_shape is set. Fix: drop output_shape, or a non-empty input.",
-        )
-    if want <= 0:
-        raise fail(
-            label,
-            f"output_shape={list(wanted)} asks for size 0. Rule: onnxruntime needs a positive explicit output size. Fix: output_shape entries >= 1.",
-        )
-    total = max(full - want, 0)
-    back = arith.conv_out(want, k_eff, s, total, 0)
-    if back != n:
-        raise fail(
-            label,
-            f"output_shape={list(wanted)} does not fit input size {n} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime maps the output back, (out + pads - k_eff) // stride + 1 = ({want} + {total} - {k_eff}) // {s} + 1 = {back}, and needs {n}. Fix: output_shape between 1 and {full + s - 1 - node.out_pad[axis]}; {full} needs no cropping.",
-        )
-    before = total // 2 if node.auto_pad == "SAME_UPPER" else total - total // 2
-    where = (
-        "the odd pixel cropped at the end" if node.auto_pad == "SAME_UPPER" else "the odd pixel cropped at the start"
-    )
-    rule = (
-        f"output_shape={want}: total pad = max({full} - {want}, 0) = {total} -> before {before}, after {total - before}"
-        + (f", {where}" if total % 2 else "")
-        + (f"; {want - full} extra zero cells at the end" if want > full else "")
-    )
-    return before, total - before, node.out_pad[axis] + max(want - full, 0), rule
-
-
-def check_transposed_output(label: str, node: TransposeNode, op: ConvOp) -> None:
-    """A positive output size on every axis, the bias, and the 3-D input that kills onnxruntime."""
-    rank, x_shape = node.rank, node.x_shape
-    for axis, size in enumerate(arith.output_spatial(op)):
-        if size <= 0:
+    def resolve(self, inputs: Inputs):
+        """(x, w, b, axes, kernel, lo, hi, output_padding, output sizes) after every refusal, in onnxruntime's order."""
+        label = self.label
+        found = self.tensors(inputs)
+        x, w = found[0], found[1]
+        if len(x) < 3:
+            raise spatial_input(label, x)
+        if len(w) != len(x):
+            raise weight_rank(label, x, w, "(C, M/group, k...)")
+        if self.group_error is not None:
+            raise ConvArithError(self.group_error)
+        group, channels = self.group, x[1]
+        if channels % group:
+            raise fail(
+                label,
+                f"X has {channels} channels, not divisible by group={group}. Rule: onnx shape inference needs C % group == 0 for ConvTranspose. Fix: a group dividing {channels}.",
+            )
+        rank = len(x) - 2
+        axes = self.ranks.get(rank) or self.axes(rank)
+        kernel = self.kernel_of(axes, w)
+        if axes.error is not None:
+            raise ConvArithError(axes.error)
+        if w[0] != channels:
+            raise fail(
+                label,
+                f"W has shape {w}, its first axis {w[0]} should equal X's {channels} channels. Rule: onnxruntime ConvTranspose weights are (C, M/group, k...) (filter number not equal to input channel number). Fix: W shape ({channels}, {w[1]}, ...).",
+            )
+        if kernel != w[2:]:
+            raise kernel_mismatch(label, kernel, w)
+        if axes.late is not None:
+            raise ConvArithError(axes.late)
+        spatial, stride, out_pad = x[2:], axes.stride, axes.out_pad
+        k_eff = axes.k_eff or tuple(map(arith.effective_kernel, kernel, axes.dilation))
+        if axes.lo is not None:
+            lo, hi, extra = axes.lo, axes.hi, out_pad
+        else:
+            lo, hi, extra = self.derived_padding(x, axes, k_eff)
+        sizes = tuple(map(arith.transpose_out, spatial, k_eff, stride, lo, hi, extra))
+        out_channels = w[1] * group
+        if min(sizes) <= 0:
+            axis = next(axis for axis, size in enumerate(sizes) if size <= 0)
             text = arith.transpose_out_text(
-                op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis], op.pad_lo[axis],
-                op.pad_hi[axis], op.output_padding[axis],
+                spatial[axis], kernel[axis], axes.dilation[axis], stride[axis], lo[axis], hi[axis], extra[axis]
+            )
+            raise fail(
+                label,
+                f"output {arith.axis_names(rank)[axis]} would be {sizes[axis]}. Rule: out = {text}, onnxruntime needs >= 1 (Computed output dimension is <= 0). Fix: smaller pads.",
+            )
+        b = found[2] if self.bias else None
+        if b is not None and b != (out_channels,):
+            raise bias_mismatch(label, b, out_channels)
+        if rank == 3 and x[0] > 0 and spatial[2] > 0 and 0 in spatial[:2]:
+            raise fail(
+                label,
+                f"X has shape {x}: an empty depth or height axis with a non-empty width. Rule: onnxruntime "
+                "1.32's 3-D ConvTranspose kills the process (SIGSEGV) on such an input instead of refusing it "
+                "(measured). Fix: skip the node for an empty input, or make every spatial axis non-empty.",
+            )
+        return x, w, b, axes, kernel, lo, hi, extra, sizes
+
+    def derived_padding(self, x: tuple, axes: Axes, k_eff: tuple) -> tuple:
+        """(pad_lo, pad_hi, output_padding) from output_shape or auto_pad SAME_*, axis by axis."""
+        label, rank, wanted, auto_pad = self.label, len(x) - 2, axes.wanted, axes.auto_pad
+        lo, hi, extra = [], [], []
+        for axis in range(rank):
+            n, s, p = x[2 + axis], axes.stride[axis], axes.out_pad[axis]
+            full = arith.transpose_out(n, k_eff[axis], s, 0, 0, p)
+            if wanted is None:  # SAME_*: the output is n * s
+                _, before, after = arith.transpose_crop(full, n * s, auto_pad == "SAME_LOWER")
+                lo.append(before), hi.append(after), extra.append(p)
+                continue
+            want = wanted[axis]
+            if n == 0:
+                raise fail(
+                    label,
+                    f"output_shape={list(wanted)} is given for an input with an empty {arith.axis_names(rank)[axis]} axis "
+                    f"(X shape {x}). Rule: onnxruntime needs every input spatial dimension positive when "
+                    "output_shape is set. Fix: drop output_shape, or a non-empty input.",
+                )
+            if want <= 0:
+                raise fail(
+                    label,
+                    f"output_shape={list(wanted)} asks for size 0. Rule: onnxruntime needs a positive explicit output size. Fix: output_shape entries >= 1.",
+                )
+            total, before, after = arith.transpose_crop(full, want, auto_pad != "SAME_UPPER")
+            back = arith.conv_out(want, k_eff[axis], s, total, 0)
+            if back != n:
+                raise fail(
+                    label,
+                    f"output_shape={list(wanted)} does not fit input size {n} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime maps the output back, (out + pads - k_eff) // stride + 1 = ({want} + {total} - {k_eff[axis]}) // {s} + 1 = {back}, and needs {n}. Fix: output_shape between 1 and {full + s - 1 - p}; {full} needs no cropping.",
+                )
+            lo.append(before), hi.append(after), extra.append(p + max(want - full, 0))
+        return tuple(lo), tuple(hi), tuple(extra)
+
+    def rules(self, x: tuple, axes: Axes, k_eff: tuple, lo: tuple, hi: tuple) -> tuple[str, ...]:
+        """The rule text of each axis's padding."""
+        if axes.rules is not None:
+            return axes.rules
+        rules, auto_pad = [], axes.auto_pad
+        for axis in range(len(x) - 2):
+            n, s, p = x[2 + axis], axes.stride[axis], axes.out_pad[axis]
+            full = arith.transpose_out(n, k_eff[axis], s, 0, 0, p)
+            before, total = lo[axis], lo[axis] + hi[axis]
+            if axes.wanted is None:
+                where = ", the odd pixel at the start" if auto_pad == "SAME_LOWER" else ", the odd pixel at the end"
+                rules.append(
+                    f"auto_pad={auto_pad!r}: out = {n}*{s}; total pad = max({full} - {n * s}, 0) = {total} -> before {before}, after {total - before}"
+                    + (where if total % 2 else "")
+                )
+                continue
+            want = axes.wanted[axis]
+            where = (
+                "the odd pixel cropped at the end" if auto_pad == "SAME_UPPER" else "the odd pixel cropped at the start"
+            )
+            rules.append(
+                f"output_shape={want}: total pad = max({full} - {want}, 0) = {total} -> before {before}, after {total - before}"
+                + (f", {where}" if total % 2 else "")
+                + (f"; {want - full} extra zero cells at the end" if want > full else "")
+            )
+        return tuple(rules)
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        x, w, *_, sizes = self.resolve(inputs)
+        return fits(self.call.base, (x[0], w[1] * self.group, *sizes))
+
+    def map(self, inputs: Inputs) -> Mapped:
+        x, w, b, axes, kernel, lo, hi, extra, _ = self.resolve(inputs)
+        rank = len(x) - 2
+        k_eff = axes.k_eff or tuple(map(arith.effective_kernel, kernel, axes.dilation))
+        notes = (
+            (
+                "onnxruntime places the odd cropped pixel of output_shape at the start unless auto_pad='SAME_UPPER', the opposite of the ONNX spec.",
+            )
+            if axes.wanted is not None
+            else ()
+        )
+        spec = channels_first(rank)
+        op = ConvOp(
+            "conv_transpose", x[0], x[1], w[1] * self.group, x[2:], kernel, axes.stride, axes.dilation, lo, hi,
+            spec, spec, output_padding=extra, groups=self.group, bias=b is not None,
+        )  # fmt: skip
+        return Mapped(
+            FRAMEWORK, self.call, (op,), self.rules(x, axes, k_eff, lo, hi), notes, layout=layout(rank),
+            arguments=self.arguments, framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+
+class PoolPlan(NodePlan):
+    """MaxPool/AveragePool/LpPool: sizes rounded toward zero unless ceil_mode=1; SAME_* from the
+    undilated kernel, not clamped at 0."""
+
+    __slots__ = ("rounding", "windows", "single", "notes")
+
+    def __init__(self, call, op_type, names_in, names_out, attrs, arguments) -> None:
+        super().__init__(call, op_type, names_in, names_out, attrs, arguments)
+        if "kernel_shape" not in attrs:
+            raise fail(
+                op_type,
+                f"kernel_shape is missing. Rule: {op_type} requires the attribute kernel_shape. Fix: kernel_shape=[2, 2] (one size per spatial axis).",
+            )
+        self.names = check_names(op_type, op_type, names_in, names_out)
+        self.single = sum(1 for name in names_out if name) == 1
+        ceil_mode = attrs.get("ceil_mode", 0) == 1
+        self.rounding = "ceil" if ceil_mode else "trunc"
+        self.windows = arith.pool_ceil_out if ceil_mode else arith.pool_trunc_out
+        self.notes = ()
+        if not ceil_mode and "ceil_mode" in attrs and attrs["ceil_mode"] != 0:
+            self.notes = (f"ceil_mode={attrs['ceil_mode']} acts as 0: onnxruntime rounds up only for ceil_mode=1.",)
+
+    def compile_rank(self, axes: Axes, rank: int) -> None:
+        label, attrs = self.label, self.attrs
+        axes.kernel = kernel = ints_attr(label, attrs, "kernel_shape", rank, 0, positive=True)
+        axes.dilation = dilation = ints_attr(label, attrs, "dilations", rank, 1, positive=True)
+        axes.stride = ints_attr(label, attrs, "strides", rank, 1, positive=True)
+        pads = ints_attr(label, attrs, "pads", rank, 0, count=2 * rank)
+        axes.auto_pad = auto_pad = auto_pad_of(label, attrs)
+        storage_order = attrs.get("storage_order", 0)
+        if storage_order not in (0, 1):
+            raise fail(
+                label,
+                f"storage_order={storage_order} must be 0 (row major) or 1 (column major). Rule: onnxruntime's MaxPool. Fix: storage_order=0.",
+            )
+        for axis in range(rank):
+            if pads[axis] >= kernel[axis] or pads[rank + axis] >= kernel[axis]:
+                raise fail(
+                    label,
+                    f"pads={list(pads)} is not smaller than kernel_shape={list(kernel)} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime needs each pad < kernel size (Pad should be smaller than kernel), even when auto_pad ignores pads. Fix: pads <= {kernel[axis] - 1}.",
+                )
+        if rank > 3:
+            axes.late = str(
+                fail(
+                    label,
+                    f"input X has {rank} spatial axes. Rule: onnxruntime's CPU {label} supports 1 to 3 (Unsupported pooling size). Fix: reshape to at most 3 spatial axes.",
+                )
+            )
+        axes.k_eff = tuple(map(arith.effective_kernel, kernel, dilation))
+        # onnxruntime's plain MaxPool (no dilation, row major, one output) refuses a negative SAME padding
+        plain = label == "MaxPool" and all(d == 1 for d in dilation) and storage_order == 0 and self.single
+        axes.plain_max = plain
+        if not auto_pad.startswith("SAME"):
+            padding = [listed_padding(auto_pad, pads, axis, rank) for axis in range(rank)]
+            axes.lo, axes.hi = tuple(p.lo for p in padding), tuple(p.hi for p in padding)
+            axes.rules = tuple(p.text + self.ceil_rule() for p in padding)
+            if axes.late is None:
+                axes.fast = (axes.k_eff, axes.stride, axes.lo, axes.hi)
+
+    def ceil_rule(self) -> str:
+        return ", ceil_mode=1 rounds up" if self.rounding == "ceil" else ""
+
+    def resolve(self, inputs: Inputs):
+        """(x, axes, lo, hi, output sizes) after every refusal, in onnxruntime's order."""
+        label = self.label
+        x = self.tensors(inputs)[0]
+        if len(x) < 3:
+            raise spatial_input(label, x)
+        rank = len(x) - 2
+        axes = self.ranks.get(rank) or self.axes(rank)
+        if axes.error is not None:
+            raise ConvArithError(axes.error)
+        if x[0] != 0 and 0 in x:
+            raise fail(
+                label,
+                f"input X has shape {x} with a zero size. Rule: onnxruntime pooling allows only N to be zero (Invalid input shape). Fix: non-empty channel and spatial axes.",
+            )
+        if axes.late is not None:
+            raise ConvArithError(axes.late)
+        spatial, stride = x[2:], axes.stride
+        if axes.lo is None:  # SAME_*
+            lower = axes.auto_pad == "SAME_LOWER"
+            pads = [arith.same_pads(n, k, s, lower, clamp=False) for n, k, s in zip(spatial, axes.kernel, stride)]
+            lo, hi = tuple(p[2] for p in pads), tuple(p[3] for p in pads)
+            if axes.plain_max and min(p[1] for p in pads) < 0:
+                axis = next(axis for axis, p in enumerate(pads) if p[1] < 0)
+                text = arith.same_padding(spatial[axis], axes.kernel[axis], stride[axis], lower, clamp=False).text
+                raise fail(
+                    label,
+                    f"auto_pad={axes.auto_pad!r} gives negative padding on the {arith.axis_names(rank)[axis]} axis ({text}). Rule: onnxruntime's MaxPool without dilation refuses it (padding values must be non-negative). Fix: kernel_shape >= strides, or explicit pads.",
+                )
+        else:
+            lo, hi = axes.lo, axes.hi
+        sizes = tuple(map(self.windows, spatial, axes.k_eff, stride, lo, hi))
+        if min(sizes) < 0:
+            axis = next(axis for axis, size in enumerate(sizes) if size < 0)
+            text = arith.conv_out_text(
+                spatial[axis], axes.kernel[axis], axes.dilation[axis], stride[axis], lo[axis], hi[axis],
+                rounding=self.rounding,
             )  # fmt: skip
             raise fail(
                 label,
-                f"output {arith.axis_names(rank)[axis]} would be {size}. Rule: out = {text}, onnxruntime needs >= 1 (Computed output dimension is <= 0). Fix: smaller pads.",
+                f"input {arith.axis_names(rank)[axis]} {spatial[axis]} is too small: the output size would be negative. Rule: onnxruntime computes {text} and refuses < 0 (0 gives an empty tensor). Fix: a larger input, more pads, or a smaller kernel_shape.",
             )
-    check_bias(label, node.b_shape, op.out_channels)
-    if rank == 3 and op.batch > 0 and op.in_size[2] > 0 and 0 in op.in_size[:2]:
-        raise fail(
-            label,
-            f"X has shape {x_shape}: an empty depth or height axis with a non-empty width. Rule: onnxruntime "
-            "1.32's 3-D ConvTranspose kills the process (SIGSEGV) on such an input instead of refusing it "
-            "(measured). Fix: skip the node for an empty input, or make every spatial axis non-empty.",
-        )
+        return x, axes, lo, hi, sizes
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        x = None  # the fast path: listed padding, a non-empty input, every check passed
+        x_name = self.names[0]
+        for key, value in inputs.shapes:
+            if key == x_name:
+                x = value
+                break
+        axes = self.ranks.get(len(x) - 2) if x is not None else None
+        fast = axes.fast if axes is not None else None
+        if fast is not None and 0 not in x:
+            sizes = tuple(map(self.windows, x[2:], *fast))
+            if min(sizes) >= 0 and max(sizes) <= MAX_INT:  # else resolve() refuses as onnxruntime
+                return (x[0], x[1], *sizes)
+        x, _, _, _, sizes = self.resolve(inputs)
+        shape = (x[0], x[1], *sizes)
+        return shape if max(sizes) <= MAX_INT else fits(self.call.base, shape)  # the input's sizes fit
+
+    def map(self, inputs: Inputs) -> Mapped:
+        x, axes, lo, hi, sizes = self.resolve(inputs)
+        rank, rounding, attrs = len(x) - 2, self.rounding, self.attrs
+        spatial, kernel, dilation, stride = x[2:], axes.kernel, axes.dilation, axes.stride
+        rules = axes.rules
+        if rules is None:
+            lower, rules = axes.auto_pad == "SAME_LOWER", []
+            for n, k, s, d in zip(spatial, kernel, stride, dilation):
+                text = arith.same_padding(n, k, s, lower, clamp=False).text
+                dil = f" (SAME uses kernel {k}, not the dilated {arith.effective_kernel(k, d)})" if d != 1 else ""
+                rules.append(f"auto_pad={axes.auto_pad!r}: {text}{dil}{self.ceil_rule()}")
+            rules = tuple(rules)
+        notes = []
+        for axis in range(rank):
+            n, k_eff = spatial[axis], axes.k_eff[axis]
+            if (
+                rounding == "trunc"
+                and sizes[axis] == 1
+                and arith.conv_out(n, k_eff, stride[axis], lo[axis], hi[axis]) <= 0
+            ):
+                text = arith.conv_out_text(
+                    n, kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis], rounding=rounding
+                )
+                notes.append(
+                    f"{arith.axis_names(rank)[axis]}: onnxruntime divides rounding toward zero, {text}, so one window "
+                    f"reaching {k_eff - (n + lo[axis] + hi[axis])} cell(s) past the padded input still counts (floor would give 0); "
+                    "those cells are not padding and no divisor counts them."
+                )
+        spec = channels_first(rank)
+        op = ConvOp(
+            KINDS[self.label], x[0], x[1], x[1], spatial, kernel, stride, dilation, lo, hi, spec, spec,
+            rounding=rounding, empty_max="lowest", count_include_pad=attrs.get("count_include_pad", 0) != 0,
+            norm_p=attrs.get("p", 2),
+        )  # fmt: skip
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, tuple(notes) + self.notes, layout=layout(rank),
+            arguments=self.arguments, framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
 
 
-class PoolNode(Record):
-    """A pooling node's input shape and attributes, checked and normalised per axis."""
-
-    op_type: str
-    x_shape: tuple
-    kernel: tuple
-    dilation: tuple
-    stride: tuple
-    pads: tuple
-    auto_pad: str
-    storage_order: int
-    single_output: bool
-
-    @property
-    def rank(self) -> int:
-        return len(self.x_shape) - 2
-
-
-def pool(call, inputs: Inputs, op_type, names_in, names_out, attrs) -> Mapped:
-    """MaxPool/AveragePool/LpPool: bind and normalise the node, its refusals, the pads of each axis,
-    the sizes (rounded toward zero unless ceil_mode=1), then the op."""
-    label = op_type
-    node = pool_node(label, op_type, names_in, names_out, inputs, attrs)
-    pads = [pool_axis_padding(label, node, axis) for axis in range(node.rank)]
-    lo, hi = tuple(p.lo for p in pads), tuple(p.hi for p in pads)
-    ceil_mode = attrs.get("ceil_mode", 0) == 1
-    rounding = "ceil" if ceil_mode else "trunc"
-    notes = [note for axis in range(node.rank) if (note := pool_size_note(label, node, axis, lo, hi, rounding))]
-    rules = [p.text + (", ceil_mode=1 rounds up" if ceil_mode else "") for p in pads]
-    if not ceil_mode and "ceil_mode" in attrs and attrs["ceil_mode"] != 0:
-        notes.append(f"ceil_mode={attrs['ceil_mode']} acts as 0: onnxruntime rounds up only for ceil_mode=1.")
-    batch, channels, spatial = node.x_shape[0], node.x_shape[1], tuple(node.x_shape[2:])
-    op = ConvOp(
-        KINDS[op_type], batch, channels, channels, spatial, tuple(node.kernel), tuple(node.stride),
-        tuple(node.dilation), lo, hi, channels_first(node.rank), channels_first(node.rank), rounding=rounding,
-        empty_max="lowest", count_include_pad=attrs.get("count_include_pad", 0) != 0, norm_p=attrs.get("p", 2),
-    )  # fmt: skip
-    return Mapped(
-        FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=layout(node.rank), framework_id=FRAMEWORK_ID
-    )
-
-
-def pool_node(label, op_type, names_in, names_out, inputs: Inputs, attrs) -> PoolNode:
-    """The node's input shape and attributes, refused in onnxruntime's order."""
-    if "kernel_shape" not in attrs:
-        raise fail(
-            label,
-            f"kernel_shape is missing. Rule: {op_type} requires the attribute kernel_shape. Fix: kernel_shape=[2, 2] (one size per spatial axis).",
-        )
-    (x_shape,) = check_io(label, op_type, names_in, names_out, inputs)
-    rank = spatial_input(label, x_shape)
-    kernel = ints_attr(label, attrs, "kernel_shape", rank, 0, positive=True)
-    dilation = ints_attr(label, attrs, "dilations", rank, 1, positive=True)
-    stride = ints_attr(label, attrs, "strides", rank, 1, positive=True)
-    pads = ints_attr(label, attrs, "pads", rank, 0, count=2 * rank)
-    auto_pad = auto_pad_of(label, attrs)
-    storage_order = attrs.get("storage_order", 0)
-    if storage_order not in (0, 1):
-        raise fail(
-            label,
-            f"storage_order={storage_order} must be 0 (row major) or 1 (column major). Rule: onnxruntime's MaxPool. Fix: storage_order=0.",
-        )
-    for axis in range(rank):
-        if pads[axis] >= kernel[axis] or pads[rank + axis] >= kernel[axis]:
-            raise fail(
-                label,
-                f"pads={list(pads)} is not smaller than kernel_shape={list(kernel)} on the {arith.axis_names(rank)[axis]} axis. Rule: onnxruntime needs each pad < kernel size (Pad should be smaller than kernel), even when auto_pad ignores pads. Fix: pads <= {kernel[axis] - 1}.",
-            )
-    if x_shape[0] != 0 and 0 in x_shape:
-        raise fail(
-            label,
-            f"input X has shape {x_shape} with a zero size. Rule: onnxruntime pooling allows only N to be zero (Invalid input shape). Fix: non-empty channel and spatial axes.",
-        )
-    if rank > 3:
-        raise fail(
-            label,
-            f"input X has {rank} spatial axes. Rule: onnxruntime's CPU {op_type} supports 1 to 3 (Unsupported pooling size). Fix: reshape to at most 3 spatial axes.",
-        )
-    single = sum(1 for name in names_out if name) == 1
-    return PoolNode(op_type, x_shape, kernel, dilation, stride, pads, auto_pad, storage_order, single)
-
-
-def pool_axis_padding(label: str, node: PoolNode, axis: int) -> arith.Padding:
-    """The padding of one axis: auto_pad SAME_* (from the undilated kernel, not clamped at 0), or pads."""
-    if not node.auto_pad.startswith("SAME"):
-        return listed_padding(node.auto_pad, node.pads, axis, node.rank)
-    n, k, s, d = node.x_shape[2 + axis], node.kernel[axis], node.stride[axis], node.dilation[axis]
-    padding = arith.same_padding(n, k, s, node.auto_pad == "SAME_LOWER", clamp=False)
-    plain_max = node.op_type == "MaxPool" and all(d == 1 for d in node.dilation) and node.storage_order == 0
-    if padding.lo + padding.hi < 0 and plain_max and node.single_output:
-        raise fail(
-            label,
-            f"auto_pad={node.auto_pad!r} gives negative padding on the {arith.axis_names(node.rank)[axis]} axis ({padding.text}). Rule: onnxruntime's MaxPool without dilation refuses it (padding values must be non-negative). Fix: kernel_shape >= strides, or explicit pads.",
-        )
-    dil = f" (SAME uses kernel {k}, not the dilated {arith.effective_kernel(k, d)})" if d != 1 else ""
-    return arith.Padding(padding.lo, padding.hi, f"auto_pad={node.auto_pad!r}: {padding.text}{dil}")
-
-
-def pool_size_note(label: str, node: PoolNode, axis: int, lo, hi, rounding: str) -> str:
-    """Refuses a negative output size; a note when rounding toward zero keeps a window floor would drop."""
-    n, k, d, s = node.x_shape[2 + axis], node.kernel[axis], node.dilation[axis], node.stride[axis]
-    k_eff = arith.effective_kernel(k, d)
-    size = arith.windowed_out(n, k_eff, s, lo[axis], hi[axis], rounding)
-    text = arith.conv_out_text(n, k, d, s, lo[axis], hi[axis], rounding=rounding)
-    name = arith.axis_names(node.rank)[axis]
-    if size < 0:
-        raise fail(
-            label,
-            f"input {name} {n} is too small: the output size would be negative. Rule: onnxruntime computes {text} and refuses < 0 (0 gives an empty tensor). Fix: a larger input, more pads, or a smaller kernel_shape.",
-        )
-    if rounding == "trunc" and size == 1 and arith.conv_out(n, k_eff, s, lo[axis], hi[axis]) <= 0:
-        return (
-            f"{name}: onnxruntime divides rounding toward zero, {text}, so one window "
-            f"reaching {k_eff - (n + lo[axis] + hi[axis])} cell(s) past the padded input still counts (floor would give 0); "
-            "those cells are not padding and no divisor counts them."
-        )
-    return ""
-
-
-CALLS = {spelling: handle for spelling in SPELLINGS}
+CALLS = {spelling: compile_node for spelling in SPELLINGS}
