@@ -409,13 +409,20 @@ class Ranked:
     def __init__(self) -> None:
         self.error = self.pad_error = self.same = self.modes = self.axes = None
 
-    def compile_axes(self, lhs_dil: tuple[int, ...]) -> None:
-        """Per spatial axis (lhs axis, rhs axis, out axis, lhs dilation, rhs dilation, lo, hi, mode)."""
-        specs, rank = self.specs, self.rank
+    def compile_axes(self, strides: tuple[int, ...], lhs_dil: tuple[int, ...]) -> None:
+        """The fast path's data per spatial axis (lhs axis, rhs axis, out axis, stride, lhs dilation,
+        rhs dilation, lo, hi, transposed mode); none when the call may meet the XLA abort
+        (check_xla_abort's conditions that the call alone fixes)."""
+        specs, rank, rhs_dil = self.specs, self.rank, self.rhs_dil
+        if rank == 2 and any(
+            lhs_dil[a] == rhs_dil[a] == 1 and lhs_dil[b] == 2 and rhs_dil[b] == strides[b] == 1
+            for a, b in ((0, 1), (1, 0))
+        ):
+            return
         fixed = self.same is None and self.modes is None
         lo, hi = (self.lo, self.hi) if fixed else ((0,) * rank, (0,) * rank)
         modes = self.modes or (None,) * rank
-        self.axes = tuple(zip(specs.lhs[2:], specs.rhs[2:], specs.out[2:], lhs_dil, self.rhs_dil, lo, hi, modes))
+        self.axes = tuple(zip(specs.lhs[2:], specs.rhs[2:], specs.out[2:], strides, lhs_dil, rhs_dil, lo, hi, modes))
 
 
 class CompiledPlan(Plan):
@@ -512,7 +519,7 @@ class GeneralPlan(CompiledPlan):
         ranked.error = self.late_error
         compile_forward_padding(ranked, v["padding"], ranked.lhs_dil, label)
         if ranked.error is None and ranked.pad_error is None and ndim >= 3:
-            ranked.compile_axes(ranked.lhs_dil)
+            ranked.compile_axes(ranked.strides, ranked.lhs_dil)
         return ranked
 
     def resolve(self, inputs: Inputs):
@@ -542,7 +549,7 @@ class GeneralPlan(CompiledPlan):
                 shape = [lhs[specs.lhs[0]]] * len(lhs)
                 shape[specs.out[1]] = rhs[specs.rhs[0]]
                 extra = ranked.same
-                for (lhs_axis, rhs_axis, out_axis, lhs_d, rhs_d, lo, hi, _), s in zip(ranked.axes, ranked.strides):
+                for lhs_axis, rhs_axis, out_axis, s, lhs_d, rhs_d, lo, hi, _ in ranked.axes:
                     n, k = lhs[lhs_axis], rhs[rhs_axis]
                     if k == 0:
                         break
@@ -554,7 +561,7 @@ class GeneralPlan(CompiledPlan):
                     size = arith.conv_out(n, k_eff, s, lo, hi, lhs_d)
                     shape[out_axis] = size if size > 0 else 0
                 else:
-                    if max(shape) <= MAX_INT and (ranked.rank != 2 or 2 not in ranked.lhs_dil):
+                    if max(shape) <= MAX_INT:
                         return tuple(shape)
         lhs, rhs, ranked, _, _, _, _, outs = self.resolve(inputs)
         specs = ranked.specs
@@ -696,7 +703,7 @@ class TransposePlan(CompiledPlan):
             compile_forward_padding(ranked, padding, ones, label)
         else:
             ranked.lo, ranked.hi = explicit_pairs(padding, rank, label)
-        ranked.compile_axes(ranked.strides)  # the input is dilated by strides, then convolved at stride 1
+        ranked.compile_axes((1,) * rank, ranked.strides)  # the input dilated by strides, convolved at stride 1
         return ranked
 
     def resolve(self, inputs: Inputs):
@@ -736,8 +743,7 @@ class TransposePlan(CompiledPlan):
                 shape = [lhs[specs.lhs[0]]] * len(lhs)
                 shape[specs.out[1]] = rhs[out_f_axis]
                 extra = ranked.same
-                pads = []
-                for lhs_axis, rhs_axis, out_axis, s, rhs_d, a, b, mode in ranked.axes:
+                for lhs_axis, rhs_axis, out_axis, _, s, rhs_d, a, b, mode in ranked.axes:
                     n, k = lhs[lhs_axis], rhs[rhs_axis]
                     if k == 0 or n == 0:
                         break
@@ -748,14 +754,9 @@ class TransposePlan(CompiledPlan):
                         _, _, a, b = arith.same_pads(n, k_eff, 1, extra)
                     if arith.dilated_size(n, s) + a + b < 0:
                         break
-                    pads.append((n, k, a, b))
-                    lo, hi = arith.transposed_forward_pads(k_eff, a, b)
-                    size = arith.transpose_out(n, k_eff, s, lo, hi, 0)
+                    size = arith.conv_out(n, k_eff, 1, a, b, s)  # the stride-1 conv of the input dilated by s
                     shape[out_axis] = size if size > 0 else 0
                 else:
-                    if ranked.rank == 2:
-                        sizes, kernel, a, b = zip(*pads)
-                        check_xla_abort(self.label, sizes, kernel, (1, 1), ranked.strides, ranked.rhs_dil, a, b)
                     if max(shape) <= MAX_INT:
                         return tuple(shape)
         lhs, _, ranked, _, _, _, out_f, _, _, outs = self.resolve(inputs)
