@@ -16,6 +16,7 @@ whole (dilated) input is refused.
 from __future__ import annotations
 
 from ..core import arith
+from ..core.arith import conv_out, dilated_size, effective_kernel, jax_transpose_pads, same_pads  # the fast path
 from ..core.op import ConvOp, place
 from ..errors import ConvArithError
 from ..parse import MAX_INT, Name
@@ -553,12 +554,12 @@ class GeneralPlan(CompiledPlan):
                     n, k = lhs[lhs_axis], rhs[rhs_axis]
                     if k == 0:
                         break
-                    k_eff = arith.effective_kernel(k, rhs_d)
+                    k_eff = effective_kernel(k, rhs_d)
                     if extra is not None:
-                        _, _, lo, hi = arith.same_pads(n, k_eff, s, extra)
-                    if arith.dilated_size(n, lhs_d) + lo + hi < 0:
+                        _, _, lo, hi = same_pads(n, k_eff, s, extra)
+                    if dilated_size(n, lhs_d) + lo + hi < 0:
                         break
-                    size = arith.conv_out(n, k_eff, s, lo, hi, lhs_d)
+                    size = conv_out(n, k_eff, s, lo, hi, lhs_d)
                     shape[out_axis] = size if size > 0 else 0
                 else:
                     if max(shape) <= MAX_INT:
@@ -747,14 +748,14 @@ class TransposePlan(CompiledPlan):
                     n, k = lhs[lhs_axis], rhs[rhs_axis]
                     if k == 0 or n == 0:
                         break
-                    k_eff = arith.effective_kernel(k, rhs_d)
+                    k_eff = effective_kernel(k, rhs_d)
                     if mode is not None:
-                        a, b = arith.jax_transpose_pads(k_eff, s, mode)
+                        a, b = jax_transpose_pads(k_eff, s, mode)
                     elif extra is not None:
-                        _, _, a, b = arith.same_pads(n, k_eff, 1, extra)
-                    if arith.dilated_size(n, s) + a + b < 0:
+                        _, _, a, b = same_pads(n, k_eff, 1, extra)
+                    if dilated_size(n, s) + a + b < 0:
                         break
-                    size = arith.conv_out(n, k_eff, 1, a, b, s)  # the stride-1 conv of the input dilated by s
+                    size = conv_out(n, k_eff, 1, a, b, s)  # the stride-1 conv of the input dilated by s
                     shape[out_axis] = size if size > 0 else 0
                 else:
                     if max(shape) <= MAX_INT:
