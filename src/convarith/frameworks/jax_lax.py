@@ -443,7 +443,7 @@ class CompiledPlan(Plan):
                 rhs = value
         if lhs is None or rhs is None or len(lhs) != len(rhs):
             return None
-        ranked = self.ranked(len(lhs))
+        ranked = self.ranks.get(len(lhs)) or self.ranked(len(lhs))
         return None if ranked.axes is None else (lhs, rhs, ranked)
 
     def ranked(self, ndim: int) -> Ranked:
@@ -557,7 +557,7 @@ class GeneralPlan(CompiledPlan):
                     k_eff = effective_kernel(k, rhs_d)
                     if extra is not None:
                         _, _, lo, hi = same_pads(n, k_eff, s, extra)
-                    if dilated_size(n, lhs_d) + lo + hi < 0:
+                    if lo + hi < 0 and dilated_size(n, lhs_d) + lo + hi < 0:  # cropping: resolve() refuses
                         break
                     size = conv_out(n, k_eff, s, lo, hi, lhs_d)
                     shape[out_axis] = size if size > 0 else 0
@@ -753,7 +753,7 @@ class TransposePlan(CompiledPlan):
                         a, b = jax_transpose_pads(k_eff, s, mode)
                     elif extra is not None:
                         _, _, a, b = same_pads(n, k_eff, 1, extra)
-                    if dilated_size(n, s) + a + b < 0:
+                    if a + b < 0 and dilated_size(n, s) + a + b < 0:  # cropping: resolve() refuses
                         break
                     size = conv_out(n, k_eff, 1, a, b, s)  # the stride-1 conv of the input dilated by s
                     shape[out_axis] = size if size > 0 else 0
