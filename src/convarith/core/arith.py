@@ -746,3 +746,16 @@ def transpose_crop(full: int, out: int, extra_at_start: bool) -> tuple[int, int,
     total = maximum(full - out, 0)
     lo = total - total // 2 if extra_at_start else total // 2
     return total, lo, total - lo
+
+
+def jax_transpose_pads(k_eff: int, stride: int, mode) -> tuple[int, int]:
+    """JAX's conv_transpose padding (lax._conv_transpose_padding): the pads (a, b) of the
+    stride-dilated input for 'SAME' (total k_eff+s-2, the odd pixel first unless s > k_eff-1),
+    'VALID' (total k_eff+s-2+max(k_eff-s, 0), a = k_eff-1) or a (lo, hi) pair (k_eff-1-p)."""
+    if mode == "SAME":
+        total = k_eff + stride - 2
+        lo = k_eff - 1 if stride > k_eff - 1 else -(-total // 2)
+        return lo, total - lo
+    if mode == "VALID":
+        return k_eff - 1, stride - 1 + max(k_eff - stride, 0)
+    return transposed_forward_pads(k_eff, mode[0], mode[1])

@@ -20,7 +20,7 @@ from ._common import HandlerPlan
 __all__ = ["HANDLER_MODULES", "MODULES", "compiler_for", "table"]
 
 MODULES = ("keras", "torch", "tf_nn", "jax_lax", "onnx")
-HANDLER_MODULES = ("jax_lax",)  # not converted to compile functions yet
+HANDLER_MODULES = ()  # not converted to compile functions yet
 # the module prefixes only one framework uses: such a call imports just that module
 ROUTES = {
     "layers": "keras", "keras.layers": "keras", "tf.keras.layers": "keras",

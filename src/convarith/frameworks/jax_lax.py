@@ -16,9 +16,24 @@ whole (dilated) input is refused.
 from __future__ import annotations
 
 from ..core import arith
-from ..core.op import ConvOp
-from ..parse import Name
-from ._common import REQUIRED, Inputs, Mapped, bind, check_bool, check_int, divisors_text, fail, ref_shape, refuse
+from ..core.arith import conv_out, dilated_size, effective_kernel, jax_transpose_pads, same_pads  # the fast path
+from ..core.op import ConvOp, place
+from ..errors import ConvArithError
+from ..parse import MAX_INT, Name
+from ._common import (
+    REQUIRED,
+    Inputs,
+    Mapped,
+    Plan,
+    bind,
+    check_bool,
+    check_int,
+    divisors_text,
+    fail,
+    fits,
+    ref_shape,
+    refuse,
+)
 
 FRAMEWORK = "JAX (jax.lax)"
 FRAMEWORK_ID = "jax_lax"  # the numbers (reference.adapters) pick the framework by this
@@ -201,10 +216,8 @@ def check_kernel(kernel: tuple[int, ...], rhs: tuple[int, ...], label: str) -> N
         )
 
 
-def check_groups(v: dict, lhs, rhs, specs: Specs, label: str) -> tuple[int, int]:
-    """feature_group_count and batch_group_count checks, in JAX's order."""
-    groups = check_int(v["feature_group_count"], "feature_group_count", label)
-    batch_groups = check_int(v["batch_group_count"], "batch_group_count", label)
+def check_groups(groups: int, batch_groups: int, lhs, rhs, specs: Specs, label: str) -> None:
+    """feature_group_count and batch_group_count checks (on the ints), in JAX's order."""
     features, batch = lhs[specs.lhs[1]], lhs[specs.lhs[0]]
     out_f, in_f = rhs[specs.rhs[0]], rhs[specs.rhs[1]]
     if groups <= 0:
@@ -260,7 +273,6 @@ def check_groups(v: dict, lhs, rhs, specs: Specs, label: str) -> tuple[int, int]
             f"feature_group_count={groups} and batch_group_count={batch_groups} are both > 1. "
             "Rule: at most one of them may be > 1. Fix: set one of them to 1.",
         )
-    return groups, batch_groups
 
 
 def explicit_pairs(value, rank: int, label: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -367,11 +379,11 @@ def check_xla_abort(label, sizes, kernel, window_strides, lhs_dil, rhs_dil, lo, 
             )
 
 
-def general(name: str):
-    """Handler for conv_general_dilated, conv and conv_with_general_padding."""
+def general_params(name: str) -> tuple:
+    """conv_general_dilated's, conv_with_general_padding's or conv's parameters, in order."""
     head = (("lhs", REQUIRED), ("rhs", REQUIRED), ("window_strides", REQUIRED), ("padding", REQUIRED))
     if name == "conv_general_dilated":
-        params = head + (
+        return head + (
             ("lhs_dilation", None),
             ("rhs_dilation", None),
             ("dimension_numbers", None),
@@ -380,45 +392,194 @@ def general(name: str):
             *TAIL,
             ("out_sharding", None),
         )
-    elif name == "conv_with_general_padding":
-        params = head + (("lhs_dilation", REQUIRED), ("rhs_dilation", REQUIRED), *TAIL)
-    else:
-        params = head + TAIL
+    if name == "conv_with_general_padding":
+        return head + (("lhs_dilation", REQUIRED), ("rhs_dilation", REQUIRED), *TAIL)
+    return head + TAIL
 
-    def handle(call, inputs: Inputs) -> Mapped:
-        label = call.base
+
+class Ranked:
+    """What a call fixes once the operands' number of dimensions is known: the dimension
+    numbers, the per-axis arguments and the padding rule as data (``same`` None for
+    fixed pads ``lo``/``hi``, else whether the odd pixel goes first; ``modes`` JAX's
+    transposed rule per axis), or the first refusal of each stage (``error`` right after
+    the operands, ``pad_error`` after the group checks). ``axes`` holds the fast path's
+    per-axis data (None: no fast path)."""
+
+    __slots__ = ("error", "pad_error", "specs", "rank", "strides", "lhs_dil", "rhs_dil", "same", "lo", "hi", "modes", "axes")  # fmt: skip
+
+    def __init__(self) -> None:
+        self.error = self.pad_error = self.same = self.modes = self.axes = None
+
+    def compile_axes(self, strides: tuple[int, ...], lhs_dil: tuple[int, ...]) -> None:
+        """The fast path's data per spatial axis (lhs axis, rhs axis, out axis, stride, lhs dilation,
+        rhs dilation, lo, hi, transposed mode); none when the call may meet the XLA abort
+        (check_xla_abort's conditions that the call alone fixes)."""
+        specs, rank, rhs_dil = self.specs, self.rank, self.rhs_dil
+        if rank == 2 and any(
+            lhs_dil[a] == rhs_dil[a] == 1 and lhs_dil[b] == 2 and rhs_dil[b] == strides[b] == 1
+            for a, b in ((0, 1), (1, 0))
+        ):
+            return
+        fixed = self.same is None and self.modes is None
+        lo, hi = (self.lo, self.hi) if fixed else ((0,) * rank, (0,) * rank)
+        modes = self.modes or (None,) * rank
+        self.axes = tuple(zip(specs.lhs[2:], specs.rhs[2:], specs.out[2:], strides, lhs_dil, rhs_dil, lo, hi, modes))
+
+
+class CompiledPlan(Plan):
+    """The shared part of both plans: the call bound once, a ``Ranked`` per number of dimensions;
+    ``names`` are the lhs and rhs tensor names when the fast shape path applies (else None)."""
+
+    __slots__ = ("label", "v", "late_error", "ranks", "names")
+
+    def fast_operands(self, inputs: Inputs):
+        """(lhs, rhs, ranked) for the fast path, or None (then ``resolve`` answers)."""
+        lhs_name, rhs_name = self.names
+        lhs = rhs = None
+        for key, value in inputs.shapes:
+            if key == lhs_name:
+                lhs = value
+            if key == rhs_name:
+                rhs = value
+        if lhs is None or rhs is None or len(lhs) != len(rhs):
+            return None
+        ranked = self.ranks.get(len(lhs)) or self.ranked(len(lhs))
+        return None if ranked.axes is None else (lhs, rhs, ranked)
+
+    def ranked(self, ndim: int) -> Ranked:
+        ranked = self.ranks.get(ndim)
+        if ranked is None:
+            ranked = self.ranks[ndim] = self.compile_rank(ndim)
+        return ranked
+
+    def operands(self, inputs: Inputs):
+        """(lhs, rhs, ranked, kernel, sizes), after the stage refusals that follow the operands."""
+        lhs, rhs = operands(self.v, inputs, self.label)
+        ranked = self.ranked(len(lhs))
+        error = ranked.error
+        if error is not None:
+            raise ConvArithError(error) if type(error) is str else error(lhs, self.label)
+        specs = ranked.specs
+        kernel = tuple([rhs[a] for a in specs.rhs[2:]])
+        if 0 in kernel:
+            check_kernel(kernel, rhs, self.label)
+        return lhs, rhs, ranked, kernel, tuple([lhs[a] for a in specs.lhs[2:]])
+
+
+class GeneralPlan(CompiledPlan):
+    """conv_general_dilated / conv / conv_with_general_padding, compiled."""
+
+    __slots__ = ("groups", "batch_groups", "group_error")
+
+    def __init__(self, call, name: str) -> None:
+        super().__init__(call)
+        self.label = label = call.base
         v = {"lhs_dilation": None, "rhs_dilation": None, "dimension_numbers": None, "feature_group_count": 1}
         v |= {"batch_group_count": 1, "out_sharding": None}
-        v |= bind(call, params, label)
-        lhs, rhs = operands(v, inputs, label)
-        specs = dimension_numbers(v["dimension_numbers"], len(lhs), label, None)
-        rank = len(lhs) - 2
-        kernel = tuple(rhs[a] for a in specs.rhs[2:])
-        sizes = tuple(lhs[a] for a in specs.lhs[2:])
-        strides = int_sequence(v["window_strides"], rank, "window_strides", label)
-        lhs_dil = (
-            (1,) * rank if v["lhs_dilation"] is None else int_sequence(v["lhs_dilation"], rank, "lhs_dilation", label)
-        )
-        rhs_dil = (
-            (1,) * rank if v["rhs_dilation"] is None else int_sequence(v["rhs_dilation"], rank, "rhs_dilation", label)
-        )
-        check_precision(v["precision"], label)
-        check_element_type(v["preferred_element_type"], label)
-        if v["out_sharding"] is not None:
-            raise fail(
-                label,
-                f"out_sharding={v['out_sharding']!r} is not modelled. Rule: convarith models one device. Fix: out_sharding=None (it does not change the shape).",
+        v |= bind(call, general_params(name), label)
+        self.v, self.ranks = v, {}
+        try:
+            check_precision(v["precision"], label)
+            check_element_type(v["preferred_element_type"], label)
+            if v["out_sharding"] is not None:
+                raise fail(
+                    label,
+                    f"out_sharding={v['out_sharding']!r} is not modelled. Rule: convarith models one device. Fix: out_sharding=None (it does not change the shape).",
+                )
+            self.late_error = None
+        except ConvArithError as error:
+            self.late_error = str(error)
+        try:
+            self.groups = check_int(v["feature_group_count"], "feature_group_count", label)
+            self.batch_groups = check_int(v["batch_group_count"], "batch_group_count", label)
+            self.group_error = None
+        except ConvArithError as error:
+            self.group_error = str(error)
+        fast = self.group_error is None and self.groups == self.batch_groups == 1
+        self.names = tensor_names(v) if fast else None
+
+    def compile_rank(self, ndim: int) -> Ranked:
+        label, v, ranked = self.label, self.v, Ranked()
+        try:
+            ranked.specs = dimension_numbers(v["dimension_numbers"], ndim, label, None)
+            ranked.rank = rank = ndim - 2
+            ranked.strides = int_sequence(v["window_strides"], rank, "window_strides", label)
+            ranked.lhs_dil = (
+                (1,) * rank
+                if v["lhs_dilation"] is None
+                else int_sequence(v["lhs_dilation"], rank, "lhs_dilation", label)
             )
-        check_kernel(kernel, rhs, label)
-        groups, batch_groups = check_groups(v, lhs, rhs, specs, label)
-        k_effs = tuple(arith.effective_kernel(k, d) for k, d in zip(kernel, rhs_dil))
-        lo, hi, rules = forward_padding(v["padding"], sizes, k_effs, strides, lhs_dil, label)
+            ranked.rhs_dil = (
+                (1,) * rank
+                if v["rhs_dilation"] is None
+                else int_sequence(v["rhs_dilation"], rank, "rhs_dilation", label)
+            )
+        except ConvArithError as error:
+            ranked.error = str(error)
+            return ranked
+        ranked.error = self.late_error
+        compile_forward_padding(ranked, v["padding"], ranked.lhs_dil, label)
+        if ranked.error is None and ranked.pad_error is None and ndim >= 3:
+            ranked.compile_axes(ranked.strides, ranked.lhs_dil)
+        return ranked
+
+    def resolve(self, inputs: Inputs):
+        """(lhs, rhs, ranked, kernel, sizes, lo, hi, out sizes) after every refusal."""
+        label = self.label
+        lhs, rhs, ranked, kernel, sizes = self.operands(inputs)
+        if self.group_error is not None:
+            raise ConvArithError(self.group_error)
+        check_groups(self.groups, self.batch_groups, lhs, rhs, ranked.specs, label)
+        if ranked.pad_error is not None:
+            raise ConvArithError(ranked.pad_error)
+        k_effs = tuple(map(arith.effective_kernel, kernel, ranked.rhs_dil))
+        strides, lhs_dil = ranked.strides, ranked.lhs_dil
+        lo, hi = same_sides(ranked, sizes, k_effs, strides)
         check_cropping(sizes, lhs_dil, lo, hi, label)
-        check_xla_abort(label, sizes, kernel, strides, lhs_dil, rhs_dil, lo, hi)
+        if ranked.rank == 2:
+            check_xla_abort(label, sizes, kernel, strides, lhs_dil, ranked.rhs_dil, lo, hi)
+        outs = tuple(map(arith.conv_out, sizes, k_effs, strides, lo, hi, lhs_dil))
+        return lhs, rhs, ranked, kernel, sizes, lo, hi, outs
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        found = None if self.names is None else self.fast_operands(inputs)
+        if found is not None:  # no groups: arithmetic only, resolve() when anything needs a refusal
+            lhs, rhs, ranked = found
+            specs = ranked.specs
+            if lhs[specs.lhs[1]] == rhs[specs.rhs[1]]:
+                shape = [lhs[specs.lhs[0]]] * len(lhs)
+                shape[specs.out[1]] = rhs[specs.rhs[0]]
+                extra = ranked.same
+                for lhs_axis, rhs_axis, out_axis, s, lhs_d, rhs_d, lo, hi, _ in ranked.axes:
+                    n, k = lhs[lhs_axis], rhs[rhs_axis]
+                    if k == 0:
+                        break
+                    k_eff = effective_kernel(k, rhs_d)
+                    if extra is not None:
+                        _, _, lo, hi = same_pads(n, k_eff, s, extra)
+                    if lo + hi < 0 and dilated_size(n, lhs_d) + lo + hi < 0:  # cropping: resolve() refuses
+                        break
+                    size = conv_out(n, k_eff, s, lo, hi, lhs_d)
+                    shape[out_axis] = size if size > 0 else 0
+                else:
+                    if max(shape) <= MAX_INT:
+                        return tuple(shape)
+        lhs, rhs, ranked, _, _, _, _, outs = self.resolve(inputs)
+        specs = ranked.specs
+        spatial = tuple([size if size > 0 else 0 for size in outs])
+        batch = lhs[specs.lhs[0]] // self.batch_groups
+        return fits(self.label, place(specs.out, batch, rhs[specs.rhs[0]], spatial))
+
+    def map(self, inputs: Inputs) -> Mapped:
+        lhs, rhs, ranked, kernel, sizes, lo, hi, outs = self.resolve(inputs)
+        specs, lhs_dil, groups, batch_groups = ranked.specs, ranked.lhs_dil, self.groups, self.batch_groups
         op = ConvOp(
-            "conv", lhs[specs.lhs[0]], lhs[specs.lhs[1]], rhs[specs.rhs[0]], sizes, kernel, strides, rhs_dil, lo, hi,
-            specs.lhs, specs.out, lhs_dilation=lhs_dil, groups=groups, batch_groups=batch_groups,
+            "conv", lhs[specs.lhs[0]], lhs[specs.lhs[1]], rhs[specs.rhs[0]], sizes, kernel, ranked.strides,
+            ranked.rhs_dil, lo, hi, specs.lhs, specs.out, lhs_dilation=lhs_dil, groups=groups,
+            batch_groups=batch_groups,
         )  # fmt: skip
+        k_effs = tuple(map(arith.effective_kernel, kernel, ranked.rhs_dil))
+        _, _, rules = forward_padding(self.v["padding"], sizes, k_effs, ranked.strides, lhs_dil, self.label)
         notes = []
         if any(d != 1 for d in lhs_dil):
             notes.append(
@@ -428,40 +589,55 @@ def general(name: str):
             notes.append(
                 f"batch_group_count={batch_groups}: the output batch is N / {batch_groups}, each group using O/{batch_groups} kernels."
             )
-        if any(size <= 0 for size in arith.output_spatial(op)):
+        if any(size <= 0 for size in outs):
             notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
         return Mapped(
             FRAMEWORK,
-            call,
+            self.call,
             (op,),
             rules,
             tuple(notes),
             layout=specs.layout,
-            arguments=tuple(v.items()),
+            arguments=tuple(self.v.items()),
             framework_id=FRAMEWORK_ID,
         )
 
-    return handle
+
+def compile_forward_padding(ranked: Ranked, value, lhs_dilation, label: str) -> None:
+    """conv_general_dilated's padding argument as data on ``ranked``: fixed pads, or
+    ``same`` (whether the odd pixel goes first); its refusal goes to ``pad_error``."""
+    ones = (1,) * ranked.rank
+    try:
+        lo, hi, _ = forward_padding(
+            value, ones, ones, ones, lhs_dilation, label
+        )  # refuses what the call alone makes wrong
+    except ConvArithError as error:
+        ranked.pad_error = str(error)
+        return
+    if isinstance(value, str) and value.upper() != "VALID":
+        ranked.same = value.upper() == "SAME_LOWER"
+    ranked.lo, ranked.hi = lo, hi
+
+
+def same_sides(ranked: Ranked, sizes, k_effs, strides) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(lo, hi) of the compiled padding on these sizes."""
+    if ranked.same is None:
+        return ranked.lo, ranked.hi
+    extra = ranked.same
+    pads = [arith.same_pads(n, k, s, extra) for n, k, s in zip(sizes, k_effs, strides)]
+    return tuple([p[2] for p in pads]), tuple([p[3] for p in pads])
 
 
 def transpose_pads(k_eff: int, s: int, padding) -> tuple[int, int, str]:
-    """JAX's _conv_transpose_padding: forward pads (a, b) of the stride-dilated input."""
+    """JAX's _conv_transpose_padding: forward pads (a, b) of the stride-dilated input, with its rule text."""
+    a, b = arith.jax_transpose_pads(k_eff, s, padding)
     if padding == "SAME":
-        total = k_eff + s - 2
-        a = k_eff - 1 if s > k_eff - 1 else -(-total // 2)
-        why = f"k_eff-1 = {a} as stride {s} > k_eff-1" if s > k_eff - 1 else f"ceil({total}/2) = {a}"
-        return (
-            a,
-            total - a,
-            f"JAX 'SAME' transposed: total pad k_eff+s-2 = {total}, before {why}, after {total - a}; out = n*s",
-        )
+        why = f"k_eff-1 = {a} as stride {s} > k_eff-1" if s > k_eff - 1 else f"ceil({a + b}/2) = {a}"
+        return a, b, f"JAX 'SAME' transposed: total pad k_eff+s-2 = {a + b}, before {why}, after {b}; out = n*s"
     if padding == "VALID":
-        total = k_eff + s - 2 + max(k_eff - s, 0)
-        a = k_eff - 1
-        text = f"JAX 'VALID' transposed: total pad k_eff+s-2+max(k_eff-s,0) = {total}, before k_eff-1 = {a}, after {total - a}"
-        return a, total - a, text + "; out = n*s + max(k_eff-s, 0)"
+        text = f"JAX 'VALID' transposed: total pad k_eff+s-2+max(k_eff-s,0) = {a + b}, before k_eff-1 = {a}, after {b}"
+        return a, b, text + "; out = n*s + max(k_eff-s, 0)"
     lo, hi = padding
-    a, b = arith.transposed_forward_pads(k_eff, lo, hi)
     return (
         a,
         b,
@@ -475,69 +651,163 @@ TRANSPOSE_PARAMS = (
 )  # fmt: skip
 
 
-def conv_transpose(call, inputs: Inputs) -> Mapped:
-    """lax.conv_transpose: bind -> normalise operands and sizes -> refusals -> the padding of the
-    stride-dilated input -> the op (a stride-1 conv of that input, as a ConvOp conv_transpose)."""
-    label = call.base
-    v = bind(call, TRANSPOSE_PARAMS, label)
-    lhs, rhs = operands(v, inputs, label)
-    specs = transpose_specs(v["dimension_numbers"], lhs, label)
-    rank = len(lhs) - 2
-    flip = check_bool(v["transpose_kernel"], "transpose_kernel", label)
-    consistent = check_bool(v["use_consistent_padding"], "use_consistent_padding", label)
-    kernel = tuple(rhs[a] for a in specs.rhs[2:])
-    sizes = tuple(lhs[a] for a in specs.lhs[2:])
-    strides = int_sequence(v["strides"], rank, "strides", label)
-    rhs_dil = (1,) * rank if v["rhs_dilation"] is None else int_sequence(v["rhs_dilation"], rank, "rhs_dilation", label)
-    check_precision(v["precision"], label)
-    check_element_type(v["preferred_element_type"], label)
-    check_kernel(kernel, rhs, label)
-    features, out_f = transpose_features(lhs, rhs, specs, flip, label)
-    k_effs = tuple(arith.effective_kernel(k, d) for k, d in zip(kernel, rhs_dil))
-    a, b, rules, notes = transpose_padding(v["padding"], consistent, sizes, k_effs, strides, label)
-    if flip:
-        notes.append(
-            "transpose_kernel=True flips the kernel spatially and swaps its I and O axes (Keras/TF convention)."
+class TransposePlan(CompiledPlan):
+    """lax.conv_transpose, compiled: a stride-1 conv of the input dilated by strides, padded
+    by the pads of the stride-dilated input (JAX's rule per axis, 'SAME'-like or fixed)."""
+
+    __slots__ = ("flip", "consistent", "flag_error")
+
+    def __init__(self, call) -> None:
+        super().__init__(call)
+        self.label = label = call.base
+        self.v = v = bind(call, TRANSPOSE_PARAMS, label)
+        self.ranks = {}
+        try:
+            self.flip = check_bool(v["transpose_kernel"], "transpose_kernel", label)
+            self.consistent = check_bool(v["use_consistent_padding"], "use_consistent_padding", label)
+            self.flag_error = None
+        except ConvArithError as error:
+            self.flag_error = str(error)
+        self.names = tensor_names(v) if self.flag_error is None else None
+
+    def compile_rank(self, ndim: int) -> Ranked:
+        label, v, ranked = self.label, self.v, Ranked()
+        if v["dimension_numbers"] is None and ndim not in TRANSPOSE_DEFAULTS:
+            ranked.error = no_default_specs  # its message shows the lhs
+            return ranked
+        try:
+            ranked.specs = dimension_numbers(v["dimension_numbers"], ndim, label, TRANSPOSE_DEFAULTS.get(ndim))
+            if self.flag_error is not None:
+                raise ConvArithError(self.flag_error)
+            ranked.rank = rank = ndim - 2
+            ranked.strides = int_sequence(v["strides"], rank, "strides", label)
+            ranked.rhs_dil = (
+                (1,) * rank
+                if v["rhs_dilation"] is None
+                else int_sequence(v["rhs_dilation"], rank, "rhs_dilation", label)
+            )
+            check_precision(v["precision"], label)
+            check_element_type(v["preferred_element_type"], label)
+        except ConvArithError as error:
+            ranked.error = str(error)
+            return ranked
+        padding, ones = v["padding"], (1,) * rank
+        try:
+            transpose_padding(padding, self.consistent, ones, ones, ranked.strides, label)  # its call-only refusals
+        except ConvArithError as error:
+            ranked.pad_error = str(error)
+            return ranked
+        ranked.modes = None
+        if self.consistent or padding in ("SAME", "VALID"):
+            ranked.modes = consistent_modes(padding, rank, [], label)
+        elif isinstance(padding, str):
+            compile_forward_padding(ranked, padding, ones, label)
+        else:
+            ranked.lo, ranked.hi = explicit_pairs(padding, rank, label)
+        ranked.compile_axes((1,) * rank, ranked.strides)  # the input dilated by strides, convolved at stride 1
+        return ranked
+
+    def resolve(self, inputs: Inputs):
+        """(lhs, rhs, ranked, kernel, sizes, features, out-features, a, b, output sizes) after every
+        refusal; (a, b) pad the stride-dilated input."""
+        label = self.label
+        lhs, rhs, ranked, kernel, sizes = self.operands(inputs)
+        features, out_f = transpose_features(lhs, rhs, ranked.specs, self.flip, label)
+        if ranked.pad_error is not None:
+            raise ConvArithError(ranked.pad_error)
+        k_effs = tuple(map(arith.effective_kernel, kernel, ranked.rhs_dil))
+        strides, rank = ranked.strides, ranked.rank
+        if ranked.modes is not None:
+            sides = list(map(arith.jax_transpose_pads, k_effs, strides, ranked.modes))
+            a, b = tuple([p for p, _ in sides]), tuple([q for _, q in sides])
+        else:
+            a, b = same_sides(ranked, sizes, k_effs, (1,) * rank)
+        check_cropping(sizes, strides, a, b, label)
+        if rank == 2:
+            check_xla_abort(label, sizes, kernel, (1,) * rank, strides, ranked.rhs_dil, a, b)
+        if 0 in sizes:
+            outs = tuple(map(arith.conv_out, sizes, k_effs, (1,) * rank, a, b, strides))
+        else:
+            pads = list(map(arith.transposed_forward_pads, k_effs, a, b))  # its own inverse
+            outs = tuple(
+                [arith.transpose_out(n, k, s, p, q, 0) for n, k, s, (p, q) in zip(sizes, k_effs, strides, pads)]
+            )
+        return lhs, rhs, ranked, kernel, sizes, features, out_f, a, b, outs
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        found = None if self.names is None else self.fast_operands(inputs)
+        if found is not None and len(found[0]) >= 3:  # arithmetic only, resolve() when anything needs a refusal
+            lhs, rhs, ranked = found
+            specs = ranked.specs
+            in_axis, out_f_axis = (specs.rhs[0], specs.rhs[1]) if self.flip else (specs.rhs[1], specs.rhs[0])
+            if lhs[specs.lhs[1]] == rhs[in_axis]:
+                shape = [lhs[specs.lhs[0]]] * len(lhs)
+                shape[specs.out[1]] = rhs[out_f_axis]
+                extra = ranked.same
+                for lhs_axis, rhs_axis, out_axis, _, s, rhs_d, a, b, mode in ranked.axes:
+                    n, k = lhs[lhs_axis], rhs[rhs_axis]
+                    if k == 0 or n == 0:
+                        break
+                    k_eff = effective_kernel(k, rhs_d)
+                    if mode is not None:
+                        a, b = jax_transpose_pads(k_eff, s, mode)
+                    elif extra is not None:
+                        _, _, a, b = same_pads(n, k_eff, 1, extra)
+                    if a + b < 0 and dilated_size(n, s) + a + b < 0:  # cropping: resolve() refuses
+                        break
+                    size = conv_out(n, k_eff, 1, a, b, s)  # the stride-1 conv of the input dilated by s
+                    shape[out_axis] = size if size > 0 else 0
+                else:
+                    if max(shape) <= MAX_INT:
+                        return tuple(shape)
+        lhs, _, ranked, _, _, _, out_f, _, _, outs = self.resolve(inputs)
+        specs = ranked.specs
+        spatial = tuple([size if size > 0 else 0 for size in outs])
+        return fits(self.label, place(specs.out, lhs[specs.lhs[0]], out_f, spatial))
+
+    def map(self, inputs: Inputs) -> Mapped:
+        lhs, _, ranked, kernel, sizes, features, out_f, a, b, outs = self.resolve(inputs)
+        specs, strides, rhs_dil, rank = ranked.specs, ranked.strides, ranked.rhs_dil, ranked.rank
+        k_effs = tuple(map(arith.effective_kernel, kernel, rhs_dil))
+        _, _, rules, notes = transpose_padding(self.v["padding"], self.consistent, sizes, k_effs, strides, self.label)
+        if self.flip:
+            notes.append(
+                "transpose_kernel=True flips the kernel spatially and swaps its I and O axes (Keras/TF convention)."
+            )
+        common = dict(in_spec=specs.lhs, out_spec=specs.out)
+        if all(n > 0 for n in sizes):
+            pads = [arith.transposed_forward_pads(k, p, q) for k, p, q in zip(k_effs, a, b)]  # its own inverse
+            lo, hi = tuple(p for p, _ in pads), tuple(q for _, q in pads)
+            op = ConvOp(
+                "conv_transpose", lhs[specs.lhs[0]], features, out_f, sizes, kernel, strides, rhs_dil, lo, hi, **common
+            )
+        else:
+            op = ConvOp(
+                "conv", lhs[specs.lhs[0]], features, out_f, sizes, kernel, (1,) * rank, rhs_dil, a, b,
+                lhs_dilation=strides, **common,
+            )  # fmt: skip
+            notes.append("an empty spatial axis is dilated to size 0, then padded: the output need not be empty.")
+        if any(size <= 0 for size in outs):
+            notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
+        return Mapped(
+            FRAMEWORK,
+            self.call,
+            (op,),
+            tuple(rules),
+            tuple(notes),
+            layout=specs.layout,
+            arguments=tuple(self.v.items()),
+            framework_id=FRAMEWORK_ID,
         )
-    check_cropping(sizes, strides, a, b, label)
-    check_xla_abort(label, sizes, kernel, (1,) * rank, strides, rhs_dil, a, b)
-    common = dict(in_spec=specs.lhs, out_spec=specs.out)
-    if all(n > 0 for n in sizes):
-        pads = [arith.transposed_forward_pads(k, p, q) for k, p, q in zip(k_effs, a, b)]  # its own inverse
-        lo, hi = tuple(p for p, _ in pads), tuple(q for _, q in pads)
-        op = ConvOp(
-            "conv_transpose", lhs[specs.lhs[0]], features, out_f, sizes, kernel, strides, rhs_dil, lo, hi, **common
-        )
-    else:
-        op = ConvOp(
-            "conv", lhs[specs.lhs[0]], features, out_f, sizes, kernel, (1,) * rank, rhs_dil, a, b,
-            lhs_dilation=strides, **common,
-        )  # fmt: skip
-        notes.append("an empty spatial axis is dilated to size 0, then padded: the output need not be empty.")
-    if any(size <= 0 for size in arith.output_spatial(op)):
-        notes.append("an output size <= 0 gives an empty array (size 0); JAX does not refuse it.")
-    return Mapped(
-        FRAMEWORK,
-        call,
-        (op,),
-        tuple(rules),
-        tuple(notes),
-        layout=specs.layout,
-        arguments=tuple(v.items()),
-        framework_id=FRAMEWORK_ID,
+
+
+def no_default_specs(lhs: tuple[int, ...], label: str) -> ConvArithError:
+    """conv_transpose without dimension_numbers on an lhs of other than 2 to 5 dimensions."""
+    return fail(
+        label,
+        f"lhs {lhs} has {len(lhs)} dimensions. Rule: conv_transpose has default dimension_numbers only for 2 to 5. "
+        f"Fix: pass dimension_numbers, e.g. {('NC' + spatial_letters(len(lhs) - 2),) * 1 + ('OI' + spatial_letters(len(lhs) - 2),)}.",
     )
-
-
-def transpose_specs(value, lhs: tuple[int, ...], label: str) -> Specs:
-    """conv_transpose's dimension_numbers: given, or its defaults for 2 to 5 dimensions."""
-    default = TRANSPOSE_DEFAULTS.get(len(lhs))
-    if value is None and default is None:
-        raise fail(
-            label,
-            f"lhs {lhs} has {len(lhs)} dimensions. Rule: conv_transpose has default dimension_numbers only for 2 to 5. "
-            f"Fix: pass dimension_numbers, e.g. {('NC' + spatial_letters(len(lhs) - 2),) * 1 + ('OI' + spatial_letters(len(lhs) - 2),)}.",
-        )
-    return dimension_numbers(value, len(lhs), label, default)
 
 
 def transpose_features(lhs, rhs, specs: Specs, flip: bool, label: str) -> tuple[int, int]:
@@ -628,12 +898,23 @@ def consistent_modes(padding, rank: int, notes: list, label: str) -> tuple:
     return tuple(zip(lo, hi))
 
 
+def tensor_names(v: dict) -> tuple[str, str] | None:
+    """The lhs and rhs names, when both are written as names."""
+    lhs, rhs = v["lhs"], v["rhs"]
+    return (lhs.dotted, rhs.dotted) if isinstance(lhs, Name) and isinstance(rhs, Name) else None
+
+
+def general(name: str):
+    """Compile function for conv_general_dilated, conv and conv_with_general_padding."""
+    return lambda call: GeneralPlan(call, name)
+
+
 def calls() -> dict:
     functions = {
         "conv_general_dilated": general("conv_general_dilated"),
         "conv_with_general_padding": general("conv_with_general_padding"),
         "conv": general("conv"),
-        "conv_transpose": conv_transpose,
+        "conv_transpose": TransposePlan,
     }
     return {prefix + name: handler for prefix in PREFIXES for name, handler in functions.items()}
 
