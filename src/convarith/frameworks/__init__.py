@@ -2,25 +2,21 @@
 
 A module exposes ``FRAMEWORK`` (display name) and ``CALLS``: every accepted
 spelling (``Conv2d``, ``nn.Conv2d``, ``torch.nn.Conv2d``) mapped to a compile
-function ``compile(call) -> Plan`` (see ``_common.Plan``). The modules in
-``HANDLER_MODULES`` still map spellings to handlers ``(call, inputs) -> Mapped``,
-run through the ``HandlerPlan`` adapter until they are converted.
-No module imports its framework.
+function ``compile(call) -> Plan`` (see ``_common.Plan``). No module imports
+its framework.
 """
 
 from __future__ import annotations
 
-from functools import cache, lru_cache, partial
+from functools import lru_cache
 from importlib import import_module
 
 from ..errors import ConvArithError
 from ..parse import Call, short
-from ._common import HandlerPlan
 
-__all__ = ["HANDLER_MODULES", "MODULES", "compiler_for", "table"]
+__all__ = ["MODULES", "compiler_for", "table"]
 
 MODULES = ("keras", "torch", "tf_nn", "jax_lax", "onnx")
-HANDLER_MODULES = ()  # not converted to compile functions yet
 # the module prefixes only one framework uses: such a call imports just that module
 ROUTES = {
     "layers": "keras", "keras.layers": "keras", "tf.keras.layers": "keras",
@@ -29,25 +25,13 @@ ROUTES = {
 }  # fmt: skip
 
 
-def adapted(handler, call: Call) -> HandlerPlan:
-    return HandlerPlan(call, handler)
-
-
-@cache
-def compiler(module_name: str, function):
-    """The compile function of one spelling: a module's own, or its handler behind the
-    adapter (made once, so the routed and the full table give the same object)."""
-    return partial(adapted, function) if module_name in HANDLER_MODULES else function
-
-
 def routed(name: str):
     """The compile function of a prefixed spelling, importing only its module; None for a
     bare or unknown name (the full table answers those, with its hints)."""
     module = ROUTES.get(name.rpartition(".")[0])
     if module is None:
         return None
-    function = import_module(f"{__name__}.{module}").CALLS.get(name)
-    return None if function is None else compiler(module, function)
+    return import_module(f"{__name__}.{module}").CALLS.get(name)
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +43,7 @@ def table() -> tuple[dict, dict]:
         module = import_module(f"{__name__}.{name}")
         for spelling, function in module.CALLS.items():
             owners.setdefault(spelling, []).append(module.FRAMEWORK)
-            compilers[spelling] = compiler(name, function)
+            compilers[spelling] = function
     return compilers, owners
 
 

@@ -14,7 +14,6 @@ from ..parse import MAX_INT, Call, Name, int_text
 
 __all__ = [
     "REQUIRED",
-    "HandlerPlan",
     "Inputs",
     "Mapped",
     "Plan",
@@ -120,22 +119,6 @@ class Plan:
 
     def map(self, inputs: Inputs) -> Mapped:
         raise NotImplementedError
-
-
-class HandlerPlan(Plan):
-    """The adapter for a module not converted to compile functions yet: its ``CALLS``
-    handler ``(call, inputs) -> Mapped`` does all the work on every input.
-
-    It goes when the last such module (frameworks.HANDLER_MODULES) is converted."""
-
-    __slots__ = ("handler",)
-
-    def __init__(self, call: Call, handler) -> None:
-        super().__init__(call)
-        self.handler = handler
-
-    def map(self, inputs: Inputs) -> Mapped:
-        return self.handler(self.call, inputs)
 
 
 def fits(label: str, shape: tuple[int, ...]) -> tuple[int, ...]:
