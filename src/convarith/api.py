@@ -98,11 +98,14 @@ def shape_ok(shape) -> bool:
 def checked_shapes(shapes) -> tuple[tuple[str, tuple[int, ...]], ...]:
     """``shapes`` as (name, shape) pairs sorted by name, each shape checked."""
     if type(shapes) is dict:  # the common case, checked cheaply (a plain loop)
-        for key, value in shapes.items():
+        items = tuple(shapes.items())
+        for key, value in items:
             if type(key) is not str or not shape_ok(value):
                 break
         else:
-            return tuple(sorted(shapes.items()))
+            if len(items) == 2:  # most calls name two tensors: one comparison instead of a sort
+                return items if items[0][0] < items[1][0] else (items[1], items[0])
+            return items if len(items) < 2 else tuple(sorted(items))
     if not isinstance(shapes, dict):
         raise ConvArithError(f"shapes must be a dict {{name: shape}}, got {type(shapes).__name__}.")
     for key in shapes:

@@ -16,7 +16,14 @@ whole (dilated) input is refused.
 from __future__ import annotations
 
 from ..core import arith
-from ..core.arith import conv_out, dilated_size, effective_kernel, jax_transpose_pads, same_pads  # the fast path
+from ..core.arith import (
+    conv_out,
+    dilated_size,
+    effective_kernel,
+    jax_transpose_pads,
+    same_out,
+    same_pads,
+)  # the fast path
 from ..core.op import ConvOp, place
 from ..errors import ConvArithError
 from ..parse import MAX_INT, Name
@@ -554,6 +561,9 @@ class GeneralPlan(CompiledPlan):
                     n, k = lhs[lhs_axis], rhs[rhs_axis]
                     if k == 0:
                         break
+                    if extra is not None and lhs_d == 1:  # SAME: ceil(n/s) whatever the kernel, no crop
+                        shape[out_axis] = same_out(n, s)
+                        continue
                     k_eff = effective_kernel(k, rhs_d)
                     if extra is not None:
                         _, _, lo, hi = same_pads(n, k_eff, s, extra)
