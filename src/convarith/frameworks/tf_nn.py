@@ -298,33 +298,47 @@ def check_unit(batch: int, channel: int, name: str, label: str) -> None:
 # -- convolution -------------------------------------------------------------------------------------
 
 
+def conv_entries(v: dict, rank: int, first: bool, label: str) -> tuple[tuple, object]:
+    """The (batch, channel, spatial) entries of conv1d/2d/3d's strides and dilations
+    (Conv3D takes exactly 5 of each) and the checked padding."""
+    stride_name = "stride" if rank == 1 else "strides"
+    if rank == 3:
+        strides = full_rank(exact_list(v["strides"], 5, "strides", label), first)
+        dil = (1,) * 5 if v["dilations"] is None else exact_list(v["dilations"], 5, "dilations", label)
+        dilations = full_rank(dil, first)
+    else:
+        strides = sequence(v[stride_name], rank, first, stride_name, label)
+        dilations = sequence(v["dilations"], rank, first, "dilations", label)
+    return (strides, dilations), check_padding(v["padding"], rank, label, explicit=rank == 2, first=first)
+
+
+def conv_steps(entries: tuple, rank: int, label: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Spatial strides and dilations, refusing batch/channel entries other than 1 and sizes < 1."""
+    stride_name = "stride" if rank == 1 else "strides"
+    (sb, sc, stride), (db, dc, dilation) = entries
+    if rank == 1:
+        # conv1d runs Conv2D on [1, b, s, c]: the batch entry lands on the dummy height axis
+        check_positive((sb, db), f"{stride_name}/dilations batch entry", label)
+        sb = db = 1
+    check_unit(sb, sc, stride_name, label)
+    check_positive(stride, stride_name, label)
+    check_unit(db, dc, "dilations", label)
+    check_positive(dilation, "dilations", label)
+    return stride, dilation
+
+
 def conv(rank: int):
     """tf.nn.conv1d / conv2d / conv3d (the native ops; conv2d supports groups)."""
-    stride_name = "stride" if rank == 1 else "strides"
 
     def handle(call, v: dict, inputs: Inputs) -> Mapped:
         label = label_of(call)
         x = tensor(v["input"], inputs, "input", label)
         w = tensor(v["filters"], inputs, "filters", label)
         first = check_format(v["data_format"], rank, label, FORMATS[rank], defer=True)
-        if rank == 3:
-            sb, sc, stride = full_rank(exact_list(v["strides"], 5, "strides", label), first)
-            dil = (1,) * 5 if v["dilations"] is None else exact_list(v["dilations"], 5, "dilations", label)
-            db, dc, dilation = full_rank(dil, first)
-        else:
-            sb, sc, stride = sequence(v[stride_name], rank, first, stride_name, label)
-            db, dc, dilation = sequence(v["dilations"], rank, first, "dilations", label)
-        padding = check_padding(v["padding"], rank, label, explicit=rank == 2, first=first)
+        entries, padding = conv_entries(v, rank, first, label)
         check_rank(x, rank + 2, "input", label, at_least=True)
         check_rank(w, rank + 2, "filters", label)
-        if rank == 1:
-            # conv1d runs Conv2D on [1, b, s, c]: the batch entry lands on the dummy height axis
-            check_positive((sb, db), f"{stride_name}/dilations batch entry", label)
-            sb = db = 1
-        check_unit(sb, sc, stride_name, label)
-        check_positive(stride, stride_name, label)
-        check_unit(db, dc, "dilations", label)
-        check_positive(dilation, "dilations", label)
+        stride, dilation = conv_steps(entries, rank, label)
         lead, channels, spatial = split_last(x, rank, first)
         kernel, w_in, out_ch = tuple(w[:rank]), w[rank], w[rank + 1]
         check_filter(label, w, kernel, w_in, zero_out_ok=rank != 3)
@@ -1097,24 +1111,10 @@ class ConvPlan(TfPlan):
                 check_unit(1 if rank == 1 else sb, sc, "strides", label)
                 check_positive((sb, *stride) if rank == 1 else stride, "strides", label)
                 return (rank, *names, stride, None, padding_totals(padding, rank))
-            stride_name = "stride" if rank == 1 else "strides"
             if check_format(v["data_format"], rank, label, FORMATS[rank], defer=True):
                 return None
-            if rank == 3:
-                sb, sc, stride = full_rank(exact_list(v["strides"], 5, "strides", label), False)
-                dil = (1,) * 5 if v["dilations"] is None else exact_list(v["dilations"], 5, "dilations", label)
-                db, dc, dilation = full_rank(dil, False)
-            else:
-                sb, sc, stride = sequence(v[stride_name], rank, False, stride_name, label)
-                db, dc, dilation = sequence(v["dilations"], rank, False, "dilations", label)
-            padding = check_padding(v["padding"], rank, label, explicit=rank == 2)
-            if rank == 1:
-                check_positive((sb, db), f"{stride_name}/dilations batch entry", label)
-                sb = db = 1
-            check_unit(sb, sc, stride_name, label)
-            check_positive(stride, stride_name, label)
-            check_unit(db, dc, "dilations", label)
-            check_positive(dilation, "dilations", label)
+            entries, padding = conv_entries(v, rank, False, label)
+            stride, dilation = conv_steps(entries, rank, label)
         except ConvArithError:
             return None
         if rank == 3 and any(d != 1 for d in dilation):
