@@ -255,6 +255,13 @@ def listed_padding(auto_pad: str, pads, axis: int, rank: int) -> arith.Padding:
     return arith.Padding(before, after, f"pads: before {before}, after {after}")
 
 
+def set_listed_padding(axes, auto_pad: str, pads, rank: int, rule_suffix: str = "") -> None:
+    """``axes.lo``, ``axes.hi`` and ``axes.rules`` under auto_pad VALID or NOTSET, every axis."""
+    padding = [listed_padding(auto_pad, pads, axis, rank) for axis in range(rank)]
+    axes.lo, axes.hi = tuple(p.lo for p in padding), tuple(p.hi for p in padding)
+    axes.rules = tuple(p.text + rule_suffix for p in padding)
+
+
 def auto_pad_of(label: str, attrs: dict) -> str:
     value = attrs.get("auto_pad", "NOTSET") or "NOTSET"
     if value not in AUTO_PADS:
@@ -336,6 +343,16 @@ class NodePlan(Plan):
         self.label, self.attrs, self.arguments, self.ranks = op_type, attrs, arguments, {}
         self.kernel_given = "kernel_shape" in attrs
 
+    def conv_operands(self, inputs: Inputs, w_layout: str) -> list:
+        """The shapes of X, W (and B) of a Conv/ConvTranspose node, X at least 3-D and W of its rank."""
+        found = self.tensors(inputs)
+        x, w = found[0], found[1]
+        if len(x) < 3:
+            raise spatial_input(self.label, x)
+        if len(w) != len(x):
+            raise weight_rank(self.label, x, w, w_layout)
+        return found
+
     def tensors(self, inputs: Inputs) -> list:
         """The shapes of the node's input tensors, in order."""
         shapes, found = inputs.shapes, []
@@ -398,21 +415,15 @@ class ConvPlan(NodePlan):
         if auto_pad.startswith("SAME"):
             axes.late = any(d != 1 for d in dilation)
             return
-        padding = [listed_padding(auto_pad, pads, axis, rank) for axis in range(rank)]
-        axes.lo, axes.hi = tuple(p.lo for p in padding), tuple(p.hi for p in padding)
-        axes.rules = tuple(p.text for p in padding)
+        set_listed_padding(axes, auto_pad, pads, rank)
         if axes.kernel is not None:
             axes.fast = (axes.k_eff, axes.stride, axes.lo, axes.hi)
 
     def resolve(self, inputs: Inputs):
         """(x, w, b, axes, kernel, lo, hi, output sizes) after every refusal, in onnxruntime's order."""
         label = self.label
-        found = self.tensors(inputs)
+        found = self.conv_operands(inputs, "(M, C/group, k...)")
         x, w = found[0], found[1]
-        if len(x) < 3:
-            raise spatial_input(label, x)
-        if len(w) != len(x):
-            raise weight_rank(label, x, w, "(M, C/group, k...)")
         rank = len(x) - 2
         axes = self.ranks.get(rank) or self.axes(rank)
         kernel = axes.kernel if self.kernel_given else self.kernel_of(axes, w)
@@ -559,19 +570,13 @@ class TransposePlan(NodePlan):
         if axes.kernel is not None:
             axes.k_eff = tuple(map(arith.effective_kernel, axes.kernel, dilation))
         if "output_shape" not in attrs and not auto_pad.startswith("SAME"):
-            padding = [listed_padding(auto_pad, pads, axis, rank) for axis in range(rank)]
-            axes.lo, axes.hi = tuple(p.lo for p in padding), tuple(p.hi for p in padding)
-            axes.rules = tuple(p.text for p in padding)
+            set_listed_padding(axes, auto_pad, pads, rank)
 
     def resolve(self, inputs: Inputs):
         """(x, w, b, axes, kernel, lo, hi, output_padding, output sizes) after every refusal, in onnxruntime's order."""
         label = self.label
-        found = self.tensors(inputs)
+        found = self.conv_operands(inputs, "(C, M/group, k...)")
         x, w = found[0], found[1]
-        if len(x) < 3:
-            raise spatial_input(label, x)
-        if len(w) != len(x):
-            raise weight_rank(label, x, w, "(C, M/group, k...)")
         if self.group_error is not None:
             raise ConvArithError(self.group_error)
         group, channels = self.group, x[1]
@@ -763,9 +768,7 @@ class PoolPlan(NodePlan):
         plain = label == "MaxPool" and all(d == 1 for d in dilation) and storage_order == 0 and self.single
         axes.plain_max = plain
         if not auto_pad.startswith("SAME"):
-            padding = [listed_padding(auto_pad, pads, axis, rank) for axis in range(rank)]
-            axes.lo, axes.hi = tuple(p.lo for p in padding), tuple(p.hi for p in padding)
-            axes.rules = tuple(p.text + self.ceil_rule() for p in padding)
+            set_listed_padding(axes, auto_pad, pads, rank, self.ceil_rule())
             if axes.late is None:
                 axes.fast = (axes.k_eff, axes.stride, axes.lo, axes.hi)
 
