@@ -45,6 +45,17 @@ class Inputs(namedtuple("Inputs", "input_shape shapes output_size", defaults=(No
                 return shape
         return None
 
+    def pair(self, first: str, second: str) -> tuple:
+        """The shapes named ``first`` and ``second`` (None where not given), in one pass:
+        the fast paths of the functional calls read their two tensors this way."""
+        a = b = None
+        for key, shape in self.shapes:
+            if key == first:
+                a = shape
+            if key == second:
+                b = shape
+        return a, b
+
 
 class Mapped(Record):
     """A framework call mapped onto canonical ops, applied in order.

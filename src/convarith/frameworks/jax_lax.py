@@ -441,13 +441,7 @@ class CompiledPlan(Plan):
 
     def fast_operands(self, inputs: Inputs):
         """(lhs, rhs, ranked) for the fast path, or None (then ``resolve`` answers)."""
-        lhs_name, rhs_name = self.names
-        lhs = rhs = None
-        for key, value in inputs.shapes:
-            if key == lhs_name:
-                lhs = value
-            if key == rhs_name:
-                rhs = value
+        lhs, rhs = inputs.pair(*self.names)
         if lhs is None or rhs is None or len(lhs) != len(rhs):
             return None
         ranked = self.ranks.get(len(lhs)) or self.ranked(len(lhs))

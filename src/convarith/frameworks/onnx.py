@@ -472,13 +472,7 @@ class ConvPlan(NodePlan):
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
         if not self.bias:  # the fast path: X and W with a listed kernel and padding, every check passed
-            x = w = None
-            x_name, w_name = self.names
-            for key, value in inputs.shapes:
-                if key == x_name:
-                    x = value
-                if key == w_name:
-                    w = value
+            x, w = inputs.pair(*self.names[:2])
             axes = self.ranks.get(len(x) - 2) if x is not None and w is not None and len(x) == len(w) else None
             fast = axes.fast if axes is not None else None
             if fast is not None:
@@ -820,12 +814,7 @@ class PoolPlan(NodePlan):
         return x, axes, lo, hi, sizes
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
-        x = None  # the fast path: listed padding, a non-empty input, every check passed
-        x_name = self.names[0]
-        for key, value in inputs.shapes:
-            if key == x_name:
-                x = value
-                break
+        x = inputs.shape_of(self.names[0])  # the fast path: listed padding, a non-empty input, every check passed
         axes = self.ranks.get(len(x) - 2) if x is not None else None
         fast = axes.fast if axes is not None else None
         if fast is not None and 0 not in x:

@@ -1138,12 +1138,7 @@ class ConvPlan(TfPlan):
         if fast is None:
             return self.slow(inputs)
         rank, x_name, w_name, stride, dilation, totals = fast
-        x = w = None
-        for key, value in inputs.shapes:
-            if key == x_name:
-                x = value
-            if key == w_name:
-                w = value
+        x, w = inputs.pair(x_name, w_name)
         if x is None or w is None or len(w) != rank + 2 or len(x) < rank + 2:
             return self.slow(inputs)
         channels, w_in, out_ch = x[-1], w[-2], w[-1]
