@@ -113,7 +113,7 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
             n
             * o
             * math.prod(
-                (s - 1) * st + arith.effective_kernel(k, d) + abs(lo) + abs(hi) + p
+                arith.transpose_out(s, arith.effective_kernel(k, d), st, 0, 0, 0) + abs(lo) + abs(hi) + p
                 for s, st, k, d, lo, hi, p in zip(
                     op.in_size, op.stride, op.kernel, op.dilation, op.pad_lo, op.pad_hi, op.output_padding
                 )
@@ -256,7 +256,7 @@ def scatter(op: ConvOp, x, w, dtype):
     cols = cols.reshape((n, g, og) + tuple(op.kernel) + tuple(op.in_size))
     shift = tuple(max(-lo, 0) for lo in op.pad_lo)
     full = tuple(
-        max((s - 1) * st + arith.effective_kernel(k, d), lo + m) + sh
+        max(arith.transpose_out(s, arith.effective_kernel(k, d), st, 0, 0, 0), lo + m) + sh  # uncropped length
         for s, st, k, d, lo, m, sh in zip(op.in_size, op.stride, op.kernel, op.dilation, op.pad_lo, out, shift)
     )
     buffer = np.zeros((n, g, og) + full, dtype=dtype)
