@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tf.nn, jax.lax or ONNX. Nothing is evaluated and no framework is imported.",
     )
     # prog= spares argparse building a help formatter (and importing shutil) on every run.
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{shape,explain,forward}", prog="convarith")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{shape,explain,forward,serve}", prog="convarith")
     for name, help_text in (
         ("shape", "print the output shape"),
         ("explain", "print how the output shape comes about, axis by axis"),
@@ -98,7 +98,32 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_forward(commands)
+    add_serve(commands)
     return parser
+
+
+def add_serve(commands) -> None:
+    """The ``serve`` command: the local web page (the optional extra convarith[web])."""
+    help_text = "serve the local web page (type a call, see its shape, derivation and picture)"
+    command = commands.add_parser("serve", help=help_text, description=help_text, formatter_class=Formatter)
+    command.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    command.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    command.add_argument("--open", action="store_true", help="open the page in a browser")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve until Ctrl-C; a host other than loopback is served with a warning."""
+    from .web import serve
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: serving on {args.host}: anyone who can reach this address can use the page",
+            file=sys.stderr,
+        )
+    serve(args.host, args.port, args.open)
+    return 0
 
 
 def add_forward(commands) -> None:
@@ -252,6 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     stderr. Failure: exit 1 with exactly one ``error:`` line (warnings dropped), no traceback,
     no file written. Ctrl-C exits 130; a closed stdout (``| head``) is not an error."""
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        try:
+            return run_serve(args)
+        except ConvArithError as exc:
+            return fail(str(exc))
+        except KeyboardInterrupt:
+            return 130
     limit_digits = getattr(sys, "set_int_max_str_digits", lambda digits: None)  # Python >= 3.10.7
     digits = getattr(sys, "get_int_max_str_digits", lambda: 0)()
     limit_digits(0)  # sizes are bounded by the expression's length: print them in full

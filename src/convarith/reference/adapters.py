@@ -8,6 +8,8 @@ pair per op of ``Mapped.ops``.
 
 from __future__ import annotations
 
+import math
+
 import warnings
 from dataclasses import dataclass
 
@@ -21,7 +23,7 @@ from ..frameworks._common import Mapped
 from ..parse import Call, Name, parse_call
 from . import activations
 
-__all__ = ["Plan", "finish", "prepare"]
+__all__ = ["Plan", "finish", "prepare", "random_plan"]
 
 
 @dataclass
@@ -398,3 +400,32 @@ def finish(plan: Plan, y: np.ndarray, activate: bool = True) -> np.ndarray:
     if plan.last_axis_bias is not None:
         y = (y + plan.last_axis_bias).astype(y.dtype)
     return np.ascontiguousarray(activations.apply(plan.mapped.activation, y) if activate else y)
+
+
+def random_plan(mapped: Mapped, seed: int = 0, x: np.ndarray | None = None, limit: int = 64 << 20) -> Plan:
+    """``mapped`` with seeded random weights (canonical layout) and ``x`` (the framework's
+    layout; random when None): the numbers of a worksheet nobody gave arrays for.
+    Refused when those arrays would take more than ``limit`` bytes."""
+    rng = np.random.default_rng(seed)
+    first = mapped.ops[0]
+    cells = math.prod(first.input_shape) + sum(
+        math.prod(canonical_weight_shape(op)) + op.out_channels for op in mapped.ops if not op.is_pool
+    )
+    if cells * 8 > limit:
+        raise ConvArithError(
+            f"{label_of(mapped)}: random values for this call need about {cells * 8 >> 20} MiB. Rule: random "
+            f"inputs and weights are made only up to {limit >> 20} MiB. Fix: a smaller input shape."
+        )
+    if x is None:
+        x_canonical = rng.standard_normal(tuple(first.input_shape[axis] for axis in first.in_spec))
+    else:
+        given = as_array(x, "input x", label_of(mapped))
+        if mapped.squeeze_batch:
+            given = np.expand_dims(given, first.in_spec[0])
+        expect(given, first.input_shape, "input", label_of(mapped), f"layout {mapped.layout or first.in_spec}")
+        x_canonical = to_canonical(given, first.in_spec)
+    params = []
+    for op in mapped.ops:
+        w = None if op.is_pool else rng.standard_normal(canonical_weight_shape(op))
+        params.append((w, rng.standard_normal(op.out_channels) if op.bias and not op.is_pool else None))
+    return Plan(mapped, x_canonical.astype(np.float32), [(None if w is None else w.astype(np.float32), b) for w, b in params])

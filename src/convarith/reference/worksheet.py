@@ -164,8 +164,13 @@ def trace_element(
     expr: str, index, x=None, weights=None, *, arrays=None, output_size=None, max_bytes: int | None = None
 ) -> Worksheet:
     """The worksheet of output element ``index`` (in the framework's output layout)."""
+    return worksheet_of(prepare(expr, x, weights, arrays, output_size), index, max_bytes, expr)
+
+
+def worksheet_of(plan, index, max_bytes: int | None = None, expr: str | None = None) -> Worksheet:
+    """The worksheet of output element ``index`` of a prepared plan (arrays in canonical layout)."""
     limit = engine.max_bytes(max_bytes)
-    plan = prepare(expr, x, weights, arrays, output_size)
+    expr = plan.mapped.call.text if expr is None else expr
     full_index = check_index(index, plan.mapped.output_shape, plan.mapped.call.base)
     op = plan.mapped.ops[-1]
     canonical = full_index
