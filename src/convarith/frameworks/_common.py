@@ -66,7 +66,8 @@ class Mapped(Record):
     op's batch (None: just the batch); ``space_to_batch`` says the op runs as
     TF's space-to-batch (block = its dilation), whose windows with a stride
     are not those of a strided dilated convolution.
-    ``arguments`` is the call bound once (``bind``): (parameter, value) pairs,
+    ``arguments`` is the call bound once (``bind``): (parameter, value) pairs in the
+    signature's order (positional arguments first, as the page's fields rely on),
     defaults filled in, which the numbers read instead of call positions.
     ``activation`` names the function a layer applies to its output after the
     bias (a canonical Keras name, '' for none). ``framework_id`` is the framework

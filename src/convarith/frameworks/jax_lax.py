@@ -475,9 +475,11 @@ class GeneralPlan(CompiledPlan):
     def __init__(self, call, name: str) -> None:
         super().__init__(call)
         self.label = label = call.base
-        v = {"lhs_dilation": None, "rhs_dilation": None, "dimension_numbers": None, "feature_group_count": 1}
-        v |= {"batch_group_count": 1, "out_sharding": None}
-        v |= bind(call, general_params(name), label)
+        v = bind(call, general_params(name), label)  # first: the arguments in the signature's order
+        for key, default in (("lhs_dilation", None), ("rhs_dilation", None), ("dimension_numbers", None)):
+            v.setdefault(key, default)  # conv and conv_with_general_padding lack some of these
+        for key, default in (("feature_group_count", 1), ("batch_group_count", 1), ("out_sharding", None)):
+            v.setdefault(key, default)
         self.v, self.ranks = v, {}
         try:
             check_precision(v["precision"], label)

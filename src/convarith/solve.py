@@ -1,0 +1,329 @@
+"""``solve``: the parameters that give the output shape you need.
+
+The unknown arguments of a call are written as ``...``
+(``nn.ConvTranspose2d(64, 32, kernel_size=..., stride=..., padding=...)``). Each becomes a
+swept name of ``convarith.sweep`` over a default range for its role (or ``search=``), the
+rows that give exactly ``target`` are ranked simplest first, and every answer is checked
+again with ``output_shape``. The call is located with ``ast`` (parsed, never evaluated).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from itertools import islice, product
+
+from .api import check_expr, check_shape, explain, map_call, output_shape
+from .errors import ConvArithError
+from .explain import Explanation
+
+__all__ = ["DEFAULT_RANGES", "Solution", "solve"]
+
+KERNEL = tuple(range(1, 8))
+STRIDE = tuple(range(1, 5))
+DILATION = tuple(range(1, 4))
+INT_PADDING = tuple(range(0, 7))
+# the default search range per argument name (padding: per framework, every spelling it takes)
+DEFAULT_RANGES = {
+    **dict.fromkeys(("kernel_size", "pool_size", "kernel_shape", "ksize", "window_dimensions"), KERNEL),
+    **dict.fromkeys(("stride", "strides", "window_strides"), STRIDE),
+    **dict.fromkeys(("dilation", "dilation_rate", "dilations", "rhs_dilation", "window_dilation"), DILATION),
+    "output_padding": tuple(range(0, 4)),
+    "auto_pad": ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"),
+}
+PADDING = {
+    "torch": (*INT_PADDING, "valid", "same"),
+    "keras": ("valid", "same", "causal"),
+    "tf_nn": ("VALID", "SAME"),
+    "jax_lax": ("VALID", "SAME", "SAME_LOWER"),
+}
+PROBES = (1, 2, 0, "same", "SAME", "valid", "VALID")  # values tried to learn which parameter a positional ``...`` is
+
+
+@dataclass(frozen=True)
+class Solution:
+    """One answer: the complete call, the values put in for each ``...`` and the shape."""
+
+    expr: str
+    params: dict
+    output_shape: tuple
+    input_shape: tuple | None = None
+    shapes: dict | None = field(default=None, compare=False)
+    output_size: tuple | None = None
+
+    def explain(self) -> Explanation:
+        return explain(self.expr, self.input_shape, shapes=self.shapes, output_size=self.output_size)
+
+    def __str__(self) -> str:
+        return f"{self.expr}  -> {self.output_shape}"
+
+
+class Holes:
+    """The ``...`` arguments of a call: where they are in the text, and their parameter names."""
+
+    def __init__(self, expr: str):
+        self.text = expr.strip()
+        try:
+            node = ast.parse(self.text, mode="eval").body
+        except SyntaxError:
+            node = None
+        if not isinstance(node, ast.Call):
+            output_shape(self.text, (1,))  # the library's own message for what is not a call
+            raise ConvArithError("expr must be one call. Fix: write it like nn.Conv2d(3, 8, ...).")
+        starts = line_starts(self.text)
+        self.spans: list[tuple[int, int]] = []
+        self.keywords: list[str | None] = []  # the keyword of each hole, None when positional
+        self.positions: list[int] = []
+        for index, argument in enumerate(node.args):
+            if is_ellipsis(argument):
+                self.add(starts, argument, None, index)
+        for keyword in node.keywords:
+            if is_ellipsis(keyword.value):
+                self.add(starts, keyword.value, keyword.arg, -1)
+        if not self.spans:
+            raise ConvArithError(
+                "the call has no unknown argument. Rule: solve looks for the arguments written as ... . "
+                "Fix: write each one to find as ..., e.g. nn.Conv2d(3, 8, kernel_size=..., stride=...)."
+            )
+        nested = [n for n in ast.walk(node) if is_ellipsis(n)]
+        if len(nested) != len(self.spans):
+            raise ConvArithError(
+                "an unknown ... sits inside a tuple or list. Rule: solve finds whole arguments (one value for "
+                "every axis). Fix: write the whole argument as ..., e.g. padding=... ."
+            )
+        order = sorted(range(len(self.spans)), key=lambda i: self.spans[i])
+        self.spans = [self.spans[i] for i in order]
+        self.keywords = [self.keywords[i] for i in order]
+        self.positions = [self.positions[i] for i in order]
+
+    def add(self, starts, node, keyword, position) -> None:
+        self.spans.append((offset(self.text, starts, node.lineno, node.col_offset),
+                           offset(self.text, starts, node.end_lineno, node.end_col_offset)))  # fmt: skip
+        self.keywords.append(keyword)
+        self.positions.append(position)
+
+    def fill(self, values, names: bool = False) -> str:
+        """The call with each hole replaced by the text of its value (``names``: by a bare name)."""
+        pieces, start = [], 0
+        for (begin, end), value in zip(self.spans, values):
+            pieces += [self.text[start:begin], value if names else repr(value)]
+            start = end
+        return "".join(pieces + [self.text[start:]])
+
+
+def is_ellipsis(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is Ellipsis
+
+
+def line_starts(text: str) -> list[int]:
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def offset(text: str, starts: list[int], lineno: int, col: int) -> int:
+    """The character offset of ``ast``'s (line, UTF-8 byte column) position."""
+    start = starts[lineno - 1]
+    line = text[start : starts[lineno] if lineno < len(starts) else len(text)]
+    return start + len(line.encode()[:col].decode(errors="ignore"))
+
+
+def parameter_names(holes: Holes, given: dict, rank: int) -> tuple[list[str], str]:
+    """The parameter name of every hole (a positional one learnt by binding a probe call, the
+    keyword holes holding a value their parameter takes), and the framework module's id."""
+    framework = framework_of(holes.text)
+    if all(keyword is not None for keyword in holes.keywords):
+        return list(holes.keywords), framework
+    positional = sum(1 for k in holes.keywords if k is None)
+    for probe in islice(product((*PROBES, (1,) * rank), repeat=positional), 100):
+        guesses = iter(probe)
+        values = [next(guesses) if k is None else search_values(k, framework, {}, 1)[0] for k in holes.keywords]
+        try:
+            mapped = map_call(holes.fill(values), **given)
+        except ConvArithError:
+            continue
+        order = [name for name, _ in mapped.arguments]
+        return [k if k is not None else order[p] for k, p in zip(holes.keywords, holes.positions)], framework
+    raise ConvArithError(
+        f"cannot tell which parameters the positional ... of {holes.text!r} stand for: the call is refused "
+        "whatever they hold. Rule: the rest of the call must be valid. Fix: write the unknown arguments by "
+        "keyword, e.g. kernel_size=..., and check the call with output_shape."
+    )
+
+
+def framework_of(text: str) -> str:
+    """The id of the framework module that reads the call (``torch``, ``keras``...)."""
+    from importlib import import_module
+
+    from .frameworks import MODULES, compiler_for
+    from .parse import parse_call
+
+    call = parse_call(f"{text[: text.index('(')].strip()}()")
+    function = compiler_for(call)  # refuses an unknown or ambiguous name
+    return next(m for m in MODULES if import_module(f".frameworks.{m}", __package__).CALLS.get(call.name) is function)
+
+
+# arguments a framework takes only as one value per axis: a hole there is filled with (v, v, ...)
+SEQUENCES = {
+    "onnx": {"kernel_shape": 1, "strides": 1, "dilations": 1, "pads": 2},
+    "jax_lax": {"window_strides": 1, "rhs_dilation": 1, "lhs_dilation": 1, "window_dimensions": 1},
+}
+
+
+def search_values(name: str, framework: str, search: dict, rank: int) -> tuple:
+    """The values tried for parameter ``name``: ``search`` first, else its default range."""
+    if name in search:
+        values = tuple(search[name])
+        if not values:
+            raise ConvArithError(f"search[{name!r}] is empty. Rule: each searched parameter needs values. Fix: a range.")
+        return values
+    if name == "padding" and framework in PADDING:
+        return PADDING[framework]
+    if name == "pads":
+        return INT_PADDING
+    if name in DEFAULT_RANGES:
+        return DEFAULT_RANGES[name]
+    raise ConvArithError(
+        f"solve has no default range for {name}. Rule: defaults cover kernel, stride, dilation, padding and "
+        f"output_padding. Fix: search={{{name!r}: range(...)}}."
+    )
+
+
+def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limit: int = 10) -> list[Solution]:
+    """Up to ``limit`` ways to fill the ``...`` arguments of ``expr`` so that the output shape is
+    exactly ``target``, simplest first: fewest parameters away from their defaults, then the
+    smallest kernel, then symmetric padding. ConvArithError (naming the nearest reachable
+    shapes and their parameters) when there is none.
+
+    >>> [s.params for s in solve("nn.ConvTranspose2d(64, 32, 4, stride=..., padding=...)", (1, 64, 48, 48),
+    ...                          target=(1, 32, 96, 96), limit=2)]
+    [{'stride': 2, 'padding': 1}]
+    """
+    check_expr(expr)
+    target = check_shape(target, "target")
+    if search is not None and not isinstance(search, dict):
+        raise ConvArithError(f"search must be a dict {{parameter: values}}, got {type(search).__name__}.")
+    if type(limit) is not int or limit < 1:
+        raise ConvArithError(f"limit={limit!r} must be an int >= 1. Fix: limit=10.")
+    holes = Holes(expr)
+    given = {"input_shape": input_shape, "shapes": shapes}
+    rank = max(len(target) - 2, 1)
+    names, framework = parameter_names(holes, given, rank)
+    unknown = set(search or ()) - set(names)
+    if unknown:
+        raise ConvArithError(
+            f"search names {', '.join(sorted(unknown))}, which the call does not leave unknown. "
+            f"Rule: search gives values for the ... arguments ({', '.join(names)}). Fix: write them as ... ."
+        )
+    variables = [f"unknown_{i}" for i in range(len(names))]
+    grid = {var: search_values(name, framework, search or {}, rank) for var, name in zip(variables, names)}
+    from .sweeps import sweep  # NumPy: loaded on first use
+
+    repeats = [SEQUENCES.get(framework, {}).get(name, 0) * rank for name in names]
+    table = sweep(holes.fill(list(map(spelled, variables, repeats)), names=True), input_shape, shapes=shapes, **grid)
+    import numpy as np
+
+    hits = np.flatnonzero(table.ok & (table.shapes == np.array(target)).all(axis=1)) if len(target) == table.shapes.shape[1] else []
+    if len(hits) == 0:
+        raise ConvArithError(nearest_message(table, variables, names, target, holes))
+    defaults = default_values(holes, names, given)
+    candidates = []
+    for row in hits:
+        values = [repeated(plain(table.grid[var][row]), count) for var, count in zip(variables, repeats)]
+        call = holes.fill(values)
+        candidates.append((rank_key(call, names, values, defaults, given), call, values))
+    candidates.sort(key=lambda item: item[0])
+    answers = []
+    for _, call, values in candidates[:limit]:
+        shape = output_shape(call, input_shape, shapes=shapes)
+        if shape != target:  # the sweep agrees with output_shape by contract: checked anyway
+            raise AssertionError(f"internal: {call} gives {shape}, not {target}")
+        answers.append(Solution(call, dict(zip(names, values)), shape, given["input_shape"], shapes))
+    return answers
+
+
+def spelled(variable: str, count: int) -> str:
+    """A hole's text in the swept call: the variable, or ``(v, v)`` where one value per axis is needed."""
+    return f"({', '.join([variable] * count)})" if count else variable
+
+
+def repeated(value, count: int):
+    return tuple([value] * count) if count and not isinstance(value, str) else value
+
+
+def plain(value):
+    """A NumPy scalar from the sweep's grid as a Python value."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def default_values(holes: Holes, names: list[str], given: dict) -> dict:
+    """Each keyword hole's default (the call mapped without it); positional ones have none."""
+    if all(k is None for k in holes.keywords):
+        return {}
+    text = holes.text
+    for (begin, end), keyword in sorted(zip(holes.spans, holes.keywords), reverse=True):
+        if keyword is None:
+            continue
+        start = text.rfind(keyword, 0, begin)
+        stop = end
+        while stop < len(text) and text[stop] in " \t\n,":
+            stop += 1
+        text = text[:start] + text[stop:]
+    probe = [value for value in (1, 2, 0)]
+    positional = [i for i, k in enumerate(holes.keywords) if k is None]
+    for value in probe:
+        filled = text
+        for _ in positional:
+            filled = filled.replace("...", repr(value), 1)
+        try:
+            arguments = dict(map_call(filled, **given).arguments)
+        except ConvArithError:
+            continue
+        return {name: arguments[name] for name, k in zip(names, holes.keywords) if k is not None and name in arguments}
+    return {}
+
+
+def rank_key(call: str, names, values, defaults: dict, given: dict) -> tuple:
+    away = sum(1 for name, value in zip(names, values) if name not in defaults or not same(defaults[name], value))
+    kernel = sum(kernel_size(value) for name, value in zip(names, values) if DEFAULT_RANGES.get(name) is KERNEL)
+    op = map_call(call, **given).ops[0]
+    return (away, kernel, 0 if op.pad_lo == op.pad_hi else 1)
+
+
+def same(default, value) -> bool:
+    if isinstance(default, (tuple, list)) and not isinstance(value, (tuple, list)):
+        return all(item == value for item in default)
+    return default == value or (isinstance(default, str) and isinstance(value, str) and default.lower() == value.lower())
+
+
+def kernel_size(value) -> int:
+    return sum(value) if isinstance(value, (tuple, list)) else value if isinstance(value, int) else 0
+
+
+def nearest_message(table, variables, names, target, holes) -> str:
+    """No answer: the reachable shapes nearest to ``target`` and the parameters that give them."""
+    import numpy as np
+
+    kept = np.flatnonzero(table.ok)
+    if len(kept) == 0 or table.shapes.shape[1] != len(target):
+        reason = table.reason(0) if len(table) else "no combination"
+        return (
+            f"no parameters in the search give {tuple(target)}: every combination is refused (e.g. {reason}). "
+            "Rule: solve keeps what the framework accepts. Fix: widen search= or check the rest of the call."
+        )
+    distance = np.abs(table.shapes[kept] - np.array(target)).sum(axis=1)
+    nearest = []
+    for row in kept[np.argsort(distance, kind="stable")]:
+        shape = tuple(int(v) for v in table.shapes[row])
+        if all(shape != seen for seen, _ in nearest):
+            params = ", ".join(f"{n}={plain(table.grid[v][row])!r}" for n, v in zip(names, variables))
+            nearest.append((shape, params))
+        if len(nearest) == 3:
+            break
+    closest = "; ".join(f"{shape} with {params}" for shape, params in nearest)
+    return (
+        f"no parameters in the search give {tuple(target)}. Nearest reachable: {closest}. "
+        "Rule: solve tries the default range of each ... argument (or search=). Fix: change the target or "
+        "another argument, or widen search=."
+    )
