@@ -14,6 +14,7 @@ __all__ = [
     "explain",
     "forward",
     "output_shape",
+    "solve",
     "sweep",
     "trace_element",
     "transposed_views",
@@ -64,3 +65,11 @@ def sweep(expr: str, input_shape=None, *, shapes=None, output_size=None, **grid)
     from .sweeps import sweep as run
 
     return run(expr, input_shape, shapes=shapes, output_size=output_size, **grid)
+
+
+def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limit: int = 10):
+    """The values of the call's ``...`` arguments that give exactly ``target`` (``convarith.solver.Solution`` list),
+    simplest first; ConvArithError naming the nearest reachable shapes when there is none."""
+    from .solver import solve as run
+
+    return run(expr, input_shape, target=target, shapes=shapes, search=search, limit=limit)

@@ -80,16 +80,16 @@ class Holes:
         for keyword in node.keywords:
             if is_ellipsis(keyword.value):
                 self.add(starts, keyword.value, keyword.arg, -1)
-        if not self.spans:
-            raise ConvArithError(
-                "the call has no unknown argument. Rule: solve looks for the arguments written as ... . "
-                "Fix: write each one to find as ..., e.g. nn.Conv2d(3, 8, kernel_size=..., stride=...)."
-            )
         nested = [n for n in ast.walk(node) if is_ellipsis(n)]
         if len(nested) != len(self.spans):
             raise ConvArithError(
                 "an unknown ... sits inside a tuple or list. Rule: solve finds whole arguments (one value for "
                 "every axis). Fix: write the whole argument as ..., e.g. padding=... ."
+            )
+        if not self.spans:
+            raise ConvArithError(
+                "the call has no unknown argument. Rule: solve looks for the arguments written as ... . "
+                "Fix: write each one to find as ..., e.g. nn.Conv2d(3, 8, kernel_size=..., stride=...)."
             )
         order = sorted(range(len(self.spans)), key=lambda i: self.spans[i])
         self.spans = [self.spans[i] for i in order]
@@ -101,6 +101,11 @@ class Holes:
                            offset(self.text, starts, node.end_lineno, node.end_col_offset)))  # fmt: skip
         self.keywords.append(keyword)
         self.positions.append(position)
+
+    def begin_in_filled(self, values, index: int) -> int:
+        """Where hole ``index`` starts in ``fill(values)``."""
+        shift = sum(len(repr(v)) - (end - begin) for (begin, end), v in zip(self.spans[:index], values[:index]))
+        return self.spans[index][0] + shift
 
     def fill(self, values, names: bool = False) -> str:
         """The call with each hole replaced by the text of its value (``names``: by a bare name)."""
@@ -176,7 +181,9 @@ def search_values(name: str, framework: str, search: dict, rank: int) -> tuple:
     if name in search:
         values = tuple(search[name])
         if not values:
-            raise ConvArithError(f"search[{name!r}] is empty. Rule: each searched parameter needs values. Fix: a range.")
+            raise ConvArithError(
+                f"search[{name!r}] is empty. Rule: each searched parameter needs values. Fix: a range."
+            )
         return values
     if name == "padding" and framework in PADDING:
         return PADDING[framework]
@@ -224,10 +231,14 @@ def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limi
     table = sweep(holes.fill(list(map(spelled, variables, repeats)), names=True), input_shape, shapes=shapes, **grid)
     import numpy as np
 
-    hits = np.flatnonzero(table.ok & (table.shapes == np.array(target)).all(axis=1)) if len(target) == table.shapes.shape[1] else []
+    hits = (
+        np.flatnonzero(table.ok & (table.shapes == np.array(target)).all(axis=1))
+        if len(target) == table.shapes.shape[1]
+        else []
+    )
     if len(hits) == 0:
         raise ConvArithError(nearest_message(table, variables, names, target, holes))
-    defaults = default_values(holes, names, given)
+    defaults = Defaults(holes, names, given)
     candidates = []
     for row in hits:
         values = [repeated(plain(table.grid[var][row]), count) for var, count in zip(variables, repeats)]
@@ -257,44 +268,48 @@ def plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def default_values(holes: Holes, names: list[str], given: dict) -> dict:
-    """Each keyword hole's default (the call mapped without it); positional ones have none."""
-    if all(k is None for k in holes.keywords):
-        return {}
-    text = holes.text
-    for (begin, end), keyword in sorted(zip(holes.spans, holes.keywords), reverse=True):
+class Defaults:
+    """Whether each keyword hole's value is its default, given the other holes' values (a pool's
+    stride defaults to its kernel): the call mapped without that keyword makes the same ops.
+    A positional hole is never at a default."""
+
+    def __init__(self, holes: Holes, names: list[str], given: dict):
+        self.holes, self.names, self.given, self.cache = holes, names, given, {}
+
+    def at_default(self, index: int, values: list) -> bool:
+        keyword = self.holes.keywords[index]
         if keyword is None:
-            continue
-        start = text.rfind(keyword, 0, begin)
-        stop = end
-        while stop < len(text) and text[stop] in " \t\n,":
-            stop += 1
-        text = text[:start] + text[stop:]
-    probe = [value for value in (1, 2, 0)]
-    positional = [i for i, k in enumerate(holes.keywords) if k is None]
-    for value in probe:
-        filled = text
-        for _ in positional:
-            filled = filled.replace("...", repr(value), 1)
+            return False
+        others = tuple(v for i, v in enumerate(values) if i != index)
+        key = (index, repr(others))
+        if key not in self.cache:
+            self.cache[key] = self.lookup(index, values)
+        return self.cache[key] is not None and self.cache[key] == map_call(self.holes.fill(values), **self.given).ops
+
+    def lookup(self, index: int, values: list):
+        """The ops of the call without keyword hole ``index`` (None if that is refused)."""
+        filled = self.holes.fill(values)
+        begin = self.holes.begin_in_filled(values, index)
+        start = filled.rfind(self.holes.keywords[index], 0, begin)
+        # drop "keyword=value" and the comma after it (or before it, at the end of the call)
+        value_text = repr(values[index])
+        stop = filled.index(value_text, start) + len(value_text)
+        head, tail = filled[:start].rstrip(), filled[stop:].lstrip()
+        if tail.startswith(","):
+            tail = tail[1:].lstrip()
+        elif head.endswith(","):
+            head = head[:-1]
         try:
-            arguments = dict(map_call(filled, **given).arguments)
+            return map_call(head + (" " if head.endswith(",") else "") + tail, **self.given).ops
         except ConvArithError:
-            continue
-        return {name: arguments[name] for name, k in zip(names, holes.keywords) if k is not None and name in arguments}
-    return {}
+            return None
 
 
-def rank_key(call: str, names, values, defaults: dict, given: dict) -> tuple:
-    away = sum(1 for name, value in zip(names, values) if name not in defaults or not same(defaults[name], value))
+def rank_key(call: str, names, values, defaults: Defaults, given: dict) -> tuple:
+    away = sum(not defaults.at_default(index, values) for index in range(len(values)))
     kernel = sum(kernel_size(value) for name, value in zip(names, values) if DEFAULT_RANGES.get(name) is KERNEL)
     op = map_call(call, **given).ops[0]
     return (away, kernel, 0 if op.pad_lo == op.pad_hi else 1)
-
-
-def same(default, value) -> bool:
-    if isinstance(default, (tuple, list)) and not isinstance(value, (tuple, list)):
-        return all(item == value for item in default)
-    return default == value or (isinstance(default, str) and isinstance(value, str) and default.lower() == value.lower())
 
 
 def kernel_size(value) -> int:
