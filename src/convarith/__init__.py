@@ -13,6 +13,7 @@ __all__ = [
     "Explanation",
     "explain",
     "forward",
+    "inverse",
     "output_shape",
     "solve",
     "sweep",
@@ -73,3 +74,11 @@ def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limi
     from .solver import solve as run
 
     return run(expr, input_shape, target=target, shapes=shapes, search=search, limit=limit)
+
+
+def inverse(expr: str, input_shape=None, *, shapes=None):
+    """The layer of the same framework that maps this layer's output shape back to its input shape,
+    and the input sizes for which it does (a ``convarith.solver.Inverse``)."""
+    from .solver import inverse as run
+
+    return run(expr, input_shape, shapes=shapes)

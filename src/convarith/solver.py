@@ -10,14 +10,16 @@ again with ``output_shape``. The call is located with ``ast`` (parsed, never eva
 from __future__ import annotations
 
 import ast
+from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import islice, product
 
 from .api import check_expr, check_shape, explain, map_call, output_shape
+from .core.arith import axis_names
 from .errors import ConvArithError
 from .explain import Explanation
 
-__all__ = ["DEFAULT_RANGES", "Solution", "solve"]
+__all__ = ["DEFAULT_RANGES", "Inverse", "Solution", "inverse", "solve"]
 
 KERNEL = tuple(range(1, 8))
 STRIDE = tuple(range(1, 5))
@@ -223,12 +225,14 @@ def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limi
             f"search names {', '.join(sorted(unknown))}, which the call does not leave unknown. "
             f"Rule: search gives values for the ... arguments ({', '.join(names)}). Fix: write them as ... ."
         )
-    variables = [f"unknown_{i}" for i in range(len(names))]
-    grid = {var: search_values(name, framework, search or {}, rank) for var, name in zip(variables, names)}
+    holes_vars = [hole_variables(i, name, framework, rank) for i, name in enumerate(names)]
+    grid = {}
+    for name, (_, variables) in zip(names, holes_vars):
+        for variable in variables:
+            grid[variable] = search_values(name, framework, search or {}, rank)
     from .sweeps import sweep  # NumPy: loaded on first use
 
-    repeats = [SEQUENCES.get(framework, {}).get(name, 0) * rank for name in names]
-    table = sweep(holes.fill(list(map(spelled, variables, repeats)), names=True), input_shape, shapes=shapes, **grid)
+    table = sweep(holes.fill([spelling for spelling, _ in holes_vars], names=True), input_shape, shapes=shapes, **grid)
     import numpy as np
 
     hits = (
@@ -237,11 +241,11 @@ def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limi
         else []
     )
     if len(hits) == 0:
-        raise ConvArithError(nearest_message(table, variables, names, target, holes))
+        raise ConvArithError(nearest_message(table, holes_vars, names, target))
     defaults = Defaults(holes, names, given)
     candidates = []
     for row in hits:
-        values = [repeated(plain(table.grid[var][row]), count) for var, count in zip(variables, repeats)]
+        values = [hole_value(table, row, spelling, variables) for spelling, variables in holes_vars]
         call = holes.fill(values)
         candidates.append((rank_key(call, names, values, defaults, given), call, values))
     candidates.sort(key=lambda item: item[0])
@@ -254,13 +258,29 @@ def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limi
     return answers
 
 
-def spelled(variable: str, count: int) -> str:
-    """A hole's text in the swept call: the variable, or ``(v, v)`` where one value per axis is needed."""
-    return f"({', '.join([variable] * count)})" if count else variable
+PER_AXIS = ("output_padding",)  # solved on each axis independently (one value per axis)
 
 
-def repeated(value, count: int):
-    return tuple([value] * count) if count and not isinstance(value, str) else value
+def hole_variables(index: int, name: str, framework: str, rank: int) -> tuple[str, list[str]]:
+    """A hole's text in the swept call and its swept variables: ``v``; ``(v, v)`` where the
+    framework wants one value per axis; ``(v_0, v_1)`` for a parameter solved per axis."""
+    variable = f"unknown_{index}"
+    if name in PER_AXIS and rank > 1:
+        variables = [f"{variable}_{axis}" for axis in range(rank)]
+        return f"({', '.join(variables)})", variables
+    count = SEQUENCES.get(framework, {}).get(name, 0) * rank
+    return (f"({', '.join([variable] * count)})" if count else variable), [variable]
+
+
+def hole_value(table, row: int, spelling: str, variables: list[str]):
+    """The value a hole holds in ``row``: an int or string, or a tuple (one int when a per-axis
+    parameter has the same value on every axis)."""
+    values = [plain(table.grid[variable][row]) for variable in variables]
+    if not spelling.startswith("("):
+        return values[0]
+    if len(variables) > 1:
+        return values[0] if len(set(values)) == 1 else tuple(values)
+    return values[0] if isinstance(values[0], str) else tuple(values * spelling.count(variables[0]))
 
 
 def plain(value):
@@ -316,7 +336,7 @@ def kernel_size(value) -> int:
     return sum(value) if isinstance(value, (tuple, list)) else value if isinstance(value, int) else 0
 
 
-def nearest_message(table, variables, names, target, holes) -> str:
+def nearest_message(table, holes_vars, names, target) -> str:
     """No answer: the reachable shapes nearest to ``target`` and the parameters that give them."""
     import numpy as np
 
@@ -332,7 +352,10 @@ def nearest_message(table, variables, names, target, holes) -> str:
     for row in kept[np.argsort(distance, kind="stable")]:
         shape = tuple(int(v) for v in table.shapes[row])
         if all(shape != seen for seen, _ in nearest):
-            params = ", ".join(f"{n}={plain(table.grid[v][row])!r}" for n, v in zip(names, variables))
+            params = ", ".join(
+                f"{n}={hole_value(table, row, spelling, variables)!r}"
+                for n, (spelling, variables) in zip(names, holes_vars)
+            )
             nearest.append((shape, params))
         if len(nearest) == 3:
             break
@@ -342,3 +365,157 @@ def nearest_message(table, variables, names, target, holes) -> str:
         "Rule: solve tries the default range of each ... argument (or search=). Fix: change the target or "
         "another argument, or widen search=."
     )
+
+
+@dataclass(frozen=True)
+class Inverse:
+    """The layer that maps a layer's output shape back to its input shape, and the input
+    sizes (per spatial axis, among 1..``SIZES``) for which the round trip gives the size back."""
+
+    expr: str
+    input_shape: tuple
+    output_shape: tuple
+    sizes: tuple
+    rules: tuple
+
+    def explain(self) -> Explanation:
+        return explain(self.expr, self.input_shape)
+
+    def __str__(self) -> str:
+        lines = [f"{self.expr}: {self.input_shape} -> {self.output_shape}"]
+        names = axis_names(len(self.rules))
+        lines += [f"  {name}: the round trip gives n back for {rule}" for name, rule in zip(names, self.rules)]
+        return "\n".join(lines)
+
+
+SIZES = 1024  # the input sizes checked for the round trip
+COUNTERPARTS = {  # a module or layer and the one that undoes its shape (same family, same rank)
+    **{f"nn.Conv{r}d": f"nn.ConvTranspose{r}d" for r in (1, 2, 3)},
+    **{f"nn.ConvTranspose{r}d": f"nn.Conv{r}d" for r in (1, 2, 3)},
+    **{f"keras.layers.Conv{r}D": f"keras.layers.Conv{r}DTranspose" for r in (1, 2, 3)},
+    **{f"keras.layers.Conv{r}DTranspose": f"keras.layers.Conv{r}D" for r in (1, 2, 3)},
+}
+
+
+def counterpart_template(mapped) -> str:
+    """The counterpart call with the arguments that decide its size as ``...``."""
+    name = mapped.call.name
+    for prefix, full in (("torch.nn.", "nn."), ("layers.", "keras.layers."), ("tf.keras.layers.", "keras.layers.")):
+        if name.startswith(prefix):
+            name = full + name[len(prefix) :]
+    if name not in COUNTERPARTS:
+        raise ConvArithError(
+            f"inverse has no counterpart for {mapped.call.base}. Rule: inverse maps PyTorch convolution modules "
+            "and Keras convolution layers to their transposed layer and back. Fix: write the call as nn.Conv2d(...), "
+            "nn.ConvTranspose2d(...), keras.layers.Conv2D(...) or keras.layers.Conv2DTranspose(...)."
+        )
+    op, bound, target = mapped.ops[0], dict(mapped.arguments), COUNTERPARTS[name]
+    kernel, stride, dilation = (text(v) for v in (op.kernel, op.stride, op.dilation))
+    if target.startswith("nn."):
+        if op.kind == "conv":
+            if op.pad_lo != op.pad_hi:
+                raise ConvArithError(
+                    f"{mapped.call.base} pads {op.pad_lo} before and {op.pad_hi} after. Rule: nn.ConvTranspose "
+                    "crops the same amount on both sides, so no single module undoes asymmetric padding. "
+                    "Fix: an explicit odd kernel with symmetric padding, e.g. padding=k//2."
+                )
+            return (f"{target}({op.out_channels}, {op.in_channels}, {kernel}, stride={stride}, padding="
+                    f"{text(op.pad_lo)}, output_padding=..., dilation={dilation}, groups={op.groups})")  # fmt: skip
+        return (f"{target}({op.out_channels}, {op.in_channels}, {kernel}, stride={stride}, padding=..., "
+                f"dilation={dilation}, groups={op.groups})")  # fmt: skip
+    data_format = bound.get("data_format")
+    layout = "" if data_format is None else f", data_format={data_format!r}"
+    extra = ", output_padding=..." if op.kind == "conv" else ""
+    return (f"{target}({op.in_channels}, {kernel}, strides={stride}, padding=...{extra}, "
+            f"dilation_rate={dilation}{layout})")  # fmt: skip
+
+
+def text(values: tuple) -> str:
+    """Per-axis values as call text: one int when all are equal."""
+    return str(values[0]) if len(set(values)) == 1 else str(tuple(values))
+
+
+def inverse(expr: str, input_shape=None, *, shapes=None) -> Inverse:
+    """The layer of the same framework that maps this layer's output shape back to its input shape
+    (the transposed layer for a convolution, and the reverse), found with ``solve``, and the input
+    sizes per spatial axis for which that layer gives the size back.
+
+    >>> print(inverse("nn.Conv2d(3, 8, 3, stride=2, padding=1)", (1, 3, 32, 32)).expr)
+    nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1, output_padding=1, dilation=1, groups=1)
+    """
+    mapped = map_call(expr, input_shape, shapes=shapes)
+    if shapes is not None or input_shape is None:
+        raise ConvArithError(
+            "inverse works on a layer or module given an input_shape. Rule: a functional call names its tensors, "
+            "which the inverse would rename. Fix: write the layer, e.g. nn.Conv2d(3, 8, 3), with input_shape=."
+        )
+    template = counterpart_template(mapped)
+    given = tuple(mapped.given_input_shape)
+    answer = None
+    if template.startswith("keras.") and "output_padding=..." in template:  # Keras's own default first
+        with suppress(ConvArithError):
+            answer = solve(template.replace("output_padding=...", "output_padding=None"), mapped.output_shape,
+                           target=given)[0]  # fmt: skip
+    if answer is None:
+        answer = solve(template, mapped.output_shape, target=given, search=output_padding_search(template, mapped))[0]
+    sizes, rules = round_trips(expr, answer.expr, mapped)
+    return Inverse(answer.expr, mapped.output_shape, given, sizes, rules)
+
+
+def output_padding_search(template: str, mapped) -> dict:
+    """output_padding below the stride on each axis; padding: every spelling (the default)."""
+    if "output_padding=..." not in template:
+        return {}
+    return {"output_padding": range(max(mapped.ops[0].stride))}
+
+
+def round_trips(expr: str, inverse_expr: str, mapped) -> tuple[tuple, tuple]:
+    """Per spatial axis, the sizes n in 1..SIZES (the other axes as given) that the layer and
+    then its inverse give back, and the rule they follow."""
+    import numpy as np
+
+    from .sweeps import sweep
+
+    op = mapped.ops[0]
+    shape = list(mapped.given_input_shape)
+    offset = len(shape) - len(op.input_shape)  # an unbatched input lacks the batch axis
+    found, rules = [], []
+    for axis in op.in_spec[2:]:
+        position = axis + offset
+        template = [*shape]
+        template[position] = "n"
+        forward = sweep(expr, tuple(template), n=range(1, SIZES + 1))
+        back = np.full(SIZES, -1)
+        outputs = forward.shapes[forward.ok]
+        if len(outputs):
+            moved = [int(v) for v in outputs[:, position]]
+            tried = {}
+            for size in sorted(set(moved)):
+                try:
+                    tried[size] = output_shape(
+                        inverse_expr, tuple(outputs[0][:position]) + (size,) + tuple(outputs[0][position + 1 :])
+                    )[position]
+                except ConvArithError:
+                    tried[size] = -1
+            back[forward.ok] = [tried[m] for m in moved]
+        ns = np.arange(1, SIZES + 1)
+        holds = [int(n) for n in ns[back == ns]]
+        found.append(tuple(holds))
+        rules.append(size_rule(holds))
+    return tuple(found), tuple(rules)
+
+
+def size_rule(sizes: list[int]) -> str:
+    """'n = 1 (mod 2), n >= 3' or 'every n >= 1' for the sizes among 1..SIZES."""
+    if not sizes:
+        return f"no n in 1..{SIZES}"
+    low = sizes[0]
+    wanted = set(sizes)
+    for modulus in range(1, 65):
+        residues = sorted({n % modulus for n in sizes})
+        if all((n in wanted) == (n % modulus in residues) for n in range(low, SIZES + 1)):
+            if modulus == 1:
+                return f"every n >= {low}"
+            shown = " or ".join(str(r) for r in residues)
+            return f"n = {shown} (mod {modulus}), n >= {low}"
+    return f"{len(sizes)} sizes from {low} to {sizes[-1]} (no period up to 64)"

@@ -114,3 +114,64 @@ def test_typical_question_is_fast():
     start = time.perf_counter()
     solve("keras.layers.Conv2DTranspose(3, ..., strides=..., padding=...)", (1, 96, 128, 3), target=(1, 192, 256, 3))
     assert time.perf_counter() - start < 1.0
+
+
+INVERSES = [
+    ("nn.Conv2d(3, 8, 3, stride=2, padding=1)", (1, 3, 32, 32)),
+    ("nn.Conv2d(3, 8, 3, stride=2, padding=1)", (1, 3, 33, 30)),
+    ("nn.ConvTranspose2d(8, 3, 4, stride=2, padding=1)", (1, 8, 16, 16)),
+    ("nn.Conv1d(3, 8, 5, stride=3)", (3, 100)),
+    ("nn.Conv3d(2, 4, 3, stride=(1, 2, 3), dilation=2)", (1, 2, 9, 10, 11)),
+    ("keras.layers.Conv2D(8, 3, strides=2, padding='same')", (1, 32, 32, 3)),
+    ("keras.layers.Conv2D(8, 3, strides=2)", (1, 33, 32, 3)),
+    ("keras.layers.Conv1DTranspose(8, 3, strides=2, padding='same')", (1, 32, 3)),
+]
+
+
+@pytest.mark.parametrize(("expr", "input_shape"), INVERSES)
+def test_inverse_maps_the_output_back(expr, input_shape):
+    back = convarith.inverse(expr, input_shape)
+    out = convarith.output_shape(expr, input_shape)
+    assert back.input_shape == out and back.output_shape == input_shape
+    assert convarith.output_shape(back.expr, out) == input_shape
+    assert back.explain().output_shape == input_shape
+
+
+@pytest.mark.parametrize(
+    ("expr", "input_shape", "spatial"),
+    [(*INVERSES[0], (2, 3)), (*INVERSES[1], (2, 3)), (*INVERSES[3], (1,)), (*INVERSES[6], (1, 2))],
+)
+def test_round_trip_sizes_by_brute_force(expr, input_shape, spatial):
+    back = convarith.inverse(expr, input_shape)
+    for axis, sizes in zip(spatial, back.sizes):
+        brute = []
+        for n in range(1, 200):
+            shape = list(input_shape)
+            shape[axis] = n
+            try:
+                out = convarith.output_shape(expr, tuple(shape))
+                if convarith.output_shape(back.expr, out) == tuple(shape):
+                    brute.append(n)
+            except convarith.ConvArithError:
+                pass
+        assert [n for n in sizes if n < 200] == brute
+
+
+def test_inverse_rule_text():
+    back = convarith.inverse("nn.Conv2d(3, 8, 3, stride=2, padding=1)", (1, 3, 32, 32))
+    assert back.rules == ("n = 0 (mod 2), n >= 2",) * 2
+    assert "height: the round trip gives n back for n = 0 (mod 2), n >= 2" in str(back)
+
+
+@pytest.mark.parametrize(
+    ("expr", "input_shape", "says"),
+    [
+        ("nn.Conv2d(3, 8, 4, padding='same')", (1, 3, 10, 10), "asymmetric"),
+        ("nn.MaxPool2d(2)", (1, 3, 10, 10), "no counterpart"),
+        ("F.conv2d(x, w)", None, "input_shape"),
+    ],
+)
+def test_inverse_refusals(expr, input_shape, says):
+    shapes = {"x": (1, 3, 8, 8), "w": (8, 3, 3, 3)} if input_shape is None else None
+    with pytest.raises(convarith.ConvArithError, match=says):
+        convarith.inverse(expr, input_shape, shapes=shapes)
