@@ -13,7 +13,9 @@ __all__ = [
     "Explanation",
     "explain",
     "forward",
+    "inverse",
     "output_shape",
+    "solve",
     "sweep",
     "trace_element",
     "transposed_views",
@@ -64,3 +66,19 @@ def sweep(expr: str, input_shape=None, *, shapes=None, output_size=None, **grid)
     from .sweeps import sweep as run
 
     return run(expr, input_shape, shapes=shapes, output_size=output_size, **grid)
+
+
+def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limit: int = 10):
+    """The values of the call's ``...`` arguments that give exactly ``target`` (``convarith.solver.Solution`` list),
+    simplest first; ConvArithError naming the nearest reachable shapes when there is none."""
+    from .solver import solve as run
+
+    return run(expr, input_shape, target=target, shapes=shapes, search=search, limit=limit)
+
+
+def inverse(expr: str, input_shape=None, *, shapes=None):
+    """The layer of the same framework that maps this layer's output shape back to its input shape,
+    and the input sizes for which it does (a ``convarith.solver.Inverse``)."""
+    from .solver import inverse as run
+
+    return run(expr, input_shape, shapes=shapes)

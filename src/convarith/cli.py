@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
         "tf.nn, jax.lax or ONNX. Nothing is evaluated and no framework is imported.",
     )
     # prog= spares argparse building a help formatter (and importing shutil) on every run.
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{shape,explain,forward,serve}", prog="convarith")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{shape,explain,forward,solve,serve}", prog="convarith"
+    )
     for name, help_text in (
         ("shape", "print the output shape"),
         ("explain", "print how the output shape comes about, axis by axis"),
@@ -98,8 +100,60 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_forward(commands)
+    add_solve(commands)
     add_serve(commands)
     return parser
+
+
+def add_solve(commands) -> None:
+    """The ``solve`` command: the values of the call's ``...`` arguments that give a target shape."""
+    help_text = "find the values of the call's ... arguments that give the target shape"
+    command = commands.add_parser("solve", help=help_text, description=help_text, formatter_class=Formatter)
+    command.add_argument(
+        "expr", help='the call with unknowns as ..., e.g. "nn.Conv2d(3, 8, kernel_size=..., stride=...)"'
+    )
+    command.add_argument("--input", metavar="SIZES", help="input shape, e.g. 1,3,32,32")
+    command.add_argument("--shape", action="append", default=[], metavar="NAME=SIZES", help="a named tensor's shape")
+    command.add_argument("--target", required=True, metavar="SIZES", help="the output shape wanted, e.g. 1,8,16,16")
+    command.add_argument(
+        "--search", action="append", default=[], metavar="NAME=V1,V2",
+        help="values to try for one parameter, e.g. stride=1,2,3 or padding=valid,same (repeatable)",
+    )  # fmt: skip
+    command.add_argument("--limit", type=int, default=10, help="at most this many answers (default 10)")
+    command.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def parse_search(items: list[str]) -> dict | None:
+    """['stride=1,2', "padding=valid,same"] as {'stride': [1, 2], 'padding': ['valid', 'same']}."""
+    if not items:
+        return None
+    search = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or not name.strip() or not values.strip():
+            raise ConvArithError(f"--search {item!r} must be NAME=V1,V2. Fix: write it like --search stride=1,2.")
+        search[name.strip()] = [int(v) if v.strip().lstrip("-").isdigit() else v.strip().strip("'\"")
+                                for v in values.split(",")]  # fmt: skip
+    return search
+
+
+def run_solve(args: argparse.Namespace) -> str:
+    from .solver import solve
+
+    answers = solve(
+        args.expr,
+        None if args.input is None else parse_sizes(args.input, "--input"),
+        target=parse_sizes(args.target, "--target"),
+        shapes=parse_named(args.shape),
+        search=parse_search(args.search),
+        limit=args.limit,
+    )
+    if args.json:
+        import json
+
+        return json.dumps([{"expr": a.expr, "params": a.params, "shape": list(a.output_shape)} for a in answers])
+    width = max(len(a.expr) for a in answers)
+    return "\n".join(f"{a.expr.ljust(width)}  -> {a.output_shape}" for a in answers)
 
 
 def add_serve(commands) -> None:
@@ -107,9 +161,7 @@ def add_serve(commands) -> None:
     help_text = "serve the local web page (type a call, see its shape, derivation and picture)"
     command = commands.add_parser("serve", help=help_text, description=help_text, formatter_class=Formatter)
     command.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    command.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
-    )
+    command.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     command.add_argument("--open", action="store_true", help="open the page in a browser")
 
 
@@ -243,6 +295,8 @@ def run(args: argparse.Namespace) -> str:
     """The text to print for parsed arguments; ConvArithError if refused."""
     if args.command == "forward":
         return run_forward(args)
+    if args.command == "solve":
+        return run_solve(args)
     input_shape = None if args.input is None else parse_sizes(args.input, "--input")
     output_size = None if args.output_size is None else parse_sizes(args.output_size, "--output-size")
     shapes = parse_named(args.shape)

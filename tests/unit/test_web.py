@@ -6,13 +6,11 @@ import os
 
 import numpy as np
 import pytest
+from starlette.testclient import TestClient  # the web extra is part of the test extra: never skipped
 
 import convarith
 from convarith.api import map_call
 from convarith.web import handlers, knobs
-
-from starlette.testclient import TestClient  # the web extra is part of the test extra: never skipped
-
 from convarith.web.app import create_app
 
 SEED = "keras.layers.Conv2DTranspose(filters=3, kernel_size=3, strides=2, padding='same')"
@@ -102,16 +100,22 @@ def test_cell_positions_random_and_upload(client):
     x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
     buffer = io.BytesIO()
     np.save(buffer, x)
-    uploaded = client.post("/api/cell", params={"expr": expr, "input": "1,3,9,9", "at": "1,2"}, content=buffer.getvalue())
+    uploaded = client.post(
+        "/api/cell", params={"expr": expr, "input": "1,3,9,9", "at": "1,2"}, content=buffer.getvalue()
+    )
     terms = uploaded.json()["worksheet"]["terms"]
     assert [t["input_value"] for t in terms[:3]] == [float(x[0, 0, 2, 4]), float(x[0, 0, 2, 5]), float(x[0, 0, 2, 6])]
     wrong = io.BytesIO()
     np.save(wrong, np.zeros((1, 3, 8, 8), np.float32))
-    assert client.post("/api/cell", params={"expr": expr, "input": "1,3,9,9"}, content=wrong.getvalue()).status_code == 400
+    assert (
+        client.post("/api/cell", params={"expr": expr, "input": "1,3,9,9"}, content=wrong.getvalue()).status_code == 400
+    )
 
 
 def test_random_values_are_bounded(client):
-    response = client.get("/api/cell", params={"expr": "nn.Conv2d(3, 8, 3)", "input": "64,3,4096,4096", "values": "random"})
+    response = client.get(
+        "/api/cell", params={"expr": "nn.Conv2d(3, 8, 3)", "input": "64,3,4096,4096", "values": "random"}
+    )
     assert response.status_code == 400
     assert "random" in response.json()["error"]
 

@@ -9,7 +9,6 @@ pair per op of ``Mapped.ops``.
 from __future__ import annotations
 
 import math
-
 import warnings
 from dataclasses import dataclass
 
@@ -428,4 +427,6 @@ def random_plan(mapped: Mapped, seed: int = 0, x: np.ndarray | None = None, limi
     for op in mapped.ops:
         w = None if op.is_pool else rng.standard_normal(canonical_weight_shape(op))
         params.append((w, rng.standard_normal(op.out_channels) if op.bias and not op.is_pool else None))
-    return Plan(mapped, x_canonical.astype(np.float32), [(None if w is None else w.astype(np.float32), b) for w, b in params])
+    return Plan(
+        mapped, x_canonical.astype(np.float32), [(None if w is None else w.astype(np.float32), b) for w, b in params]
+    )

@@ -69,13 +69,17 @@ def shape(query: dict) -> tuple[int, str, dict]:
     expr, given = call_arguments(query)
     explanation = explain(expr, **given)
     mapped = map_call(expr, **given)
-    return 200, "application/json", {
-        "shape": list(explanation.output_shape),
-        "explanation": explanation.to_dict(),
-        "text": str(explanation),
-        "framework": mapped.framework,
-        "knobs": knobs.knobs(mapped),
-    }
+    return (
+        200,
+        "application/json",
+        {
+            "shape": list(explanation.output_shape),
+            "explanation": explanation.to_dict(),
+            "text": str(explanation),
+            "framework": mapped.framework,
+            "knobs": knobs.knobs(mapped),
+        },
+    )
 
 
 @refused
@@ -125,7 +129,11 @@ def cell(query: dict, upload: bytes | None = None) -> tuple[int, str, dict]:
                 term.pop(key)
         for key in ("sum", "bias", "divisor", "value", "forward_value", "agrees"):
             data.pop(key)
-    return 200, "application/json", {"index": list(index), "worksheet": data, "text": "" if values == "positions" else str(sheet)}
+    return (
+        200,
+        "application/json",
+        {"index": list(index), "worksheet": data, "text": "" if values == "positions" else str(sheet)},
+    )
 
 
 def int_field(query: dict, name: str) -> int:

@@ -59,8 +59,10 @@ def value_text(value) -> str:
     """A bound value as call text (ints, strings, None and tuples/lists of them)."""
     if isinstance(value, (tuple, list)):
         inner = ", ".join(value_text(item) for item in value)
-        return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else (
-            f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+        return (
+            f"({inner},)"
+            if isinstance(value, tuple) and len(value) == 1
+            else (f"({inner})" if isinstance(value, tuple) else f"[{inner}]")
         )
     return repr(value)
 

@@ -1,0 +1,521 @@
+"""``solve``: the parameters that give the output shape you need.
+
+The unknown arguments of a call are written as ``...``
+(``nn.ConvTranspose2d(64, 32, kernel_size=..., stride=..., padding=...)``). Each becomes a
+swept name of ``convarith.sweep`` over a default range for its role (or ``search=``), the
+rows that give exactly ``target`` are ranked simplest first, and every answer is checked
+again with ``output_shape``. The call is located with ``ast`` (parsed, never evaluated).
+"""
+
+from __future__ import annotations
+
+import ast
+from contextlib import suppress
+from dataclasses import dataclass, field
+from itertools import islice, product
+
+from .api import check_expr, check_shape, explain, map_call, output_shape
+from .core.arith import axis_names
+from .errors import ConvArithError
+from .explain import Explanation
+
+__all__ = ["DEFAULT_RANGES", "Inverse", "Solution", "inverse", "solve"]
+
+KERNEL = tuple(range(1, 8))
+STRIDE = tuple(range(1, 5))
+DILATION = tuple(range(1, 4))
+INT_PADDING = tuple(range(0, 7))
+# the default search range per argument name (padding: per framework, every spelling it takes)
+DEFAULT_RANGES = {
+    **dict.fromkeys(("kernel_size", "pool_size", "kernel_shape", "ksize", "window_dimensions"), KERNEL),
+    **dict.fromkeys(("stride", "strides", "window_strides"), STRIDE),
+    **dict.fromkeys(("dilation", "dilation_rate", "dilations", "rhs_dilation", "window_dilation"), DILATION),
+    "output_padding": tuple(range(0, 4)),
+    "auto_pad": ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"),
+}
+PADDING = {
+    "torch": (*INT_PADDING, "valid", "same"),
+    "keras": ("valid", "same", "causal"),
+    "tf_nn": ("VALID", "SAME"),
+    "jax_lax": ("VALID", "SAME", "SAME_LOWER"),
+}
+PROBES = (1, 2, 0, "same", "SAME", "valid", "VALID")  # values tried to learn which parameter a positional ``...`` is
+
+
+@dataclass(frozen=True)
+class Solution:
+    """One answer: the complete call, the values put in for each ``...`` and the shape."""
+
+    expr: str
+    params: dict
+    output_shape: tuple
+    input_shape: tuple | None = None
+    shapes: dict | None = field(default=None, compare=False)
+    output_size: tuple | None = None
+
+    def explain(self) -> Explanation:
+        return explain(self.expr, self.input_shape, shapes=self.shapes, output_size=self.output_size)
+
+    def __str__(self) -> str:
+        return f"{self.expr}  -> {self.output_shape}"
+
+
+class Holes:
+    """The ``...`` arguments of a call: where they are in the text, and their parameter names."""
+
+    def __init__(self, expr: str):
+        self.text = expr.strip()
+        try:
+            node = ast.parse(self.text, mode="eval").body
+        except SyntaxError:
+            node = None
+        if not isinstance(node, ast.Call):
+            output_shape(self.text, (1,))  # the library's own message for what is not a call
+            raise ConvArithError("expr must be one call. Fix: write it like nn.Conv2d(3, 8, ...).")
+        starts = line_starts(self.text)
+        self.spans: list[tuple[int, int]] = []
+        self.keywords: list[str | None] = []  # the keyword of each hole, None when positional
+        self.positions: list[int] = []
+        for index, argument in enumerate(node.args):
+            if is_ellipsis(argument):
+                self.add(starts, argument, None, index)
+        for keyword in node.keywords:
+            if is_ellipsis(keyword.value):
+                self.add(starts, keyword.value, keyword.arg, -1)
+        nested = [n for n in ast.walk(node) if is_ellipsis(n)]
+        if len(nested) != len(self.spans):
+            raise ConvArithError(
+                "an unknown ... sits inside a tuple or list. Rule: solve finds whole arguments (one value for "
+                "every axis). Fix: write the whole argument as ..., e.g. padding=... ."
+            )
+        if not self.spans:
+            raise ConvArithError(
+                "the call has no unknown argument. Rule: solve looks for the arguments written as ... . "
+                "Fix: write each one to find as ..., e.g. nn.Conv2d(3, 8, kernel_size=..., stride=...)."
+            )
+        order = sorted(range(len(self.spans)), key=lambda i: self.spans[i])
+        self.spans = [self.spans[i] for i in order]
+        self.keywords = [self.keywords[i] for i in order]
+        self.positions = [self.positions[i] for i in order]
+
+    def add(self, starts, node, keyword, position) -> None:
+        self.spans.append((offset(self.text, starts, node.lineno, node.col_offset),
+                           offset(self.text, starts, node.end_lineno, node.end_col_offset)))  # fmt: skip
+        self.keywords.append(keyword)
+        self.positions.append(position)
+
+    def begin_in_filled(self, values, index: int) -> int:
+        """Where hole ``index`` starts in ``fill(values)``."""
+        shift = sum(len(repr(v)) - (end - begin) for (begin, end), v in zip(self.spans[:index], values[:index]))
+        return self.spans[index][0] + shift
+
+    def fill(self, values, names: bool = False) -> str:
+        """The call with each hole replaced by the text of its value (``names``: by a bare name)."""
+        pieces, start = [], 0
+        for (begin, end), value in zip(self.spans, values):
+            pieces += [self.text[start:begin], value if names else repr(value)]
+            start = end
+        return "".join(pieces + [self.text[start:]])
+
+
+def is_ellipsis(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is Ellipsis
+
+
+def line_starts(text: str) -> list[int]:
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def offset(text: str, starts: list[int], lineno: int, col: int) -> int:
+    """The character offset of ``ast``'s (line, UTF-8 byte column) position."""
+    start = starts[lineno - 1]
+    line = text[start : starts[lineno] if lineno < len(starts) else len(text)]
+    return start + len(line.encode()[:col].decode(errors="ignore"))
+
+
+def parameter_names(holes: Holes, given: dict, rank: int) -> tuple[list[str], str]:
+    """The parameter name of every hole (a positional one learnt by binding a probe call, the
+    keyword holes holding a value their parameter takes), and the framework module's id."""
+    framework = framework_of(holes.text)
+    if all(keyword is not None for keyword in holes.keywords):
+        return list(holes.keywords), framework
+    positional = sum(1 for k in holes.keywords if k is None)
+    for probe in islice(product((*PROBES, (1,) * rank), repeat=positional), 100):
+        guesses = iter(probe)
+        values = [next(guesses) if k is None else search_values(k, framework, {}, 1)[0] for k in holes.keywords]
+        try:
+            mapped = map_call(holes.fill(values), **given)
+        except ConvArithError:
+            continue
+        order = [name for name, _ in mapped.arguments]
+        return [k if k is not None else order[p] for k, p in zip(holes.keywords, holes.positions)], framework
+    raise ConvArithError(
+        f"cannot tell which parameters the positional ... of {holes.text!r} stand for: the call is refused "
+        "whatever they hold. Rule: the rest of the call must be valid. Fix: write the unknown arguments by "
+        "keyword, e.g. kernel_size=..., and check the call with output_shape."
+    )
+
+
+def framework_of(text: str) -> str:
+    """The id of the framework module that reads the call (``torch``, ``keras``...)."""
+    from importlib import import_module
+
+    from .frameworks import MODULES, compiler_for
+    from .parse import parse_call
+
+    call = parse_call(f"{text[: text.index('(')].strip()}()")
+    function = compiler_for(call)  # refuses an unknown or ambiguous name
+    return next(m for m in MODULES if import_module(f".frameworks.{m}", __package__).CALLS.get(call.name) is function)
+
+
+# arguments a framework takes only as one value per axis: a hole there is filled with (v, v, ...)
+SEQUENCES = {
+    "onnx": {"kernel_shape": 1, "strides": 1, "dilations": 1, "pads": 2},
+    "jax_lax": {"window_strides": 1, "rhs_dilation": 1, "lhs_dilation": 1, "window_dimensions": 1},
+}
+
+
+def search_values(name: str, framework: str, search: dict, rank: int) -> tuple:
+    """The values tried for parameter ``name``: ``search`` first, else its default range."""
+    if name in search:
+        values = tuple(search[name])
+        if not values:
+            raise ConvArithError(
+                f"search[{name!r}] is empty. Rule: each searched parameter needs values. Fix: a range."
+            )
+        return values
+    if name == "padding" and framework in PADDING:
+        return PADDING[framework]
+    if name == "pads":
+        return INT_PADDING
+    if name in DEFAULT_RANGES:
+        return DEFAULT_RANGES[name]
+    raise ConvArithError(
+        f"solve has no default range for {name}. Rule: defaults cover kernel, stride, dilation, padding and "
+        f"output_padding. Fix: search={{{name!r}: range(...)}}."
+    )
+
+
+def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limit: int = 10) -> list[Solution]:
+    """Up to ``limit`` ways to fill the ``...`` arguments of ``expr`` so that the output shape is
+    exactly ``target``, simplest first: fewest parameters away from their defaults, then the
+    smallest kernel, then symmetric padding. ConvArithError (naming the nearest reachable
+    shapes and their parameters) when there is none.
+
+    >>> [s.params for s in solve("nn.ConvTranspose2d(64, 32, 4, stride=..., padding=...)", (1, 64, 48, 48),
+    ...                          target=(1, 32, 96, 96), limit=2)]
+    [{'stride': 2, 'padding': 1}]
+    """
+    check_expr(expr)
+    target = check_shape(target, "target")
+    if search is not None and not isinstance(search, dict):
+        raise ConvArithError(f"search must be a dict {{parameter: values}}, got {type(search).__name__}.")
+    if type(limit) is not int or limit < 1:
+        raise ConvArithError(f"limit={limit!r} must be an int >= 1. Fix: limit=10.")
+    holes = Holes(expr)
+    given = {"input_shape": input_shape, "shapes": shapes}
+    rank = max(len(target) - 2, 1)
+    names, framework = parameter_names(holes, given, rank)
+    unknown = set(search or ()) - set(names)
+    if unknown:
+        raise ConvArithError(
+            f"search names {', '.join(sorted(unknown))}, which the call does not leave unknown. "
+            f"Rule: search gives values for the ... arguments ({', '.join(names)}). Fix: write them as ... ."
+        )
+    holes_vars = [hole_variables(i, name, framework, rank) for i, name in enumerate(names)]
+    grid = {}
+    for name, (_, variables) in zip(names, holes_vars):
+        for variable in variables:
+            grid[variable] = search_values(name, framework, search or {}, rank)
+    from .sweeps import sweep  # NumPy: loaded on first use
+
+    table = sweep(holes.fill([spelling for spelling, _ in holes_vars], names=True), input_shape, shapes=shapes, **grid)
+    import numpy as np
+
+    hits = (
+        np.flatnonzero(table.ok & (table.shapes == np.array(target)).all(axis=1))
+        if len(target) == table.shapes.shape[1]
+        else []
+    )
+    if len(hits) == 0:
+        raise ConvArithError(nearest_message(table, holes_vars, names, target))
+    defaults = Defaults(holes, names, given)
+    candidates = []
+    for row in hits:
+        values = [hole_value(table, row, spelling, variables) for spelling, variables in holes_vars]
+        call = holes.fill(values)
+        candidates.append((rank_key(call, names, values, defaults, given), call, values))
+    candidates.sort(key=lambda item: item[0])
+    answers = []
+    for _, call, values in candidates[:limit]:
+        shape = output_shape(call, input_shape, shapes=shapes)
+        if shape != target:  # the sweep agrees with output_shape by contract: checked anyway
+            raise AssertionError(f"internal: {call} gives {shape}, not {target}")
+        answers.append(Solution(call, dict(zip(names, values)), shape, given["input_shape"], shapes))
+    return answers
+
+
+PER_AXIS = ("output_padding",)  # solved on each axis independently (one value per axis)
+
+
+def hole_variables(index: int, name: str, framework: str, rank: int) -> tuple[str, list[str]]:
+    """A hole's text in the swept call and its swept variables: ``v``; ``(v, v)`` where the
+    framework wants one value per axis; ``(v_0, v_1)`` for a parameter solved per axis."""
+    variable = f"unknown_{index}"
+    if name in PER_AXIS and rank > 1:
+        variables = [f"{variable}_{axis}" for axis in range(rank)]
+        return f"({', '.join(variables)})", variables
+    count = SEQUENCES.get(framework, {}).get(name, 0) * rank
+    return (f"({', '.join([variable] * count)})" if count else variable), [variable]
+
+
+def hole_value(table, row: int, spelling: str, variables: list[str]):
+    """The value a hole holds in ``row``: an int or string, or a tuple (one int when a per-axis
+    parameter has the same value on every axis)."""
+    values = [plain(table.grid[variable][row]) for variable in variables]
+    if not spelling.startswith("("):
+        return values[0]
+    if len(variables) > 1:
+        return values[0] if len(set(values)) == 1 else tuple(values)
+    return values[0] if isinstance(values[0], str) else tuple(values * spelling.count(variables[0]))
+
+
+def plain(value):
+    """A NumPy scalar from the sweep's grid as a Python value."""
+    return value.item() if hasattr(value, "item") else value
+
+
+class Defaults:
+    """Whether each keyword hole's value is its default, given the other holes' values (a pool's
+    stride defaults to its kernel): the call mapped without that keyword makes the same ops.
+    A positional hole is never at a default."""
+
+    def __init__(self, holes: Holes, names: list[str], given: dict):
+        self.holes, self.names, self.given, self.cache = holes, names, given, {}
+
+    def at_default(self, index: int, values: list) -> bool:
+        keyword = self.holes.keywords[index]
+        if keyword is None:
+            return False
+        others = tuple(v for i, v in enumerate(values) if i != index)
+        key = (index, repr(others))
+        if key not in self.cache:
+            self.cache[key] = self.lookup(index, values)
+        return self.cache[key] is not None and self.cache[key] == map_call(self.holes.fill(values), **self.given).ops
+
+    def lookup(self, index: int, values: list):
+        """The ops of the call without keyword hole ``index`` (None if that is refused)."""
+        filled = self.holes.fill(values)
+        begin = self.holes.begin_in_filled(values, index)
+        start = filled.rfind(self.holes.keywords[index], 0, begin)
+        # drop "keyword=value" and the comma after it (or before it, at the end of the call)
+        value_text = repr(values[index])
+        stop = filled.index(value_text, start) + len(value_text)
+        head, tail = filled[:start].rstrip(), filled[stop:].lstrip()
+        if tail.startswith(","):
+            tail = tail[1:].lstrip()
+        elif head.endswith(","):
+            head = head[:-1]
+        try:
+            return map_call(head + (" " if head.endswith(",") else "") + tail, **self.given).ops
+        except ConvArithError:
+            return None
+
+
+def rank_key(call: str, names, values, defaults: Defaults, given: dict) -> tuple:
+    away = sum(not defaults.at_default(index, values) for index in range(len(values)))
+    kernel = sum(kernel_size(value) for name, value in zip(names, values) if DEFAULT_RANGES.get(name) is KERNEL)
+    op = map_call(call, **given).ops[0]
+    return (away, kernel, 0 if op.pad_lo == op.pad_hi else 1)
+
+
+def kernel_size(value) -> int:
+    return sum(value) if isinstance(value, (tuple, list)) else value if isinstance(value, int) else 0
+
+
+def nearest_message(table, holes_vars, names, target) -> str:
+    """No answer: the reachable shapes nearest to ``target`` and the parameters that give them."""
+    import numpy as np
+
+    kept = np.flatnonzero(table.ok)
+    if len(kept) == 0 or table.shapes.shape[1] != len(target):
+        reason = table.reason(0) if len(table) else "no combination"
+        return (
+            f"no parameters in the search give {tuple(target)}: every combination is refused (e.g. {reason}). "
+            "Rule: solve keeps what the framework accepts. Fix: widen search= or check the rest of the call."
+        )
+    distance = np.abs(table.shapes[kept] - np.array(target)).sum(axis=1)
+    nearest = []
+    for row in kept[np.argsort(distance, kind="stable")]:
+        shape = tuple(int(v) for v in table.shapes[row])
+        if all(shape != seen for seen, _ in nearest):
+            params = ", ".join(
+                f"{n}={hole_value(table, row, spelling, variables)!r}"
+                for n, (spelling, variables) in zip(names, holes_vars)
+            )
+            nearest.append((shape, params))
+        if len(nearest) == 3:
+            break
+    closest = "; ".join(f"{shape} with {params}" for shape, params in nearest)
+    return (
+        f"no parameters in the search give {tuple(target)}. Nearest reachable: {closest}. "
+        "Rule: solve tries the default range of each ... argument (or search=). Fix: change the target or "
+        "another argument, or widen search=."
+    )
+
+
+@dataclass(frozen=True)
+class Inverse:
+    """The layer that maps a layer's output shape back to its input shape, and the input
+    sizes (per spatial axis, among 1..``SIZES``) for which the round trip gives the size back."""
+
+    expr: str
+    input_shape: tuple
+    output_shape: tuple
+    sizes: tuple
+    rules: tuple
+
+    def explain(self) -> Explanation:
+        return explain(self.expr, self.input_shape)
+
+    def __str__(self) -> str:
+        lines = [f"{self.expr}: {self.input_shape} -> {self.output_shape}"]
+        names = axis_names(len(self.rules))
+        lines += [f"  {name}: the round trip gives n back for {rule}" for name, rule in zip(names, self.rules)]
+        return "\n".join(lines)
+
+
+SIZES = 1024  # the input sizes checked for the round trip
+COUNTERPARTS = {  # a module or layer and the one that undoes its shape (same family, same rank)
+    **{f"nn.Conv{r}d": f"nn.ConvTranspose{r}d" for r in (1, 2, 3)},
+    **{f"nn.ConvTranspose{r}d": f"nn.Conv{r}d" for r in (1, 2, 3)},
+    **{f"keras.layers.Conv{r}D": f"keras.layers.Conv{r}DTranspose" for r in (1, 2, 3)},
+    **{f"keras.layers.Conv{r}DTranspose": f"keras.layers.Conv{r}D" for r in (1, 2, 3)},
+}
+
+
+def counterpart_template(mapped) -> str:
+    """The counterpart call with the arguments that decide its size as ``...``."""
+    name = mapped.call.name
+    for prefix, full in (("torch.nn.", "nn."), ("layers.", "keras.layers."), ("tf.keras.layers.", "keras.layers.")):
+        if name.startswith(prefix):
+            name = full + name[len(prefix) :]
+    if name not in COUNTERPARTS:
+        raise ConvArithError(
+            f"inverse has no counterpart for {mapped.call.base}. Rule: inverse maps PyTorch convolution modules "
+            "and Keras convolution layers to their transposed layer and back. Fix: write the call as nn.Conv2d(...), "
+            "nn.ConvTranspose2d(...), keras.layers.Conv2D(...) or keras.layers.Conv2DTranspose(...)."
+        )
+    op, bound, target = mapped.ops[0], dict(mapped.arguments), COUNTERPARTS[name]
+    kernel, stride, dilation = (text(v) for v in (op.kernel, op.stride, op.dilation))
+    if target.startswith("nn."):
+        if op.kind == "conv":
+            if op.pad_lo != op.pad_hi:
+                raise ConvArithError(
+                    f"{mapped.call.base} pads {op.pad_lo} before and {op.pad_hi} after. Rule: nn.ConvTranspose "
+                    "crops the same amount on both sides, so no single module undoes asymmetric padding. "
+                    "Fix: an explicit odd kernel with symmetric padding, e.g. padding=k//2."
+                )
+            return (f"{target}({op.out_channels}, {op.in_channels}, {kernel}, stride={stride}, padding="
+                    f"{text(op.pad_lo)}, output_padding=..., dilation={dilation}, groups={op.groups})")  # fmt: skip
+        return (f"{target}({op.out_channels}, {op.in_channels}, {kernel}, stride={stride}, padding=..., "
+                f"dilation={dilation}, groups={op.groups})")  # fmt: skip
+    data_format = bound.get("data_format")
+    layout = "" if data_format is None else f", data_format={data_format!r}"
+    extra = ", output_padding=..." if op.kind == "conv" else ""
+    return (f"{target}({op.in_channels}, {kernel}, strides={stride}, padding=...{extra}, "
+            f"dilation_rate={dilation}{layout})")  # fmt: skip
+
+
+def text(values: tuple) -> str:
+    """Per-axis values as call text: one int when all are equal."""
+    return str(values[0]) if len(set(values)) == 1 else str(tuple(values))
+
+
+def inverse(expr: str, input_shape=None, *, shapes=None) -> Inverse:
+    """The layer of the same framework that maps this layer's output shape back to its input shape
+    (the transposed layer for a convolution, and the reverse), found with ``solve``, and the input
+    sizes per spatial axis for which that layer gives the size back.
+
+    >>> print(inverse("nn.Conv2d(3, 8, 3, stride=2, padding=1)", (1, 3, 32, 32)).expr)
+    nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1, output_padding=1, dilation=1, groups=1)
+    """
+    mapped = map_call(expr, input_shape, shapes=shapes)
+    if shapes is not None or input_shape is None:
+        raise ConvArithError(
+            "inverse works on a layer or module given an input_shape. Rule: a functional call names its tensors, "
+            "which the inverse would rename. Fix: write the layer, e.g. nn.Conv2d(3, 8, 3), with input_shape=."
+        )
+    template = counterpart_template(mapped)
+    given = tuple(mapped.given_input_shape)
+    answer = None
+    if template.startswith("keras.") and "output_padding=..." in template:  # Keras's own default first
+        with suppress(ConvArithError):
+            answer = solve(template.replace("output_padding=...", "output_padding=None"), mapped.output_shape,
+                           target=given)[0]  # fmt: skip
+    if answer is None:
+        answer = solve(template, mapped.output_shape, target=given, search=output_padding_search(template, mapped))[0]
+    sizes, rules = round_trips(expr, answer.expr, mapped)
+    return Inverse(answer.expr, mapped.output_shape, given, sizes, rules)
+
+
+def output_padding_search(template: str, mapped) -> dict:
+    """output_padding below the stride on each axis; padding: every spelling (the default)."""
+    if "output_padding=..." not in template:
+        return {}
+    return {"output_padding": range(max(mapped.ops[0].stride))}
+
+
+def round_trips(expr: str, inverse_expr: str, mapped) -> tuple[tuple, tuple]:
+    """Per spatial axis, the sizes n in 1..SIZES (the other axes as given) that the layer and
+    then its inverse give back, and the rule they follow."""
+    import numpy as np
+
+    from .sweeps import sweep
+
+    op = mapped.ops[0]
+    shape = list(mapped.given_input_shape)
+    offset = len(shape) - len(op.input_shape)  # an unbatched input lacks the batch axis
+    found, rules = [], []
+    for axis in op.in_spec[2:]:
+        position = axis + offset
+        template = [*shape]
+        template[position] = "n"
+        forward = sweep(expr, tuple(template), n=range(1, SIZES + 1))
+        back = np.full(SIZES, -1)
+        outputs = forward.shapes[forward.ok]
+        if len(outputs):
+            moved = [int(v) for v in outputs[:, position]]
+            tried = {}
+            for size in sorted(set(moved)):
+                try:
+                    tried[size] = output_shape(
+                        inverse_expr, tuple(outputs[0][:position]) + (size,) + tuple(outputs[0][position + 1 :])
+                    )[position]
+                except ConvArithError:
+                    tried[size] = -1
+            back[forward.ok] = [tried[m] for m in moved]
+        ns = np.arange(1, SIZES + 1)
+        holds = [int(n) for n in ns[back == ns]]
+        found.append(tuple(holds))
+        rules.append(size_rule(holds))
+    return tuple(found), tuple(rules)
+
+
+def size_rule(sizes: list[int]) -> str:
+    """'n = 1 (mod 2), n >= 3' or 'every n >= 1' for the sizes among 1..SIZES."""
+    if not sizes:
+        return f"no n in 1..{SIZES}"
+    low = sizes[0]
+    wanted = set(sizes)
+    for modulus in range(1, 65):
+        residues = sorted({n % modulus for n in sizes})
+        if all((n in wanted) == (n % modulus in residues) for n in range(low, SIZES + 1)):
+            if modulus == 1:
+                return f"every n >= {low}"
+            shown = " or ".join(str(r) for r in residues)
+            return f"n = {shown} (mod {modulus}), n >= {low}"
+    return f"{len(sizes)} sizes from {low} to {sizes[-1]} (no period up to 64)"
