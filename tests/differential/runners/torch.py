@@ -35,3 +35,23 @@ def run(request: dict) -> dict:
     if request.get("values"):
         answer["values"] = out.numpy()
     return answer
+
+
+# --- names (issue 8): which torch. and nn. names exist -----------------------------------------------------------
+
+run_concrete = run
+
+
+def exists(dotted: str) -> bool:
+    """Whether a dotted name such as nn.BatchNorm2d is in this framework's namespace."""
+    head, *rest = dotted.split(".")
+    value = NAMESPACE.get(head)
+    for part in rest:
+        value = getattr(value, part, None)
+    return value is not None
+
+
+def run(request: dict) -> dict:  # noqa: F811 - the names requests, then the concrete run
+    if request.get("exists"):
+        return {"exists": [exists(name) for name in request["exists"]]}
+    return run_concrete(request)
