@@ -107,16 +107,24 @@ def known(name: str) -> str | None:
 
 def suggestions(name: str, spellings) -> list[str]:
     """Up to three known spellings close to ``name`` that mean the same thing, those with
-    the same prefix first (the user's namespace), then any other framework's."""
-    wanted = meaning(name)
+    the same prefix first (the user's namespace), then any other framework's. A misspelt family
+    ('globalavgpoling') is read as the closest known one if it is close (ratio >= 0.8), never
+    as a shorter or longer family that means something else ('avgpool')."""
     bare = "." not in name  # a bare name may get a bare suggestion; a prefixed one, prefixed ones
-    same = [s for s in spellings if ("." not in s) == bare and meaning(s) == wanted]
+    pool = [s for s in spellings if ("." not in s) == bare]
+    wanted = meaning(name)
+    families = {family(s) for s in pool}
+    if wanted[0] not in families:
+        close = difflib.get_close_matches(wanted[0], families, n=1, cutoff=0.8)
+        if not close:
+            return []
+        wanted = (close[0], *wanted[1:])
+    same = [s for s in pool if meaning(s) == wanted]
     prefix = name.rpartition(".")[0]
     local = [s for s in same if s.rpartition(".")[0] == prefix]
-    close = difflib.get_close_matches(name, local, n=3, cutoff=0.6)
-    if not close:
-        close = difflib.get_close_matches(name, same, n=3, cutoff=0.6)
-    return close
+    return difflib.get_close_matches(name, local, n=3, cutoff=0.6) or difflib.get_close_matches(
+        name, same, n=3, cutoff=0.6
+    )
 
 
 def unknown(name: str, spellings) -> ConvArithError:

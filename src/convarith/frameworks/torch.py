@@ -1092,9 +1092,10 @@ def alias_calls() -> dict:
         table[f"torch.conv{rank}d"] = conv(rank, False, True)
         table[f"torch.conv_transpose{rank}d"] = conv(rank, True, True)
         table[f"torch.max_pool{rank}d"] = aten_pool(rank, "max_pool")
+        forward, transposed = lazy_conv(rank, False), lazy_conv(rank, True)
         for prefix in MODULE_PREFIXES:
-            table[f"{prefix}LazyConv{rank}d"] = lazy_conv(rank, False)
-            table[f"{prefix}LazyConvTranspose{rank}d"] = lazy_conv(rank, True)
+            table[f"{prefix}LazyConv{rank}d"] = forward
+            table[f"{prefix}LazyConvTranspose{rank}d"] = transposed
     table["torch.avg_pool1d"] = pool(1, "avg_pool", True)
     table["torch.adaptive_avg_pool1d"] = adaptive(1, "adaptive_avg_pool", True)
     return table
