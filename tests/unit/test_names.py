@@ -217,3 +217,9 @@ def test_cli_reads_a_none_batch(capsys):
     assert main(["shape", "keras.layers.Conv1D(4, 3)", "--input", "None,200,2"]) == 0
     assert capsys.readouterr().out.strip() == "(None, 198, 4)"
     assert main(["shape", "keras.layers.Conv1D(4, 3)", "--input", "1,None,2"]) == 1
+
+
+def test_a_sweep_refuses_a_none_batch_plainly():
+    with pytest.raises(ConvArithError, match=r"has a None batch. Rule: a sweep returns a table of ints"):
+        convarith.sweep("keras.layers.Conv1D(4, k)", (None, 9, 2), k=[1, 3])
+    assert convarith.sweep("nn.LazyConv1d(4, k)", (1, 3, 9), k=[1, 3]).shapes.tolist() == [[1, 4, 9], [1, 4, 7]]
