@@ -95,6 +95,12 @@ def concrete(plan: Plan, inputs: Inputs) -> tuple[Inputs, bool]:
         x = getattr(plan, "default_input", None)
         if x is None:
             return inputs, False
+        if None in x[1:]:
+            raise ConvArithError(
+                f"{plan.call.base}: input_shape={x[1:]} has a None size and no input was given. Rule: convarith "
+                "computes fixed sizes (only the batch may be None). Fix: pass the input shape, e.g. "
+                f"output_shape(expr, {(None, *(8 if n is None else n for n in x[1:]))})."
+            )
         inputs = inputs._replace(input_shape=x)
     if x[0] is not None:
         return inputs, False

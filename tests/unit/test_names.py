@@ -223,3 +223,11 @@ def test_a_sweep_refuses_a_none_batch_plainly():
     with pytest.raises(ConvArithError, match=r"has a None batch. Rule: a sweep returns a table of ints"):
         convarith.sweep("keras.layers.Conv1D(4, k)", (None, 9, 2), k=[1, 3])
     assert convarith.sweep("nn.LazyConv1d(4, k)", (1, 3, 9), k=[1, 3]).shapes.tolist() == [[1, 4, 9], [1, 4, 7]]
+
+
+def test_an_input_shape_keyword_with_a_none_size_needs_the_input():
+    with pytest.raises(ConvArithError, match=r"input_shape=\(None, 3\) has a None size and no input was given"):
+        output_shape("Conv1D(4, 3, input_shape=(None, 3))")
+    assert output_shape("Conv1D(4, 3, input_shape=(None, 3))", (None, 20, 3)) == (None, 18, 4)
+    with pytest.raises(ConvArithError, match="input shape is missing"):
+        output_shape("Conv1D(4, 3, input_shape=3)")  # Keras keeps it; no input can be built from it

@@ -965,6 +965,8 @@ def base_keywords(call) -> tuple | None:
     if given.get("input_dim") is not None:
         shape = (given["input_dim"],)  # Keras: input_dim wins over input_shape
     sized = isinstance(shape, (tuple, list)) and 0 < len(shape) < 8
-    if sized and all(isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= MAX_INT for item in shape):
-        return (None, *shape)
-    return None  # none given, or one Keras keeps but no input can be built from (a None size): pass the input
+    if sized and all(
+        item is None or isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= MAX_INT for item in shape
+    ):
+        return (None, *shape)  # a None size (a variable length) is refused when this input is used
+    return None  # none given, or one Keras keeps but no input is built from: the input must be passed
