@@ -183,6 +183,7 @@ def test_none_batch_against_keras_inference(oracle, case):
     assert ours == expected, f"Keras {expected}, convarith {ours} ({refusal}): {expr} on {shape}"
     assert mapped.output_shape == expected and mapped.to_dict()["input_shape"] == list(shape)
     TALLY["keras None batch", "shape"] += 1
+    TALLY["keras None batch", "explained"] += 1
 
 
 @st.composite
@@ -207,6 +208,7 @@ def test_input_shape_keyword_gives_the_input(oracle, expr):
     assert ours == expected, f"Keras {expected}, convarith {ours} ({refusal}): {expr}"
     assert convarith.explain(expr).output_shape == expected
     TALLY["keras input_shape=", "shape"] += 1
+    TALLY["keras input_shape=", "explained"] += 1
 
 
 def test_keras_alias_groups_are_all_spelled(oracle):
