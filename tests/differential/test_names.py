@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import convarith
 from convarith import api, frameworks
+from convarith.frameworks import keras as keras_framework
 from convarith.frameworks.names import KNOWN
 from tests.differential import test_keras, test_torch
 from tests.differential.compare import TALLY, agree, outcome
@@ -231,3 +232,18 @@ def test_known_but_unsupported_layers_exist_and_are_not_computed(oracle):
     for framework, names in (("torch", torch_names), ("keras", keras_names)):
         found = oracle(framework).run({"exists": names})["exists"]
         assert all(found), [name for name, ok in zip(names, found) if not ok]
+
+
+DTYPE_LAYERS = [
+    ("Conv1D(2, 2, dtype={})", (1, 4, 2)), ("Conv3DTranspose(2, 2, dtype={})", (1, 3, 3, 3, 2)),
+    ("DepthwiseConv2D(2, dtype={})", (1, 4, 4, 2)), ("SeparableConv1D(2, 2, dtype={})", (1, 4, 2)),
+    ("MaxPooling2D(dtype={})", (1, 4, 4, 2)), ("AvgPool1D(2, dtype={})", (1, 4, 2)),
+    ("MaxPool3D(dtype={})", (1, 4, 4, 4, 2)), ("AveragePooling3D(2, dtype={})", (1, 4, 4, 4, 2)),
+    ("MaxPooling3D(dtype={})", (0, 4, 4, 4, 2)), ("Conv2D(2, 2, dtype={})", (0, 4, 4, 2)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", sorted(keras_framework.DTYPES))
+def test_keras_dtypes_each_layer_runs_in(oracle, dtype):
+    for template, shape in DTYPE_LAYERS:
+        agree(oracle("keras"), template.format(repr(dtype)), shape)

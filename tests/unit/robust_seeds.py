@@ -170,8 +170,8 @@ SEEDS = (
         {"x": (2, 3, 7, 3, 2)},
         None,
     ),
-    ("avg_pool1d(x, [2, 1, 1], [2, 1, 1], 'SAME')", None, {"x": (1, 6, 4)}, None),
-    ("avg_pool1d(x, [2, 4, 2], [1], [[0, 1], [2, 0], [0, 0]])", None, {"x": (2, 3, 4)}, None),
+    ("tf.nn.avg_pool1d(x, [2, 1, 1], [2, 1, 1], 'SAME')", None, {"x": (1, 6, 4)}, None),
+    ("tf.nn.avg_pool1d(x, [2, 4, 2], [1], [[0, 1], [2, 0], [0, 0]])", None, {"x": (2, 3, 4)}, None),
     (
         "nn.functional.avg_pool2d(x, 3, padding=(0, 0), ceil_mode=True, count_include_pad=False)",
         None,
@@ -196,7 +196,12 @@ SEEDS = (
         {"x": (1, 1, 1), "w": (1, 1, 1)},
         None,
     ),
-    ("conv2d(x, w, 2, padding=[[0, 0], [3, 3], [0, 3], [0, 0]])", None, {"x": (1, 1, 6, 2), "w": (1, 1, 1, 2)}, None),
+    (
+        "tf.nn.conv2d(x, w, 2, padding=[[0, 0], [3, 3], [0, 3], [0, 0]])",
+        None,
+        {"x": (1, 1, 6, 2), "w": (1, 1, 1, 2)},
+        None,
+    ),
     (
         "F.conv2d(x, w, b, stride=1, padding='valid', dilation=(1, 1), groups=1)",
         None,
@@ -221,7 +226,7 @@ SEEDS = (
         {"x": (1, 7, 9, 5), "w": (2, 1, 3, 3, 3), "b": (2,)},
         None,
     ),
-    ("conv3d(x, w, strides=1, padding='SAME')", None, {"x": (2, 2, 6, 4, 2), "w": (2, 1, 4, 2, 3)}, None),
+    ("tf.nn.conv3d(x, w, strides=1, padding='SAME')", None, {"x": (2, 2, 6, 4, 2), "w": (2, 1, 4, 2, 3)}, None),
     (
         "conv_general_dilated(x, w, (3, 1), [(0, 0), (3, -2)], dimension_numbers=('CHWN', 'IHWO', 'CHWN'), precision=lax.Precision.HIGHEST)",
         None,

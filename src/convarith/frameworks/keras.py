@@ -11,6 +11,7 @@ that length would need; extra cells appear at the end.
 
 from __future__ import annotations
 
+import re
 from itertools import repeat
 
 from ..core import arith
@@ -897,6 +898,17 @@ DTYPES = frozenset({
     "bfloat16", "bool", "complex128", "complex64", "float16", "float32", "float64", "int16", "int32", "int64",
     "string", "uint16", "uint32", "uint64", "uint8", "int", "mixed_float16", "mixed_bfloat16",
 })  # fmt: skip
+# the dtypes each layer runs in on CPU (TensorFlow 2.21, measured on every layer and rank): other dtypes
+# fail (no float16 3-D pooling kernel, no integer average pooling or convolution, ...)
+FLOATS = frozenset({"bfloat16", "float16", "float32", "float64", "mixed_float16", "mixed_bfloat16"})
+RUNS_IN = {
+    "conv": FLOATS,
+    "max_pool": FLOATS | {"int", "int16", "int32", "int64", "uint8", "uint16"},
+    "avg_pool": FLOATS,
+    "pool3d": frozenset({"bfloat16", "float32", "mixed_bfloat16"}),
+}
+LAYER_FAMILY = re.compile(r"(?P<max>MaxPool(?:ing)?)(?P<r1>[123])D$|(?:AveragePooling|AvgPool)(?P<r2>[123])D$|"
+                          r"(?:Conv|Convolution|DepthwiseConv|SeparableConv|SeparableConvolution)[123]D(?:Transpose)?$")  # fmt: skip
 KERAS2_KEYWORDS = ("batch_size", "batch_input_shape", "input_length", "weights")
 OBJECT_KINDS = (("_initializer", "initializer", INITIALIZERS), ("_regularizer", "regularizer", REGULARIZERS),
                 ("_constraint", "constraint", CONSTRAINTS))  # fmt: skip
@@ -919,6 +931,25 @@ def keras_object(key: str, value, label: str):
             f"keras.{kind}s.get takes None, an exact name it knows, or a {kind} object "
             f"(Could not interpret {kind} identifier)",
             f"{key}={close[0] if close else sorted(known)[0]!r}, or keras.{kind}s.<Class>(...)",
+        )
+
+
+def runs_in(label: str, dtype) -> None:
+    """Refuse a dtype= name the layer has no CPU kernel for (RUNS_IN); other layers are not checked."""
+    match = LAYER_FAMILY.match(label)
+    if match is None or not isinstance(dtype, str):
+        return
+    if "3" in (match["r1"], match["r2"]):
+        family = "pool3d"
+    else:
+        family = "max_pool" if match["max"] else "avg_pool" if match["r2"] else "conv"
+    if dtype not in RUNS_IN[family]:
+        raise refuse(
+            label,
+            f"dtype={dtype!r} fails when the layer runs on CPU",
+            f"TensorFlow has no CPU kernel for {label} in that dtype (measured); it runs in "
+            f"{', '.join(sorted(RUNS_IN[family]))}",
+            "dtype='float32'",
         )
 
 
@@ -955,6 +986,7 @@ def base_keywords(call) -> tuple | None:
             f"a layer's dtype is a dtype name or policy: {', '.join(sorted(DTYPES))}",
             "dtype='float32', or 'mixed_float16'",
         )
+    runs_in(label, dtype)
     trainable = given.get("trainable", True)
     if not isinstance(trainable, (bool, Name)):
         raise refuse(label, f"trainable={trainable!r} is not a bool", "Keras expects `trainable` to be a boolean",
