@@ -7,6 +7,7 @@ import operator
 from functools import lru_cache
 from itertools import islice
 
+from .core.record import replace
 from .errors import ConvArithError
 from .explain import Explanation
 from .frameworks import compiler_for
@@ -78,6 +79,47 @@ def check_shape(shape, what: str) -> tuple[int, ...]:
     return tuple(check_size(item, what, shown) for item in items)
 
 
+def check_input(shape) -> tuple:
+    """The input shape: as check_shape, or with a None batch first, as Keras users write
+    ``(None, 200, 2)`` (kept as None; the answer has None there too)."""
+    if type(shape) in (tuple, list) and len(shape) > 1 and shape[0] is None:
+        return (None, *check_shape(tuple(shape[1:]), "input_shape"))
+    return check_shape(shape, "input_shape")
+
+
+def concrete(plan: Plan, inputs: Inputs) -> tuple[Inputs, bool]:
+    """The inputs a plan computes on: a layer's own ``input_shape=`` when none is given (Keras
+    builds (None, *input_shape)), and a None batch computed as batch 1 (then True)."""
+    x = inputs.input_shape
+    if x is None:
+        x = getattr(plan, "default_input", None)
+        if x is None:
+            return inputs, False
+        if None in x[1:]:
+            raise ConvArithError(
+                f"{plan.call.base}: input_shape={x[1:]} has a None size and no input was given. Rule: convarith "
+                "computes fixed sizes (only the batch may be None). Fix: pass the input shape, e.g. "
+                f"output_shape(expr, {(None, *(8 if n is None else n for n in x[1:]))})."
+            )
+        inputs = inputs._replace(input_shape=x)
+    if x[0] is not None:
+        return inputs, False
+    return inputs._replace(input_shape=(1, *x[1:])), True
+
+
+def free_batch(mapped: Mapped) -> Mapped:
+    """``mapped`` (computed on batch 1) with its batch shown as None; refused where the first
+    axis is not a batch that the output carries on its first axis."""
+    first, last = mapped.ops[0], mapped.ops[-1]
+    if mapped.squeeze_batch or first.in_spec[0] != 0 or last.out_spec[0] != 0 or mapped.batch_dims is not None:
+        raise ConvArithError(
+            f"{mapped.call.base}: input_shape {(None, *mapped.given_input_shape[1:])} has None first, but its first "
+            f"axis is not the batch here (layout {mapped.layout or first.in_spec}). Rule: None stands for the batch "
+            "only. Fix: write every size as an int, or give the batched shape with None first."
+        )
+    return replace(mapped, free_batch=True)
+
+
 def check_expr(expr) -> None:
     """Refuse anything but a string as the call."""
     if not isinstance(expr, str):
@@ -120,7 +162,7 @@ def checked_shapes(shapes) -> tuple[tuple[str, tuple[int, ...]], ...]:
 def make_inputs(input_shape, shapes, output_size) -> Inputs:
     named = () if shapes is None else checked_shapes(shapes)  # checked first, as before
     fields = (
-        None if input_shape is None else check_shape(input_shape, "input_shape"),
+        None if input_shape is None else check_input(input_shape),
         named,
         None if output_size is None else check_shape(output_size, "output_size"),
     )
@@ -149,7 +191,15 @@ def plan_for(expr: str) -> Plan:
 @lru_cache(maxsize=8192)
 def map_cached(expr: str, inputs: Inputs) -> Mapped:
     """The full mapping, once per distinct (expr, inputs); every op's shape fits in 64 bits."""
-    return mapped_fits(plan_for(expr).map(inputs))
+    plan = plan_for(expr)
+    given, free = concrete(plan, inputs)
+    if not free:
+        return mapped_fits(plan.map(given))
+    try:
+        return free_batch(mapped_fits(plan.map(given)))
+    except ConvArithError as error:
+        shown = "(" + ", ".join(map(str, (None, *given.input_shape[1:]))) + ")"
+        raise ConvArithError(f"{error} (The input {shown} was read with its None batch as 1.)") from None
 
 
 def map_call(expr: str, input_shape=None, *, shapes=None, output_size=None) -> Mapped:
@@ -164,6 +214,10 @@ def shape_cached(expr: str, inputs: Inputs) -> tuple[int, ...]:
     plan = compiled(expr)
     if type(plan) is ConvArithError:
         plan = plan_for(expr)  # raises it afresh
+    x = inputs.input_shape
+    if x is None or x[0] is None:  # a layer's own input_shape=, or a None batch
+        given, free = concrete(plan, inputs)
+        return map_cached(expr, inputs).output_shape if free else plan.shape(given)
     return plan.shape(inputs)
 
 
@@ -177,7 +231,7 @@ def output_shape(expr: str, input_shape=None, *, shapes=None, output_size=None) 
         check_expr(expr)
     if shapes is None and output_size is None:  # the common case: one input shape, checked cheaply
         if not shape_ok(input_shape) and input_shape is not None:
-            input_shape = check_shape(input_shape, "input_shape")
+            input_shape = check_input(input_shape)
         return shape_cached(expr, tuple.__new__(Inputs, (input_shape, (), None)))  # Inputs(input_shape), fast
     return shape_cached(expr, make_inputs(input_shape, shapes, output_size))
 
@@ -185,5 +239,5 @@ def output_shape(expr: str, input_shape=None, *, shapes=None, output_size=None) 
 def explain(expr: str, input_shape=None, *, shapes=None, output_size=None) -> Explanation:
     """The derivation of ``output_shape``: padding per side and formula per axis."""
     mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
-    shown = mapped.given_input_shape if input_shape is None else check_shape(input_shape, "input_shape")
+    shown = mapped.given_input_shape if input_shape is None else check_input(input_shape)
     return Explanation(mapped, shown)

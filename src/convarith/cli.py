@@ -22,12 +22,15 @@ from .errors import ConvArithError
 __all__ = ["main"]
 
 
-def parse_sizes(text: str, what: str) -> tuple[int, ...]:
-    """'1,96,128,3' (or '(1, 96, 128, 3)', '1x96x128x3') as a tuple of ints."""
+def parse_sizes(text: str, what: str, batch_none: bool = False) -> tuple:
+    """'1,96,128,3' (or '(1, 96, 128, 3)', '1x96x128x3') as a tuple of ints; with ``batch_none``
+    the first entry may be None (a Keras batch: 'None,200,2')."""
     cleaned = text.strip().strip("()[]").replace("x", ",")
     parts = [part.strip() for part in cleaned.split(",")]
     if parts and parts[-1] == "":
         parts.pop()
+    if batch_none and len(parts) > 1 and parts[0] == "None":
+        return (None, *parse_sizes(",".join(parts[1:]), what))
     try:
         return tuple(int(part) for part in parts)
     except ValueError:
@@ -297,7 +300,7 @@ def run(args: argparse.Namespace) -> str:
         return run_forward(args)
     if args.command == "solve":
         return run_solve(args)
-    input_shape = None if args.input is None else parse_sizes(args.input, "--input")
+    input_shape = None if args.input is None else parse_sizes(args.input, "--input", batch_none=True)
     output_size = None if args.output_size is None else parse_sizes(args.output_size, "--output-size")
     shapes = parse_named(args.shape)
     if args.command == "shape":

@@ -1,8 +1,9 @@
 """Parse a call written as the user writes it, with ``ast`` and a whitelist.
 
 Only one call is accepted: a dotted name applied to literal arguments
-(numbers, strings, True/False/None, tuples, lists, unary minus) and names
-(``x``, ``torch.float32``). Nothing is ever evaluated.
+(numbers, strings, True/False/None, tuples, lists, unary minus), names
+(``x``, ``torch.float32``); a keyword's value may also be a call of a name on such
+arguments, kept as text (``kernel_regularizer=l2(1e-4)``). Nothing is ever evaluated.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import lru_cache
 from .core.record import Record
 from .errors import ConvArithError
 
-__all__ = ["Call", "Name", "int_text", "parse_call"]
+__all__ = ["Call", "CallText", "Name", "int_text", "parse_call"]
 
 MAX_EXPR_CHARS = 4000
 MAX_INT = 2**63 - 1
@@ -41,6 +42,17 @@ class Name(Record):
 
     def __repr__(self) -> str:
         return self.dotted
+
+
+class CallText(Record):
+    """A call written as an argument value, e.g. ``kernel_regularizer=l2(1e-4)``: kept as its
+    text, never run (its arguments are checked like any argument's)."""
+
+    dotted: str
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 class List(list):
@@ -151,6 +163,19 @@ def literal(node: ast.AST, where: str):
     )
 
 
+def call_text(node: ast.Call, where: str) -> CallText:
+    """A keyword's value written as a call of a dotted name on whitelisted arguments (no call
+    inside), as an opaque CallText: ``kernel_regularizer=keras.regularizers.L2(1e-4)``."""
+    name = dotted_name(node.func)
+    if name is None:
+        raise ConvArithError(callee_error(node.func).replace("expr: ", f"{where}: ", 1))
+    for item in (*node.args, *(keyword.value for keyword in node.keywords)):
+        literal(item, where)  # the same whitelist (a call inside is refused), nothing evaluated
+    if any(keyword.arg is None for keyword in node.keywords):
+        raise ConvArithError(f"{where}: **kwargs is not allowed. Rule: nothing is evaluated. Fix: write each keyword.")
+    return CallText(name, ast.unparse(node))
+
+
 def short(text: str, limit: int = 80) -> str:
     """``text`` quoted for a message, cut to ``limit`` characters."""
     return repr(text) if len(text) <= limit else repr(text[: limit - 20]) + f"... ({len(text)} characters)"
@@ -223,5 +248,7 @@ def parse_call(text: str) -> Call:
                 f"{name}: keyword argument {keyword.arg!r} is repeated. Rule: Python refuses a repeated keyword. "
                 f"Fix: give {keyword.arg} once."
             )
-        kwargs.append((keyword.arg, literal(keyword.value, f"{name}: argument {keyword.arg}")))
+        where = f"{name}: argument {keyword.arg}"
+        value = keyword.value
+        kwargs.append((keyword.arg, call_text(value, where) if isinstance(value, ast.Call) else literal(value, where)))
     return Call(name, tuple(args), tuple(kwargs), stripped)

@@ -237,6 +237,11 @@ class Sweep:
         """One exact answer (a shape, or None when refused) at grid position ``where``."""
         if shape is None:
             return
+        if shape[0] is None:  # names (issue 8): a None batch, given or from a Keras layer's input_shape=
+            raise ConvArithError(
+                f"a row's output shape {shape} has a None batch. Rule: a sweep returns a table of ints. "
+                "Fix: give the batch as an int, e.g. input_shape=(1, ...)."
+            )
         self.allocate(len(shape))
         self.table[where] = shape
         self.ok[where] = True

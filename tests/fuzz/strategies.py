@@ -22,7 +22,10 @@ KEYWORDS = [
     "window_shape", "pooling_type", "lhs_dilation", "rhs_dilation", "dimension_numbers", "feature_group_count",
     "batch_group_count", "window_strides", "output_shape", "input", "weight", "filters_", "name", "dtype",
     "storage_order", "count_include_pad_", "transpose_kernel", "precision", "preferred_element_type",
+    "input_shape", "input_dim", "batch_size", "trainable", "kernel_regularizer", "kernel_initializer", "device",
 ]  # fmt: skip
+CALL_VALUES = ["l2(1e-4)", "keras.regularizers.L2(l2=0.01)", "keras.initializers.HeNormal()", "torch.device('cpu')",
+               "f(g(1))", "a.b(*c)", "l2(x=1, **k)", "tf.shape(y)"]  # fmt: skip
 STRINGS = [
     "same", "valid", "SAME", "VALID", "causal", "full", "zeros", "reflect", "replicate", "circular", "channels_first",
     "channels_last", "NCHW", "NHWC", "NCW", "NWC", "NCDHW", "NDHWC", "OIHW", "HWIO", "relu", "sigmoid", "tanh",
@@ -63,6 +66,7 @@ def value_texts() -> st.SearchStrategy[str]:
         pairs.map(tuple_text),
         pairs.map(lambda xs: "[" + ", ".join(xs) + "]"),
         dimension_numbers,
+        st.sampled_from(CALL_VALUES),
         st.lists(st.sampled_from(STRINGS).map(repr), max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
     )
 
@@ -153,7 +157,25 @@ def shapes(draw):
             st.sampled_from([8.7, 8.0, np.array(8.7), np.array(8), True])
         )
         return tuple(items)
-    return draw(st.sampled_from([None, "1,3,8,8", 5, (), [[1, 2]], {"a": 1}, (1, None, 3), (1, "3", 8), 8.0]))
+    return draw(
+        st.sampled_from(
+            [
+                None,
+                "1,3,8,8",
+                5,
+                (),
+                [[1, 2]],
+                {"a": 1},
+                (1, None, 3),
+                (1, "3", 8),
+                8.0,
+                (None, 3, 8),
+                [None, 8, 8, 3],
+                (None,),
+                (None, None, 4),
+            ]
+        )
+    )
 
 
 @st.composite

@@ -170,8 +170,8 @@ SEEDS = (
         {"x": (2, 3, 7, 3, 2)},
         None,
     ),
-    ("avg_pool1d(x, [2, 1, 1], [2, 1, 1], 'SAME')", None, {"x": (1, 6, 4)}, None),
-    ("avg_pool1d(x, [2, 4, 2], [1], [[0, 1], [2, 0], [0, 0]])", None, {"x": (2, 3, 4)}, None),
+    ("tf.nn.avg_pool1d(x, [2, 1, 1], [2, 1, 1], 'SAME')", None, {"x": (1, 6, 4)}, None),
+    ("tf.nn.avg_pool1d(x, [2, 4, 2], [1], [[0, 1], [2, 0], [0, 0]])", None, {"x": (2, 3, 4)}, None),
     (
         "nn.functional.avg_pool2d(x, 3, padding=(0, 0), ceil_mode=True, count_include_pad=False)",
         None,
@@ -196,7 +196,12 @@ SEEDS = (
         {"x": (1, 1, 1), "w": (1, 1, 1)},
         None,
     ),
-    ("conv2d(x, w, 2, padding=[[0, 0], [3, 3], [0, 3], [0, 0]])", None, {"x": (1, 1, 6, 2), "w": (1, 1, 1, 2)}, None),
+    (
+        "tf.nn.conv2d(x, w, 2, padding=[[0, 0], [3, 3], [0, 3], [0, 0]])",
+        None,
+        {"x": (1, 1, 6, 2), "w": (1, 1, 1, 2)},
+        None,
+    ),
     (
         "F.conv2d(x, w, b, stride=1, padding='valid', dilation=(1, 1), groups=1)",
         None,
@@ -221,7 +226,7 @@ SEEDS = (
         {"x": (1, 7, 9, 5), "w": (2, 1, 3, 3, 3), "b": (2,)},
         None,
     ),
-    ("conv3d(x, w, strides=1, padding='SAME')", None, {"x": (2, 2, 6, 4, 2), "w": (2, 1, 4, 2, 3)}, None),
+    ("tf.nn.conv3d(x, w, strides=1, padding='SAME')", None, {"x": (2, 2, 6, 4, 2), "w": (2, 1, 4, 2, 3)}, None),
     (
         "conv_general_dilated(x, w, (3, 1), [(0, 0), (3, -2)], dimension_numbers=('CHWN', 'IHWO', 'CHWN'), precision=lax.Precision.HIGHEST)",
         None,
@@ -402,4 +407,24 @@ SEEDS = (
         {"x": (1, 8, 2, 7, 2)},
         None,
     ),
+    # names (issue 8): torch. aliases, Lazy modules, Keras base keywords and calls as values, a None batch
+    ("torch.conv2d(x, w, None, 2, 1)", None, {"x": (1, 3, 8, 8), "w": (4, 3, 3, 3)}, None),
+    ("torch.conv_transpose1d(x, w, stride=2, output_padding=1)", None, {"x": (1, 3, 8), "w": (3, 2, 3)}, None),
+    ("torch.max_pool2d(x, 3, 2, 1, 1, True)", None, {"x": (1, 2, 9, 9)}, None),
+    ("torch.avg_pool1d(x, 3, padding=1, count_include_pad=False)", None, {"x": (1, 2, 9)}, None),
+    ("torch.adaptive_avg_pool1d(x, 4)", None, {"x": (2, 9)}, None),
+    ("nn.LazyConv2d(8, 3, stride=2, padding=1, groups=2)", (1, 4, 9, 9), None, None),
+    ("nn.LazyConvTranspose1d(4, 3, 2, 1, 1)", (3, 9), None, None),
+    ("conv_transpose2d(x, w, stride=2)", None, {"x": (1, 4, 5, 5), "w": (4, 2, 3, 3)}, None),
+    (
+        "keras.layers.Conv2D(8, 3, name='c', dtype='float32', kernel_regularizer=l2(1e-4), "
+        "kernel_initializer=keras.initializers.HeNormal(seed=1), bias_constraint='non_neg')",
+        (None, 9, 9, 3),
+        None,
+        None,
+    ),
+    ("layers.MaxPool2D(2, input_shape=(8, 8, 3), trainable=False)", None, None, None),
+    ("Conv1D(4, 3, padding='causal', input_shape=(200, 2), activity_regularizer='l1')", None, None, None),
+    ("keras.layers.Conv1D(4, 3)", (None, 200, 2), None, None),
+    ("nn.Conv1d(2, 4, 3)", (None, 2, 9), None, None),
 )

@@ -96,17 +96,13 @@ def test_evaluation_is_refused():
         output_shape("nn.Conv2d(3, 8, __import__('os').getpid())", (1, 3, 8, 8))
 
 
-def test_ambiguous_bare_name_is_refused(monkeypatch):
-    def handler(call, inputs):
-        raise AssertionError("an ambiguous spelling must not be mapped")
-
-    table = ({"ambiguous_pool2d": handler}, {"ambiguous_pool2d": ["PyTorch", "tf.nn"]})
-    monkeypatch.setattr(frameworks, "table", lambda: table)
+def test_ambiguous_bare_name_is_refused_naming_both_spellings():
     with pytest.raises(ConvArithError) as caught:
-        output_shape("ambiguous_pool2d(x, 2)", shapes={"x": (1, 3, 8, 8)})
+        output_shape("conv2d(x, w, padding=1)", shapes={"x": (1, 3, 8, 8), "w": (4, 3, 3, 3)})
     assert str(caught.value) == (
-        "'ambiguous_pool2d' is ambiguous: it exists in PyTorch and tf.nn. "
-        "Fix: write the module prefix, e.g. tf.nn.ambiguous_pool2d or F.ambiguous_pool2d."
+        "'conv2d' is ambiguous: it exists in PyTorch as F.conv2d and TensorFlow (tf.nn) as tf.nn.conv2d. "
+        "Rule: a bare name is read only when one framework has it. Fix: write the module prefix: F.conv2d or "
+        "tf.nn.conv2d."
     )
 
 

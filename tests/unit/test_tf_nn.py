@@ -18,7 +18,7 @@ def refusal(expr, **shapes):
 
 def test_same_and_valid_shapes():
     assert shape("tf.nn.conv2d(x, w, 2, 'SAME')", x=(1, 96, 128, 3), w=(3, 3, 3, 8)) == (1, 48, 64, 8)
-    assert shape("conv2d(x, w, 1, 'VALID')", x=(1, 5, 5, 3), w=(3, 3, 3, 4)) == (1, 3, 3, 4)
+    assert shape("tf.nn.conv2d(x, w, 1, 'VALID')", x=(1, 5, 5, 3), w=(3, 3, 3, 4)) == (1, 3, 3, 4)
     assert shape("tf.nn.conv2d(x, w, 1, [[0, 0], [1, 2], [3, 4], [0, 0]])", x=(1, 5, 5, 3), w=(3, 3, 3, 4)) == (
         1,
         6,

@@ -89,6 +89,8 @@ class Mapped(Record):
     activation: str = ""
     framework_id: str = ""
     layer: str = ""
+    # names (issue 8): computed on batch 1 for an input given with a None batch, shown as None
+    free_batch: bool = False
 
     @property
     def given_input_shape(self) -> tuple[int, ...]:
@@ -97,6 +99,8 @@ class Mapped(Record):
         op = self.ops[0]
         shape, axis = op.input_shape, op.in_spec[0]
         dims = () if self.squeeze_batch else self.batch_dims
+        if self.free_batch:
+            return (None, *shape[1:])
         return shape if dims is None else shape[:axis] + dims + shape[axis + 1 :]
 
     def argument(self, name: str, default=None):
@@ -106,9 +110,11 @@ class Mapped(Record):
     @property
     def output_shape(self) -> tuple[int, ...]:
         if self.shape_override is not None:
-            return self.shape_override
-        shape = arith.output_shape(self.ops[-1])
-        return shape[1:] if self.squeeze_batch else shape
+            shape = self.shape_override
+        else:
+            shape = arith.output_shape(self.ops[-1])
+            shape = shape[1:] if self.squeeze_batch else shape
+        return (None, *shape[1:]) if self.free_batch else shape
 
 
 class Plan:

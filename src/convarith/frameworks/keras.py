@@ -11,13 +11,14 @@ that length would need; extra cells appear at the end.
 
 from __future__ import annotations
 
+import re
 from itertools import repeat
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last, split
 from ..core.record import replace
 from ..errors import ConvArithError
-from ..parse import MAX_INT, Name
+from ..parse import MAX_INT, CallText, Name
 from ._common import REQUIRED, Inputs, Mapped, Plan, bind, check_bool, check_int, check_ints, fail, refuse
 from ._tf_rules import axis_padding as tf_axis_padding
 from ._tf_rules import pool3d_same_padding, transposed_placement
@@ -25,7 +26,11 @@ from ._tf_rules import pool3d_same_padding, transposed_placement
 FRAMEWORK = "Keras"
 FRAMEWORK_ID = "keras"  # the numbers (reference.adapters) pick the framework by this
 PREFIXES = ("", "layers.", "keras.layers.", "tf.keras.layers.")
-COMMON_KEYWORDS = (("name", None), ("dtype", None), ("trainable", True), ("autocast", True))
+# the base Layer's keywords (Layer.__init__ pops input_dim and input_shape, refuses any other it does not know)
+COMMON_KEYWORDS = (
+    ("name", None), ("dtype", None), ("trainable", True), ("autocast", True), ("input_shape", None),
+    ("input_dim", None),
+)  # fmt: skip
 CONV_EXTRAS = (
     ("activation", None),
     ("use_bias", True),
@@ -318,10 +323,11 @@ class LayerPlan(Plan):
     ``shape`` takes a fast path (arithmetic only, no ConvOp) where the input can make no
     refusal or note, and the full mapping otherwise."""
 
-    __slots__ = ("rank", "label", "v", "data_format", "activation", "fast")
+    __slots__ = ("rank", "label", "v", "data_format", "activation", "fast", "default_input")
 
     def __init__(self, call, rank: int) -> None:
         super().__init__(call)
+        self.default_input = base_keywords(call)
         self.rank, self.label = rank, call.base
         self.activation = ""
         self.fast = False
@@ -792,7 +798,7 @@ class PoolPlan(LayerPlan):
             ("data_format", None),
             ("name", None),
         )
-        self.v = v = bind(call, params, label, COMMON_KEYWORDS[1:])
+        self.v = v = bind(call, params, label, (*COMMON_KEYWORDS[1:], ("activity_regularizer", None)))
         self.kernel = kernel = sizes(v["pool_size"], rank, "pool_size", label)
         self.strides = kernel if v["strides"] is None else sizes(v["strides"], rank, "strides", label, 0)
         if 0 in self.strides:
@@ -867,3 +873,132 @@ def calls() -> dict:
 
 
 CALLS = calls()
+
+
+# --- the base Layer's keywords (issue 8: names) ---------------------------------------------------------------------
+
+# Keras 3.15, measured: the strings keras.initializers/regularizers/constraints.get and a layer's dtype= accept
+INITIALIZERS = frozenset({
+    "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "IdentityInitializer", "Initializer",
+    "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "OrthogonalInitializer", "RandomNormal", "RandomUniform",
+    "STFT", "STFTInitializer", "TruncatedNormal", "VarianceScaling", "Zeros", "glorot_normal", "glorot_uniform",
+    "he_normal", "he_uniform", "identity", "initializer", "lecun_normal", "lecun_uniform", "normal", "one", "ones",
+    "orthogonal", "random_normal", "random_uniform", "stft", "truncated_normal", "uniform", "variance_scaling", "zero",
+    "zeros",
+})  # fmt: skip
+REGULARIZERS = frozenset({
+    "L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "l1", "l1l2", "l2", "orthogonal_regularizer",
+    "regularizer",
+})  # fmt: skip
+CONSTRAINTS = frozenset({
+    "Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "constraint", "max_norm", "min_max_norm", "non_neg",
+    "unit_norm",
+})  # fmt: skip
+DTYPES = frozenset({
+    "bfloat16", "bool", "complex128", "complex64", "float16", "float32", "float64", "int16", "int32", "int64",
+    "string", "uint16", "uint32", "uint64", "uint8", "int", "mixed_float16", "mixed_bfloat16",
+})  # fmt: skip
+# the dtypes each layer runs in on CPU (TensorFlow 2.21, measured on every layer and rank): other dtypes
+# fail (no float16 3-D pooling kernel, no integer average pooling or convolution, ...)
+FLOATS = frozenset({"bfloat16", "float16", "float32", "float64", "mixed_float16", "mixed_bfloat16"})
+RUNS_IN = {
+    "conv": FLOATS,
+    "max_pool": FLOATS | {"int", "int16", "int32", "int64", "uint8", "uint16"},
+    "avg_pool": FLOATS,
+    "pool3d": frozenset({"bfloat16", "float32", "mixed_bfloat16"}),
+}
+LAYER_FAMILY = re.compile(r"(?P<max>MaxPool(?:ing)?)(?P<r1>[123])D$|(?:AveragePooling|AvgPool)(?P<r2>[123])D$|"
+                          r"(?:Conv|Convolution|DepthwiseConv|SeparableConv|SeparableConvolution)[123]D(?:Transpose)?$")  # fmt: skip
+KERAS2_KEYWORDS = ("batch_size", "batch_input_shape", "input_length", "weights")
+OBJECT_KINDS = (("_initializer", "initializer", INITIALIZERS), ("_regularizer", "regularizer", REGULARIZERS),
+                ("_constraint", "constraint", CONSTRAINTS))  # fmt: skip
+
+
+def keras_object(key: str, value, label: str):
+    """An initializer/regularizer/constraint argument: None, a name Keras knows, or a function or
+    object written as a name or a call (kept as text, never run)."""
+    for suffix, kind, known in OBJECT_KINDS:
+        if not key.endswith(suffix):
+            continue
+        if value is None or isinstance(value, (Name, CallText)) or (isinstance(value, str) and value in known):
+            return
+        import difflib  # only on this error path: keeps start-up lean
+
+        close = difflib.get_close_matches(str(value), sorted(known), n=1)
+        raise refuse(
+            label,
+            f"{key}={value!r} is not a Keras {kind}",
+            f"keras.{kind}s.get takes None, an exact name it knows, or a {kind} object "
+            f"(Could not interpret {kind} identifier)",
+            f"{key}={close[0] if close else sorted(known)[0]!r}, or keras.{kind}s.<Class>(...)",
+        )
+
+
+def runs_in(label: str, dtype) -> None:
+    """Refuse a dtype= name the layer has no CPU kernel for (RUNS_IN); other layers are not checked."""
+    match = LAYER_FAMILY.match(label)
+    if match is None or not isinstance(dtype, str):
+        return
+    if "3" in (match["r1"], match["r2"]):
+        family = "pool3d"
+    else:
+        family = "max_pool" if match["max"] else "avg_pool" if match["r2"] else "conv"
+    if dtype not in RUNS_IN[family]:
+        raise refuse(
+            label,
+            f"dtype={dtype!r} fails when the layer runs on CPU",
+            f"TensorFlow has no CPU kernel for {label} in that dtype (measured); it runs in "
+            f"{', '.join(sorted(RUNS_IN[family]))}",
+            "dtype='float32'",
+        )
+
+
+def base_keywords(call) -> tuple | None:
+    """The base Layer's keywords, checked as Keras 3 checks them before the layer's own arguments
+    (each is kept, as given, in the plan's bound arguments); returns the input that input_shape= or
+    input_dim= give when none is passed: (None, *input_shape), as Keras's Sequential builds it."""
+    label = call.base
+    given = dict(call.kwargs)
+    for key in KERAS2_KEYWORDS:
+        if key in given:
+            raise refuse(
+                label,
+                f"{key}={given[key]!r} is a Keras 2 keyword",
+                f"Keras 3 layers refuse it (Unrecognized keyword arguments passed to {label})",
+                f"drop {key}; put the batch in the input shape, e.g. (8, 28, 28, 1), or in keras.Input(shape=..., "
+                "batch_size=...)"
+                if key == "batch_size"
+                else f"drop {key}",
+            )
+    name = given.get("name")
+    if isinstance(name, str) and "/" in name or not isinstance(name, (str, Name, CallText, type(None))):
+        raise refuse(
+            label,
+            f"name={name!r} is refused",
+            "Keras needs a string without '/' (Argument `name` must be a string and cannot contain character `/`)",
+            f"name={str(name).replace('/', '_')!r}",
+        )
+    dtype = given.get("dtype")
+    if not (dtype is None or isinstance(dtype, (Name, CallText)) or isinstance(dtype, str) and dtype in DTYPES):
+        raise refuse(
+            label,
+            f"dtype={dtype!r} is not a dtype or policy Keras takes",
+            f"a layer's dtype is a dtype name or policy: {', '.join(sorted(DTYPES))}",
+            "dtype='float32', or 'mixed_float16'",
+        )
+    runs_in(label, dtype)
+    trainable = given.get("trainable", True)
+    if not isinstance(trainable, (bool, Name)):
+        raise refuse(label, f"trainable={trainable!r} is not a bool", "Keras expects `trainable` to be a boolean",
+                     "trainable=True or False")  # fmt: skip
+    for key, value in given.items():
+        keras_object(key, value, label)
+    shape = given.get("input_shape")
+    if given.get("input_dim") is not None:
+        shape = (given["input_dim"],)  # Keras: input_dim wins over input_shape
+    sized = isinstance(shape, (tuple, list)) and 0 < len(shape) < 8
+    if sized and all(
+        item is None or isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= MAX_INT for item in shape
+    ):
+        return (None, *shape)  # a None size (a variable length) is refused when this input is used
+    return None  # none given, or one Keras keeps but no input is built from: the input must be passed

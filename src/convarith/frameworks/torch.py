@@ -15,6 +15,7 @@ from math import prod
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
+from ..core.record import replace
 from ..errors import ConvArithError
 from ..parse import MAX_INT, Name
 from ._common import (
@@ -1013,3 +1014,91 @@ def calls() -> dict:
 
 
 CALLS = calls()
+
+
+# --- aliases the torch namespace exports (torch.conv2d, torch.max_pool2d, nn.LazyConv2d) ----------------------------
+
+
+def aten_pool(rank: int, kind: str):
+    """Compile function for torch.max_pool{rank}d: F.max_pool's arguments without return_indices
+    (the aten op takes input, kernel_size, stride, padding, dilation, ceil_mode and has none)."""
+    compile_pool = pool(rank, kind, True)
+
+    def compile_aten(call):
+        label = call.base
+        if len(call.args) > 6:
+            raise refuse(
+                label,
+                f"takes at most 6 positional arguments, got {len(call.args)}",
+                f"torch.{label}(input, kernel_size, stride, padding, dilation, ceil_mode) has no return_indices",
+                f"use F.{label}(..., return_indices=True) for the indices",
+            )
+        if any(key == "return_indices" for key, _ in call.kwargs):
+            raise refuse(
+                label,
+                "unexpected keyword argument 'return_indices'",
+                f"torch.{label} has no such parameter (TypeError); F.{label} takes it",
+                f"use F.{label}(..., return_indices=True), or drop return_indices",
+            )
+        return compile_pool(call)
+
+    return compile_aten
+
+
+class LazyConvPlan(Plan):
+    """nn.LazyConv{rank}d / nn.LazyConvTranspose{rank}d: the module without in_channels, which torch
+    reads from the first input (dim 1, or 0 unbatched) before it runs the convolution. Compiled as
+    the module with that in_channels put first, once per channel count."""
+
+    __slots__ = ("rank", "transposed", "plans")
+
+    def __init__(self, call, rank: int, transposed: bool) -> None:
+        super().__init__(call)
+        bind(call, conv_params(False, transposed)[1:], call.base)  # the lazy signature refuses in_channels=
+        self.rank, self.transposed, self.plans = rank, transposed, {}
+
+    def resolved(self, inputs: Inputs) -> ConvPlan:
+        x = inputs.input_shape
+        channels = 1  # a missing or wrong-rank input: the module's own checks refuse it
+        if x is not None and len(x) in (self.rank + 1, self.rank + 2):
+            channels = x[len(x) - self.rank - 1]
+        plan = self.plans.get(channels)
+        if plan is None:
+            if len(self.plans) >= 64:  # channel counts come from the inputs: keep a bounded few
+                self.plans.clear()
+            call = replace(self.call, args=(channels, *self.call.args))
+            plan = self.plans[channels] = ConvPlan(call, self.rank, self.transposed, False)
+        return plan
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        return self.resolved(inputs).shape(inputs)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        mapped = self.resolved(inputs).map(inputs)
+        note = f"in_channels = {mapped.ops[0].in_channels}, read from the input (torch builds the weight on the first call)"
+        return replace(mapped, notes=(*mapped.notes, note))
+
+
+def lazy_conv(rank: int, transposed: bool):
+    """Compile function for nn.LazyConv{rank}d / nn.LazyConvTranspose{rank}d."""
+    return lambda call: LazyConvPlan(call, rank, transposed)
+
+
+def alias_calls() -> dict:
+    """torch.conv*/conv_transpose*/avg_pool1d/adaptive_avg_pool1d are the very functions F. exports
+    (F.conv2d is torch.conv2d); torch.max_pool*d is the aten op F.max_pool*d calls."""
+    table = {}
+    for rank in (1, 2, 3):
+        table[f"torch.conv{rank}d"] = conv(rank, False, True)
+        table[f"torch.conv_transpose{rank}d"] = conv(rank, True, True)
+        table[f"torch.max_pool{rank}d"] = aten_pool(rank, "max_pool")
+        forward, transposed = lazy_conv(rank, False), lazy_conv(rank, True)
+        for prefix in MODULE_PREFIXES:
+            table[f"{prefix}LazyConv{rank}d"] = forward
+            table[f"{prefix}LazyConvTranspose{rank}d"] = transposed
+    table["torch.avg_pool1d"] = pool(1, "avg_pool", True)
+    table["torch.adaptive_avg_pool1d"] = adaptive(1, "adaptive_avg_pool", True)
+    return table
+
+
+CALLS.update(alias_calls())

@@ -40,7 +40,9 @@ def call_arguments(query: dict) -> tuple[str, dict]:
             "Fix: a shorter call."
         )
     given = {
-        "input_shape": parse_sizes(query["input"], "input") if query.get("input", "").strip() else None,
+        "input_shape": parse_sizes(query["input"], "input", batch_none=True)
+        if query.get("input", "").strip()
+        else None,
         "shapes": parse_named([item for item in query.get("shapes", "").split(";") if item.strip()]),
         "output_size": parse_sizes(query["output_size"], "output_size")
         if query.get("output_size", "").strip()

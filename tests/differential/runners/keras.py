@@ -35,3 +35,52 @@ def run(request: dict) -> dict:
     if request.get("values"):
         answer["values"] = np.asarray(out)
     return answer
+
+
+# --- names (issue 8): calls as keyword values, symbolic shapes with a None batch, keras.layers' aliases -------------
+
+NAMESPACE.update({name: getattr(keras.regularizers, name) for name in ("l1", "l2", "L1", "L2", "L1L2")})
+NAMESPACE["regularizers"], NAMESPACE["initializers"], NAMESPACE["constraints"] = (
+    keras.regularizers,
+    keras.initializers,
+    keras.constraints,
+)
+run_concrete = run
+
+
+def run_names(request: dict) -> dict:
+    """Keras's own shape inference: the layer applied to keras.Input(batch_shape=input_shape), or
+    (no input_shape) the output_shape of keras.Sequential([layer]), which builds the layer's input_shape=."""
+    layer = eval(request["expr"], dict(NAMESPACE))  # test oracle: runs the real framework call
+    if request.get("input_shape") is None:
+        return {"shape": tuple(keras.Sequential([layer]).output_shape)}
+    return {"shape": tuple(layer(keras.Input(batch_shape=tuple(request["input_shape"]))).shape)}
+
+
+def exists(dotted: str) -> bool:
+    """Whether a dotted name such as keras.layers.Dense or tf.nn.relu is in this framework's namespace."""
+    head, *rest = dotted.split(".")
+    value = NAMESPACE.get(head)
+    for part in rest:
+        value = getattr(value, part, None)
+    return value is not None
+
+
+def alias_groups() -> dict:
+    """keras.layers' names grouped by the class they name (the groups of more than one)."""
+    groups: dict = {}
+    for name in dir(keras.layers):
+        value = getattr(keras.layers, name)
+        if isinstance(value, type):
+            groups.setdefault(value.__name__, []).append(name)
+    return {"groups": sorted(sorted(names) for names in groups.values() if len(names) > 1)}
+
+
+def run(request: dict) -> dict:  # noqa: F811 - the names requests, then the concrete run
+    if request.get("symbolic"):
+        return run_names(request)
+    if request.get("alias_groups"):
+        return alias_groups()
+    if request.get("exists"):
+        return {"exists": [exists(name) for name in request["exists"]]}
+    return run_concrete(request)
