@@ -21,6 +21,11 @@ __all__ = [
     "Run",
     "adaptive_sizes",
     "adaptive_window",
+    "float32",
+    "repeat_size_text",
+    "scaled_size",
+    "scaled_size_float32",
+    "scaled_size_text",
     "axis_names",
     "ceil_drops_last_window",
     "conv_out",
@@ -684,7 +689,7 @@ def divisor_runs(
 
 def output_spatial(op: ConvOp) -> tuple[int, ...]:
     """Spatial output sizes of ``op`` (values <= 0 mean empty or refused)."""
-    if op.kind in ("adaptive_max_pool", "adaptive_avg_pool"):
+    if op.kind in ("adaptive_max_pool", "adaptive_avg_pool", "resize"):
         return op.out_size
     sizes = []
     for axis in range(op.rank):
@@ -759,3 +764,42 @@ def jax_transpose_pads(k_eff: int, stride: int, mode) -> tuple[int, int]:
     if mode == "VALID":
         return k_eff - 1, stride - 1 + max(k_eff - stride, 0)
     return transposed_forward_pads(k_eff, mode[0], mode[1])
+
+
+# --- resize ---
+
+
+def float32(value: float) -> float:
+    """``value`` rounded to the nearest float32 (inf beyond its range), in pure Python."""
+    import struct
+
+    try:
+        return struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
+def scaled_size(n: int, scale: float) -> float:
+    """Resize by a scale factor: out = floor(n * scale), the product in double (PyTorch,
+    Python's own floats). Returned as a float (inf or NaN stay so) for the caller to range-check."""
+    product = n * scale
+    return float(product // 1) if product == product and abs(product) != float("inf") else product
+
+
+def scaled_size_float32(n: int, scale: float) -> float:
+    """onnxruntime's out = floor(float32(n) * float32(scale)), the product rounded to float32
+    (so 10 * 1.3 gives 13, not the 12 of the exact product 12.9999995 of float32(1.3))."""
+    return scaled_size(1, float32(float32(n) * float32(scale)))
+
+
+def scaled_size_text(n: int, scale: float, float32_product: bool = False) -> str:
+    """'floor(5 x 2) = 10' (or with the float32 product spelled out)."""
+    if float32_product:
+        product = float32(float32(n) * float32(scale))
+        return f"floor(float32({n} x {scale!r}) = {product!r}) = {int(scaled_size(1, product))}"
+    return f"floor({n} x {scale!r}) = {int(scaled_size(n, scale))}"
+
+
+def repeat_size_text(n: int, factor: int) -> str:
+    """'5 x 2 = 10': an integer upsampling factor."""
+    return f"{n} x {factor} = {n * factor}"
