@@ -94,6 +94,8 @@ def sampling(op: ConvOp, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """(cells, weights), each (out, taps): output cell x of ``axis`` is the weighted sum
     of input cells cells[x] (inside the input) with weights[x] (float64)."""
     n, out = op.in_size[axis], op.out_size[axis]
+    if op.resize_arith == "onnx" and (op.out_size == op.in_size or factor(op, axis, n, out)[0] == 1):
+        return np.arange(out)[:, None], np.ones((out, 1))  # onnxruntime copies an unscaled axis or tensor as is
     p = positions(op, axis, n, out)
     if op.resize_mode == "nearest":
         if op.resize_arith == "exact":  # integer arithmetic: cell floor(x * n / out)
