@@ -918,7 +918,9 @@ class ResizePlan(NodePlan):
         label = op_type
         names = check_names(label, op_type, names_in, names_out)
         self.names = names[:1]
-        slots = {role: names_in[i] if i < len(names_in) else "" for i, role in ((1, "roi"), (2, "scales"), (3, "sizes"))}
+        slots = {
+            role: names_in[i] if i < len(names_in) else "" for i, role in ((1, "roi"), (2, "scales"), (3, "sizes"))
+        }
         for role, name in slots.items():
             if name and role not in attrs:
                 raise refuse(
@@ -933,7 +935,7 @@ class ResizePlan(NodePlan):
                     label,
                     f"{role}= values were given but the node has no {role} input",
                     f"the values belong to the node's input {['X', 'roi', 'scales', 'sizes'].index(role) + 1} ({role})",
-                    f"name it, e.g. inputs=['X', '', 'scales'] for scales=",
+                    "name it, e.g. inputs=['X', '', 'scales'] for scales=",
                 )
         self.values = {role: attrs[role] for role in RESIZE_CONSTANTS if role in attrs}
         given = [role for role in ("scales", "sizes") if self.values.get(role)]

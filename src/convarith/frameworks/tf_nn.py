@@ -31,6 +31,7 @@ from ._common import (
     Mapped,
     Plan,
     bind,
+    check_bool,
     check_int,
     divisors_text,
     fail,
@@ -1367,3 +1368,67 @@ def calls() -> dict:
 
 
 CALLS = calls()
+
+
+# --- resize: tf.image.resize --------------------------------------------------------------------------------------
+
+IMAGE_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
+
+
+class ImageResizePlan(Plan):
+    """tf.image.resize(images, size, method, antialias): images (N, H, W, C) or (H, W, C); the
+    output is the given size; the numbers follow the method (see keras.tf_resize_sampling)."""
+
+    __slots__ = ("label", "v", "size", "method")
+
+    def __init__(self, call) -> None:
+        super().__init__(call)
+        self.label = label = call.base
+        params = (("images", REQUIRED), ("size", REQUIRED), ("method", "bilinear"), ("preserve_aspect_ratio", False),
+                  ("antialias", False), ("name", None))  # fmt: skip
+        self.v = v = bind(call, params, label)
+        size = v["size"]
+        if not isinstance(size, (tuple, list)) or len(size) != 2:
+            raise refuse(label, f"size={size!r} is not 2 sizes", "size is [new_height, new_width]", "size=(64, 64)")
+        self.size = tuple(check_int(item, "size", label) for item in size)
+        method = v["method"]
+        if not isinstance(method, str) or method.lower() not in IMAGE_METHODS:
+            raise refuse(label, f"method={method!r} is not accepted", f"tf.image.resize takes {', '.join(IMAGE_METHODS)}",
+                         "method='bilinear'")  # fmt: skip
+        self.method = method.lower()
+        check_bool(v["antialias"], "antialias", label)
+        if check_bool(v["preserve_aspect_ratio"], "preserve_aspect_ratio", label):
+            raise refuse(label, "preserve_aspect_ratio=True", "convarith does not model the aspect-preserving size",
+                         "preserve_aspect_ratio=False (the size is then exactly size=)")  # fmt: skip
+
+    def map(self, inputs: Inputs) -> Mapped:
+        from .keras import tf_resize_sampling
+
+        label = self.label
+        x = ref_shape(self.v["images"], inputs, "images", label)
+        if len(x) not in (3, 4):
+            raise refuse(label, f"images shape {tuple(x)} has {len(x)} dimensions",
+                         "'images' must have either 3 or 4 dimensions", "(N, H, W, C) or (H, W, C)")  # fmt: skip
+        unbatched = len(x) == 3
+        batch, spatial, channels = (1, x[:2], x[2]) if unbatched else (x[0], x[1:3], x[3])
+        if min(self.size) <= 0:
+            raise refuse(label, f"size={self.size}", "the new height and width must be positive", "size=(64, 64)")
+        sampling = tf_resize_sampling(self.method)
+        if self.method not in ("nearest", "bilinear", "bicubic"):
+            sampling = {"resize_mode": "area" if self.method == "area" else "lanczos3", "coordinate": "half_pixel",
+                        "resize_arith": "tf"}  # fmt: skip
+            if self.method == "lanczos5":
+                sampling["resize_mode"] = "lanczos5"
+        spec = channels_last(2)
+        op = ConvOp(
+            "resize", batch, channels, channels, tuple(spatial), (1, 1), (1, 1), (1, 1), (0, 0), (0, 0), spec, spec,
+            out_size=self.size, antialias=bool(self.v["antialias"]), **sampling,
+        )  # fmt: skip
+        rules = tuple(f"{self.method} resize to the given size {m}" for m in self.size)
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, layout="NHWC", squeeze_batch=unbatched,
+            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+
+CALLS.update({"tf.image.resize": ImageResizePlan})

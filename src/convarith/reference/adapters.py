@@ -321,7 +321,7 @@ def input_name(mapped: Mapped) -> str:
     inputs = mapped.argument("inputs")
     if inputs is not None:
         return inputs[0]
-    return tensor_roles(mapped, ("input", "lhs")).popitem()[1]
+    return tensor_roles(mapped, ("input", "lhs", "images")).popitem()[1]
 
 
 def array_names(call: Call) -> list[tuple[str, str]]:
