@@ -384,6 +384,7 @@ COORDINATE_TEXTS = {
     "align_corners": "x * (n - 1) / (out - 1), the corner cells aligned",
     "tf_half_pixel_for_nn": "(x + 0.5) / scale",
     "half_pixel_symmetric": "(x + 0.5) / scale - 0.5, shifted so the image centres align",
+    "tf_crop_and_resize": "the roi's start + x * (its length) * (n - 1) / (out - 1)",
 }
 SAMPLING_WORDS = {
     "nearest": "nearest cell",

@@ -158,7 +158,7 @@ def onnx_calls(draw, numeric: bool = False):
     shape += tuple(draw(st.integers(1, 7)) for _ in range(rank))
     attrs = {"mode": mode if not (broken and maybe(draw, 0.1)) else "bilinear"}
     coordinates = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
-                   "tf_half_pixel_for_nn"]  # fmt: skip
+                   "tf_half_pixel_for_nn"] + ([] if numeric else ["tf_crop_and_resize"])  # fmt: skip
     if maybe(draw, 0.7):
         attrs["coordinate_transformation_mode"] = draw(st.sampled_from(coordinates))
     if mode == "nearest" and maybe(draw, 0.7):
@@ -168,11 +168,11 @@ def onnx_calls(draw, numeric: bool = False):
     if mode == "cubic" and maybe(draw, 0.4):
         attrs["cubic_coeff_a"] = draw(st.sampled_from([-0.5, -0.75, -1.0]))
     axes = None
+    use_scales = draw(st.booleans())
     if maybe(draw, 0.25):
         axes = list(range(2, 2 + rank))
-        attrs["axes"] = axes if maybe(draw, 0.5) else [a - 2 - rank for a in axes]
-    count = rank if axes else rank + 2
-    use_scales = draw(st.booleans())
+        # negative axes only with scales: onnxruntime ignores a keep_aspect_ratio_policy over negative axes (not modelled)
+        attrs["axes"] = axes if maybe(draw, 0.5) or not use_scales else [a - 2 - rank for a in axes]
     if use_scales:
         values = [draw(st.sampled_from(SCALES + ([0.0, -1.0] if broken else []))) for _ in range(rank)]
         values = [float(v) for v in values]
@@ -182,7 +182,7 @@ def onnx_calls(draw, numeric: bool = False):
         values = [draw(st.integers(0 if broken and maybe(draw, 0.2) else 1, 11)) for _ in range(rank)]
         values = values if axes else [*shape[:2], *values]
         inputs, attrs["sizes"] = ["X", "", "", "sizes"], values
-        if maybe(draw, 0.2):
+        if axes and maybe(draw, 0.3):  # without axes the policy scales N and C too: not modelled
             attrs["keep_aspect_ratio_policy"] = draw(st.sampled_from(["not_larger", "not_smaller", "stretch"]))
     if broken and maybe(draw, 0.2):
         key = "scales" if use_scales else "sizes"
@@ -191,7 +191,6 @@ def onnx_calls(draw, numeric: bool = False):
         attrs["keep_aspect_ratio_policy"] = "not_larger"
     if maybe(draw, 0.2) and not numeric:
         attrs["antialias"] = 1
-    del count
     parts = ["'Resize'", repr(inputs), "['Y']"] + [f"{key}={value!r}" for key, value in attrs.items()]
     return f"helper.make_node({', '.join(parts)})", {"X": shape}
 

@@ -29,6 +29,7 @@ LP_MODES = ("abs_sum", "signed_mean")
 RESIZE_MODES = ("nearest", "linear", "cubic", "area", "lanczos3", "lanczos5")
 COORDINATES = (
     "asymmetric", "half_pixel", "pytorch_half_pixel", "align_corners", "tf_half_pixel_for_nn", "half_pixel_symmetric",
+    "tf_crop_and_resize",
 )  # fmt: skip
 NEAREST_ROUNDINGS = ("floor", "ceil", "round_prefer_floor", "round_prefer_ceil")
 RESIZE_ARITHS = ("torch", "tf", "onnx", "exact")

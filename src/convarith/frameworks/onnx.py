@@ -883,6 +883,7 @@ INPUT_RANGE["Resize"] = (1, 4)
 RESIZE_MODES = ("nearest", "linear", "cubic")
 RESIZE_COORDINATES = (
     "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn",
+    "tf_crop_and_resize",
 )  # fmt: skip
 RESIZE_ROUNDINGS = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
 ASPECT_POLICIES = ("stretch", "not_larger", "not_smaller")
@@ -947,22 +948,18 @@ class ResizePlan(NodePlan):
                 "give one of them, e.g. scales=[1.0, 1.0, 2.0, 2.0]",
             )
         self.mode = choice_attr(label, attrs, "mode", RESIZE_MODES)
-        self.coordinate = attrs.get("coordinate_transformation_mode", "half_pixel")
-        if self.coordinate not in RESIZE_COORDINATES:
-            raise fail(
-                label,
-                f"coordinate_transformation_mode={self.coordinate!r} is not covered. Rule: convarith models "
-                f"{', '.join(RESIZE_COORDINATES)} (tf_crop_and_resize needs roi, not modelled). Fix: one of those.",
-            )
+        self.coordinate = choice_attr(label, attrs, "coordinate_transformation_mode", RESIZE_COORDINATES)
         self.rounding = choice_attr(label, attrs, "nearest_mode", RESIZE_ROUNDINGS)
         self.policy = choice_attr(label, attrs, "keep_aspect_ratio_policy", ASPECT_POLICIES)
         if self.policy != "stretch" and given == ["scales"]:
             raise refuse(label, f"keep_aspect_ratio_policy={self.policy!r} with scales",
                          "providing scales is incompatible with a keep_aspect_ratio_policy other than 'stretch'",
                          "give sizes, or keep_aspect_ratio_policy='stretch'")  # fmt: skip
-        if attrs.get("exclude_outside", 0) != 0 and self.mode != "cubic":
+        antialias = attrs.get("antialias", 0) != 0
+        if attrs.get("exclude_outside", 0) != 0 and not (self.mode == "cubic" or self.mode == "linear" and antialias):
             raise refuse(label, f"exclude_outside={attrs['exclude_outside']} with mode={self.mode!r}",
-                         "onnxruntime accepts exclude_outside only for mode='cubic'", "drop exclude_outside")  # fmt: skip
+                         "exclude_outside can be set to 1 when mode is cubic, or linear with antialias=1",
+                         "drop exclude_outside")  # fmt: skip
         if attrs.get("antialias", 0) != 0 and self.mode == "nearest":
             raise refuse(label, "antialias=1 with mode='nearest'", "onnxruntime antialiases linear and cubic only",
                          "antialias=0, or mode='linear'")  # fmt: skip
@@ -1000,10 +997,10 @@ class ResizePlan(NodePlan):
                                "int64. Fix: a smaller scale.")  # fmt: skip
                 out[a] = int(out[a])
         else:
-            if any(v <= 0 for v in values) or any(x[a] == 0 for a in axes):
+            if any(v < 0 or v == 0 < x[a] for a, v in zip(axes, values)):  # scale = v / n; 0/0 (NaN) passes
                 raise refuse(label, f"sizes={list(values)} on X {tuple(x)}",
-                             "onnxruntime derives scale = size / n, which must be greater than 0",
-                             "sizes >= 1 on a non-empty input")  # fmt: skip
+                             "onnxruntime derives scale = size / n and refuses a scale <= 0",
+                             "sizes >= 1")  # fmt: skip
             if self.policy == "stretch":
                 for a, v in zip(axes, values):
                     out[a] = v
@@ -1021,11 +1018,17 @@ class ResizePlan(NodePlan):
                 "Rule: onnxruntime resizes any axis, but convarith models Resize of the spatial axes of an "
                 "(N, C, spatial...) tensor. Fix: scale 1 on the first two axes.",
             )
-        changed = sum(1 for n, m in zip(x, out) if n != m)
+        if self.mode != "nearest" and rank > 3 and (scale[0] != 1 or scale[1] != 1):
+            raise fail(
+                label,
+                f"keep_aspect_ratio_policy={self.policy!r} scales the batch and channel axes too (scale "
+                f"{scale[0]!r}). Rule: onnxruntime's {self.mode} Resize needs scale 1 on the outermost 2 axes "
+                f"(ScalesValidation). Fix: axes={list(range(2, rank))} to apply the policy to the spatial axes only.",
+            )
         if self.mode == "linear" and rank > 5:
             raise fail(label, f"mode='linear' on a {rank}-D input. Rule: onnxruntime's linear Resize takes 2-D to 5-D "
                        "inputs. Fix: reshape to at most 3 spatial axes.")  # fmt: skip
-        if self.mode == "cubic" and rank != 4 and changed:
+        if self.mode == "cubic" and rank != 4:
             raise fail(label, f"mode='cubic' on a {rank}-D input. Rule: onnxruntime's cubic Resize takes 2-D or 4-D "
                        "(N, C, H, W) inputs. Fix: a 4-D input.")  # fmt: skip
         sample = tuple(scale[2:]) if role == "scales" or self.policy != "stretch" else ()

@@ -136,8 +136,9 @@ def resize_bytes(op: ConvOp, itemsize: int) -> int:
 
 def resize(op: ConvOp, x, dtype) -> np.ndarray:
     """The resized input (N, C, *out_size)."""
-    if op.resize_mode not in TAPS or op.antialias:
+    if op.resize_mode not in TAPS or op.antialias or op.coordinate == "tf_crop_and_resize":
         what = "antialias=True" if op.antialias else f"mode {op.resize_mode!r}"
+        what = "coordinate_transformation_mode='tf_crop_and_resize'" if op.coordinate == "tf_crop_and_resize" else what
         raise ConvArithError(
             f"resize: forward does not reproduce {what} yet. Rule: convarith's numbers cover nearest, linear and "
             "cubic sampling without antialiasing (output_shape and explain cover every mode). "
