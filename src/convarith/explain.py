@@ -406,7 +406,7 @@ def resize_facts(op: ConvOp, axis: int) -> dict:
         formula = arith.scaled_size_text(n, given, float32_product=op.resize_arith == "onnx")
     else:
         formula = f"output size given: {out}"
-    scale = f"{given!r}" if given else f"({out}/{n})"
+    scale = arith.number_text(given) if given else f"({out}/{n})"
     where = COORDINATE_TEXTS[op.coordinate].replace("scale", scale).replace("(n - 1)", f"{n - 1}")
     where = where.replace("(out - 1)", f"{out - 1}")
     words = SAMPLING_WORDS[op.resize_mode]

@@ -22,6 +22,7 @@ __all__ = [
     "adaptive_sizes",
     "adaptive_window",
     "float32",
+    "number_text",
     "repeat_size_text",
     "scaled_size",
     "scaled_size_float32",
@@ -792,12 +793,17 @@ def scaled_size_float32(n: int, scale: float) -> float:
     return scaled_size(1, float32(float32(n) * float32(scale)))
 
 
+def number_text(value: float) -> str:
+    """'2' for 2.0, '1.5', '0.3333333333333333': a scale as written, whole numbers without '.0'."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def scaled_size_text(n: int, scale: float, float32_product: bool = False) -> str:
     """'floor(5 x 2) = 10' (or with the float32 product spelled out)."""
     if float32_product:
         product = float32(float32(n) * float32(scale))
-        return f"floor(float32({n} x {scale!r}) = {product!r}) = {int(scaled_size(1, product))}"
-    return f"floor({n} x {scale!r}) = {int(scaled_size(n, scale))}"
+        return f"floor(float32({n} x {number_text(scale)}) = {product!r}) = {int(scaled_size(1, product))}"
+    return f"floor({n} x {number_text(scale)}) = {int(scaled_size(n, scale))}"
 
 
 def repeat_size_text(n: int, factor: int) -> str:

@@ -173,6 +173,8 @@ def bind_node(call) -> tuple[str, list, list, dict]:
                 "INTS": f"{key}=[{value!r}, ...]" if got == "INT" else f"{key}=[1, 1]",
                 "INT": f"{key}=1",
                 "STRING": f"{key}='NOTSET'",
+                "FLOAT": f"{key}=-0.75",
+                "FLOATS": f"{key}=[1.0, 2.0]",
             }[expected]
             raise fail(
                 label,
@@ -1004,6 +1006,9 @@ class ResizePlan(NodePlan):
             if self.policy == "stretch":
                 for a, v in zip(axes, values):
                     out[a] = v
+            elif any(x[a] == 0 for a in axes):
+                raise fail(label, f"keep_aspect_ratio_policy={self.policy!r} over an empty axis of X {tuple(x)}. "
+                           "Rule: its scale divides by the axis size (not modelled for 0). Fix: a non-empty input.")  # fmt: skip
             else:
                 ratios = [arith.float32(arith.float32(v) / arith.float32(x[a])) for a, v in zip(axes, values)]
                 common = min(ratios) if self.policy == "not_larger" else max(ratios)

@@ -61,10 +61,11 @@ def positions(op: ConvOp, axis: int, n: int, out: int) -> np.ndarray:
         return (x + half) / scale
     if rule == "pytorch_half_pixel" and out <= 1:
         return np.zeros(out, F32)
-    if rule == "half_pixel_symmetric":
+    if rule == "half_pixel_symmetric":  # float32 offset, then (x + 0.5) / scale - 0.5 in double (a double 0.5)
         adjustment = F32(out) / (scale * F32(n))
-        center = F32(n) / F32(2)
-        return center * (F32(1) - adjustment) + (x + half) / scale - half
+        offset = F32(n) / F32(2) * (F32(1) - adjustment)
+        wide = np.float64(offset) + (x.astype(np.float64) + 0.5) / np.float64(scale) - 0.5
+        return wide.astype(F32)
     return (x + half) / scale - half
 
 
