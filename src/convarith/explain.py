@@ -393,6 +393,8 @@ SAMPLING_WORDS = {
     "area": "average over the cells each output cell covers",
     "lanczos3": "Lanczos filter (3 lobes)",
     "lanczos5": "Lanczos filter (5 lobes)",
+    "gaussian": "Gaussian filter (radius 1.5)",
+    "mitchellcubic": "Mitchell-Netravali cubic filter",
 }
 
 

@@ -61,8 +61,11 @@ def torch_calls(draw, numeric: bool = False):
         kw["mode"] = mode
         if (mode in MODE_RANK and maybe(draw, 0.4)) or (broken and maybe(draw, 0.2)):
             kw["align_corners"] = draw(st.booleans())
-        if family == "interpolate" and (mode in ("bilinear", "bicubic") or broken) and maybe(draw, 0.2) and not numeric:
+        if family == "interpolate" and (mode in ("bilinear", "bicubic") or broken) and maybe(draw, 0.3):
             kw["antialias"] = True
+    if family == "interpolate" and rank == 2 and maybe(draw, 0.1):
+        kw.pop("align_corners", None)
+        kw.update(mode="lanczos", antialias=not (broken and maybe(draw, 0.3)))
     if broken and maybe(draw, 0.2) and "recompute_scale_factor" not in kw and family in ("interpolate", "Upsample"):
         kw["recompute_scale_factor"] = True
     shape = (batch, channels, *spatial)
@@ -83,7 +86,7 @@ def test_torch_resize_shapes(oracle, case):
 @SETTINGS
 def test_torch_resize_numbers(oracle, case, seed):
     expr, shape, shapes = case
-    if not accepted(expr, shape, shapes) or "antialias" in expr:
+    if not accepted(expr, shape, shapes):
         return
     rng = np.random.default_rng(seed)
     import convarith
@@ -120,7 +123,7 @@ def keras_calls(draw, numeric: bool = False):
         kw["size"] = factors[0] if maybe(draw, 0.3) else tuple(factors)
         kw["data_format"] = fmt
     if rank == 2 and maybe(draw, 0.6):
-        choices = ["nearest", "bilinear", "bicubic"] + ([] if numeric else ["area", "lanczos3", "lanczos5"])
+        choices = ["nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5"]
         kw["interpolation"] = draw(st.sampled_from(choices + (["gaussian", "Bilinear"] if broken else [])))
     if broken and rank == 3 and maybe(draw, 0.2):
         kw["interpolation"] = "bilinear"
@@ -187,9 +190,9 @@ def onnx_calls(draw, numeric: bool = False):
     if broken and maybe(draw, 0.2):
         key = "scales" if use_scales else "sizes"
         attrs[key] = attrs[key][:-1] or [1.0]
-    if broken and maybe(draw, 0.1):
+    if broken and use_scales and maybe(draw, 0.1):  # refused with scales
         attrs["keep_aspect_ratio_policy"] = "not_larger"
-    if maybe(draw, 0.2) and not numeric:
+    if maybe(draw, 0.25) and (mode != "nearest" or broken):
         attrs["antialias"] = 1
     parts = ["'Resize'", repr(inputs), "['Y']"] + [f"{key}={value!r}" for key, value in attrs.items()]
     return f"helper.make_node({', '.join(parts)})", {"X": shape}
@@ -214,7 +217,7 @@ def test_onnx_resize_numbers(oracle, case, seed):
 @st.composite
 def tf_image_calls(draw, numeric: bool = False):
     broken = not numeric and maybe(draw, 0.5)
-    methods = ["nearest", "bilinear", "bicubic"] + ([] if numeric else ["area", "lanczos3", "mitchellcubic"])
+    methods = ["nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic"]
     method = draw(st.sampled_from(methods + (["bogus"] if broken else [])))
     size = (draw(st.integers(0 if broken and maybe(draw, 0.3) else 1, 11)), draw(st.integers(1, 11)))
     shape = (draw(st.integers(1, 7)), draw(st.integers(1, 7)), draw(st.integers(1, 3)))
@@ -223,7 +226,7 @@ def tf_image_calls(draw, numeric: bool = False):
     if broken and maybe(draw, 0.2):
         shape = shape[1:] if len(shape) == 3 else shape[:2]
     kw = {"method": method}
-    if not numeric and maybe(draw, 0.2):
+    if maybe(draw, 0.4):
         kw["antialias"] = True
     return f"tf.image.resize(x, {size!r}, {args_text(kw)})", {"x": shape}
 

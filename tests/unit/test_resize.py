@@ -166,8 +166,9 @@ def test_forward_by_hand():
 
 def test_forward_refuses_what_it_does_not_reproduce_and_huge_outputs():
     x = np.zeros((1, 1, 4, 4), np.float32)
-    with pytest.raises(convarith.ConvArithError, match="antialias"):
-        convarith.forward("F.interpolate(x, size=(2, 2), mode='bilinear', antialias=True)", arrays={"x": x})
+    crop = "make_node('Resize', ['X', '', 'scales'], ['Y'], coordinate_transformation_mode='tf_crop_and_resize', scales=[1, 1, 2, 2])"
+    with pytest.raises(convarith.ConvArithError, match="tf_crop_and_resize"):
+        convarith.forward(crop, arrays={"X": x})
     with pytest.raises(convarith.ConvArithError, match="budget"):
         convarith.forward("F.interpolate(x, scale_factor=1e9)", arrays={"x": x})
     with pytest.raises(convarith.ConvArithError, match="trace_element"):
@@ -175,3 +176,14 @@ def test_forward_refuses_what_it_does_not_reproduce_and_huge_outputs():
     assert convarith.output_shape("F.interpolate(x, scale_factor=1e9)", shapes={"x": (1, 1, 4, 4)}) == (
         1, 1, 4000000000, 4000000000,
     )  # fmt: skip
+
+
+def test_torch_antialias_by_hand():
+    # shrinking 4 -> 2: the triangle widens to support 2 around centres 1 and 3, weights 1/8, 3/8, 3/8, 1/8 (cut at the edge)
+    x = np.arange(4, dtype=np.float32).reshape(1, 1, 1, 4)
+    y = convarith.forward("F.interpolate(x, size=(1, 2), mode='bilinear', antialias=True)", arrays={"x": x})
+    assert np.allclose(y.ravel(), [(0 * 3 + 1 * 3 + 2 * 1) / 7, (1 * 1 + 2 * 3 + 3 * 3) / 7])
+    # torch's vertical pass on a 1-wide output repeats its first row (measured on torch 2.13)
+    tall = np.arange(8, dtype=np.float32).reshape(1, 1, 8, 1)
+    rows = convarith.forward("F.interpolate(x, size=(4, 1), mode='bilinear', antialias=True)", arrays={"x": tall})
+    assert np.all(rows == rows[0, 0, 0, 0])

@@ -26,7 +26,7 @@ PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 ROUNDINGS = ("floor", "ceil", "trunc")
 LP_MODES = ("abs_sum", "signed_mean")
 # --- resize: the sampling rule as data (see ConvOp) ---
-RESIZE_MODES = ("nearest", "linear", "cubic", "area", "lanczos3", "lanczos5")
+RESIZE_MODES = ("nearest", "linear", "cubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
 COORDINATES = (
     "asymmetric", "half_pixel", "pytorch_half_pixel", "align_corners", "tf_half_pixel_for_nn", "half_pixel_symmetric",
     "tf_crop_and_resize",

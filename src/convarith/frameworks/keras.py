@@ -881,8 +881,11 @@ def tf_resize_sampling(method: str) -> dict:
     if method == "bicubic":  # Keys' cubic, a = -0.5, its fraction read from a 1024-entry table, outside cells dropped
         return {"resize_mode": "cubic", "coordinate": "half_pixel", "resize_arith": "tf", "cubic_a": -0.5,
                 "cubic_table": 1024, "exclude_outside": True}  # fmt: skip
-    return {"resize_mode": "linear" if method == "bilinear" else method, "coordinate": "half_pixel",
-            "resize_arith": "tf"}  # fmt: skip
+    return {
+        "resize_mode": "linear" if method == "bilinear" else method,
+        "coordinate": "half_pixel",
+        "resize_arith": "tf",
+    }  # fmt: skip (area: resize_area; lanczos, gaussian, mitchellcubic: scale_and_translate)
 
 
 class UpSamplingPlan(LayerPlan):

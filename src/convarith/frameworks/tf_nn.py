@@ -1414,15 +1414,13 @@ class ImageResizePlan(Plan):
         if min(self.size) <= 0:
             raise refuse(label, f"size={self.size}", "the new height and width must be positive", "size=(64, 64)")
         sampling = tf_resize_sampling(self.method)
-        if self.method not in ("nearest", "bilinear", "bicubic"):
-            sampling = {"resize_mode": "area" if self.method == "area" else "lanczos3", "coordinate": "half_pixel",
-                        "resize_arith": "tf"}  # fmt: skip
-            if self.method == "lanczos5":
-                sampling["resize_mode"] = "lanczos5"
+        antialias = bool(self.v["antialias"]) and self.method not in ("nearest", "area")  # those two ignore it
+        if antialias and self.method == "bicubic":  # scale_and_translate's Keys cubic: no table, no exclusion
+            sampling = {"resize_mode": "cubic", "coordinate": "half_pixel", "resize_arith": "tf"}
         spec = channels_last(2)
         op = ConvOp(
             "resize", batch, channels, channels, tuple(spatial), (1, 1), (1, 1), (1, 1), (0, 0), (0, 0), spec, spec,
-            out_size=self.size, antialias=bool(self.v["antialias"]), **sampling,
+            out_size=self.size, antialias=antialias, **sampling,
         )  # fmt: skip
         rules = tuple(f"{self.method} resize to the given size {m}" for m in self.size)
         return Mapped(

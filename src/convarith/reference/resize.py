@@ -5,7 +5,10 @@ in the float32 arithmetic of the framework named by ``resize_arith`` (the order 
 operations decides which cell a nearest lookup picks at a tie), then read by the mode:
 nearest rounds p, linear weighs cells floor(p) and floor(p) + 1, cubic four cells with Keys'
 weights. Cells outside the input repeat the edge cell, or are dropped with the weights
-renormalised (``exclude_outside``). Axes are resampled one after another: a gather and a
+renormalised (``exclude_outside``). Filters (antialiasing, lanczos, gaussian, mitchellcubic,
+TF's area) are weight tables over a span of cells per output cell, built the way each
+framework builds them (torch and onnxruntime as PIL does, TF as scale_and_translate and
+resize_area do). Axes are resampled one after another, the last first: a gather and a
 weighted sum per tap.
 """
 
@@ -128,6 +131,146 @@ def sampling(op: ConvOp, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(cells, 0, n - 1), weights
 
 
+# --- filters: antialiasing, lanczos, gaussian, mitchell, TF's area -------------------------------------------------
+
+
+def triangle(x):
+    return np.maximum(1 - np.abs(x), 0)
+
+
+def lanczos(radius: float):
+    def kernel(x):
+        x = np.abs(x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius) / (np.pi * np.pi * x * x)
+        return np.where(x > radius, 0.0, np.where(x <= 1e-3, 1.0, value))
+
+    return kernel
+
+
+def gaussian(x):
+    x = np.abs(x)
+    sigma = 1.5 / 3
+    return np.where(x >= 1.5, 0.0, np.exp(-x * x / (2 * sigma * sigma)))
+
+
+def mitchell(x):
+    x = np.abs(x)
+    near = (7 / 6) * x**3 - 2 * x**2 + 8 / 9
+    far = -(7 / 18) * x**3 + 2 * x**2 - (10 / 3) * x + 16 / 9
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
+def filter_kernel(op: ConvOp):
+    """(radius, kernel) of a filtering mode; cubic takes the op's a (torch and TF use -0.5 here)."""
+    if op.resize_mode == "linear":
+        return 1.0, triangle
+    if op.resize_mode == "cubic":
+        a = -0.5 if op.resize_arith in ("torch", "tf") else op.cubic_a
+        return 2.0, lambda x: keys(x, a)
+    if op.resize_mode in ("lanczos3", "lanczos5"):
+        radius = float(op.resize_mode[-1])
+        return radius, lanczos(radius)
+    return (1.5, gaussian) if op.resize_mode == "gaussian" else (2.0, mitchell)
+
+
+def table(starts, stops, weigh, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(cells, weights) of spans [start, stop) per output cell, each weight ``weigh(cells)``,
+    normalised to sum 1 (a zero sum is left as is)."""
+    starts = np.asarray(starts, np.int64)
+    stops = np.maximum(np.asarray(stops, np.int64), starts)
+    taps = max(int((stops - starts).max(initial=1)), 1)
+    cells = starts[:, None] + np.arange(taps)[None, :]
+    weights = np.where(cells < stops[:, None], weigh(cells), 0.0)
+    total = weights.sum(axis=1, keepdims=True)
+    return np.clip(cells, 0, n - 1), np.where(total != 0, weights / np.where(total == 0, 1, total), weights)
+
+
+def torch_filter(op: ConvOp, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """torch's antialiased kernels (PIL's): the filter widened by the scale when shrinking,
+    spans [trunc(center - support + 0.5), trunc(center + support + 0.5)) around center = scale * (x + 0.5)."""
+    n, out = op.in_size[axis], op.out_size[axis]
+    radius, kernel = filter_kernel(op)
+    scale, _ = factor(op, axis, n, out)
+    shrinks = scale >= 1
+    support = F32(radius * scale) if shrinks else F32(radius)
+    invscale = 1 / np.float64(scale) if shrinks else 1.0
+    center = (np.float64(scale) * (np.arange(out) + 0.5)).astype(F32)
+    starts = np.maximum(np.trunc((center - support).astype(np.float64) + 0.5), 0)
+    stops = np.minimum(np.trunc((center + support).astype(np.float64) + 0.5), n)
+    return table(starts, stops, lambda j: kernel((j - center[:, None].astype(np.float64) + 0.5) * invscale), n)
+
+
+def tf_filter(op: ConvOp, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """TF's scale_and_translate: sample (x + 0.5) / scale, the kernel widened by 1/scale when
+    shrinking with antialias, spans [ceil(sample - r - 0.5), floor(sample + r - 0.5)] clamped."""
+    n, out = op.in_size[axis], op.out_size[axis]
+    radius, kernel = filter_kernel(op)
+    inv_scale = F32(1) / (F32(out) / F32(n))
+    kernel_scale = max(inv_scale, F32(1)) if op.antialias else F32(1)
+    reach = F32(radius) * kernel_scale
+    sample = (np.arange(out, dtype=F32) + F32(0.5)) * inv_scale
+    starts = np.clip(np.ceil(sample - reach - F32(0.5)), 0, n - 1)
+    stops = np.clip(np.floor(sample + reach - F32(0.5)), 0, n - 1) + 1
+    return table(starts, stops, lambda j: kernel((j.astype(F32) + F32(0.5) - sample[:, None]) / kernel_scale), n)
+
+
+def onnx_filter(op: ConvOp, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """onnxruntime's antialias (PIL's, around its coordinate transform): centre = position + 0.5,
+    span floor(centre -+ support + 0.5) at most ceil(support)*2 + 1 wide; cells outside repeat
+    the edge cell unless exclude_outside; an axis whose size does not change is copied."""
+    n, out = op.in_size[axis], op.out_size[axis]
+    if n == out:
+        return np.arange(out)[:, None], np.ones((out, 1))
+    rscale, _ = factor(op, axis, n, out)
+    scale = F32(1) / rscale
+    shrinks = scale >= 1
+    radius = 1.0 if op.resize_mode == "linear" else 2.0
+    support = F32(radius) * scale if shrinks else F32(radius)
+    window = int(np.ceil(support)) * 2 + 1
+    inv_scale = F32(1) / scale if shrinks else F32(1)
+    where = np.arange(out, dtype=F32) if scale == 1 else positions(op, axis, n, out).astype(F32)
+    center = F32(0.5) + where
+    starts = np.floor(center - support + F32(0.5))
+    stops = starts + np.clip(np.floor(center + support + F32(0.5)) - starts, 0, window)
+    if op.exclude_outside:
+        starts, stops = np.clip(starts, 0, n), np.clip(stops, 0, n)
+    a = op.cubic_a
+    kernel = triangle if op.resize_mode == "linear" else lambda x: keys(x, a)
+    return table(starts, stops, lambda j: kernel(((j - center[:, None]).astype(F32) + F32(0.5)) * inv_scale), n)
+
+
+def tf_area(op: ConvOp, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """TF's resize_area: output y averages [y, y + 1) * n/out, each cell weighed by its overlap."""
+    n, out = op.in_size[axis], op.out_size[axis]
+    scale = F32(n) / F32(out)
+    low = np.arange(out, dtype=F32) * scale
+    high = (np.arange(out, dtype=F32) + F32(1)) * scale
+    starts, stops = np.floor(low), np.ceil(high)
+
+    def overlap(i):
+        i = i.astype(F32)
+        lo, hi = low[:, None], high[:, None]
+        inside = np.where(i + 1 > hi, hi - i, F32(1))
+        return np.where(i < lo, np.where(i + 1 > hi, scale, i + 1 - lo), inside).astype(np.float64)
+
+    return table(starts, stops, overlap, n)
+
+
+def filtered(op: ConvOp, axis: int):
+    """The (cells, weights) of a filtering op, None where plain sampling applies."""
+    if op.resize_arith == "tf" and op.resize_mode == "area":
+        return tf_area(op, axis)
+    plain = op.resize_mode in TAPS and not op.antialias
+    if plain:
+        return None
+    if op.resize_arith == "tf":
+        return tf_filter(op, axis)
+    if op.resize_arith == "torch":
+        return torch_filter(op, axis)
+    return onnx_filter(op, axis)
+
+
 def resize_bytes(op: ConvOp, itemsize: int) -> int:
     """Largest intermediates of ``resize``: the input, each axis's result and a gathered tap."""
     biggest = math.prod(max(a, b) for a, b in zip(op.in_size, op.out_size))
@@ -135,30 +278,37 @@ def resize_bytes(op: ConvOp, itemsize: int) -> int:
     return itemsize * op.batch * op.in_channels * (math.prod(op.in_size) + 3 * biggest) + 16 * taps * sum(op.out_size)
 
 
+def unsupported(op: ConvOp) -> str:
+    """What forward does not reproduce about ``op`` ('' when it does)."""
+    if op.coordinate == "tf_crop_and_resize":
+        return "coordinate_transformation_mode='tf_crop_and_resize'"
+    if op.resize_mode == "area" and op.resize_arith != "tf":
+        return "mode 'area'"
+    for n, out, given in zip(op.in_size, op.out_size, op.sample_scale or (0.0,) * op.rank):
+        torch_cubic = op.resize_arith == "torch" and op.resize_mode == "cubic" and not op.antialias
+        if torch_cubic and out == n and given not in (0.0, 1.0):
+            return (
+                f"torch's bicubic on an axis whose size stays {n} with scale_factor={given!r} (measured off its grid)"
+            )
+    return ""
+
+
 def resize(op: ConvOp, x, dtype) -> np.ndarray:
     """The resized input (N, C, *out_size)."""
-    if op.resize_mode not in TAPS or op.antialias or op.coordinate == "tf_crop_and_resize":
-        what = "antialias=True" if op.antialias else f"mode {op.resize_mode!r}"
-        what = "coordinate_transformation_mode='tf_crop_and_resize'" if op.coordinate == "tf_crop_and_resize" else what
+    what = unsupported(op)
+    if what:
         raise ConvArithError(
-            f"resize: forward does not reproduce {what} yet. Rule: convarith's numbers cover nearest, linear and "
-            "cubic sampling without antialiasing (output_shape and explain cover every mode). "
-            "Fix: use a nearest, linear or cubic mode for numbers."
+            f"resize: forward does not reproduce {what}. Rule: convarith's numbers cover nearest, linear, cubic, "
+            "antialiasing, lanczos, gaussian, mitchellcubic and TF's area (output_shape and explain cover every "
+            "mode). Fix: another mode, or size= instead of scale_factor."
         )
-    for axis, (n, out) in enumerate(zip(op.in_size, op.out_size)):
-        given = op.sample_scale[axis] if op.sample_scale else 0.0
-        if op.resize_arith == "torch" and op.resize_mode == "cubic" and out == n and given not in (0.0, 1.0):
-            raise ConvArithError(
-                f"resize: forward does not reproduce torch's bicubic on an axis whose size stays {n} with "
-                f"scale_factor={given!r}. Rule: torch's kernel samples such an axis off its documented grid (measured). "
-                f"Fix: pass size= instead of scale_factor for numbers, or a scale_factor that changes the size."
-            )
     y = x.astype(dtype, copy=False)
-    for axis in range(op.rank):
-        cells, weights = sampling(op, axis)
+    for axis in reversed(range(op.rank)):  # the last axis first, as torch's separable kernels do
+        found = filtered(op, axis)
+        cells, weights = found if found is not None else sampling(op, axis)
         dim = axis + 2
         shape = (1,) * dim + (cells.shape[0],) + (1,) * (op.rank - axis - 1)
-        if cells.shape[1] == 1:
+        if cells.shape[1] == 1 and np.all(weights == 1):
             y = np.take(y, cells[:, 0], axis=dim)
             continue
         total = None
@@ -166,4 +316,6 @@ def resize(op: ConvOp, x, dtype) -> np.ndarray:
             term = np.take(y, cells[:, tap], axis=dim) * weights[:, tap].astype(dtype).reshape(shape)
             total = term if total is None else total + term
         y = total
+    if op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]:
+        y = np.repeat(y[:, :, :1], op.out_size[0], axis=2)  # torch's vertical pass on a 1-wide output repeats row 0
     return np.ascontiguousarray(y)
