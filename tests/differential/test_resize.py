@@ -220,14 +220,17 @@ def tf_image_calls(draw, numeric: bool = False):
     methods = ["nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic"]
     method = draw(st.sampled_from(methods + (["bogus"] if broken else [])))
     size = (draw(st.integers(0 if broken and maybe(draw, 0.3) else 1, 11)), draw(st.integers(1, 11)))
-    shape = (draw(st.integers(1, 7)), draw(st.integers(1, 7)), draw(st.integers(1, 3)))
+    low = 0 if broken and maybe(draw, 0.3) else 1
+    shape = (draw(st.integers(low, 7)), draw(st.integers(low, 7)), draw(st.integers(low, 3)))
     if maybe(draw, 0.7):
-        shape = (draw(st.integers(1, 2)), *shape)
+        shape = (draw(st.integers(0 if broken else 1, 2)), *shape)
     if broken and maybe(draw, 0.2):
         shape = shape[1:] if len(shape) == 3 else shape[:2]
     kw = {"method": method}
     if maybe(draw, 0.4):
         kw["antialias"] = True
+    if maybe(draw, 0.25):
+        kw["preserve_aspect_ratio"] = True
     return f"tf.image.resize(x, {size!r}, {args_text(kw)})", {"x": shape}
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "adaptive_sizes",
     "adaptive_window",
     "float32",
+    "kept_aspect",
     "number_text",
     "repeat_size_text",
     "scaled_size",
@@ -809,3 +810,15 @@ def scaled_size_text(n: int, scale: float, float32_product: bool = False) -> str
 def repeat_size_text(n: int, factor: int) -> str:
     """'5 x 2 = 10': an integer upsampling factor."""
     return f"{n} x {factor} = {n * factor}"
+
+
+def kept_aspect(sizes, targets, larger: bool = False, half_even: bool = False) -> tuple[float, list[int]]:
+    """(scale, sizes) of a resize that keeps the aspect ratio: one float32 scale, the smallest
+    (or ``larger``: the largest) of float32(target) / float32(n), then out = round(float32(scale * n)),
+    a tie away from zero (onnxruntime's std::round) or to even (``half_even``: tf.round). Sizes >= 1."""
+    ratios = [float32(float32(t) / float32(n)) for n, t in zip(sizes, targets)]
+    scale = max(ratios) if larger else min(ratios)
+    products = [float32(scale * float32(n)) for n in sizes]
+    if half_even:
+        return scale, [round(p) for p in products]  # Python's round: ties to even
+    return scale, [int(scaled_size(1, p + 0.5)) for p in products]

@@ -1010,12 +1010,11 @@ class ResizePlan(NodePlan):
                 raise fail(label, f"keep_aspect_ratio_policy={self.policy!r} over an empty axis of X {tuple(x)}. "
                            "Rule: its scale divides by the axis size (not modelled for 0). Fix: a non-empty input.")  # fmt: skip
             else:
-                ratios = [arith.float32(arith.float32(v) / arith.float32(x[a])) for a, v in zip(axes, values)]
-                common = min(ratios) if self.policy == "not_larger" else max(ratios)
-                for a in axes:  # std::round of the float32 product: half away from zero
-                    product = arith.float32(common * arith.float32(x[a]))
-                    out[a] = int(arith.scaled_size(1, product + 0.5))
-                    scale[a] = common
+                common, sizes = arith.kept_aspect(
+                    [x[a] for a in axes], values, larger=self.policy == "not_smaller", half_even=False
+                )
+                for a, size in zip(axes, sizes):
+                    out[a], scale[a] = size, common
         if rank < 3 or out[0] != x[0] or out[1] != x[1]:
             raise fail(
                 label,

@@ -1397,9 +1397,7 @@ class ImageResizePlan(Plan):
                          "method='bilinear'")  # fmt: skip
         self.method = method.lower()
         check_bool(v["antialias"], "antialias", label)
-        if check_bool(v["preserve_aspect_ratio"], "preserve_aspect_ratio", label):
-            raise refuse(label, "preserve_aspect_ratio=True", "convarith does not model the aspect-preserving size",
-                         "preserve_aspect_ratio=False (the size is then exactly size=)")  # fmt: skip
+        check_bool(v["preserve_aspect_ratio"], "preserve_aspect_ratio", label)
 
     def map(self, inputs: Inputs) -> Mapped:
         from .keras import tf_resize_sampling
@@ -1411,8 +1409,18 @@ class ImageResizePlan(Plan):
                          "'images' must have either 3 or 4 dimensions", "(N, H, W, C) or (H, W, C)")  # fmt: skip
         unbatched = len(x) == 3
         batch, spatial, channels = (1, x[:2], x[2]) if unbatched else (x[0], x[1:3], x[3])
-        if min(self.size) <= 0:
-            raise refuse(label, f"size={self.size}", "the new height and width must be positive", "size=(64, 64)")
+        if min(spatial) <= 0 or channels <= 0:
+            what = "must be of non-zero size" if min(spatial) <= 0 else "must have at least one channel"
+            raise refuse(label, f"images shape {tuple(x)} is empty", f"TensorFlow's resize: the input image {what}",
+                         "a non-empty image (only the batch may be 0)")  # fmt: skip
+        size, rule = self.size, "resize to the given size"
+        if self.v["preserve_aspect_ratio"]:
+            scale, size = arith.kept_aspect(spatial, self.size, half_even=True)
+            rule = (
+                f"preserve_aspect_ratio: one scale {scale!r} = min(size / n), out = round(scale x n) (ties to even) ="
+            )
+        if min(size) <= 0:
+            raise refuse(label, f"size={size}", "the new height and width must be positive", "size=(64, 64)")
         sampling = tf_resize_sampling(self.method)
         antialias = bool(self.v["antialias"]) and self.method not in ("nearest", "area")  # those two ignore it
         if antialias and self.method == "bicubic":  # scale_and_translate's Keys cubic: no table, no exclusion
@@ -1420,9 +1428,9 @@ class ImageResizePlan(Plan):
         spec = channels_last(2)
         op = ConvOp(
             "resize", batch, channels, channels, tuple(spatial), (1, 1), (1, 1), (1, 1), (0, 0), (0, 0), spec, spec,
-            out_size=self.size, antialias=antialias, **sampling,
+            out_size=tuple(size), antialias=antialias, **sampling,
         )  # fmt: skip
-        rules = tuple(f"{self.method} resize to the given size {m}" for m in self.size)
+        rules = tuple(f"{self.method} {rule} {m}" for m in size)
         return Mapped(
             FRAMEWORK, self.call, (op,), rules, layout="NHWC", squeeze_batch=unbatched,
             arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
