@@ -35,8 +35,8 @@ def factor(op: ConvOp, axis: int, n: int, out: int):
         return (F32(given) if given else F32(out) / F32(n)), True
     if op.coordinate == "align_corners":
         return (F32(n - 1) / F32(out - 1) if out > 1 else F32(0.0)), False
-    if op.resize_arith == "torch" and given > 0 and (op.resize_mode == "nearest" or out != n):
-        return F32(1.0 / given), False  # an interpolating mode keeps an axis whose size does not change
+    if op.resize_arith == "torch" and given > 0 and (op.resize_mode != "linear" or op.antialias or out != n):
+        return F32(1.0 / given), False  # torch's linear kernel keeps an axis whose size does not change
     return F32(n) / F32(out), False
 
 
@@ -284,12 +284,6 @@ def unsupported(op: ConvOp) -> str:
         return "coordinate_transformation_mode='tf_crop_and_resize'"
     if op.resize_mode == "area" and op.resize_arith != "tf":
         return "mode 'area'"
-    for n, out, given in zip(op.in_size, op.out_size, op.sample_scale or (0.0,) * op.rank):
-        torch_cubic = op.resize_arith == "torch" and op.resize_mode == "cubic" and not op.antialias
-        if torch_cubic and out == n and given not in (0.0, 1.0):
-            return (
-                f"torch's bicubic on an axis whose size stays {n} with scale_factor={given!r} (measured off its grid)"
-            )
     return ""
 
 
@@ -300,7 +294,7 @@ def resize(op: ConvOp, x, dtype) -> np.ndarray:
         raise ConvArithError(
             f"resize: forward does not reproduce {what}. Rule: convarith's numbers cover nearest, linear, cubic, "
             "antialiasing, lanczos, gaussian, mitchellcubic and TF's area (output_shape and explain cover every "
-            "mode). Fix: another mode, or size= instead of scale_factor."
+            "mode). Fix: another mode."
         )
     y = x.astype(dtype, copy=False)
     for axis in reversed(range(op.rank)):  # the last axis first, as torch's separable kernels do
