@@ -38,6 +38,7 @@ from ._common import (
     mapped_fits,
     ref_shape,
     refuse,
+    shape_value,
 )
 from ._tf_rules import (
     axis_padding,
@@ -1379,7 +1380,7 @@ class ImageResizePlan(Plan):
     """tf.image.resize(images, size, method, antialias): images (N, H, W, C) or (H, W, C); the
     output is the given size; the numbers follow the method (see keras.tf_resize_sampling)."""
 
-    __slots__ = ("label", "v", "size", "method")
+    __slots__ = ("label", "v", "method")
 
     def __init__(self, call) -> None:
         super().__init__(call)
@@ -1387,10 +1388,6 @@ class ImageResizePlan(Plan):
         params = (("images", REQUIRED), ("size", REQUIRED), ("method", "bilinear"), ("preserve_aspect_ratio", False),
                   ("antialias", False), ("name", None))  # fmt: skip
         self.v = v = bind(call, params, label)
-        size = v["size"]
-        if not isinstance(size, (tuple, list)) or len(size) != 2:
-            raise refuse(label, f"size={size!r} is not 2 sizes", "size is [new_height, new_width]", "size=(64, 64)")
-        self.size = tuple(check_int(item, "size", label) for item in size)
         method = v["method"]
         if not isinstance(method, str) or method.lower() not in IMAGE_METHODS:
             raise refuse(label, f"method={method!r} is not accepted", f"tf.image.resize takes {', '.join(IMAGE_METHODS)}",
@@ -1404,6 +1401,10 @@ class ImageResizePlan(Plan):
 
         label = self.label
         x = ref_shape(self.v["images"], inputs, "images", label)
+        given = shape_value(self.v["size"], inputs, "size", label)  # size=tf.shape(y)[1:3] once the parser reads it
+        if not isinstance(given, (tuple, list)) or len(given) != 2:
+            raise refuse(label, f"size={given!r} is not 2 sizes", "size is [new_height, new_width]", "size=(64, 64)")
+        target = tuple(check_int(item, "size", label) for item in given)
         if len(x) not in (3, 4):
             raise refuse(label, f"images shape {tuple(x)} has {len(x)} dimensions",
                          "'images' must have either 3 or 4 dimensions", "(N, H, W, C) or (H, W, C)")  # fmt: skip
@@ -1413,9 +1414,9 @@ class ImageResizePlan(Plan):
             what = "must be of non-zero size" if min(spatial) <= 0 else "must have at least one channel"
             raise refuse(label, f"images shape {tuple(x)} is empty", f"TensorFlow's resize: the input image {what}",
                          "a non-empty image (only the batch may be 0)")  # fmt: skip
-        size, rule = self.size, "resize to the given size"
+        size, rule = target, "resize to the given size"
         if self.v["preserve_aspect_ratio"]:
-            scale, size = arith.kept_aspect(spatial, self.size, half_even=True)
+            scale, size = arith.kept_aspect(spatial, target, half_even=True)
             rule = (
                 f"preserve_aspect_ratio: one scale {scale!r} = min(size / n), out = round(scale x n) (ties to even) ="
             )

@@ -30,6 +30,7 @@ from ._common import (
     fits,
     ref_shape,
     refuse,
+    shape_value,
 )
 
 FRAMEWORK = "PyTorch"
@@ -1073,7 +1074,7 @@ class ResizePlan(Plan):
         if v.get("recompute_scale_factor") is not None:
             check_bool(v["recompute_scale_factor"], "recompute_scale_factor", label)
         check_bool(v.get("antialias", False), "antialias", label)
-        if not self.functional and family == "Upsample":
+        if not self.functional:  # nn.Upsample (and its subclasses) store float(scale_factor), a falsy one as None
             scale = v["scale_factor"]
             if isinstance(scale, list):
                 raise refuse(label, f"scale_factor={scale!r} is a list", "nn.Upsample takes a float or a tuple "
@@ -1090,7 +1091,7 @@ class ResizePlan(Plan):
             raise refuse(label, "the input shape is missing", "PyTorch layout is (N, C, spatial...)",
                          "pass input_shape=(N, C, H, W)")  # fmt: skip
         dim = len(x_shape) - 2
-        size, scale = v["size"], v["scale_factor"]
+        size, scale = shape_value(v["size"], inputs, "size", label), v["scale_factor"]
         if size is not None and scale is not None:
             raise refuse(label, f"both size={size!r} and scale_factor={scale!r} were given",
                          "only one of size or scale_factor should be defined", "drop one of them")  # fmt: skip
