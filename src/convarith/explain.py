@@ -418,4 +418,6 @@ def resize_facts(op: ConvOp, axis: int) -> dict:
         words += f" (a = {op.cubic_a!r}{', cells outside dropped' if op.exclude_outside else ''})"
     if op.antialias:
         words += ", antialiased (the filter widened by the shrink factor)"
+    if arith.resize_copies_axis(op, axis):
+        return {"formula": formula, "sampling": "copied as is (the framework does not resample this axis)"}
     return {"formula": formula, "sampling": f"{words}; output x reads input position {where}"}

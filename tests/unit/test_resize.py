@@ -187,3 +187,19 @@ def test_torch_antialias_by_hand():
     tall = np.arange(8, dtype=np.float32).reshape(1, 1, 8, 1)
     rows = convarith.forward("F.interpolate(x, size=(4, 1), mode='bilinear', antialias=True)", arrays={"x": tall})
     assert np.all(rows == rows[0, 0, 0, 0])
+
+
+@pytest.mark.parametrize(
+    ("name", "expr", "input_shape", "shapes"),
+    [
+        ("explain_torch_upsample_bilinear", "nn.Upsample(scale_factor=1.5, mode='bilinear')", (1, 3, 5, 7), None),
+        (
+            "explain_onnx_resize_sizes",
+            "make_node('Resize', ['X', '', '', 'sizes'], ['Y'], mode='nearest', nearest_mode='floor', sizes=[1, 3, 9, 4])",
+            None,
+            {"X": (1, 3, 4, 4)},
+        ),
+    ],
+)
+def test_explanation_golden(golden, name, expr, input_shape, shapes):
+    golden(name, str(convarith.explain(expr, input_shape, shapes=shapes)))

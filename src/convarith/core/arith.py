@@ -22,6 +22,7 @@ __all__ = [
     "adaptive_sizes",
     "adaptive_window",
     "float32",
+    "resize_copies_axis",
     "kept_aspect",
     "number_text",
     "repeat_size_text",
@@ -822,3 +823,16 @@ def kept_aspect(sizes, targets, larger: bool = False, half_even: bool = False) -
     if half_even:
         return scale, [round(p) for p in products]  # Python's round: ties to even
     return scale, [int(scaled_size(1, p + 0.5)) for p in products]
+
+
+def resize_copies_axis(op: ConvOp, axis: int) -> bool:
+    """Whether the framework copies this axis of a resize as is instead of resampling it:
+    onnxruntime when the whole shape or the axis's scale is unchanged (an antialiased axis:
+    when its size is); torch's linear kernels (not antialiased) when the axis keeps its size."""
+    n, out = op.in_size[axis], op.out_size[axis]
+    given = op.sample_scale[axis] if op.sample_scale else 0.0
+    if op.resize_arith == "onnx":
+        if op.antialias:
+            return n == out
+        return op.out_size == op.in_size or (given == 1 if given else float32(out) / float32(n) == 1)
+    return op.resize_arith == "torch" and op.resize_mode == "linear" and not op.antialias and n == out

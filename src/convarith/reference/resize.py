@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from ..core import arith
 from ..core.op import ConvOp
 from ..errors import ConvArithError
 
@@ -35,8 +36,8 @@ def factor(op: ConvOp, axis: int, n: int, out: int):
         return (F32(given) if given else F32(out) / F32(n)), True
     if op.coordinate == "align_corners":
         return (F32(n - 1) / F32(out - 1) if out > 1 else F32(0.0)), False
-    if op.resize_arith == "torch" and given > 0 and (op.resize_mode != "linear" or op.antialias or out != n):
-        return F32(1.0 / given), False  # torch's linear kernel keeps an axis whose size does not change
+    if op.resize_arith == "torch" and given > 0:
+        return F32(1.0 / given), False
     return F32(n) / F32(out), False
 
 
@@ -98,8 +99,8 @@ def sampling(op: ConvOp, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """(cells, weights), each (out, taps): output cell x of ``axis`` is the weighted sum
     of input cells cells[x] (inside the input) with weights[x] (float64)."""
     n, out = op.in_size[axis], op.out_size[axis]
-    if op.resize_arith == "onnx" and (op.out_size == op.in_size or factor(op, axis, n, out)[0] == 1):
-        return np.arange(out)[:, None], np.ones((out, 1))  # onnxruntime copies an unscaled axis or tensor as is
+    if arith.resize_copies_axis(op, axis):
+        return np.arange(out)[:, None], np.ones((out, 1))
     p = positions(op, axis, n, out)
     if op.resize_mode == "nearest":
         if op.resize_arith == "exact":  # integer arithmetic: cell floor(x * n / out)
@@ -220,7 +221,7 @@ def onnx_filter(op: ConvOp, axis: int) -> tuple[np.ndarray, np.ndarray]:
     span floor(centre -+ support + 0.5) at most ceil(support)*2 + 1 wide; cells outside repeat
     the edge cell unless exclude_outside; an axis whose size does not change is copied."""
     n, out = op.in_size[axis], op.out_size[axis]
-    if n == out:
+    if arith.resize_copies_axis(op, axis):
         return np.arange(out)[:, None], np.ones((out, 1))
     rscale, _ = factor(op, axis, n, out)
     scale = F32(1) / rscale
