@@ -27,6 +27,7 @@ KIND_TITLES = {
     "lp_pool": "Lp pooling",
     "adaptive_max_pool": "adaptive max pooling",
     "adaptive_avg_pool": "adaptive average pooling",
+    "resize": "resize",
 }
 MAX_LISTED = 8
 
@@ -142,6 +143,9 @@ def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -
         "pad_after": hi,
         "padding_rule": rule,
     }
+    if op.kind == "resize":
+        facts.update(resize_facts(op, axis))
+        return facts
     if op.kind.startswith("adaptive"):
         facts["formula"] = f"output size given: {out}"
         facts["window_sizes"] = [list(pair) for pair in arith.adaptive_sizes(n, out)]
@@ -275,6 +279,8 @@ class Explanation:
 
 def kernel_text(facts: dict) -> str:
     """'kernel 3, stride 2, pad before 0, after 1' for one axis."""
+    if "sampling" in facts:
+        return facts["sampling"]
     if "window_sizes" in facts:
         sizes = [f"{size} ({count} window{'s' if count != 1 else ''})" for size, count in facts["window_sizes"]]
         return f"window sizes {' or '.join(sizes)}"
@@ -352,7 +358,7 @@ def axis_lines(facts: dict) -> list[str]:
     """The terminal lines for one axis."""
     lines = [f"  {facts['axis']}: {facts['in']} -> {facts['out']}", f"    {kernel_text(facts)}"]
     if facts["padding_rule"]:
-        label = "windows" if "window_sizes" in facts else "padding"
+        label = "windows" if "window_sizes" in facts else "rule" if "sampling" in facts else "padding"
         lines.append(f"    {label}: {facts['padding_rule']}")
     lines.append(f"    out = {facts['formula']}")
     if "windows" in facts:
@@ -367,3 +373,51 @@ def axis_lines(facts: dict) -> list[str]:
     if "divisor" in facts:
         lines.append(divisor_line(facts["divisor"]))
     return lines
+
+
+# --- resize ---
+
+COORDINATE_TEXTS = {
+    "asymmetric": "x / scale",
+    "half_pixel": "(x + 0.5) / scale - 0.5",
+    "pytorch_half_pixel": "(x + 0.5) / scale - 0.5 (0 when the output has one cell)",
+    "align_corners": "x * (n - 1) / (out - 1), the corner cells aligned",
+    "tf_half_pixel_for_nn": "(x + 0.5) / scale",
+    "half_pixel_symmetric": "(x + 0.5) / scale - 0.5, shifted so the image centres align",
+    "tf_crop_and_resize": "the roi's start + x * (its length) * (n - 1) / (out - 1)",
+}
+SAMPLING_WORDS = {
+    "nearest": "nearest cell",
+    "linear": "linear interpolation between the 2 nearest cells",
+    "cubic": "cubic interpolation over 4 cells",
+    "area": "average over the cells each output cell covers",
+    "lanczos3": "Lanczos filter (3 lobes)",
+    "lanczos5": "Lanczos filter (5 lobes)",
+    "gaussian": "Gaussian filter (radius 1.5)",
+    "mitchellcubic": "Mitchell-Netravali cubic filter",
+}
+
+
+def resize_facts(op: ConvOp, axis: int) -> dict:
+    """The size rule and sampling of one resized axis."""
+    n, out = op.in_size[axis], op.out_size[axis]
+    given = op.sample_scale[axis] if op.sample_scale else 0.0
+    if op.resize_arith == "exact" and given and float(given).is_integer():
+        formula = arith.repeat_size_text(n, int(given))
+    elif given:
+        formula = arith.scaled_size_text(n, given, float32_product=op.resize_arith == "onnx")
+    else:
+        formula = f"output size given: {out}"
+    scale = arith.number_text(given) if given else f"({out}/{n})"
+    where = COORDINATE_TEXTS[op.coordinate].replace("scale", scale).replace("(n - 1)", f"{n - 1}")
+    where = where.replace("(out - 1)", f"{out - 1}")
+    words = SAMPLING_WORDS[op.resize_mode]
+    if op.resize_mode == "nearest":
+        words += f", position rounded by {op.nearest_rounding}"
+    elif op.resize_mode == "cubic":
+        words += f" (a = {op.cubic_a!r}{', cells outside dropped' if op.exclude_outside else ''})"
+    if op.antialias:
+        words += ", antialiased (the filter widened by the shrink factor)"
+    if arith.resize_copies_axis(op, axis):
+        return {"formula": formula, "sampling": "copied as is (the framework does not resample this axis)"}
+    return {"formula": formula, "sampling": f"{words}; output x reads input position {where}"}

@@ -13,7 +13,7 @@ from convarith.frameworks import table
 
 SPELLINGS = sorted(table()[0])
 ONNX_OPS = ["Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalMaxPool", "GlobalAveragePool",
-            "GlobalLpPool", "conv", "Relu", ""]  # fmt: skip
+            "GlobalLpPool", "conv", "Relu", "", "Resize"]  # fmt: skip
 KEYWORDS = [
     "kernel_size", "stride", "strides", "padding", "dilation", "dilations", "dilation_rate", "groups", "group",
     "ceil_mode", "count_include_pad", "output_padding", "data_format", "filters", "activation", "use_bias",
@@ -23,6 +23,8 @@ KEYWORDS = [
     "batch_group_count", "window_strides", "output_shape", "input", "weight", "filters_", "name", "dtype",
     "storage_order", "count_include_pad_", "transpose_kernel", "precision", "preferred_element_type",
     "input_shape", "input_dim", "batch_size", "trainable", "kernel_regularizer", "kernel_initializer", "device",
+    "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "antialias", "interpolation", "scales",
+    "sizes", "roi", "axes", "coordinate_transformation_mode", "nearest_mode", "keep_aspect_ratio_policy", "method",
 ]  # fmt: skip
 CALL_VALUES = ["l2(1e-4)", "keras.regularizers.L2(l2=0.01)", "keras.initializers.HeNormal()", "torch.device('cpu')",
                "f(g(1))", "a.b(*c)", "l2(x=1, **k)", "tf.shape(y)"]  # fmt: skip
@@ -30,7 +32,8 @@ STRINGS = [
     "same", "valid", "SAME", "VALID", "causal", "full", "zeros", "reflect", "replicate", "circular", "channels_first",
     "channels_last", "NCHW", "NHWC", "NCW", "NWC", "NCDHW", "NDHWC", "OIHW", "HWIO", "relu", "sigmoid", "tanh",
     "softmax", "linear", "gelu", "elu", "SAME_UPPER", "SAME_LOWER", "NOTSET", "EXPLICIT", "MAX", "AVG", "x", "",
-    "abc", "\\d", "é", "NC", "0", "None",
+    "abc", "\\d", "é", "NC", "0", "None", "nearest", "bilinear", "bicubic", "trilinear", "area", "nearest-exact",
+    "lanczos3", "half_pixel", "align_corners", "tf_crop_and_resize", "round_prefer_ceil", "not_larger",
 ]  # fmt: skip
 NAMES = ["x", "w", "b", "k", "input", "weight", "bias", "kernel", "lhs", "rhs", "y", "np.pi", "a.b.c"]
 CONSTANTS = ["None", "True", "False", "0.5", "2.0", "1e999", "-0.0", "8.7", "-1.5", "1j", "...", "b'x'"]

@@ -21,6 +21,14 @@ __all__ = [
     "Run",
     "adaptive_sizes",
     "adaptive_window",
+    "float32",
+    "resize_copies_axis",
+    "kept_aspect",
+    "number_text",
+    "repeat_size_text",
+    "scaled_size",
+    "scaled_size_float32",
+    "scaled_size_text",
     "axis_names",
     "ceil_drops_last_window",
     "conv_out",
@@ -684,7 +692,7 @@ def divisor_runs(
 
 def output_spatial(op: ConvOp) -> tuple[int, ...]:
     """Spatial output sizes of ``op`` (values <= 0 mean empty or refused)."""
-    if op.kind in ("adaptive_max_pool", "adaptive_avg_pool"):
+    if op.kind in ("adaptive_max_pool", "adaptive_avg_pool", "resize"):
         return op.out_size
     sizes = []
     for axis in range(op.rank):
@@ -759,3 +767,72 @@ def jax_transpose_pads(k_eff: int, stride: int, mode) -> tuple[int, int]:
     if mode == "VALID":
         return k_eff - 1, stride - 1 + max(k_eff - stride, 0)
     return transposed_forward_pads(k_eff, mode[0], mode[1])
+
+
+# --- resize ---
+
+
+def float32(value: float) -> float:
+    """``value`` rounded to the nearest float32 (inf beyond its range), in pure Python."""
+    import struct
+
+    try:
+        return struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
+def scaled_size(n: int, scale: float) -> float:
+    """Resize by a scale factor: out = floor(n * scale), the product in double (PyTorch,
+    Python's own floats). Returned as a float (inf or NaN stay so) for the caller to range-check."""
+    product = n * scale
+    return float(product // 1) if product == product and abs(product) != float("inf") else product
+
+
+def scaled_size_float32(n: int, scale: float) -> float:
+    """onnxruntime's out = floor(float32(n) * float32(scale)), the product rounded to float32
+    (so 10 * 1.3 gives 13, not the 12 of the exact product 12.9999995 of float32(1.3))."""
+    return scaled_size(1, float32(float32(n) * float32(scale)))
+
+
+def number_text(value: float) -> str:
+    """'2' for 2.0, '1.5', '0.3333333333333333': a scale as written, whole numbers without '.0'."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def scaled_size_text(n: int, scale: float, float32_product: bool = False) -> str:
+    """'floor(5 x 2) = 10' (or with the float32 product spelled out)."""
+    if float32_product:
+        product = float32(float32(n) * float32(scale))
+        return f"floor(float32({n} x {number_text(scale)}) = {product!r}) = {int(scaled_size(1, product))}"
+    return f"floor({n} x {number_text(scale)}) = {int(scaled_size(n, scale))}"
+
+
+def repeat_size_text(n: int, factor: int) -> str:
+    """'5 x 2 = 10': an integer upsampling factor."""
+    return f"{n} x {factor} = {n * factor}"
+
+
+def kept_aspect(sizes, targets, larger: bool = False, half_even: bool = False) -> tuple[float, list[int]]:
+    """(scale, sizes) of a resize that keeps the aspect ratio: one float32 scale, the smallest
+    (or ``larger``: the largest) of float32(target) / float32(n), then out = round(float32(scale * n)),
+    a tie away from zero (onnxruntime's std::round) or to even (``half_even``: tf.round). Sizes >= 1."""
+    ratios = [float32(float32(t) / float32(n)) for n, t in zip(sizes, targets)]
+    scale = max(ratios) if larger else min(ratios)
+    products = [float32(scale * float32(n)) for n in sizes]
+    if half_even:
+        return scale, [round(p) for p in products]  # Python's round: ties to even
+    return scale, [int(scaled_size(1, p + 0.5)) for p in products]
+
+
+def resize_copies_axis(op: ConvOp, axis: int) -> bool:
+    """Whether the framework copies this axis of a resize as is instead of resampling it:
+    onnxruntime when the whole shape or the axis's scale is unchanged (an antialiased axis:
+    when its size is); torch's linear kernels (not antialiased) when the axis keeps its size."""
+    n, out = op.in_size[axis], op.out_size[axis]
+    given = op.sample_scale[axis] if op.sample_scale else 0.0
+    if op.resize_arith == "onnx":
+        if op.antialias:
+            return n == out
+        return op.out_size == op.in_size or (given == 1 if given else float32(out) / float32(n) == 1)
+    return op.resize_arith == "torch" and op.resize_mode == "linear" and not op.antialias and n == out

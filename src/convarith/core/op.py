@@ -19,11 +19,20 @@ KINDS = (
     "lp_pool",
     "adaptive_max_pool",
     "adaptive_avg_pool",
+    "resize",
 )
 POOL_KINDS = frozenset(KINDS[2:])
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 ROUNDINGS = ("floor", "ceil", "trunc")
 LP_MODES = ("abs_sum", "signed_mean")
+# --- resize: the sampling rule as data (see ConvOp) ---
+RESIZE_MODES = ("nearest", "linear", "cubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
+COORDINATES = (
+    "asymmetric", "half_pixel", "pytorch_half_pixel", "align_corners", "tf_half_pixel_for_nn", "half_pixel_symmetric",
+    "tf_crop_and_resize",
+)  # fmt: skip
+NEAREST_ROUNDINGS = ("floor", "ceil", "round_prefer_floor", "round_prefer_ceil")
+RESIZE_ARITHS = ("torch", "tf", "onnx", "exact")
 EMPTY_MAX = ("-inf", "lowest")
 
 
@@ -58,6 +67,17 @@ class ConvOp(Record):
     past the input) gives -inf (PyTorch), or every max starts from the dtype's lowest
     finite value (``lowest``, onnxruntime), so such a window gives that value.
 
+    ``resize`` (no kernel: kernel, stride and dilation are 1, no padding) samples the input at
+    ``out_size`` points per axis: output cell x maps to the input position given by ``coordinate``
+    (half_pixel: (x + 0.5)/scale - 0.5; asymmetric: x/scale; align_corners: x*(n-1)/(out-1); ...),
+    with scale = ``sample_scale`` (the factor the framework samples with, 0.0 = out/n), then
+    ``resize_mode`` reads it: ``nearest`` rounds it by ``nearest_rounding``; ``linear`` and
+    ``cubic`` (Keys, ``cubic_a``) weigh the neighbouring cells, edge cells repeated unless
+    ``exclude_outside`` (taps outside dropped, the weights renormalised); ``cubic_table`` > 0
+    rounds the fraction to 1/cubic_table (TF's table). ``resize_arith`` names whose float32
+    arithmetic the position follows (torch, tf, onnx; exact: integer arithmetic, Keras's repeat).
+    ``antialias`` widens the filter when shrinking.
+
     ``in_spec``/``out_spec`` give the tensor axes as (batch, channel, spatial...),
     like JAX dimension numbers; ``kernel`` is in the same spatial order.
     """
@@ -87,6 +107,16 @@ class ConvOp(Record):
     pad_mode: str = "zeros"
     out_size: tuple[int, ...] = ()
     bias: bool = False
+    # --- resize ---
+    resize_mode: str = "nearest"
+    coordinate: str = "asymmetric"
+    nearest_rounding: str = "floor"
+    sample_scale: tuple[float, ...] = ()
+    resize_arith: str = "exact"
+    cubic_a: float = -0.75
+    exclude_outside: bool = False
+    cubic_table: int = 0
+    antialias: bool = False
 
     def __post_init__(self) -> None:
         rank = len(self.in_size)
@@ -100,6 +130,10 @@ class ConvOp(Record):
             or self.rounding not in ROUNDINGS
             or self.lp_mode not in LP_MODES
             or self.empty_max not in EMPTY_MAX
+            or self.resize_mode not in RESIZE_MODES
+            or self.coordinate not in COORDINATES
+            or self.nearest_rounding not in NEAREST_ROUNDINGS
+            or self.resize_arith not in RESIZE_ARITHS
         ):
             raise AssertionError(
                 f"internal: bad ConvOp {self.kind}/{self.pad_mode}/{self.rounding}/{self.lp_mode}/{self.empty_max}"

@@ -24,7 +24,7 @@ ROUTES = {
     "layers": "keras", "keras.layers": "keras", "tf.keras.layers": "keras",
     "nn": "torch", "torch.nn": "torch", "F": "torch", "nn.functional": "torch", "torch.nn.functional": "torch",
     "torch": "torch",
-    "tf.nn": "tf_nn", "lax": "jax_lax", "jax.lax": "jax_lax", "helper": "onnx", "onnx.helper": "onnx",
+    "tf.nn": "tf_nn", "tf.image": "tf_nn", "lax": "jax_lax", "jax.lax": "jax_lax", "helper": "onnx", "onnx.helper": "onnx",
 }  # fmt: skip
 
 

@@ -300,3 +300,14 @@ def ref_shape(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
             f"pass shapes={{'{value.dotted}': (...)}} (--shape {value.dotted}=... in the CLI)",
         )
     return shape
+
+
+# --- resize ---
+
+
+def shape_value(value, inputs: Inputs, name: str, label: str):
+    """``value`` with shape references (``size=y.shape[2:]``, ``tf.shape(y)[1:3]``) read from shapes=:
+    the hook for the parser's ShapeRef (``resolve_shapes``, issue 8) once it is there; until then
+    plain values pass through."""
+    resolve = globals().get("resolve_shapes")
+    return value if resolve is None else resolve(value, inputs, name, label)

@@ -1002,3 +1002,91 @@ def base_keywords(call) -> tuple | None:
     ):
         return (None, *shape)  # a None size (a variable length) is refused when this input is used
     return None  # none given, or one Keras keeps but no input is built from: the input must be passed
+
+
+# --- resize: UpSampling1D/2D/3D ----------------------------------------------------------------------------------
+
+UPSAMPLING_INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
+
+
+def tf_resize_sampling(method: str) -> dict:
+    """The ConvOp sampling fields of tf.image.resize(method, antialias=False) on TensorFlow."""
+    if method == "nearest":
+        return {"resize_mode": "nearest", "coordinate": "tf_half_pixel_for_nn", "resize_arith": "tf"}
+    if method == "bicubic":  # Keys' cubic, a = -0.5, its fraction read from a 1024-entry table, outside cells dropped
+        return {"resize_mode": "cubic", "coordinate": "half_pixel", "resize_arith": "tf", "cubic_a": -0.5,
+                "cubic_table": 1024, "exclude_outside": True}  # fmt: skip
+    return {
+        "resize_mode": "linear" if method == "bilinear" else method,
+        "coordinate": "half_pixel",
+        "resize_arith": "tf",
+    }  # fmt: skip (area: resize_area; lanczos, gaussian, mitchellcubic: scale_and_translate)
+
+
+class UpSamplingPlan(LayerPlan):
+    """UpSampling{rank}D, compiled: out = n x size per axis. 'nearest' repeats each cell size
+    times (ops.repeat); UpSampling2D's other interpolations are tf.image.resize to n x size."""
+
+    __slots__ = ("factors", "interpolation")
+
+    def __init__(self, call, rank: int) -> None:
+        super().__init__(call, rank)
+        label = self.label
+        if rank == 1:
+            self.v = v = bind(call, (("size", 2),), label, COMMON_KEYWORDS)
+            if isinstance(v["size"], (tuple, list)) or not isinstance(v["size"], int) or isinstance(v["size"], bool):
+                raise refuse(label, f"size={v['size']!r} is not an int", "UpSampling1D expects an integer value for "
+                             "size", "size=2")  # fmt: skip
+            if v["size"] <= 0:
+                raise refuse(label, f"size={v['size']!r}", "Argument `size` should be a positive integer",
+                             "size=2")  # fmt: skip
+            self.factors, self.data_format, self.interpolation = (v["size"],), "channels_last", "nearest"
+            return
+        params = (("size", (2,) * rank), ("data_format", None))
+        params += (("interpolation", "nearest"),) if rank == 2 else ()
+        self.v = v = bind(call, params, label, COMMON_KEYWORDS)
+        self.factors = sizes(v["size"], rank, "size", label)
+        self.data_format = layout(v["data_format"], rank, label)
+        method = v.get("interpolation", "nearest")
+        if not isinstance(method, str) or method.lower() not in UPSAMPLING_INTERPOLATIONS:
+            raise refuse(label, f"interpolation={method!r} is not accepted",
+                         f"Keras (TF backend) takes one of {', '.join(map(repr, UPSAMPLING_INTERPOLATIONS))}",
+                         "interpolation='nearest' or 'bilinear'")  # fmt: skip
+        self.interpolation = method.lower()
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, rank, method = self.label, self.rank, self.interpolation
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, self.data_format, label)
+        out = tuple(n * f for n, f in zip(spatial, self.factors))
+        if method != "nearest":
+            if min(out) <= 0:
+                raise refuse(label, f"the input {tuple(spatial)} is empty", "tf.image.resize (interpolation "
+                             f"{method!r}) needs a positive height and width", "a non-empty input")  # fmt: skip
+            if channels == 0:
+                raise refuse(label, "the input has 0 channels", "TensorFlow's resize: image must have at least one "
+                             "channel", "give at least one channel")  # fmt: skip
+            sampling = tf_resize_sampling(method)
+            rules = tuple(f"{method} upsampling by {f} (tf.image.resize to n x {f})" for f in self.factors)
+        else:
+            sampling = {"resize_mode": "nearest", "coordinate": "asymmetric", "resize_arith": "exact"}
+            rules = tuple(f"nearest upsampling by {f}: each cell repeated {f} times, out = n x {f}"
+                          for f in self.factors)  # fmt: skip
+        ones = (1,) * rank
+        op = ConvOp(
+            "resize", batch, channels, channels, spatial, ones, ones, ones, (0,) * rank, (0,) * rank, spec, spec,
+            out_size=out, sample_scale=tuple(float(f) for f in self.factors), **sampling,
+        )  # fmt: skip
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, layout=layout_name(self.data_format, rank),
+            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+
+def upsampling(rank: int):
+    """Compile function for UpSampling{rank}D."""
+    return lambda call: UpSamplingPlan(call, rank)
+
+
+for _rank in (1, 2, 3):
+    _compile = upsampling(_rank)  # one function for every prefix: the bare name resolves to it too
+    CALLS.update({prefix + f"UpSampling{_rank}D": _compile for prefix in PREFIXES})

@@ -168,11 +168,13 @@ def bind_node(call) -> tuple[str, list, list, dict]:
                 f"Fix: use only {', '.join(sorted(ATTRIBUTES[op_type]))}.",
             )
         got = attribute_type(label, key, value)
-        if got != expected:
+        if got != expected and not (got == "INTS" and key in ("roi", "scales")):  # Resize's values, any numbers
             example = {
                 "INTS": f"{key}=[{value!r}, ...]" if got == "INT" else f"{key}=[1, 1]",
                 "INT": f"{key}=1",
                 "STRING": f"{key}='NOTSET'",
+                "FLOAT": f"{key}=-0.75",
+                "FLOATS": f"{key}=[1.0, 2.0]",
             }[expected]
             raise fail(
                 label,
@@ -866,3 +868,211 @@ class PoolPlan(NodePlan):
 
 
 CALLS = {spelling: compile_node for spelling in SPELLINGS}
+
+
+# --- resize: Resize (opset 19 semantics, as onnxruntime runs it under opset 21) ------------------------------------
+# The values of the constant inputs roi, scales and sizes are given in the call by keyword, named after the role
+# (convarith's convention): make_node('Resize', ['X', '', 'scales'], ['Y'], mode='linear', scales=[1, 1, 2, 2]).
+# The differential runner turns them into initializers of those names.
+
+RESIZE_CONSTANTS = {"roi": "FLOATS", "scales": "FLOATS", "sizes": "INTS"}
+ATTRIBUTES["Resize"] = {
+    "mode": "STRING", "coordinate_transformation_mode": "STRING", "nearest_mode": "STRING", "cubic_coeff_a": "FLOAT",
+    "exclude_outside": "INT", "extrapolation_value": "FLOAT", "antialias": "INT", "axes": "INTS",
+    "keep_aspect_ratio_policy": "STRING", **RESIZE_CONSTANTS,
+}  # fmt: skip
+INPUT_RANGE["Resize"] = (1, 4)
+RESIZE_MODES = ("nearest", "linear", "cubic")
+RESIZE_COORDINATES = (
+    "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn",
+    "tf_crop_and_resize",
+)  # fmt: skip
+RESIZE_ROUNDINGS = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
+ASPECT_POLICIES = ("stretch", "not_larger", "not_smaller")
+
+
+def constant_inputs(call) -> set:
+    """The input names of a Resize node whose values the call gives (roi=, scales=, sizes=)."""
+    op_type, names, _, attrs = bind_node(call)
+    if op_type != "Resize":
+        return set()
+    return {names[i] for i, role in ((1, "roi"), (2, "scales"), (3, "sizes")) if i < len(names) and role in attrs}
+
+
+def choice_attr(label: str, attrs: dict, key: str, choices: tuple) -> str:
+    value = attrs.get(key, choices[0])
+    if value not in choices:
+        raise fail(
+            label,
+            f"{key}={value!r} is not accepted. Rule: onnxruntime's Resize takes {', '.join(map(repr, choices))} "
+            f"(rejected when the session is created). Fix: {key}={choices[0]!r}.",
+        )
+    return value
+
+
+class ResizePlan(NodePlan):
+    """Resize: out = floor(float32(n) * float32(scale)) per axis, or the sizes given (scaled as a
+    whole by keep_aspect_ratio_policy); N and C must keep their size (convarith's canonical op)."""
+
+    __slots__ = ("mode", "coordinate", "rounding", "values", "policy")
+
+    def __init__(self, call, op_type, names_in, names_out, attrs, arguments) -> None:
+        super().__init__(call, op_type, names_in, names_out, attrs, arguments)
+        label = op_type
+        names = check_names(label, op_type, names_in, names_out)
+        self.names = names[:1]
+        slots = {
+            role: names_in[i] if i < len(names_in) else "" for i, role in ((1, "roi"), (2, "scales"), (3, "sizes"))
+        }
+        for role, name in slots.items():
+            if name and role not in attrs:
+                raise refuse(
+                    label,
+                    f"the values of input {role} ({name!r}) are not given",
+                    "Resize's output shape depends on the values of scales or sizes, not only on their shape",
+                    f"give them in the call, e.g. {role}=[1.0, 1.0, 2.0, 2.0] (convarith's convention; the node's "
+                    f"input {name!r} holds them)",
+                )
+            if role in attrs and not name:
+                raise refuse(
+                    label,
+                    f"{role}= values were given but the node has no {role} input",
+                    f"the values belong to the node's input {['X', 'roi', 'scales', 'sizes'].index(role) + 1} ({role})",
+                    "name it, e.g. inputs=['X', '', 'scales'] for scales=",
+                )
+        self.values = {role: attrs[role] for role in RESIZE_CONSTANTS if role in attrs}
+        given = [role for role in ("scales", "sizes") if self.values.get(role)]
+        if len(given) != 1:
+            raise refuse(
+                label,
+                f"{'both' if given else 'neither of'} scales and sizes {'are' if given else 'is'} given (non-empty)",
+                "Either `sizes` or `scales` must be provided, but not both of them (onnxruntime's shape inference)",
+                "give one of them, e.g. scales=[1.0, 1.0, 2.0, 2.0]",
+            )
+        self.mode = choice_attr(label, attrs, "mode", RESIZE_MODES)
+        self.coordinate = choice_attr(label, attrs, "coordinate_transformation_mode", RESIZE_COORDINATES)
+        self.rounding = choice_attr(label, attrs, "nearest_mode", RESIZE_ROUNDINGS)
+        self.policy = choice_attr(label, attrs, "keep_aspect_ratio_policy", ASPECT_POLICIES)
+        if self.policy != "stretch" and given == ["scales"]:
+            raise refuse(label, f"keep_aspect_ratio_policy={self.policy!r} with scales",
+                         "providing scales is incompatible with a keep_aspect_ratio_policy other than 'stretch'",
+                         "give sizes, or keep_aspect_ratio_policy='stretch'")  # fmt: skip
+        antialias = attrs.get("antialias", 0) != 0
+        if attrs.get("exclude_outside", 0) != 0 and not (self.mode == "cubic" or self.mode == "linear" and antialias):
+            raise refuse(label, f"exclude_outside={attrs['exclude_outside']} with mode={self.mode!r}",
+                         "exclude_outside can be set to 1 when mode is cubic, or linear with antialias=1",
+                         "drop exclude_outside")  # fmt: skip
+        if attrs.get("antialias", 0) != 0 and self.mode == "nearest":
+            raise refuse(label, "antialias=1 with mode='nearest'", "onnxruntime antialiases linear and cubic only",
+                         "antialias=0, or mode='linear'")  # fmt: skip
+
+    def resolve(self, inputs: Inputs):
+        """(x shape, output shape, sampling scale per axis or ()) after every refusal."""
+        label, attrs = self.label, self.attrs
+        (x,) = self.tensors(inputs)
+        rank = len(x)
+        axes = attrs.get("axes")
+        if axes is None:
+            axes = tuple(range(rank))
+        elif len(set(a % rank if -rank <= a < rank else a for a in axes)) != len(axes) or not all(
+            -rank <= a < rank for a in axes
+        ):
+            raise refuse(label, f"axes={list(axes)} for an input of rank {rank}", "each axis in [-rank, rank) once",
+                         f"e.g. axes={list(range(2, rank))}")  # fmt: skip
+        axes = tuple(a % rank for a in axes)
+        role = "scales" if self.values.get("scales") else "sizes"
+        values = self.values[role]
+        if len(values) != len(axes):
+            raise refuse(label, f"{role}={list(values)} has {len(values)} values for {len(axes)} axes",
+                         f"the number of elements of {role} must be the rank of X ({rank}) or the number of axes",
+                         f"one value per axis of X {tuple(x)}")  # fmt: skip
+        scale = [1.0] * rank
+        out = list(x)
+        if role == "scales":
+            for a, s in zip(axes, values):
+                if not s > 0:
+                    raise refuse(label, f"scales={list(values)} holds {s!r}", "Scale value should be greater than 0",
+                                 "positive scales")  # fmt: skip
+                scale[a], out[a] = float(s), arith.scaled_size_float32(x[a], s)
+                if out[a] > MAX_INT or out[a] != out[a]:
+                    raise fail(label, f"scales={list(values)} gives an output size beyond 64 bits. Rule: sizes are "
+                               "int64. Fix: a smaller scale.")  # fmt: skip
+                out[a] = int(out[a])
+        else:
+            if any(v < 0 or v == 0 < x[a] for a, v in zip(axes, values)):  # scale = v / n; 0/0 (NaN) passes
+                raise refuse(label, f"sizes={list(values)} on X {tuple(x)}",
+                             "onnxruntime derives scale = size / n and refuses a scale <= 0",
+                             "sizes >= 1")  # fmt: skip
+            if self.policy == "stretch":
+                for a, v in zip(axes, values):
+                    out[a] = v
+            elif any(x[a] == 0 for a in axes):
+                raise fail(label, f"keep_aspect_ratio_policy={self.policy!r} over an empty axis of X {tuple(x)}. "
+                           "Rule: its scale divides by the axis size (not modelled for 0). Fix: a non-empty input.")  # fmt: skip
+            else:
+                common, sizes = arith.kept_aspect(
+                    [x[a] for a in axes], values, larger=self.policy == "not_smaller", half_even=False
+                )
+                for a, size in zip(axes, sizes):
+                    out[a], scale[a] = size, common
+        if rank < 3 or out[0] != x[0] or out[1] != x[1]:
+            raise fail(
+                label,
+                f"X {tuple(x)} resized to {tuple(out)} changes the batch or channel axis (or has no spatial axis). "
+                "Rule: onnxruntime resizes any axis, but convarith models Resize of the spatial axes of an "
+                "(N, C, spatial...) tensor. Fix: scale 1 on the first two axes.",
+            )
+        if self.mode != "nearest" and rank > 3 and (scale[0] != 1 or scale[1] != 1):
+            raise fail(
+                label,
+                f"keep_aspect_ratio_policy={self.policy!r} scales the batch and channel axes too (scale "
+                f"{scale[0]!r}). Rule: onnxruntime's {self.mode} Resize needs scale 1 on the outermost 2 axes "
+                f"(ScalesValidation). Fix: axes={list(range(2, rank))} to apply the policy to the spatial axes only.",
+            )
+        if self.mode == "linear" and rank > 5:
+            raise fail(label, f"mode='linear' on a {rank}-D input. Rule: onnxruntime's linear Resize takes 2-D to 5-D "
+                       "inputs. Fix: reshape to at most 3 spatial axes.")  # fmt: skip
+        if self.mode == "cubic" and rank != 4:
+            raise fail(label, f"mode='cubic' on a {rank}-D input. Rule: onnxruntime's cubic Resize takes 2-D or 4-D "
+                       "(N, C, H, W) inputs. Fix: a 4-D input.")  # fmt: skip
+        sample = tuple(scale[2:]) if role == "scales" or self.policy != "stretch" else ()
+        return tuple(x), tuple(out), sample
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        return fits(self.label, self.resolve(inputs)[1])
+
+    def map(self, inputs: Inputs) -> Mapped:
+        x, out, sample = self.resolve(inputs)
+        rank, attrs = len(x) - 2, self.attrs
+        spec = channels_first(rank)
+        ones = (1,) * rank
+        op = ConvOp(
+            "resize", x[0], x[1], x[1], x[2:], ones, ones, ones, (0,) * rank, (0,) * rank, spec, spec,
+            out_size=out[2:], resize_mode=self.mode, coordinate=self.coordinate, nearest_rounding=self.rounding,
+            sample_scale=sample, resize_arith="onnx", cubic_a=float(attrs.get("cubic_coeff_a", -0.75)),
+            exclude_outside=attrs.get("exclude_outside", 0) != 0, antialias=attrs.get("antialias", 0) != 0,
+        )  # fmt: skip
+        if sample:
+            rules = tuple(f"{self.mode} resize by {s!r}: out = floor(float32(n) x float32({s!r}))" for s in sample)
+        else:
+            rules = tuple(f"{self.mode} resize to the given size {m} (sampled with scale {m}/{n})"
+                          for n, m in zip(x[2:], out[2:]))  # fmt: skip
+        if self.policy != "stretch":
+            rules = tuple(f"{rule}; keep_aspect_ratio_policy={self.policy!r}: one scale for every axis, "
+                          "out = round(scale x n)" for rule in rules)  # fmt: skip
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, layout=layout(rank), arguments=self.arguments,
+            framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+
+def compile_node_or_resize(call) -> Plan:
+    """make_node: Resize here, every other op_type as ``compile_node``."""
+    op_type, names_in, names_out, attrs = bind_node(call)
+    if op_type != "Resize":
+        return compile_node(call)
+    bound = (("op_type", op_type), ("inputs", tuple(names_in)), ("outputs", tuple(names_out)), *attrs.items())
+    return ResizePlan(call, op_type, names_in, names_out, attrs, bound)
+
+
+CALLS.update({spelling: compile_node_or_resize for spelling in SPELLINGS})

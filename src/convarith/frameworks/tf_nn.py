@@ -31,12 +31,14 @@ from ._common import (
     Mapped,
     Plan,
     bind,
+    check_bool,
     check_int,
     divisors_text,
     fail,
     mapped_fits,
     ref_shape,
     refuse,
+    shape_value,
 )
 from ._tf_rules import (
     axis_padding,
@@ -1367,3 +1369,73 @@ def calls() -> dict:
 
 
 CALLS = calls()
+
+
+# --- resize: tf.image.resize --------------------------------------------------------------------------------------
+
+IMAGE_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
+
+
+class ImageResizePlan(Plan):
+    """tf.image.resize(images, size, method, antialias): images (N, H, W, C) or (H, W, C); the
+    output is the given size; the numbers follow the method (see keras.tf_resize_sampling)."""
+
+    __slots__ = ("label", "v", "method")
+
+    def __init__(self, call) -> None:
+        super().__init__(call)
+        self.label = label = call.base
+        params = (("images", REQUIRED), ("size", REQUIRED), ("method", "bilinear"), ("preserve_aspect_ratio", False),
+                  ("antialias", False), ("name", None))  # fmt: skip
+        self.v = v = bind(call, params, label)
+        method = v["method"]
+        if not isinstance(method, str) or method.lower() not in IMAGE_METHODS:
+            raise refuse(label, f"method={method!r} is not accepted", f"tf.image.resize takes {', '.join(IMAGE_METHODS)}",
+                         "method='bilinear'")  # fmt: skip
+        self.method = method.lower()
+        check_bool(v["antialias"], "antialias", label)
+        check_bool(v["preserve_aspect_ratio"], "preserve_aspect_ratio", label)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        from .keras import tf_resize_sampling
+
+        label = self.label
+        x = ref_shape(self.v["images"], inputs, "images", label)
+        given = shape_value(self.v["size"], inputs, "size", label)  # size=tf.shape(y)[1:3] once the parser reads it
+        if not isinstance(given, (tuple, list)) or len(given) != 2:
+            raise refuse(label, f"size={given!r} is not 2 sizes", "size is [new_height, new_width]", "size=(64, 64)")
+        target = tuple(check_int(item, "size", label) for item in given)
+        if len(x) not in (3, 4):
+            raise refuse(label, f"images shape {tuple(x)} has {len(x)} dimensions",
+                         "'images' must have either 3 or 4 dimensions", "(N, H, W, C) or (H, W, C)")  # fmt: skip
+        unbatched = len(x) == 3
+        batch, spatial, channels = (1, x[:2], x[2]) if unbatched else (x[0], x[1:3], x[3])
+        if min(spatial) <= 0 or channels <= 0:
+            what = "must be of non-zero size" if min(spatial) <= 0 else "must have at least one channel"
+            raise refuse(label, f"images shape {tuple(x)} is empty", f"TensorFlow's resize: the input image {what}",
+                         "a non-empty image (only the batch may be 0)")  # fmt: skip
+        size, rule = target, "resize to the given size"
+        if self.v["preserve_aspect_ratio"]:
+            scale, size = arith.kept_aspect(spatial, target, half_even=True)
+            rule = (
+                f"preserve_aspect_ratio: one scale {scale!r} = min(size / n), out = round(scale x n) (ties to even) ="
+            )
+        if min(size) <= 0:
+            raise refuse(label, f"size={size}", "the new height and width must be positive", "size=(64, 64)")
+        sampling = tf_resize_sampling(self.method)
+        antialias = bool(self.v["antialias"]) and self.method not in ("nearest", "area")  # those two ignore it
+        if antialias and self.method == "bicubic":  # scale_and_translate's Keys cubic: no table, no exclusion
+            sampling = {"resize_mode": "cubic", "coordinate": "half_pixel", "resize_arith": "tf"}
+        spec = channels_last(2)
+        op = ConvOp(
+            "resize", batch, channels, channels, tuple(spatial), (1, 1), (1, 1), (1, 1), (0, 0), (0, 0), spec, spec,
+            out_size=tuple(size), antialias=antialias, **sampling,
+        )  # fmt: skip
+        rules = tuple(f"{self.method} {rule} {m}" for m in size)
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, layout="NHWC", squeeze_batch=unbatched,
+            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+
+CALLS.update({"tf.image.resize": ImageResizePlan})

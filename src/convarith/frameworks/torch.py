@@ -31,6 +31,7 @@ from ._common import (
     fits,
     ref_shape,
     refuse,
+    shape_value,
 )
 
 FRAMEWORK = "PyTorch"
@@ -1102,3 +1103,212 @@ def alias_calls() -> dict:
 
 
 CALLS.update(alias_calls())
+# --- resize: F.interpolate, F.upsample*, nn.Upsample, nn.UpsamplingNearest2d/Bilinear2d ------------------------------
+
+RESIZE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact", "lanczos")
+MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "lanczos": 2}
+NO_ALIGN = ("nearest", "area", "nearest-exact")
+RESIZE_PARAMS = {
+    "interpolate": (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
+                    ("recompute_scale_factor", None), ("antialias", False)),
+    "upsample": (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None)),
+    "upsample_nearest": (("size", None), ("scale_factor", None)),
+    "upsample_bilinear": (("size", None), ("scale_factor", None)),
+    "Upsample": (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
+                 ("recompute_scale_factor", None)),
+    "UpsamplingNearest2d": (("size", None), ("scale_factor", None)),
+    "UpsamplingBilinear2d": (("size", None), ("scale_factor", None)),
+}  # fmt: skip
+FIXED_MODE = {
+    "upsample_nearest": ("nearest", None),
+    "upsample_bilinear": ("bilinear", True),
+    "UpsamplingNearest2d": ("nearest", None),
+    "UpsamplingBilinear2d": ("bilinear", True),
+}
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class ResizePlan(Plan):
+    """F.interpolate and its spellings, compiled: torch's Python checks in its order, then the
+    kernel's (sizes > 0, a non-empty input but for the batch), area as adaptive average pooling."""
+
+    __slots__ = ("family", "functional", "label", "v", "mode", "align")
+
+    def __init__(self, call, family: str) -> None:
+        super().__init__(call)
+        self.family, self.label = family, call.base
+        self.functional = family[0].islower()
+        params = RESIZE_PARAMS[family]
+        self.v = v = bind(call, ((("input", REQUIRED),) if self.functional else ()) + params, self.label)
+        self.mode, self.align = FIXED_MODE.get(family, (v.get("mode"), v.get("align_corners")))
+        label = self.label
+        if not isinstance(self.mode, str):
+            raise refuse(label, f"mode={self.mode!r} is not a string", "mode names the interpolation",
+                         "mode='nearest' or 'bilinear'")  # fmt: skip
+        if self.align is not None:
+            check_bool(self.align, "align_corners", label)
+        if self.mode in NO_ALIGN and self.align is not None:
+            raise refuse(
+                label,
+                f"align_corners={self.align!r} was given with mode={self.mode!r}",
+                "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | "
+                "trilinear",
+                "drop align_corners (or use an interpolating mode)",
+            )
+        if v.get("recompute_scale_factor") is not None:
+            check_bool(v["recompute_scale_factor"], "recompute_scale_factor", label)
+        check_bool(v.get("antialias", False), "antialias", label)
+        if not self.functional:  # nn.Upsample (and its subclasses) store float(scale_factor), a falsy one as None
+            scale = v["scale_factor"]
+            if isinstance(scale, list):
+                raise refuse(label, f"scale_factor={scale!r} is a list", "nn.Upsample takes a float or a tuple "
+                             "(float() of a list raises TypeError)", f"scale_factor={tuple(scale)!r}")  # fmt: skip
+            if not scale:  # nn.Upsample stores a zero scale_factor as None
+                v["scale_factor"] = None
+
+    def resolve(self, inputs: Inputs):
+        """(x_shape, sizes, scales or None, recomputed) after every refusal."""
+        label, v, mode = self.label, self.v, self.mode
+        no_output_size(label, inputs)
+        x_shape = ref_shape(v["input"], inputs, "input", label) if self.functional else inputs.input_shape
+        if x_shape is None:
+            raise refuse(label, "the input shape is missing", "PyTorch layout is (N, C, spatial...)",
+                         "pass input_shape=(N, C, H, W)")  # fmt: skip
+        dim = len(x_shape) - 2
+        size, scale = shape_value(v["size"], inputs, "size", label), v["scale_factor"]
+        if size is not None and scale is not None:
+            raise refuse(label, f"both size={size!r} and scale_factor={scale!r} were given",
+                         "only one of size or scale_factor should be defined", "drop one of them")  # fmt: skip
+        if size is None and scale is None:
+            raise refuse(label, "neither size nor scale_factor was given",
+                         "either size or scale_factor should be defined", "size=(H, W) or scale_factor=2")  # fmt: skip
+        given = size if size is not None else scale
+        name = "size" if size is not None else "scale_factor"
+        if isinstance(given, (tuple, list)):
+            if len(given) != dim:
+                raise refuse(
+                    label,
+                    f"{name}={given!r} has {entries(len(given))} for an input with {max(dim, 0)} spatial dimensions "
+                    f"{tuple(x_shape[2:])}",
+                    f"Input and {'output' if size is not None else 'scale_factor'} must have the same number of "
+                    "spatial dimensions (input laid out (N, C, d1, ..., dK))",
+                    f"one {name} entry per spatial axis",
+                )
+            values = tuple(given)
+        else:
+            values = (given,) * max(dim, 0)
+        check = (lambda item: isinstance(item, int) and not isinstance(item, bool)) if size is not None else is_number
+        if not all(check(item) for item in values):
+            kind = "ints" if size is not None else "numbers"
+            raise refuse(label, f"{name}={given!r} holds a value that is not one of the {kind}",
+                         f"{name} takes {kind}", f"{name}=2")  # fmt: skip
+        recompute = bool(v.get("recompute_scale_factor"))
+        if recompute and size is not None:
+            raise refuse(label, "recompute_scale_factor=True was given with size=",
+                         "recompute_scale_factor is not meaningful with an explicit size",
+                         "drop recompute_scale_factor")  # fmt: skip
+        if mode == "area" and size is None:
+            recompute = True
+        spatial = x_shape[2:]
+        scales = None
+        if size is not None:
+            sizes = values
+        else:
+            floats = tuple(arith.scaled_size(n, float(s)) for n, s in zip(spatial, values))
+            if any(f != f or abs(f) > MAX_INT for f in floats):
+                raise refuse(label, f"scale_factor={scale!r} gives the output size {floats}",
+                             "value cannot be converted to type int64_t without overflow: floor(n * scale_factor) "
+                             "must fit in 64 bits", "a smaller scale_factor")  # fmt: skip
+            sizes = tuple(int(f) for f in floats)
+            scales = None if recompute else tuple(float(s) for s in values)
+        if self.v.get("antialias") and not (mode in ("bilinear", "bicubic", "lanczos") and len(x_shape) == 4):
+            raise refuse(label, f"antialias=True was given with mode={mode!r} on a {len(x_shape)}-D input",
+                         "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input", "antialias=False")  # fmt: skip
+        wanted = MODE_RANK.get(mode)
+        if mode not in RESIZE_MODES or not 3 <= len(x_shape) <= 5 or (wanted and wanted != dim):
+            rule = "Only 3D, 4D and 5D input Tensors supported for the modes: " + " | ".join(RESIZE_MODES)
+            if mode in MODE_RANK and 3 <= len(x_shape) <= 5:
+                rule = f"{mode} mode needs {wanted + 2}D input"
+            raise refuse(label, f"mode={mode!r} on a {len(x_shape)}-D input {tuple(x_shape)}", rule,
+                         "nearest works on 3D-5D input; linear 3D, bilinear/bicubic 4D, trilinear 5D")  # fmt: skip
+        if mode == "lanczos":
+            if self.align:
+                raise refuse(label, "align_corners=True with mode='lanczos'",
+                             "Lanczos mode does not support align_corners=True", "align_corners=False")  # fmt: skip
+            if not self.v.get("antialias"):
+                raise refuse(label, "mode='lanczos' without antialias=True", "Lanczos mode requires antialias=True",
+                             "antialias=True")  # fmt: skip
+        if mode == "area":
+            if any(s < 0 for s in sizes):
+                raise refuse(label, f"the output size {sizes} is negative",
+                             "area mode is adaptive_avg_pool: elements of output_size must be >= 0",
+                             "a positive size or scale_factor")  # fmt: skip
+            if not all(s == 1 for s in sizes):
+                first = 1 if dim == 3 else 2
+                nonzero_sizes(label, x_shape, tuple(range(first, len(x_shape))),
+                              f"area mode is adaptive_avg_pool{dim}d: it needs a non-empty input on every axis it pools")  # fmt: skip
+            return x_shape, sizes, scales, recompute
+        if min(spatial) <= 0 or min(sizes) <= 0:
+            raise refuse(label, f"input sizes {tuple(spatial)} and output sizes {sizes}",
+                         "Input and output sizes should be greater than 0", "a positive size or scale_factor")  # fmt: skip
+        if prod(x_shape[1:]) == 0:
+            raise refuse(label, f"input shape {tuple(x_shape)} has no channels",
+                         f"Non-empty {len(x_shape)}D data tensor expected (only the batch may be 0)",
+                         "give at least one channel")  # fmt: skip
+        return x_shape, sizes, scales, recompute
+
+    def map(self, inputs: Inputs) -> Mapped:
+        x_shape, sizes, scales, recompute = self.resolve(inputs)
+        mode, rank = self.mode, len(x_shape) - 2
+        batch, channels, spatial = x_shape[0], x_shape[1], tuple(x_shape[2:])
+        fill = dict(kernel=(1,) * rank, stride=(1,) * rank, dilation=(1,) * rank, pad_lo=(0,) * rank,
+                    pad_hi=(0,) * rank, in_spec=channels_first(rank), out_spec=channels_first(rank))  # fmt: skip
+        if mode == "area":
+            op = ConvOp("adaptive_avg_pool", batch, channels, channels, spatial, out_size=sizes, **fill)
+        else:
+            sampling = {"nearest": "nearest", "nearest-exact": "nearest", "bicubic": "cubic",
+                        "lanczos": "lanczos3"}.get(mode, "linear")  # fmt: skip
+            coordinate = "align_corners" if self.align else "half_pixel"
+            if mode in ("nearest", "nearest-exact"):
+                coordinate = "asymmetric" if mode == "nearest" else "tf_half_pixel_for_nn"
+            op = ConvOp(
+                "resize", batch, channels, channels, spatial, out_size=sizes, resize_mode=sampling,
+                coordinate=coordinate, sample_scale=scales or (), resize_arith="torch", cubic_a=-0.75,
+                antialias=bool(self.v.get("antialias")), **fill,
+            )  # fmt: skip
+        rules = []
+        for axis, (n, out) in enumerate(zip(spatial, sizes)):
+            given = self.v["scale_factor"]
+            if given is None:
+                rules.append(f"{mode} resize to the given size {out}")
+                continue
+            s = given[axis] if isinstance(given, (tuple, list)) else given
+            rule = f"{mode} {'up' if s >= 1 else 'down'}sampling by {s!r}: out = floor(n x {s!r})"
+            if recompute and mode != "area":
+                rule += f"; recompute_scale_factor=True: sampled with the scale {out}/{n}, not {s!r}"
+            elif mode == "area":
+                rule += "; area mode is adaptive average pooling to that size"
+            rules.append(rule)
+        return Mapped(
+            FRAMEWORK, self.call, (op,), tuple(rules), layout=layout(rank), arguments=tuple(self.v.items()),
+            framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+
+def resize(family: str):
+    """Compile function for one resize spelling."""
+    return lambda call: ResizePlan(call, family)
+
+
+RESIZE_CALLS = {}
+for _family in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"):
+    _compile = resize(_family)  # one function for every prefix: the bare name resolves to it too
+    RESIZE_CALLS.update(dict.fromkeys((prefix + _family for prefix in MODULE_PREFIXES), _compile))
+for _family in ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear"):
+    _compile = resize(_family)
+    RESIZE_CALLS.update(dict.fromkeys((prefix + _family for prefix in FUNCTIONAL_PREFIXES), _compile))
+CALLS.update(RESIZE_CALLS)

@@ -322,16 +322,17 @@ def input_name(mapped: Mapped) -> str:
     inputs = mapped.argument("inputs")
     if inputs is not None:
         return inputs[0]
-    return tensor_roles(mapped, ("input", "lhs")).popitem()[1]
+    return tensor_roles(mapped, ("input", "lhs", "images")).popitem()[1]
 
 
 def array_names(call: Call) -> list[tuple[str, str]]:
     """(where, name) of every tensor named in the call: bare names anywhere in
     it, or the input names of an ONNX make_node as the ONNX module binds them."""
     if call.base == "make_node":
-        from ..frameworks.onnx import bind_node
+        from ..frameworks.onnx import bind_node, constant_inputs
 
-        return [(f"input {i + 1}", name) for i, name in enumerate(bind_node(call)[1]) if name]
+        given = constant_inputs(call)  # Resize's scales/sizes/roi: their values are in the call
+        return [(f"input {i + 1}", name) for i, name in enumerate(bind_node(call)[1]) if name and name not in given]
     found = [(f"argument {i + 1}", v.dotted) for i, v in enumerate(call.args) if isinstance(v, Name)]
     found += [(key, v.dotted) for key, v in call.kwargs if isinstance(v, Name)]
     return [(where, name) for where, name in found if "." not in name]

@@ -100,6 +100,10 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     plus a chunk of the conv path's im2col columns (CHUNK_BYTES or the output's size, or one
     output row of them if larger; at most the whole of them), plus adaptive pooling's gathered windows
     (with their masked copy and float64 sums)."""
+    if op.kind == "resize":
+        from .resize import resize_bytes
+
+        return resize_bytes(op, itemsize)
     out = tuple(max(s, 0) for s in arith.output_spatial(op))
     n, c, o = op.batch, op.in_channels, op.out_channels
     sizes = [
@@ -399,4 +403,8 @@ def run_op(op: ConvOp, x, w=None, b=None, *, max_bytes: int | None = None):
         return conv_transpose(op, x, w, b, dtype)
     if op.kind.startswith("adaptive"):
         return adaptive(op, x, dtype)
+    if op.kind == "resize":
+        from .resize import resize
+
+        return resize(op, x, dtype)
     return pool(op, x, dtype)

@@ -173,6 +173,11 @@ def worksheet_of(plan, index, max_bytes: int | None = None, expr: str | None = N
     expr = plan.mapped.call.text if expr is None else expr
     full_index = check_index(index, plan.mapped.output_shape, plan.mapped.call.base)
     op = plan.mapped.ops[-1]
+    if op.kind == "resize":
+        raise ConvArithError(
+            f"{plan.mapped.call.base}: trace_element does not list the terms of a resize. Rule: its worksheet "
+            "covers convolution and pooling. Fix: forward gives the resized values; explain gives the sampling rule."
+        )
     canonical = full_index
     if plan.mapped.squeeze_batch:
         canonical = canonical[: op.out_spec[0]] + (0,) + canonical[op.out_spec[0] :]
