@@ -230,6 +230,8 @@ def tf_nn_params(mapped: Mapped, weights, arrays) -> list:
     op, label = mapped.ops[0], label_of(mapped)
     if op.is_pool:
         return [(None, None)]
+    if mapped.layer == "separable":  # wip8-rearr
+        return tf_separable_params(mapped, arrays)
     shape = mapped.output_shape
     if arith_spatial(op) != tuple(shape[-op.rank - 1 : -1]):
         raise ConvArithError(
@@ -250,6 +252,23 @@ def tf_nn_params(mapped: Mapped, weights, arrays) -> list:
         expect(w, (*op.kernel, op.in_channels // op.groups, op.out_channels), "filters", label,
                "tf.nn filters layout is (*kernel, in_channels/groups, out_channels)")  # fmt: skip
     return [(spatial_last(w, op.rank), None)]
+
+
+def tf_separable_params(mapped: Mapped, arrays) -> list:
+    """tf.nn.separable_conv2d: depthwise_filter (kh, kw, C, multiplier), pointwise_filter (1, 1, C*multiplier, O)."""
+    depth, point = mapped.ops
+    label = label_of(mapped)
+    if mapped.space_to_batch and any(s > 1 for s in depth.stride):
+        raise ConvArithError(
+            f"{label}: numbers for a dilated depthwise convolution with strides > 1 are not modelled "
+            "(TensorFlow runs it as space-to-batch, whose output is not the dilated convolution). Fix: strides=1."
+        )
+    roles = tensor_roles(mapped, ("depthwise_filter", "pointwise_filter"))
+    dw, pw = take(arrays, roles, "depthwise_filter", label), take(arrays, roles, "pointwise_filter", label)
+    multiplier = depth.out_channels // depth.in_channels
+    expect(dw, (*depth.kernel, depth.in_channels, multiplier), "depthwise_filter", label,
+           "tf.nn.separable_conv2d depthwise_filter layout is (kh, kw, in_channels, channel_multiplier)")  # fmt: skip
+    return [(depthwise_canonical(dw, 2), None), (spatial_last(pw, 2), None)]
 
 
 def arith_spatial(op: ConvOp) -> tuple[int, ...]:
@@ -321,7 +340,7 @@ def input_name(mapped: Mapped) -> str:
     inputs = mapped.argument("inputs")
     if inputs is not None:
         return inputs[0]
-    return tensor_roles(mapped, ("input", "lhs")).popitem()[1]
+    return tensor_roles(mapped, ("input", "lhs", "operand")).popitem()[1]
 
 
 def array_names(call: Call) -> list[tuple[str, str]]:
