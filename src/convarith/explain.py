@@ -29,6 +29,7 @@ KIND_TITLES = {
     "adaptive_avg_pool": "adaptive average pooling",
     # --- rearranging and reduce_window (wip8-rearr) ---
     "min_pool": "min pooling",
+    "sum_pool": "sum pooling (the window sum)",
     "depth_to_space": "depth to space (blocks of channels moved into space)",
     "space_to_depth": "space to depth (blocks of space moved into channels)",
     "unfold": "unfold (every window kept whole, as channels)",

@@ -21,6 +21,7 @@ KINDS = (
     "adaptive_avg_pool",
     # --- rearranging and reduce_window (wip8-rearr) ---
     "min_pool",
+    "sum_pool",
     "depth_to_space",
     "space_to_depth",
     "unfold",
@@ -77,7 +78,7 @@ class ConvOp(Record):
     ``unfold`` is im2col: the windows of a conv (same formula), each kept whole, channel
     c*prod(kernel) + kernel offset. ``fold`` is its adjoint (sums overlapping windows):
     ``in_size`` holds the blocks per axis, ``out_size`` the image size they tile.
-    ``min_pool`` is max pooling of -x, negated. ``init_value`` (jax.lax.reduce_window):
+    ``min_pool`` is max pooling of -x, negated; ``sum_pool`` a window sum (padding adds nothing). ``init_value`` (jax.lax.reduce_window):
     the value padding cells and input holes (``lhs_dilation``) hold and every window
     starts from, -inf/+inf/0 for max/min/sum; a max/min result is clamped by it.
     """

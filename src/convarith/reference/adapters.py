@@ -287,6 +287,8 @@ def jax_params(mapped: Mapped, weights, arrays) -> list:
     from ..frameworks import jax_lax
 
     op, label = mapped.ops[0], label_of(mapped)
+    if op.init_value is not None:  # reduce_window (wip8-rearr)
+        return reduce_window_params(mapped)
     roles = tensor_roles(mapped, ("lhs", "rhs"))
     lhs, rhs = take(arrays, roles, "lhs", label), take(arrays, roles, "rhs", label)
     transpose = mapped.call.base == "conv_transpose"
@@ -302,6 +304,19 @@ def jax_params(mapped: Mapped, weights, arrays) -> list:
     if op.kind == "conv":
         return [(kernel, None)]
     return [(np.ascontiguousarray(np.flip(np.swapaxes(kernel, 0, 1), spatial)), None)]
+
+
+def reduce_window_params(mapped: Mapped) -> list:
+    """jax.lax.reduce_window takes no weights; a sum whose init_value is not 0 is refused: XLA may apply
+    the init value any number of times (measured on CPU: once per window, not once per padding cell)."""
+    op = mapped.ops[0]
+    if op.kind == "sum_pool" and op.init_value != 0:
+        raise ConvArithError(
+            f"{label_of(mapped)}: numbers for a lax.add reduction with init_value={op.init_value:g} are not modelled. "
+            "Rule: XLA leaves how often a non-identity init value is added to the implementation. "
+            "Fix: init_value=0.0 and add the constant afterwards."
+        )
+    return [(None, None)]
 
 
 # -- ONNX ------------------------------------------------------------------------------

@@ -87,6 +87,8 @@ def reduce_window(op: ConvOp, x, dtype):
     if op.kind == "min_pool":
         y = -engine.pool(op.with_(kind="max_pool"), -x, dtype)
         return np.minimum(y, np.asarray(op.init_value, dtype=dtype))
+    if op.kind == "sum_pool":
+        return engine.pool(op.with_(kind="avg_pool", divisor_override=1), x, dtype)
     y = engine.pool(op, x, dtype)
     if op.kind == "max_pool":
         return np.maximum(y, np.asarray(op.init_value, dtype=dtype))

@@ -168,6 +168,11 @@ def trace_element(
     plan = prepare(expr, x, weights, arrays, output_size)
     full_index = check_index(index, plan.mapped.output_shape, plan.mapped.call.base)
     op = plan.mapped.ops[-1]
+    if op.kind in ("depth_to_space", "space_to_depth", "unfold", "fold") or op.init_value is not None:  # wip8-rearr
+        raise ConvArithError(
+            f"{plan.mapped.call.base}: trace_element lists the terms of convolutions and pooling; {op.kind} "
+            "(a rearrangement or a reduce_window) has none to list. Fix: use forward and read the element."
+        )
     canonical = full_index
     if plan.mapped.squeeze_batch:
         canonical = canonical[: op.out_spec[0]] + (0,) + canonical[op.out_spec[0] :]
