@@ -993,6 +993,15 @@ class ReduceWindowPlan(Plan):
                 "computation=lax.max",
             )
         self.init = init_number(v["init_value"], label)
+        given = v["init_value"]
+        if isinstance(given, int) and not (computation.dotted in ("lax.add", "jax.lax.add") and given == 0):
+            raise refuse(
+                label,
+                f"init_value={given!r} is an int",
+                "jax runs a reduction whose init is not lax.add's 0 as a general reduce_window, which needs the init "
+                "value's dtype to be the operand's: an int init with a float operand is refused (TypeError)",
+                f"init_value={float(given)!r}",
+            )
 
     def map(self, inputs: Inputs) -> Mapped:
         label, v, kind = self.label, self.v, self.kind
@@ -1100,6 +1109,16 @@ class ReduceWindowPlan(Plan):
             init_value=self.init,
         )  # fmt: skip
         spatial = tuple(max(size, 0) for size in arith.output_spatial(op))
+        crops = max(*lo, *hi) <= 0 and min(*lo, *hi) < 0
+        if set(window) == set(stride) == set(base) == {1} and crops and min(spatial) > 0:
+            raise refuse(
+                label,
+                f"padding {tuple(zip(lo, hi))} only crops, with a window and stride of 1 on every axis: this call "
+                "aborts the process in JAX instead of returning (XLA's CPU simplifier: 'RET_CHECK failure ... "
+                "reduce-window vs maximum')",
+                "measured with jaxlib 0.10.2 on CPU: a reduce_window that only crops is replaced by a wrongly shaped op",
+                "crop with x[a:b] (lax.slice) instead",
+            )
         identity = IDENTITIES[kind]
         what = {"max_pool": "max", "min_pool": "min", "sum_pool": "sum"}[kind]
         notes = (

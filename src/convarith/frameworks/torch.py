@@ -1082,7 +1082,7 @@ class PixelShufflePlan(Plan):
             f"{'goes to' if shuffle else 'comes from'} offset (i, j) of output channel c's block (channel-major, 'CRD')"
         )
         return Mapped(
-            FRAMEWORK, self.call, (op,), ("none: whole blocks move",) * 2, (rule + ".",), layout="(*, C, H, W)", shape_override=(*lead, out_ch, *spatial),
+            FRAMEWORK, self.call, (op,), ("none: whole blocks move",) * 2, (rule + ".",), layout="NCHW", shape_override=(*lead, out_ch, *spatial),
             batch_dims=lead, arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
         )  # fmt: skip
 
