@@ -1072,6 +1072,10 @@ class PixelShufflePlan(Plan):
                         f"an input {axis} that is a multiple of {r} (such as {n // r * r or r})",
                     )
             out_ch, spatial = channels * r * r, (h // r, w // r)
+        notes = ()
+        if not shuffle and 0 in x:  # measured: torch returns an empty input as it is
+            r, out_ch, spatial = 1, channels, (h, w)
+            notes = ("the input is empty: torch's pixel_unshuffle returns it unchanged (a block of 1).",)
         op = ConvOp(
             self.kind, prod(lead), channels, out_ch, (h, w), (r, r), (r, r), (1, 1), (0, 0), (0, 0),
             channels_first(2), channels_first(2), block_order="CRD",
@@ -1082,7 +1086,7 @@ class PixelShufflePlan(Plan):
             f"{'goes to' if shuffle else 'comes from'} offset (i, j) of output channel c's block (channel-major, 'CRD')"
         )
         return Mapped(
-            FRAMEWORK, self.call, (op,), ("none: whole blocks move",) * 2, (rule + ".",), layout="NCHW", shape_override=(*lead, out_ch, *spatial),
+            FRAMEWORK, self.call, (op,), ("none: whole blocks move",) * 2, (rule + ".", *notes), layout="NCHW", shape_override=(*lead, out_ch, *spatial),
             batch_dims=lead, arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
         )  # fmt: skip
 
