@@ -442,3 +442,53 @@ def test_reduce_window_numbers(oracle, case, seed):
     assume(accepted(expr, shapes=shapes))
     rng = np.random.default_rng(seed)
     values_agree(oracle("jax_lax"), expr, arrays={"x": random(rng, shapes["x"])})
+
+
+# --- ONNX ------------------------------------------------------------------------------------------------------------
+
+
+@st.composite
+def onnx_block_calls(draw):
+    """DepthToSpace (mode DCR/CRD) / SpaceToDepth: blocksize 1-3; sometimes blocksize <= 0 or missing, a
+    lower-case or SpaceToDepth mode, a channel count or size that does not divide, another rank."""
+    op = draw(st.sampled_from(["DepthToSpace", "SpaceToDepth"]))
+    b = draw(st.integers(1, 3))
+    n, c, h, w = draw(st.integers(0, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    if op == "DepthToSpace":
+        c *= b * b
+    else:
+        h, w = h * b, w * b
+    attrs = {"blocksize": b}
+    if op == "DepthToSpace" and draw(st.booleans()):
+        attrs["mode"] = draw(st.sampled_from(["DCR", "CRD"]))
+    shape = (n, c, h, w)
+    if broken(draw):
+        what = draw(st.sampled_from(["block", "missing", "mode", "divide", "rank"]))
+        if what == "block":
+            attrs["blocksize"] = draw(st.sampled_from([0, -2]))
+        elif what == "missing":
+            del attrs["blocksize"]
+        elif what == "mode":
+            attrs["mode"] = draw(st.sampled_from(["crd", "DCR"]))
+        elif what == "divide" and b > 1:
+            shape = (n, c + (op == "DepthToSpace"), h + (op == "SpaceToDepth"), w)
+        else:
+            shape = shape[1:]
+    text = "".join(f", {key}={value!r}" for key, value in attrs.items())
+    return f"helper.make_node({op!r}, ['X'], ['Y']{text})", {"X": shape}
+
+
+@given(onnx_block_calls())
+@SETTINGS
+def test_onnx_depth_to_space(oracle, case):
+    expr, shapes = case
+    agree(oracle("onnx"), expr, shapes=shapes)
+
+
+@given(onnx_block_calls(), st.integers(0, 2**32 - 1))
+@NUMBERS
+def test_onnx_depth_to_space_numbers(oracle, case, seed):
+    expr, shapes = case
+    assume(accepted(expr, shapes=shapes))
+    rng = np.random.default_rng(seed)
+    values_agree(oracle("onnx"), expr, arrays={"X": random(rng, shapes["X"])})

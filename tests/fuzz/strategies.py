@@ -548,4 +548,6 @@ KEYWORDS += [
     "include_batch_in_index", "output_dtype", "operand", "init_value", "computation", "window_dimensions",
     "base_dilation", "window_dilation",
 ]  # fmt: skip
+ONNX_OPS += ["DepthToSpace", "SpaceToDepth"]
+KEYWORDS += ["blocksize", "mode"]
 NAMES += ["-jnp.inf", "jnp.inf", "-np.inf", "math.inf", "lax.max", "lax.min", "lax.add", "jnp.maximum", "-x"]

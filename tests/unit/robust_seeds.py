@@ -451,3 +451,7 @@ SEEDS += (
     ),
     ("lax.reduce_window(x, jnp.inf, jnp.minimum, (3,), None, 'VALID', None, (2,))", None, {"x": (9,)}, None),
 )
+SEEDS += (
+    ("helper.make_node('DepthToSpace', ['X'], ['Y'], blocksize=2, mode='CRD')", None, {"X": (1, 8, 2, 3)}, None),
+    ("helper.make_node('SpaceToDepth', ['X'], ['Y'], blocksize=3)", None, {"X": (2, 1, 6, 3)}, None),
+)

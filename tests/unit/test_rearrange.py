@@ -47,6 +47,8 @@ SHAPES = [  # (call, input_shape, shapes, the framework's answer, measured)
     ("lax.reduce_window(x, 0., lax.add, (2,), (1,), [(-6, 0)])", None, {"x": (5,)}, (0,)),
     ("lax.reduce_window(x, -jnp.inf, lax.max, (1, 2), (1, 1), 'VALID')", None, {"x": (2, 3)}, (2, 2)),
     ("lax.reduce_window(x, 0, lax.add, (2,), (1,), 'VALID')", None, {"x": (5,)}, (4,)),
+    ("helper.make_node('DepthToSpace', ['X'], ['Y'], blocksize=1)", None, {"X": (1, 8, 2, 3)}, (1, 8, 2, 3)),
+    ("helper.make_node('SpaceToDepth', ['X'], ['Y'], blocksize=2)", None, {"X": (1, 2, 0, 6)}, (1, 8, 0, 3)),
 ]
 
 
@@ -102,6 +104,15 @@ REFUSALS = [  # (call, input_shape, shapes, a piece of the message); each refuse
     ("lax.reduce_window(x, 0.0, lax.add, (2,), (1,), 'VALID', (0,))", None, {"x": (5,)}, "must be positive"),
     ("lax.reduce_window(x, 0, lax.max, (2,), (1,), 'VALID')", None, {"x": (5,)}, "an int init"),
     ("lax.reduce_window(x, 0.0, lax.add, (1,), (1,), [(0, -1)])", None, {"x": (5,)}, "aborts the process"),
+    (
+        "helper.make_node('DepthToSpace', ['X'], ['Y'], blocksize=2, mode='crd')",
+        None,
+        {"X": (1, 8, 2, 3)},
+        "upper case",
+    ),
+    ("helper.make_node('SpaceToDepth', ['X'], ['Y'], blocksize=2, mode='CRD')", None, {"X": (1, 2, 4, 6)}, "mode"),
+    ("helper.make_node('DepthToSpace', ['X'], ['Y'])", None, {"X": (1, 8, 2, 3)}, "requires the attribute blocksize"),
+    ("helper.make_node('DepthToSpace', ['X'], ['Y'], blocksize=2)", None, {"X": (8, 2, 3)}, "4-dimensional"),
 ]
 
 
@@ -127,9 +138,15 @@ def test_block_orders_differ_and_match_the_frameworks():
     """torch: channel c*r*r + i*r + j (CRD); TF: channel (i*r + j)*C + c (DCR), measured on arange."""
     torch_y = convarith.forward("nn.PixelShuffle(2)", np.arange(8.0, dtype=np.float32).reshape(1, 8, 1, 1))
     assert torch_y.ravel().tolist() == list(range(8))  # (C=2, H=2, W=2) in C order: c*4 + i*2 + j
-    tf_y = convarith.forward("tf.nn.depth_to_space(x, 2)", arrays={"x": np.arange(8.0, dtype=np.float32).reshape(1, 1, 1, 8)})
+    tf_y = convarith.forward(
+        "tf.nn.depth_to_space(x, 2)", arrays={"x": np.arange(8.0, dtype=np.float32).reshape(1, 1, 1, 8)}
+    )
     assert tf_y.ravel().tolist() == list(range(8))  # (H=2, W=2, C=2) in C order: (i*2 + j)*2 + c
     assert tf_y.transpose(0, 3, 1, 2).ravel().tolist() == [0, 2, 4, 6, 1, 3, 5, 7]
+    x = {"X": np.arange(8.0, dtype=np.float32).reshape(1, 8, 1, 1)}
+    onnx_dcr = convarith.forward("helper.make_node('DepthToSpace', ['X'], ['Y'], blocksize=2)", arrays=x)
+    onnx_crd = convarith.forward("helper.make_node('DepthToSpace', ['X'], ['Y'], blocksize=2, mode='CRD')", arrays=x)
+    assert onnx_dcr.ravel().tolist() == [0, 2, 4, 6, 1, 3, 5, 7] and onnx_crd.ravel().tolist() == list(range(8))
 
 
 def test_space_to_depth_inverts_depth_to_space():
@@ -161,7 +178,15 @@ def test_reduce_window_numbers_by_hand():
     assert run("lax.reduce_window(x, 3.0, lax.max, (2,), (1,), [(1, 1)])") == [3, 3, 3, 4, 5, 5]  # clamped by init
     assert run("lax.reduce_window(x, jnp.inf, lax.min, (2,), (1,), [(1, 0)])") == [1, 1, 2, 3, 4]
     assert run("lax.reduce_window(x, 0.0, lax.add, (2,), (1,), 'SAME')") == [3, 5, 7, 9, 5]
-    assert run("lax.reduce_window(x, 0.0, lax.add, (2,), (1,), 'VALID', (2,), (2,))") == [3, 0, 5, 0, 7, 0, 9]  # holes: 0
+    assert run("lax.reduce_window(x, 0.0, lax.add, (2,), (1,), 'VALID', (2,), (2,))") == [
+        3,
+        0,
+        5,
+        0,
+        7,
+        0,
+        9,
+    ]  # holes: 0
     assert run("lax.reduce_window(x, -jnp.inf, lax.max, (1,), (1,), [(3, 0)])")[:3] == [-np.inf] * 3
     with pytest.raises(convarith.ConvArithError, match="init_value=1 are not modelled"):
         convarith.forward("lax.reduce_window(x, 1.0, lax.add, (2,), (1,), 'VALID')", arrays={"x": x})

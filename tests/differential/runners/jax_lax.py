@@ -26,5 +26,6 @@ def run(request: dict) -> dict:
         answer["values"] = np.asarray(out)
     return answer
 
+
 # --- reduce_window (wip8-rearr): init values may be written as math.inf ---
 NAMESPACE["math"] = __import__("math")
