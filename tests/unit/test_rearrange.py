@@ -230,3 +230,25 @@ def test_arith_formulas():
 def test_no_worksheet_for_rearrangements():
     with pytest.raises(convarith.ConvArithError, match="has none to list"):
         convarith.trace_element("nn.PixelShuffle(2)", (0, 0, 0, 0), np.zeros((1, 4, 1, 1), np.float32))
+
+
+GOLDEN = {
+    "rearrange_pixel_shuffle": ("nn.PixelShuffle(2)", (1, 8, 3, 3), None),
+    "rearrange_fold": ("nn.Fold((4, 5), 2, padding=1, stride=2)", (1, 8, 9), None),
+    "rearrange_separable": (
+        "tf.nn.separable_conv2d(x, d, p, [1, 2, 2, 1], 'SAME')",
+        None,
+        {"x": (1, 9, 9, 3), "d": (3, 3, 3, 2), "p": (1, 1, 6, 5)},
+    ),
+    "rearrange_reduce_window": (
+        "lax.reduce_window(x, 0.0, lax.add, (2, 3), (2, 1), 'SAME', (1, 2), (1, 2))",
+        None,
+        {"x": (5, 4)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_golden(golden, name):
+    expr, shape, shapes = GOLDEN[name]
+    golden(f"explain_{name}", str(convarith.explain(expr, shape, shapes=shapes)))

@@ -1131,7 +1131,7 @@ class ReduceWindowPlan(Plan):
             ),
         )
         return Mapped(
-            FRAMEWORK, self.call, (op,), rules, notes, layout=f"{rank} windowed axes", shape_override=spatial,
+            FRAMEWORK, self.call, (op,), rules, notes, layout="every axis windowed", shape_override=spatial,
             arguments=tuple(v.items()), framework_id=FRAMEWORK_ID, shown_input=x,
         )  # fmt: skip
 
