@@ -289,7 +289,7 @@ def separable_calls(draw):
     dw = [draw(st.integers(1, 3)), draw(st.integers(1, 3)), c, m]
     pw = [1, 1, c * m, out]
     if broken(draw):
-        what = draw(st.sampled_from(["strides", "pointwise", "depth", "groups", "rank"]))
+        what = draw(st.sampled_from(["strides", "pointwise", "depth", "groups", "rank", "zero"]))
         if what == "strides":
             strides = draw(st.sampled_from([[1, 2, 1, 1], [2, 1, 1, 1], [1, 1], [1, 1, 1, 2]]))
         elif what == "pointwise":
@@ -298,6 +298,8 @@ def separable_calls(draw):
             dw[2] = c + 1
         elif what == "groups":  # a grouped pointwise conv: depth a multiple of its in-channels
             pw = [1, 1, 1, draw(st.integers(1, 3))]
+        elif what == "zero":  # a channel multiplier of 0, a pointwise filter of depth 0 or of no outputs
+            dw, pw = draw(st.sampled_from([([*dw[:3], 0], pw), (dw, [1, 1, 0, out]), (dw, [1, 1, c * m, 0])]))
         else:
             x = x[1:]
     args = f"x, d, p, {strides!r}, {padding!r}"

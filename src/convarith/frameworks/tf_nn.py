@@ -1504,7 +1504,14 @@ def separable(call, v: dict, inputs: Inputs) -> Mapped:
     first = depthwise(call, dw_v, inputs)
     depth = first.ops[0]
     lead, spatial = first.batch_dims, first.output_shape[len(first.batch_dims) : -1]
-    groups = check_groups(label, depth.out_channels, pw[2], pw[3], grouped=True, empty=0 in (*lead, *spatial))
+    if pw[2] == 0:
+        raise refuse(
+            label, f"pointwise_filter shape {pw} has depth 0", "conv2d's filter depth must be strictly positive",
+            f"pointwise_filter of shape (1, 1, {depth.out_channels or 1}, {pw[3]})",
+        )  # fmt: skip
+    # measured: an input of depth 0 (channel_multiplier 0) runs, giving zeros with the pointwise out-channels
+    empty = 0 in (*lead, *spatial)
+    groups = 1 if depth.out_channels == 0 else check_groups(label, depth.out_channels, pw[2], pw[3], True, empty)
     point = make_op("conv", lead, depth.out_channels, pw[3], spatial, (1, 1), (1, 1), (1, 1), (0, 0), (0, 0))
     point = point.with_(groups=groups)
     notes = first.notes + (

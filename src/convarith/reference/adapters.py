@@ -268,6 +268,8 @@ def tf_separable_params(mapped: Mapped, arrays) -> list:
     multiplier = depth.out_channels // depth.in_channels
     expect(dw, (*depth.kernel, depth.in_channels, multiplier), "depthwise_filter", label,
            "tf.nn.separable_conv2d depthwise_filter layout is (kh, kw, in_channels, channel_multiplier)")  # fmt: skip
+    if depth.out_channels == 0:  # a channel multiplier of 0: TF's pointwise conv of no channels gives zeros
+        return [(depthwise_canonical(dw, 2), None), (np.zeros((point.out_channels, 0, 1, 1), pw.dtype), None)]
     return [(depthwise_canonical(dw, 2), None), (spatial_last(pw, 2), None)]
 
 
