@@ -28,6 +28,13 @@ KIND_TITLES = {
     "adaptive_max_pool": "adaptive max pooling",
     "adaptive_avg_pool": "adaptive average pooling",
     "resize": "resize",
+    # --- rearranging and reduce_window (wip8-rearr) ---
+    "min_pool": "min pooling",
+    "sum_pool": "sum pooling (the window sum)",
+    "depth_to_space": "depth to space (blocks of channels moved into space)",
+    "space_to_depth": "space to depth (blocks of space moved into channels)",
+    "unfold": "unfold (every window kept whole, as channels)",
+    "fold": "fold (windows summed back into an image)",
 }
 MAX_LISTED = 8
 
@@ -129,6 +136,10 @@ def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -
     """Every number of one spatial axis, with its formula text (JSON-ready)."""
     n, k, d, s = op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis]
     lo, hi = op.pad_lo[axis], op.pad_hi[axis]
+    if op.kind in arith.REARRANGED_KINDS:
+        from . import explain_rearrange
+
+        return explain_rearrange.axis_facts(op, axis, rule)
     k_eff = arith.effective_kernel(k, d)
     out = arith.space_to_batch_out(n, k, d, s, lo, hi)[0] if space_to_batch else arith.output_spatial(op)[axis]
     facts = {
@@ -284,6 +295,8 @@ def kernel_text(facts: dict) -> str:
     if "window_sizes" in facts:
         sizes = [f"{size} ({count} window{'s' if count != 1 else ''})" for size, count in facts["window_sizes"]]
         return f"window sizes {' or '.join(sizes)}"
+    if "block" in facts:
+        return f"block {facts['block']}"
     kernel = f"kernel {facts['kernel']}"
     if facts["dilation"] != 1:
         kernel += f" dilated by {facts['dilation']} (effective {facts['effective_kernel']})"

@@ -153,6 +153,8 @@ def literal(node: ast.AST, where: str):
         value = literal(node.operand, where)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(value, Name) and isinstance(node.op, ast.USub) and "." in value.dotted:
+            return Name("-" + value.dotted)  # a negated constant such as -jnp.inf (reduce_window's init_value)
     name = dotted_name(node)
     if name is not None:
         return Name(name)

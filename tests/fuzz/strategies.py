@@ -565,3 +565,14 @@ def plausible_cli_cases(draw, command):
     if out is not None:
         argv += ["--out", out]
     return argv, files, weights
+
+
+# --- rearranging and reduce_window (wip8-rearr): their keywords and the names they read ---
+KEYWORDS += [
+    "upscale_factor", "downscale_factor", "block_size", "rate", "value", "depthwise_filter", "pointwise_filter",
+    "include_batch_in_index", "output_dtype", "operand", "init_value", "computation", "window_dimensions",
+    "base_dilation", "window_dilation",
+]  # fmt: skip
+ONNX_OPS += ["DepthToSpace", "SpaceToDepth"]
+KEYWORDS += ["blocksize", "mode"]
+NAMES += ["-jnp.inf", "jnp.inf", "-np.inf", "math.inf", "lax.max", "lax.min", "lax.add", "jnp.maximum", "-x"]

@@ -458,3 +458,55 @@ SEEDS = (
     ),
     ("tf.image.resize(x, (8, 9), method='bicubic')", None, {"x": (1, 4, 5, 3)}, None),
 )
+
+# --- rearranging and reduce_window (wip8-rearr) ---
+SEEDS += (
+    ("nn.PixelShuffle(2)", (1, 8, 3, 3), None, None),
+    ("nn.PixelUnshuffle(downscale_factor=3)", (2, 2, 6, 3), None, None),
+    ("F.pixel_shuffle(x, 3)", None, {"x": (2, 1, 9, 2, 2)}, None),
+    ("F.pixel_unshuffle(x, 2)", None, {"x": (3, 4, 4)}, None),
+    ("nn.Unfold(kernel_size=(2, 3), dilation=2, padding=1, stride=(1, 2))", (2, 3, 7, 6), None, None),
+    ("F.unfold(x, 3, padding=1)", None, {"x": (2, 5, 5)}, None),
+    ("nn.Fold(output_size=(5, 4), kernel_size=2)", (1, 8, 12), None, None),
+    ("F.fold(x, 4, 2, stride=2)", None, {"x": (4, 4)}, None),
+    ("tf.nn.depth_to_space(x, 2)", None, {"x": (1, 2, 3, 8)}, None),
+    ("tf.nn.space_to_depth(x, block_size=3, data_format='NHWC')", None, {"x": (2, 6, 3, 1)}, None),
+    ("tf.nn.atrous_conv2d(x, w, 2, 'SAME')", None, {"x": (1, 9, 9, 3), "w": (3, 3, 3, 4)}, None),
+    (
+        "tf.nn.atrous_conv2d(value=x, filters=w, rate=[2, 1], padding='VALID')",
+        None,
+        {"x": (2, 7, 5, 2), "w": (2, 2, 2, 1)},
+        None,
+    ),
+    (
+        "tf.nn.separable_conv2d(x, d, p, [1, 2, 2, 1], 'SAME')",
+        None,
+        {"x": (1, 8, 8, 3), "d": (3, 3, 3, 2), "p": (1, 1, 6, 5)},
+        None,
+    ),
+    (
+        "tf.nn.separable_conv2d(x, d, p, strides=[1, 1, 1, 1], padding='VALID', dilations=[2, 2])",
+        None,
+        {"x": (1, 9, 9, 2), "d": (3, 3, 2, 1), "p": (1, 1, 2, 4)},
+        None,
+    ),
+    ("tf.nn.max_pool_with_argmax(x, 2, 2, 'SAME')", None, {"x": (1, 5, 5, 3)}, None),
+    (
+        "tf.nn.max_pool_with_argmax(x, [1, 3, 2, 1], [2, 1], 'VALID', include_batch_in_index=True)",
+        None,
+        {"x": (2, 7, 4, 1)},
+        None,
+    ),
+    ("lax.reduce_window(x, -jnp.inf, lax.max, (1, 3, 3, 1), (1, 2, 2, 1), 'SAME')", None, {"x": (1, 9, 9, 3)}, None),
+    (
+        "jax.lax.reduce_window(x, 0.0, lax.add, (2, 2), (1, 1), [(1, 0), (0, 1)], (1, 2), (2, 1))",
+        None,
+        {"x": (4, 5)},
+        None,
+    ),
+    ("lax.reduce_window(x, jnp.inf, jnp.minimum, (3,), None, 'VALID', None, (2,))", None, {"x": (9,)}, None),
+)
+SEEDS += (
+    ("helper.make_node('DepthToSpace', ['X'], ['Y'], blocksize=2, mode='CRD')", None, {"X": (1, 8, 2, 3)}, None),
+    ("helper.make_node('SpaceToDepth', ['X'], ['Y'], blocksize=3)", None, {"X": (2, 1, 6, 3)}, None),
+)

@@ -694,6 +694,8 @@ def output_spatial(op: ConvOp) -> tuple[int, ...]:
     """Spatial output sizes of ``op`` (values <= 0 mean empty or refused)."""
     if op.kind in ("adaptive_max_pool", "adaptive_avg_pool", "resize"):
         return op.out_size
+    if op.kind in REARRANGED_KINDS:
+        return rearranged_spatial(op)
     sizes = []
     for axis in range(op.rank):
         n = op.in_size[axis]
@@ -836,3 +838,33 @@ def resize_copies_axis(op: ConvOp, axis: int) -> bool:
             return n == out
         return op.out_size == op.in_size or (given == 1 if given else float32(out) / float32(n) == 1)
     return op.resize_arith == "torch" and op.resize_mode == "linear" and not op.antialias and n == out
+
+
+# --- rearranging (wip8-rearr): pixel shuffle, space/depth, fold --------------------------------------------------
+
+#: Kinds whose output sizes are not the window formula's: blocks moved to space or to depth, fold's given size.
+REARRANGED_KINDS = ("depth_to_space", "space_to_depth", "fold")
+
+
+def depth_to_space_out(n: int, block: int) -> int:
+    """depth to space (pixel shuffle): each cell becomes ``block`` cells, out = n*block."""
+    return n * block
+
+
+def space_to_depth_out(n: int, block: int) -> int:
+    """space to depth (pixel unshuffle): out = n // block (frameworks refuse n % block != 0)."""
+    return n // block
+
+
+def rearranged_spatial(op: ConvOp) -> tuple[int, ...]:
+    """Spatial output sizes of a REARRANGED_KINDS op (the block size is its ``kernel``)."""
+    if op.kind == "fold":
+        return op.out_size
+    size = depth_to_space_out if op.kind == "depth_to_space" else space_to_depth_out
+    return tuple(size(n, r) for n, r in zip(op.in_size, op.kernel))
+
+
+def fold_blocks(size: int, kernel: int, dilation: int, stride: int, pad: int) -> int:
+    """The sliding blocks torch's fold/unfold count on an axis of ``size`` cells: the conv formula
+    floor((size + 2*pad - (d*(k-1)+1)) / s) + 1, which may be <= 0 (torch refuses then)."""
+    return conv_out(size, effective_kernel(kernel, dilation), stride, pad, pad)

@@ -20,6 +20,13 @@ KINDS = (
     "adaptive_max_pool",
     "adaptive_avg_pool",
     "resize",
+    # --- rearranging and reduce_window (wip8-rearr) ---
+    "min_pool",
+    "sum_pool",
+    "depth_to_space",
+    "space_to_depth",
+    "unfold",
+    "fold",
 )
 POOL_KINDS = frozenset(KINDS[2:])
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -34,6 +41,7 @@ COORDINATES = (
 NEAREST_ROUNDINGS = ("floor", "ceil", "round_prefer_floor", "round_prefer_ceil")
 RESIZE_ARITHS = ("torch", "tf", "onnx", "exact")
 EMPTY_MAX = ("-inf", "lowest")
+BLOCK_ORDERS = ("DCR", "CRD")
 
 
 def channels_first(rank: int) -> tuple[int, ...]:
@@ -80,6 +88,19 @@ class ConvOp(Record):
 
     ``in_spec``/``out_spec`` give the tensor axes as (batch, channel, spatial...),
     like JAX dimension numbers; ``kernel`` is in the same spatial order.
+
+    Rearranging (no weights, so they count as pools for ``is_pool``): ``depth_to_space``
+    moves blocks of ``kernel`` (= ``stride``, the block size per axis) cells from the
+    channels to space (out = n*block, channels / prod(block)); ``space_to_depth`` the
+    reverse (out = n // block). ``block_order`` says how a channel index splits:
+    ``DCR`` (block offset major: c_in = (i*r + j)*C + c; TF, ONNX's default) or ``CRD``
+    (channel major: c_in = c*r*r + i*r + j; torch pixel_shuffle, ONNX mode='CRD').
+    ``unfold`` is im2col: the windows of a conv (same formula), each kept whole, channel
+    c*prod(kernel) + kernel offset. ``fold`` is its adjoint (sums overlapping windows):
+    ``in_size`` holds the blocks per axis, ``out_size`` the image size they tile.
+    ``min_pool`` is max pooling of -x, negated; ``sum_pool`` a window sum (padding adds nothing). ``init_value`` (jax.lax.reduce_window):
+    the value padding cells and input holes (``lhs_dilation``) hold and every window
+    starts from, -inf/+inf/0 for max/min/sum; a max/min result is clamped by it.
     """
 
     kind: str
@@ -117,6 +138,9 @@ class ConvOp(Record):
     exclude_outside: bool = False
     cubic_table: int = 0
     antialias: bool = False
+    # --- rearranging and reduce_window (wip8-rearr) ---
+    block_order: str = "DCR"
+    init_value: float | None = None
 
     def __post_init__(self) -> None:
         rank = len(self.in_size)
@@ -134,6 +158,7 @@ class ConvOp(Record):
             or self.coordinate not in COORDINATES
             or self.nearest_rounding not in NEAREST_ROUNDINGS
             or self.resize_arith not in RESIZE_ARITHS
+            or self.block_order not in BLOCK_ORDERS
         ):
             raise AssertionError(
                 f"internal: bad ConvOp {self.kind}/{self.pad_mode}/{self.rounding}/{self.lp_mode}/{self.empty_max}"

@@ -73,6 +73,8 @@ class Mapped(Record):
     bias (a canonical Keras name, '' for none). ``framework_id`` is the framework
     module's name (what the numbers dispatch on); ``layer`` says which family of
     layer made the ops where the ops alone do not ('depthwise', 'separable').
+    ``shown_input`` is the input shape as given when the op's own layout differs from it
+    (fold's (N, C*K, L) input, a reduce_window operand without batch or channel axes).
     """
 
     framework: str
@@ -91,11 +93,15 @@ class Mapped(Record):
     layer: str = ""
     # names (issue 8): computed on batch 1 for an input given with a None batch, shown as None
     free_batch: bool = False
+    # --- rearranging and reduce_window (wip8-rearr) ---
+    shown_input: tuple[int, ...] | None = None
 
     @property
     def given_input_shape(self) -> tuple[int, ...]:
         """The input shape as the user gave it: an unbatched input without its
         batch axis, flattened leading dims restored."""
+        if self.shown_input is not None:
+            return self.shown_input
         op = self.ops[0]
         shape, axis = op.input_shape, op.in_spec[0]
         dims = () if self.squeeze_batch else self.batch_dims

@@ -926,3 +926,216 @@ def calls() -> dict:
 
 
 CALLS = calls()
+
+
+# --- reduce_window (wip8-rearr) ------------------------------------------------------------------------------------
+
+#: The computations convarith models, by the pooling kind they are.
+LAX_REDUCERS = {"max": "max_pool", "min": "min_pool", "add": "sum_pool"}
+NUMPY_REDUCERS = {"maximum": "max_pool", "minimum": "min_pool", "add": "sum_pool"}
+REDUCERS = {f"{prefix}{name}": kind for prefix in ("lax.", "jax.lax.") for name, kind in LAX_REDUCERS.items()}
+REDUCERS |= {f"{prefix}{name}": kind for prefix in ("jnp.", "jax.numpy.") for name, kind in NUMPY_REDUCERS.items()}
+INFINITIES = ("jnp.inf", "jax.numpy.inf", "np.inf", "numpy.inf", "math.inf")
+IDENTITIES = {"max_pool": float("-inf"), "min_pool": float("inf"), "sum_pool": 0.0}
+WINDOW_PARAMS = (
+    ("operand", REQUIRED), ("init_value", REQUIRED), ("computation", REQUIRED), ("window_dimensions", REQUIRED),
+    ("window_strides", None), ("padding", "VALID"), ("base_dilation", None), ("window_dilation", None),
+)  # fmt: skip
+
+
+def init_number(value, label: str) -> float:
+    """init_value as a number: an int or float literal, or +-jnp.inf / np.inf / math.inf."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, Name) and value.dotted.lstrip("-") in INFINITIES and value.dotted.count("-") <= 1:
+        return float("-inf") if value.dotted.startswith("-") else float("inf")
+    raise refuse(
+        label,
+        f"init_value={value!r} is not a number convarith reads",
+        "init_value is written as a number (0.0, -1) or as -jnp.inf, jnp.inf, np.inf, math.inf; "
+        "nothing is evaluated, so float('-inf') or an array is not read",
+        "init_value=-jnp.inf (max), jnp.inf (min) or 0.0 (add)",
+    )
+
+
+def window_ints(value, rank: int, name: str, label: str, minimum: int) -> tuple[int, ...]:
+    """window_dimensions, window_strides or a dilation: a sequence of ``rank`` ints >= ``minimum``."""
+    if not isinstance(value, (tuple, list)):
+        raise refuse(
+            label, f"{name}={value!r} is not a sequence", "jax.lax.reduce_window takes one int per operand axis",
+            f"{name}={(max(minimum, 1),) * rank!r}",
+        )  # fmt: skip
+    items = tuple(check_int(item, name, label) for item in value)
+    if any(item < minimum for item in items):
+        rule = "every element must be strictly positive" if minimum else "every element must be >= 0"
+        raise refuse(label, f"{name}={value!r}", rule, f"{name}={(max(minimum, 1),) * rank!r}")
+    return items
+
+
+class ReduceWindowPlan(Plan):
+    """jax.lax.reduce_window(operand, init_value, computation, window_dimensions, window_strides,
+    padding, base_dilation, window_dilation) with lax.max/min/add (or jnp.maximum/minimum/add):
+    a window over every operand axis; padding cells and the holes of base_dilation hold init_value.
+    out = max(floor(((n-1)*base_dilation + 1 + lo + hi - (d*(k-1)+1)) / s) + 1, 0) per axis;
+    'SAME' pads from the undilated n (as jax computes it)."""
+
+    __slots__ = ("label", "v", "kind", "init")
+
+    def __init__(self, call) -> None:
+        super().__init__(call)
+        self.label = label = call.base
+        self.v = v = bind(call, WINDOW_PARAMS, label)
+        computation = v["computation"]
+        self.kind = REDUCERS.get(computation.dotted) if isinstance(computation, Name) else None
+        if self.kind is None:
+            raise refuse(
+                label,
+                f"computation={computation!r} is not modelled",
+                "convarith reduces windows with lax.max, lax.min, lax.add (or jnp.maximum, jnp.minimum, jnp.add)",
+                "computation=lax.max",
+            )
+        self.init = init_number(v["init_value"], label)
+        given = v["init_value"]
+        if isinstance(given, int) and not (computation.dotted in ("lax.add", "jax.lax.add") and given == 0):
+            raise refuse(
+                label,
+                f"init_value={given!r} is an int",
+                "jax runs a reduction whose init is not lax.add's 0 as a general reduce_window, which needs the init "
+                "value's dtype to be the operand's: an int init with a float operand is refused (TypeError)",
+                f"init_value={float(given)!r}",
+            )
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, v, kind = self.label, self.v, self.kind
+        x = tuple(ref_shape(v["operand"], inputs, "operand", label))
+        rank = len(x)
+        dims = v["window_dimensions"]
+        if not isinstance(dims, (tuple, list)):
+            raise refuse(
+                label, f"window_dimensions={dims!r}", "a sequence of ints, one per operand axis", f"{(1,) * rank!r}"
+            )
+        strides, padding = v["window_strides"], v["padding"]
+        if isinstance(padding, str):
+            mode = padding.upper()
+            if mode not in PAD_STRINGS:
+                raise refuse(
+                    label,
+                    f"padding={padding!r}",
+                    "padding is 'VALID', 'SAME', 'SAME_LOWER' or (low, high) pairs",
+                    "padding='VALID'",
+                )
+            if strides is None and mode != "VALID":
+                raise refuse(
+                    label, f"padding={padding!r} with window_strides=None",
+                    "jax works the string out from the strides and fails (zip of unequal lengths) when none are given",
+                    f"window_strides={(1,) * rank!r}",
+                )  # fmt: skip
+        elif not isinstance(padding, (tuple, list)) or any(
+            not isinstance(p, (tuple, list)) or len(p) != 2 for p in padding
+        ):
+            raise refuse(
+                label,
+                f"padding={padding!r}",
+                "explicit padding is one (low, high) pair per operand axis",
+                f"padding={[(0, 0)] * rank!r}",
+            )
+        if rank == 0:
+            raise refuse(
+                label,
+                "the operand is a scalar (shape ())",
+                "convarith models windows over 1 or more axes",
+                "an operand with axes",
+            )
+        window = window_ints(dims, rank, "window_dimensions", label, 1)
+        stride = (1,) * len(window) if strides is None else window_ints(strides, rank, "window_strides", label, 1)
+        base = (
+            (1,) * len(window)
+            if v["base_dilation"] is None
+            else window_ints(v["base_dilation"], rank, "base_dilation", label, 0)
+        )
+        rate = (
+            (1,) * len(window)
+            if v["window_dilation"] is None
+            else window_ints(v["window_dilation"], rank, "window_dilation", label, 0)
+        )
+        for name, items in (
+            ("window_dimensions", window),
+            ("window_strides", stride),
+            ("base_dilation", base),
+            ("window_dilation", rate),
+        ):
+            if len(items) != rank:
+                raise refuse(
+                    label, f"{name}={v[name]!r} has {len(items)} entries for an operand of shape {x}",
+                    "one entry per operand axis", f"{name} with {rank} entries",
+                )  # fmt: skip
+        if 0 in base or 0 in rate:
+            raise refuse(
+                label,
+                f"base_dilation={base!r}, window_dilation={rate!r}",
+                "all dilations must be positive",
+                "dilations of 1 or more",
+            )
+        k_effs = tuple(map(effective_kernel, window, rate))
+        if isinstance(padding, str):
+            mode = padding.upper()
+            if mode == "VALID":
+                lo, hi, rules = (0,) * rank, (0,) * rank, (f"{padding!r}: no padding",) * rank
+            else:
+                pads = [
+                    arith.same_padding(n, k, s, extra_at_start=mode == "SAME_LOWER")
+                    for n, k, s in zip(x, k_effs, stride)
+                ]
+                lo, hi = tuple(p.lo for p in pads), tuple(p.hi for p in pads)
+                rules = tuple(
+                    f"{padding!r}: {p.text}" + (" (from the undilated operand size)" if b != 1 else "")
+                    for p, b in zip(pads, base)
+                )
+        else:
+            if len(padding) != rank:
+                raise refuse(
+                    label,
+                    f"padding={padding!r} has {len(padding)} pairs for an operand of shape {x}",
+                    "one (low, high) pair per operand axis",
+                    f"{rank} pairs",
+                )
+            lo = tuple(check_int(p[0], "padding", label) for p in padding)
+            hi = tuple(check_int(p[1], "padding", label) for p in padding)
+            rules = tuple(
+                f"explicit (low, high) = ({a}, {b})" + (" (negative: crops)" if min(a, b) < 0 else "")
+                for a, b in zip(lo, hi)
+            )
+        spec = (rank, rank + 1, *range(rank))  # the operand's own axes are all windowed; batch and channel are extra
+        op = ConvOp(
+            kind, 1, 1, 1, x, window, stride, rate, lo, hi, spec, spec, lhs_dilation=base,
+            init_value=self.init,
+        )  # fmt: skip
+        spatial = tuple(max(size, 0) for size in arith.output_spatial(op))
+        crops = max(*lo, *hi) <= 0 and min(*lo, *hi) < 0
+        if set(window) == set(stride) == set(base) == {1} and crops and min(spatial) > 0:
+            raise refuse(
+                label,
+                f"padding {tuple(zip(lo, hi))} only crops, with a window and stride of 1 on every axis: this call "
+                "aborts the process in JAX instead of returning (XLA's CPU simplifier: 'RET_CHECK failure ... "
+                "reduce-window vs maximum')",
+                "measured with jaxlib 0.10.2 on CPU: a reduce_window that only crops is replaced by a wrongly shaped op",
+                "crop with x[a:b] (lax.slice) instead",
+            )
+        identity = IDENTITIES[kind]
+        what = {"max_pool": "max", "min_pool": "min", "sum_pool": "sum"}[kind]
+        notes = (
+            f"computation {v['computation']!r}: the window {what}; padding cells and base-dilation holes hold "
+            f"init_value {self.init:g}, and every window starts from it"
+            + (
+                " (the identity: they change nothing)."
+                if self.init == identity
+                else f" (not the identity {identity:g})."
+            ),
+        )
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, notes, layout="every axis windowed", shape_override=spatial,
+            arguments=tuple(v.items()), framework_id=FRAMEWORK_ID, shown_input=x,
+        )  # fmt: skip
+
+
+CALLS.update({prefix + "reduce_window": ReduceWindowPlan for prefix in PREFIXES})

@@ -1,5 +1,5 @@
 """ONNX as onnxruntime executes it: ``onnx.helper.make_node`` for Conv,
-ConvTranspose, MaxPool, AveragePool and LpPool.
+ConvTranspose, MaxPool, AveragePool and LpPool (and DepthToSpace/SpaceToDepth, at the end).
 
 Truth is onnxruntime 1.32 on the CPU provider with opset 21, measured; where
 it differs from the ONNX spec this module follows onnxruntime. Tensors are
@@ -313,7 +313,9 @@ def compile_node(call) -> Plan:
     """The compile function of every make_node spelling: bind the node, then its op_type's plan."""
     op_type, names_in, names_out, attrs = bind_node(call)
     bound = (("op_type", op_type), ("inputs", tuple(names_in)), ("outputs", tuple(names_out)), *attrs.items())
-    family = ConvPlan if op_type == "Conv" else TransposePlan if op_type == "ConvTranspose" else PoolPlan
+    family = FAMILIES.get(op_type) or (
+        ConvPlan if op_type == "Conv" else TransposePlan if op_type == "ConvTranspose" else PoolPlan
+    )
     return family(call, op_type, names_in, names_out, attrs, bound)
 
 
@@ -1076,3 +1078,64 @@ def compile_node_or_resize(call) -> Plan:
 
 
 CALLS.update({spelling: compile_node_or_resize for spelling in SPELLINGS})
+# --- rearranging (wip8-rearr): DepthToSpace (mode DCR or CRD) and SpaceToDepth (DCR) ---------------------------------
+
+ATTRIBUTES.update({"DepthToSpace": {"blocksize": "INT", "mode": "STRING"}, "SpaceToDepth": {"blocksize": "INT"}})
+INPUT_RANGE.update({"DepthToSpace": (1, 1), "SpaceToDepth": (1, 1)})
+
+
+class BlockPlan(NodePlan):
+    """DepthToSpace / SpaceToDepth on (N, C, H, W): blocksize >= 1 (1 keeps the shape), DepthToSpace's
+    mode 'DCR' (block-major, the default) or 'CRD' (channel-major), case-sensitive."""
+
+    __slots__ = ("kind", "block", "order")
+
+    def __init__(self, call, op_type, names_in, names_out, attrs, arguments) -> None:
+        super().__init__(call, op_type, names_in, names_out, attrs, arguments)
+        if "blocksize" not in attrs:
+            raise refuse(op_type, "blocksize is missing", f"{op_type} requires the attribute blocksize", "blocksize=2")
+        self.names = check_names(op_type, op_type, names_in, names_out)
+        self.kind = "depth_to_space" if op_type == "DepthToSpace" else "space_to_depth"
+        self.block = attrs["blocksize"]
+        if self.block <= 0:
+            raise refuse(op_type, f"blocksize={self.block}", "blocksize must be positive", "blocksize=2")
+        self.order = attrs.get("mode", "DCR")
+        if self.order not in ("DCR", "CRD"):
+            raise refuse(op_type, f"mode={self.order!r}", "mode is 'DCR' or 'CRD' (upper case)", "mode='DCR'")
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, b = self.label, self.block
+        (x,) = self.tensors(inputs)
+        if len(x) != 4:
+            raise refuse(
+                label, f"input X has shape {x}", "the input tensor must be 4-dimensional (N, C, H, W)", "a 4-D X"
+            )
+        n, c, h, w = x
+        if self.kind == "depth_to_space":
+            if c % (b * b):
+                raise refuse(
+                    label, f"X has {c} channels, not divisible by blocksize**2 = {b * b}",
+                    "DepthToSpace moves each group of blocksize**2 channels into a block of space",
+                    f"a channel count that is a multiple of {b * b}",
+                )  # fmt: skip
+            out_ch, spatial, verb = c // (b * b), (h * b, w * b), f"out = n*{b}"
+        else:
+            if h % b or w % b:
+                raise refuse(
+                    label, f"X is {h} x {w}, not divisible by blocksize={b}",
+                    "SpaceToDepth cuts space into blocksize x blocksize blocks", f"a height and width that are multiples of {b}",
+                )  # fmt: skip
+            out_ch, spatial, verb = c * b * b, (h // b, w // b), f"out = n/{b}"
+        op = ConvOp(
+            self.kind, n, c, out_ch, (h, w), (b, b), (b, b), (1, 1), (0, 0), (0, 0), channels_first(2),
+            channels_first(2), block_order=self.order,
+        )  # fmt: skip
+        where = "(i*b + j)*C + c (block-major)" if self.order == "DCR" else "c*b*b + i*b + j (channel-major)"
+        note = f"blocksize={b}: {verb}; channels {c} -> {out_ch}; mode {self.order!r}: channel {where} holds offset (i, j)."
+        return Mapped(
+            FRAMEWORK, self.call, (op,), ("none: whole blocks move",) * 2, (note,), layout="NCHW",
+            shape_override=(n, out_ch, *spatial), arguments=self.arguments, framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+
+FAMILIES = {"DepthToSpace": BlockPlan, "SpaceToDepth": BlockPlan}

@@ -23,6 +23,7 @@ from math import prod
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last
+from ..core.record import replace
 from ..errors import ConvArithError
 from ..parse import MAX_INT, Call, Name
 from ._common import (
@@ -1439,3 +1440,225 @@ class ImageResizePlan(Plan):
 
 
 CALLS.update({"tf.image.resize": ImageResizePlan})
+# -- rearranging and the functions built on others (wip8-rearr) ------------------------------------------------------
+# depth_to_space / space_to_depth; atrous_conv2d (tf.nn.convolution with a dilation rate), separable_conv2d
+# (depthwise_conv2d then a 1x1 conv2d, as TF builds it), max_pool_with_argmax (max_pool2d's first output).
+
+BLOCK_PARAMS = (("input", REQUIRED), ("block_size", REQUIRED), ("data_format", "NHWC"), ("name", None))
+BLOCK_FORMATS = ("NHWC", "NCHW", "NCHW_VECT_C")
+
+
+def block_size_of(value, label: str) -> int:
+    """TF's int attr: a float is truncated (measured: block_size=2.5 runs as 2), at least 2."""
+    if isinstance(value, float) and value == value and abs(value) < 2**63:
+        value = int(value)
+    block = check_int(value, "block_size", label)
+    if block < 2:
+        raise refuse(label, f"block_size={block}", "TF's attr block_size has a minimum of 2", "block_size=2")
+    return block
+
+
+def blocks(kind: str):
+    """tf.nn.depth_to_space / space_to_depth: NHWC, blocks of block_size x block_size in 'DCR' order
+    (channel (i*b + j)*C + c holds block offset (i, j) of channel c); NCHW has no CPU kernel."""
+
+    def handle(call, v: dict, inputs: Inputs) -> Mapped:
+        label = label_of(call)
+        block = block_size_of(v["block_size"], label)
+        fmt = v["data_format"]
+        if fmt not in BLOCK_FORMATS:
+            raise refuse(
+                label,
+                f"data_format={fmt!r} is not accepted",
+                f"TF allows {', '.join(BLOCK_FORMATS)}",
+                "data_format='NHWC'",
+            )
+        x = tensor(v["input"], inputs, "input", label)
+        if fmt != "NHWC":
+            raise cpu_refusal(label, fmt, 2)
+        if len(x) != 4:
+            raise refuse(
+                label, f"input shape {x} has rank {len(x)}", "the input is (N, H, W, C): rank 4", "an input of rank 4"
+            )
+        batch, h, w, depth = x
+        square = block * block
+        if kind == "depth_to_space":
+            if depth % square:
+                raise refuse(
+                    label,
+                    f"the input depth {depth} is not divisible by block_size**2 = {square}",
+                    "each group of block_size**2 channels becomes a block of space",
+                    f"a depth that is a multiple of {square}",
+                )
+            out_ch, spatial, verb = depth // square, (h * block, w * block), f"out = n*{block}"
+        else:
+            if h % block or w % block:
+                raise refuse(
+                    label,
+                    f"the image width {w} and height {h} are not both divisible by block_size={block}",
+                    "space is cut into block_size x block_size blocks",
+                    f"a height and width that are multiples of {block}",
+                )
+            out_ch, spatial, verb = depth * square, (h // block, w // block), f"out = n/{block}"
+        op = ConvOp(
+            kind, batch, depth, out_ch, (h, w), (block, block), (block, block), (1, 1), (0, 0), (0, 0),
+            channels_last(2), channels_last(2), block_order="DCR",
+        )  # fmt: skip
+        note = (
+            f"block_size={block}: {verb}; channels {depth} -> {out_ch}; channel (i*{block} + j)*C + c "
+            f"{'goes to' if kind == 'depth_to_space' else 'comes from'} offset (i, j) of channel c's block "
+            "(block-major, 'DCR'; torch's pixel_shuffle is channel-major)."
+        )
+        return Mapped(
+            FRAMEWORK, call, (op,), ("none: whole blocks move",) * 2, (note,), layout="NHWC",
+            shape_override=(batch, *spatial, out_ch), arguments=tuple(v.items()), framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+    return handle
+
+
+ATROUS_PARAMS = (("value", REQUIRED), ("filters", REQUIRED), ("rate", REQUIRED), ("padding", REQUIRED), ("name", None))
+
+
+def atrous(call, v: dict, inputs: Inputs) -> Mapped:
+    """tf.nn.atrous_conv2d(value, filters, rate, padding) is tf.nn.convolution(value, filters, padding,
+    dilation_rate=broadcast_to(rate, (2,))) with 2-D filters."""
+    label = label_of(call)
+    rate = v["rate"]
+    rates = tuple(rate) if isinstance(rate, (list, tuple)) else (rate,)
+    rates = tuple(check_int(r, "rate", label) for r in rates)
+    if len(rates) not in (1, 2):
+        raise refuse(label, f"rate={rate!r} has {len(rates)} values", "rate broadcasts to (2,)", "rate=2")
+    rates = rates * (2 // len(rates))
+    if min(rates) < 1:
+        raise refuse(
+            label, f"rate={rate!r}", "all values of dilation_rate must be positive", "rate=1 (no dilation) or more"
+        )
+    w = tensor(v["filters"], inputs, "filters", label)
+    if len(w) != 4:
+        raise refuse(
+            label, f"filters shape {w} has rank {len(w)}", "atrous_conv2d filters are (kh, kw, in, out)", "4-D filters"
+        )
+    padding = v["padding"]
+    if isinstance(padding, str) and padding not in ("SAME", "VALID"):
+        raise refuse(label, f"padding={padding!r}", "padding must be one of 'SAME' or 'VALID'", "padding='SAME'")
+    conv_v = {"input": v["value"], "filters": v["filters"], "strides": None, "padding": padding}
+    conv_v |= {"data_format": None, "dilations": list(rates), "name": None}
+    return convolution(call, conv_v, inputs)
+
+
+SEPARABLE_PARAMS = (("input", REQUIRED), ("depthwise_filter", REQUIRED), ("pointwise_filter", REQUIRED))
+SEPARABLE_PARAMS += (("strides", REQUIRED), ("padding", REQUIRED), ("data_format", None), ("dilations", None))
+SEPARABLE_PARAMS += (("name", None),)
+
+
+def separable(call, v: dict, inputs: Inputs) -> Mapped:
+    """tf.nn.separable_conv2d: depthwise_conv2d(input, depthwise_filter, strides, padding, dilations),
+    then conv2d(., pointwise_filter, [1, 1, 1, 1], 'VALID'); the filters' ranks and the pointwise
+    filter's 1 x 1 size are checked first (static shapes)."""
+    label = label_of(call)
+    dw = tensor(v["depthwise_filter"], inputs, "depthwise_filter", label)
+    pw = tensor(v["pointwise_filter"], inputs, "pointwise_filter", label)
+    for name, shape in (("depthwise_filter", dw), ("pointwise_filter", pw)):
+        if len(shape) != 4:
+            raise refuse(label, f"{name} shape {shape} has rank {len(shape)}", f"{name} must be 4-D", f"a 4-D {name}")
+    if pw[0] != 1 or pw[1] != 1:
+        raise refuse(
+            label,
+            f"pointwise_filter shape {pw} is {pw[0]} x {pw[1]}",
+            "the pointwise filter is 1 x 1: (1, 1, in_channels * channel_multiplier, out_channels)",
+            f"pointwise_filter of shape (1, 1, {pw[2]}, {pw[3]})",
+        )
+    dw_v = {"input": v["input"], "filter": v["depthwise_filter"], "strides": v["strides"], "padding": v["padding"]}
+    dw_v |= {"data_format": v["data_format"], "dilations": v["dilations"], "name": None}
+    first = depthwise(call, dw_v, inputs)
+    depth = first.ops[0]
+    lead, spatial = first.batch_dims, first.output_shape[len(first.batch_dims) : -1]
+    if pw[2] == 0:
+        raise refuse(
+            label, f"pointwise_filter shape {pw} has depth 0", "conv2d's filter depth must be strictly positive",
+            f"pointwise_filter of shape (1, 1, {depth.out_channels or 1}, {pw[3]})",
+        )  # fmt: skip
+    # measured: an input of depth 0 (channel_multiplier 0) runs, giving zeros with the pointwise out-channels
+    empty = 0 in (*lead, *spatial)
+    groups = 1 if depth.out_channels == 0 else check_groups(label, depth.out_channels, pw[2], pw[3], True, empty)
+    point = make_op("conv", lead, depth.out_channels, pw[3], spatial, (1, 1), (1, 1), (1, 1), (0, 0), (0, 0))
+    point = point.with_(groups=groups)
+    notes = first.notes + (
+        f"then a 1 x 1 pointwise conv2d, channels {depth.out_channels} -> {pw[3]}"
+        + (f" in {groups} groups" if groups > 1 else "")
+        + " (VALID, stride 1: the size stays).",
+    )
+    return Mapped(
+        FRAMEWORK, call, (depth, point), first.padding_rules, notes, layout="NHWC",
+        shape_override=(*lead, *spatial, pw[3]), arguments=tuple(v.items()), batch_dims=lead,
+        space_to_batch=first.space_to_batch, framework_id=FRAMEWORK_ID, layer="separable",
+    )  # fmt: skip
+
+
+ARGMAX_PARAMS = (("input", REQUIRED), ("ksize", REQUIRED), ("strides", REQUIRED), ("padding", REQUIRED))
+ARGMAX_PARAMS += (("data_format", "NHWC"), ("output_dtype", None), ("include_batch_in_index", False), ("name", None))
+
+
+def argmax_sequence(value, name: str, label: str) -> list[int]:
+    """ksize/strides of max_pool_with_argmax: an int or 1, 2 or 4 ints, as the 4 entries of NHWC."""
+    items = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    items = tuple(check_int(item, name, label) for item in items)
+    if len(items) not in (1, 2, 4):
+        raise refuse(label, f"{name}={value!r} has {len(items)} values", f"{name} has length 1, 2 or 4", f"{name}=2")
+    return list(items) if len(items) == 4 else [1, *(items * (2 // len(items))), 1]
+
+
+def argmax(call, v: dict, inputs: Inputs) -> Mapped:
+    """tf.nn.max_pool_with_argmax: the pair (output, argmax), both the shape of max_pool2d's output;
+    convarith answers for the first. NHWC only, 'SAME'/'VALID', no empty input."""
+    label = label_of(call)
+    if v["data_format"] != "NHWC":
+        raise refuse(
+            label,
+            f"data_format={v['data_format']!r}",
+            "values other than 'NHWC' are not supported",
+            "data_format='NHWC'",
+        )
+    ksize = argmax_sequence(v["ksize"], "ksize", label)
+    strides = argmax_sequence(v["strides"], "strides", label)
+    if not isinstance(v["padding"], str):
+        raise refuse(
+            label, f"padding={v['padding']!r}", "max_pool_with_argmax takes 'SAME' or 'VALID'", "padding='SAME'"
+        )
+    check_padding(v["padding"], 2, label, explicit=False)
+    x = tensor(v["input"], inputs, "input", label)
+    check_rank(x, 4, "input", label)
+    if 0 in x:
+        raise refuse(label, f"input shape {x} is empty", "tensor_in must not be empty", "an input with every size >= 1")
+    pool_v = {"input": v["input"], "ksize": ksize, "strides": strides, "padding": v["padding"]}
+    mapped = POOL_ND_BODIES[(2, "max_pool")](call, pool_v | {"data_format": "NHWC", "name": None}, inputs)
+    if mapped.ops[0].out_channels != mapped.ops[0].in_channels:
+        raise refuse(
+            label,
+            f"ksize={v['ksize']!r} pools over the depth",
+            "max_pool_with_argmax pools height and width only",
+            "a depth entry of 1",
+        )
+    batch = (
+        " including the batch, ((b*H + y)*W + x)*C + c" if v["include_batch_in_index"] is True else ", (y*W + x)*C + c"
+    )
+    note = (
+        "returns the pair (output, argmax): the shape shown is the output's; argmax has the same shape and holds "
+        f"each maximum's flat index in the input{batch} (output_dtype int64 unless given)."
+    )
+    return replace(mapped, notes=mapped.notes + (note,), arguments=tuple(v.items()))
+
+
+CALLS.update(  # the bare names are registered by frameworks.table(), to these same functions
+    {
+        f"tf.nn.{name}": partial(TfPlan, params=params, body=body)
+        for name, params, body in (
+            ("depth_to_space", BLOCK_PARAMS, blocks("depth_to_space")),
+            ("space_to_depth", BLOCK_PARAMS, blocks("space_to_depth")),
+            ("atrous_conv2d", ATROUS_PARAMS, atrous),
+            ("separable_conv2d", SEPARABLE_PARAMS, separable),
+            ("max_pool_with_argmax", ARGMAX_PARAMS, argmax),
+        )
+    }
+)

@@ -1312,3 +1312,241 @@ for _family in ("interpolate", "upsample", "upsample_nearest", "upsample_bilinea
     _compile = resize(_family)
     RESIZE_CALLS.update(dict.fromkeys((prefix + _family for prefix in FUNCTIONAL_PREFIXES), _compile))
 CALLS.update(RESIZE_CALLS)
+# --- rearranging (wip8-rearr): PixelShuffle/PixelUnshuffle, Unfold/Fold --------------------------------------------
+
+
+def factor_of(v: dict, name: str, label: str) -> int:
+    """pixel_shuffle's upscale_factor / pixel_unshuffle's downscale_factor: an int (torch's TypeError otherwise)."""
+    return check_int(v[name], name, label, fix=f"{name}=2")
+
+
+class PixelShufflePlan(Plan):
+    """nn.PixelShuffle/F.pixel_shuffle (depth to space, channel-major 'CRD' order) and
+    nn.PixelUnshuffle/F.pixel_unshuffle (space to depth), on (*, C, H, W) inputs."""
+
+    __slots__ = ("label", "v", "kind", "functional", "name", "factor")
+
+    def __init__(self, call, kind: str, functional: bool) -> None:
+        super().__init__(call)
+        self.kind, self.functional, self.label = kind, functional, call.base
+        self.name = "upscale_factor" if kind == "depth_to_space" else "downscale_factor"
+        params = ((("input", REQUIRED),) if functional else ()) + ((self.name, REQUIRED),)
+        self.v = bind(call, params, self.label)
+        self.factor = factor_of(self.v, self.name, self.label)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, r, name, shuffle = self.label, self.factor, self.name, self.kind == "depth_to_space"
+        if not self.functional:
+            no_output_size(label, inputs)
+        x = ref_shape(self.v["input"], inputs, "input", label) if self.functional else inputs.input_shape
+        what = "pixel_shuffle" if shuffle else "pixel_unshuffle"
+        if x is None or len(x) < 3:
+            raise refuse(
+                label,
+                "the input shape is missing" if x is None else f"input shape {tuple(x)} has {len(x)} dimensions",
+                f"{what} takes (*, C, H, W): at least 3 dimensions",
+                "pass input_shape=(N, C, H, W)",
+            )
+        if r <= 0:
+            raise refuse(label, f"{name}={r}", f"{what} needs a positive {name}", f"{name}=2")
+        lead, (channels, h, w) = tuple(x[:-3]), x[-3:]
+        if shuffle:
+            if channels % (r * r):
+                raise refuse(
+                    label,
+                    f"the input's {channels} channels are not divisible by {name}**2 = {r * r}",
+                    "pixel shuffle moves each group of r*r channels into an r x r block of space",
+                    f"{channels // (r * r) * (r * r) or r * r} channels, or an {name} whose square divides {channels}",
+                )
+            out_ch, spatial = channels // (r * r), (h * r, w * r)
+        else:
+            for axis, n in (("height", h), ("width", w)):
+                if n % r:
+                    raise refuse(
+                        label,
+                        f"the input {axis} {n} is not divisible by {name}={r}",
+                        "pixel unshuffle cuts space into r x r blocks, each moved into r*r channels",
+                        f"an input {axis} that is a multiple of {r} (such as {n // r * r or r})",
+                    )
+            out_ch, spatial = channels * r * r, (h // r, w // r)
+        notes = ()
+        if not shuffle and 0 in x:  # measured: torch returns an empty input as it is
+            r, out_ch, spatial = 1, channels, (h, w)
+            notes = ("the input is empty: torch's pixel_unshuffle returns it unchanged (a block of 1).",)
+        op = ConvOp(
+            self.kind, prod(lead), channels, out_ch, (h, w), (r, r), (r, r), (1, 1), (0, 0), (0, 0),
+            channels_first(2), channels_first(2), block_order="CRD",
+        )  # fmt: skip
+        verb = f"out = n*{r}" if shuffle else f"out = n/{r}"
+        rule = (
+            f"{name}={r}: {verb}; channels {channels} -> {out_ch}, input channel c*{r * r} + i*{r} + j "
+            f"{'goes to' if shuffle else 'comes from'} offset (i, j) of output channel c's block (channel-major, 'CRD')"
+        )
+        return Mapped(
+            FRAMEWORK, self.call, (op,), ("none: whole blocks move",) * 2, (rule + ".", *notes), layout="NCHW", shape_override=(*lead, out_ch, *spatial),
+            batch_dims=lead, arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+
+def pixel_shuffle(kind: str, functional: bool):
+    return lambda call: PixelShufflePlan(call, kind, functional)
+
+
+def pair_of(value, name: str, label: str) -> tuple[int, int]:
+    """torch's fold/unfold pair: an int (repeated) or exactly 2 ints."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise refuse(
+                label,
+                f"{name}={value!r} has {entries(len(value))}",
+                f"fold and unfold work on 2 spatial axes: it is expected {name} equals to 2",
+                f"an int or 2 ints, e.g. {name}=({value[0] if value else 1}, {value[0] if value else 1})",
+            )
+        return tuple(check_int(item, name, label) for item in value)
+    check_int(value, name, label)
+    return (value, value)
+
+
+WINDOW_RULES = {
+    "kernel_size": (1, "kernel size should be greater than zero"),
+    "dilation": (1, "dilation should be greater than zero"),
+    "padding": (0, "padding should be non-negative"),
+    "stride": (1, "stride should be greater than zero"),
+}
+
+
+class FoldPlan(Plan):
+    """nn.Unfold/F.unfold (im2col: (N, C, H, W) -> (N, C*kh*kw, L)) and nn.Fold/F.fold (its adjoint:
+    (N, C*kh*kw, L) -> (N, C, *output_size)); L is the number of sliding blocks, the conv formula per axis."""
+
+    __slots__ = ("label", "v", "kind", "functional", "pairs")
+
+    def __init__(self, call, kind: str, functional: bool) -> None:
+        super().__init__(call)
+        self.kind, self.functional, self.label = kind, functional, call.base
+        window = (("kernel_size", REQUIRED), ("dilation", 1), ("padding", 0), ("stride", 1))
+        params = ((("input", REQUIRED),) if functional else ()) + (
+            (("output_size", REQUIRED),) if kind == "fold" else ()
+        ) + window  # fmt: skip
+        self.v = v = bind(call, params, self.label)
+        names = (("output_size",) if kind == "fold" else ()) + tuple(name for name, _ in window)
+        self.pairs = {name: pair_of(v[name], name, self.label) for name in names}
+        # torch checks them in this order (col2im: stride before dilation)
+        order = ("kernel_size", "stride", "dilation", "padding") if kind == "fold" else tuple(WINDOW_RULES)
+        for name in order:
+            minimum, rule = WINDOW_RULES[name]
+            if min(self.pairs[name]) < minimum:
+                raise refuse(
+                    self.label, f"{name}={v[name]!r}", rule, f"{name}={minimum}" if minimum else f"{name}=0 or more"
+                )
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, kind, pairs = self.label, self.kind, self.pairs
+        if not self.functional:
+            no_output_size(label, inputs)
+        x = ref_shape(self.v["input"], inputs, "input", label) if self.functional else inputs.input_shape
+        kernel, dilation, padding, stride = (pairs[name] for name in WINDOW_RULES)
+        taps = kernel[0] * kernel[1]
+        ranks = (3, 4) if kind == "unfold" else (2, 3)
+        if x is None or len(x) not in ranks or 0 in x[len(x) - ranks[0] :]:  # the batch may be empty
+            form = "(C, H, W) or (N, C, H, W)" if kind == "unfold" else "(C*kh*kw, L) or (N, C*kh*kw, L)"
+            raise refuse(
+                label,
+                "the input shape is missing" if x is None else f"input shape {tuple(x)}",
+                f"{kind} takes {form}, every dimension but the batch non-empty",
+                f"an input laid out {form}",
+            )
+        unbatched = len(x) == (3 if kind == "unfold" else 2)
+        batch = 1 if unbatched else x[0]
+        if kind == "unfold":
+            channels, spatial = x[-3], tuple(x[-2:])
+            blocks = tuple(map(arith.fold_blocks, spatial, kernel, dilation, stride, padding))
+            if min(blocks) < 1:
+                raise refuse(
+                    label,
+                    f"the input {spatial[0]} x {spatial[1]} gives {blocks[0]} x {blocks[1]} sliding blocks",
+                    "blocks per axis = floor((n + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1 must be >= 1",
+                    "a larger input, more padding or a smaller kernel_size",
+                )
+            op = ConvOp(
+                "unfold", batch, channels, channels * taps, spatial, kernel, stride, dilation, padding, padding,
+                channels_first(2), channels_first(2),
+            )  # fmt: skip
+            shape = (channels * taps, blocks[0] * blocks[1])
+            notes = (
+                f"unfold keeps each window whole: channels {channels}*{kernel[0]}*{kernel[1]} = {channels * taps}, "
+                f"channel c*{taps} + i*{kernel[1]} + j holds kernel offset (i, j) of input channel c; "
+                f"L = {blocks[0]}*{blocks[1]} = {blocks[0] * blocks[1]} blocks, in row-major order.",
+            )
+            shown = None
+        else:
+            planes, length = x[-2], x[-1]
+            size = pairs["output_size"]
+            if planes % taps:
+                raise refuse(
+                    label,
+                    f"the input's dimension {0 if unbatched else 1} is {planes}, not divisible by "
+                    f"kernel_size {kernel[0]}*{kernel[1]} = {taps}",
+                    "fold's input holds C*kh*kw values per block",
+                    f"{planes // taps * taps or taps} there, or a kernel_size whose product divides {planes}",
+                )
+            blocks = tuple(map(arith.fold_blocks, size, kernel, dilation, stride, padding))
+            texts = [
+                f"floor(({n} + 2*{p} - {arith.effective_kernel(k, d)}) / {s}) + 1 = {b}"
+                for n, k, d, s, p, b in zip(size, kernel, dilation, stride, padding, blocks)
+            ]
+            if length != blocks[0] * blocks[1]:
+                raise refuse(
+                    label,
+                    f"the input has L = {length} blocks, but output_size={size} gives {blocks[0]} * {blocks[1]} = "
+                    f"{blocks[0] * blocks[1]}",
+                    f"L must equal the sliding blocks of the output per axis: {'; '.join(texts)}",
+                    f"an input with L = {blocks[0] * blocks[1]}, or the output_size that input came from",
+                )
+            if min(blocks) < 1 or min(size) < 1:
+                raise refuse(
+                    label,
+                    f"output_size={size} gives {blocks[0]} x {blocks[1]} sliding blocks",
+                    "every axis needs at least one block (and the output at least one cell)",
+                    "a larger output_size or a smaller kernel_size",
+                )
+            channels = planes // taps
+            op = ConvOp(
+                "fold", batch, planes, channels, blocks, kernel, stride, dilation, padding, padding,
+                channels_first(2), channels_first(2), out_size=size,
+            )  # fmt: skip
+            shape = (channels, *size)
+            notes = (
+                f"fold sums the {length} blocks back: input channel c*{taps} + i*{kernel[1]} + j is added at "
+                f"kernel offset (i, j) of output channel c ({planes}/{taps} = {channels} channels); "
+                "overlapping windows add up, padding is cut off.",
+            )
+            shown = tuple(x)
+        rules = tuple(f"padding={p} on both sides" for p in padding)
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, notes, layout="NCHW",
+            shape_override=shape if unbatched else (batch, *shape), batch_dims=() if unbatched else None,
+            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID, shown_input=shown,
+        )  # fmt: skip
+
+
+def fold(kind: str, functional: bool):
+    return lambda call: FoldPlan(call, kind, functional)
+
+
+REARRANGING = {
+    "PixelShuffle": pixel_shuffle("depth_to_space", False),
+    "PixelUnshuffle": pixel_shuffle("space_to_depth", False),
+    "Unfold": fold("unfold", False),
+    "Fold": fold("fold", False),
+}
+REARRANGING_FUNCTIONS = {
+    "pixel_shuffle": pixel_shuffle("depth_to_space", True),
+    "pixel_unshuffle": pixel_shuffle("space_to_depth", True),
+    "unfold": fold("unfold", True),
+    "fold": fold("fold", True),
+}
+CALLS.update({prefix + name: handler for prefix in MODULE_PREFIXES for name, handler in REARRANGING.items()})
+CALLS.update(
+    {prefix + name: handler for prefix in FUNCTIONAL_PREFIXES for name, handler in REARRANGING_FUNCTIONS.items()}
+)

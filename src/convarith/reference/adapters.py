@@ -231,6 +231,8 @@ def tf_nn_params(mapped: Mapped, weights, arrays) -> list:
     op, label = mapped.ops[0], label_of(mapped)
     if op.is_pool:
         return [(None, None)]
+    if mapped.layer == "separable":  # wip8-rearr
+        return tf_separable_params(mapped, arrays)
     shape = mapped.output_shape
     if arith_spatial(op) != tuple(shape[-op.rank - 1 : -1]):
         raise ConvArithError(
@@ -253,6 +255,25 @@ def tf_nn_params(mapped: Mapped, weights, arrays) -> list:
     return [(spatial_last(w, op.rank), None)]
 
 
+def tf_separable_params(mapped: Mapped, arrays) -> list:
+    """tf.nn.separable_conv2d: depthwise_filter (kh, kw, C, multiplier), pointwise_filter (1, 1, C*multiplier, O)."""
+    depth, point = mapped.ops
+    label = label_of(mapped)
+    if mapped.space_to_batch and any(s > 1 for s in depth.stride):
+        raise ConvArithError(
+            f"{label}: numbers for a dilated depthwise convolution with strides > 1 are not modelled "
+            "(TensorFlow runs it as space-to-batch, whose output is not the dilated convolution). Fix: strides=1."
+        )
+    roles = tensor_roles(mapped, ("depthwise_filter", "pointwise_filter"))
+    dw, pw = take(arrays, roles, "depthwise_filter", label), take(arrays, roles, "pointwise_filter", label)
+    multiplier = depth.out_channels // depth.in_channels
+    expect(dw, (*depth.kernel, depth.in_channels, multiplier), "depthwise_filter", label,
+           "tf.nn.separable_conv2d depthwise_filter layout is (kh, kw, in_channels, channel_multiplier)")  # fmt: skip
+    if depth.out_channels == 0:  # a channel multiplier of 0: TF's pointwise conv of no channels gives zeros
+        return [(depthwise_canonical(dw, 2), None), (np.zeros((point.out_channels, 0, 1, 1), pw.dtype), None)]
+    return [(depthwise_canonical(dw, 2), None), (spatial_last(pw, 2), None)]
+
+
 def arith_spatial(op: ConvOp) -> tuple[int, ...]:
     from ..core import arith
 
@@ -269,6 +290,8 @@ def jax_params(mapped: Mapped, weights, arrays) -> list:
     from ..frameworks import jax_lax
 
     op, label = mapped.ops[0], label_of(mapped)
+    if op.init_value is not None:  # reduce_window (wip8-rearr)
+        return reduce_window_params(mapped)
     roles = tensor_roles(mapped, ("lhs", "rhs"))
     lhs, rhs = take(arrays, roles, "lhs", label), take(arrays, roles, "rhs", label)
     transpose = mapped.call.base == "conv_transpose"
@@ -284,6 +307,19 @@ def jax_params(mapped: Mapped, weights, arrays) -> list:
     if op.kind == "conv":
         return [(kernel, None)]
     return [(np.ascontiguousarray(np.flip(np.swapaxes(kernel, 0, 1), spatial)), None)]
+
+
+def reduce_window_params(mapped: Mapped) -> list:
+    """jax.lax.reduce_window takes no weights; a sum whose init_value is not 0 is refused: XLA may apply
+    the init value any number of times (measured on CPU: once per window, not once per padding cell)."""
+    op = mapped.ops[0]
+    if op.kind == "sum_pool" and op.init_value != 0:
+        raise ConvArithError(
+            f"{label_of(mapped)}: numbers for a lax.add reduction with init_value={op.init_value:g} are not modelled. "
+            "Rule: XLA leaves how often a non-identity init value is added to the implementation. "
+            "Fix: init_value=0.0 and add the constant afterwards."
+        )
+    return [(None, None)]
 
 
 # -- ONNX ------------------------------------------------------------------------------
@@ -322,7 +358,7 @@ def input_name(mapped: Mapped) -> str:
     inputs = mapped.argument("inputs")
     if inputs is not None:
         return inputs[0]
-    return tensor_roles(mapped, ("input", "lhs", "images")).popitem()[1]
+    return tensor_roles(mapped, ("input", "lhs", "images", "operand")).popitem()[1]
 
 
 def array_names(call: Call) -> list[tuple[str, str]]:

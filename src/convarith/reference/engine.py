@@ -397,6 +397,10 @@ def run_op(op: ConvOp, x, w=None, b=None, *, max_bytes: int | None = None):
     if any(s <= 0 for s in arith.output_spatial(op)) or op.batch == 0:
         out = tuple(max(s, 0) for s in arith.output_spatial(op))
         return np.zeros((op.batch // op.batch_groups, op.out_channels) + out, dtype=dtype)
+    if op.kind in ("depth_to_space", "space_to_depth", "unfold", "fold") or op.init_value is not None:
+        from . import rearrange  # wip8-rearr
+
+        return rearrange.run(op, x, dtype)
     if op.kind == "conv":
         return conv(op, x, w, b, dtype)
     if op.kind == "conv_transpose":

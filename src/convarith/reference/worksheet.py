@@ -173,10 +173,11 @@ def worksheet_of(plan, index, max_bytes: int | None = None, expr: str | None = N
     expr = plan.mapped.call.text if expr is None else expr
     full_index = check_index(index, plan.mapped.output_shape, plan.mapped.call.base)
     op = plan.mapped.ops[-1]
-    if op.kind == "resize":
+    if op.kind in ("resize", "depth_to_space", "space_to_depth", "unfold", "fold") or op.init_value is not None:
         raise ConvArithError(
-            f"{plan.mapped.call.base}: trace_element does not list the terms of a resize. Rule: its worksheet "
-            "covers convolution and pooling. Fix: forward gives the resized values; explain gives the sampling rule."
+            f"{plan.mapped.call.base}: trace_element lists the terms of convolutions and pooling; {op.kind} "
+            "(a resize, a rearrangement or a reduce_window) has none to list. Rule: its worksheet covers "
+            "convolution and pooling. Fix: use forward and read the element (explain gives the rule)."
         )
     canonical = full_index
     if plan.mapped.squeeze_batch:

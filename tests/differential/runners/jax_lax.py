@@ -25,3 +25,7 @@ def run(request: dict) -> dict:
     if request.get("values"):
         answer["values"] = np.asarray(out)
     return answer
+
+
+# --- reduce_window (wip8-rearr): init values may be written as math.inf ---
+NAMESPACE["math"] = __import__("math")
