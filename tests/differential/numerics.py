@@ -64,6 +64,6 @@ def values_agree(oracle, expr: str, x=None, weights=None, *, arrays=None, output
     NAN_CASES[oracle.framework] += bool(nan.any())
     finite = np.isfinite(theirs)  # NaN and +-inf positions are compared exactly above
     if finite.any():
-        diff = float(np.abs(ours - theirs)[finite].max())
+        diff = float(np.abs(ours[finite] - theirs[finite]).max())
         MAX_DIFF[oracle.framework] = max(MAX_DIFF.get(oracle.framework, 0.0), diff)
     return ours
