@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import convarith
 from convarith import ConvArithError, output_shape, sweeps
+from convarith.frameworks import torch as torch_rules
 
 
 def answer(expr, arguments):
@@ -205,21 +206,23 @@ def test_large_vector_sweeps_are_checked_in_chunks(monkeypatch):
 
 def test_a_disagreement_in_a_later_chunk_discards_the_earlier_chunks(monkeypatch):
     monkeypatch.setattr(sweeps, "CHUNK_ROWS", 2)
-    rule = sweeps.conv_rule
+    rule = torch_rules.ConvPlan.sweep_conv
 
     def wrong(got, *rest):  # keeps h=2 (refused: unchecked in its chunk) and refuses h=5 (then checked)
         sizes, refused, unsure = rule(got, *rest)
         n = got["n"][0]
         return sizes, refused & (n != 2) | (n == 5), unsure
 
-    monkeypatch.setattr(sweeps, "conv_rule", wrong)
+    monkeypatch.setattr(torch_rules.ConvPlan, "sweep_conv", staticmethod(wrong))
     result = convarith.sweep("nn.Conv1d(1, 1, 3)", (1, 1, "h"), h=[3, 2, 5])
     assert result.shapes[:, 2].tolist() == [1, -1, 3]
     assert result.ok.tolist() == [True, False, True]
 
 
 def test_a_rule_that_disagrees_falls_back_to_the_exact_path(monkeypatch):
-    monkeypatch.setattr(sweeps, "conv_rule", lambda got, *rest: ([n + 1 for n in got["n"]], False, False))
+    monkeypatch.setattr(
+        torch_rules.ConvPlan, "sweep_conv", staticmethod(lambda got, *rest: ([n + 1 for n in got["n"]], False, False))
+    )
     result = convarith.sweep("nn.Conv1d(1, 1, 3)", (1, 1, "h"), h=range(1, 6))
     assert result.shapes[:, 2].tolist() == [-1, -1, 1, 2, 3]
     assert result.exact_rows == 6  # the check found the disagreement, then every row was asked

@@ -17,6 +17,8 @@ __all__ = [
     "Inputs",
     "Mapped",
     "Plan",
+    "VectorRule",
+    "any_of",
     "bind",
     "check_bool",
     "check_choice",
@@ -26,8 +28,11 @@ __all__ = [
     "fail",
     "fits",
     "mapped_fits",
+    "names_in",
+    "per_axis",
     "ref_shape",
     "refuse",
+    "array_rule",
 ]
 
 REQUIRED = object()
@@ -293,3 +298,80 @@ def ref_shape(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
             f"pass shapes={{'{value.dotted}': (...)}} (--shape {value.dotted}=... in the CLI)",
         )
     return shape
+
+
+# --- sweeps: a plan's rule over arrays (convarith.sweep) ----------------------------------------------------------
+
+
+class VectorRule:
+    """How a framework answers a group of sweep rows as arrays (its module's ``vector_rule``).
+
+    ``names``: the int names taken as arrays; ``slots``: positions in the output shape
+    of the spatial sizes ``evaluate`` returns; ``evaluate(env)`` -> (sizes, refused,
+    unsure), env mapping every name to its value or array, the masks broadcasting
+    over the arrays (or False). ``unsure`` rows are asked of output_shape one by one;
+    ``fixed_entries`` (the other output entries) are read from one exact row."""
+
+    def __init__(self, names, rank: int, slots, evaluate):
+        self.names, self.rank, self.slots, self.evaluate = frozenset(names), rank, tuple(slots), evaluate
+        self.fixed_entries = None
+
+    def fix(self, shape) -> None:
+        self.fixed_entries = tuple((slot, shape[slot]) for slot in range(len(shape)) if slot not in self.slots)
+
+
+def per_axis(value, rank: int, allow_one: bool):
+    """A parameter's value as ``rank`` entries (ints or Names), or None when not of that form."""
+    if isinstance(value, (tuple, list)):
+        items = tuple(value)
+        if allow_one and len(items) == 1:
+            items *= rank
+        if len(items) != rank:
+            return None
+    else:
+        items = (value,) * rank
+    if all(isinstance(item, Name) or type(item) is int for item in items):
+        return items
+    return None
+
+
+def names_in(value) -> set:
+    """The swept names (Names) a bound value holds."""
+    if isinstance(value, Name):
+        return {value.dotted}
+    if isinstance(value, (tuple, list)):
+        return set().union(*(names_in(item) for item in value))
+    return set()
+
+
+def any_of(masks):
+    """The elementwise or of a list of masks (False for none)."""
+    result = False
+    for mask in masks:
+        result = result | mask
+    return result
+
+
+def array_rule(axes: dict, spatial: tuple, others: set, candidates: set, strict: bool, rank: int, slots, evaluate):
+    """The VectorRule over the names of ``axes`` (parameter -> per-axis ints or Names) and of
+    ``spatial`` (the input's spatial sizes), or None when another value (``others``) holds one.
+    ``evaluate(got)`` gets each parameter as a list of per-axis values or arrays and ``got["n"]``
+    the spatial sizes; a negative size is refused here (as output_shape refuses it).
+    ``strict=False``: only which candidates the rule would take (the sweep's grouping)."""
+    slot_names = set().union(*(names_in(value) for value in axes.values())) | names_in(spatial)
+    names = candidates & slot_names - others
+    if not strict:
+        return VectorRule(names, rank, (), None) if names else None
+    if names != slot_names or not names:
+        return None
+
+    def run(env):
+        def value(item):
+            return env[item.dotted] if isinstance(item, Name) else item
+
+        got = {param: [value(item) for item in entries] for param, entries in axes.items()}
+        got["n"] = [value(item) for item in spatial]
+        sizes, refused, unsure = evaluate(got)
+        return sizes, refused | any_of(n < 0 for n in got["n"]), unsure
+
+    return VectorRule(names, rank, slots, run)

@@ -22,12 +22,16 @@ from ._common import (
     Inputs,
     Mapped,
     Plan,
+    any_of,
+    array_rule,
     bind,
     check_bool,
     check_choice,
     check_int,
     check_ints,
     fits,
+    names_in,
+    per_axis,
     ref_shape,
     refuse,
 )
@@ -654,6 +658,59 @@ class ConvPlan(Plan):
         shape = fits(self.label, (batch, out_ch, *sizes))  # the op's shape
         return shape[1:] if unbatched else shape
 
+    # the rules over arrays (sweep): each list holds one value or array per axis
+    @staticmethod
+    def sweep_conv(got, rank, padding_text, bound, batch, channels):
+        """nn.ConvNd: refused on an empty input, a stride, kernel or dilation below 1, negative
+        padding, a padded input smaller than the kernel, or 'same' with a stride other than 1
+        ('same' at stride 1 pads d*(k-1), the odd cell at the end)."""
+        sizes, refused = [], []
+        for n, k, s, p, d in zip(got["n"], got["kernel_size"], got["stride"], got["padding"], got["dilation"]):
+            k_eff = arith.effective_kernel(k, d)
+            lo = hi = p
+            bad = s <= 0
+            if padding_text == "same":
+                lo, hi = arith.stride1_same_padding(k_eff)
+                bad = s != 1
+            overhangs = arith.kernel_overhangs(n, k_eff, lo, hi)
+            refused.append(bad | (n == 0) | (lo < 0) | (k <= 0) | (d <= 0) | overhangs)
+            sizes.append(arith.conv_out(n, k_eff, arith.maximum(s, 1), lo, hi))
+        return sizes, any_of(refused), False
+
+    @staticmethod
+    def sweep_transpose(got, rank, padding_text, bound, batch, channels):
+        """nn.ConvTransposeNd: refused as conv for the input, stride, kernel and padding, on negative
+        output_padding or dilation, output_padding not below stride or dilation, or a negative size;
+        an empty output is kept where torch runs oneDNN (``on_onednn``, asked row by row), and a zero
+        dilation (also up to oneDNN) is left to output_shape."""
+        import numpy as np
+
+        sizes, refused, unsure, empty = [], [], [], []
+        entries = zip(
+            got["n"], got["kernel_size"], got["stride"], got["padding"], got["dilation"], got["output_padding"]
+        )
+        for n, k, s, p, d, out_pad in entries:
+            size = arith.transpose_out(n, arith.effective_kernel(k, d), s, p, p, out_pad)
+            bad_pad = arith.output_padding_too_large(out_pad, s, d)
+            refused.append((n == 0) | (s <= 0) | (p < 0) | (k <= 0) | (out_pad < 0) | (d < 0) | bad_pad | (size < 0))
+            unsure.append(d == 0)
+            empty.append(size == 0)
+            sizes.append(size)
+        refused, unsure = any_of(refused), any_of(unsure)
+        empty = np.asarray(any_of(empty)) & ~np.asarray(refused) & ~np.asarray(unsure)  # ~ of a bool is an int
+        if np.any(empty):
+            columns = [got[name] for name in ("n", "kernel_size", "stride", "output_padding")]
+            full = np.broadcast_arrays(empty, *(entry for column in columns for entry in column))
+            rows = np.nonzero(full[0])
+            picked = [entry[rows].tolist() for entry in full[1:]]
+            onednn = [
+                on_onednn(rank, batch, channels, *(row[i * rank : (i + 1) * rank] for i in range(4)), bound["groups"])
+                for row in zip(*picked)
+            ]
+            refused = np.array(refused | empty)  # a writable copy
+            refused[rows] = ~np.array(onednn, dtype=bool)
+        return sizes, refused, unsure
+
     def map(self, inputs: Inputs) -> Mapped:
         batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, sizes = self.resolve(inputs)
         rank, dilation = self.rank, self.dilation
@@ -872,6 +929,24 @@ class PoolPlan(Plan):
         shape = fits(self.label, (batch, channels, *sizes))  # the op's shape
         return shape[1:] if unbatched else shape
 
+    @staticmethod
+    def sweep_pool(got, rank, padding_text, bound, batch, channels):
+        """nn.MaxPoolNd / AvgPoolNd over arrays (sweep): refused on an empty input, a kernel, stride
+        or dilation below 1, negative padding or padding above kernel_size // 2, a 3-D average
+        pool on an input smaller than the kernel, or no window."""
+        rounding = "ceil" if bound["ceil_mode"] else "floor"
+        average = "count_include_pad" in bound
+        dilations = got.get("dilation", [1] * rank)
+        sizes, refused = [], []
+        for n, k, s, p, d in zip(got["n"], got["kernel_size"], got["stride"], got["padding"], dilations):
+            size = arith.windowed_out(n, arith.effective_kernel(k, d), arith.maximum(s, 1), p, p, rounding)
+            bad = (n == 0) | (k <= 0) | (s <= 0) | (d <= 0) | (p < 0) | arith.pool_pad_over_half(p, k) | (size <= 0)
+            if rank == 3 and average:
+                bad = bad | (n < k)
+            refused.append(bad)
+            sizes.append(size)
+        return sizes, any_of(refused), False
+
     def map(self, inputs: Inputs) -> Mapped:
         batch, channels, spatial, _, unbatched = self.resolve(inputs)
         rank, padding = self.rank, self.padding
@@ -1013,3 +1088,75 @@ def calls() -> dict:
 
 
 CALLS = calls()
+
+
+# --- sweeps: the module rules over arrays (convarith.sweep) ------------------------------------------------------
+
+VECTOR_MODULES = {
+    f"{family}{rank}d": (family, rank)
+    for family in ("Conv", "ConvTranspose", "MaxPool", "AvgPool")
+    for rank in (1, 2, 3)
+}
+VECTOR_PARAMS = {
+    "Conv": ("kernel_size", "stride", "padding", "dilation"),
+    "ConvTranspose": ("kernel_size", "stride", "padding", "dilation", "output_padding"),
+    "MaxPool": ("kernel_size", "stride", "padding", "dilation"),
+    "AvgPool": ("kernel_size", "stride", "padding"),
+}
+ONE_FOR_ALL = {"stride", "dilation", "output_padding", "padding"}  # a 1-entry list repeats on every axis
+
+
+def vector_rule(call, inputs, candidates: set, strict: bool = True):
+    """sweep's rule for nn.Conv/ConvTranspose/MaxPool/AvgPool{1,2,3}d modules with zero padding
+    mode, a batch of at least one and at least one channel (None for anything else): their
+    kernel_size, stride, padding, dilation, output_padding and spatial sizes as arrays."""
+    if (
+        (call.prefix and call.prefix + ".") not in MODULE_PREFIXES
+        or call.base not in VECTOR_MODULES
+        or inputs.shapes
+        or inputs.output_size
+    ):
+        return None
+    family, rank = VECTOR_MODULES[call.base]
+    kind = {"MaxPool": "max_pool", "AvgPool": "avg_pool"}.get(family)
+    try:
+        params = pool_params(rank, kind, False) if kind else conv_params(False, family == "ConvTranspose")
+        bound = bind(call, params, call.base)
+    except ConvArithError:
+        return None
+    shape = inputs.input_shape
+    if not isinstance(shape, tuple) or len(shape) not in (rank + 1, rank + 2):
+        return None
+    spatial, leading = shape[-rank:], shape[:-rank]
+    padding_text = bound["padding"] if family == "Conv" and bound["padding"] in ("valid", "same") else None
+    axes = {}
+    for param in VECTOR_PARAMS[family]:
+        if param == "padding" and padding_text:
+            axes[param] = (0,) * rank  # worked out from the kernel by the rule
+            continue
+        given = bound[param]
+        if param == "stride" and given in (None, (), []):
+            given = bound["kernel_size"]
+        axes[param] = per_axis(given, rank, param in ONE_FOR_ALL or kind is not None)
+        if axes[param] is None:
+            return None
+    others = set().union(*(names_in(value) for key, value in bound.items() if key not in axes), names_in(leading))
+    if strict:
+        if len(leading) == 2 and leading[0] == 0:  # an empty batch skips some of torch's checks
+            return None
+        if not kind and (
+            bound["padding_mode"] != "zeros"
+            or not all(type(bound[key]) is int and bound[key] >= 1 for key in ("in_channels", "out_channels", "groups"))
+        ):
+            return None
+        if kind and not all(
+            type(bound.get(key, False)) is bool for key in ("ceil_mode", "count_include_pad", "return_indices")
+        ):
+            return None
+    batch, channels = (leading[0] if len(leading) == 2 else 1), leading[-1]
+    rule = {"Conv": ConvPlan.sweep_conv, "ConvTranspose": ConvPlan.sweep_transpose}.get(family, PoolPlan.sweep_pool)
+    slots = range(len(shape) - rank, len(shape))
+    return array_rule(
+        axes, spatial, others, candidates, strict, len(shape), slots,
+        lambda got: rule(got, rank, padding_text, bound, batch, channels),
+    )  # fmt: skip
