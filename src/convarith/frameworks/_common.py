@@ -19,6 +19,7 @@ __all__ = [
     "Plan",
     "VectorRule",
     "any_of",
+    "array_rule",
     "bind",
     "check_bool",
     "check_choice",
@@ -29,10 +30,11 @@ __all__ = [
     "fits",
     "mapped_fits",
     "names_in",
+    "neutral_values",
     "per_axis",
     "ref_shape",
     "refuse",
-    "array_rule",
+    "with_values",
 ]
 
 REQUIRED = object()
@@ -375,3 +377,25 @@ def array_rule(axes: dict, spatial: tuple, others: set, candidates: set, strict:
         return sizes, refused | any_of(n < 0 for n in got["n"]), unsure
 
     return VectorRule(names, rank, slots, run)
+
+
+def with_values(call: Call, values: dict) -> Call:
+    """``call`` with the Names in ``values`` replaced by their values (in tuples and lists too)."""
+
+    def put(item):
+        if isinstance(item, Name):
+            return values.get(item.dotted, item)
+        if isinstance(item, (tuple, list)):
+            return type(item)(put(entry) for entry in item)
+        return item
+
+    return Call(
+        call.name, tuple(map(put, call.args)), tuple((key, put(value)) for key, value in call.kwargs), call.text
+    )
+
+
+def neutral_values(bound: dict, names: set, zero_params: tuple = ()) -> dict:
+    """A value for each of ``names`` in a bound call that passes the call-only checks: 1 (a kernel,
+    stride or dilation), 0 in ``zero_params`` (paddings): a vector rule compiles the call's plan
+    with them to learn its structure, the arrays then take the names' place."""
+    return {name: 0 if key in zero_params else 1 for key, value in bound.items() for name in names_in(value) & names}
