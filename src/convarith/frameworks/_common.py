@@ -30,6 +30,7 @@ __all__ = [
     "fits",
     "mapped_fits",
     "names_in",
+    "neutral_inputs",
     "neutral_values",
     "per_axis",
     "ref_shape",
@@ -399,3 +400,13 @@ def neutral_values(bound: dict, names: set, zero_params: tuple = ()) -> dict:
     stride or dilation), 0 in ``zero_params`` (paddings): a vector rule compiles the call's plan
     with them to learn its structure, the arrays then take the names' place."""
     return {name: 0 if key in zero_params else 1 for key, value in bound.items() for name in names_in(value) & names}
+
+
+def neutral_inputs(inputs) -> Inputs:
+    """A sweep's inputs (shapes whose swept entries are Names) with every swept size 1."""
+
+    def filled(shape):
+        return tuple(1 if isinstance(item, Name) else item for item in shape) if isinstance(shape, tuple) else shape
+
+    named = tuple(sorted((key, filled(shape)) for key, shape in (inputs.shapes or {}).items()))
+    return Inputs(filled(inputs.input_shape), named, inputs.output_size)
