@@ -36,7 +36,7 @@ from itertools import islice, product
 
 from .api import check_expr, output_shape, size_text
 from .errors import ConvArithError
-from .frameworks import compiler_for
+from .frameworks import MODULES, compiler_for
 from .frameworks._common import VectorRule
 from .parse import Name, parse_call
 
@@ -391,6 +391,13 @@ def chunks(lengths: list[int]):
 # --- vector rules: asked of the framework module ------------------------------------------------------------------
 
 
+def framework_modules() -> list:
+    """The framework modules imported so far (compiler_for imports the one a call needs)."""
+    return [
+        sys.modules[f"convarith.frameworks.{name}"] for name in MODULES if f"convarith.frameworks.{name}" in sys.modules
+    ]
+
+
 def vector_rule(template: Template, values: dict, candidates: set, strict: bool = True) -> VectorRule | None:
     """The framework's rule for the call with ``values`` put in (names still swept given as Names),
     or None. ``strict=False`` only finds which candidates sit where a rule takes arrays (the grouping).
@@ -400,9 +407,10 @@ def vector_rule(template: Template, values: dict, candidates: set, strict: bool 
         return None
     try:
         call = parse_call(template.text_with(values))
-        module = sys.modules[compiler_for(call).__module__]
+        compile_function = compiler_for(call)
     except ConvArithError:
         return None
+    module = next((module for module in framework_modules() if module.CALLS.get(call.name) is compile_function), None)
     hook = getattr(module, "vector_rule", None)
     if hook is None:
         return None
