@@ -380,6 +380,10 @@ FRAMEWORK_VECTOR_CASES = [
     ("lax.conv_transpose(x, w, (s, 1), [(a, b), (0, 0)], rhs_dilation=(d, 1))", None,
      {"x": (1, "h", 3, 2), "w": ("k", 1, 2, 3)},
      {"h": range(0, 6), "k": range(0, 4), "s": range(1, 4), "a": range(-3, 2), "b": range(-2, 2), "d": [1, 2]}),
+    ("tf.nn.conv2d(x, w, s, 'VALID', dilations=p)", None, {"x": (1, "h", "w", 3), "w": ("k", "k", 3, 8)},
+     {"h": range(1, 6), "w": range(1, 6), "k": [1, 2], "s": [1, 2], "p": [1, 2]}),  # w: a tensor and a width
+    ("lax.conv_general_dilated(x, w, (s, s), [(p, p), (p, p)])", None, {"x": (1, 3, "h", "w"), "w": (8, 3, "k", "k")},
+     {"h": range(1, 6), "w": range(1, 6), "k": [1, 2], "s": [1, 2], "p": [0, 1]}),
     ("onnx.helper.make_node('Conv', ['X', 'W'], ['Y'], strides=[s], pads=[a, b], dilations=[d])", None,
      {"X": (1, 2, "h"), "W": (3, 2, "k")},
      {"h": range(0, 9), "k": range(-1, 5), "s": range(-1, 4), "a": range(-1, 3), "b": range(0, 3), "d": range(0, 3)}),

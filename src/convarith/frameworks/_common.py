@@ -35,6 +35,7 @@ __all__ = [
     "per_axis",
     "ref_shape",
     "refuse",
+    "tensors_of",
     "with_values",
 ]
 
@@ -400,6 +401,11 @@ def neutral_values(bound: dict, names: set, zero_params: tuple = ()) -> dict:
     stride or dilation), 0 in ``zero_params`` (paddings): a vector rule compiles the call's plan
     with them to learn its structure, the arrays then take the names' place."""
     return {name: 0 if key in zero_params else 1 for key, value in bound.items() for name in names_in(value) & names}
+
+
+def tensors_of(bound: dict, keys: tuple) -> set:
+    """The names a call gives its tensors (named, never swept)."""
+    return set().union(*(names_in(bound.get(key)) for key in keys))
 
 
 def neutral_inputs(inputs) -> Inputs:

@@ -46,6 +46,7 @@ from ._common import (
     per_axis,
     ref_shape,
     refuse,
+    tensors_of,
     with_values,
 )
 
@@ -1027,13 +1028,13 @@ def vector_rule(call, inputs, candidates: set, strict: bool = True):
         if axes["lo"] is None or axes["hi"] is None:
             return None
     axes["kernel"] = tuple(rhs[a] for a in specs.rhs[2:])
-    used = {*keys.values(), "padding"}
+    used = {*keys.values(), "padding", "lhs", "rhs"}  # (the tensors are named, not swept)
     others = set().union(*(names_in(value) for key, value in v.items() if key not in used))
     others |= names_in([lhs[a] for a in specs.lhs[:2]] + [rhs[a] for a in specs.rhs[:2]])
     rule = None
     if strict:
         try:
-            plan = compile_function(with_values(call, neutral_values(v, candidates)))
+            plan = compile_function(with_values(call, neutral_values(v, candidates - tensors_of(v, ("lhs", "rhs")))))
             plan.shape(neutral_inputs(inputs))
         except ConvArithError:
             return None

@@ -43,6 +43,7 @@ from ._common import (
     per_axis,
     ref_shape,
     refuse,
+    tensors_of,
     with_values,
 )
 from ._tf_rules import (
@@ -1464,14 +1465,15 @@ def vector_rule(call, inputs, candidates: set, strict: bool = True):
         if axes[param] is None:
             return None
     lead = x[: len(x) - rank - 1]
-    others |= set().union(*(names_in(value) for key, value in v.items() if key not in keys.values()))
+    used = {*keys.values(), "input", "filters"}  # (the tensors are named, not swept)
+    others |= set().union(*(names_in(value) for key, value in v.items() if key not in used))
     others |= names_in(lead + x[-1:] + w[rank:])
     rule = None
     if strict:
         if v["padding"] not in ("SAME", "VALID") or v["data_format"] not in (None, LAST.get(rank)):
             return None
         try:
-            plan = function(with_values(call, neutral_values(v, candidates)))
+            plan = function(with_values(call, neutral_values(v, candidates - tensors_of(v, ("input", "filters")))))
             plan.shape(neutral_inputs(inputs))
         except ConvArithError:
             return None
