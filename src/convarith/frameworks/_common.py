@@ -25,6 +25,7 @@ __all__ = [
     "check_choice",
     "check_int",
     "check_ints",
+    "deferred",
     "divisors_text",
     "fail",
     "fits",
@@ -33,6 +34,7 @@ __all__ = [
     "neutral_inputs",
     "neutral_values",
     "per_axis",
+    "raise_deferred",
     "ref_shape",
     "refuse",
     "tensors_of",
@@ -416,3 +418,22 @@ def neutral_inputs(inputs) -> Inputs:
 
     named = tuple(sorted((key, filled(shape)) for key, shape in (inputs.shapes or {}).items()))
     return Inputs(filled(inputs.input_shape), named, inputs.output_size)
+
+
+# --- refusals the call alone makes, which the framework makes only later ------------------------------------------
+
+
+def deferred(step, *args) -> str | None:
+    """The refusal text of ``step(*args)``, None when it passes: a plan computes a call-only
+    refusal once, at compile, and raises it (``raise_deferred``) at the stage the framework does."""
+    try:
+        step(*args)
+    except ConvArithError as error:
+        return str(error)
+    return None
+
+
+def raise_deferred(text: str | None) -> None:
+    """Raise a refusal kept by ``deferred`` (a new exception each time), if there is one."""
+    if text is not None:
+        raise ConvArithError(text)

@@ -37,6 +37,7 @@ from ._common import (
     bind,
     check_bool,
     check_int,
+    deferred,
     divisors_text,
     fail,
     fits,
@@ -44,6 +45,7 @@ from ._common import (
     neutral_inputs,
     neutral_values,
     per_axis,
+    raise_deferred,
     ref_shape,
     refuse,
     tensors_of,
@@ -171,6 +173,22 @@ def int_sequence(value, rank: int, name: str, label: str, minimum: int = 1) -> t
             f"Fix: {name}={example!r}.",
         )
     return items
+
+
+def int_sequence_or_ones(value, rank: int, name: str, label: str) -> tuple[int, ...]:
+    """A dilation argument: None for 1 on every axis, else ``int_sequence``."""
+    return (1,) * rank if value is None else int_sequence(value, rank, name, label)
+
+
+def check_options(v: dict, label: str) -> None:
+    """The precision, element type and (conv_general_dilated) out_sharding arguments."""
+    check_precision(v["precision"], label)
+    check_element_type(v["preferred_element_type"], label)
+    if v.get("out_sharding") is not None:
+        raise fail(
+            label,
+            f"out_sharding={v['out_sharding']!r} is not modelled. Rule: convarith models one device. Fix: out_sharding=None (it does not change the shape).",
+        )
 
 
 def check_precision(value, label: str) -> None:
@@ -486,44 +504,28 @@ class GeneralPlan(CompiledPlan):
         v |= {"batch_group_count": 1, "out_sharding": None}
         v |= bind(call, general_params(name), label)
         self.v, self.ranks = v, {}
-        try:
-            check_precision(v["precision"], label)
-            check_element_type(v["preferred_element_type"], label)
-            if v["out_sharding"] is not None:
-                raise fail(
-                    label,
-                    f"out_sharding={v['out_sharding']!r} is not modelled. Rule: convarith models one device. Fix: out_sharding=None (it does not change the shape).",
-                )
-            self.late_error = None
-        except ConvArithError as error:
-            self.late_error = str(error)
-        try:
-            self.groups = check_int(v["feature_group_count"], "feature_group_count", label)
-            self.batch_groups = check_int(v["batch_group_count"], "batch_group_count", label)
-            self.group_error = None
-        except ConvArithError as error:
-            self.group_error = str(error)
+        self.late_error = deferred(check_options, v, label)
+        self.group_error = deferred(self.compile_groups, v, label)
         fast = self.group_error is None and self.groups == self.batch_groups == 1
         self.names = tensor_names(v) if fast else None
 
+    def compile_groups(self, v: dict, label: str) -> None:
+        self.groups = check_int(v["feature_group_count"], "feature_group_count", label)
+        self.batch_groups = check_int(v["batch_group_count"], "batch_group_count", label)
+
+    def compile_arguments(self, ranked: Ranked, ndim: int) -> None:
+        """The dimension numbers, strides and dilations for operands of ``ndim`` dimensions."""
+        label, v = self.label, self.v
+        ranked.specs = dimension_numbers(v["dimension_numbers"], ndim, label, None)
+        ranked.rank = rank = ndim - 2
+        ranked.strides = int_sequence(v["window_strides"], rank, "window_strides", label)
+        ranked.lhs_dil = int_sequence_or_ones(v["lhs_dilation"], rank, "lhs_dilation", label)
+        ranked.rhs_dil = int_sequence_or_ones(v["rhs_dilation"], rank, "rhs_dilation", label)
+
     def compile_rank(self, ndim: int) -> Ranked:
         label, v, ranked = self.label, self.v, Ranked()
-        try:
-            ranked.specs = dimension_numbers(v["dimension_numbers"], ndim, label, None)
-            ranked.rank = rank = ndim - 2
-            ranked.strides = int_sequence(v["window_strides"], rank, "window_strides", label)
-            ranked.lhs_dil = (
-                (1,) * rank
-                if v["lhs_dilation"] is None
-                else int_sequence(v["lhs_dilation"], rank, "lhs_dilation", label)
-            )
-            ranked.rhs_dil = (
-                (1,) * rank
-                if v["rhs_dilation"] is None
-                else int_sequence(v["rhs_dilation"], rank, "rhs_dilation", label)
-            )
-        except ConvArithError as error:
-            ranked.error = str(error)
+        ranked.error = deferred(self.compile_arguments, ranked, ndim)
+        if ranked.error is not None:
             return ranked
         ranked.error = self.late_error
         compile_forward_padding(ranked, v["padding"], ranked.lhs_dil, label)
@@ -535,11 +537,9 @@ class GeneralPlan(CompiledPlan):
         """(lhs, rhs, ranked, kernel, sizes, lo, hi, out sizes) after every refusal."""
         label = self.label
         lhs, rhs, ranked, kernel, sizes = self.operands(inputs)
-        if self.group_error is not None:
-            raise ConvArithError(self.group_error)
+        raise_deferred(self.group_error)
         check_groups(self.groups, self.batch_groups, lhs, rhs, ranked.specs, label)
-        if ranked.pad_error is not None:
-            raise ConvArithError(ranked.pad_error)
+        raise_deferred(ranked.pad_error)
         k_effs = tuple(map(arith.effective_kernel, kernel, ranked.rhs_dil))
         strides, lhs_dil = ranked.strides, ranked.lhs_dil
         lo, hi = same_sides(ranked, sizes, k_effs, strides)
@@ -644,16 +644,13 @@ def compile_forward_padding(ranked: Ranked, value, lhs_dilation, label: str) -> 
     """conv_general_dilated's padding argument as data on ``ranked``: fixed pads, or
     ``same`` (whether the odd pixel goes first); its refusal goes to ``pad_error``."""
     ones = (1,) * ranked.rank
-    try:
-        lo, hi, _ = forward_padding(
-            value, ones, ones, ones, lhs_dilation, label
-        )  # refuses what the call alone makes wrong
-    except ConvArithError as error:
-        ranked.pad_error = str(error)
-        return
-    if isinstance(value, str) and value.upper() != "VALID":
+
+    def pads() -> None:  # refuses what the call alone makes wrong
+        ranked.lo, ranked.hi, _ = forward_padding(value, ones, ones, ones, lhs_dilation, label)
+
+    ranked.pad_error = deferred(pads)
+    if ranked.pad_error is None and isinstance(value, str) and value.upper() != "VALID":
         ranked.same = value.upper() == "SAME_LOWER"
-    ranked.lo, ranked.hi = lo, hi
 
 
 def same_sides(ranked: Ranked, sizes, k_effs, strides) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -699,40 +696,34 @@ class TransposePlan(CompiledPlan):
         self.label = label = call.base
         self.v = v = bind(call, TRANSPOSE_PARAMS, label)
         self.ranks = {}
-        try:
-            self.flip = check_bool(v["transpose_kernel"], "transpose_kernel", label)
-            self.consistent = check_bool(v["use_consistent_padding"], "use_consistent_padding", label)
-            self.flag_error = None
-        except ConvArithError as error:
-            self.flag_error = str(error)
+        self.flag_error = deferred(self.compile_flags, v, label)
         self.names = tensor_names(v) if self.flag_error is None else None
+
+    def compile_flags(self, v: dict, label: str) -> None:
+        self.flip = check_bool(v["transpose_kernel"], "transpose_kernel", label)
+        self.consistent = check_bool(v["use_consistent_padding"], "use_consistent_padding", label)
+
+    def compile_arguments(self, ranked: Ranked, ndim: int) -> None:
+        """The dimension numbers, strides and dilations for operands of ``ndim`` dimensions, in JAX's order."""
+        label, v = self.label, self.v
+        ranked.specs = dimension_numbers(v["dimension_numbers"], ndim, label, TRANSPOSE_DEFAULTS.get(ndim))
+        raise_deferred(self.flag_error)
+        ranked.rank = rank = ndim - 2
+        ranked.strides = int_sequence(v["strides"], rank, "strides", label)
+        ranked.rhs_dil = int_sequence_or_ones(v["rhs_dilation"], rank, "rhs_dilation", label)
+        check_options(v, label)
 
     def compile_rank(self, ndim: int) -> Ranked:
         label, v, ranked = self.label, self.v, Ranked()
         if v["dimension_numbers"] is None and ndim not in TRANSPOSE_DEFAULTS:
             ranked.error = no_default_specs  # its message shows the lhs
             return ranked
-        try:
-            ranked.specs = dimension_numbers(v["dimension_numbers"], ndim, label, TRANSPOSE_DEFAULTS.get(ndim))
-            if self.flag_error is not None:
-                raise ConvArithError(self.flag_error)
-            ranked.rank = rank = ndim - 2
-            ranked.strides = int_sequence(v["strides"], rank, "strides", label)
-            ranked.rhs_dil = (
-                (1,) * rank
-                if v["rhs_dilation"] is None
-                else int_sequence(v["rhs_dilation"], rank, "rhs_dilation", label)
-            )
-            check_precision(v["precision"], label)
-            check_element_type(v["preferred_element_type"], label)
-        except ConvArithError as error:
-            ranked.error = str(error)
+        ranked.error = deferred(self.compile_arguments, ranked, ndim)
+        if ranked.error is not None:
             return ranked
-        padding, ones = v["padding"], (1,) * rank
-        try:
-            transpose_padding(padding, self.consistent, ones, ones, ranked.strides, label)  # its call-only refusals
-        except ConvArithError as error:
-            ranked.pad_error = str(error)
+        padding, rank, ones = v["padding"], ranked.rank, (1,) * ranked.rank
+        ranked.pad_error = deferred(transpose_padding, padding, self.consistent, ones, ones, ranked.strides, label)
+        if ranked.pad_error is not None:  # its call-only refusals
             return ranked
         ranked.modes = None
         if self.consistent or padding in ("SAME", "VALID"):
@@ -750,8 +741,7 @@ class TransposePlan(CompiledPlan):
         label = self.label
         lhs, rhs, ranked, kernel, sizes = self.operands(inputs)
         features, out_f = transpose_features(lhs, rhs, ranked.specs, self.flip, label)
-        if ranked.pad_error is not None:
-            raise ConvArithError(ranked.pad_error)
+        raise_deferred(ranked.pad_error)
         k_effs = tuple(map(arith.effective_kernel, kernel, ranked.rhs_dil))
         strides, rank = ranked.strides, ranked.rank
         if ranked.modes is not None:

@@ -37,12 +37,14 @@ from ._common import (
     Plan,
     any_of,
     array_rule,
+    deferred,
     fail,
     fits,
     names_in,
     neutral_inputs,
     neutral_values,
     per_axis,
+    raise_deferred,
     refuse,
     with_values,
 )
@@ -381,10 +383,7 @@ class NodePlan(Plan):
 
     def axes(self, rank: int) -> Axes:
         axes = Axes()
-        try:
-            self.compile_rank(axes, rank)
-        except ConvArithError as error:
-            axes.error = str(error)
+        axes.error = deferred(self.compile_rank, axes, rank)
         self.ranks[rank] = axes
         return axes
 
@@ -441,8 +440,7 @@ class ConvPlan(NodePlan):
         rank = len(x) - 2
         axes = self.ranks.get(rank) or self.axes(rank)
         kernel = axes.kernel if self.kernel_given else self.kernel_of(axes, w)
-        if axes.error is not None:
-            raise ConvArithError(axes.error)
+        raise_deferred(axes.error)
         group, channels, out_channels = self.group, x[1], w[0]
         if group == 0 or channels != w[1] * group:
             raise fail(
@@ -602,8 +600,7 @@ class TransposePlan(NodePlan):
         label = self.label
         found = self.conv_operands(inputs, "(C, M/group, k...)")
         x, w = found[0], found[1]
-        if self.group_error is not None:
-            raise ConvArithError(self.group_error)
+        raise_deferred(self.group_error)
         group, channels = self.group, x[1]
         if channels % group:
             raise fail(
@@ -613,8 +610,7 @@ class TransposePlan(NodePlan):
         rank = len(x) - 2
         axes = self.ranks.get(rank) or self.axes(rank)
         kernel = self.kernel_of(axes, w)
-        if axes.error is not None:
-            raise ConvArithError(axes.error)
+        raise_deferred(axes.error)
         if w[0] != channels:
             raise fail(
                 label,
@@ -622,8 +618,7 @@ class TransposePlan(NodePlan):
             )
         if kernel != w[2:]:
             raise kernel_mismatch(label, kernel, w)
-        if axes.late is not None:
-            raise ConvArithError(axes.late)
+        raise_deferred(axes.late)
         spatial, stride, out_pad = x[2:], axes.stride, axes.out_pad
         k_eff = axes.k_eff or tuple(map(arith.effective_kernel, kernel, axes.dilation))
         if axes.lo is not None:
@@ -867,15 +862,13 @@ class PoolPlan(NodePlan):
             raise spatial_input(label, x)
         rank = len(x) - 2
         axes = self.ranks.get(rank) or self.axes(rank)
-        if axes.error is not None:
-            raise ConvArithError(axes.error)
+        raise_deferred(axes.error)
         if x[0] != 0 and 0 in x:
             raise fail(
                 label,
                 f"input X has shape {x} with a zero size. Rule: onnxruntime pooling allows only N to be zero (Invalid input shape). Fix: non-empty channel and spatial axes.",
             )
-        if axes.late is not None:
-            raise ConvArithError(axes.late)
+        raise_deferred(axes.late)
         spatial, stride = x[2:], axes.stride
         if axes.lo is None:  # SAME_*
             lower = axes.auto_pad == "SAME_LOWER"
