@@ -506,35 +506,52 @@ class ConvPlan(Plan):
         return in_ch, out_ch, kernel
 
     def resolve(self, inputs: Inputs):
-        """(batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, output sizes) after every refusal."""
-        label, rank, pending = self.label, self.rank, self.pending
+        """(batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, output sizes) after every refusal,
+        in torch's order: bind the operands, normalise the input, the refusal rules, then the sizes."""
+        x_shape, in_ch, out_ch, kernel, lo, hi = self.bind_operands(inputs)
+        batch, channels, spatial, unbatched = split_input(x_shape, self.rank, self.label)
+        if self.mode != "zeros":
+            check_pad_mode(self.label, self.mode, lo, hi, spatial, channels)
+        self.raise_pending(3)
+        self.check_operands(x_shape, batch, channels, spatial, unbatched, in_ch, out_ch, kernel, lo)
+        if in_ch == 0:
+            out_ch = 0  # torch returns an empty result that keeps the input's 0 channels
+        if not self.transposed:
+            sizes = self.forward_sizes(batch, spatial, kernel, lo, hi)
+            return batch, in_ch, out_ch, spatial, kernel, lo, hi, (), unbatched, sizes
+        out_pad, sizes = self.transposed_sizes(inputs, batch, channels, spatial, kernel, lo, hi, unbatched)
+        return batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, sizes
+
+    def raise_pending(self, stage: int) -> None:
+        """Raise the kept call-only refusal at its stage (stage 3: whatever its stage, it is due)."""
+        if self.pending is not None and self.pending[0] <= stage:
+            raise ConvArithError(self.pending[1])
+
+    def bind_operands(self, inputs: Inputs):
+        """(input shape, in_ch, out_ch, kernel, pad_lo, pad_hi): a module's from the call, a functional's
+        kernel and channels from its weight."""
+        label, rank = self.label, self.rank
         if inputs.output_size is not None and (self.functional or not self.transposed):
             no_output_size(label, inputs)
-        if pending is not None and pending[0] == 1:
-            raise ConvArithError(pending[1])
-        if self.functional:
-            x_shape = ref_shape(self.v["input"], inputs, "input", label)
-            in_ch, out_ch, kernel = self.weight(inputs)
-            if pending is not None and pending[0] == 2:
-                raise ConvArithError(pending[1])
-            if self.padding == "same" and any(s != 1 for s in self.stride):
-                raise same_needs_stride1(label, self.stride, kernel, self.dilation)
-            lo, hi = padding_sides(rank, self.padding, kernel, self.dilation)
-        else:
-            if pending is not None and pending[0] == 2:
-                raise ConvArithError(pending[1])
-            x_shape = inputs.input_shape
-            in_ch, out_ch, kernel, lo, hi = self.in_ch, self.out_ch, self.kernel, self.lo, self.hi
-        batch, channels, spatial, unbatched = split_input(x_shape, rank, label)
-        if self.mode != "zeros":
-            check_pad_mode(label, self.mode, lo, hi, spatial, channels)
-        if pending is not None:
-            raise ConvArithError(pending[1])
+        self.raise_pending(1)
+        if not self.functional:
+            self.raise_pending(2)
+            return inputs.input_shape, self.in_ch, self.out_ch, self.kernel, self.lo, self.hi
+        x_shape = ref_shape(self.v["input"], inputs, "input", label)
+        in_ch, out_ch, kernel = self.weight(inputs)
+        self.raise_pending(2)
+        if self.padding == "same" and any(s != 1 for s in self.stride):
+            raise same_needs_stride1(label, self.stride, kernel, self.dilation)
+        lo, hi = padding_sides(rank, self.padding, kernel, self.dilation)
+        return x_shape, in_ch, out_ch, kernel, lo, hi
+
+    def check_operands(self, x_shape, batch, channels, spatial, unbatched, in_ch, out_ch, kernel, lo) -> None:
+        """The refusals of the input against the weight, in torch's order."""
+        label, groups, transposed = self.label, self.groups, self.transposed
         if self.functional:
             if any(p < 0 for p in lo):
                 raise negative_padding(label, self.v["padding"])
             check_positive(label, "kernel_size", kernel, kernel, "every kernel axis must be at least 1")
-        groups, stride, dilation, transposed = self.groups, self.stride, self.dilation, self.transposed
         if channels != in_ch:
             w_in = in_ch // groups
             raise refuse(
@@ -569,16 +586,21 @@ class ConvPlan(Plan):
                 "a transposed convolution's weight (in_channels, out_channels/groups, kernel...) needs in_channels >= 1",
                 "in_channels=1 or more",
             )
-        if in_ch == 0:
-            out_ch = 0  # torch returns an empty result that keeps the input's 0 channels
-        if not transposed:
-            if batch > 0 or any(d < 0 for d in dilation):
-                # an empty batch skips torch's dilation check; dilation=0 then spans 1
-                check_positive(label, "dilation", dilation, self.v["dilation"], "torch requires dilation > 0")
-            kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial)  # F.pad + padding 0 sizes alike
-            k_eff = map(arith.effective_kernel, kernel, dilation)
-            sizes = tuple(map(arith.conv_out, spatial, k_eff, stride, lo, hi))
-            return batch, in_ch, out_ch, spatial, kernel, lo, hi, (), unbatched, sizes
+
+    def forward_sizes(self, batch, spatial, kernel, lo, hi) -> tuple[int, ...]:
+        """A convolution's output sizes, after its dilation and kernel-fit refusals."""
+        dilation, stride = self.dilation, self.stride
+        if batch > 0 or any(d < 0 for d in dilation):
+            # an empty batch skips torch's dilation check; dilation=0 then spans 1
+            check_positive(self.label, "dilation", dilation, self.v["dilation"], "torch requires dilation > 0")
+        kernel_fits(self.label, self.rank, kernel, stride, dilation, lo, hi, spatial)  # F.pad + padding 0 sizes alike
+        k_eff = map(arith.effective_kernel, kernel, dilation)
+        return tuple(map(arith.conv_out, spatial, k_eff, stride, lo, hi))
+
+    def transposed_sizes(self, inputs, batch, channels, spatial, kernel, lo, hi, unbatched):
+        """(output_padding, sizes) of a transposed convolution, after its refusals: the output
+        padding (from output_size), the dilation (oneDNN takes some zeros), an empty output."""
+        label, rank, stride, dilation, groups = self.label, self.rank, self.stride, self.dilation, self.groups
         out_pad = self.out_pad
         if inputs.output_size is not None:
             out_pad = output_padding_from_size(
@@ -614,23 +636,17 @@ class ConvPlan(Plan):
         empty_ok = batch == 0 or onednn
         sizes = []
         for axis in range(rank):
-            size = arith.transpose_out(
-                spatial[axis], arith.effective_kernel(kernel[axis], dilation[axis]), stride[axis], lo[axis], hi[axis],
-                out_pad[axis],
-            )  # fmt: skip
+            k, d, s, a, b, p = kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis], out_pad[axis]
+            size = arith.transpose_out(spatial[axis], arith.effective_kernel(k, d), s, a, b, p)
             if size < 0 or (size == 0 and not empty_ok):
                 raise refuse(
                     label,
                     f"input {arith.axis_names(rank)[axis]} {spatial[axis]} gives an empty output",
-                    "out = "
-                    + arith.transpose_out_text(
-                        spatial[axis], kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis], out_pad[axis]
-                    )
-                    + f", must be >= {0 if empty_ok else 1}",
-                    f"padding <= {(size + lo[axis] + hi[axis] - 1) // 2} or a larger input",
+                    f"out = {arith.transpose_out_text(spatial[axis], k, d, s, a, b, p)}, must be >= {0 if empty_ok else 1}",
+                    f"padding <= {(size + a + b - 1) // 2} or a larger input",
                 )
             sizes.append(size)
-        return batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, tuple(sizes)
+        return out_pad, tuple(sizes)
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
         if self.fast and inputs.output_size is None and self.functional:
