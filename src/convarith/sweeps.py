@@ -34,7 +34,7 @@ import sys
 from collections import namedtuple
 from itertools import islice, product
 
-from .api import check_expr, output_shape, size_text
+from .api import check_expr, output_shape, shapes_type_error, size_text
 from .errors import ConvArithError
 from .frameworks import MODULES, compiler_for
 from .frameworks._common import VectorRule
@@ -65,7 +65,7 @@ class Template:
         self.shapes = None
         if shapes is not None:
             if not isinstance(shapes, dict):
-                raise ConvArithError(f"shapes must be a dict {{name: shape}}, got {type(shapes).__name__}.")
+                raise shapes_type_error(shapes)
             self.shapes = {
                 key: self.shape_template(value, f"shapes[{size_text(key)}]") for key, value in shapes.items()
             }
