@@ -438,3 +438,22 @@ def test_a_call_without_a_vector_rule_is_asked_row_by_row():
     assert result.vector_rows == 0 and result.exact_rows == len(result)
     for i in range(len(result)):
         assert_row_agrees(result, i)
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape", "named"),
+    [
+        ("nn.ConvTranspose1d(1, 1, k, stride=s, dilation=d)", (1, 1, "h"), None),
+        ("keras.layers.Conv1DTranspose(1, k, strides=s, dilation_rate=d)", (1, "h", 1), None),
+        ("make_node('ConvTranspose', ['X', 'W'], ['Y'], strides=[s], dilations=[d])", None, {"X": (1, 1, "h"), "W": (1, 1, "k")}),
+        ("lax.conv_general_dilated(x, w, (s,), [(d, d)], lhs_dilation=(d,), dimension_numbers=('NWC', 'WIO', 'NWC'))",
+         None, {"x": (1, "h", 1), "w": ("k", 1, 1)}),
+        ("tf.nn.conv1d(x, w, s, 'VALID', dilations=d)", None, {"x": (1, "h", 1), "w": ("k", 1, 1)}),
+    ],
+)  # fmt: skip
+def test_sizes_near_the_vector_limit_stay_exact(expr, shape, named):
+    big = sweeps.VECTOR_LIMIT - 1
+    grid = {"h": [big, 2, 0], "k": [big, 3], "s": [big, 1], "d": [big, 1]}
+    result = convarith.sweep(expr, shape, shapes=named, **grid)
+    for i in range(len(result)):
+        assert_row_agrees(result, i)
