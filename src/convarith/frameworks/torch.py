@@ -11,7 +11,6 @@ ceil_mode drops a last window that would start in the right padding.
 from __future__ import annotations
 
 from itertools import repeat
-from math import prod
 
 from ..core import arith
 from ..core.op import ConvOp, channels_first
@@ -284,12 +283,13 @@ def on_onednn(rank, batch, channels, spatial, kernel, stride, out_pad, groups) -
     """Whether torch 2.13 (float32, CPU, more than one thread) runs a transposed
     conv on oneDNN rather than its native kernel (aten use_mkldnn): not when
     output_padding >= stride, else for a batch or groups > 1, a large input,
-    or (2D/3D) a kernel larger than 3 on both of its last two axes."""
-    if any(p >= s for p, s in zip(out_pad, stride)):
-        return False
-    numel = batch * channels * prod(spatial)
-    big_kernel = rank >= 2 and kernel[-1] > 3 and kernel[-2] > 3
-    return numel > 0 and (groups > 1 or batch > 1 or numel > ONEDNN_MIN_NUMEL or big_kernel)
+    or (2D/3D) a kernel larger than 3 on both of its last two axes (elementwise on arrays)."""
+    numel = batch * channels
+    for n in spatial:  # the count is only compared with 0 and ONEDNN_MIN_NUMEL: capped, it stays in int64
+        numel = arith.minimum(numel * n, 1 << 31)
+    big_kernel = (kernel[-1] > 3) & (kernel[-2] > 3) if rank >= 2 else False
+    used = (numel > 0) & ((groups > 1) | (batch > 1) | (numel > ONEDNN_MIN_NUMEL) | big_kernel)
+    return arith.where(any_of(p >= s for p, s in zip(out_pad, stride)), False, used)
 
 
 def output_padding_from_size(
@@ -715,16 +715,9 @@ class ConvPlan(Plan):
         refused, unsure = any_of(refused), any_of(unsure)
         empty = np.asarray(any_of(empty)) & ~np.asarray(refused) & ~np.asarray(unsure)  # ~ of a bool is an int
         if np.any(empty):
-            columns = [got[name] for name in ("n", "kernel_size", "stride", "output_padding")]
-            full = np.broadcast_arrays(empty, *(entry for column in columns for entry in column))
-            rows = np.nonzero(full[0])
-            picked = [entry[rows].tolist() for entry in full[1:]]
-            onednn = [
-                on_onednn(rank, batch, channels, *(row[i * rank : (i + 1) * rank] for i in range(4)), bound["groups"])
-                for row in zip(*picked)
-            ]
-            refused = np.array(refused | empty)  # a writable copy
-            refused[rows] = ~np.array(onednn, dtype=bool)
+            spatial, kernel, stride, out_pad = (got[name] for name in ("n", "kernel_size", "stride", "output_padding"))
+            onednn = on_onednn(rank, batch, channels, spatial, kernel, stride, out_pad, bound["groups"])
+            refused = refused | empty & ~np.asarray(onednn)
         return sizes, refused, unsure
 
     def map(self, inputs: Inputs) -> Mapped:
