@@ -6,7 +6,8 @@
     a repeated call (cache hits), and the time to parse a never-seen call,
     medians of several runs, next to a plain formula timed in the same run;
 (c) convarith.sweep combinations per second for a conv, a transposed conv and
-    a pool, beside a plain NumPy formula over the same grid timed in the same run.
+    a pool per framework family, beside a plain NumPy formula over the same grid
+    timed in the same run, with the share of rows the vector rules gave.
 Each line prints its target and PASS or MISS.
 """
 
@@ -202,11 +203,32 @@ def bench_rate(runs: int, seconds: float = 0.5, only: tuple = ()) -> None:
     print(f"    (ast.parse alone takes {floor:.2f} us on these strings, same run)")
 
 
+NCHW = (1, 3, "h", "w")
+NHWC = (1, "h", "w", 3)
 SWEEP_CASES = (
-    ("conv", "nn.Conv2d(3, 8, k, stride=s, padding=p)"),
-    ("transposed conv", "nn.ConvTranspose2d(3, 8, k, stride=s, padding=p)"),
-    ("pool", "nn.MaxPool2d(k, stride=s, padding=p)"),
-)
+    # (label, call, input_shape, shapes, the plain formula to compare with); every grid sweeps
+    # h, w in 1..128, k in 1..7, s in 1..4 and p in 0..3 (or 1..4 where p is a dilation or a window)
+    ("torch conv", "nn.Conv2d(3, 8, k, stride=s, padding=p)", NCHW, None, "conv"),
+    ("torch transposed", "nn.ConvTranspose2d(3, 8, k, stride=s, padding=p)", NCHW, None, "transposed"),
+    ("torch pool", "nn.MaxPool2d(k, stride=s, padding=p)", NCHW, None, "conv"),
+    ("keras conv", "keras.layers.Conv2D(8, k, strides=s, dilation_rate=p)", NHWC, None, "conv"),
+    ("keras transposed", "keras.layers.Conv2DTranspose(8, k, strides=s, output_padding=p)", NHWC, None, "transposed"),
+    ("keras pool", "keras.layers.MaxPooling2D((k, p), strides=s, padding='same')", NHWC, None, "conv"),
+    ("tf.nn conv", "tf.nn.conv2d(x, w, s, 'VALID', dilations=p)", None,
+     {"x": NHWC, "w": ("k", "k", 3, 8)}, "conv"),
+    ("tf.nn pool", "tf.nn.max_pool2d(x, (k, p), s, 'SAME')", None, {"x": NHWC}, "conv"),
+    ("jax.lax conv", "lax.conv_general_dilated(x, w, (s, s), [(p, p), (p, p)])", None,
+     {"x": NCHW, "w": (8, 3, "k", "k")}, "conv"),
+    ("jax.lax transposed", "lax.conv_transpose(x, w, (s, s), 'SAME', rhs_dilation=(p, p), "
+     "dimension_numbers=('NCHW', 'OIHW', 'NCHW'))", None, {"x": NCHW, "w": (8, 3, "k", "k")}, "transposed"),
+    ("onnx conv", "make_node('Conv', ['X', 'W'], ['Y'], strides=[s, s], pads=[p, p, p, p])", None,
+     {"X": NCHW, "W": (8, 3, "k", "k")}, "conv"),
+    ("onnx transposed", "make_node('ConvTranspose', ['X', 'W'], ['Y'], strides=[s, s], pads=[p, p, p, p])", None,
+     {"X": NCHW, "W": (3, 8, "k", "k")}, "transposed"),
+    ("onnx pool", "make_node('MaxPool', ['X'], ['Y'], kernel_shape=[k, k], strides=[s, s], pads=[p, p, p, p])", None,
+     {"X": NCHW}, "conv"),
+)  # fmt: skip
+ONE_BASED = ("dilation_rate=p", "dilations=p", "(k, p)", "rhs_dilation=(p, p)")  # p is a dilation or a window
 
 
 def plain_formula(grid: dict, transposed: bool):
@@ -223,25 +245,31 @@ def plain_formula(grid: dict, transposed: bool):
     return table.reshape(-1, 4)
 
 
-def bench_sweep(runs: int) -> None:
+def bench_sweep(runs: int, only: tuple[str, ...] = ()) -> None:
+    """Sweep rate per case (``only``: the labels starting with one of these words), with the share
+    of rows the plan's vector rule gave."""
     from convarith import sweep
 
-    grid = {"h": range(1, 129), "w": range(1, 129), "k": range(1, 8), "s": range(1, 5), "p": range(0, 4)}
-    count = 128 * 128 * 7 * 4 * 4
-    for label, expr in SWEEP_CASES:
-        sweep(expr, (1, 3, "h", "w"), h=[8], w=[8], k=[3], s=[1], p=[0])  # warm-up: imports and parse
+    for label, expr, input_shape, shapes, reference in SWEEP_CASES:
+        if only and not label.startswith(only):
+            continue
+        low = 1 if any(marker in expr for marker in ONE_BASED) else 0
+        grid = {"h": range(1, 129), "w": range(1, 129), "k": range(1, 8), "s": range(1, 5), "p": range(low, low + 4)}
+        count = 128 * 128 * 7 * 4 * 4
+        sweep(expr, input_shape, shapes=shapes, h=[8], w=[8], k=[3], s=[1], p=[low])  # warm-up: imports and parse
         rates, plain = [], []
         for _ in range(runs):
             start = time.perf_counter()
-            sweep(expr, (1, 3, "h", "w"), **grid)
+            result = sweep(expr, input_shape, shapes=shapes, **grid)
             rates.append(count / (time.perf_counter() - start))
             start = time.perf_counter()
-            plain_formula(grid, "Transpose" in expr)
+            plain_formula(grid, reference == "transposed")
             plain.append(count / (time.perf_counter() - start))
-        rate, reference = statistics.median(rates), statistics.median(plain)
+        rate, reference_rate = statistics.median(rates), statistics.median(plain)
         print(
-            f"sweep, {label:16s} {rate:12,.0f} combinations/s  plain NumPy formula {reference:12,.0f}/s  "
-            f"ratio {rate / reference:4.2f}  target >= {SWEEP_TARGET:,}/s  {verdict(rate >= SWEEP_TARGET)}"
+            f"sweep, {label:18s} {rate:12,.0f} combinations/s  plain NumPy formula {reference_rate:12,.0f}/s  "
+            f"ratio {rate / reference_rate:4.2f}  vectorised {result.vector_rows / count:6.1%}  "
+            f"target >= {SWEEP_TARGET:,}/s  {verdict(rate >= SWEEP_TARGET)}"
         )
 
 
@@ -260,5 +288,7 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["rate"]:  # `python benchmarks/run.py rate [framework ...]`: the output_shape part only
         bench_rate(runs=3, only=tuple(sys.argv[2:]))
+    elif sys.argv[1:2] == ["sweep"]:  # `python benchmarks/run.py sweep [torch keras ...]`: the sweep part only
+        bench_sweep(runs=3, only=tuple(sys.argv[2:]))
     else:
         main()

@@ -12,7 +12,7 @@ from .errors import ConvArithError
 from .explain import Explanation
 from .frameworks import compiler_for
 from .frameworks._common import Inputs, Mapped, Plan, mapped_fits
-from .parse import MAX_INT, int_text, parse_call
+from .parse import MAX_INT, expr_type_error, int_text, parse_call
 
 __all__ = ["explain", "map_call", "output_shape", "plan_for"]
 
@@ -61,14 +61,15 @@ def check_shape(shape, what: str) -> tuple[int, ...]:
     if isinstance(shape, (str, bytes, dict)) or not hasattr(shape, "__iter__") or getattr(shape, "ndim", 1) != 1:
         raise ConvArithError(
             f"{what} must be a tuple of ints such as (1, 96, 128, 3), got {size_text(shape)} "
-            f"({type(shape).__name__}). Fix: write the shape as a tuple of ints."
+            f"({type(shape).__name__}). Rule: a shape is a flat sequence of sizes. Fix: write the shape as a tuple of ints."
         )
     try:
         items = tuple(islice(shape, MAX_RANK + 1))  # an endless iterable stops here
     except (TypeError, ValueError):
         raise ConvArithError(
             f"{what} must be a tuple of ints such as (1, 96, 128, 3), got {size_text(shape)} "
-            f"({type(shape).__name__}), which cannot be read item by item. Fix: write the shape as a tuple of ints."
+            f"({type(shape).__name__}), which cannot be read item by item. Rule: a shape is a flat sequence of sizes. "
+            "Fix: write the shape as a tuple of ints."
         ) from None
     shown = "(" + ", ".join(size_text(item) for item in items) + ("...)" if len(items) > MAX_RANK else ")")
     if not 1 <= len(items) <= MAX_RANK:
@@ -123,7 +124,7 @@ def free_batch(mapped: Mapped) -> Mapped:
 def check_expr(expr) -> None:
     """Refuse anything but a string as the call."""
     if not isinstance(expr, str):
-        raise ConvArithError(f"expr must be a string holding the call, got {type(expr).__name__}.")
+        raise expr_type_error(expr)
 
 
 def shape_ok(shape) -> bool:
@@ -149,7 +150,7 @@ def checked_shapes(shapes) -> tuple[tuple[str, tuple[int, ...]], ...]:
                 return items if items[0][0] < items[1][0] else (items[1], items[0])
             return items if len(items) < 2 else tuple(sorted(items))
     if not isinstance(shapes, dict):
-        raise ConvArithError(f"shapes must be a dict {{name: shape}}, got {type(shapes).__name__}.")
+        raise shapes_type_error(shapes)
     for key in shapes:
         if not isinstance(key, str):
             raise ConvArithError(
@@ -157,6 +158,13 @@ def checked_shapes(shapes) -> tuple[tuple[str, tuple[int, ...]], ...]:
                 "used in the call. Fix: shapes={'x': (1, 3, 8, 8)}."
             )
     return tuple(sorted((key, check_shape(value, f"shapes[{size_text(key)}]")) for key, value in shapes.items()))
+
+
+def shapes_type_error(shapes) -> ConvArithError:
+    return ConvArithError(
+        f"shapes must be a dict {{name: shape}}, got {type(shapes).__name__}. Rule: shapes= gives each tensor named "
+        "in the call its shape. Fix: shapes={'x': (1, 3, 8, 8), 'w': (8, 3, 3, 3)}."
+    )
 
 
 def make_inputs(input_shape, shapes, output_size) -> Inputs:

@@ -34,7 +34,10 @@ def parse_sizes(text: str, what: str, batch_none: bool = False) -> tuple:
     try:
         return tuple(int(part) for part in parts)
     except ValueError:
-        raise ConvArithError(f"{what} {text!r} is not a list of ints. Fix: write it like 1,96,128,3.") from None
+        raise ConvArithError(
+            f"{what} {text!r} is not a list of ints. Rule: sizes are ints separated by commas. "
+            "Fix: write it like 1,96,128,3."
+        ) from None
 
 
 def parse_named(items: list[str]) -> dict[str, tuple[int, ...]] | None:
@@ -45,7 +48,10 @@ def parse_named(items: list[str]) -> dict[str, tuple[int, ...]] | None:
     for item in items:
         name, sep, sizes = item.partition("=")
         if not sep or not name.strip():
-            raise ConvArithError(f"--shape {item!r} must be NAME=SIZES. Fix: write it like --shape x=1,8,8,3.")
+            raise ConvArithError(
+                f"--shape {item!r} must be NAME=SIZES. Rule: each --shape gives one tensor of the call its shape. "
+                "Fix: write it like --shape x=1,8,8,3."
+            )
         named[name.strip()] = parse_sizes(sizes, f"--shape {name.strip()}")
     return named
 
@@ -226,7 +232,10 @@ def run_forward(args: argparse.Namespace) -> str:
         for item in args.array:
             name, sep, path = item.partition("=")
             if not sep or not name.strip():
-                raise ConvArithError(f"--array {item!r} must be NAME=FILE.npy. Fix: write it like --array x=x.npy.")
+                raise ConvArithError(
+                    f"--array {item!r} must be NAME=FILE.npy. Rule: each --array gives one tensor of the call its "
+                    "values. Fix: write it like --array x=x.npy."
+                )
             arrays[name.strip()] = load_array(path, f"--array {name.strip()}", limit)
     output_size = None if args.output_size is None else parse_sizes(args.output_size, "--output-size")
     y = forward(args.expr, x, weights, arrays=arrays, output_size=output_size, max_bytes=limit)
@@ -257,16 +266,24 @@ def parse_count(text: str):
 def check_out(path: str) -> None:
     """Refuse an --out that cannot be written, before any work is done."""
     if not path.endswith(".npy"):
-        raise ConvArithError(f"--out {path!r} must end in .npy. Fix: --out y.npy.")
+        raise ConvArithError(
+            f"--out {path!r} must end in .npy. Rule: the output is a NumPy .npy file. Fix: --out y.npy."
+        )
     folder = os.path.dirname(path) or "."
     if os.path.isdir(path):
         raise ConvArithError(
-            f"--out {path!r} is a folder. Fix: name a file inside it, e.g. {os.path.join(path, 'y.npy')!r}."
+            f"--out {path!r} is a folder. Rule: --out names the file to write. Fix: name a file inside it, e.g. {os.path.join(path, 'y.npy')!r}."
         )
     if not os.path.isdir(folder):
-        raise ConvArithError(f"--out {path!r}: the folder {folder!r} does not exist. Fix: create it first.")
+        raise ConvArithError(
+            f"--out {path!r}: the folder {folder!r} does not exist. Rule: --out writes into an existing folder. "
+            "Fix: create it first."
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise ConvArithError(f"--out {path!r}: the folder {folder!r} is not writable. Fix: write somewhere else.")
+        raise ConvArithError(
+            f"--out {path!r}: the folder {folder!r} is not writable. Rule: --out needs write access to its "
+            "folder. Fix: write somewhere else."
+        )
 
 
 def write_npy(path: str, array) -> None:
@@ -286,7 +303,8 @@ def write_npy(path: str, array) -> None:
         partial = None
     except OSError as exc:
         raise ConvArithError(
-            f"--out {path!r} cannot be written: {exc.strerror or exc}. Fix: write somewhere else."
+            f"--out {path!r} cannot be written: {exc.strerror or exc}. Rule: the system must accept the file. "
+            "Fix: write somewhere else."
         ) from None
     finally:
         if partial is not None:
@@ -355,11 +373,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except MemoryError:
-        return fail("out of memory. Fix: a smaller input, or a lower budget with --max-bytes / CONVARITH_MAX_BYTES.")
+        return fail(
+            "out of memory. Rule: the arrays of the computation must fit in memory. "
+            "Fix: a smaller input, or a lower budget with --max-bytes / CONVARITH_MAX_BYTES."
+        )
     except Exception as exc:  # a bug: still one line, never a traceback (CONVARITH_DEBUG=1 shows it)
         if os.environ.get("CONVARITH_DEBUG"):
             raise
-        return fail(f"internal error, please report it: {type(exc).__name__}: {str(exc)[:500]}")
+        return fail(
+            f"internal error, please report it: {type(exc).__name__}: {str(exc)[:500]}. Rule: this is a fault in "
+            "convarith, not a refusal of the call. Fix: report the command that gave it."
+        )
     finally:
         limit_digits(digits)
     try:

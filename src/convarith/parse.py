@@ -193,11 +193,19 @@ def callee_error(func: ast.AST) -> str:
     )
 
 
+def expr_type_error(expr) -> ConvArithError:
+    """The refusal of a call that is not given as a string."""
+    return ConvArithError(
+        f"expr must be a string holding the call, got {type(expr).__name__}. Rule: the call is given as its "
+        "source text, never as an object. Fix: expr='nn.Conv2d(3, 8, 3)'."
+    )
+
+
 @lru_cache(maxsize=4096)
 def parse_call(text: str) -> Call:
     """Parse ``text`` into a Call, refusing anything but one whitelisted call."""
     if not isinstance(text, str):
-        raise ConvArithError(f"expr must be a string holding the call, got {type(text).__name__}.")
+        raise expr_type_error(text)
     if len(text) > MAX_EXPR_CHARS:
         raise ConvArithError(
             f"expr is {len(text)} characters long. Rule: at most {MAX_EXPR_CHARS} characters are accepted. "
@@ -205,7 +213,10 @@ def parse_call(text: str) -> Call:
         )
     stripped = text.strip()
     if not stripped:
-        raise ConvArithError('expr is empty. Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".')
+        raise ConvArithError(
+            "expr is empty. Rule: expr is one call written as in framework code. "
+            'Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".'
+        )
     try:
         with warnings.catch_warnings():  # e.g. SyntaxWarning for '\\d': the text is refused or used, never warned
             warnings.simplefilter("ignore")
@@ -229,8 +240,8 @@ def parse_call(text: str) -> Call:
     node = tree.body
     if not isinstance(node, ast.Call):
         raise ConvArithError(
-            f"expr must be a single call, got {describe(node)}: {short(stripped)}. "
-            'Fix: write the call with its arguments, e.g. "nn.Conv2d(3, 8, 3)".'
+            f"expr must be a single call, got {describe(node)}: {short(stripped)}. Rule: expr is one layer or "
+            'function call with its arguments, nothing else. Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".'
         )
     name = dotted_name(node.func)
     if name is None:

@@ -18,29 +18,26 @@ channels not divisible by groups). Rows a rule cannot decide, and every group wi
 evaluated exactly by ``output_shape``, one row at a time (correct, at the speed
 of ``output_shape``: thousands of rows per second).
 
-Vector rules today: PyTorch ``nn.Conv1d/2d/3d`` (int, 'valid' or 'same'
-padding), ``nn.ConvTranspose1d/2d/3d`` (no ``output_size``),
-``nn.MaxPool1d/2d/3d`` and ``nn.AvgPool1d/2d/3d`` modules with zero padding
-mode, a batch of at least one and at least one channel, sweeping their
-kernel_size, stride, padding, dilation, output_padding and spatial input
-sizes; a transposed conv's zero dilation or empty output (which depend on
-oneDNN) is asked exactly. Other padding modes, LPPool, adaptive pooling, functionals and the
-Keras, tf.nn, jax.lax and ONNX calls take the exact path. A compiled plan
-(issue 9 §1) becomes a rule by offering the same two steps: which names it
-can take as arrays (``VectorRule.names``) and ``evaluate`` over them.
+The rules belong to the frameworks: a framework module that can answer a call
+over arrays has ``vector_rule(call, inputs, candidates, strict) -> VectorRule``
+(``frameworks._common``), which binds the call as its plan does and evaluates
+the plan's own formulas and refusal predicates elementwise. This module only
+groups, chunks, checks and stores; ``Sweep.vector_rows`` and ``Sweep.exact_rows``
+count the rows each path gave.
 """
 
 from __future__ import annotations
 
 import ast
 import operator
-import re
+import sys
+from collections import namedtuple
 from itertools import islice, product
 
-from .api import check_expr, output_shape, size_text
-from .core import arith
+from .api import check_expr, output_shape, shapes_type_error, size_text
 from .errors import ConvArithError
-from .frameworks._common import bind
+from .frameworks import MODULES, compiler_for
+from .frameworks._common import VectorRule
 from .parse import Name, parse_call
 
 __all__ = ["MAX_COMBINATIONS", "Sweep", "sweep"]
@@ -51,6 +48,10 @@ MAX_COMBINATIONS = 1 << 22
 CHUNK_ROWS = 1 << 16
 #: Ints beyond this size are swept exactly (int64 products stay exact below it).
 VECTOR_LIMIT = 1 << 31
+
+#: What a framework's vector_rule reads besides the call: the input shape and the named shapes
+#: (tuples whose swept entries are Names) and the output size.
+VectorInputs = namedtuple("VectorInputs", "input_shape shapes output_size")
 
 
 class Template:
@@ -64,7 +65,7 @@ class Template:
         self.shapes = None
         if shapes is not None:
             if not isinstance(shapes, dict):
-                raise ConvArithError(f"shapes must be a dict {{name: shape}}, got {type(shapes).__name__}.")
+                raise shapes_type_error(shapes)
             self.shapes = {
                 key: self.shape_template(value, f"shapes[{size_text(key)}]") for key, value in shapes.items()
             }
@@ -179,7 +180,8 @@ class Sweep:
             self.count *= length
         self.ok = np.zeros(self.lengths, dtype=bool)
         self.table = None  # lengths + (rank,), allocated when a first row succeeds
-        self.exact_rows = 0
+        self.exact_rows = 0  # rows asked of output_shape (the checked rows included)
+        self.vector_rows = 0  # rows a vector rule decided
         self.run()
         self.ok = self.ok.reshape(-1)
         self.shapes = (np.full((self.count, 0), -1, np.int64) if self.table is None else self.table).reshape(
@@ -237,11 +239,7 @@ class Sweep:
         """One exact answer (a shape, or None when refused) at grid position ``where``."""
         if shape is None:
             return
-        if shape[0] is None:  # names (issue 8): a None batch, given or from a Keras layer's input_shape=
-            raise ConvArithError(
-                f"a row's output shape {shape} has a None batch. Rule: a sweep returns a table of ints. "
-                "Fix: give the batch as an int, e.g. input_shape=(1, ...)."
-            )
+        refuse_none_batch(shape)
         self.allocate(len(shape))
         self.table[where] = shape
         self.ok[where] = True
@@ -304,6 +302,7 @@ class Sweep:
 
         arrays = {self.names[axis]: np.array(self.values[axis], dtype=np.int64) for axis in swept}
         lengths = [self.lengths[axis] for axis in swept]
+        decided = 0
         for chunk in chunks(lengths):
             env = dict(chosen)
             for j, axis in enumerate(swept):
@@ -323,6 +322,7 @@ class Sweep:
             for j, axis in enumerate(swept):
                 index[axis] = chunk[j]
             if kept.any():
+                refuse_none_batch([value for _, value in rule.fixed_entries])
                 region = self.table[tuple(index)]
                 for slot, size in zip(rule.slots, sizes):
                     region[..., slot] = size
@@ -330,6 +330,7 @@ class Sweep:
                     region[..., slot] = value
                 region[~kept] = -1
             self.ok[tuple(index)] = kept
+            decided += kept.size if unsure is None else kept.size - int(np.count_nonzero(unsure))
             for picks in () if unsure is None else zip(*np.nonzero(unsure)):
                 values = dict(chosen)
                 spot = list(position)
@@ -338,6 +339,7 @@ class Sweep:
                     values[self.names[axis]] = self.values[axis][at]
                     spot[axis] = at
                 self.store(tuple(spot), self.exact(values))
+        self.vector_rows += decided
         return True
 
     def checked(self, rule, env, kept, refused, sizes, chosen, swept) -> bool:
@@ -367,6 +369,15 @@ class Sweep:
         return True
 
 
+def refuse_none_batch(shape) -> None:
+    """A row whose output has a None batch (given, or from a Keras layer's input_shape=) cannot be stored."""
+    if None in shape:
+        raise ConvArithError(
+            f"a row's output shape {tuple(shape)} has a None batch. Rule: a sweep returns a table of ints. "
+            "Fix: give the batch as an int, e.g. input_shape=(1, ...)."
+        )
+
+
 def chunks(lengths: list[int]):
     """Index tuples (ints as length-1 slices, one sliced axis, full axes) covering the grid in C order,
     each at most CHUNK_ROWS rows (or one row of the last axis when that alone is longer)."""
@@ -388,210 +399,40 @@ def chunks(lengths: list[int]):
             )
 
 
-# --- vector rules ---------------------------------------------------------------------------------------------------
+# --- vector rules: asked of the framework module ------------------------------------------------------------------
 
 
-class VectorRule:
-    """How one group's rows are computed as arrays.
-
-    ``names``: the int names taken as arrays; ``slots``: positions in the output
-    shape of the spatial sizes ``evaluate`` returns; ``evaluate(env)`` ->
-    (sizes, refused, unsure) with env mapping every name to its value or array.
-    ``unsure`` rows are asked of output_shape. ``fixed_entries`` (the other
-    output entries) are read from one exact row."""
-
-    def __init__(self, names, rank: int, slots, evaluate):
-        self.names, self.rank, self.slots, self.evaluate = frozenset(names), rank, tuple(slots), evaluate
-        self.fixed_entries = None
-
-    def fix(self, shape) -> None:
-        self.fixed_entries = tuple((slot, shape[slot]) for slot in range(len(shape)) if slot not in self.slots)
-
-
-TORCH_MODULE = re.compile(r"(?:torch\.)?(?:nn\.)?(Conv|ConvTranspose|MaxPool|AvgPool)([123])d")
-SLOT_PARAMS = {
-    "Conv": ("kernel_size", "stride", "padding", "dilation"),
-    "ConvTranspose": ("kernel_size", "stride", "padding", "dilation", "output_padding"),
-    "MaxPool": ("kernel_size", "stride", "padding", "dilation"),
-    "AvgPool": ("kernel_size", "stride", "padding"),
-}
-ONE_FOR_ALL = {"stride", "dilation", "output_padding", "padding"}  # a 1-entry list repeats on every axis
-
-
-def per_axis(value, rank: int, allow_one: bool):
-    """A slot's value as ``rank`` entries (ints or Names), or None when not of that form."""
-    if isinstance(value, (tuple, list)):
-        items = tuple(value)
-        if allow_one and len(items) == 1:
-            items *= rank
-        if len(items) != rank:
-            return None
-    else:
-        items = (value,) * rank
-    if all(isinstance(item, Name) or type(item) is int for item in items):
-        return items
-    return None
-
-
-def names_in(value) -> set:
-    if isinstance(value, Name):
-        return {value.dotted}
-    if isinstance(value, (tuple, list)):
-        return set().union(*(names_in(item) for item in value))
-    return set()
+def framework_modules() -> list:
+    """The framework modules imported so far (compiler_for imports the one a call needs)."""
+    return [
+        sys.modules[f"convarith.frameworks.{name}"] for name in MODULES if f"convarith.frameworks.{name}" in sys.modules
+    ]
 
 
 def vector_rule(template: Template, values: dict, candidates: set, strict: bool = True) -> VectorRule | None:
-    """The rule for the call with ``values`` put in (names still swept given as Names), or None.
-    ``strict=False`` only finds which candidates sit where a rule takes arrays (the grouping)."""
+    """The framework's rule for the call with ``values`` put in (names still swept given as Names),
+    or None. ``strict=False`` only finds which candidates sit where a rule takes arrays (the grouping).
+    The rule is the framework module's ``vector_rule(call, inputs, candidates, strict)``: this module
+    knows no framework."""
     if not candidates:
         return None
     try:
         call = parse_call(template.text_with(values))
-        match = TORCH_MODULE.fullmatch(call.name)
-        if match is None or template.shapes is not None or template.output_size is not None:
-            return None
-        from .frameworks import torch
-
-        if call.name not in torch.CALLS:  # (a spelling two frameworks shared would fail the chunk checks)
-            return None
-        family, rank = match.group(1), int(match.group(2))
-        kind = {"MaxPool": "max_pool", "AvgPool": "avg_pool"}.get(family)
-        params = torch.pool_params(rank, kind, False) if kind else torch.conv_params(False, family == "ConvTranspose")
-        bound = bind(call, params, call.base)
+        compile_function = compiler_for(call)
     except ConvArithError:
         return None
-    shape = template.input_shape
-    if not isinstance(shape, tuple) or len(shape) not in (rank + 1, rank + 2):
+    module = next((module for module in framework_modules() if module.CALLS.get(call.name) is compile_function), None)
+    hook = getattr(module, "vector_rule", None)
+    if hook is None:
         return None
-    shape = tuple(values.get(item, item) if isinstance(item, str) else item for item in shape)
-    spatial = shape[-rank:]
-    axes = {}
-    padding_text = bound["padding"] if family == "Conv" and bound["padding"] in ("valid", "same") else None
-    for param in SLOT_PARAMS[family]:
-        if param == "padding" and padding_text:
-            axes[param] = (0,) * rank  # worked out from the kernel by the rule
-            continue
-        default = bound[param] if param != "stride" or bound[param] not in (None, (), []) else bound["kernel_size"]
-        axes[param] = per_axis(default, rank, param in ONE_FOR_ALL or family in ("MaxPool", "AvgPool"))
-        if axes[param] is None:
-            return None
-    slot_names = set().union(*(names_in(axes[param]) for param in axes)) | names_in(spatial)
-    others = set().union(*(names_in(value) for key, value in bound.items() if key not in axes)) | names_in(
-        shape[:-rank]
-    )
-    names = candidates & slot_names - others
-    if not strict:
-        return VectorRule(names, len(shape), (), None) if names else None
-    if names != slot_names:
-        return None
-    leading = shape[:-rank]
-    if len(leading) == 2 and leading[0] == 0:  # an empty batch skips some of torch's checks
-        return None
-    if family in ("Conv", "ConvTranspose") and (
-        bound["padding_mode"] != "zeros"
-        or not all(type(bound[key]) is int and bound[key] >= 1 for key in ("in_channels", "out_channels", "groups"))
-    ):
-        return None
-    if kind and not all(
-        type(bound.get(key, False)) is bool for key in ("ceil_mode", "count_include_pad", "return_indices")
-    ):
-        return None
-    evaluate = {"Conv": conv_rule, "ConvTranspose": transpose_rule}.get(family, pool_rule)
-    slots = range(len(shape) - rank, len(shape))
 
-    def run(env):
-        def value(item):
-            return env[item.dotted] if isinstance(item, Name) else item
+    def filled(shape):
+        if not isinstance(shape, tuple):
+            return shape
+        return tuple(values.get(item, item) if isinstance(item, str) else item for item in shape)
 
-        got = {param: [value(item) for item in entries] for param, entries in axes.items()}
-        got["n"] = [value(item) for item in spatial]
-        got["batch"], got["channels"] = (leading[0] if len(leading) == 2 else 1), leading[-1]
-        return evaluate(got, rank, padding_text, bound)
-
-    return VectorRule(names, len(shape), slots, run)
-
-
-def any_of(masks):
-    result = False
-    for mask in masks:
-        result = result | mask
-    return result
-
-
-def conv_rule(got, rank, padding_text, bound):
-    """torch nn.ConvNd: refused on a negative or empty input, a stride, kernel or dilation
-    below 1, negative padding, a padded input smaller than the kernel, or 'same' with a
-    stride other than 1 ('same' pads like TF's rule at stride 1: d*(k-1) split, odd at the end)."""
-    sizes, refused = [], []
-    for n, k, s, p, d in zip(got["n"], got["kernel_size"], got["stride"], got["padding"], got["dilation"]):
-        k_eff = arith.effective_kernel(k, d)
-        lo = hi = p
-        bad = s <= 0
-        if padding_text == "same":
-            _, _, lo, hi = arith.same_pads(n, k_eff, 1)
-            bad = s != 1
-        refused.append(bad | (n <= 0) | (lo < 0) | (k <= 0) | (d <= 0) | (arith.kernel_overhangs(n, k_eff, lo, hi)))
-        sizes.append(arith.conv_out(n, k_eff, arith.maximum(s, 1), lo, hi))
-    return sizes, any_of(refused), False
-
-
-def transpose_rule(got, rank, padding_text, bound):
-    """torch nn.ConvTransposeNd: refused as conv for the input, stride, kernel and padding, on
-    negative output_padding or dilation, output_padding >= both stride and dilation, or a
-    negative size; an empty output is kept where torch runs oneDNN (``torch.on_onednn``, asked
-    row by row), a zero dilation (also up to oneDNN) is asked of output_shape."""
-    import numpy as np
-
-    from .frameworks.torch import on_onednn
-
-    sizes, refused, unsure, empty = [], [], [], []
-    entries = zip(got["n"], got["kernel_size"], got["stride"], got["padding"], got["dilation"], got["output_padding"])
-    for n, k, s, p, d, out_pad in entries:
-        size = arith.transpose_out(n, arith.effective_kernel(k, d), s, p, p, out_pad)
-        bad_pad = arith.output_padding_too_large(out_pad, s, d)
-        refused.append((n <= 0) | (s <= 0) | (p < 0) | (k <= 0) | (out_pad < 0) | (d < 0) | bad_pad | (size < 0))
-        unsure.append(d == 0)
-        empty.append(size == 0)
-        sizes.append(size)
-    refused, unsure = any_of(refused), any_of(unsure)
-    empty = np.asarray(any_of(empty)) & ~np.asarray(refused) & ~np.asarray(unsure)  # ~ of a Python bool is an int
-    if np.any(empty):
-        columns = [got[name] for name in ("n", "kernel_size", "stride", "output_padding")]
-        full = np.broadcast_arrays(empty, *(entry for column in columns for entry in column))
-        rows = np.nonzero(full[0])
-        picked = [entry[rows].tolist() for entry in full[1:]]
-        onednn = [
-            on_onednn(
-                rank,
-                got["batch"],
-                got["channels"],
-                *(row[i * rank : (i + 1) * rank] for i in range(4)),
-                bound["groups"],
-            )
-            for row in zip(*picked)
-        ]
-        refused = np.array(refused | empty)  # a writable copy
-        refused[rows] = ~np.array(onednn, dtype=bool)
-    return sizes, refused, unsure
-
-
-def pool_rule(got, rank, padding_text, bound):
-    """torch nn.MaxPoolNd / AvgPoolNd: refused on an empty or negative input, a kernel, stride
-    or dilation below 1, negative padding or padding above kernel_size // 2, a 3-D average
-    pool on an input smaller than the kernel, or no window."""
-    rounding = "ceil" if bound["ceil_mode"] else "floor"
-    average = "count_include_pad" in bound
-    dilations = got.get("dilation", [1] * rank)
-    sizes, refused = [], []
-    for n, k, s, p, d in zip(got["n"], got["kernel_size"], got["stride"], got["padding"], dilations):
-        size = arith.windowed_out(n, arith.effective_kernel(k, d), arith.maximum(s, 1), p, p, rounding)
-        bad = (n <= 0) | (k <= 0) | (s <= 0) | (d <= 0) | (p < 0) | arith.pool_pad_over_half(p, k) | (size <= 0)
-        if rank == 3 and average:
-            bad = bad | (n < k)
-        refused.append(bad)
-        sizes.append(size)
-    return sizes, any_of(refused), False
+    shapes = None if template.shapes is None else {key: filled(value) for key, value in template.shapes.items()}
+    return hook(call, VectorInputs(filled(template.input_shape), shapes, template.output_size), candidates, strict)
 
 
 def sweep(expr: str, input_shape=None, *, shapes=None, output_size=None, **grid) -> Sweep:

@@ -47,11 +47,15 @@ TOO_LARGE = "which is too large. Rule: sizes must fit in 64 bits (<= 92233720368
 @pytest.mark.parametrize(
     ("expr", "input_shape", "message"),
     [
-        (123, (1, 3, 8, 8), "expr must be a string holding the call, got int."),
+        (
+            123,
+            (1, 3, 8, 8),
+            "expr must be a string holding the call, got int. Rule: the call is given as its source text, never as an object. Fix: expr='nn.Conv2d(3, 8, 3)'.",
+        ),
         (
             "nn.Conv2d(3, 8, 3)",
             "1,3,8,8",
-            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got '1,3,8,8' (str). "
+            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got '1,3,8,8' (str). Rule: a shape is a flat sequence of sizes. "
             "Fix: write the shape as a tuple of ints.",
         ),
         ("nn.Conv2d(3, 8, 3)", (1, 3, 8.0, 8), f"input_shape holds 8.0 (float) in (1, 3, 8.0, 8). {NOT_AN_INT}"),
@@ -81,7 +85,7 @@ def test_missing_input_shape_names_the_layer():
 
 
 def test_shapes_must_be_a_dict():
-    with pytest.raises(ConvArithError, match=r"^shapes must be a dict \{name: shape\}, got list\.$"):
+    with pytest.raises(ConvArithError, match=r"^shapes must be a dict \{name: shape\}, got list\. Rule: "):
         output_shape("F.conv2d(x, w)", shapes=[(1, 3, 8, 8)])
 
 
@@ -128,22 +132,22 @@ def test_every_real_ambiguous_spelling_is_refused():
         ((1, 3, [8], 8), f"input_shape holds [8] (list) in (1, 3, [8], 8). {NOT_AN_INT}"),
         (
             np.array([[1, 3, 8, 8]]),
-            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got array([[1, 3, 8, 8]]) (ndarray). "
+            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got array([[1, 3, 8, 8]]) (ndarray). Rule: a shape is a flat sequence of sizes. "
             "Fix: write the shape as a tuple of ints.",
         ),
         (
             np.array(8.7),
-            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got array(8.7) (ndarray). "
+            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got array(8.7) (ndarray). Rule: a shape is a flat sequence of sizes. "
             "Fix: write the shape as a tuple of ints.",
         ),
         (
             8,
-            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got 8 (int). "
+            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got 8 (int). Rule: a shape is a flat sequence of sizes. "
             "Fix: write the shape as a tuple of ints.",
         ),
         (
             {1: 3},
-            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got {1: 3} (dict). "
+            "input_shape must be a tuple of ints such as (1, 96, 128, 3), got {1: 3} (dict). Rule: a shape is a flat sequence of sizes. "
             "Fix: write the shape as a tuple of ints.",
         ),
         (
@@ -240,7 +244,8 @@ def test_an_unreadable_shape_is_refused():
         output_shape("nn.Conv2d(3, 8, 3)", Unreadable())
     assert str(info.value) == (
         "input_shape must be a tuple of ints such as (1, 96, 128, 3), got a Unreadable (Unreadable), which cannot be "
-        "read item by item. Fix: write the shape as a tuple of ints."
+        "read item by item. Rule: a shape is a flat sequence of sizes. "
+        "Fix: write the shape as a tuple of ints."
     )
 
 

@@ -59,7 +59,7 @@ def test_explain_text_is_str_of_explanation(capsys):
     [
         (
             ["shape", CONV, "--input", "1,3,a,32"],
-            "error: --input '1,3,a,32' is not a list of ints. Fix: write it like 1,96,128,3.",
+            "error: --input '1,3,a,32' is not a list of ints. Rule: sizes are ints separated by commas. Fix: write it like 1,96,128,3.",
         ),
         (
             ["shape", CONV, "--input", "1,3,-2,32"],
@@ -67,11 +67,11 @@ def test_explain_text_is_str_of_explanation(capsys):
         ),
         (
             ["shape", "F.conv2d(x, w)", "--shape", "x"],
-            "error: --shape 'x' must be NAME=SIZES. Fix: write it like --shape x=1,8,8,3.",
+            "error: --shape 'x' must be NAME=SIZES. Rule: each --shape gives one tensor of the call its shape. Fix: write it like --shape x=1,8,8,3.",
         ),
         (
             ["shape", CONV, "--input", "1,3,32,32", "--output-size", "4,y"],
-            "error: --output-size '4,y' is not a list of ints. Fix: write it like 1,96,128,3.",
+            "error: --output-size '4,y' is not a list of ints. Rule: sizes are ints separated by commas. Fix: write it like 1,96,128,3.",
         ),
         (
             ["shape", "nn.Conv2d(3, 8, 3, padding='same', stride=2)", "--input", "1,3,32,32"],

@@ -73,16 +73,19 @@ def test_names_stay_names():
             "expr is not valid Python: '(' was never closed in 'f(1,'. Rule: expr is one Python call. "
             "Fix: check brackets, commas and quotes, e.g. nn.Conv2d(3, 8, 3, padding='same').",
         ),
-        ("   ", 'expr is empty. Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".'),
+        (
+            "   ",
+            'expr is empty. Rule: expr is one call written as in framework code. Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".',
+        ),
         (
             "x",
             "expr must be a single call, got a bare name: 'x'. "
-            'Fix: write the call with its arguments, e.g. "nn.Conv2d(3, 8, 3)".',
+            'Rule: expr is one layer or function call with its arguments, nothing else. Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".',
         ),
         (
             "f(1) + g(2)",
             "expr must be a single call, got an arithmetic expression: 'f(1) + g(2)'. "
-            'Fix: write the call with its arguments, e.g. "nn.Conv2d(3, 8, 3)".',
+            'Rule: expr is one layer or function call with its arguments, nothing else. Fix: write the call, e.g. "nn.Conv2d(3, 8, 3)".',
         ),
         (
             f"f({MAX_INT + 1})",
@@ -137,7 +140,10 @@ def test_too_long_and_not_a_string():
         f"expr is {len(text)} characters long. Rule: at most {MAX_EXPR_CHARS} characters are accepted. "
         "Fix: write one call with literal arguments."
     )
-    assert refusal(b"f(1)") == "expr must be a string holding the call, got bytes."
+    assert (
+        refusal(b"f(1)")
+        == "expr must be a string holding the call, got bytes. Rule: the call is given as its source text, never as an object. Fix: expr='nn.Conv2d(3, 8, 3)'."
+    )
 
 
 def test_long_syntax_errors_are_cut():

@@ -113,33 +113,35 @@ def test_transposed_views_print_grids_and_agree():
 def test_wrong_weight_count():
     assert refusal(lambda: convarith.forward(CONV, X, W[:1])) == (
         "Conv1d: expected 2 weight array(s) (weight, bias), got 1. "
-        "Rule: weights are given in the framework's own order and layout."
+        "Rule: weights are given in the framework's own order and layout. Fix: pass the 2 array(s) weight, bias."
     )
 
 
 def test_wrong_weight_layout():
     assert refusal(lambda: convarith.forward(CONV, X, [W[0].reshape(1, 3, 1), W[1]])) == (
         "Conv1d: weight has shape (1, 3, 1), expected (1, 1, 3). "
-        "Rule: PyTorch weight layout is (out_channels, in_channels/groups, *kernel_size)."
+        "Rule: PyTorch weight layout is (out_channels, in_channels/groups, *kernel_size). "
+        "Fix: an array of shape (1, 1, 3)."
     )
 
 
 def test_non_numeric_input():
     assert refusal(lambda: convarith.forward(CONV, X.astype(str), W)) == (
-        "Conv1d: input x has dtype <U32, which is not a real number type. Fix: x.astype('float32')."
+        "Conv1d: input x has dtype <U32, which is not a real number type. Rule: the numbers are ints or floats. Fix: x.astype('float32')."
     )
 
 
 def test_missing_named_array():
     assert refusal(lambda: convarith.forward("F.conv1d(x, w)", arrays={"x": X})) == (
-        "conv1d: no array given for argument 2=w. Fix: pass arrays={name: ndarray} for every tensor named "
-        "in the call; arrays given: x."
+        "conv1d: no array given for argument 2=w. Rule: every tensor named in the call needs its array; "
+        "arrays given: x. Fix: pass arrays={name: ndarray} for each."
     )
 
 
 def test_function_given_x():
     assert refusal(lambda: convarith.forward("F.conv1d(x, w)", X)) == (
-        "conv1d is a function: pass arrays={name: ndarray} keyed by the names in the call (x, w), not x=/weights=."
+        "conv1d is a function, but x=/weights= are given. Rule: a function's tensors are the names in the call "
+        "(x, w). Fix: pass arrays={name: ndarray} keyed by them."
     )
 
 
@@ -163,7 +165,7 @@ def test_memory_budget_refuses_with_the_estimate(monkeypatch):
 def test_transposed_views_refuse_other_ops():
     assert refusal(lambda: convarith.transposed_views("nn.MaxPool1d(2)", X)) == (
         "MaxPool1d: transposed_views needs a transposed convolution, got max_pool. "
-        "Fix: use ConvTranspose/Conv2DTranspose/conv_transpose calls."
+        "Rule: the three views are of a transposed convolution. Fix: use ConvTranspose/Conv2DTranspose/conv_transpose calls."
     )
 
 

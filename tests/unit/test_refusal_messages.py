@@ -73,3 +73,130 @@ def test_the_corpus_reaches_many_refusals():
 def test_every_refusal_has_a_rule_and_a_fix():
     missing = sorted(message for message in refusals() if "Rule: " not in message or "Fix: " not in message)
     assert not missing, f"{len(missing)} refusals without a rule or a fix, e.g.:\n" + "\n".join(missing[:20])
+
+
+# --- the refusals of api, parse, cli and reference, each triggered ------------------------------------------------
+
+
+class Unreadable:
+    """A shape whose items cannot be read."""
+
+    def __iter__(self):
+        raise TypeError("no")
+
+
+def library_refusals():
+    """(what, thunk) for each refusal of api, parse, sweeps and the numbers (reference/)."""
+    import numpy as np
+
+    conv, x, w = "nn.Conv1d(1, 1, 3)", np.ones((1, 1, 8), "float32"), [np.ones((1, 1, 3), "float32"), np.ones(1)]
+    out = convarith.output_shape
+    yield "expr not a string", lambda: out(123, (1, 1, 8))
+    yield "shape a string", lambda: out(conv, "1,1,8")
+    yield "shape unreadable", lambda: out(conv, Unreadable())
+    yield "shape of a float", lambda: out(conv, (1, 1, 8.5))
+    yield "negative size", lambda: out(conv, (1, 1, -8))
+    yield "huge size", lambda: out(conv, (1, 1, 1 << 70))
+    yield "no dimensions", lambda: out(conv, ())
+    yield "too many dimensions", lambda: out(conv, (1,) * 9)
+    yield "shapes not a dict", lambda: out("F.conv1d(x, w)", shapes=[1])
+    yield "shapes key not a string", lambda: out("F.conv1d(x, w)", shapes={1: (1, 1, 8)})
+    yield "sweep shapes not a dict", lambda: convarith.sweep("F.conv1d(x, w)", shapes=[1])
+    for text in ("", "   ", "x" * 100_000, "(" * 400 + ")" * 400, "nn.Conv2d(", "f(1) + g(2)", "x", "a[0](1)",
+                 "nn.Conv2d(3, 8, k(1))", "nn.Conv2d(3, 8, 1 + 2j)", b"f(1)"):  # fmt: skip
+        yield f"parse {text[:20]!r}", lambda text=text: convarith.parse.parse_call(text)
+    yield "forward: weight count", lambda: convarith.forward(conv, x, w[:1])
+    yield "forward: weight layout", lambda: convarith.forward(conv, x, [w[0].reshape(1, 3, 1), w[1]])
+    yield "forward: not numbers", lambda: convarith.forward(conv, x.astype(str), w)
+    yield "forward: not an array", lambda: convarith.forward(conv, object(), w)
+    yield "forward: missing array", lambda: convarith.forward("F.conv1d(x, w)", arrays={"x": x})
+    yield "forward: function given x", lambda: convarith.forward("F.conv1d(x, w)", x)
+    yield "forward: layer given arrays", lambda: convarith.forward(conv, arrays={"x": x})
+    yield "forward: both", lambda: convarith.forward("F.conv1d(x, w)", x, arrays={"x": x})
+    yield "forward: arrays not a dict", lambda: convarith.forward("F.conv1d(x, w)", arrays=[x])
+    yield "forward: no x", lambda: convarith.forward(conv)
+    yield "forward: expr not a string", lambda: convarith.forward(5, x, w)
+    yield "forward: pool weights (torch)", lambda: convarith.forward("nn.MaxPool1d(2)", x, w)
+    yield "forward: pool weights (keras)", lambda: convarith.forward("layers.MaxPooling1D(2)", x, w)
+    yield "forward: budget", lambda: convarith.forward(conv, x, w, max_bytes=1)
+    yield "views: not transposed", lambda: convarith.transposed_views("nn.MaxPool1d(2)", x)
+    yield "trace: bad index", lambda: convarith.trace_element("nn.MaxPool1d(2)", (0, 0, 5), x)
+
+
+def test_every_library_refusal_has_a_rule_and_a_fix():
+    found = {}
+    for what, thunk in library_refusals():
+        try:
+            thunk()
+        except ConvArithError as exc:
+            found[what] = str(exc)
+        else:
+            raise AssertionError(f"{what}: not refused")
+    missing = [
+        f"{what}: {message}" for what, message in found.items() if "Rule: " not in message or "Fix: " not in message
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_every_file_refusal_has_a_rule_and_a_fix(tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+
+    from convarith.reference.files import load_array
+
+    cases = {
+        "missing": tmp_path / "none.npy",
+        "folder": tmp_path,
+        "text": tmp_path / "a.npy",
+        "pickle dtype": tmp_path / "b.npy",
+        "truncated": tmp_path / "c.npy",
+        "npz of text": tmp_path / "d.npz",
+        "npz too large": tmp_path / "e.npz",
+    }
+    cases["text"].write_text("not an array")
+    np.save(cases["pickle dtype"], np.array([object()], dtype=object), allow_pickle=True)
+    buffer = io.BytesIO()
+    np.save(buffer, np.ones(100))
+    cases["truncated"].write_bytes(buffer.getvalue()[:-40])
+    with zipfile.ZipFile(cases["npz of text"], "w") as archive:
+        archive.writestr("x.txt", "hello")
+    np.savez(cases["npz too large"], np.ones(1000))
+    missing = []
+    for what, path in cases.items():
+        try:
+            load_array(str(path), "--weights-file", limit=1000 if what == "npz too large" else None)
+        except ConvArithError as exc:
+            if "Rule: " not in str(exc) or "Fix: " not in str(exc):
+                missing.append(f"{what}: {exc}")
+        else:
+            raise AssertionError(f"{what}: not refused")
+    assert not missing, "\n".join(missing)
+
+
+def test_every_cli_refusal_has_a_rule_and_a_fix(tmp_path, capsys):
+    from convarith.cli import main
+
+    conv = "nn.Conv2d(3, 8, 3)"
+    x = tmp_path / "x.npy"
+    import numpy as np
+
+    np.save(x, np.ones((1, 3, 4, 4), "float32"))
+    argvs = [
+        ["shape", conv, "--input", "1,3,a,32"],
+        ["shape", "F.conv2d(x, w)", "--shape", "x"],
+        ["shape", "nn.ConvTranspose2d(3, 8, 3)", "--input", "1,3,4,4", "--output-size", "4,y"],
+        ["forward", "F.conv2d(x, w)", "--array", "x"],
+        ["forward", "nn.MaxPool2d(2)", "--input-file", str(x), "--out", str(tmp_path / "y.txt")],
+        ["forward", "nn.MaxPool2d(2)", "--input-file", str(x), "--out", str(tmp_path)],
+        ["forward", "nn.MaxPool2d(2)", "--input-file", str(x), "--out", str(tmp_path / "no" / "y.npy")],
+        ["shape", conv, "--input", "1,3,1,1"],
+    ]
+    missing = []
+    for argv in argvs:
+        assert main(argv) == 1, argv
+        error = capsys.readouterr().err
+        if "Rule: " not in error or "Fix: " not in error:
+            missing.append(f"{argv}: {error}")
+    assert not missing, "\n".join(missing)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import convarith
 from convarith import ConvArithError, output_shape, sweeps
+from convarith.frameworks import torch as torch_rules
 
 
 def answer(expr, arguments):
@@ -205,21 +206,23 @@ def test_large_vector_sweeps_are_checked_in_chunks(monkeypatch):
 
 def test_a_disagreement_in_a_later_chunk_discards_the_earlier_chunks(monkeypatch):
     monkeypatch.setattr(sweeps, "CHUNK_ROWS", 2)
-    rule = sweeps.conv_rule
+    rule = torch_rules.ConvPlan.sweep_conv
 
     def wrong(got, *rest):  # keeps h=2 (refused: unchecked in its chunk) and refuses h=5 (then checked)
         sizes, refused, unsure = rule(got, *rest)
         n = got["n"][0]
         return sizes, refused & (n != 2) | (n == 5), unsure
 
-    monkeypatch.setattr(sweeps, "conv_rule", wrong)
+    monkeypatch.setattr(torch_rules.ConvPlan, "sweep_conv", staticmethod(wrong))
     result = convarith.sweep("nn.Conv1d(1, 1, 3)", (1, 1, "h"), h=[3, 2, 5])
     assert result.shapes[:, 2].tolist() == [1, -1, 3]
     assert result.ok.tolist() == [True, False, True]
 
 
 def test_a_rule_that_disagrees_falls_back_to_the_exact_path(monkeypatch):
-    monkeypatch.setattr(sweeps, "conv_rule", lambda got, *rest: ([n + 1 for n in got["n"]], False, False))
+    monkeypatch.setattr(
+        torch_rules.ConvPlan, "sweep_conv", staticmethod(lambda got, *rest: ([n + 1 for n in got["n"]], False, False))
+    )
     result = convarith.sweep("nn.Conv1d(1, 1, 3)", (1, 1, "h"), h=range(1, 6))
     assert result.shapes[:, 2].tolist() == [-1, -1, 1, 2, 3]
     assert result.exact_rows == 6  # the check found the disagreement, then every row was asked
@@ -328,5 +331,129 @@ def test_channel_names_group_the_rows_and_sizes_stay_arrays():
     # whatever h and k are, fails its check and is asked row by row
     assert result.exact_rows <= 2 * 2 + 1 + 39 * 2
     assert result.ok.reshape(3, 39, 2)[1].sum() == 0  # 3 channels do not split into 2 groups
+    for i in range(len(result)):
+        assert_row_agrees(result, i)
+
+
+# --- the vector path in every framework: the plans' own rules over arrays, every row checked ---------------------
+
+FRAMEWORK_VECTOR_CASES = [
+    # (call, input_shape, shapes, grid)
+    ("keras.layers.Conv2D(4, k, strides=s, padding=m, dilation_rate=d)", (2, "h", "w", 3), None,
+     {"h": range(-1, 9), "w": [1, 5], "k": range(-1, 5), "s": range(-1, 4), "d": range(0, 3), "m": ["valid", "same"]}),
+    ("keras.layers.Conv2D(4, k, strides=s, padding=m, groups=2)", (0, "h", "w", 4), None,
+     {"h": range(0, 9), "w": [0, 5], "k": range(-1, 5), "s": range(-1, 4), "m": ["valid", "same"]}),
+    ("keras.layers.Conv1D(4, k, strides=s, padding='causal', dilation_rate=d)", (2, "h", 3), None,
+     {"h": range(0, 9), "k": range(0, 5), "s": range(0, 3), "d": range(0, 3)}),
+    ("layers.Conv2DTranspose(2, k, strides=s, padding=m, output_padding=o)", (1, "h", 3, 2), None,
+     {"h": range(0, 7), "k": range(0, 5), "s": range(0, 4), "o": range(-1, 3), "m": ["valid", "same"]}),
+    ("layers.Conv3DTranspose(2, k, strides=s, padding=m)", (1, "h", 3, 2, 2), None,
+     {"h": range(0, 7), "k": range(0, 5), "s": range(0, 4), "m": ["valid", "same"]}),
+    ("layers.Conv1DTranspose(2, k, strides=s, padding=m, dilation_rate=d)", (1, "h", 2), None,
+     {"h": range(0, 7), "k": range(0, 5), "s": range(0, 4), "d": range(0, 3), "m": ["valid", "same"]}),
+    ("keras.layers.MaxPooling2D(k, s, m)", (2, "h", 5, 3), None,
+     {"h": range(0, 9), "k": range(-1, 5), "s": range(0, 4), "m": ["valid", "same"]}),
+    ("keras.layers.AveragePooling3D(k, s, m, data_format='channels_first')", (2, 3, "h", 5, 3), None,
+     {"h": range(0, 9), "k": range(0, 5), "s": range(0, 4), "m": ["valid", "same"]}),
+    ("tf.nn.conv2d(x, w, s, m, dilations=d)", None, {"x": (1, "h", 5, 2), "w": ("k", 2, 2, 3)},
+     {"h": range(0, 9), "k": range(0, 5), "s": range(0, 4), "d": range(0, 3), "m": ["SAME", "VALID"]}),
+    ("tf.nn.conv1d(x, w, s, m, dilations=d)", None, {"x": (0, "h", 2), "w": ("k", 2, 3)},
+     {"h": range(0, 9), "k": range(0, 5), "s": range(0, 4), "d": range(0, 3), "m": ["SAME", "VALID"]}),
+    ("tf.nn.conv3d(x, w, [1, s, 1, 1, 1], m, dilations=[1, d, 1, 1, 1])", None,
+     {"x": (1, "h", 2, 2, 2), "w": ("k", 1, 1, 2, 3)},
+     {"h": range(0, 7), "k": range(0, 4), "s": range(0, 3), "d": range(0, 3), "m": ["SAME", "VALID"]}),
+    ("tf.nn.max_pool3d(x, [1, k, 2, 1, 1], s, m)", None, {"x": (1, "h", 3, 2, 2)},
+     {"h": range(0, 9), "k": range(0, 5), "s": range(0, 4), "m": ["SAME", "VALID"]}),
+    ("tf.nn.avg_pool(x, [k, 1], [s, 1], m)", None, {"x": (1, "h", 3, 2)},
+     {"h": range(0, 9), "k": range(0, 5), "s": range(0, 4), "m": ["SAME", "VALID"]}),
+    ("lax.conv_general_dilated(x, w, (s, 1), m, rhs_dilation=(d, 1))", None, {"x": (1, 2, "h", 3), "w": (3, 2, "k", 1)},
+     {"h": range(0, 9), "k": range(0, 5), "s": range(0, 4), "d": range(0, 3), "m": ["SAME", "VALID", "SAME_LOWER"]}),
+    ("lax.conv_general_dilated(x, w, (s, 1), [(a, b), (0, 0)], lhs_dilation=(l, 1))", None,
+     {"x": (1, 2, "h", 3), "w": (3, 2, "k", 1)},
+     {"h": range(0, 7), "k": range(0, 4), "s": range(1, 3), "a": range(-3, 2), "b": range(-1, 2), "l": range(0, 3)}),
+    ("lax.conv_general_dilated(x, w, (1, 1), [(a, 0), (0, 0)], lhs_dilation=(1, l))", None,
+     {"x": (1, 1, "h", "g"), "w": (1, 1, "k", 2)},
+     {"h": range(0, 5), "g": range(1, 5), "k": range(0, 4), "a": range(0, 2), "l": range(1, 3)}),  # the XLA abort
+    ("lax.conv_transpose(x, w, (s, 1), m, dimension_numbers=('NCHW', 'OIHW', 'NCHW'))", None,
+     {"x": (1, 2, "h", 3), "w": (3, 2, "k", 1)},
+     {"h": range(0, 7), "k": range(0, 5), "s": range(0, 4), "m": ["SAME", "VALID", "SAME_LOWER"]}),
+    ("lax.conv_transpose(x, w, (s, 1), [(a, b), (0, 0)], rhs_dilation=(d, 1))", None,
+     {"x": (1, "h", 3, 2), "w": ("k", 1, 2, 3)},
+     {"h": range(0, 6), "k": range(0, 4), "s": range(1, 4), "a": range(-3, 2), "b": range(-2, 2), "d": [1, 2]}),
+    ("tf.nn.conv2d(x, w, s, 'VALID', dilations=p)", None, {"x": (1, "h", "w", 3), "w": ("k", "k", 3, 8)},
+     {"h": range(1, 6), "w": range(1, 6), "k": [1, 2], "s": [1, 2], "p": [1, 2]}),  # w: a tensor and a width
+    ("lax.conv_general_dilated(x, w, (s, s), [(p, p), (p, p)])", None, {"x": (1, 3, "h", "w"), "w": (8, 3, "k", "k")},
+     {"h": range(1, 6), "w": range(1, 6), "k": [1, 2], "s": [1, 2], "p": [0, 1]}),
+    ("onnx.helper.make_node('Conv', ['X', 'W'], ['Y'], strides=[s], pads=[a, b], dilations=[d])", None,
+     {"X": (1, 2, "h"), "W": (3, 2, "k")},
+     {"h": range(0, 9), "k": range(-1, 5), "s": range(-1, 4), "a": range(-1, 3), "b": range(0, 3), "d": range(0, 3)}),
+    ("onnx.helper.make_node('Conv', ['X', 'W'], ['Y'], strides=[s, 1], auto_pad=m, dilations=[d, 1])", None,
+     {"X": (1, 2, "h", 3), "W": (3, 2, "k", 2)},
+     {"h": range(0, 9), "k": range(-1, 5), "s": range(-1, 4), "d": range(0, 3),
+      "m": ["SAME_UPPER", "SAME_LOWER", "VALID", "NOTSET"]}),
+    ("make_node('ConvTranspose', ['X', 'W'], ['Y'], strides=[s], pads=[a, b], output_padding=[o], dilations=[d])",
+     None, {"X": (1, 2, "h"), "W": (2, 3, "k")},
+     {"h": range(0, 6), "k": range(0, 4), "s": range(0, 4), "a": range(-1, 3), "b": range(0, 2), "o": range(-1, 3),
+      "d": range(0, 3)}),
+    ("make_node('ConvTranspose', ['X', 'W'], ['Y'], strides=[s, s, 1], auto_pad=m, output_padding=[o, 0, 0])", None,
+     {"X": (1, 2, "h", 2, 3), "W": (2, 3, "k", 1, 2)},
+     {"h": range(0, 5), "k": range(0, 4), "s": range(0, 4), "o": range(0, 3), "m": ["SAME_UPPER", "SAME_LOWER", "VALID"]}),
+    ("make_node('ConvTranspose', ['X', 'W'], ['Y'], strides=[s, s, 1])", None,
+     {"X": ("z", 2, "h", "g", 3), "W": (2, 3, 1, 1, 2)},
+     {"h": range(0, 4), "g": range(0, 3), "s": range(1, 3), "z": [0, 1]}),  # the 3-D crash, with and without a batch
+    ("make_node('MaxPool', ['X'], ['Y'], kernel_shape=[k, k], strides=[s, 1], ceil_mode=c, pads=[a, 0, b, 0], "
+     "dilations=[d, 1])", None, {"X": (1, 1, "h", 4)},
+     {"h": range(0, 9), "k": range(0, 5), "s": range(0, 4), "a": range(-1, 3), "b": range(0, 3), "d": range(0, 3),
+      "c": [0, 1]}),
+    ("make_node('MaxPool', ['X'], ['Y'], kernel_shape=[k], strides=[s], auto_pad=m, dilations=[d])", None,
+     {"X": (0, 1, "h")},
+     {"h": range(0, 9), "k": range(0, 5), "s": range(0, 5), "d": range(0, 3), "m": ["SAME_UPPER", "SAME_LOWER", "VALID"]}),
+    ("make_node('AveragePool', ['X'], ['Y'], kernel_shape=[k, 2, 1], strides=[s, 1, 1], auto_pad=m, ceil_mode=c)",
+     None, {"X": (2, 1, "h", 3, 2)},
+     {"h": range(0, 9), "k": range(0, 5), "s": range(0, 5), "c": [0, 1], "m": ["SAME_UPPER", "NOTSET"]}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape", "named", "grid"), FRAMEWORK_VECTOR_CASES, ids=[case[0] for case in FRAMEWORK_VECTOR_CASES]
+)
+def test_every_framework_vector_rows_equal_output_shape(expr, shape, named, grid):
+    result = convarith.sweep(expr, shape, shapes=named, **grid)
+    assert result.vector_rows >= 0.85 * len(result)  # the plan's rule over arrays gave the rows
+    assert result.exact_rows <= 0.15 * len(result) + 4
+    for i in range(len(result)):
+        assert_row_agrees(result, i)
+
+
+def test_each_framework_module_offers_a_vector_rule_and_sweeps_names_none():
+    from importlib import import_module
+
+    for name in convarith.frameworks.MODULES:
+        assert callable(import_module(f"convarith.frameworks.{name}").vector_rule)
+    assert not [name for name in vars(sweeps) if name.endswith("_rule") and name != "vector_rule"]
+
+
+def test_a_call_without_a_vector_rule_is_asked_row_by_row():
+    result = convarith.sweep("nn.AdaptiveAvgPool1d(o)", (1, 2, "h"), o=[1, 2, 3], h=range(0, 5))
+    assert result.vector_rows == 0 and result.exact_rows == len(result)
+    for i in range(len(result)):
+        assert_row_agrees(result, i)
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape", "named"),
+    [
+        ("nn.ConvTranspose1d(1, 1, k, stride=s, dilation=d)", (1, 1, "h"), None),
+        ("keras.layers.Conv1DTranspose(1, k, strides=s, dilation_rate=d)", (1, "h", 1), None),
+        ("make_node('ConvTranspose', ['X', 'W'], ['Y'], strides=[s], dilations=[d])", None, {"X": (1, 1, "h"), "W": (1, 1, "k")}),
+        ("lax.conv_general_dilated(x, w, (s,), [(d, d)], lhs_dilation=(d,), dimension_numbers=('NWC', 'WIO', 'NWC'))",
+         None, {"x": (1, "h", 1), "w": ("k", 1, 1)}),
+        ("tf.nn.conv1d(x, w, s, 'VALID', dilations=d)", None, {"x": (1, "h", 1), "w": ("k", 1, 1)}),
+    ],
+)  # fmt: skip
+def test_sizes_near_the_vector_limit_stay_exact(expr, shape, named):
+    big = sweeps.VECTOR_LIMIT - 1
+    grid = {"h": [big, 2, 0], "k": [big, 3], "s": [big, 1], "d": [big, 1]}
+    result = convarith.sweep(expr, shape, shapes=named, **grid)
     for i in range(len(result)):
         assert_row_agrees(result, i)

@@ -764,10 +764,10 @@ def jax_transpose_pads(k_eff: int, stride: int, mode) -> tuple[int, int]:
     'VALID' (total k_eff+s-2+max(k_eff-s, 0), a = k_eff-1) or a (lo, hi) pair (k_eff-1-p)."""
     if mode == "SAME":
         total = k_eff + stride - 2
-        lo = k_eff - 1 if stride > k_eff - 1 else -(-total // 2)
+        lo = where(stride > k_eff - 1, k_eff - 1, -(-total // 2))
         return lo, total - lo
     if mode == "VALID":
-        return k_eff - 1, stride - 1 + max(k_eff - stride, 0)
+        return k_eff - 1, stride - 1 + maximum(k_eff - stride, 0)
     return transposed_forward_pads(k_eff, mode[0], mode[1])
 
 

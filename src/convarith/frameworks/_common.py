@@ -17,17 +17,28 @@ __all__ = [
     "Inputs",
     "Mapped",
     "Plan",
+    "VectorRule",
+    "any_of",
+    "array_rule",
     "bind",
     "check_bool",
     "check_choice",
     "check_int",
     "check_ints",
+    "deferred",
     "divisors_text",
     "fail",
     "fits",
     "mapped_fits",
+    "names_in",
+    "neutral_inputs",
+    "neutral_values",
+    "per_axis",
+    "raise_deferred",
     "ref_shape",
     "refuse",
+    "tensors_of",
+    "with_values",
 ]
 
 REQUIRED = object()
@@ -317,3 +328,136 @@ def shape_value(value, inputs: Inputs, name: str, label: str):
     plain values pass through."""
     resolve = globals().get("resolve_shapes")
     return value if resolve is None else resolve(value, inputs, name, label)
+
+
+# --- sweeps: a plan's rule over arrays (convarith.sweep) ----------------------------------------------------------
+
+
+class VectorRule:
+    """How a framework answers a group of sweep rows as arrays (its module's ``vector_rule``).
+
+    ``names``: the int names taken as arrays; ``slots``: positions in the output shape
+    of the spatial sizes ``evaluate`` returns; ``evaluate(env)`` -> (sizes, refused,
+    unsure), env mapping every name to its value or array, the masks broadcasting
+    over the arrays (or False). ``unsure`` rows are asked of output_shape one by one;
+    ``fixed_entries`` (the other output entries) are read from one exact row."""
+
+    def __init__(self, names, rank: int, slots, evaluate):
+        self.names, self.rank, self.slots, self.evaluate = frozenset(names), rank, tuple(slots), evaluate
+        self.fixed_entries = None
+
+    def fix(self, shape) -> None:
+        self.fixed_entries = tuple((slot, shape[slot]) for slot in range(len(shape)) if slot not in self.slots)
+
+
+def per_axis(value, rank: int, allow_one: bool):
+    """A parameter's value as ``rank`` entries (ints or Names), or None when not of that form."""
+    if isinstance(value, (tuple, list)):
+        items = tuple(value)
+        if allow_one and len(items) == 1:
+            items *= rank
+        if len(items) != rank:
+            return None
+    else:
+        items = (value,) * rank
+    if all(isinstance(item, Name) or type(item) is int for item in items):
+        return items
+    return None
+
+
+def names_in(value) -> set:
+    """The swept names (Names) a bound value holds."""
+    if isinstance(value, Name):
+        return {value.dotted}
+    if isinstance(value, (tuple, list)):
+        return set().union(*(names_in(item) for item in value))
+    return set()
+
+
+def any_of(masks):
+    """The elementwise or of a list of masks (False for none)."""
+    result = False
+    for mask in masks:
+        result = result | mask
+    return result
+
+
+def array_rule(axes: dict, spatial: tuple, others: set, candidates: set, strict: bool, rank: int, slots, evaluate):
+    """The VectorRule over the names of ``axes`` (parameter -> per-axis ints or Names) and of
+    ``spatial`` (the input's spatial sizes), or None when another value (``others``) holds one.
+    ``evaluate(got)`` gets each parameter as a list of per-axis values or arrays and ``got["n"]``
+    the spatial sizes; a negative size is refused here (as output_shape refuses it).
+    ``strict=False``: only which candidates the rule would take (the sweep's grouping)."""
+    slot_names = set().union(*(names_in(value) for value in axes.values())) | names_in(spatial)
+    names = candidates & slot_names - others
+    if not strict:
+        return VectorRule(names, rank, (), None) if names else None
+    if names != slot_names or not names:
+        return None
+
+    def run(env):
+        def value(item):
+            return env[item.dotted] if isinstance(item, Name) else item
+
+        got = {param: [value(item) for item in entries] for param, entries in axes.items()}
+        got["n"] = [value(item) for item in spatial]
+        sizes, refused, unsure = evaluate(got)
+        return sizes, refused | any_of(n < 0 for n in got["n"]), unsure
+
+    return VectorRule(names, rank, slots, run)
+
+
+def with_values(call: Call, values: dict) -> Call:
+    """``call`` with the Names in ``values`` replaced by their values (in tuples and lists too)."""
+
+    def put(item):
+        if isinstance(item, Name):
+            return values.get(item.dotted, item)
+        if isinstance(item, (tuple, list)):
+            return type(item)(put(entry) for entry in item)
+        return item
+
+    return Call(
+        call.name, tuple(map(put, call.args)), tuple((key, put(value)) for key, value in call.kwargs), call.text
+    )
+
+
+def neutral_values(bound: dict, names: set, zero_params: tuple = ()) -> dict:
+    """A value for each of ``names`` in a bound call that passes the call-only checks: 1 (a kernel,
+    stride or dilation), 0 in ``zero_params`` (paddings): a vector rule compiles the call's plan
+    with them to learn its structure, the arrays then take the names' place."""
+    return {name: 0 if key in zero_params else 1 for key, value in bound.items() for name in names_in(value) & names}
+
+
+def tensors_of(bound: dict, keys: tuple) -> set:
+    """The names a call gives its tensors (named, never swept)."""
+    return set().union(*(names_in(bound.get(key)) for key in keys))
+
+
+def neutral_inputs(inputs) -> Inputs:
+    """A sweep's inputs (shapes whose swept entries are Names) with every swept size 1."""
+
+    def filled(shape):
+        return tuple(1 if isinstance(item, Name) else item for item in shape) if isinstance(shape, tuple) else shape
+
+    named = tuple(sorted((key, filled(shape)) for key, shape in (inputs.shapes or {}).items()))
+    return Inputs(filled(inputs.input_shape), named, inputs.output_size)
+
+
+# --- refusals the call alone makes, which the framework makes only later ------------------------------------------
+
+
+def deferred(step, *args) -> str | None:
+    """The refusal text of ``step(*args)``, None when it passes: a plan computes a call-only
+    refusal once, at compile, and raises it (``raise_deferred``) at the stage the framework does."""
+    try:
+        step(*args)
+    except ConvArithError as error:
+        return str(error)
+    return None
+
+
+def raise_deferred(text: str | None) -> None:
+    """Raise a refusal kept by ``deferred`` (a new exception each time), if there is one."""
+    if text is not None:
+        raise ConvArithError(text)

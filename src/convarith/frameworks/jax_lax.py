@@ -32,14 +32,24 @@ from ._common import (
     Inputs,
     Mapped,
     Plan,
+    any_of,
+    array_rule,
     bind,
     check_bool,
     check_int,
+    deferred,
     divisors_text,
     fail,
     fits,
+    names_in,
+    neutral_inputs,
+    neutral_values,
+    per_axis,
+    raise_deferred,
     ref_shape,
     refuse,
+    tensors_of,
+    with_values,
 )
 
 FRAMEWORK = "JAX (jax.lax)"
@@ -163,6 +173,22 @@ def int_sequence(value, rank: int, name: str, label: str, minimum: int = 1) -> t
             f"Fix: {name}={example!r}.",
         )
     return items
+
+
+def int_sequence_or_ones(value, rank: int, name: str, label: str) -> tuple[int, ...]:
+    """A dilation argument: None for 1 on every axis, else ``int_sequence``."""
+    return (1,) * rank if value is None else int_sequence(value, rank, name, label)
+
+
+def check_options(v: dict, label: str) -> None:
+    """The precision, element type and (conv_general_dilated) out_sharding arguments."""
+    check_precision(v["precision"], label)
+    check_element_type(v["preferred_element_type"], label)
+    if v.get("out_sharding") is not None:
+        raise fail(
+            label,
+            f"out_sharding={v['out_sharding']!r} is not modelled. Rule: convarith models one device. Fix: out_sharding=None (it does not change the shape).",
+        )
 
 
 def check_precision(value, label: str) -> None:
@@ -354,27 +380,26 @@ def check_cropping(sizes, lhs_dilation, lo, hi, label) -> None:
             )
 
 
+def xla_aborts(sizes, kernel, window_strides, lhs_dil, rhs_dil, lo, hi) -> list:
+    """For (a, b) = (0, 1) and (1, 0) of a 2-D conv: whether it aborts the process in XLA's CPU algebraic
+    simplifier (jaxlib 0.10.2, measured): axis a is shorter than its kernel and padded (padding >= 0 and
+    > 0 in total, no dilation) while axis b has lhs_dilation 2, kernel 2, no padding, stride 1 and >= 3
+    inputs (elementwise on arrays)."""
+    found = []
+    for a, b in ((0, 1), (1, 0)):
+        single = (lhs_dil[a] == 1) & (rhs_dil[a] == 1) & (lo[a] >= 0) & (hi[a] >= 0) & (lo[a] + hi[a] > 0)
+        single = single & (sizes[a] >= 1) & (sizes[a] < kernel[a])
+        tiled = (lhs_dil[b] == 2) & (kernel[b] == 2) & (rhs_dil[b] == 1) & (window_strides[b] == 1)
+        found.append(single & tiled & (lo[b] == 0) & (hi[b] == 0) & (sizes[b] >= 3))
+    return found
+
+
 def check_xla_abort(label, sizes, kernel, window_strides, lhs_dil, rhs_dil, lo, hi) -> None:
-    """Refuse the 2-D case that aborts the process in XLA's CPU algebraic simplifier (jaxlib 0.10.2,
-    measured): one axis is shorter than its kernel and padded (padding >= 0 and > 0 in total, no
-    dilation) while the other has lhs_dilation 2, kernel 2, no padding, stride 1 and >= 3 inputs."""
+    """Refuse the 2-D case that aborts the process in XLA (``xla_aborts``)."""
     if len(sizes) != 2:
         return
-    for a, b in ((0, 1), (1, 0)):
-        single = (
-            lhs_dil[a] == rhs_dil[a] == 1
-            and lo[a] >= 0
-            and hi[a] >= 0
-            and lo[a] + hi[a] > 0
-            and 1 <= sizes[a] < kernel[a]
-        )
-        tiled = (
-            lhs_dil[b] == kernel[b] == 2
-            and rhs_dil[b] == window_strides[b] == 1
-            and lo[b] == hi[b] == 0
-            and sizes[b] >= 3
-        )
-        if single and tiled:
+    for (a, b), aborts in zip(((0, 1), (1, 0)), xla_aborts(sizes, kernel, window_strides, lhs_dil, rhs_dil, lo, hi)):
+        if aborts:
             names = arith.axis_names(2)
             raise fail(
                 label,
@@ -481,44 +506,28 @@ class GeneralPlan(CompiledPlan):
         for key, default in (("feature_group_count", 1), ("batch_group_count", 1), ("out_sharding", None)):
             v.setdefault(key, default)
         self.v, self.ranks = v, {}
-        try:
-            check_precision(v["precision"], label)
-            check_element_type(v["preferred_element_type"], label)
-            if v["out_sharding"] is not None:
-                raise fail(
-                    label,
-                    f"out_sharding={v['out_sharding']!r} is not modelled. Rule: convarith models one device. Fix: out_sharding=None (it does not change the shape).",
-                )
-            self.late_error = None
-        except ConvArithError as error:
-            self.late_error = str(error)
-        try:
-            self.groups = check_int(v["feature_group_count"], "feature_group_count", label)
-            self.batch_groups = check_int(v["batch_group_count"], "batch_group_count", label)
-            self.group_error = None
-        except ConvArithError as error:
-            self.group_error = str(error)
+        self.late_error = deferred(check_options, v, label)
+        self.group_error = deferred(self.compile_groups, v, label)
         fast = self.group_error is None and self.groups == self.batch_groups == 1
         self.names = tensor_names(v) if fast else None
 
+    def compile_groups(self, v: dict, label: str) -> None:
+        self.groups = check_int(v["feature_group_count"], "feature_group_count", label)
+        self.batch_groups = check_int(v["batch_group_count"], "batch_group_count", label)
+
+    def compile_arguments(self, ranked: Ranked, ndim: int) -> None:
+        """The dimension numbers, strides and dilations for operands of ``ndim`` dimensions."""
+        label, v = self.label, self.v
+        ranked.specs = dimension_numbers(v["dimension_numbers"], ndim, label, None)
+        ranked.rank = rank = ndim - 2
+        ranked.strides = int_sequence(v["window_strides"], rank, "window_strides", label)
+        ranked.lhs_dil = int_sequence_or_ones(v["lhs_dilation"], rank, "lhs_dilation", label)
+        ranked.rhs_dil = int_sequence_or_ones(v["rhs_dilation"], rank, "rhs_dilation", label)
+
     def compile_rank(self, ndim: int) -> Ranked:
         label, v, ranked = self.label, self.v, Ranked()
-        try:
-            ranked.specs = dimension_numbers(v["dimension_numbers"], ndim, label, None)
-            ranked.rank = rank = ndim - 2
-            ranked.strides = int_sequence(v["window_strides"], rank, "window_strides", label)
-            ranked.lhs_dil = (
-                (1,) * rank
-                if v["lhs_dilation"] is None
-                else int_sequence(v["lhs_dilation"], rank, "lhs_dilation", label)
-            )
-            ranked.rhs_dil = (
-                (1,) * rank
-                if v["rhs_dilation"] is None
-                else int_sequence(v["rhs_dilation"], rank, "rhs_dilation", label)
-            )
-        except ConvArithError as error:
-            ranked.error = str(error)
+        ranked.error = deferred(self.compile_arguments, ranked, ndim)
+        if ranked.error is not None:
             return ranked
         ranked.error = self.late_error
         compile_forward_padding(ranked, v["padding"], ranked.lhs_dil, label)
@@ -530,11 +539,9 @@ class GeneralPlan(CompiledPlan):
         """(lhs, rhs, ranked, kernel, sizes, lo, hi, out sizes) after every refusal."""
         label = self.label
         lhs, rhs, ranked, kernel, sizes = self.operands(inputs)
-        if self.group_error is not None:
-            raise ConvArithError(self.group_error)
+        raise_deferred(self.group_error)
         check_groups(self.groups, self.batch_groups, lhs, rhs, ranked.specs, label)
-        if ranked.pad_error is not None:
-            raise ConvArithError(ranked.pad_error)
+        raise_deferred(ranked.pad_error)
         k_effs = tuple(map(arith.effective_kernel, kernel, ranked.rhs_dil))
         strides, lhs_dil = ranked.strides, ranked.lhs_dil
         lo, hi = same_sides(ranked, sizes, k_effs, strides)
@@ -576,6 +583,32 @@ class GeneralPlan(CompiledPlan):
         batch = lhs[specs.lhs[0]] // self.batch_groups
         return fits(self.label, place(specs.out, batch, rhs[specs.rhs[0]], spatial))
 
+    @staticmethod
+    def sweep_rule(got: dict, same):
+        """Over arrays (sweep), the fast path's arithmetic: refused on a stride or dilation below 1, an
+        empty kernel, SAME with lhs_dilation, padding that crops more than the input, or (2-D) the
+        shapes that abort XLA; an output size <= 0 is an empty axis (kept)."""
+        strides, lhs_dil, rhs_dil, kernel, spatial = (
+            got["strides"],
+            got["lhs_dil"],
+            got["rhs_dil"],
+            got["kernel"],
+            got["n"],
+        )
+        refused = any_of(v < 1 for v in (*strides, *lhs_dil, *rhs_dil, *kernel))
+        k_effs = list(map(effective_kernel, kernel, rhs_dil))
+        if same is None:
+            lo, hi = got["lo"], got["hi"]
+        else:
+            refused = refused | any_of(d != 1 for d in lhs_dil)
+            pads = [same_pads(n, k, s, same) for n, k, s in zip(spatial, k_effs, strides)]
+            lo, hi = [p[2] for p in pads], [p[3] for p in pads]
+        refused = refused | any_of(dilated_size(n, d) + a + b < 0 for n, d, a, b in zip(spatial, lhs_dil, lo, hi))
+        if len(spatial) == 2:
+            refused = refused | any_of(xla_aborts(spatial, kernel, strides, lhs_dil, rhs_dil, lo, hi))
+        sizes = [arith.maximum(conv_out(*entry), 0) for entry in zip(spatial, k_effs, strides, lo, hi, lhs_dil)]
+        return sizes, refused, False
+
     def map(self, inputs: Inputs) -> Mapped:
         lhs, rhs, ranked, kernel, sizes, lo, hi, outs = self.resolve(inputs)
         specs, lhs_dil, groups, batch_groups = ranked.specs, ranked.lhs_dil, self.groups, self.batch_groups
@@ -613,16 +646,13 @@ def compile_forward_padding(ranked: Ranked, value, lhs_dilation, label: str) -> 
     """conv_general_dilated's padding argument as data on ``ranked``: fixed pads, or
     ``same`` (whether the odd pixel goes first); its refusal goes to ``pad_error``."""
     ones = (1,) * ranked.rank
-    try:
-        lo, hi, _ = forward_padding(
-            value, ones, ones, ones, lhs_dilation, label
-        )  # refuses what the call alone makes wrong
-    except ConvArithError as error:
-        ranked.pad_error = str(error)
-        return
-    if isinstance(value, str) and value.upper() != "VALID":
+
+    def pads() -> None:  # refuses what the call alone makes wrong
+        ranked.lo, ranked.hi, _ = forward_padding(value, ones, ones, ones, lhs_dilation, label)
+
+    ranked.pad_error = deferred(pads)
+    if ranked.pad_error is None and isinstance(value, str) and value.upper() != "VALID":
         ranked.same = value.upper() == "SAME_LOWER"
-    ranked.lo, ranked.hi = lo, hi
 
 
 def same_sides(ranked: Ranked, sizes, k_effs, strides) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -668,40 +698,34 @@ class TransposePlan(CompiledPlan):
         self.label = label = call.base
         self.v = v = bind(call, TRANSPOSE_PARAMS, label)
         self.ranks = {}
-        try:
-            self.flip = check_bool(v["transpose_kernel"], "transpose_kernel", label)
-            self.consistent = check_bool(v["use_consistent_padding"], "use_consistent_padding", label)
-            self.flag_error = None
-        except ConvArithError as error:
-            self.flag_error = str(error)
+        self.flag_error = deferred(self.compile_flags, v, label)
         self.names = tensor_names(v) if self.flag_error is None else None
+
+    def compile_flags(self, v: dict, label: str) -> None:
+        self.flip = check_bool(v["transpose_kernel"], "transpose_kernel", label)
+        self.consistent = check_bool(v["use_consistent_padding"], "use_consistent_padding", label)
+
+    def compile_arguments(self, ranked: Ranked, ndim: int) -> None:
+        """The dimension numbers, strides and dilations for operands of ``ndim`` dimensions, in JAX's order."""
+        label, v = self.label, self.v
+        ranked.specs = dimension_numbers(v["dimension_numbers"], ndim, label, TRANSPOSE_DEFAULTS.get(ndim))
+        raise_deferred(self.flag_error)
+        ranked.rank = rank = ndim - 2
+        ranked.strides = int_sequence(v["strides"], rank, "strides", label)
+        ranked.rhs_dil = int_sequence_or_ones(v["rhs_dilation"], rank, "rhs_dilation", label)
+        check_options(v, label)
 
     def compile_rank(self, ndim: int) -> Ranked:
         label, v, ranked = self.label, self.v, Ranked()
         if v["dimension_numbers"] is None and ndim not in TRANSPOSE_DEFAULTS:
             ranked.error = no_default_specs  # its message shows the lhs
             return ranked
-        try:
-            ranked.specs = dimension_numbers(v["dimension_numbers"], ndim, label, TRANSPOSE_DEFAULTS.get(ndim))
-            if self.flag_error is not None:
-                raise ConvArithError(self.flag_error)
-            ranked.rank = rank = ndim - 2
-            ranked.strides = int_sequence(v["strides"], rank, "strides", label)
-            ranked.rhs_dil = (
-                (1,) * rank
-                if v["rhs_dilation"] is None
-                else int_sequence(v["rhs_dilation"], rank, "rhs_dilation", label)
-            )
-            check_precision(v["precision"], label)
-            check_element_type(v["preferred_element_type"], label)
-        except ConvArithError as error:
-            ranked.error = str(error)
+        ranked.error = deferred(self.compile_arguments, ranked, ndim)
+        if ranked.error is not None:
             return ranked
-        padding, ones = v["padding"], (1,) * rank
-        try:
-            transpose_padding(padding, self.consistent, ones, ones, ranked.strides, label)  # its call-only refusals
-        except ConvArithError as error:
-            ranked.pad_error = str(error)
+        padding, rank, ones = v["padding"], ranked.rank, (1,) * ranked.rank
+        ranked.pad_error = deferred(transpose_padding, padding, self.consistent, ones, ones, ranked.strides, label)
+        if ranked.pad_error is not None:  # its call-only refusals
             return ranked
         ranked.modes = None
         if self.consistent or padding in ("SAME", "VALID"):
@@ -719,8 +743,7 @@ class TransposePlan(CompiledPlan):
         label = self.label
         lhs, rhs, ranked, kernel, sizes = self.operands(inputs)
         features, out_f = transpose_features(lhs, rhs, ranked.specs, self.flip, label)
-        if ranked.pad_error is not None:
-            raise ConvArithError(ranked.pad_error)
+        raise_deferred(ranked.pad_error)
         k_effs = tuple(map(arith.effective_kernel, kernel, ranked.rhs_dil))
         strides, rank = ranked.strides, ranked.rank
         if ranked.modes is not None:
@@ -770,6 +793,32 @@ class TransposePlan(CompiledPlan):
         specs = ranked.specs
         spatial = tuple([size if size > 0 else 0 for size in outs])
         return fits(self.label, place(specs.out, lhs[specs.lhs[0]], out_f, spatial))
+
+    @staticmethod
+    def sweep_rule(got: dict, modes, same, forward_string: bool):
+        """Over arrays (sweep), the fast path's arithmetic (a stride-1 conv of the input dilated by
+        the strides): refused on a stride or dilation below 1, an empty kernel, a padding string other
+        than 'SAME'/'VALID' (``forward_string``) with strides, padding that crops more than the dilated
+        input, or (2-D) the shapes that abort XLA; an empty input axis is left to output_shape, an
+        output size <= 0 is an empty axis (kept)."""
+        strides, rhs_dil, kernel, spatial = got["strides"], got["rhs_dil"], got["kernel"], got["n"]
+        refused = any_of(v < 1 for v in (*strides, *rhs_dil, *kernel))
+        if forward_string:
+            refused = refused | any_of(s != 1 for s in strides)
+        k_effs = list(map(effective_kernel, kernel, rhs_dil))
+        ones = [1] * len(spatial)
+        if modes is not None:
+            a, b = zip(*map(jax_transpose_pads, k_effs, strides, modes))
+        elif same is not None:
+            pads = [same_pads(n, k, 1, same) for n, k in zip(spatial, k_effs)]
+            a, b = [p[2] for p in pads], [p[3] for p in pads]
+        else:
+            a, b = got["lo"], got["hi"]
+        refused = refused | any_of(dilated_size(n, s) + p + q < 0 for n, s, p, q in zip(spatial, strides, a, b))
+        if len(spatial) == 2:
+            refused = refused | any_of(xla_aborts(spatial, kernel, ones, strides, rhs_dil, a, b))
+        sizes = [arith.maximum(conv_out(n, k, 1, p, q, s), 0) for n, k, s, p, q in zip(spatial, k_effs, strides, a, b)]
+        return sizes, refused, any_of(n == 0 for n in spatial)
 
     def map(self, inputs: Inputs) -> Mapped:
         lhs, _, ranked, kernel, sizes, features, out_f, a, b, outs = self.resolve(inputs)
@@ -1139,3 +1188,68 @@ class ReduceWindowPlan(Plan):
 
 
 CALLS.update({prefix + "reduce_window": ReduceWindowPlan for prefix in PREFIXES})
+# --- sweeps: the rules over arrays (convarith.sweep) -------------------------------------------------------------
+
+
+def vector_rule(call, inputs, candidates: set, strict: bool = True):
+    """sweep's rule for conv_general_dilated / conv / conv_with_general_padding without groups and
+    conv_transpose (padding a string or explicit pairs): the lhs and kernel spatial sizes, strides,
+    dilations and explicit pads as arrays. The call compiled and answered with neutral values (its
+    Ranked) gives the dimension numbers and the padding rule."""
+    compile_function = CALLS.get(call.name)
+    if compile_function is None or inputs.input_shape is not None or not inputs.shapes:
+        return None
+    transposed = compile_function is TransposePlan
+    try:
+        v = bind(call, TRANSPOSE_PARAMS if transposed else general_params(call.base), call.base)
+        names = tensor_names(v)
+        lhs, rhs = (inputs.shapes.get(name) for name in names) if names else (None, None)
+        if not (isinstance(lhs, tuple) and isinstance(rhs, tuple) and len(lhs) == len(rhs) >= 3):
+            return None
+        default = TRANSPOSE_DEFAULTS.get(len(lhs)) if transposed else None
+        specs = dimension_numbers(v.get("dimension_numbers"), len(lhs), call.base, default)
+    except (ConvArithError, TypeError):
+        return None
+    rank = len(lhs) - 2
+    keys = {"strides": "strides" if transposed else "window_strides", "rhs_dil": "rhs_dilation"}
+    keys |= {} if transposed else {"lhs_dil": "lhs_dilation"}
+    axes = {}
+    for param, key in keys.items():
+        value = v.get(key)
+        axes[param] = (1,) * rank if value is None else per_axis(value, rank, False)
+        if axes[param] is None or value is not None and not isinstance(value, (tuple, list)):
+            return None
+    padding = v["padding"]
+    axes["lo"] = axes["hi"] = (0,) * rank  # a string's pads come from its rule ('VALID': none)
+    if isinstance(padding, (tuple, list)):
+        if not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in padding):
+            return None
+        axes["lo"], axes["hi"] = (
+            per_axis([p[0] for p in padding], rank, False),
+            per_axis([p[1] for p in padding], rank, False),
+        )
+        if axes["lo"] is None or axes["hi"] is None:
+            return None
+    axes["kernel"] = tuple(rhs[a] for a in specs.rhs[2:])
+    used = {*keys.values(), "padding", "lhs", "rhs"}  # (the tensors are named, not swept)
+    others = set().union(*(names_in(value) for key, value in v.items() if key not in used))
+    others |= names_in([lhs[a] for a in specs.lhs[:2]] + [rhs[a] for a in specs.rhs[:2]])
+    rule = None
+    if strict:
+        try:
+            plan = compile_function(with_values(call, neutral_values(v, candidates - tensors_of(v, ("lhs", "rhs")))))
+            plan.shape(neutral_inputs(inputs))
+        except ConvArithError:
+            return None
+        ranked = plan.ranked(len(lhs))
+        if not isinstance(padding, (str, tuple, list)):
+            return None
+        if transposed and ranked.modes is not None and not isinstance(padding, str) or plan.names is None:
+            return None  # use_consistent_padding pairs, groups
+        if transposed:
+            forward_string = ranked.modes is None and isinstance(padding, str)
+            rule = lambda got: TransposePlan.sweep_rule(got, ranked.modes, ranked.same, forward_string)  # noqa: E731
+        else:
+            rule = lambda got: GeneralPlan.sweep_rule(got, ranked.same)  # noqa: E731
+    spatial = tuple(lhs[a] for a in specs.lhs[2:])
+    return array_rule(axes, spatial, others, candidates, strict, len(lhs), specs.out[2:], rule)

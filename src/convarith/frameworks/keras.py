@@ -19,7 +19,24 @@ from ..core.op import ConvOp, channels_first, channels_last, split
 from ..core.record import replace
 from ..errors import ConvArithError
 from ..parse import MAX_INT, CallText, Name
-from ._common import REQUIRED, Inputs, Mapped, Plan, bind, check_bool, check_int, check_ints, fail, refuse
+from ._common import (
+    REQUIRED,
+    Inputs,
+    Mapped,
+    Plan,
+    any_of,
+    array_rule,
+    bind,
+    check_bool,
+    check_int,
+    check_ints,
+    fail,
+    names_in,
+    neutral_values,
+    per_axis,
+    refuse,
+    with_values,
+)
 from ._tf_rules import axis_padding as tf_axis_padding
 from ._tf_rules import pool3d_same_padding, transposed_placement
 
@@ -68,6 +85,31 @@ SEPARABLE_EXTRAS = (
     ("bias_constraint", None),
 )
 LORA = (("lora_rank", None), ("lora_alpha", None))
+CONV_PARAMS = (
+    ("filters", REQUIRED),
+    ("kernel_size", REQUIRED),
+    ("strides", 1),
+    ("padding", "valid"),
+    ("data_format", None),
+    ("dilation_rate", 1),
+    ("groups", 1),
+) + CONV_EXTRAS
+
+
+def transpose_params(rank: int) -> tuple:
+    """Conv{rank}DTranspose's positional order (3-D puts data_format before output_padding)."""
+    params = (("filters", REQUIRED), ("kernel_size", REQUIRED), ("strides", 1), ("padding", "valid"))
+    if rank == 3:
+        params += (("data_format", None), ("output_padding", None))
+    else:
+        params += (("output_padding", None), ("data_format", None))
+    return params + (("dilation_rate", 1),) + CONV_EXTRAS
+
+
+def pool_params(kind: str) -> tuple:
+    """MaxPooling/AveragePooling's positional order (max pooling defaults pool_size to 2)."""
+    default = 2 if kind == "max_pool" else REQUIRED
+    return (("pool_size", default), ("strides", None), ("padding", "valid"), ("data_format", None), ("name", None))
 
 
 def sizes(value, rank: int, name: str, label: str, minimum: int = 1) -> tuple[int, ...]:
@@ -363,16 +405,7 @@ class ConvPlan(LayerPlan):
     def __init__(self, call, rank: int) -> None:
         super().__init__(call, rank)
         label = self.label
-        params = (
-            ("filters", REQUIRED),
-            ("kernel_size", REQUIRED),
-            ("strides", 1),
-            ("padding", "valid"),
-            ("data_format", None),
-            ("dilation_rate", 1),
-            ("groups", 1),
-        ) + CONV_EXTRAS
-        self.v = v = bind(call, params, label, LORA + COMMON_KEYWORDS)
+        self.v = v = bind(call, CONV_PARAMS, label, LORA + COMMON_KEYWORDS)
         filters = positive(v["filters"], "filters", label, "number of filters (output channels)", "filters=1 or more")
         groups = positive(v["groups"], "groups", label, "number of groups", "groups=1")
         if filters % groups:
@@ -400,6 +433,20 @@ class ConvPlan(LayerPlan):
             if min(out) >= 1:  # else map() refuses or notes as Keras does
                 return (x[0], *out, self.filters)
         return super().shape(inputs)
+
+    @staticmethod
+    def sweep_rule(got: dict, padding: str):
+        """Over arrays (sweep): refused on a kernel, stride or dilation below 1, a stride and a
+        dilation above 1 together, or a 'valid' size below 1; an empty 'same'/'causal' axis is
+        left to output_shape. The sizes are the fast path's ``window_sizes``."""
+        kernel, strides, dilation = got["kernel_size"], got["strides"], got["dilation_rate"]
+        out = window_sizes(padding, got["n"], list(map(arith.effective_kernel, kernel, dilation)), strides)
+        small = any_of(size < 1 for size in out)
+        refused = any_of(v < 1 for v in (*kernel, *strides, *dilation))
+        refused = refused | any_of(s > 1 for s in strides) & any_of(d > 1 for d in dilation)
+        if padding == "valid":
+            return out, refused | small, False
+        return out, refused, small
 
     def map(self, inputs: Inputs) -> Mapped:
         label, rank, padding, groups = self.label, self.rank, self.padding, self.groups
@@ -485,6 +532,16 @@ def transpose_length(n: int, k_eff: int, s: int, padding: str, output_padding) -
     )
 
 
+def transpose_round_trip(n: int, k_eff: int, s: int, same: bool, output_padding):
+    """(size, back): the length Keras asks TF for and the forward conv of it under the same padding,
+    which TF checks gives the input's n back (elementwise on arrays)."""
+    size = arith.keras_transpose_length(n, k_eff, s, same, output_padding)
+    if same:
+        _, _, lo, hi = arith.same_pads(size, k_eff, s)
+        return size, arith.conv_out(size, k_eff, s, lo, hi)
+    return size, arith.conv_out(size, k_eff, s, 0, 0)
+
+
 def check_conv3d_backprop(label: str, op: ConvOp) -> None:
     """Conv3DTranspose on CPU runs TF's Conv3DBackpropInputV2 (the custom kernel), which
     refuses or kills the process on some empty inputs; 1D and 2D return the shape.
@@ -538,12 +595,7 @@ class TransposePlan(LayerPlan):
     def __init__(self, call, rank: int) -> None:
         super().__init__(call, rank)
         label = self.label
-        params = (("filters", REQUIRED), ("kernel_size", REQUIRED), ("strides", 1), ("padding", "valid"))
-        if rank == 3:
-            params += (("data_format", None), ("output_padding", None))
-        else:
-            params += (("output_padding", None), ("data_format", None))
-        self.v = v = bind(call, params + (("dilation_rate", 1),) + CONV_EXTRAS, label, COMMON_KEYWORDS)
+        self.v = v = bind(call, transpose_params(rank), label, COMMON_KEYWORDS)
         self.filters = positive(
             v["filters"], "filters", label, "number of filters (output channels)", "filters=1 or more"
         )
@@ -591,12 +643,7 @@ class TransposePlan(LayerPlan):
             same = self.padding == "same"
             out = []
             for n, k, s, extra in zip(x[1:-1], self.k_eff, self.strides, self.out_pad):
-                size = arith.keras_transpose_length(n, k, s, same, extra)
-                if same:
-                    _, _, lo, hi = arith.same_pads(size, k, s)
-                    back = arith.conv_out(size, k, s, lo, hi)
-                else:
-                    back = arith.conv_out(size, k, s, 0, 0)
+                size, back = transpose_round_trip(n, k, s, same, extra)
                 if size < 0 or back != n or size > MAX_INT:
                     break  # map() refuses as TensorFlow does
                 out.append(size)
@@ -604,6 +651,24 @@ class TransposePlan(LayerPlan):
                 if self.rank < 3 or (x[-1] > 0 and min(x[1:-1]) > 0):  # else the 3-D CPU kernel's checks
                     return (x[0], *out, self.filters)
         return super().shape(inputs)
+
+    @staticmethod
+    def sweep_rule(got: dict, padding: str, rank: int):
+        """Over arrays (sweep): refused on a kernel, stride or dilation below 1, a negative
+        output_padding or one not below the stride, any dilation above 1 (CPU), a negative
+        length or one TF's forward check does not take back to the input; a 3-D layer's
+        empty axis is left to output_shape."""
+        kernel, strides, dilation = got["kernel_size"], got["strides"], got["dilation_rate"]
+        extras = got.get("output_padding", [None] * rank)
+        refused = any_of(v < 1 for v in (*kernel, *strides, *dilation)) | any_of(d > 1 for d in dilation)
+        if "output_padding" in got:
+            refused = refused | any_of((p < 0) | (p >= s) for p, s in zip(extras, strides))
+        sizes = []
+        for n, k, s, extra in zip(got["n"], map(arith.effective_kernel, kernel, dilation), strides, extras):
+            size, back = transpose_round_trip(n, k, s, padding == "same", extra)
+            refused = refused | (size < 0) | (back != n)
+            sizes.append(size)
+        return sizes, refused, any_of(n == 0 for n in got["n"]) if rank == 3 else False
 
     def map(self, inputs: Inputs) -> Mapped:
         label, rank, padding, strides = self.label, self.rank, self.padding, self.strides
@@ -790,15 +855,7 @@ class PoolPlan(LayerPlan):
         super().__init__(call, rank)
         label = self.label
         self.kind = kind
-        default = 2 if kind == "max_pool" else REQUIRED
-        params = (
-            ("pool_size", default),
-            ("strides", None),
-            ("padding", "valid"),
-            ("data_format", None),
-            ("name", None),
-        )
-        self.v = v = bind(call, params, label, (*COMMON_KEYWORDS[1:], ("activity_regularizer", None)))
+        self.v = v = bind(call, pool_params(kind), label, (*COMMON_KEYWORDS[1:], ("activity_regularizer", None)))
         self.kernel = kernel = sizes(v["pool_size"], rank, "pool_size", label)
         self.strides = kernel if v["strides"] is None else sizes(v["strides"], rank, "strides", label, 0)
         if 0 in self.strides:
@@ -819,6 +876,19 @@ class PoolPlan(LayerPlan):
             if min(out) >= 1:  # else map() refuses or notes as TensorFlow does
                 return self.placed(x[0], x[-1] if last else x[1], out)
         return super().shape(inputs)
+
+    @staticmethod
+    def sweep_rule(got: dict, padding: str):
+        """Over arrays (sweep): refused on a pool_size or stride below 1, or a 'valid' window
+        TF's size check makes negative (0 is an empty axis); an empty 'same' axis is left to
+        output_shape. The sizes are the fast path's ``window_sizes``."""
+        kernel, strides, spatial = got["pool_size"], got["strides"], got["n"]
+        out = window_sizes(padding, spatial, kernel, strides)
+        refused = any_of(v < 1 for v in (*kernel, *strides))
+        if padding == "valid":
+            fits = any_of(arith.tf_valid_out(n, k, s) < 0 for n, k, s in zip(spatial, kernel, strides))
+            return [arith.maximum(size, 0) for size in out], refused | fits, False
+        return out, refused, any_of(size < 1 for size in out)
 
     def map(self, inputs: Inputs) -> Mapped:
         label, rank, kernel, strides, padding = self.label, self.rank, self.kernel, self.strides, self.padding
@@ -1090,3 +1160,74 @@ def upsampling(rank: int):
 for _rank in (1, 2, 3):
     _compile = upsampling(_rank)  # one function for every prefix: the bare name resolves to it too
     CALLS.update({prefix + f"UpSampling{_rank}D": _compile for prefix in PREFIXES})
+# --- sweeps: the layer rules over arrays (convarith.sweep) -------------------------------------------------------
+
+VECTOR_LAYERS = {
+    f"{name}{rank}D{suffix}": (family, rank)
+    for rank in (1, 2, 3)
+    for names, suffix, family in (
+        (("Conv", "Convolution"), "", "conv"),
+        (("Conv", "Convolution"), "Transpose", "conv_transpose"),
+        (("MaxPooling", "MaxPool"), "", "max_pool"),
+        (("AveragePooling", "AvgPool"), "", "avg_pool"),
+    )
+    for name in names
+}
+VECTOR_AXES = {
+    "conv": ("kernel_size", "strides", "dilation_rate"),
+    "conv_transpose": ("kernel_size", "strides", "dilation_rate", "output_padding"),
+    "max_pool": ("pool_size", "strides"),
+    "avg_pool": ("pool_size", "strides"),
+}
+
+
+def vector_rule(call, inputs, candidates: set, strict: bool = True):
+    """sweep's rule for Conv/ConvTranspose (channels_last) and MaxPooling/AveragePooling layers
+    (None for anything else): their kernel, strides, dilation_rate, output_padding and spatial
+    sizes as arrays. The plan compiled with neutral values (``neutral_values``) says the rest."""
+    entry = VECTOR_LAYERS.get(call.base) if (call.prefix and call.prefix + ".") in PREFIXES else None
+    shape = inputs.input_shape
+    if entry is None or inputs.shapes or inputs.output_size or not isinstance(shape, tuple):
+        return None
+    family, rank = entry
+    if len(shape) != rank + 2:
+        return None
+    params = {"conv": CONV_PARAMS, "conv_transpose": transpose_params(rank)}.get(family) or pool_params(family)
+    try:
+        bound = bind(call, params, call.base, (LORA if family == "conv" else ()) + COMMON_KEYWORDS)
+    except ConvArithError:
+        return None
+    axes = {}
+    for param in VECTOR_AXES[family]:
+        given = bound[param]
+        if param == "strides" and given is None:
+            given = bound["pool_size"]
+        if param == "output_padding" and given is None:
+            continue
+        axes[param] = per_axis(given, rank, False)
+        if axes[param] is None:
+            return None
+    last = bound["data_format"] in (None, "channels_last")
+    spatial, leading = (shape[1:-1], shape[:: rank + 1]) if last else (shape[2:], shape[:2])
+    others = set().union(*(names_in(value) for key, value in bound.items() if key not in axes), names_in(leading))
+    if not strict:  # the grouping: which names sit in the axes
+        return array_rule(axes, spatial, others, candidates, False, rank + 2, (), None)
+    try:
+        filled = with_values(call, neutral_values(bound, candidates, ("output_padding",)))
+        compile_plan = {"conv": ConvPlan, "conv_transpose": TransposePlan}.get(family)
+        plan = compile_plan(filled, rank) if compile_plan else PoolPlan(filled, rank, family)
+    except ConvArithError:
+        return None
+    channels = leading[-1]
+    if last != (plan.data_format == "channels_last"):
+        return None
+    if plan.activation == "glu" or type(channels) is not int:
+        return None
+    if family in ("conv", "conv_transpose") and (not last or channels < 1 or channels % getattr(plan, "groups", 1)):
+        return None
+    slots = range(1, rank + 1) if last else range(2, rank + 2)
+    if family == "conv_transpose":
+        evaluate = lambda got: TransposePlan.sweep_rule(got, plan.padding, rank)  # noqa: E731
+    else:
+        evaluate = lambda got: type(plan).sweep_rule(got, plan.padding)  # noqa: E731
+    return array_rule(axes, spatial, others, candidates, True, rank + 2, slots, evaluate)

@@ -31,7 +31,23 @@ from ..core import arith
 from ..core.op import ConvOp, channels_first
 from ..errors import ConvArithError
 from ..parse import MAX_INT
-from ._common import Inputs, Mapped, Plan, fail, fits, refuse
+from ._common import (
+    Inputs,
+    Mapped,
+    Plan,
+    any_of,
+    array_rule,
+    deferred,
+    fail,
+    fits,
+    names_in,
+    neutral_inputs,
+    neutral_values,
+    per_axis,
+    raise_deferred,
+    refuse,
+    with_values,
+)
 
 FRAMEWORK = "ONNX (onnxruntime)"
 FRAMEWORK_ID = "onnx"  # the numbers (reference.adapters) pick the framework by this
@@ -371,10 +387,7 @@ class NodePlan(Plan):
 
     def axes(self, rank: int) -> Axes:
         axes = Axes()
-        try:
-            self.compile_rank(axes, rank)
-        except ConvArithError as error:
-            axes.error = str(error)
+        axes.error = deferred(self.compile_rank, axes, rank)
         self.ranks[rank] = axes
         return axes
 
@@ -431,8 +444,7 @@ class ConvPlan(NodePlan):
         rank = len(x) - 2
         axes = self.ranks.get(rank) or self.axes(rank)
         kernel = axes.kernel if self.kernel_given else self.kernel_of(axes, w)
-        if axes.error is not None:
-            raise ConvArithError(axes.error)
+        raise_deferred(axes.error)
         group, channels, out_channels = self.group, x[1], w[0]
         if group == 0 or channels != w[1] * group:
             raise fail(
@@ -488,6 +500,23 @@ class ConvPlan(NodePlan):
         x, w, _, _, _, _, _, sizes = self.resolve(inputs)
         shape = (x[0], w[0], *sizes)
         return shape if max(sizes) <= MAX_INT else fits(self.call.base, shape)  # the input's sizes fit
+
+    def sweep_rule(self, got: dict, batch: int):
+        """Over arrays (sweep): refused on a kernel (W's or kernel_shape, which must agree), stride or
+        dilation below 1, a negative pad, SAME_* with a dilation, or a size below 1."""
+        kernel, stride, dilation, spatial = got["kernel"], got["stride"], got["dilation"], got["n"]
+        refused = any_of(v < 1 for v in (*kernel, *stride, *dilation)) | any_of(p < 0 for p in (*got["lo"], *got["hi"]))
+        refused = refused | any_of(a != k for a, k in zip(got.get("kernel_shape", kernel), kernel))
+        auto_pad = self.attrs.get("auto_pad", "NOTSET") or "NOTSET"
+        lo, hi = got["lo"], got["hi"]
+        if auto_pad == "VALID":
+            lo = hi = [0] * len(spatial)
+        elif auto_pad.startswith("SAME"):
+            refused = refused | any_of(d != 1 for d in dilation)
+            pads = [arith.same_pads(n, k, s, auto_pad == "SAME_LOWER") for n, k, s in zip(spatial, kernel, stride)]
+            lo, hi = [p[2] for p in pads], [p[3] for p in pads]
+        sizes = list(map(arith.conv_out, spatial, map(arith.effective_kernel, kernel, dilation), stride, lo, hi))
+        return sizes, refused | any_of(size <= 0 for size in sizes), False
 
     def map(self, inputs: Inputs) -> Mapped:
         x, w, b, axes, kernel, lo, hi, _ = self.resolve(inputs)
@@ -575,8 +604,7 @@ class TransposePlan(NodePlan):
         label = self.label
         found = self.conv_operands(inputs, "(C, M/group, k...)")
         x, w = found[0], found[1]
-        if self.group_error is not None:
-            raise ConvArithError(self.group_error)
+        raise_deferred(self.group_error)
         group, channels = self.group, x[1]
         if channels % group:
             raise fail(
@@ -586,8 +614,7 @@ class TransposePlan(NodePlan):
         rank = len(x) - 2
         axes = self.ranks.get(rank) or self.axes(rank)
         kernel = self.kernel_of(axes, w)
-        if axes.error is not None:
-            raise ConvArithError(axes.error)
+        raise_deferred(axes.error)
         if w[0] != channels:
             raise fail(
                 label,
@@ -595,8 +622,7 @@ class TransposePlan(NodePlan):
             )
         if kernel != w[2:]:
             raise kernel_mismatch(label, kernel, w)
-        if axes.late is not None:
-            raise ConvArithError(axes.late)
+        raise_deferred(axes.late)
         spatial, stride, out_pad = x[2:], axes.stride, axes.out_pad
         k_eff = axes.k_eff or tuple(map(arith.effective_kernel, kernel, axes.dilation))
         if axes.lo is not None:
@@ -691,6 +717,37 @@ class TransposePlan(NodePlan):
         x, w, *_, sizes = self.resolve(inputs)
         return fits(self.call.base, (x[0], w[1] * self.group, *sizes))
 
+    def sweep_rule(self, got: dict, batch: int):
+        """Over arrays (sweep): refused on a kernel (W's or kernel_shape, which must agree), stride or
+        dilation below 1, a negative pad or output_padding, output_padding not below the stride, a
+        size below 1, or (3-D) the empty depth or height with a non-empty width that kills onnxruntime."""
+        kernel, stride, dilation, spatial, extra = (
+            got["kernel"],
+            got["stride"],
+            got["dilation"],
+            got["n"],
+            got["out_pad"],
+        )
+        refused = any_of(v < 1 for v in (*kernel, *stride, *dilation)) | any_of(
+            p < 0 for p in (*got["lo"], *got["hi"], *extra)
+        )
+        refused = refused | any_of(a != k for a, k in zip(got.get("kernel_shape", kernel), kernel))
+        refused = refused | any_of(p >= s for p, s in zip(extra, stride))
+        k_eff = list(map(arith.effective_kernel, kernel, dilation))
+        auto_pad = self.attrs.get("auto_pad", "NOTSET") or "NOTSET"
+        lo, hi = got["lo"], got["hi"]
+        if auto_pad == "VALID":
+            lo = hi = [0] * len(spatial)
+        elif auto_pad.startswith("SAME"):  # the output is n * s
+            full = map(arith.transpose_out, spatial, k_eff, stride, [0] * len(spatial), [0] * len(spatial), extra)
+            crops = [arith.transpose_crop(f, n * s, auto_pad == "SAME_LOWER") for f, n, s in zip(full, spatial, stride)]
+            lo, hi = [c[1] for c in crops], [c[2] for c in crops]
+        sizes = list(map(arith.transpose_out, spatial, k_eff, stride, lo, hi, extra))
+        refused = refused | any_of(size <= 0 for size in sizes)
+        if len(spatial) == 3:
+            refused = refused | (batch > 0) & (spatial[2] > 0) & ((spatial[0] == 0) | (spatial[1] == 0))
+        return sizes, refused, False
+
     def map(self, inputs: Inputs) -> Mapped:
         x, w, b, axes, kernel, lo, hi, extra, _ = self.resolve(inputs)
         rank = len(x) - 2
@@ -763,12 +820,40 @@ class PoolPlan(NodePlan):
             )
         axes.k_eff = tuple(map(arith.effective_kernel, kernel, dilation))
         # onnxruntime's plain MaxPool (no dilation, row major, one output) refuses a negative SAME padding
-        plain = label == "MaxPool" and all(d == 1 for d in dilation) and storage_order == 0 and self.single
-        axes.plain_max = plain
+        axes.plain_max = self.plain_max(dilation)
         if not auto_pad.startswith("SAME"):
             set_listed_padding(axes, auto_pad, pads, rank, self.ceil_rule())
             if axes.late is None:
                 axes.fast = (axes.k_eff, axes.stride, axes.lo, axes.hi)
+
+    def plain_max(self, dilation):
+        """onnxruntime's plain MaxPool (no dilation, row major, one output), which refuses a negative
+        SAME padding (elementwise on arrays of dilations)."""
+        plain = self.label == "MaxPool" and self.attrs.get("storage_order", 0) == 0 and self.single
+        return arith.where(any_of(d != 1 for d in dilation), False, plain)
+
+    def sweep_rule(self, got: dict, batch: int):
+        """Over arrays (sweep): refused on a kernel, stride or dilation below 1, a negative pad or one
+        not below the kernel, an empty axis with a batch, a plain MaxPool's negative SAME padding,
+        or a negative size; the sizes are the plan's own rounding (``windows``)."""
+        kernel, stride, dilation, spatial = got["kernel_shape"], got["stride"], got["dilation"], got["n"]
+        refused = any_of(v < 1 for v in (*kernel, *stride, *dilation)) | any_of(n == 0 for n in spatial) & (batch != 0)
+        refused = refused | any_of(
+            (lo < 0) | (hi < 0) | (lo >= k) | (hi >= k) for lo, hi, k in zip(got["lo"], got["hi"], kernel)
+        )
+        auto_pad = self.attrs.get("auto_pad", "NOTSET") or "NOTSET"
+        lo, hi = got["lo"], got["hi"]
+        if auto_pad == "VALID":
+            lo = hi = [0] * len(spatial)
+        elif auto_pad.startswith("SAME"):
+            pads = [
+                arith.same_pads(n, k, s, auto_pad == "SAME_LOWER", clamp=False)
+                for n, k, s in zip(spatial, kernel, stride)
+            ]
+            lo, hi = [p[2] for p in pads], [p[3] for p in pads]
+            refused = refused | self.plain_max(dilation) & any_of(p[1] < 0 for p in pads)
+        sizes = list(map(self.windows, spatial, map(arith.effective_kernel, kernel, dilation), stride, lo, hi))
+        return sizes, refused | any_of(size < 0 for size in sizes), False
 
     def ceil_rule(self) -> str:
         return ", ceil_mode=1 rounds up" if self.rounding == "ceil" else ""
@@ -781,15 +866,13 @@ class PoolPlan(NodePlan):
             raise spatial_input(label, x)
         rank = len(x) - 2
         axes = self.ranks.get(rank) or self.axes(rank)
-        if axes.error is not None:
-            raise ConvArithError(axes.error)
+        raise_deferred(axes.error)
         if x[0] != 0 and 0 in x:
             raise fail(
                 label,
                 f"input X has shape {x} with a zero size. Rule: onnxruntime pooling allows only N to be zero (Invalid input shape). Fix: non-empty channel and spatial axes.",
             )
-        if axes.late is not None:
-            raise ConvArithError(axes.late)
+        raise_deferred(axes.late)
         spatial, stride = x[2:], axes.stride
         if axes.lo is None:  # SAME_*
             lower = axes.auto_pad == "SAME_LOWER"
@@ -1139,3 +1222,57 @@ class BlockPlan(NodePlan):
 
 
 FAMILIES = {"DepthToSpace": BlockPlan, "SpaceToDepth": BlockPlan}
+# --- sweeps: the node rules over arrays (convarith.sweep) --------------------------------------------------------
+
+
+def vector_rule(call, inputs, candidates: set, strict: bool = True):
+    """sweep's rule for Conv, ConvTranspose (no output_shape) and pooling nodes: the X and W
+    spatial sizes and the kernel_shape, strides, dilations, pads and output_padding entries as
+    arrays. The node compiled and answered with neutral values says the rest is sound."""
+    given = dict(call.kwargs)
+    op_type = call.args[0] if call.args else given.get("op_type")
+    if op_type not in ATTRIBUTES or inputs.input_shape is not None or inputs.output_size or not inputs.shapes:
+        return None
+    tensors = call.args[1] if len(call.args) > 1 else given.get("inputs")
+    if not isinstance(tensors, (list, tuple)) or not all(isinstance(name, str) for name in tensors):
+        return None  # (the compiled node refuses it)
+    shapes = [inputs.shapes.get(name) for name in tensors[:2] if name]
+    if not shapes or not all(isinstance(shape, tuple) and len(shape) >= 3 for shape in shapes):
+        return None
+    x, rank = shapes[0], len(shapes[0]) - 2
+    defaults = {
+        "strides": (1,) * rank,
+        "dilations": (1,) * rank,
+        "pads": (0,) * (2 * rank),
+        "output_padding": (0,) * rank,
+    }
+    axes = {}
+    for key, param, count in (("strides", "stride", rank), ("dilations", "dilation", rank), ("pads", "pads", 2 * rank),
+                              ("kernel_shape", "kernel_shape", rank), ("output_padding", "out_pad", rank)):  # fmt: skip
+        if key in given or key in defaults and (key != "output_padding" or op_type == "ConvTranspose"):
+            axes[param] = per_axis(given.get(key, defaults.get(key)), count, False)
+            if axes[param] is None:
+                return None
+    pads = axes.pop("pads")
+    axes["lo"], axes["hi"] = pads[:rank], pads[rank:]
+    leading = x[:2]
+    if op_type in ("Conv", "ConvTranspose"):
+        if len(shapes) < 2 or len(shapes[1]) != len(x) or "output_shape" in given:
+            return None
+        axes["kernel"] = shapes[1][2:]
+        leading += shapes[1][:2]
+    elif "kernel_shape" not in axes:
+        return None
+    others = set().union(
+        *(names_in(value) for key, value in given.items() if key not in defaults and key != "kernel_shape")
+    )
+    others |= names_in(leading)
+    rule = None
+    if strict:
+        try:
+            plan = compile_node(with_values(call, neutral_values(given, candidates, ("pads", "output_padding"))))
+            plan.shape(neutral_inputs(inputs))
+        except ConvArithError:
+            return None
+        rule = lambda got: plan.sweep_rule(got, x[0])  # noqa: E731
+    return array_rule(axes, x[2:], others, candidates, strict, rank + 2, range(2, rank + 2), rule)

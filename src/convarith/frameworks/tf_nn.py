@@ -31,15 +31,23 @@ from ._common import (
     Inputs,
     Mapped,
     Plan,
+    any_of,
+    array_rule,
     bind,
     check_bool,
     check_int,
     divisors_text,
     fail,
     mapped_fits,
+    names_in,
+    neutral_inputs,
+    neutral_values,
+    per_axis,
     ref_shape,
     refuse,
     shape_value,
+    tensors_of,
+    with_values,
 )
 from ._tf_rules import (
     axis_padding,
@@ -1136,6 +1144,25 @@ class ConvPlan(TfPlan):
             fast = self.by_rank[rank] = self.compile_fast(rank)
         return fast
 
+    @staticmethod
+    def sweep_rule(got: dict, padding: str, rank: int, lead_empty: bool):
+        """conv1d/2d/3d over arrays (sweep): refused on a kernel, stride or dilation below 1, a size
+        TF's check makes negative, or (CPU Conv3D) a dilation other than 1 on a non-empty output; an
+        empty 'SAME' axis is left to output_shape."""
+        kernel, stride, dilation, spatial = got["kernel"], got["stride"], got["dilation"], got["n"]
+        refused = any_of(v < 1 for v in (*kernel, *stride, *dilation))
+        if padding == "SAME":
+            sizes = list(map(arith.same_out, spatial, stride))
+            unsure = any_of(n == 0 for n in spatial)
+        else:
+            k_effs = list(map(arith.effective_kernel, kernel, dilation))
+            refused = refused | any_of(windowed_size(n, k, s, 0, 0) < 0 for n, k, s in zip(spatial, k_effs, stride))
+            sizes = [arith.maximum(arith.windows_in(n, k, s), 0) for n, k, s in zip(spatial, k_effs, stride)]
+            unsure = False
+        if rank == 3 and not lead_empty:
+            refused = refused | any_of(d != 1 for d in dilation) & ~any_of(size == 0 for size in sizes)
+        return sizes, refused, unsure
+
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
         fast = self.fast if self.rank else self.fast_for(inputs)
         if fast is None:
@@ -1282,6 +1309,27 @@ class PoolNdPlan(TfPlan):
         if isinstance(padding, tuple) and any(lo >= k or hi >= k for (lo, hi), k in zip(padding, ksize)):
             return None
         return ksize, stride, "unclamped" if r == 3 and padding == "SAME" else padding_totals(padding, r)
+
+    @staticmethod
+    def sweep_rule(got: dict, padding: str, r: int):
+        """max_pool/avg_pool over arrays (sweep): refused on a window or stride below 1 or a 'VALID'
+        size TF's check makes negative (0 is an empty axis); 3-D 'SAME' is not clamped at 0; an
+        empty 'SAME' axis is left to output_shape."""
+        ksize, stride, spatial = got["ksize"], got["stride"], got["n"]
+        refused = any_of(v < 1 for v in (*ksize, *stride))
+        if padding == "VALID":
+            refused = refused | any_of(windowed_size(n, k, s, 0, 0) < 0 for n, k, s in zip(spatial, ksize, stride))
+            return (
+                [arith.maximum(arith.windows_in(n, k, s), 0) for n, k, s in zip(spatial, ksize, stride)],
+                refused,
+                False,
+            )
+        if r == 3:
+            pads = [arith.same_pads(n, k, s, clamp=False) for n, k, s in zip(spatial, ksize, stride)]
+            sizes = [arith.conv_out(n, k, s, p[2], p[3]) for n, k, s, p in zip(spatial, ksize, stride, pads)]
+        else:
+            sizes = list(map(arith.same_out, spatial, stride))
+        return sizes, refused, any_of(size < 1 for size in sizes)
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
         x = inputs.shape_of(self.input_name)
@@ -1662,3 +1710,70 @@ CALLS.update(  # the bare names are registered by frameworks.table(), to these s
         )
     }
 )
+# -- sweeps: the rules over arrays (convarith.sweep) ------------------------------------------------
+
+
+def sequence_axes(value, rank: int):
+    """The spatial entries (ints or Names) of a strides/ksize/dilations value in TF's
+    _get_sequence forms (channels last), and the names in its batch and channel entries."""
+    if value is None:
+        return (1,) * rank, set()
+    if isinstance(value, (list, tuple)) and len(value) == rank + 2:
+        return per_axis(tuple(value[1:-1]), rank, False), names_in([value[0], value[-1]])
+    return per_axis(value, rank, True), set()
+
+
+def vector_rule(call, inputs, candidates: set, strict: bool = True):
+    """sweep's rule for conv1d/2d/3d and max_pool/avg_pool(1d/2d/3d) channels last with 'SAME' or
+    'VALID': their input and kernel spatial sizes, strides, ksize and dilations as arrays. The call
+    compiled and answered with neutral values says the rest is sound."""
+    function = CALLS.get(call.name)
+    plan_class = getattr(function, "func", None)
+    if plan_class not in (ConvPlan, PoolNdPlan) or inputs.input_shape is not None or not inputs.shapes:
+        return None
+    rank = function.keywords["rank"]
+    conv = plan_class is ConvPlan
+    if conv and rank is None:
+        return None  # tf.nn.convolution
+    try:
+        v = bind(call, conv_params(rank) if conv else pool_nd_params(rank), label_of(call))
+    except ConvArithError:
+        return None
+    x = inputs.shapes.get(name_of(v["input"]))
+    w = inputs.shapes.get(name_of(v["filters"])) if conv else ()
+    if not isinstance(x, tuple) or not isinstance(w, tuple):
+        return None
+    rank = rank or len(x) - 2
+    if len(x) < rank + 2 or (not conv and len(x) != rank + 2) or (conv and len(w) != rank + 2):
+        return None
+    keys = {"stride": "stride" if rank == 1 and conv else "strides"}
+    keys |= {"kernel": None, "dilation": "dilations"} if conv else {"ksize": "ksize"}
+    axes, others = {}, set()
+    for param, key in keys.items():
+        if key is None:
+            axes[param] = w[:rank]
+            continue
+        axes[param], held = sequence_axes(v[key], rank)
+        others |= held
+        if axes[param] is None:
+            return None
+    lead = x[: len(x) - rank - 1]
+    used = {*keys.values(), "input", "filters"}  # (the tensors are named, not swept)
+    others |= set().union(*(names_in(value) for key, value in v.items() if key not in used))
+    others |= names_in(lead + x[-1:] + w[rank:])
+    rule = None
+    if strict:
+        if v["padding"] not in ("SAME", "VALID") or v["data_format"] not in (None, LAST.get(rank)):
+            return None
+        try:
+            plan = function(with_values(call, neutral_values(v, candidates - tensors_of(v, ("input", "filters")))))
+            plan.shape(neutral_inputs(inputs))
+        except ConvArithError:
+            return None
+        lead_empty = 0 in lead
+        if conv:
+            rule = lambda got: ConvPlan.sweep_rule(got, v["padding"], rank, lead_empty)  # noqa: E731
+        else:
+            rule = lambda got: PoolNdPlan.sweep_rule(got, v["padding"], rank)  # noqa: E731
+    slots = range(len(lead), len(lead) + rank)
+    return array_rule(axes, x[len(lead) : len(lead) + rank], others, candidates, strict, len(x), slots, rule)

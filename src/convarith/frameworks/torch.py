@@ -23,12 +23,16 @@ from ._common import (
     Inputs,
     Mapped,
     Plan,
+    any_of,
+    array_rule,
     bind,
     check_bool,
     check_choice,
     check_int,
     check_ints,
     fits,
+    names_in,
+    per_axis,
     ref_shape,
     refuse,
     shape_value,
@@ -282,12 +286,13 @@ def on_onednn(rank, batch, channels, spatial, kernel, stride, out_pad, groups) -
     """Whether torch 2.13 (float32, CPU, more than one thread) runs a transposed
     conv on oneDNN rather than its native kernel (aten use_mkldnn): not when
     output_padding >= stride, else for a batch or groups > 1, a large input,
-    or (2D/3D) a kernel larger than 3 on both of its last two axes."""
-    if any(p >= s for p, s in zip(out_pad, stride)):
-        return False
-    numel = batch * channels * prod(spatial)
-    big_kernel = rank >= 2 and kernel[-1] > 3 and kernel[-2] > 3
-    return numel > 0 and (groups > 1 or batch > 1 or numel > ONEDNN_MIN_NUMEL or big_kernel)
+    or (2D/3D) a kernel larger than 3 on both of its last two axes (elementwise on arrays)."""
+    numel = batch * channels
+    for n in spatial:  # the count is only compared with 0 and ONEDNN_MIN_NUMEL: capped, it stays in int64
+        numel = arith.minimum(numel * n, 1 << 31)
+    big_kernel = (kernel[-1] > 3) & (kernel[-2] > 3) if rank >= 2 else False
+    used = (numel > 0) & ((groups > 1) | (batch > 1) | (numel > ONEDNN_MIN_NUMEL) | big_kernel)
+    return arith.where(any_of(p >= s for p, s in zip(out_pad, stride)), False, used)
 
 
 def output_padding_from_size(
@@ -504,35 +509,52 @@ class ConvPlan(Plan):
         return in_ch, out_ch, kernel
 
     def resolve(self, inputs: Inputs):
-        """(batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, output sizes) after every refusal."""
-        label, rank, pending = self.label, self.rank, self.pending
+        """(batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, output sizes) after every refusal,
+        in torch's order: bind the operands, normalise the input, the refusal rules, then the sizes."""
+        x_shape, in_ch, out_ch, kernel, lo, hi = self.bind_operands(inputs)
+        batch, channels, spatial, unbatched = split_input(x_shape, self.rank, self.label)
+        if self.mode != "zeros":
+            check_pad_mode(self.label, self.mode, lo, hi, spatial, channels)
+        self.raise_pending(3)
+        self.check_operands(x_shape, batch, channels, spatial, unbatched, in_ch, out_ch, kernel, lo)
+        if in_ch == 0:
+            out_ch = 0  # torch returns an empty result that keeps the input's 0 channels
+        if not self.transposed:
+            sizes = self.forward_sizes(batch, spatial, kernel, lo, hi)
+            return batch, in_ch, out_ch, spatial, kernel, lo, hi, (), unbatched, sizes
+        out_pad, sizes = self.transposed_sizes(inputs, batch, channels, spatial, kernel, lo, hi, unbatched)
+        return batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, sizes
+
+    def raise_pending(self, stage: int) -> None:
+        """Raise the kept call-only refusal at its stage (stage 3: whatever its stage, it is due)."""
+        if self.pending is not None and self.pending[0] <= stage:
+            raise ConvArithError(self.pending[1])
+
+    def bind_operands(self, inputs: Inputs):
+        """(input shape, in_ch, out_ch, kernel, pad_lo, pad_hi): a module's from the call, a functional's
+        kernel and channels from its weight."""
+        label, rank = self.label, self.rank
         if inputs.output_size is not None and (self.functional or not self.transposed):
             no_output_size(label, inputs)
-        if pending is not None and pending[0] == 1:
-            raise ConvArithError(pending[1])
-        if self.functional:
-            x_shape = ref_shape(self.v["input"], inputs, "input", label)
-            in_ch, out_ch, kernel = self.weight(inputs)
-            if pending is not None and pending[0] == 2:
-                raise ConvArithError(pending[1])
-            if self.padding == "same" and any(s != 1 for s in self.stride):
-                raise same_needs_stride1(label, self.stride, kernel, self.dilation)
-            lo, hi = padding_sides(rank, self.padding, kernel, self.dilation)
-        else:
-            if pending is not None and pending[0] == 2:
-                raise ConvArithError(pending[1])
-            x_shape = inputs.input_shape
-            in_ch, out_ch, kernel, lo, hi = self.in_ch, self.out_ch, self.kernel, self.lo, self.hi
-        batch, channels, spatial, unbatched = split_input(x_shape, rank, label)
-        if self.mode != "zeros":
-            check_pad_mode(label, self.mode, lo, hi, spatial, channels)
-        if pending is not None:
-            raise ConvArithError(pending[1])
+        self.raise_pending(1)
+        if not self.functional:
+            self.raise_pending(2)
+            return inputs.input_shape, self.in_ch, self.out_ch, self.kernel, self.lo, self.hi
+        x_shape = ref_shape(self.v["input"], inputs, "input", label)
+        in_ch, out_ch, kernel = self.weight(inputs)
+        self.raise_pending(2)
+        if self.padding == "same" and any(s != 1 for s in self.stride):
+            raise same_needs_stride1(label, self.stride, kernel, self.dilation)
+        lo, hi = padding_sides(rank, self.padding, kernel, self.dilation)
+        return x_shape, in_ch, out_ch, kernel, lo, hi
+
+    def check_operands(self, x_shape, batch, channels, spatial, unbatched, in_ch, out_ch, kernel, lo) -> None:
+        """The refusals of the input against the weight, in torch's order."""
+        label, groups, transposed = self.label, self.groups, self.transposed
         if self.functional:
             if any(p < 0 for p in lo):
                 raise negative_padding(label, self.v["padding"])
             check_positive(label, "kernel_size", kernel, kernel, "every kernel axis must be at least 1")
-        groups, stride, dilation, transposed = self.groups, self.stride, self.dilation, self.transposed
         if channels != in_ch:
             w_in = in_ch // groups
             raise refuse(
@@ -567,16 +589,21 @@ class ConvPlan(Plan):
                 "a transposed convolution's weight (in_channels, out_channels/groups, kernel...) needs in_channels >= 1",
                 "in_channels=1 or more",
             )
-        if in_ch == 0:
-            out_ch = 0  # torch returns an empty result that keeps the input's 0 channels
-        if not transposed:
-            if batch > 0 or any(d < 0 for d in dilation):
-                # an empty batch skips torch's dilation check; dilation=0 then spans 1
-                check_positive(label, "dilation", dilation, self.v["dilation"], "torch requires dilation > 0")
-            kernel_fits(label, rank, kernel, stride, dilation, lo, hi, spatial)  # F.pad + padding 0 sizes alike
-            k_eff = map(arith.effective_kernel, kernel, dilation)
-            sizes = tuple(map(arith.conv_out, spatial, k_eff, stride, lo, hi))
-            return batch, in_ch, out_ch, spatial, kernel, lo, hi, (), unbatched, sizes
+
+    def forward_sizes(self, batch, spatial, kernel, lo, hi) -> tuple[int, ...]:
+        """A convolution's output sizes, after its dilation and kernel-fit refusals."""
+        dilation, stride = self.dilation, self.stride
+        if batch > 0 or any(d < 0 for d in dilation):
+            # an empty batch skips torch's dilation check; dilation=0 then spans 1
+            check_positive(self.label, "dilation", dilation, self.v["dilation"], "torch requires dilation > 0")
+        kernel_fits(self.label, self.rank, kernel, stride, dilation, lo, hi, spatial)  # F.pad + padding 0 sizes alike
+        k_eff = map(arith.effective_kernel, kernel, dilation)
+        return tuple(map(arith.conv_out, spatial, k_eff, stride, lo, hi))
+
+    def transposed_sizes(self, inputs, batch, channels, spatial, kernel, lo, hi, unbatched):
+        """(output_padding, sizes) of a transposed convolution, after its refusals: the output
+        padding (from output_size), the dilation (oneDNN takes some zeros), an empty output."""
+        label, rank, stride, dilation, groups = self.label, self.rank, self.stride, self.dilation, self.groups
         out_pad = self.out_pad
         if inputs.output_size is not None:
             out_pad = output_padding_from_size(
@@ -612,23 +639,17 @@ class ConvPlan(Plan):
         empty_ok = batch == 0 or onednn
         sizes = []
         for axis in range(rank):
-            size = arith.transpose_out(
-                spatial[axis], arith.effective_kernel(kernel[axis], dilation[axis]), stride[axis], lo[axis], hi[axis],
-                out_pad[axis],
-            )  # fmt: skip
+            k, d, s, a, b, p = kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis], out_pad[axis]
+            size = arith.transpose_out(spatial[axis], arith.effective_kernel(k, d), s, a, b, p)
             if size < 0 or (size == 0 and not empty_ok):
                 raise refuse(
                     label,
                     f"input {arith.axis_names(rank)[axis]} {spatial[axis]} gives an empty output",
-                    "out = "
-                    + arith.transpose_out_text(
-                        spatial[axis], kernel[axis], dilation[axis], stride[axis], lo[axis], hi[axis], out_pad[axis]
-                    )
-                    + f", must be >= {0 if empty_ok else 1}",
-                    f"padding <= {(size + lo[axis] + hi[axis] - 1) // 2} or a larger input",
+                    f"out = {arith.transpose_out_text(spatial[axis], k, d, s, a, b, p)}, must be >= {0 if empty_ok else 1}",
+                    f"padding <= {(size + a + b - 1) // 2} or a larger input",
                 )
             sizes.append(size)
-        return batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, tuple(sizes)
+        return out_pad, tuple(sizes)
 
     def shape(self, inputs: Inputs) -> tuple[int, ...]:
         if self.fast and inputs.output_size is None and self.functional:
@@ -655,6 +676,52 @@ class ConvPlan(Plan):
         batch, _, out_ch, _, _, _, _, _, unbatched, sizes = self.resolve(inputs)
         shape = fits(self.label, (batch, out_ch, *sizes))  # the op's shape
         return shape[1:] if unbatched else shape
+
+    # the rules over arrays (sweep): each list holds one value or array per axis
+    @staticmethod
+    def sweep_conv(got, rank, padding_text, bound, batch, channels):
+        """nn.ConvNd: refused on an empty input, a stride, kernel or dilation below 1, negative
+        padding, a padded input smaller than the kernel, or 'same' with a stride other than 1
+        ('same' at stride 1 pads d*(k-1), the odd cell at the end)."""
+        sizes, refused = [], []
+        for n, k, s, p, d in zip(got["n"], got["kernel_size"], got["stride"], got["padding"], got["dilation"]):
+            k_eff = arith.effective_kernel(k, d)
+            lo = hi = p
+            bad = s <= 0
+            if padding_text == "same":
+                lo, hi = arith.stride1_same_padding(k_eff)
+                bad = s != 1
+            overhangs = arith.kernel_overhangs(n, k_eff, lo, hi)
+            refused.append(bad | (n == 0) | (lo < 0) | (k <= 0) | (d <= 0) | overhangs)
+            sizes.append(arith.conv_out(n, k_eff, arith.maximum(s, 1), lo, hi))
+        return sizes, any_of(refused), False
+
+    @staticmethod
+    def sweep_transpose(got, rank, padding_text, bound, batch, channels):
+        """nn.ConvTransposeNd: refused as conv for the input, stride, kernel and padding, on negative
+        output_padding or dilation, output_padding not below stride or dilation, or a negative size;
+        an empty output is kept where torch runs oneDNN (``on_onednn``, asked row by row), and a zero
+        dilation (also up to oneDNN) is left to output_shape."""
+        import numpy as np
+
+        sizes, refused, unsure, empty = [], [], [], []
+        entries = zip(
+            got["n"], got["kernel_size"], got["stride"], got["padding"], got["dilation"], got["output_padding"]
+        )
+        for n, k, s, p, d, out_pad in entries:
+            size = arith.transpose_out(n, arith.effective_kernel(k, d), s, p, p, out_pad)
+            bad_pad = arith.output_padding_too_large(out_pad, s, d)
+            refused.append((n == 0) | (s <= 0) | (p < 0) | (k <= 0) | (out_pad < 0) | (d < 0) | bad_pad | (size < 0))
+            unsure.append(d == 0)
+            empty.append(size == 0)
+            sizes.append(size)
+        refused, unsure = any_of(refused), any_of(unsure)
+        empty = np.asarray(any_of(empty)) & ~np.asarray(refused) & ~np.asarray(unsure)  # ~ of a bool is an int
+        if np.any(empty):
+            spatial, kernel, stride, out_pad = (got[name] for name in ("n", "kernel_size", "stride", "output_padding"))
+            onednn = on_onednn(rank, batch, channels, spatial, kernel, stride, out_pad, bound["groups"])
+            refused = refused | empty & ~np.asarray(onednn)
+        return sizes, refused, unsure
 
     def map(self, inputs: Inputs) -> Mapped:
         batch, in_ch, out_ch, spatial, kernel, lo, hi, out_pad, unbatched, sizes = self.resolve(inputs)
@@ -873,6 +940,24 @@ class PoolPlan(Plan):
         batch, channels, _, sizes, unbatched = self.resolve(inputs)
         shape = fits(self.label, (batch, channels, *sizes))  # the op's shape
         return shape[1:] if unbatched else shape
+
+    @staticmethod
+    def sweep_pool(got, rank, padding_text, bound, batch, channels):
+        """nn.MaxPoolNd / AvgPoolNd over arrays (sweep): refused on an empty input, a kernel, stride
+        or dilation below 1, negative padding or padding above kernel_size // 2, a 3-D average
+        pool on an input smaller than the kernel, or no window."""
+        rounding = "ceil" if bound["ceil_mode"] else "floor"
+        average = "count_include_pad" in bound
+        dilations = got.get("dilation", [1] * rank)
+        sizes, refused = [], []
+        for n, k, s, p, d in zip(got["n"], got["kernel_size"], got["stride"], got["padding"], dilations):
+            size = arith.windowed_out(n, arith.effective_kernel(k, d), arith.maximum(s, 1), p, p, rounding)
+            bad = (n == 0) | (k <= 0) | (s <= 0) | (d <= 0) | (p < 0) | arith.pool_pad_over_half(p, k) | (size <= 0)
+            if rank == 3 and average:
+                bad = bad | (n < k)
+            refused.append(bad)
+            sizes.append(size)
+        return sizes, any_of(refused), False
 
     def map(self, inputs: Inputs) -> Mapped:
         batch, channels, spatial, _, unbatched = self.resolve(inputs)
@@ -1550,3 +1635,73 @@ CALLS.update({prefix + name: handler for prefix in MODULE_PREFIXES for name, han
 CALLS.update(
     {prefix + name: handler for prefix in FUNCTIONAL_PREFIXES for name, handler in REARRANGING_FUNCTIONS.items()}
 )
+# --- sweeps: the module rules over arrays (convarith.sweep) ------------------------------------------------------
+
+VECTOR_MODULES = {
+    f"{family}{rank}d": (family, rank)
+    for family in ("Conv", "ConvTranspose", "MaxPool", "AvgPool")
+    for rank in (1, 2, 3)
+}
+VECTOR_PARAMS = {
+    "Conv": ("kernel_size", "stride", "padding", "dilation"),
+    "ConvTranspose": ("kernel_size", "stride", "padding", "dilation", "output_padding"),
+    "MaxPool": ("kernel_size", "stride", "padding", "dilation"),
+    "AvgPool": ("kernel_size", "stride", "padding"),
+}
+ONE_FOR_ALL = {"stride", "dilation", "output_padding", "padding"}  # a 1-entry list repeats on every axis
+
+
+def vector_rule(call, inputs, candidates: set, strict: bool = True):
+    """sweep's rule for nn.Conv/ConvTranspose/MaxPool/AvgPool{1,2,3}d modules with zero padding
+    mode, a batch of at least one and at least one channel (None for anything else): their
+    kernel_size, stride, padding, dilation, output_padding and spatial sizes as arrays."""
+    if (
+        (call.prefix and call.prefix + ".") not in MODULE_PREFIXES
+        or call.base not in VECTOR_MODULES
+        or inputs.shapes
+        or inputs.output_size
+    ):
+        return None
+    family, rank = VECTOR_MODULES[call.base]
+    kind = {"MaxPool": "max_pool", "AvgPool": "avg_pool"}.get(family)
+    try:
+        params = pool_params(rank, kind, False) if kind else conv_params(False, family == "ConvTranspose")
+        bound = bind(call, params, call.base)
+    except ConvArithError:
+        return None
+    shape = inputs.input_shape
+    if not isinstance(shape, tuple) or len(shape) not in (rank + 1, rank + 2):
+        return None
+    spatial, leading = shape[-rank:], shape[:-rank]
+    padding_text = bound["padding"] if family == "Conv" and bound["padding"] in ("valid", "same") else None
+    axes = {}
+    for param in VECTOR_PARAMS[family]:
+        if param == "padding" and padding_text:
+            axes[param] = (0,) * rank  # worked out from the kernel by the rule
+            continue
+        given = bound[param]
+        if param == "stride" and given in (None, (), []):
+            given = bound["kernel_size"]
+        axes[param] = per_axis(given, rank, param in ONE_FOR_ALL or kind is not None)
+        if axes[param] is None:
+            return None
+    others = set().union(*(names_in(value) for key, value in bound.items() if key not in axes), names_in(leading))
+    if strict:
+        if len(leading) == 2 and leading[0] == 0:  # an empty batch skips some of torch's checks
+            return None
+        if not kind and (
+            bound["padding_mode"] != "zeros"
+            or not all(type(bound[key]) is int and bound[key] >= 1 for key in ("in_channels", "out_channels", "groups"))
+        ):
+            return None
+        if kind and not all(
+            type(bound.get(key, False)) is bool for key in ("ceil_mode", "count_include_pad", "return_indices")
+        ):
+            return None
+    batch, channels = (leading[0] if len(leading) == 2 else 1), leading[-1]
+    rule = {"Conv": ConvPlan.sweep_conv, "ConvTranspose": ConvPlan.sweep_transpose}.get(family, PoolPlan.sweep_pool)
+    slots = range(len(shape) - rank, len(shape))
+    return array_rule(
+        axes, spatial, others, candidates, strict, len(shape), slots,
+        lambda got: rule(got, rank, padding_text, bound, batch, channels),
+    )  # fmt: skip

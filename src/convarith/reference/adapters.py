@@ -19,7 +19,7 @@ from ..core import arith
 from ..core.op import ConvOp
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped
-from ..parse import Call, Name, parse_call
+from ..parse import Call, Name, expr_type_error, parse_call
 from . import activations
 
 __all__ = ["Plan", "finish", "prepare", "random_plan"]
@@ -44,10 +44,14 @@ def as_array(value, name: str, label: str) -> np.ndarray:
     try:
         array = np.asarray(value)
     except Exception as exc:  # noqa: BLE001 - anything NumPy cannot take is bad input
-        raise ConvArithError(f"{label}: {name} is not an array ({exc}).") from None
+        raise ConvArithError(
+            f"{label}: {name} is not an array ({exc}). Rule: the numbers are NumPy arrays of real numbers. "
+            "Fix: pass a numpy.ndarray."
+        ) from None
     if array.dtype.kind not in "biuf" or array.dtype.kind == "b":
         raise ConvArithError(
-            f"{label}: {name} has dtype {array.dtype}, which is not a real number type. Fix: x.astype('float32')."
+            f"{label}: {name} has dtype {array.dtype}, which is not a real number type. Rule: the numbers are ints or "
+            "floats. Fix: x.astype('float32')."
         )
     if array.dtype.kind == "f" and array.size and np.isnan(array.min()):  # min propagates NaN, in one pass
         warnings.warn(
@@ -61,9 +65,17 @@ def as_array(value, name: str, label: str) -> np.ndarray:
 def expect(array: np.ndarray, shape: tuple, name: str, label: str, layout: str) -> np.ndarray:
     if tuple(array.shape) != tuple(shape):
         raise ConvArithError(
-            f"{label}: {name} has shape {tuple(array.shape)}, expected {tuple(shape)}. Rule: {layout}."
+            f"{label}: {name} has shape {tuple(array.shape)}, expected {tuple(shape)}. Rule: {layout}. "
+            f"Fix: an array of shape {tuple(shape)}."
         )
     return array
+
+
+def no_pool_weights(label: str, weights) -> ConvArithError:
+    return ConvArithError(
+        f"{label}: pooling has no weights, got {len(weights)} weight array(s). Rule: a pooling layer has no "
+        "parameters. Fix: weights=None (or [])."
+    )
 
 
 def tensor_roles(mapped: Mapped, params: tuple[str, ...]) -> dict[str, str]:
@@ -76,12 +88,16 @@ def take(arrays: dict, roles: dict, role: str, label: str, required: bool = True
     name = roles.get(role)
     if name is None:
         if required:
-            raise ConvArithError(f"{label}: the call names no {role} array. Fix: write {role}=<name> in the call.")
+            raise ConvArithError(
+                f"{label}: the call names no {role} array. Rule: a function's tensors are written as names. "
+                f"Fix: write {role}=<name> in the call."
+            )
         return None
     if name not in arrays:
         given = ", ".join(sorted(arrays)) or "none"
         raise ConvArithError(
-            f"{label}: no array given for {role}={name}. Fix: pass arrays={{'{name}': ...}}; arrays given: {given}."
+            f"{label}: no array given for {role}={name}. Rule: every tensor named in the call needs its array; "
+            f"arrays given: {given}. Fix: pass arrays={{'{name}': ...}}."
         )
     return as_array(arrays[name], f"{role} array {name!r}", label)
 
@@ -91,7 +107,8 @@ def weight_list(weights, count: int, label: str, order: str) -> list:
     if len(items) != count:
         raise ConvArithError(
             f"{label}: expected {count} weight array(s) ({order}), got {len(items)}. "
-            "Rule: weights are given in the framework's own order and layout."
+            "Rule: weights are given in the framework's own order and layout. "
+            f"Fix: pass the {count} array(s) {order}."
         )
     return items
 
@@ -120,7 +137,7 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
     label = label_of(mapped)
     if op.is_pool:
         if weights:
-            raise ConvArithError(f"{label}: pooling has no weights, got {len(weights)} weight array(s).")
+            raise no_pool_weights(label, weights)
         return [(None, None)]
     if arrays is not None:
         roles = tensor_roles(mapped, ("input", "weight", "bias"))
@@ -162,7 +179,7 @@ def keras_params(mapped: Mapped, weights, arrays) -> list:
     op, label = mapped.ops[0], label_of(mapped)
     if op.is_pool:
         if weights:
-            raise ConvArithError(f"{label}: pooling has no weights, got {len(weights)} weight array(s).")
+            raise no_pool_weights(label, weights)
         return [(None, None)]
     if mapped.activation and mapped.activation not in activations.FUNCTIONS:
         from ..frameworks.keras import ACTIVATION_FUNCTIONS
@@ -237,7 +254,8 @@ def tf_nn_params(mapped: Mapped, weights, arrays) -> list:
     if arith_spatial(op) != tuple(shape[-op.rank - 1 : -1]):
         raise ConvArithError(
             f"{label}: numbers for a dilated depthwise convolution with strides > 1 are not modelled "
-            "(TensorFlow runs it as space-to-batch, whose output is not the dilated convolution). Fix: strides=1."
+            "(TensorFlow runs it as space-to-batch, whose output is not the dilated convolution). Rule: convarith "
+            "computes only what it reproduces. Fix: strides=1."
         )
     depthwise = "depthwise" in label
     roles = tensor_roles(mapped, ("input", "filter" if depthwise else "filters"))
@@ -350,7 +368,10 @@ def adapter_for(mapped: Mapped):
     """The weights adapter of the framework module that mapped the call."""
     if mapped.framework_id in ADAPTERS:
         return ADAPTERS[mapped.framework_id]
-    raise ConvArithError(f"{label_of(mapped)}: numbers for {mapped.framework} are not available.")
+    raise ConvArithError(
+        f"{label_of(mapped)}: numbers for {mapped.framework} are not available. Rule: forward covers the "
+        "frameworks with a weights adapter. Fix: use output_shape or explain for this call."
+    )
 
 
 def input_name(mapped: Mapped) -> str:
@@ -377,24 +398,31 @@ def array_names(call: Call) -> list[tuple[str, str]]:
 def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> Plan:
     """Map ``expr`` on the given arrays and bring them into canonical layout."""
     if not isinstance(expr, str):
-        raise ConvArithError(f"expr must be a string holding the call, got {type(expr).__name__}.")
+        raise expr_type_error(expr)
     call = parse_call(expr)
     names = array_names(call)
     if arrays is not None:
         if not isinstance(arrays, dict):
-            raise ConvArithError(f"arrays must be a dict {{name: ndarray}}, got {type(arrays).__name__}.")
+            raise ConvArithError(
+                f"arrays must be a dict {{name: ndarray}}, got {type(arrays).__name__}. Rule: arrays= gives each "
+                "tensor named in the call its values. Fix: arrays={'x': x, 'w': w}."
+            )
         if x is not None or weights is not None:
             raise ConvArithError(
-                "give either x and weights (layers, modules) or arrays={name: ndarray} (functions), not both."
+                "x, weights and arrays are given together. Rule: a layer or module takes x and weights, a function "
+                "arrays={name: ndarray}. Fix: give either x and weights, or arrays, not both."
             )
         if not names:
-            raise ConvArithError(f"{call.base} is a layer: pass x=... and weights=[...], not arrays=.")
+            raise ConvArithError(
+                f"{call.base} is a layer, but arrays= is given. Rule: a layer or module takes its input and weights "
+                "as x and weights. Fix: pass x=... and weights=[...], not arrays=."
+            )
         missing = [f"{where}={name}" for where, name in names if name not in arrays]
         if missing:
             given = ", ".join(sorted(arrays)) or "none"
             raise ConvArithError(
-                f"{call.base}: no array given for {', '.join(missing)}. Fix: pass arrays={{name: ndarray}} for every "
-                f"tensor named in the call; arrays given: {given}."
+                f"{call.base}: no array given for {', '.join(missing)}. Rule: every tensor named in the call needs "
+                f"its array; arrays given: {given}. Fix: pass arrays={{name: ndarray}} for each."
             )
         checked = {str(k): as_array(v, f"array {k!r}", call.base) for k, v in arrays.items()}
         mapped = map_call(expr, shapes={k: v.shape for k, v in checked.items()}, output_size=output_size)
@@ -403,11 +431,14 @@ def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> P
     else:
         if names:
             raise ConvArithError(
-                f"{call.base} is a function: pass arrays={{name: ndarray}} keyed by the names in the call "
-                f"({', '.join(name for _, name in names)}), not x=/weights=."
+                f"{call.base} is a function, but x=/weights= are given. Rule: a function's tensors are the names in "
+                f"the call ({', '.join(name for _, name in names)}). Fix: pass arrays={{name: ndarray}} keyed by them."
             )
         if x is None:
-            raise ConvArithError(f"{call.base}: forward needs the input x=ndarray in the framework's layout.")
+            raise ConvArithError(
+                f"{call.base}: no input x is given. Rule: forward needs the input x=ndarray in the framework's "
+                "layout. Fix: pass x=numpy.ndarray of the input shape."
+            )
         x_array = as_array(x, "input x", call.base)
         mapped = map_call(expr, x_array.shape, output_size=output_size)
         params = adapter_for(mapped)(mapped, weights, None)

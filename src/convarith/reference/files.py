@@ -57,8 +57,12 @@ ARCHIVE_ERRORS = (
 )
 
 
+FILE_RULE = "arrays are read from NumPy .npy files (or .npz archives of them), each header checked before its data"
+
+
 def bad(what: str, path: str, problem: str, fix: str) -> ConvArithError:
-    return ConvArithError(f"{what} {str(path)!r} {problem}. Fix: {fix}.")
+    rule = "" if "Rule: " in problem else f" Rule: {FILE_RULE}."
+    return ConvArithError(f"{what} {str(path)!r} {problem}.{rule} Fix: {fix}.")
 
 
 def open_regular(path: str, what: str):
@@ -180,12 +184,12 @@ def read_npz(handle, what: str, path: str, limit: int) -> list[np.ndarray]:
                 name = f"{what} {str(path)!r} member {short_repr(info.filename)}"
                 if info.is_dir() or not info.filename.endswith(".npy"):
                     raise ConvArithError(
-                        f"{name} is not a .npy array. Fix: save the weights with numpy.savez(path, *weights)."
+                        f"{name} is not a .npy array. Rule: {FILE_RULE}. Fix: save the weights with numpy.savez(path, *weights)."
                     )
                 if info.file_size > limit - used:
                     raise ConvArithError(
                         f"{name} declares {mib(info.file_size)} uncompressed, above the budget of {mib(limit - used)} "
-                        "left. Fix: smaller arrays, or raise the budget with CONVARITH_MAX_BYTES (or --max-bytes)."
+                        "left. Rule: the arrays read stay within the memory budget. Fix: smaller arrays, or raise the budget with CONVARITH_MAX_BYTES (or --max-bytes)."
                     )
                 with archive.open(info) as member:
                     shape, fortran, dtype = read_header(member, what, f"{path}:{info.filename}")
@@ -195,11 +199,13 @@ def read_npz(handle, what: str, path: str, limit: int) -> list[np.ndarray]:
                     if header_bytes + nbytes != info.file_size:
                         raise ConvArithError(
                             f"{name} declares {nbytes} bytes of data after a {header_bytes}-byte header, but the archive "
-                            f"says the member holds {info.file_size} bytes. Fix: save the archive again."
+                            f"says the member holds {info.file_size} bytes. Rule: {FILE_RULE}. Fix: save the archive again."
                         )
                     buffer = read_exactly(member, nbytes, what, f"{path}:{info.filename}")
                     if member.read(1):
-                        raise ConvArithError(f"{name} holds more data than its header declares. Fix: save it again.")
+                        raise ConvArithError(
+                            f"{name} holds more data than its header declares. Rule: {FILE_RULE}. Fix: save it again."
+                        )
                 used += nbytes
                 arrays.append(build(buffer, shape, fortran, dtype))
     except ConvArithError:

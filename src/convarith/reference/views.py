@@ -180,7 +180,7 @@ def transposed_views(
     if len(ops) != 1 or ops[0].kind != "conv_transpose":
         raise ConvArithError(
             f"{plan.mapped.call.base}: transposed_views needs a transposed convolution, got {ops[0].kind}. "
-            "Fix: use ConvTranspose/Conv2DTranspose/conv_transpose calls."
+            "Rule: the three views are of a transposed convolution. Fix: use ConvTranspose/Conv2DTranspose/conv_transpose calls."
         )
     op = ops[0]
     out = arith.output_spatial(op)
