@@ -88,11 +88,16 @@ class Mapped(Record):
     activation: str = ""
     framework_id: str = ""
     layer: str = ""
+    # --- explicit padding (glpad) ---
+    given_shape: tuple[int, ...] | None = None  # the input as given, where the op's layout cannot restore it
 
     @property
     def given_input_shape(self) -> tuple[int, ...]:
         """The input shape as the user gave it: an unbatched input without its
-        batch axis, flattened leading dims restored."""
+        batch axis, flattened leading dims restored (``given_shape`` where set: F.pad
+        padding every axis, so the op's batch and channel axes were added)."""
+        if self.given_shape is not None:
+            return self.given_shape
         op = self.ops[0]
         shape, axis = op.input_shape, op.in_spec[0]
         dims = () if self.squeeze_batch else self.batch_dims

@@ -117,6 +117,8 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
     Conv weight (O, C/groups, k...), ConvTranspose weight (C, O/groups, k...)."""
     op = mapped.ops[0]
     label = label_of(mapped)
+    if op.kind == "max_unpool":
+        return [(unpool_indices(mapped, weights, arrays), None)]
     if op.is_pool:
         if weights:
             raise ConvArithError(f"{label}: pooling has no weights, got {len(weights)} weight array(s).")
@@ -137,6 +139,25 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
     if b is not None:
         expect(b, (op.out_channels,), "bias", label, "bias has one value per output channel")
     return [(w, b)]
+
+
+def unpool_indices(mapped: Mapped, weights, arrays) -> np.ndarray:
+    """MaxUnpool's second input: module(x, indices) takes it as weights=[indices], F.max_unpool*d
+    by name in arrays=; integer flat positions, of the input's shape (canonical: batched)."""
+    label = label_of(mapped)
+    if arrays is not None:
+        indices = take(arrays, tensor_roles(mapped, ("input", "indices")), "indices", label)
+    else:
+        indices = as_array(weight_list(weights, 1, label, "indices, as in module(x, indices)")[0], "indices", label)
+    if indices.dtype.kind not in "iu":
+        raise ConvArithError(
+            f"{label}: indices has dtype {indices.dtype}. Rule: torch's max_unpool takes int64 indices. "
+            "Fix: indices.astype('int64')."
+        )
+    op = mapped.ops[0]
+    given = mapped.given_input_shape
+    expect(indices, given, "indices", label, "indices has the input's shape (what MaxPool returned with it)")
+    return indices.reshape(op.input_shape)
 
 
 def canonical_weight_shape(op: ConvOp) -> tuple[int, ...]:

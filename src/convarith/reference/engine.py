@@ -399,4 +399,8 @@ def run_op(op: ConvOp, x, w=None, b=None, *, max_bytes: int | None = None):
         return conv_transpose(op, x, w, b, dtype)
     if op.kind.startswith("adaptive"):
         return adaptive(op, x, dtype)
+    if op.kind in ("pad", "max_unpool"):
+        from .layers import run_layer
+
+        return run_layer(op, x, w, dtype)
     return pool(op, x, dtype)

@@ -1,0 +1,98 @@
+"""Explicit padding and cropping: convarith's shapes, refusals and numbers against the real frameworks.
+
+torch's padding modules and F.pad (every mode, negative pads, value), Keras ZeroPadding/Cropping
+(every argument form, both layouts) and ONNX Pad (onnxruntime, every mode). Each generator draws a
+call the framework mostly accepts and about half the time breaks one thing (an odd pad tuple, a
+reflect pad as large as the input, a crop larger than the input, a wrong rank...)."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from tests.differential.compare import agree
+from tests.differential.numerics import accepted, random, values_agree
+
+pytestmark = pytest.mark.differential
+SHAPES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+NUMBERS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+BROKEN = st.integers(0, 99).map(lambda roll: roll < 45)
+TORCH_FAMILIES = ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad")
+F_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+# --- PyTorch ---------------------------------------------------------------------------------------------------------
+
+
+@st.composite
+def torch_pads(draw, numbers: bool = False):
+    """(expr, input_shape or None, shapes or None) of a padding module or F.pad."""
+    functional = draw(st.booleans())
+    broken = not numbers and draw(BROKEN)
+    rank = draw(st.integers(1, 3))
+    mode = draw(st.sampled_from(F_MODES))
+    amount = st.integers(-2, 3) if mode != "constant" or not numbers else st.integers(-2, 4)
+    pads = [draw(amount) for _ in range(2 * rank)]
+    ndim = rank + draw(st.sampled_from([1, 2, 2]))
+    spatial_low = 0 if broken else 1
+    shape = [draw(st.sampled_from([1, 2, 0] if not numbers else [1, 2]))] + [
+        draw(st.integers(1, 3)) for _ in range(ndim - rank - 1)
+    ]
+    shape += [draw(st.integers(spatial_low, 6)) for _ in range(rank)]
+    shape = shape[-ndim:]
+    if mode == "constant" and draw(st.integers(0, 4)) == 0:  # pad the leading axes too
+        ndim = len(shape)
+        pads = [draw(st.integers(-1, 2)) for _ in range(2 * draw(st.integers(0, ndim)))]
+    if broken:
+        fault = draw(st.sampled_from(["odd", "long", "reflect", "circular", "crop", "value", "rank"]))
+        pads = pads if len(pads) >= 2 else [1, 1]
+        if fault == "odd":
+            pads = pads[:-1]
+        elif fault == "long":
+            pads = pads + [1, 1] * (len(shape) + 1 - len(pads) // 2)
+        elif fault == "reflect":
+            mode, pads[0] = "reflect", shape[-1] + draw(st.integers(-1, 1))
+        elif fault == "circular":
+            mode, pads[1] = "circular", shape[-1] + draw(st.integers(0, 1))
+        elif fault == "crop":
+            pads[0] = -shape[-1] + draw(st.integers(-1, 1))
+        elif fault == "rank":
+            shape = shape[: draw(st.integers(1, len(shape)))]
+    value = None
+    if mode == "constant" and draw(st.booleans()):
+        value = draw(st.sampled_from([0, 1.5, -2]))
+    elif broken and draw(st.booleans()):
+        value = draw(st.sampled_from([0, 1]))
+    if functional:
+        mode_text = "" if mode == "constant" and draw(st.booleans()) else f", mode={mode!r}"
+        value_text = "" if value is None else f", value={value!r}"
+        pad_text = tuple(pads) if draw(st.booleans()) else list(pads)
+        expr = f"{draw(st.sampled_from(['F.', 'torch.nn.functional.']))}pad(x, {pad_text!r}{mode_text}{value_text})"
+        return expr, None, {"x": tuple(shape)}
+    family = {"constant": draw(st.sampled_from(["ZeroPad", "ConstantPad"])), "reflect": "ReflectionPad",
+              "replicate": "ReplicationPad", "circular": "CircularPad"}[mode]  # fmt: skip
+    padding = tuple(pads) if len(pads) != 2 * rank or draw(st.booleans()) else pads[0]
+    args = repr(padding)
+    if family == "ConstantPad":
+        args += f", {value if value is not None else 0.5!r}"
+    prefix = draw(st.sampled_from(["nn.", "torch.nn."]))
+    return f"{prefix}{family}{rank}d({args})", tuple(shape), None
+
+
+@given(torch_pads())
+@SHAPES
+def test_torch_padding_shapes(oracle, case):
+    expr, shape, shapes = case
+    agree(oracle("torch"), expr, shape, shapes=shapes)
+
+
+@given(torch_pads(numbers=True), st.integers(0, 2**32 - 1))
+@NUMBERS
+def test_torch_padding_numbers(oracle, case, seed):
+    expr, shape, shapes = case
+    assume(accepted(expr, shape, shapes))
+    rng = np.random.default_rng(seed)
+    if shapes is None:
+        values_agree(oracle("torch"), expr, random(rng, shape), [])
+    else:
+        values_agree(oracle("torch"), expr, arrays={"x": random(rng, shapes["x"])})
