@@ -96,3 +96,69 @@ def test_torch_padding_numbers(oracle, case, seed):
         values_agree(oracle("torch"), expr, random(rng, shape), [])
     else:
         values_agree(oracle("torch"), expr, arrays={"x": random(rng, shapes["x"])})
+
+
+# --- Keras --------------------------------------------------------------------------------------------------------
+
+
+def keras_amounts(draw, rank: int, broken: bool):
+    """A padding/cropping argument in one of Keras's forms: an int; in 1D a pair; in 2D/3D a tuple of
+    per-axis ints or pairs (mixed too). Broken: a negative amount, a wrong length or a float."""
+    amount = st.integers(0, 3)
+    form = draw(st.integers(0, 3))
+    if form == 0:
+        value = draw(amount)
+    elif rank == 1:
+        value = (draw(amount), draw(amount))
+    else:
+        value = tuple(draw(amount) if draw(st.booleans()) else (draw(amount), draw(amount)) for _ in range(rank))
+    if broken:
+        fault = draw(st.sampled_from(["negative", "length", "float", "pair"]))
+        if fault == "negative":
+            value = -draw(st.integers(1, 2)) if form == 0 else (-1,) * (2 if rank == 1 else rank)
+        elif fault == "length":
+            value = (1,) * (rank + (1 if rank > 1 else 1))
+        elif fault == "float":
+            value = 1.0
+        elif rank > 1:
+            value = ((1, 2, 3),) + (1,) * (rank - 1)
+    return value
+
+
+@st.composite
+def keras_pads(draw):
+    rank = draw(st.integers(1, 3))
+    crop = draw(st.booleans())
+    broken = draw(BROKEN) and draw(st.booleans())
+    value = keras_amounts(draw, rank, broken)
+    first = draw(st.sampled_from([None, "channels_last", "channels_first", "Channels_First"]))
+    if crop and rank == 1 and not broken:
+        first = None  # Cropping1D takes no data_format
+    name = ("Cropping" if crop else "ZeroPadding") + f"{rank}D"
+    args = [] if crop and draw(st.integers(0, 5)) == 0 else [repr(value)]
+    if first is not None:
+        args.append(f"data_format={first!r}")
+    prefix = draw(st.sampled_from(["layers.", "keras.layers."]))
+    spatial = [draw(st.integers(0 if broken else 1, 7)) for _ in range(rank)]
+    channels = draw(st.integers(1, 3))
+    batch = draw(st.sampled_from([1, 2, 0]))
+    channels_first = first is not None and first.lower() == "channels_first"
+    shape = [batch, channels, *spatial] if channels_first else [batch, *spatial, channels]
+    if draw(st.integers(0, 9)) == 0:
+        shape = shape[1:]  # no batch axis: Keras refuses the rank
+    return f"{prefix}{name}({', '.join(args)})", tuple(shape)
+
+
+@given(keras_pads())
+@SHAPES
+def test_keras_padding_shapes(oracle, case):
+    expr, shape = case
+    agree(oracle("keras"), expr, shape)
+
+
+@given(keras_pads(), st.integers(0, 2**32 - 1))
+@NUMBERS
+def test_keras_padding_numbers(oracle, case, seed):
+    expr, shape = case
+    assume(accepted(expr, shape) and 0 not in shape)
+    values_agree(oracle("keras"), expr, random(np.random.default_rng(seed), shape), [])

@@ -101,6 +101,8 @@ def to_canonical(x: np.ndarray, spec: tuple[int, ...]) -> np.ndarray:
 
 
 def from_canonical(y: np.ndarray, spec: tuple[int, ...]) -> np.ndarray:
+    if len(spec) < y.ndim:  # an out_spec without spatial axes (keepdims=False): each of them is 1 long
+        y = y.reshape(y.shape[: len(spec)])
     return np.transpose(y, np.argsort(spec))
 
 

@@ -330,7 +330,8 @@ def pool(op: ConvOp, x, dtype):
     if op.kind == "max_pool" and op.empty_max == "lowest":
         np.maximum(acc, np.finfo(dtype).min, out=acc)
     elif op.kind == "avg_pool":
-        np.divide(acc, avg_divisor(op, out), out=acc, casting="unsafe")
+        with np.errstate(invalid="ignore"):  # a global pool of an empty axis divides by 0 cells: NaN, as Keras
+            np.divide(acc, avg_divisor(op, out), out=acc, casting="unsafe")
     elif op.kind == "lp_pool":
         if op.lp_mode == "signed_mean":
             inside = avg_divisor(op.with_(count_include_pad=False, divisor_override=0), out)
