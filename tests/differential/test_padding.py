@@ -162,3 +162,63 @@ def test_keras_padding_numbers(oracle, case, seed):
     expr, shape = case
     assume(accepted(expr, shape) and 0 not in shape)
     values_agree(oracle("keras"), expr, random(np.random.default_rng(seed), shape), [])
+
+
+# --- ONNX (onnxruntime) ----------------------------------------------------------------------------------------------
+
+ONNX_MODES = ("constant", "reflect", "edge", "wrap")
+
+
+@st.composite
+def onnx_pads(draw, numbers: bool = False):
+    """make_node('Pad', ...) with its pads (and value, axes) as keywords, on an X of rank 1-5."""
+    broken = not numbers and draw(BROKEN)
+    rank = draw(st.integers(1, 5))
+    shape = [draw(st.integers(1 if numbers or not broken else 0, 5)) for _ in range(rank)]
+    mode = draw(st.sampled_from(ONNX_MODES))
+    axes = None
+    if draw(st.integers(0, 3)) == 0:
+        axes = draw(st.lists(st.integers(-rank, rank - 1), min_size=1, max_size=rank, unique_by=lambda a: a % rank))
+    count = len(axes) if axes is not None else rank
+    low = -2 if mode == "constant" else -1
+    pads = [draw(st.integers(low, 3 if mode != "reflect" else 2)) for _ in range(2 * count)]
+    if not numbers and axes is None and rank >= 3 and draw(st.booleans()):
+        pads[0] = pads[1] = pads[rank] = pads[rank + 1] = 0  # the usual: N and C untouched
+    if broken:
+        fault = draw(st.sampled_from(["count", "reflect", "crop", "axes", "mode"]))
+        if fault == "count":
+            pads = pads[:-1]
+        elif fault == "reflect":
+            mode, pads[-1] = "reflect", shape[-1] + draw(st.integers(-1, 0))
+        elif fault == "crop":
+            pads[count - 1] = -shape[-1] - draw(st.integers(-1, 1))
+        elif fault == "axes":
+            axes = [0, rank] if draw(st.booleans()) else [0, -rank]
+            pads = [1] * 4
+        else:
+            mode = "Reflect"
+    inputs = ["X", "pads"] if draw(st.booleans()) else ["X"]
+    keywords = [f"pads={pads!r}"]
+    if draw(st.booleans()) or mode != "constant":
+        keywords.insert(0, f"mode={mode!r}")
+    if mode == "constant" and draw(st.booleans()):
+        keywords.append(f"value={draw(st.sampled_from([0.0, 1.5, -3.0]))!r}")
+    if axes is not None:
+        keywords.append(f"axes={axes!r}")
+    prefix = draw(st.sampled_from(["helper.", "onnx.helper."]))
+    return f"{prefix}make_node('Pad', {inputs!r}, ['Y'], {', '.join(keywords)})", {"X": tuple(shape)}
+
+
+@given(onnx_pads())
+@SHAPES
+def test_onnx_pad_shapes(oracle, case):
+    expr, shapes = case
+    agree(oracle("onnx"), expr, shapes=shapes)
+
+
+@given(onnx_pads(numbers=True), st.integers(0, 2**32 - 1))
+@NUMBERS
+def test_onnx_pad_numbers(oracle, case, seed):
+    expr, shapes = case
+    assume(accepted(expr, shapes=shapes))
+    values_agree(oracle("onnx"), expr, arrays={"X": random(np.random.default_rng(seed), shapes["X"])})

@@ -30,6 +30,7 @@ from ._common import (
     fits,
     ref_shape,
     refuse,
+    trailing_pad,
 )
 
 FRAMEWORK = "PyTorch"
@@ -970,7 +971,11 @@ class AdaptivePlan(Plan):
             (0,) * rank, channels_first(rank), channels_first(rank), out_size=sizes,
         )  # fmt: skip
         rules = tuple(
-            f"window i covers [floor(i*{n}/{s}), ceil((i+1)*{n}/{s}))" if s else "output size 0: no window"
+            f"output size 1: a global pool, one window over the whole axis [0, {n})"
+            if s == 1
+            else f"window i covers [floor(i*{n}/{s}), ceil((i+1)*{n}/{s}))"
+            if s
+            else "output size 0: no window"
             for n, s in zip(spatial, sizes)
         )
         return Mapped(
@@ -1203,29 +1208,14 @@ class PadPlan(Plan):
         return x, lo, hi, tuple(sizes)
 
     def map(self, inputs: Inputs) -> Mapped:
-        x, lo, hi, sizes = self.resolve(inputs)
+        x, lo, hi, _ = self.resolve(inputs)
         ndim, m = len(x), len(lo)
-        lead = x[: ndim - m]
-        shape = fits(self.label, (*lead, *sizes))
-        batch_dims, squeeze, given = None, False, None
-        if len(lead) >= 2:
-            batch, channels = prod(lead[:-1]), lead[-1]
-            batch_dims = lead[:-1] if len(lead) > 2 else None
-        elif len(lead) == 1:
-            batch, channels, squeeze = 1, lead[0], True
-        else:
-            batch, channels, given = 1, 1, tuple(x)
-        fits(self.label, (batch,))
-        spec = channels_first(m)
-        op = ConvOp(
-            "pad", batch, channels, channels, x[ndim - m :], (1,) * m, (1,) * m, (1,) * m, lo, hi, spec, spec,
-            pad_mode=CANONICAL_PAD_MODE[self.mode], pad_value=self.value,
-        )  # fmt: skip
+        op, shape, batch_dims, squeeze, given = trailing_pad(
+            x, lo, hi, CANONICAL_PAD_MODE[self.mode], self.value, self.label
+        )
         notes = ()
         if self.mode == "constant" and m > ndim - 2:
-            notes = (
-                f"constant padding reaches the {'batch and ' if m == ndim else ''}channel axis: torch pads any trailing axes.",
-            )
+            notes = ("constant padding reaches the leading axes: torch pads any trailing axes, one pair per axis.",)
         return Mapped(
             FRAMEWORK, self.call, (op,), self.rules[-m:] if m else (), notes, layout=pad_layout(m),
             squeeze_batch=squeeze, shape_override=shape, batch_dims=batch_dims, arguments=tuple(self.v.items()),

@@ -353,7 +353,9 @@ def array_names(call: Call) -> list[tuple[str, str]]:
     if call.base == "make_node":
         from ..frameworks.onnx import bind_node
 
-        return [(f"input {i + 1}", name) for i, name in enumerate(bind_node(call)[1]) if name]
+        op_type, inputs = bind_node(call)[:2]
+        inputs = inputs[:1] if op_type == "Pad" else inputs  # Pad's other inputs are values, given as keywords
+        return [(f"input {i + 1}", name) for i, name in enumerate(inputs) if name]
     found = [(f"argument {i + 1}", v.dotted) for i, v in enumerate(call.args) if isinstance(v, Name)]
     found += [(key, v.dotted) for key, v in call.kwargs if isinstance(v, Name)]
     return [(where, name) for where, name in found if "." not in name]

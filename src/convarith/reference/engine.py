@@ -320,7 +320,7 @@ def pool(op: ConvOp, x, dtype):
         acc = np.zeros(x.shape[:2] + out, dtype=dtype)
         combine = np.add
         if op.kind == "lp_pool":
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore", divide="ignore"):  # p <= 0 (ONNX GlobalLpPool): inf, as onnxruntime
                 x = (x if op.lp_mode == "signed_mean" else np.abs(x)) ** op.norm_p
     for _, offset in kernel_offsets(op):
         seen = [cells_seen(n, lo, off, s, m) for n, lo, off, s, m in zip(op.in_size, op.pad_lo, offset, op.stride, out)]
@@ -336,8 +336,8 @@ def pool(op: ConvOp, x, dtype):
         if op.lp_mode == "signed_mean":
             inside = avg_divisor(op.with_(count_include_pad=False, divisor_override=0), out)
             np.multiply(acc, math.prod(op.kernel) / inside, out=acc, casting="unsafe")
-        with np.errstate(invalid="ignore"):
-            acc = acc ** (1.0 / op.norm_p)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            acc = acc ** (acc.dtype.type(1.0) / op.norm_p)
     return acc
 
 
