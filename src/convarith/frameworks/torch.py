@@ -1314,12 +1314,12 @@ class UnpoolPlan(Plan):
                 "Expected shape of indices to be same as that of the input tensor",
                 "the indices MaxPool returned with this input (return_indices=True)",
             )
-        if 0 in x[0 if unbatched else 1 :]:
+        if 0 in x[1:]:  # the kernel takes the first dim as the batch, even of an unbatched (C, ...) input
             nonzero_sizes(
                 label,
                 x,
-                tuple(range(0 if unbatched else 1, len(x))),
-                "torch unpools an empty batch, never an empty channel or spatial axis",
+                tuple(range(1, len(x))),
+                "torch's max_unpool kernel needs every dimension but the first non-empty",
             )
         if rank == 3 and min(self.stride) <= 0:
             raise refuse(

@@ -389,7 +389,7 @@ def adaptive(op: ConvOp, x, dtype):
 
 def run_op(op: ConvOp, x, w=None, b=None, *, max_bytes: int | None = None):
     """Apply one canonical op to canonical arrays; returns (N, O, *out) in the compute dtype."""
-    dtype = compute_dtype(x, w, b)
+    dtype = compute_dtype(x) if op.kind == "max_unpool" else compute_dtype(x, w, b)  # unpooling: w is the indices
     check_budget(op, dtype.itemsize, max_bytes)
     if any(s <= 0 for s in arith.output_spatial(op)) or op.batch == 0:
         out = tuple(max(s, 0) for s in arith.output_spatial(op))
