@@ -173,6 +173,7 @@ def bind_node(call) -> tuple[str, list, list, dict]:
                 "INTS": f"{key}=[{value!r}, ...]" if got == "INT" else f"{key}=[1, 1]",
                 "INT": f"{key}=1",
                 "STRING": f"{key}='NOTSET'",
+                "FLOAT": f"{key}=0.0",
             }[expected]
             raise fail(
                 label,
