@@ -93,12 +93,12 @@ def split_input(shape, rank: int, label: str, what: str = "input") -> tuple[int,
 
 
 def no_output_size(label: str, inputs: Inputs) -> None:
-    """Only ConvTranspose modules take forward(input, output_size=...)."""
+    """Only ConvTranspose and MaxUnpool modules take forward(..., output_size=...)."""
     if inputs.output_size is not None:
         raise refuse(
             label,
             f"output_size={inputs.output_size} was given",
-            f"only nn.ConvTranspose1d/2d/3d modules accept forward(input, output_size); {label} raises TypeError",
+            f"only nn.ConvTranspose1d/2d/3d and nn.MaxUnpool1d/2d/3d modules accept an output_size in forward; {label} raises TypeError",
             "drop output_size (for transposed functionals use output_padding)",
         )
 
