@@ -143,3 +143,15 @@ def test_forward_numbers():
 def test_trace_element_refuses_a_copy():
     with pytest.raises(convarith.ConvArithError, match="no window sum to list"):
         convarith.trace_element("nn.ZeroPad1d(1)", (0, 0, 0), np.zeros((1, 1, 3), np.float32))
+
+
+@pytest.mark.parametrize(
+    ("name", "expr", "input_shape", "output_size"),
+    [
+        ("explain_torch_reflection_pad2d", "nn.ReflectionPad2d((2, -1, 1, 3))", (1, 2, 5, 6), None),
+        ("explain_keras_global_average_pooling2d", "layers.GlobalAveragePooling2D()", (1, 7, 5, 8), None),
+        ("explain_torch_max_unpool2d_output_size", "nn.MaxUnpool2d(3, stride=2, padding=1)", (1, 4, 5, 5), (10, 9)),
+    ],
+)
+def test_golden_explanations(golden, name, expr, input_shape, output_size):
+    golden(name, str(convarith.explain(expr, input_shape, output_size=output_size)))
