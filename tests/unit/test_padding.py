@@ -155,3 +155,12 @@ def test_trace_element_refuses_a_copy():
 )
 def test_golden_explanations(golden, name, expr, input_shape, output_size):
     golden(name, str(convarith.explain(expr, input_shape, output_size=output_size)))
+
+
+def test_constant_pad_of_an_empty_axis_and_undefined_circular_values():
+    y = convarith.forward("F.pad(x, (1, 1), value=2.0)", arrays={"x": np.zeros((1, 2, 0), np.float32)})
+    assert y.tolist() == [[[2.0, 2.0], [2.0, 2.0]]]
+    # torch gives this shape, but its circular copy reads cells it has not written (the pad exceeds the crop)
+    assert convarith.output_shape("F.pad(x, [-1, 2], mode='circular')", shapes={"x": (1, 2)}) == (1, 3)
+    with pytest.raises(convarith.ConvArithError, match="copies cells torch has not written yet"):
+        convarith.forward("F.pad(x, [-1, 2], mode='circular')", arrays={"x": np.ones((1, 2), np.float32)})

@@ -1216,6 +1216,11 @@ class PadPlan(Plan):
         notes = ()
         if self.mode == "constant" and m > ndim - 2:
             notes = ("constant padding reaches the leading axes: torch pads any trailing axes, one pair per axis.",)
+        if self.mode == "circular" and any(
+            max(a, b) > n + min(a, 0) + min(b, 0) for n, a, b in zip(x[ndim - m :], lo, hi)
+        ):
+            notes += ("a circular pad longer than the cropped input: torch gives this shape, but copies cells it has "
+                      "not written yet, so forward() refuses the values.",)  # fmt: skip
         return Mapped(
             FRAMEWORK, self.call, (op,), self.rules[-m:] if m else (), notes, layout=pad_layout(m),
             squeeze_batch=squeeze, shape_override=shape, batch_dims=batch_dims, arguments=tuple(self.v.items()),

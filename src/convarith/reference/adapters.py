@@ -121,6 +121,15 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
     label = label_of(mapped)
     if op.kind == "max_unpool":
         return [(unpool_indices(mapped, weights, arrays), None)]
+    if op.kind == "pad" and op.pad_mode == "circular":
+        for n, lo, hi in zip(op.in_size, op.pad_lo, op.pad_hi):
+            kept = n + min(lo, 0) + min(hi, 0)
+            if max(lo, hi) > kept:
+                raise ConvArithError(
+                    f"{label}: circular padding ({lo}, {hi}) of an axis of {n} cropped to {kept}. Rule: torch wraps "
+                    "the cropped input, and a pad longer than it copies cells torch has not written yet (its values "
+                    "are not defined). Fix: pads of at most the cropped length, or crop in a separate step."
+                )
     if op.is_pool:
         if weights:
             raise ConvArithError(f"{label}: pooling has no weights, got {len(weights)} weight array(s).")

@@ -38,6 +38,11 @@ def pad(op: ConvOp, x, dtype):
     """Gather each axis in turn; cells reading outside the input take ``pad_value``."""
     y = x.astype(dtype, copy=False)
     for axis, (n, lo, hi) in enumerate(zip(op.in_size, op.pad_lo, op.pad_hi)):
+        if n == 0:  # an empty axis padded with a constant: nothing to read, every cell is the fill
+            shape = list(y.shape)
+            shape[axis + 2] = max(arith.pad_out(n, lo, hi), 0)
+            y = np.full(shape, op.pad_value, dtype=dtype)
+            continue
         source, inside = pad_sources(n, lo, hi, op.pad_mode)
         y = np.take(y, source, axis=axis + 2)
         if not inside.all():
