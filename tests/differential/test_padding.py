@@ -84,6 +84,13 @@ def torch_pads(draw, numbers: bool = False):
 @SHAPES
 def test_torch_padding_shapes(oracle, case):
     expr, shape, shapes = case
+    answer = oracle("torch").run({"expr": expr, "input_shape": shape, "shapes": shapes, "output_size": None})
+    if min(answer.get("shape", (0,)), default=0) < 0:
+        # torch 2.13 returns a tensor with a negative size for an empty batch cropped past an axis
+        # (ReflectionPad2d((0, 0, 0, -2)) on (0, 1, 1, 1) gives (0, 1, -1, 1)): convarith refuses it
+        with pytest.raises(convarith.ConvArithError, match="negative dimension"):
+            convarith.output_shape(expr, shape, shapes=shapes)
+        return
     agree(oracle("torch"), expr, shape, shapes=shapes)
 
 

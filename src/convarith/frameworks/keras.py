@@ -901,6 +901,13 @@ def axis_pairs(value, rank: int, name: str, label: str) -> tuple[tuple[int, int]
     if rank == 1:
         return (standard_pair(value, name, label),)
     if isinstance(value, int):
+        if value < 0:
+            raise refuse(
+                label,
+                f"{name}={value!r} is negative",
+                "Keras keeps an int as is for every side, and TensorFlow refuses negative amounts when the layer runs",
+                f"{name}=0 or more" if "crop" in name else "Cropping to remove cells",
+            )
         return ((value, value),) * rank
     if not isinstance(value, (tuple, list)):
         raise refuse(

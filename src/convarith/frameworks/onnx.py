@@ -907,7 +907,14 @@ class GlobalPoolPlan(NodePlan):
                 f"input X has {rank} spatial axes. Rule: onnxruntime's CPU {label} supports 1 to 3 "
                 "(Unsupported pooling size). Fix: reshape to at most 3 spatial axes.",
             )
-        if 0 in x[1:]:
+        if label != "GlobalLpPool" and rank == 2 and x[1] == 0:
+            raise fail(
+                label,
+                f"input X has shape {x}, no channels. Rule: onnxruntime rewrites a 2-D {label} into its blocked "
+                "channel layout, which refuses 0 channels even for an empty batch (ReorderOutput: invalid channel "
+                "count). Fix: at least one channel.",
+            )
+        if x[0] != 0 and 0 in x[1:]:  # an empty batch skips every check
             raise fail(
                 label,
                 f"input X has shape {x} with a zero size. Rule: onnxruntime pooling allows only N to be zero. "
@@ -1000,12 +1007,20 @@ class PadPlan(NodePlan):
                 )
             if mode == "constant":
                 continue
-            if n == 0 and (a > 0 or b > 0):
+            if mode == "wrap" and 0 in x:
+                raise fail(
+                    label,
+                    f"input X {x} is empty. Rule: onnxruntime's Pad in mode 'wrap' refuses an empty input "
+                    "(Unexpected mode). Fix: mode='constant', or a non-empty input.",
+                )
+            if n == 0 and out > 0:
                 raise fail(
                     label,
                     f"{where} is empty. Rule: onnxruntime cannot use {mode!r} mode to pad a dimension of size 0. "
                     "Fix: mode='constant', or pads of 0 on that axis.",
                 )
+            if 0 in x:
+                continue  # an empty input: nothing is copied, so only the size-0 axis check applies
             if n > 0 and kept <= 0:
                 raise fail(
                     label,

@@ -1182,7 +1182,19 @@ class PadPlan(Plan):
                     "Padding value causes wrapping around more than once (padding <= input size)",
                     f"padding <= {n}",
                 )
-            if mode == "circular" and out > 0 and n + min(b, 0) + min(e, 0) < 0:
+            kept = n + min(b, 0) + min(e, 0)
+            batched = x if ndim == m + 2 else (1, *x)
+            if mode == "circular" and 0 < kept < max(b, e) and 0 not in x and prod(batched[: 2 + a]) == 1:
+                # the wrap copies from torch's own output; it sees the overlap only when the slices are dense
+                # (every axis before this one of size 1), and an empty input copies nothing
+                raise refuse(
+                    label,
+                    f"circular padding ({b}, {e}) wraps more than the {kept} cell(s) left of {where} after cropping",
+                    "torch copies the wrapped cells from its own output, which then overlaps what it writes (some "
+                    "elements of the input tensor and the written-to tensor refer to a single memory location)",
+                    f"pads of at most {kept}, or crop in a separate step",
+                )
+            if mode == "circular" and out > 0 and kept < 0:
                 raise refuse(
                     label,
                     f"circular padding ({b}, {e}) crops more than {where} holds",
