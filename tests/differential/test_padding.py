@@ -210,7 +210,7 @@ def onnx_pads(draw, numbers: bool = False):
     keywords = [f"pads={pads!r}"]
     if draw(st.booleans()) or mode != "constant":
         keywords.insert(0, f"mode={mode!r}")
-    if mode == "constant" and draw(st.booleans()):
+    if (mode == "constant" or draw(st.integers(0, 3)) == 0) and draw(st.booleans()):  # other modes ignore it
         keywords.append(f"value={draw(st.sampled_from([0.0, 1.5, -3.0]))!r}")
     if axes is not None:
         keywords.append(f"axes={axes!r}")
