@@ -576,3 +576,7 @@ KEYWORDS += [
 ONNX_OPS += ["DepthToSpace", "SpaceToDepth"]
 KEYWORDS += ["blocksize", "mode"]
 NAMES += ["-jnp.inf", "jnp.inf", "-np.inf", "math.inf", "lax.max", "lax.min", "lax.add", "jnp.maximum", "-x"]
+# --- glpad: padding, cropping, global pooling and unpooling arguments ---
+ONNX_OPS += ["Pad"]
+KEYWORDS += ["cropping", "keepdims", "value", "mode", "axes", "indices"]
+STRINGS += ["constant", "edge", "wrap"]

@@ -228,7 +228,7 @@ def test_arith_formulas():
 
 
 def test_no_worksheet_for_rearrangements():
-    with pytest.raises(convarith.ConvArithError, match="has none to list"):
+    with pytest.raises(convarith.ConvArithError, match="no window sum to list"):
         convarith.trace_element("nn.PixelShuffle(2)", (0, 0, 0, 0), np.zeros((1, 4, 1, 1), np.float32))
 
 

@@ -701,7 +701,7 @@ def output_spatial(op: ConvOp) -> tuple[int, ...]:
         n = op.in_size[axis]
         k_eff = effective_kernel(op.kernel[axis], op.dilation[axis])
         s, lo, hi = op.stride[axis], op.pad_lo[axis], op.pad_hi[axis]
-        if op.kind == "conv_transpose":
+        if op.kind in ("conv_transpose", "max_unpool"):  # unpooling: the transposed size
             sizes.append(transpose_out(n, k_eff, s, lo, hi, op.output_padding[axis]))
         else:
             sizes.append(windowed_out(n, k_eff, s, lo, hi, op.rounding, op.lhs_dilation[axis]))
@@ -868,3 +868,23 @@ def fold_blocks(size: int, kernel: int, dilation: int, stride: int, pad: int) ->
     """The sliding blocks torch's fold/unfold count on an axis of ``size`` cells: the conv formula
     floor((size + 2*pad - (d*(k-1)+1)) / s) + 1, which may be <= 0 (torch refuses then)."""
     return conv_out(size, effective_kernel(kernel, dilation), stride, pad, pad)
+
+
+# --- explicit padding and unpooling (glpad) ---
+
+
+def pad_out(n: int, lo: int, hi: int) -> int:
+    """An explicitly padded (negative: cropped) length: the conv formula with kernel 1, stride 1."""
+    return conv_out(n, 1, 1, lo, hi)
+
+
+def pad_out_text(n: int, lo: int, hi: int) -> str:
+    """'3 + 1 + 2 = 6' (a negative side shown as a crop: '5 - 1 - 2 = 2')."""
+    return f"{n} {plus(lo)} {plus(hi)} = {pad_out(n, lo, hi)}"
+
+
+def unpool_range(n: int, kernel: int, stride: int, pad: int) -> tuple[int, int, int]:
+    """(default, smallest, largest) output sizes of max unpooling: default = (n-1)*s - 2p + k,
+    and an output_size must lie strictly within a stride of it (torch's rule)."""
+    default = transpose_out(n, kernel, stride, pad, pad, 0)
+    return default, default - stride + 1, default + stride - 1

@@ -27,8 +27,11 @@ KINDS = (
     "space_to_depth",
     "unfold",
     "fold",
+    # --- explicit padding and unpooling (glpad) ---
+    "pad",
+    "max_unpool",
 )
-POOL_KINDS = frozenset(KINDS[2:])
+POOL_KINDS = frozenset(KINDS[2:])  # the weightless kinds (pad and max_unpool too: no weight, no bias)
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 ROUNDINGS = ("floor", "ceil", "trunc")
 LP_MODES = ("abs_sum", "signed_mean")
@@ -101,6 +104,18 @@ class ConvOp(Record):
     ``min_pool`` is max pooling of -x, negated; ``sum_pool`` a window sum (padding adds nothing). ``init_value`` (jax.lax.reduce_window):
     the value padding cells and input holes (``lhs_dilation``) hold and every window
     starts from, -inf/+inf/0 for max/min/sum; a max/min result is clamped by it.
+    ``pad`` (explicit padding, cropping where negative): the conv with kernel 1 and stride 1,
+    out = n + pad_lo + pad_hi; ``pad_mode`` 'zeros' fills with ``pad_value`` (constant),
+    'reflect' and 'replicate' copy about the input's own edges, 'circular' wraps the
+    cropped input. ``max_unpool``: the transposed-conv size, out = (n-1)*stride + kernel
+    - pad_lo - pad_hi + output_padding (output_padding: the output_size asked minus that
+    default, possibly negative); each input value goes to the flat output position its
+    index names (the second input), every other cell is 0.
+
+    ``in_spec``/``out_spec`` give the tensor axes as (batch, channel, spatial...),
+    like JAX dimension numbers; ``kernel`` is in the same spatial order. An ``out_spec``
+    of only (batch, channel) drops the spatial axes (global pooling with keepdims=False:
+    every spatial output size is 1).
     """
 
     kind: str
@@ -141,6 +156,8 @@ class ConvOp(Record):
     # --- rearranging and reduce_window (wip8-rearr) ---
     block_order: str = "DCR"
     init_value: float | None = None
+    # --- explicit padding and unpooling (glpad) ---
+    pad_value: float = 0.0
 
     def __post_init__(self) -> None:
         rank = len(self.in_size)

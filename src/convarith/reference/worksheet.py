@@ -173,11 +173,14 @@ def worksheet_of(plan, index, max_bytes: int | None = None, expr: str | None = N
     expr = plan.mapped.call.text if expr is None else expr
     full_index = check_index(index, plan.mapped.output_shape, plan.mapped.call.base)
     op = plan.mapped.ops[-1]
-    if op.kind in ("resize", "depth_to_space", "space_to_depth", "unfold", "fold") or op.init_value is not None:
+    if op.kind in ("resize", "depth_to_space", "space_to_depth", "unfold", "fold", "pad", "max_unpool") or (
+        op.init_value is not None or len(op.out_spec) < op.rank + 2
+    ):
         raise ConvArithError(
-            f"{plan.mapped.call.base}: trace_element lists the terms of convolutions and pooling; {op.kind} "
-            "(a resize, a rearrangement or a reduce_window) has none to list. Rule: its worksheet covers "
-            "convolution and pooling. Fix: use forward and read the element (explain gives the rule)."
+            f"{plan.mapped.call.base}: trace_element lists the terms of one convolution or pooling window; this "
+            f"call is a {op.kind.replace('_', ' ')}{' with its spatial axes dropped' if len(op.out_spec) < op.rank + 2 else ''}"
+            ", with no window sum to list. Rule: its worksheet covers convolution and pooling. Fix: forward() gives "
+            "its values (explain gives the rule; keepdims=True for a global pool's worksheet)."
         )
     canonical = full_index
     if plan.mapped.squeeze_batch:
