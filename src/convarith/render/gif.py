@@ -1,0 +1,90 @@
+"""The kernel stepping over the output, one frame per output cell, as an animated GIF
+(Pillow, the optional extra ``convarith[gif]``). The frames are the SVG layout rasterised;
+at most MAX_FRAMES of them, evenly spaced over the output cells when there are more."""
+
+from __future__ import annotations
+
+from ..frameworks._common import Mapped, refuse
+from .scene import build_scene, drawn_axes
+from .svg import PALETTE, layout
+
+__all__ = ["MAX_FRAMES", "render"]
+
+MAX_FRAMES = 48
+CELL = 12
+FRAME_MS = 400
+
+
+def pillow(label: str):
+    """PIL's Image, ImageDraw and ImageFont, or the refusal naming the extra to install."""
+    try:
+        from PIL import Image, ImageDraw, ImageFont
+    except ImportError:
+        raise refuse(
+            label,
+            "fmt='gif' needs Pillow, which is not installed",
+            "the GIF writer is the optional extra convarith[gif]",
+            "pip install 'convarith[gif]' (or pip install Pillow), or use fmt='svg'",
+        ) from None
+    return Image, ImageDraw, ImageFont
+
+
+def frame_cells(mapped: Mapped, axes, at, view) -> tuple[list, int]:
+    """The output cells animated (over the drawn axes, the others at ``at``'s index or 0)
+    and how many output cells the drawn axes hold."""
+    op = mapped.ops[0]
+    grid = build_scene(mapped, axes=axes, at=at, view=view).grids[1]  # checks axes, at and view first
+    drawn = drawn_axes(axes, op.rank, mapped.call.base)
+    rows = grid.rows.out if len(drawn) == 2 else 1
+    cols = grid.cols.out
+    if grid.chosen() is None:
+        return [], 0
+    base = [0] * op.rank if at is None else list((at,) if isinstance(at, int) else at)
+    total = rows * cols
+    count = min(total, MAX_FRAMES)
+    cells = []
+    for step in range(count):
+        row, col = divmod(step * total // count, cols)
+        cell = list(base)
+        cell[drawn[-1]] = col
+        if len(drawn) == 2:
+            cell[drawn[0]] = row
+        cells.append(tuple(cell))
+    return cells, total
+
+
+def render(mapped: Mapped, *, axes=None, at=None, view="forward") -> bytes:
+    """The GIF (bytes): one frame per output cell, at most MAX_FRAMES."""
+    import io
+
+    image_module, draw_module, font_module = pillow(mapped.call.base)
+    cells, total = frame_cells(mapped, axes, at, view)
+    scenes = [build_scene(mapped, axes=axes, at=cell, view=view) for cell in cells] or [
+        build_scene(mapped, axes=axes, at=at, view=view)
+    ]
+    if total > len(cells) and cells:
+        for scene in scenes:
+            scene.notes.append(f"{len(cells)} frames, evenly spaced over the {total} output cells")
+    font = font_module.load_default()
+    laid = [layout(scene, CELL) for scene in scenes]
+    size = (int(max(item[0] for item in laid)), int(max(item[1] for item in laid)))  # one size for every frame
+    frames = []
+    for _, _, loose, blocks in laid:
+        image = image_module.new("RGB", size, "white")
+        pen = draw_module.Draw(image)
+        for shape in loose + [shape for block in blocks for shape in block.shapes]:
+            box = [shape.x, shape.y, shape.x + shape.w - 1, shape.y + shape.h - 1]
+            if shape.kind == "text":
+                pen.text((shape.x, shape.y - 11), shape.text, fill=PALETTE["text"], font=font)
+            elif shape.cls == "swatch":
+                pen.rectangle(box, fill=dict(shape.attrs)["fill"])
+            elif shape.cls.startswith("kernel"):
+                pen.rectangle(box, outline=PALETTE["kernel"], width=1 if "excluded" in shape.cls else 2)
+            elif shape.cls == "selected":
+                pen.rectangle(box, outline=PALETTE["selected"], width=2)
+            else:
+                pen.rectangle(box, fill=PALETTE[shape.cls], outline="white")
+        frames.append(image.convert("P", palette=image_module.Palette.ADAPTIVE, colors=32))
+    stream = io.BytesIO()
+    frames[0].save(stream, "GIF", save_all=True, append_images=frames[1:], duration=FRAME_MS, loop=0)
+    return stream.getvalue()
