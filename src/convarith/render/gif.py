@@ -75,7 +75,8 @@ def render(mapped: Mapped, *, axes=None, at=None, view="forward") -> bytes:
         for shape in loose + [shape for block in blocks for shape in block.shapes]:
             box = [shape.x, shape.y, shape.x + shape.w - 1, shape.y + shape.h - 1]
             if shape.kind == "text":
-                pen.text((shape.x, shape.y - 11), shape.text, fill=PALETTE["text"], font=font)
+                words = shape.text.replace("\u22ee", ":").replace("\u2026", "...")  # glyphs the bitmap font lacks
+                pen.text((shape.x, shape.y - 11), words, fill=PALETTE["text"], font=font)
             elif shape.cls == "swatch":
                 pen.rectangle(box, fill=dict(shape.attrs)["fill"])
             elif shape.cls.startswith("kernel"):

@@ -23,7 +23,7 @@ __all__ = ["CLASSES", "LIMIT", "Grid", "Scene", "build_scene"]
 CLASSES = ("input", "pad-before", "pad-after", "inserted-zero", "dropped", "output")
 PADDING = ("pad-before", "pad-after")
 LIMIT = 64  # cells drawn per axis in full; a longer axis has its middle elided
-KEPT = 20  # cells kept at each end of an elided axis, and around the kernel or the chosen output cell
+KEPT = 12  # cells kept at each end of an elided axis, and around the kernel or the chosen output cell
 PERIODS_COUNTED = 1 << 12  # periods of an unreached run scanned to count the real cells of a zero-stuffed input
 VIEWS = ("forward", "scatter")
 
@@ -164,9 +164,7 @@ class WindowStrip(Strip):
     def tap(self, g: int) -> int | None:
         if self.start is None:
             return None
-        offset = g - self.before - self.start
-        t, rest = divmod(offset, self.dilation)
-        return t if not rest and 0 <= t < self.kernel else None
+        return tap_index(g - self.before - self.start, self.dilation, self.kernel)
 
     def excluded(self, g: int) -> bool:
         """Past the padded input (padding is -lo..spaced+hi in u), or padding left out of a divisor."""
@@ -179,7 +177,7 @@ class WindowStrip(Strip):
         if self.start is None:
             return 0, 0
         first = self.before + self.start
-        return first, first + (self.kernel - 1) * self.dilation + 1
+        return first, first + arith.effective_kernel(self.kernel, self.dilation)
 
     def dropped(self) -> int:
         if self.unreached is None:
@@ -250,8 +248,7 @@ class ScatterInputStrip(Strip):
     def tap(self, g: int) -> int | None:
         if self.target is None:
             return None
-        t, rest = divmod(self.target - g * self.stride, self.dilation)
-        return t if not rest and 0 <= t < self.kernel else None
+        return tap_index(self.target - g * self.stride, self.dilation, self.kernel)
 
     def excluded(self, g: int) -> bool:
         return False
@@ -259,12 +256,23 @@ class ScatterInputStrip(Strip):
     def span(self) -> tuple[int, int]:
         if self.target is None:
             return 0, 0
-        first = -(-(self.target - (self.kernel - 1) * self.dilation) // self.stride)
+        first = -(-(self.target - arith.effective_kernel(self.kernel, self.dilation) + 1) // self.stride)
         return max(first, 0), min(self.target // self.stride + 1, self.length)
+
+
+def tap_index(offset: int, dilation: int, kernel: int) -> int | None:
+    """The tap t < kernel at ``offset`` = t*dilation from a window's start (dilation 0: every tap
+    on the first cell, drawn as tap 0), or None."""
+    if dilation == 0:
+        return 0 if offset == 0 and kernel > 0 else None
+    t, rest = divmod(offset, dilation)
+    return t if not rest and 0 <= t < kernel else None
 
 
 def stamp_count(p: int, n: int, k: int, s: int, d: int) -> int:
     """How many (input cell i < n, tap t < k) pairs stamp buffer position p = i*s + t*d, in O(1)."""
+    if d == 0:  # every tap on the input cell's own position
+        return k if p % s == 0 and 0 <= p // s < n else 0
     common = gcd(d, s)
     if p % common:
         return 0
@@ -462,6 +470,13 @@ FAMILIES = {
 def drawn_axes(axes, rank: int, label: str) -> tuple[int, ...]:
     """The spatial axes to draw: ``axes`` as one or two distinct axis indices or names
     (default the first two), negative indices from the end."""
+    if rank == 0:
+        raise refuse(
+            label,
+            "the op has no spatial axis to draw",
+            "a drawing is a grid of the spatial axes, and a call on (batch, channels) alone has none",
+            "use explain or output_shape for it",
+        )
     names = arith.axis_names(rank)
     if axes is None:
         return tuple(range(min(rank, 2)))
@@ -570,7 +585,8 @@ def build_scene(mapped: Mapped, *, axes=None, at=None, view: str = "forward") ->
         source.title += ": the cells whose stamps reach the chosen output cell"
         result.title += ": the stamped buffer, overlaps summed (numbers), then the crop per side"
     elif op.kind == "conv_transpose":
-        source.title += ": zeros inserted, then padded, as the equivalent stride-1 forward conv"
+        zeros = "zeros inserted, then padded" if max(op.stride, default=1) > 1 else "padded"
+        source.title += f": {zeros}, as the equivalent stride-1 forward conv"
     heading = [f"{mapped.call.text}  [{mapped.framework}{', ' + mapped.layout if mapped.layout else ''}]"]
     heading.append(f"input {tuple(mapped.given_input_shape)} -> output {tuple(mapped.output_shape)}")
     return Scene(heading, [source, result], notes)
