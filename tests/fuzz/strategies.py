@@ -217,9 +217,28 @@ def numeric_requests(draw):
     return request
 
 
+draw_options = st.fixed_dictionaries(
+    {},
+    optional={
+        "fmt": st.sampled_from(["svg", "ascii", "ascii", "gif", "png", None, 3]),
+        "at": st.one_of(
+            st.lists(st.integers(-2, 40), max_size=4).map(tuple),
+            st.sampled_from([0, -1, 2**63, (True, 0), "0,0", 1.5, (10**30, 0), None]),
+        ),
+        "axes": st.one_of(
+            st.lists(st.integers(-4, 4), max_size=3).map(tuple),
+            st.sampled_from(["height", ("depth", "width"), ("width", "width"), 0, 1.0, "", None]),
+        ),
+        "view": st.sampled_from(["forward", "scatter", "scatter", "up", None]),
+    },
+)  # convarith.draw's own arguments, most of them bad
+
+
 @st.composite
 def shape_requests(draw):
-    request = {"call": draw(st.sampled_from(["output_shape", "explain"])), "expr": draw(expressions)}
+    request = {"call": draw(st.sampled_from(["output_shape", "explain", "draw"])), "expr": draw(expressions)}
+    if request["call"] == "draw":
+        request["options"] = draw(draw_options)
     if draw(st.booleans()):
         request["input_shape"] = draw(shapes())
     else:
@@ -486,9 +505,13 @@ def spec_of(draw, shape) -> dict:
 def plausible_requests(draw):
     """Calls likely to be accepted, through every entry point, with arrays that fit them."""
     expr, shape, named = draw(plausible_calls())
-    call = draw(st.sampled_from(["output_shape", "explain", "forward", "forward", "trace_element", "transposed_views"]))
+    call = draw(
+        st.sampled_from(["output_shape", "explain", "draw", "forward", "forward", "trace_element", "transposed_views"])
+    )
     request = {"call": call, "expr": expr}
-    if call in ("output_shape", "explain"):
+    if call == "draw":
+        request["options"] = draw(draw_options)
+    if call in ("output_shape", "explain", "draw"):
         if named:
             request["shapes"] = named
         else:

@@ -22,6 +22,8 @@ import convarith
 from convarith import ConvArithError
 from convarith.render import scene
 from tests.differential import test_jax_lax, test_keras, test_onnx, test_tf_nn, test_torch
+from tests.fuzz.strategies import draw_options
+from tests.unit.robust_seeds import SEEDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -220,6 +222,22 @@ def test_scatter_view_crops_to_the_shape(case):
         assert cells and classes(scatter["input"])["kernel"] == on_input
 
 
+@given(seed=st.sampled_from(SEEDS), options=draw_options)
+@settings(EXAMPLES, max_examples=300)
+def test_draw_answers_or_refuses_any_option(seed, options):
+    """The robust seeds with good and bad draw options: a bounded picture or a ConvArithError, quickly."""
+    expr, shape, shapes, output_size = seed
+    began = time.perf_counter()
+    try:
+        picture = convarith.draw(expr, shape, shapes=shapes, output_size=output_size, **options)
+    except ConvArithError as refusal:
+        assert str(refusal).strip() and "\n" not in str(refusal)
+        return
+    finally:
+        assert time.perf_counter() - began < 5
+    assert isinstance(picture, bytes if options.get("fmt") == "gif" else str) and len(picture) < 2**21
+
+
 def cell_classes(svg: str, role: str) -> dict[tuple[int, int], str]:
     found = grids(svg)[role]
     return {
@@ -271,6 +289,14 @@ def test_dropped_cells_are_explains_unreached_cells():
     assert {r for (r, c), name in cells.items() if name == "dropped" and c == 0} == {2, 5}
     assert {c for (r, c), name in cells.items() if name == "dropped" and r == 0} == {2, 5, 6}
     assert sum(name == "dropped" for name in cells.values()) == 8 * 7 - 6 * 4
+
+
+def test_copying_padding_reaches_the_cells_it_copies():
+    # taps at -2, 1, 4 of a 4-cell input: with zeros 0, 2, 3 are unreached; replicate copies cells 0 and 3
+    expr = "nn.Conv1d(1, 1, 1, stride=3, padding=2, padding_mode='{}')"
+    for mode, dropped in (("zeros", [2, 4, 5]), ("replicate", [4])):
+        cells = cell_classes(convarith.draw(expr.format(mode), (1, 1, 4)), "input")
+        assert sorted(c for (_, c), name in cells.items() if name == "dropped") == dropped, mode
 
 
 def test_average_pooling_marks_the_taps_its_divisor_leaves_out():
