@@ -29,31 +29,34 @@ ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
 SEED_INPUT = (1, 96, 128, 3)
 SEED_CASES = (("valid", 1), ("valid", 2), ("same", 1), ("same", 2), ("same", 3))
-CALLS = st.one_of(
-    test_torch.conv_calls(False, False),
-    test_torch.conv_calls(True, False),
-    test_torch.conv_calls(False, True),
-    test_torch.conv_calls(True, True),
-    test_torch.pool_calls(False),
-    test_torch.pool_calls(True),
-    test_torch.adaptive_calls(),
-    test_keras.conv_calls(),
-    test_keras.conv_transpose_calls(),
-    test_keras.depthwise_calls(False),
-    test_keras.depthwise_calls(True),
-    test_keras.pool_calls(),
-    test_tf_nn.conv_calls(),
-    test_tf_nn.depthwise_calls(),
-    test_tf_nn.transpose_calls(),
-    test_tf_nn.pool_calls(),
-    test_tf_nn.generic_pool_calls(),
-    test_onnx.conv_nodes(False),
-    test_onnx.conv_nodes(True),
-    test_onnx.pool_nodes(),
-    test_jax_lax.general_calls(),
-    test_jax_lax.transpose_calls(),
-)
-EXAMPLES = settings(max_examples=int(os.environ.get("CONVARITH_DRAW_EXAMPLES", "400")), deadline=None)
+CALLS = {
+    "torch": st.one_of(
+        test_torch.conv_calls(False, False),
+        test_torch.conv_calls(True, False),
+        test_torch.conv_calls(False, True),
+        test_torch.conv_calls(True, True),
+        test_torch.pool_calls(False),
+        test_torch.pool_calls(True),
+        test_torch.adaptive_calls(),
+    ),
+    "keras": st.one_of(
+        test_keras.conv_calls(),
+        test_keras.conv_transpose_calls(),
+        test_keras.depthwise_calls(False),
+        test_keras.depthwise_calls(True),
+        test_keras.pool_calls(),
+    ),
+    "tf_nn": st.one_of(
+        test_tf_nn.conv_calls(),
+        test_tf_nn.depthwise_calls(),
+        test_tf_nn.transpose_calls(),
+        test_tf_nn.pool_calls(),
+        test_tf_nn.generic_pool_calls(),
+    ),
+    "onnx": st.one_of(test_onnx.conv_nodes(False), test_onnx.conv_nodes(True), test_onnx.pool_nodes()),
+    "jax_lax": st.one_of(test_jax_lax.general_calls(), test_jax_lax.transpose_calls()),
+}  # the differential tests' generators: calls each framework mostly accepts, some broken
+EXAMPLES = settings(max_examples=int(os.environ.get("CONVARITH_DRAW_EXAMPLES", "150")), deadline=None)
 
 
 def seed_expr(padding: str, strides: int) -> str:
@@ -148,10 +151,11 @@ def expected_input(explanation) -> tuple[Counter, int, int]:
     return Counter(corner_rule(r, c) for r in rows for c in cols), len(rows), len(cols)
 
 
-@given(case=CALLS)
+@pytest.mark.parametrize("framework", sorted(CALLS))
+@given(data=st.data())
 @settings(EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
-def test_svg_cells_by_class_match_the_canonical_op(case):
-    expr, shape, shapes, output_size = arguments(case)
+def test_svg_cells_by_class_match_the_canonical_op(framework, data):
+    expr, shape, shapes, output_size = arguments(data.draw(CALLS[framework], label="call"))
     try:
         explanation = convarith.explain(expr, shape, shapes=shapes, output_size=output_size)
     except ConvArithError as refusal:
@@ -183,7 +187,7 @@ def test_svg_cells_by_class_match_the_canonical_op(case):
 @given(
     case=st.one_of(test_torch.conv_calls(True, False), test_keras.conv_transpose_calls(), test_onnx.conv_nodes(True))
 )
-@settings(EXAMPLES, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
 def test_scatter_view_crops_to_the_shape(case):
     """Scatter: the stamped buffer (n-1)*s + k_eff per axis, cut per side to exactly the output,
     and the taps reaching the chosen cell are the forward view's taps on input cells."""

@@ -16,6 +16,7 @@ from math import gcd
 
 from ..core import arith
 from ..core.op import ConvOp
+from ..explain import pads_phrase
 from ..frameworks._common import Mapped, refuse
 
 __all__ = ["CLASSES", "LIMIT", "Grid", "Scene", "build_scene"]
@@ -286,6 +287,21 @@ def stamp_count(p: int, n: int, k: int, s: int, d: int) -> int:
     return 0 if first > t_hi else (t_hi - first) // period + 1
 
 
+def corner_rule(row: str | None, col: str | None) -> str | None:
+    """A cell's class from its row's and column's: padding of the first axis, then of the second,
+    then an inserted zero, then a dropped cell, else the row's (input or output); None outside."""
+    if row is None or col is None:
+        return None
+    if row in PADDING:
+        return row
+    if col in PADDING:
+        return col
+    for name in ("inserted-zero", "dropped"):
+        if name in (row, col):
+            return name
+    return row
+
+
 class Grid:
     """One drawn grid: its ``role`` (input or output), two strips, title and label lines."""
 
@@ -294,25 +310,27 @@ class Grid:
 
     def cls(self, r: int, c: int) -> str | None:
         """The class of cell (r, c) by the corner rule (None outside the grid)."""
-        row, col = self.rows.cls(r), self.cols.cls(c)
-        if row is None or col is None:
-            return None
-        if row in PADDING:
-            return row
-        if col in PADDING:
-            return col
-        for name in ("inserted-zero", "dropped"):
-            if name in (row, col):
-                return name
-        return row
+        return corner_rule(self.rows.cls(r), self.cols.cls(c))
 
-    def tap(self, r: int, c: int) -> tuple[int, int] | None:
-        """The (row, column) index of the chosen window's tap at (r, c), if one lands there."""
-        a, b = self.rows.tap(r), self.cols.tap(c)
-        return None if a is None or b is None else (a, b)
-
-    def excluded(self, r: int, c: int) -> bool:
-        return self.rows.excluded(r) or self.cols.excluded(c)
+    def cells(self) -> list[tuple[int, int, str | None, tuple[int, int] | None, bool, int | None] | None]:
+        """The shown cells row by row: (row slot, column slot, class, tap, excluded, stamps); each
+        strip is read once per shown position (elided slots give None)."""
+        rows, cols = self.rows.shown(), self.cols.shown()
+        per_row = [None if r is None else (r, self.rows.cls(r), self.rows.tap(r), self.rows.excluded(r)) for r in rows]
+        per_col = [None if c is None else (c, self.cols.cls(c), self.cols.tap(c), self.cols.excluded(c)) for c in cols]
+        row_stamps = [None if r is None else self.rows.stamps(r) for r in rows]
+        col_stamps = [None if c is None else self.cols.stamps(c) for c in cols]
+        found = []
+        for i, row in enumerate(per_row):
+            for j, col in enumerate(per_col):
+                if row is None or col is None:
+                    continue
+                tap = None if row[2] is None or col[2] is None else (row[2], col[2])
+                stamps = (
+                    col_stamps[j] if row_stamps[i] is None or col_stamps[j] is None else row_stamps[i] * col_stamps[j]
+                )
+                found.append((i, j, corner_rule(row[1], col[1]), tap, row[3] or col[3], stamps))
+        return found
 
     def chosen(self) -> tuple[int, int] | None:
         if self.role != "output":
@@ -320,12 +338,6 @@ class Grid:
         row = self.rows.chosen() if isinstance(self.rows, OutputStrip) else 0
         col = self.cols.chosen()
         return None if row is None or col is None else (row, col)
-
-    def stamps(self, r: int, c: int) -> int | None:
-        a, b = self.rows.stamps(r), self.cols.stamps(c)
-        if b is None:
-            return None
-        return b if a is None else a * b
 
     def counts(self) -> dict[str, int]:
         """Cells per class in the whole grid (elided ones included), by the corner rule."""
@@ -365,13 +377,6 @@ class AxisPicture:
         self.source, self.result, self.source_words, self.result_words = source, result, source_words, result_words
 
 
-def pads_words(lo: int, hi: int) -> str:
-    """'pad 1 before, 2 after', a negative side said as a crop."""
-    from ..explain import pads_phrase
-
-    return pads_phrase(lo, hi)
-
-
 def kernel_words(k: int, d: int, s: int) -> str:
     dilated = f" dilated by {d} (spans {arith.effective_kernel(k, d)})" if d != 1 else ""
     return f"kernel {k}{dilated}, stride {s}"
@@ -390,7 +395,7 @@ def window_axis(name, n, spacing, k, d, s, lo, hi, out, at, unreached, start_of,
     strip = WindowStrip(name, n, spacing, lo, hi, k, d, start, unreached, pads_counted)
     spaced = f", {spacing - 1} zero{'s' if spacing != 2 else ''} between -> {strip.spaced}" if spacing > 1 else ""
     words = (
-        f"{name}: {n} cells{spaced}, {pads_words(lo, hi)} -> {strip.length}; "
+        f"{name}: {n} cells{spaced}, {pads_phrase(lo, hi)} -> {strip.length}; "
         f"{kernel_words(k, d, s)}{dropped_words(strip)}"
     )
     return AxisPicture(strip, OutputStrip(name, out, at), words, f"{name}: {out} cells")
@@ -448,11 +453,12 @@ def transposed(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPict
             result,
             f"{name}: {n} cells, each stamps the kernel ({kernel_words(k, d, s)}) at stride {s}",
             f"{name}: {full} stamped cells ((n-1)*s + k_eff = ({n}-1)*{s} + {k_eff}), "
-            f"{pads_words(lo, cut_after)} cut -> {out} cells" + (f" (output_padding {extra})" if extra else ""),
+            f"{pads_phrase(lo, cut_after)} cut -> {out} cells" + (f" (output_padding {extra})" if extra else ""),
         )
     forward = context["forward_op"]  # the equivalent forward conv (reference.views.zero_insertion_op)
     picture = windowed(forward, axis, at, {"space_to_batch": False})
-    picture.source_words += f" (the transposed conv's {pads_words(lo, hi)} cut from its full output)"
+    picture.result = OutputStrip(name, out, at)  # the transposed size (an empty input has no zero-stuffed equal)
+    picture.source_words += f" (the transposed conv's {pads_phrase(lo, hi)} cut from its full output)"
     return picture
 
 
@@ -614,7 +620,7 @@ def heading_notes(mapped, op, chosen, cell, view, outs) -> list[str]:
         if a not in chosen:
             notes.append(
                 f"{names[a]} not drawn: {op.in_size[a]} -> {max(outs[a], 0)}, kernel {op.kernel[a]}, stride "
-                f"{op.stride[a]}, {pads_words(op.pad_lo[a], op.pad_hi[a])} (axes= picks the drawn axes)"
+                f"{op.stride[a]}, {pads_phrase(op.pad_lo[a], op.pad_hi[a])} (axes= picks the drawn axes)"
             )
     if len(mapped.ops) > 1:
         later = ", then ".join(later_op.kind for later_op in mapped.ops[1:])

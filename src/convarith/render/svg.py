@@ -48,11 +48,11 @@ STYLE = (
 class Shape:
     """One laid-out item: a rect (x, y, w, h) or a text (x, y) with its classes and attributes."""
 
-    __slots__ = ("kind", "x", "y", "w", "h", "cls", "text", "attrs")
+    __slots__ = ("kind", "x", "y", "w", "h", "cls", "text", "attrs", "fill")
 
-    def __init__(self, kind, x, y, w=0, h=0, cls="", text="", attrs=()):
+    def __init__(self, kind, x, y, w=0, h=0, cls="", text="", attrs="", fill=""):
         self.kind, self.x, self.y, self.w, self.h = kind, x, y, w, h
-        self.cls, self.text, self.attrs = cls, text, attrs
+        self.cls, self.text, self.attrs, self.fill = cls, text, attrs, fill
 
 
 class Block:
@@ -83,31 +83,29 @@ def grid_shapes(grid: Grid, x0: float, y0: float, cell: int) -> tuple[list[Shape
     rows, cols = grid.rows.shown(), grid.cols.shown()
     shapes: list[Shape] = []
     taps: list[Shape] = []
-    chosen = grid.chosen()
     for i, r in enumerate(rows):
-        y = y0 + i * cell
         if r is None:
-            shapes.append(Shape("text", x0 + len(cols) * cell / 2, y + cell - 3, cls="elided", text="\u22ee"))
-            continue
-        for j, c in enumerate(cols):
-            x = x0 + j * cell
-            if c is None:
-                if i == 0 or rows[i - 1] is None:
-                    shapes.append(Shape("text", x + cell / 2, y + cell - 3, cls="elided", text="\u2026"))
-                continue
-            name = grid.cls(r, c)
-            if name is not None:
-                shapes.append(Shape("rect", x, y, cell, cell, name, attrs=(("data-r", r), ("data-c", c))))
-                stamps = grid.stamps(r, c)
-                if stamps is not None:
-                    shapes.append(Shape("text", x + cell / 2, y + cell - 4, cls="count", text=str(stamps)))
-            tap = grid.tap(r, c)
-            if tap is not None:
-                kind = "kernel excluded" if grid.excluded(r, c) else "kernel"
-                where = f"{tap[1]}" if isinstance(grid.rows, UnitStrip) else f"{tap[0]},{tap[1]}"
-                taps.append(Shape("rect", x + 2, y + 2, cell - 4, cell - 4, kind, attrs=(("data-tap", where),)))
-            if chosen == (r, c):
-                taps.append(Shape("rect", x + 1, y + 1, cell - 2, cell - 2, "selected"))
+            shapes.append(
+                Shape("text", x0 + len(cols) * cell / 2, y0 + (i + 1) * cell - 3, cls="elided", text="\u22ee")
+            )
+    for j, c in enumerate(cols):
+        if c is None:
+            shapes.append(Shape("text", x0 + (j + 0.5) * cell, y0 + cell - 3, cls="elided", text="\u2026"))
+    one_row = isinstance(grid.rows, UnitStrip)
+    for i, j, name, tap, excluded, stamps in grid.cells():
+        x, y = x0 + j * cell, y0 + i * cell
+        if name is not None:
+            shapes.append(Shape("rect", x, y, cell, cell, name, attrs=f' data-r="{rows[i]}" data-c="{cols[j]}"'))
+            if stamps is not None:
+                shapes.append(Shape("text", x + cell / 2, y + cell - 4, cls="count", text=str(stamps)))
+        if tap is not None:
+            where = f"{tap[1]}" if one_row else f"{tap[0]},{tap[1]}"
+            kind = "kernel excluded" if excluded else "kernel"
+            taps.append(Shape("rect", x + 2, y + 2, cell - 4, cell - 4, kind, attrs=f' data-tap="{where}"'))
+    chosen = grid.chosen()
+    if chosen is not None and chosen[0] in rows and chosen[1] in cols:
+        x, y = x0 + cols.index(chosen[1]) * cell, y0 + rows.index(chosen[0]) * cell
+        taps.append(Shape("rect", x + 1, y + 1, cell - 2, cell - 2, "selected"))
     return shapes + taps, len(cols) * cell, len(rows) * cell
 
 
@@ -141,7 +139,7 @@ def layout(scene: Scene, cell: int = CELL) -> tuple[float, float, list[Shape], l
     legend_y = y + 6
     x = MARGIN
     for name in (*CLASSES, "kernel"):
-        loose.append(Shape("rect", x, legend_y, cell, cell, "swatch", attrs=(("fill", PALETTE[name]),)))
+        loose.append(Shape("rect", x, legend_y, cell, cell, "swatch", fill=PALETTE[name]))
         loose.append(Shape("text", x + cell + 4, legend_y + cell - 3, cls="legend", text=name))
         x += cell + 12 + len(name) * CHAR
     width = max(width, x)
@@ -154,12 +152,10 @@ def attributes(pairs) -> str:
 
 def shape_xml(shape: Shape) -> str:
     if shape.kind == "rect":
-        fill = dict(shape.attrs).get("fill")
-        attrs = [pair for pair in shape.attrs if pair[0] != "fill"]
-        style = f' style="fill:{fill}"' if fill else ""
+        style = f' style="fill:{shape.fill}"' if shape.fill else ""
         return (
             f'<rect x="{shape.x:g}" y="{shape.y:g}" width="{shape.w:g}" height="{shape.h:g}" '
-            f'class="{shape.cls}"{style}{attributes(attrs)}/>'
+            f'class="{shape.cls}"{style}{shape.attrs}/>'
         )
     return f'<text x="{shape.x:g}" y="{shape.y:g}" class="{shape.cls}">{escape(shape.text)}</text>'
 

@@ -16,11 +16,10 @@ LEGEND = (
 )
 
 
-def cell_char(grid: Grid, r: int, c: int, chosen) -> str:
-    name = grid.cls(r, c)
-    if grid.tap(r, c) is not None:
-        return "!" if grid.excluded(r, c) else LETTERS[name].upper()
-    if chosen == (r, c):
+def cell_char(name: str | None, tap, excluded: bool, chosen: bool) -> str:
+    if tap is not None:
+        return "!" if excluded else LETTERS[name].upper()
+    if chosen:
         return "@"
     return " " if name is None else LETTERS[name]
 
@@ -28,12 +27,10 @@ def cell_char(grid: Grid, r: int, c: int, chosen) -> str:
 def grid_lines(grid: Grid) -> list[str]:
     rows, cols = grid.rows.shown(), grid.cols.shown()
     chosen = grid.chosen()
-    lines = []
-    for r in rows:
-        if r is None:
-            lines.append("  " + "~" * len(cols))
-            continue
-        lines.append("  " + "".join("~" if c is None else cell_char(grid, r, c, chosen) for c in cols).rstrip())
+    chart = [["~" if r is None or c is None else " " for c in cols] for r in rows]
+    for i, j, name, tap, excluded, _ in grid.cells():
+        chart[i][j] = cell_char(name, tap, excluded, chosen == (rows[i], cols[j]))
+    lines = ["  " + "".join(line).rstrip() for line in chart]
     stamps = [grid.cols.stamps(c) for c in cols if c is not None]
     if stamps and stamps[0] is not None:  # the scatter buffer: stamps per cell are the product of these
         for what, strip, shown in (("row", grid.rows, rows), ("column", grid.cols, cols)):
