@@ -319,10 +319,35 @@ size_texts = st.one_of(
 out_paths = st.sampled_from([None, None, "y.npy", "missing/y.npy", "dir.npy", "old.npy", "y.txt", "/proc/y.npy", ""])
 
 
+draw_flags = st.lists(
+    st.sampled_from(
+        [
+            ["--fmt", "svg"],
+            ["--fmt", "ascii"],
+            ["--fmt", "gif"],
+            ["-o", "p.svg"],
+            ["-o", "p.txt"],
+            ["-o", "p.gif"],
+            ["-o", "old.npy"],
+            ["-o", "dir.npy"],
+            ["-o", "missing/p.svg"],
+            ["--at", "0,0"],
+            ["--at", "1"],
+            ["--at", "x"],
+            ["--axes", "0,1"],
+            ["--axes", "height,width"],
+            ["--axes", "9"],
+            ["--view", "scatter"],
+        ]
+    ),
+    max_size=3,
+).map(lambda flags: [item for flag in flags for item in flag])  # convarith draw's options, some bad; fmt: skip
+
+
 @st.composite
 def cli_cases(draw):
     """argv for `python -m convarith`, plus the files to write first: {name: file spec or array spec}."""
-    command = draw(st.sampled_from(["shape", "explain", "forward", "forward"]))
+    command = draw(st.sampled_from(["shape", "explain", "forward", "forward", "draw"]))
     if draw(st.booleans()):
         return draw(plausible_cli_cases(command))
     argv, files, weights = [command, draw(expressions)], {}, None
@@ -333,7 +358,9 @@ def cli_cases(draw):
             argv += ["--shape", draw(st.sampled_from(["x", "w", "", "x=y"])) + "=" + draw(size_texts)]
         if draw(st.integers(0, 5)) == 0:
             argv += ["--output-size", draw(size_texts)]
-        if draw(st.booleans()):
+        if command == "draw":
+            argv += draw(draw_flags)
+        elif draw(st.booleans()):
             argv.append("--json")
         return argv, files, weights
     valid = draw(st.booleans())
@@ -546,7 +573,9 @@ def plausible_cli_cases(draw, command):
                 argv += ["--shape", f"{name}={','.join(map(str, sizes))}"]
         else:
             argv += ["--input", ",".join(map(str, shape))]
-        if draw(st.booleans()):
+        if command == "draw":
+            argv += draw(draw_flags)
+        elif draw(st.booleans()):
             argv.append("--json")
         return argv, files, weights
     if named:
