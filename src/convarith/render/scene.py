@@ -142,7 +142,9 @@ class WindowStrip(Strip):
     def __init__(self, name, n, spacing, lo, hi, kernel, dilation, start, unreached, pads_counted=True):
         self.name, self.n, self.spacing, self.lo, self.hi = name, n, spacing, lo, hi
         self.kernel, self.dilation, self.start = kernel, dilation, start
-        self.unreached = unreached  # arith.Cells over u, or None when not worked out
+        found = None if unreached is None else multiples_in(unreached, spacing)
+        self.unreached = None if found is None else unreached  # arith.Cells over u, or None when not worked out
+        self.dropped_count = found or 0  # the real input cells among them
         self.pads_counted = pads_counted
         self.spaced = arith.dilated_size(n, spacing)
         self.before, self.after = max(lo, 0), max(hi, 0)
@@ -180,14 +182,8 @@ class WindowStrip(Strip):
         first = self.before + self.start
         return first, first + arith.effective_kernel(self.kernel, self.dilation)
 
-    def dropped(self) -> int:
-        if self.unreached is None:
-            return 0
-        found = multiples_in(self.unreached, self.spacing)
-        return 0 if found is None else found
-
     def counts(self) -> dict[str, int]:
-        dropped = self.dropped()
+        dropped = self.dropped_count
         return {
             "pad-before": self.before,
             "pad-after": self.after,
@@ -382,10 +378,12 @@ def kernel_words(k: int, d: int, s: int) -> str:
     return f"kernel {k}{dilated}, stride {s}"
 
 
-def dropped_words(strip: WindowStrip) -> str:
-    if strip.unreached is None or multiples_in(strip.unreached, strip.spacing) is None:
+def dropped_words(strip: WindowStrip, out: int) -> str:
+    if out <= 0:
+        return ""
+    if strip.unreached is None:
         return "; unreached cells not worked out (too long a kernel reach or padding)"
-    dropped = strip.dropped()
+    dropped = strip.dropped_count
     return f"; {dropped} cell{'s' if dropped != 1 else ''} no window reaches" if dropped else ""
 
 
@@ -396,7 +394,7 @@ def window_axis(name, n, spacing, k, d, s, lo, hi, out, at, unreached, start_of,
     spaced = f", {spacing - 1} zero{'s' if spacing != 2 else ''} between -> {strip.spaced}" if spacing > 1 else ""
     words = (
         f"{name}: {n} cells{spaced}, {pads_phrase(lo, hi)} -> {strip.length}; "
-        f"{kernel_words(k, d, s)}{dropped_words(strip)}"
+        f"{kernel_words(k, d, s)}{dropped_words(strip, out)}"
     )
     return AxisPicture(strip, OutputStrip(name, out, at), words, f"{name}: {out} cells")
 
