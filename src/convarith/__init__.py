@@ -11,6 +11,7 @@ from .explain import Explanation
 __all__ = [
     "ConvArithError",
     "Explanation",
+    "draw",
     "explain",
     "forward",
     "inverse",
@@ -50,6 +51,18 @@ def transposed_views(expr: str, x=None, weights=None, *, arrays=None, output_siz
     from .reference.views import transposed_views as views
 
     return views(expr, x, weights, arrays=arrays, output_size=output_size, max_bytes=max_bytes)
+
+
+def draw(expr: str, input_shape=None, *, shapes=None, output_size=None, fmt="svg", axes=None, at=None, view="forward"):
+    """A picture of ``expr`` on this input: ``fmt='svg'`` (str, one SVG document), ``'ascii'``
+    (str, with a legend) or ``'gif'`` (bytes, the kernel stepping over the output; needs
+    ``convarith[gif]``). ``axes``: the one or two spatial axes drawn (default the first two);
+    ``at``: the output cell (one index per spatial axis) whose kernel footprint is drawn
+    (default the first); ``view``: ``'forward'`` or, for a transposed conv, ``'scatter'``.
+    """
+    from .render import draw as run
+
+    return run(expr, input_shape, shapes=shapes, output_size=output_size, fmt=fmt, axes=axes, at=at, view=view)
 
 
 def sweep(expr: str, input_shape=None, *, shapes=None, output_size=None, **grid):

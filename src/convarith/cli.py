@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # prog= spares argparse building a help formatter (and importing shutil) on every run.
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{shape,explain,forward,solve,serve}", prog="convarith"
+        dest="command", required=True, metavar="{shape,explain,forward,draw,solve,serve}", prog="convarith"
     )
     for name, help_text in (
         ("shape", "print the output shape"),
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_forward(commands)
+    add_draw(commands)
     add_solve(commands)
     add_serve(commands)
     return parser
@@ -269,41 +270,52 @@ def check_out(path: str) -> None:
         raise ConvArithError(
             f"--out {path!r} must end in .npy. Rule: the output is a NumPy .npy file. Fix: --out y.npy."
         )
+    check_target(path, "--out", "y.npy")
+
+
+def check_target(path: str, option: str, example: str) -> None:
+    """Refuse an output file that cannot be written (a folder, a missing or read-only folder)."""
     folder = os.path.dirname(path) or "."
     if os.path.isdir(path):
         raise ConvArithError(
-            f"--out {path!r} is a folder. Rule: --out names the file to write. Fix: name a file inside it, e.g. {os.path.join(path, 'y.npy')!r}."
+            f"{option} {path!r} is a folder. Rule: {option} names the file to write. Fix: name a file inside it, "
+            f"e.g. {os.path.join(path, example)!r}."
         )
     if not os.path.isdir(folder):
         raise ConvArithError(
-            f"--out {path!r}: the folder {folder!r} does not exist. Rule: --out writes into an existing folder. "
+            f"{option} {path!r}: the folder {folder!r} does not exist. Rule: {option} writes into an existing folder. "
             "Fix: create it first."
         )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ConvArithError(
-            f"--out {path!r}: the folder {folder!r} is not writable. Rule: --out needs write access to its "
+            f"{option} {path!r}: the folder {folder!r} is not writable. Rule: {option} needs write access to its "
             "folder. Fix: write somewhere else."
         )
 
 
 def write_npy(path: str, array) -> None:
-    """Write ``array`` to a temporary .partial file next to ``path``, then rename it over ``path``.
+    """Write ``array`` as .npy to ``path`` atomically (``write_atomic``)."""
+    import numpy as np
+
+    write_atomic(path, lambda stream: np.save(stream, array), "--out")
+
+
+def write_atomic(path: str, write, option: str) -> None:
+    """Call ``write(stream)`` on a temporary .partial file next to ``path``, then rename it over ``path``.
     On any failure (or Ctrl-C) the partial file is removed and ``path`` is left as it was."""
     import tempfile
-
-    import numpy as np
 
     folder, name = os.path.split(path)
     partial = None
     try:
         handle, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder or ".")
         with os.fdopen(handle, "wb") as stream:
-            np.save(stream, array)
+            write(stream)
         os.replace(partial, path)
         partial = None
     except OSError as exc:
         raise ConvArithError(
-            f"--out {path!r} cannot be written: {exc.strerror or exc}. Rule: the system must accept the file. "
+            f"{option} {path!r} cannot be written: {exc.strerror or exc}. Rule: the system must accept the file. "
             "Fix: write somewhere else."
         ) from None
     finally:
@@ -312,12 +324,74 @@ def write_npy(path: str, array) -> None:
                 os.unlink(partial)
 
 
+DRAW_SUFFIXES = {".svg": "svg", ".gif": "gif", ".txt": "ascii"}
+
+
+def add_draw(commands) -> None:
+    """The ``draw`` command: a picture of the call (text on stdout, or a file with -o)."""
+    help_text = "draw the call: its input and output grids, padding, inserted zeros and one kernel footprint"
+    command = commands.add_parser("draw", help=help_text, description=help_text, formatter_class=Formatter)
+    command.add_argument("expr", help='the call, e.g. "nn.Conv2d(3, 8, 3)"')
+    command.add_argument("--input", metavar="SIZES", help="input shape, e.g. 1,3,32,32")
+    command.add_argument(
+        "--shape", action="append", default=[], metavar="NAME=SIZES", help="shape of a named tensor (repeatable)"
+    )
+    command.add_argument("--output-size", metavar="SIZES", help="output_size for transposed convolutions")
+    command.add_argument(
+        "--fmt", choices=("svg", "ascii", "gif"), help="default: from -o's suffix (.svg, .gif, .txt), else ascii"
+    )
+    command.add_argument("-o", "--output", metavar="FILE", help="write the picture here (replaced atomically)")
+    command.add_argument("--at", metavar="INDEX", help="the output cell whose kernel footprint is drawn, e.g. 0,3")
+    command.add_argument("--axes", metavar="AXES", help="the spatial axes drawn, e.g. 0,1 or height,width")
+    command.add_argument("--view", choices=("forward", "scatter"), default="forward", help="for transposed convs")
+
+
+def run_draw(args: argparse.Namespace) -> str:
+    """The picture as text, or (with -o) written to the file only when drawing succeeded."""
+    from .render import draw
+
+    fmt = args.fmt
+    if args.output is not None:
+        check_target(args.output, "-o", "picture.svg")
+        fmt = fmt or DRAW_SUFFIXES.get(os.path.splitext(args.output)[1].lower())
+        if fmt is None:
+            raise ConvArithError(
+                f"-o {args.output!r}: the format is not known from its suffix. Rule: .svg, .gif or .txt name "
+                "the format. Fix: add --fmt svg (or ascii, gif), or name the file picture.svg."
+            )
+    fmt = fmt or "ascii"
+    if fmt == "gif" and args.output is None:
+        raise ConvArithError(
+            "--fmt gif writes binary data. Rule: a GIF goes to a file, not the terminal. Fix: add -o picture.gif."
+        )
+    axes = None
+    if args.axes is not None:
+        axes = tuple(int(part) if part.strip().lstrip("-").isdigit() else part.strip() for part in args.axes.split(","))
+    picture = draw(
+        args.expr,
+        None if args.input is None else parse_sizes(args.input, "--input"),
+        shapes=parse_named(args.shape),
+        output_size=None if args.output_size is None else parse_sizes(args.output_size, "--output-size"),
+        fmt=fmt,
+        axes=axes,
+        at=None if args.at is None else parse_sizes(args.at, "--at"),
+        view=args.view,
+    )
+    if args.output is None:
+        return picture.rstrip("\n")
+    data = picture if isinstance(picture, bytes) else picture.encode()
+    write_atomic(args.output, lambda stream: stream.write(data), "-o")
+    return f"wrote {args.output} ({fmt}, {len(data)} bytes)"
+
+
 def run(args: argparse.Namespace) -> str:
     """The text to print for parsed arguments; ConvArithError if refused."""
     if args.command == "forward":
         return run_forward(args)
     if args.command == "solve":
         return run_solve(args)
+    if args.command == "draw":
+        return run_draw(args)
     input_shape = None if args.input is None else parse_sizes(args.input, "--input", batch_none=True)
     output_size = None if args.output_size is None else parse_sizes(args.output_size, "--output-size")
     shapes = parse_named(args.shape)

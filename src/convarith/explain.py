@@ -288,9 +288,18 @@ class Explanation:
         return f"<Explanation {self.mapped.call.text} -> {self.output_shape}>"
 
     def _repr_html_(self) -> str:
+        """The derivation beside its picture (convarith.draw's SVG; the text alone if it cannot be drawn)."""
         from html import escape
 
-        return f"<pre>{escape(str(self))}</pre>"
+        from .errors import ConvArithError
+        from .render import draw_mapped
+
+        text = f"<pre>{escape(str(self))}</pre>"
+        try:
+            picture = draw_mapped(self.mapped)
+        except ConvArithError:
+            return text
+        return f'<div style="display:flex;gap:1em;align-items:flex-start">{text}<div>{picture}</div></div>'
 
 
 def kernel_text(facts: dict) -> str:

@@ -2,7 +2,7 @@
 
 Started as ``python child.py LIMIT_BYTES``. Each request and answer is a pickled dict
 behind an 8-byte length. A request names a call (``output_shape``, ``explain``,
-``forward``, ``trace_element``, ``transposed_views``, ``load``) and its arguments as
+``forward``, ``trace_element``, ``transposed_views``, ``draw``, ``load``) and its arguments as
 plain specs; arrays and files are built here from their specs, so every failure
 has a small exact reproducer. The answer is ``{"ok": summary}``, ``{"refused":
 message}`` (a ConvArithError) or ``{"bad": what went wrong}``: any other
@@ -155,6 +155,18 @@ def run(request: dict, scratch: str):
         text = str(explanation)
         json.dumps(explanation.to_dict())
         return f"explained {shape} in {len(text)} chars"
+    if call == "draw":  # a picture only of a call output_shape accepts, and a bounded one
+        options = request.get("options", {})
+        picture = convarith.draw(
+            request["expr"], request.get("input_shape"), shapes=request.get("shapes"), **common, **options
+        )
+        convarith.output_shape(request["expr"], request.get("input_shape"), shapes=request.get("shapes"), **common)
+        kind = options.get("fmt", "svg")
+        if not isinstance(picture, bytes if kind == "gif" else str) or len(picture) > 4 * 2**20:
+            raise AssertionError(f"draw gave a {type(picture).__name__} of {len(picture)} for fmt={kind!r}")
+        if kind == "svg" and not picture.startswith("<svg"):
+            raise AssertionError(f"draw's SVG starts {picture[:40]!r}")
+        return f"drew {len(picture)} {kind}"
     numeric = {"arrays": request.get("arrays"), "max_bytes": request.get("max_bytes"), **common}
     if call == "forward":
         y = convarith.forward(request["expr"], request.get("x"), request.get("weights"), **numeric)

@@ -242,9 +242,28 @@ def numeric_requests(draw):
     return request
 
 
+draw_options = st.fixed_dictionaries(
+    {},
+    optional={
+        "fmt": st.sampled_from(["svg", "ascii", "ascii", "gif", "png", None, 3]),
+        "at": st.one_of(
+            st.lists(st.integers(-2, 40), max_size=4).map(tuple),
+            st.sampled_from([0, -1, 2**63, (True, 0), "0,0", 1.5, (10**30, 0), None]),
+        ),
+        "axes": st.one_of(
+            st.lists(st.integers(-4, 4), max_size=3).map(tuple),
+            st.sampled_from(["height", ("depth", "width"), ("width", "width"), 0, 1.0, "", None]),
+        ),
+        "view": st.sampled_from(["forward", "scatter", "scatter", "up", None]),
+    },
+)  # convarith.draw's own arguments, most of them bad
+
+
 @st.composite
 def shape_requests(draw):
-    request = {"call": draw(st.sampled_from(["output_shape", "explain"])), "expr": draw(expressions)}
+    request = {"call": draw(st.sampled_from(["output_shape", "explain", "draw"])), "expr": draw(expressions)}
+    if request["call"] == "draw":
+        request["options"] = draw(draw_options)
     if draw(st.booleans()):
         request["input_shape"] = draw(shapes())
     else:
@@ -325,10 +344,35 @@ size_texts = st.one_of(
 out_paths = st.sampled_from([None, None, "y.npy", "missing/y.npy", "dir.npy", "old.npy", "y.txt", "/proc/y.npy", ""])
 
 
+draw_flags = st.lists(
+    st.sampled_from(
+        [
+            ["--fmt", "svg"],
+            ["--fmt", "ascii"],
+            ["--fmt", "gif"],
+            ["-o", "p.svg"],
+            ["-o", "p.txt"],
+            ["-o", "p.gif"],
+            ["-o", "old.npy"],
+            ["-o", "dir.npy"],
+            ["-o", "missing/p.svg"],
+            ["--at", "0,0"],
+            ["--at", "1"],
+            ["--at", "x"],
+            ["--axes", "0,1"],
+            ["--axes", "height,width"],
+            ["--axes", "9"],
+            ["--view", "scatter"],
+        ]
+    ),
+    max_size=3,
+).map(lambda flags: [item for flag in flags for item in flag])  # convarith draw's options, some bad; fmt: skip
+
+
 @st.composite
 def cli_cases(draw):
     """argv for `python -m convarith`, plus the files to write first: {name: file spec or array spec}."""
-    command = draw(st.sampled_from(["shape", "explain", "forward", "forward"]))
+    command = draw(st.sampled_from(["shape", "explain", "forward", "forward", "draw"]))
     if draw(st.booleans()):
         return draw(plausible_cli_cases(command))
     argv, files, weights = [command, draw(expressions)], {}, None
@@ -339,7 +383,9 @@ def cli_cases(draw):
             argv += ["--shape", draw(st.sampled_from(["x", "w", "", "x=y"])) + "=" + draw(size_texts)]
         if draw(st.integers(0, 5)) == 0:
             argv += ["--output-size", draw(size_texts)]
-        if draw(st.booleans()):
+        if command == "draw":
+            argv += draw(draw_flags)
+        elif draw(st.booleans()):
             argv.append("--json")
         return argv, files, weights
     valid = draw(st.booleans())
@@ -511,9 +557,13 @@ def spec_of(draw, shape) -> dict:
 def plausible_requests(draw):
     """Calls likely to be accepted, through every entry point, with arrays that fit them."""
     expr, shape, named = draw(plausible_calls())
-    call = draw(st.sampled_from(["output_shape", "explain", "forward", "forward", "trace_element", "transposed_views"]))
+    call = draw(
+        st.sampled_from(["output_shape", "explain", "draw", "forward", "forward", "trace_element", "transposed_views"])
+    )
     request = {"call": call, "expr": expr}
-    if call in ("output_shape", "explain"):
+    if call == "draw":
+        request["options"] = draw(draw_options)
+    if call in ("output_shape", "explain", "draw"):
         if named:
             request["shapes"] = named
         else:
@@ -548,7 +598,9 @@ def plausible_cli_cases(draw, command):
                 argv += ["--shape", f"{name}={','.join(map(str, sizes))}"]
         else:
             argv += ["--input", ",".join(map(str, shape))]
-        if draw(st.booleans()):
+        if command == "draw":
+            argv += draw(draw_flags)
+        elif draw(st.booleans()):
             argv.append("--json")
         return argv, files, weights
     if named:

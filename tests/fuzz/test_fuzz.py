@@ -112,7 +112,8 @@ def test_cli_exits_cleanly(case):
     assert "Traceback" not in err and "internal error" not in err, f"{err}\n{where}"
     if result.returncode == 0:
         assert all(line.startswith("warning: ") for line in err.splitlines()), f"{err}\n{where}"
-        out_path = argv[argv.index("--out") + 1] if "--out" in argv else None
+        flag = "--out" if "--out" in argv else "-o"  # forward --out, draw -o
+        out_path = argv[len(argv) - 1 - argv[::-1].index(flag) + 1] if flag in argv else None
         added = set(after) - set(before)
         assert added <= {out_path}, f"left behind {added - {out_path}}\n{where}"
         assert out_path == "old.npy" or old == b"keep me", where

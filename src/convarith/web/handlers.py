@@ -87,7 +87,7 @@ def shape(query: dict) -> tuple[int, str, dict]:
 @refused
 def draw(query: dict) -> tuple[int, str, str]:
     """The picture: ``fmt`` svg (default) or ascii, ``at`` the output cell, ``view`` for transposed ops."""
-    from ..draw import draw as render
+    from ..render import draw as render
 
     expr, given = call_arguments(query)
     fmt = query.get("fmt", "svg")

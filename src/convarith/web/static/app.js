@@ -52,19 +52,23 @@ async function refresh() {
     $("framework").textContent = answer.framework;
     $("explanation").textContent = answer.text;
     showKnobs(answer.knobs);
-    const response = await fetch("/api/draw?" + query({ fmt: "svg" }).toString());
-    if (mine !== generation) return;
-    if (response.ok) {
-      $("drawing").innerHTML = await response.text();
-    } else {
-      $("drawing").textContent = (await response.json()).error;
-    }
+    await redraw("", mine);
   } catch (error) {
     if (mine !== generation) return;
     showError(error.message);
     $("shape").textContent = "";
     $("explanation").textContent = "";
     $("drawing").innerHTML = "";
+  }
+}
+
+async function redraw(at, mine = generation) {
+  const response = await fetch("/api/draw?" + query(at ? { fmt: "svg", at } : { fmt: "svg" }).toString());
+  if (mine !== generation) return;
+  if (response.ok) {
+    $("drawing").innerHTML = await response.text();
+  } else {
+    $("drawing").textContent = (await response.json()).error;
   }
 }
 
@@ -104,7 +108,8 @@ async function setArgument(name, value) {
 }
 
 async function showCell(target) {
-  const at = [target.dataset.row, target.dataset.col].filter((v) => v !== undefined).join(",");
+  const at = [target.dataset.r, target.dataset.c].filter((v) => v !== undefined).join(",");
+  redraw(at);
   const values = $("values").value;
   const params = query({ at, values: values === "upload" ? "upload" : values });
   try {
