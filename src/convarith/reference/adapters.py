@@ -133,16 +133,22 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
     layout = "PyTorch weight layout is (out_channels, in_channels/groups, *kernel_size)"
     if op.kind == "conv_transpose":
         layout = "PyTorch ConvTranspose weight layout is (in_channels, out_channels/groups, *kernel_size)"
-    expect(w, canonical_weight_shape(op), "weight", label, layout)
+    out_channels = op.out_channels
+    if op.in_channels == 0:  # the op keeps the input's 0 channels; the weight has the declared ones
+        out_channels = w.shape[0] if mapped.argument("out_channels") is None else mapped.argument("out_channels")
+    expect(w, canonical_weight_shape(op, out_channels), "weight", label, layout)
     if b is not None:
-        expect(b, (op.out_channels,), "bias", label, "bias has one value per output channel")
+        expect(b, (out_channels,), "bias", label, "bias has one value per output channel")
     return [(w, b)]
 
 
-def canonical_weight_shape(op: ConvOp) -> tuple[int, ...]:
+def canonical_weight_shape(op: ConvOp, out_channels: int | None = None) -> tuple[int, ...]:
+    """The weight's shape in canonical layout; ``out_channels`` when the weight declares
+    other output channels than the op gives (torch on an input of 0 channels)."""
+    out_channels = op.out_channels if out_channels is None else out_channels
     if op.kind == "conv_transpose":
-        return (op.in_channels, op.out_channels // op.groups, *op.kernel)
-    return (op.out_channels, op.in_channels // op.groups, *op.kernel)
+        return (op.in_channels, out_channels // op.groups, *op.kernel)
+    return (out_channels, op.in_channels // op.groups, *op.kernel)
 
 
 # -- Keras -----------------------------------------------------------------------------
