@@ -8,6 +8,7 @@ pair per op of ``Mapped.ops``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -97,11 +98,13 @@ def weight_list(weights, count: int, label: str, order: str) -> list:
 
 def to_canonical(x: np.ndarray, spec: tuple[int, ...]) -> np.ndarray:
     """(batch, channel, spatial...) axes of a tensor laid out by ``spec``."""
-    return np.transpose(x, spec)
+    return x if spec == tuple(range(len(spec))) else np.transpose(x, spec)
 
 
 def from_canonical(y: np.ndarray, spec: tuple[int, ...]) -> np.ndarray:
-    return np.transpose(y, np.argsort(spec))
+    if spec == tuple(range(len(spec))):
+        return y
+    return np.transpose(y, sorted(range(len(spec)), key=spec.__getitem__))  # the inverse permutation
 
 
 def spatial_last(w: np.ndarray, rank: int) -> np.ndarray:
@@ -382,7 +385,7 @@ def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> P
     first = mapped.ops[0]
     if mapped.squeeze_batch:
         x_array = np.expand_dims(x_array, first.in_spec[0])
-    elif x_array.shape != first.input_shape and x_array.size == int(np.prod(first.input_shape)):
+    elif x_array.shape != first.input_shape and x_array.size == math.prod(first.input_shape):
         x_array = x_array.reshape(first.input_shape)  # tf.nn: extra leading batch dimensions fold into one
     x_array = expect(x_array, first.input_shape, "input", call.base, f"layout {mapped.layout or first.in_spec}")
     if keras_bias_on_last_axis(mapped):

@@ -516,8 +516,9 @@ def run_op(op: ConvOp, x, w=None, b=None, *, max_bytes: int | None = None):
     """Apply one canonical op to canonical arrays; returns (N, O, *out) in the compute dtype."""
     dtype = compute_dtype(x, w, b)
     check_budget(op, dtype.itemsize, max_bytes)
-    if any(s <= 0 for s in arith.output_spatial(op)) or op.batch == 0 or op.out_channels == 0:
-        out = tuple(max(s, 0) for s in arith.output_spatial(op))
+    out = arith.output_spatial(op)
+    if any(s <= 0 for s in out) or op.batch == 0 or op.out_channels == 0:
+        out = tuple(max(s, 0) for s in out)
         return np.zeros((op.batch // op.batch_groups, op.out_channels) + out, dtype=dtype)
     if op.kind == "conv":
         return conv(op, x, w, b, dtype)
