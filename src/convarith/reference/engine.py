@@ -4,11 +4,12 @@ Canonical arrays: input ``(N, C, *spatial)``; ``conv`` weight ``(O, C/groups, *k
 ``conv_transpose`` weight ``(C, O/groups, *kernel)``, which is the weight of the
 matching forward convolution (PyTorch's own layout); bias ``(O,)``.
 
-Every loop below runs over kernel offsets, batch groups or chunks of output rows, never
-over output elements: a convolution is im2col (a window view of the padded input, copied a
-chunk at a time) and one batched matmul per chunk; pooling is one strided slice and one
-reduction per kernel offset; a transposed convolution is one matmul and one strided add
-per kernel offset.
+Every loop below runs over kernel offsets, batch groups, chunks of output rows or blocks
+of channels, never over output elements: a convolution is im2col (a window view of the
+padded input, copied a chunk at a time) and one batched matmul per chunk; a depthwise one
+is one einsum per group of kernel offsets over shifted copies of a block of channels;
+pooling is one strided slice and one reduction per kernel offset (a global pool one
+reduction); a transposed convolution is one matmul and one strided add per kernel offset.
 """
 
 from __future__ import annotations
@@ -100,8 +101,8 @@ def short_repr(value) -> str:
 def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     """Largest intermediates of ``run_op``: padded input, per-offset slice, product and output,
     plus a chunk of the conv path's im2col columns (CHUNK_BYTES or the output's size, or one
-    output row of them if larger; at most the whole of them), plus adaptive pooling's gathered windows
-    (with their masked copy and float64 sums)."""
+    output row of them if larger; at most the whole of them) or a block of the depthwise path's
+    copies, plus adaptive pooling's gathered windows (with their masked copy and float64 sums)."""
     out = tuple(max(s, 0) for s in arith.output_spatial(op))
     n, c, o = op.batch, op.in_channels, op.out_channels
     sizes = [
@@ -124,7 +125,10 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
         return itemsize * (n * c * math.prod(op.in_size) + cols + full)
     outputs = n * max(o, c) * math.prod(out)
     columns = 0
-    if op.kind == "conv" and out:
+    if op.kind == "conv" and all(out) and takes_depthwise(op, itemsize):
+        block, per_channel = depthwise_block(op, out, itemsize)
+        columns = block * per_channel // itemsize
+    elif op.kind == "conv" and out:
         row = n * c * math.prod(op.kernel) * math.prod(out[1:])
         columns = min(row * out[0], max(row, CHUNK_BYTES // itemsize, n * o * math.prod(out)))
     elif op.kind.startswith("adaptive"):
@@ -195,7 +199,7 @@ def conv(op: ConvOp, x, w, b, dtype):
     out = arith.output_spatial(op)
     n, o, g, bg = op.batch, op.out_channels, op.groups, op.batch_groups
     w = w.astype(dtype, copy=False)
-    if takes_depthwise(op):
+    if takes_depthwise(op, dtype.itemsize):
         return depthwise(op, x, w, b, out, dtype)
     xp = pad_input(x.astype(dtype, copy=False), op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation)
     xp = extend(xp, out, tuple(d * (k - 1) for k, d in zip(op.kernel, op.dilation)), op.stride)
@@ -237,13 +241,15 @@ def conv_groups(xp, w, op: ConvOp, out, g):
     return y.reshape((n, o) + tuple(out))
 
 
-def takes_depthwise(op: ConvOp) -> bool:
-    """One input channel per group, a few output channels each, at least one spatial axis."""
+def takes_depthwise(op: ConvOp, itemsize: int) -> bool:
+    """One input channel per group, a few output channels each, at least one spatial axis,
+    and one channel's buffers within a block (else im2col, which works a chunk of rows at a time)."""
     return (
         op.groups == op.in_channels
         and op.batch_groups == 1
         and op.rank > 0
         and op.out_channels <= DEPTHWISE_MAX_MULTIPLIER * op.in_channels
+        and depthwise_block(op, arith.output_spatial(op), itemsize)[1] <= DEPTHWISE_BLOCK_BYTES
     )
 
 
@@ -266,18 +272,11 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
     lo = op.pad_lo
     if op.pad_mode != "zeros" or any(d != 1 for d in op.lhs_dilation):
         x, lo = pad_input(x, op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation), (0,) * rank
-    phased = max(rank - 1, 1)  # the axes split into phases; the last of two or more is shifted
-    shifts = [j * op.dilation[-1] for j in range(op.kernel[-1])] if rank > 1 else [0]
-    lengths = tuple(
-        o + (k - 1) * d // s if axis < phased else o
-        for axis, (o, k, d, s) in enumerate(zip(out, op.kernel, op.dilation, op.stride))
-    )
-    phases = list(product(*(range(s) for s in op.stride[:phased])))
+    phased, shifts, lengths, phases = depthwise_layout(op, out)
     pitch = [math.prod(lengths[axis + 1 :]) for axis in range(rank)]
     positions = sum((o - 1) * p for o, p in zip(out, pitch)) + 1  # up to the last output
     per_copy = len(phases) * math.prod(lengths)
-    per_channel = n * (len(shifts) * per_copy + 2 * m * out[0] * pitch[0]) * np.dtype(dtype).itemsize
-    block = max(1, min(c, DEPTHWISE_BLOCK_BYTES // per_channel))
+    block = depthwise_block(op, out, np.dtype(dtype).itemsize)[0]
     flat = np.zeros((n, block, len(shifts) * per_copy), dtype=dtype)
     grid = flat.reshape((n, block, len(shifts), len(phases)) + lengths)
     copies = []  # (place in grid, input cells) per shift and phase
@@ -320,6 +319,27 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
     if lengths[1:] == tuple(out[1:]):
         return y
     return np.ascontiguousarray(y[(Ellipsis, *(slice(o) for o in out[1:]))])
+
+
+def depthwise_layout(op: ConvOp, out):
+    """(axes split into phases, last-axis offsets copied, lengths of a copy, phases) of ``depthwise``."""
+    phased = max(op.rank - 1, 1)  # the axes split into phases; the last of two or more is shifted
+    shifts = [j * op.dilation[-1] for j in range(op.kernel[-1])] if op.rank > 1 else [0]
+    lengths = tuple(
+        o + (k - 1) * d // s if axis < phased else o
+        for axis, (o, k, d, s) in enumerate(zip(out, op.kernel, op.dilation, op.stride))
+    )
+    return phased, shifts, lengths, list(product(*(range(s) for s in op.stride[:phased])))
+
+
+def depthwise_block(op: ConvOp, out, itemsize: int) -> tuple[int, int]:
+    """(channels per block, bytes of buffers per channel) of ``depthwise``: the copies, one
+    output block and one partial sum."""
+    _, shifts, lengths, phases = depthwise_layout(op, out)
+    m = op.out_channels // op.in_channels
+    rows = math.prod(lengths[1:]) * out[0]
+    per_channel = op.batch * (len(shifts) * len(phases) * math.prod(lengths) + 2 * m * rows) * itemsize
+    return max(1, min(op.in_channels, DEPTHWISE_BLOCK_BYTES // max(per_channel, 1))), per_channel
 
 
 def tap_groups(op: ConvOp, phased: int, lengths, pitch):
