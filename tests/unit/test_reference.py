@@ -409,13 +409,16 @@ def test_conv_without_spatial_axes_is_a_matmul():
 
 
 def test_conv_of_an_input_without_channels_is_zero():
-    """torch runs nn.Conv2d(0, 0, 3) on (1, 0, 8, 8) to an empty (1, 0, 6, 6) (measured)."""
-    y = convarith.forward(
-        "nn.Conv2d(0, 4, 3)",
-        np.zeros((1, 0, 8, 8), np.float32),
-        [np.zeros((0, 0, 3, 3), np.float32), np.ones(0, np.float32)],
-    )
+    """torch runs nn.Conv2d(0, 4, 3), whose parameters() are a (4, 0, 3, 3) weight and a (4,)
+    bias, on (1, 0, 8, 8) to an empty (1, 0, 6, 6) (measured)."""
+    x = np.zeros((1, 0, 8, 8), np.float32)
+    y = convarith.forward("nn.Conv2d(0, 4, 3)", x, [np.zeros((4, 0, 3, 3), np.float32), np.ones(4, np.float32)])
     assert y.shape == (1, 0, 6, 6)
+    assert convarith.forward("F.conv2d(x, w)", arrays={"x": x, "w": np.zeros((4, 0, 3, 3), np.float32)}).shape == (
+        1, 0, 6, 6,
+    )  # fmt: skip
+    with pytest.raises(ConvArithError, match=r"expected \(4, 0, 3, 3\)"):
+        convarith.forward("nn.Conv2d(0, 4, 3)", x, [np.zeros((0, 0, 3, 3), np.float32), np.ones(4, np.float32)])
     from convarith.api import map_call
     from convarith.reference.engine import run_op
 

@@ -113,7 +113,12 @@ def dilated_size(n: int, lhs_dilation: int) -> int:
 
 def conv_out(n: int, k_eff: int, stride: int, lo: int, hi: int, lhs_dilation: int = 1) -> int:
     """floor((n_dilated + lo + hi - k_eff) / s) + 1; may be <= 0 (empty or refused)."""
-    return (dilated_size(n, lhs_dilation) + lo + hi - k_eff) // stride + 1
+    return windows_in(dilated_size(n, lhs_dilation) + lo + hi, k_eff, stride)
+
+
+def windows_in(padded: int, k_eff: int, stride: int) -> int:
+    """floor((padded - k_eff) / s) + 1 windows of span k_eff at stride s in a padded length."""
+    return (padded - k_eff) // stride + 1
 
 
 def pool_ceil_out(n: int, k_eff: int, stride: int, lo: int, hi: int) -> int:
@@ -743,11 +748,6 @@ def keras_transpose_length(n: int, k_eff: int, stride: int, same: bool, output_p
 def same_out(n: int, stride: int) -> int:
     """'SAME' output size: ceil(n/s), whatever the kernel (elementwise on arrays)."""
     return -(-n // stride)
-
-
-def windows_in(padded: int, k_eff: int, stride: int) -> int:
-    """floor((padded - k_eff) / s) + 1 windows in an already padded length (``conv_out``, no lhs dilation)."""
-    return (padded - k_eff) // stride + 1
 
 
 def transpose_crop(full: int, out: int, extra_at_start: bool) -> tuple[int, int, int]:

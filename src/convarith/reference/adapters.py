@@ -115,13 +115,15 @@ def weight_list(weights, count: int, label: str, order: str) -> list:
 
 def to_canonical(x: np.ndarray, spec: tuple[int, ...]) -> np.ndarray:
     """(batch, channel, spatial...) axes of a tensor laid out by ``spec``."""
-    return np.transpose(x, spec)
+    return x if spec == tuple(range(len(spec))) else np.transpose(x, spec)
 
 
 def from_canonical(y: np.ndarray, spec: tuple[int, ...]) -> np.ndarray:
     if len(spec) < y.ndim:  # an out_spec without spatial axes (keepdims=False): each of them is 1 long
         y = y.reshape(y.shape[: len(spec)])
-    return np.transpose(y, np.argsort(spec))
+    if spec == tuple(range(len(spec))):
+        return y
+    return np.transpose(y, sorted(range(len(spec)), key=spec.__getitem__))  # the inverse permutation
 
 
 def spatial_last(w: np.ndarray, rank: int) -> np.ndarray:
@@ -164,9 +166,12 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
     layout = "PyTorch weight layout is (out_channels, in_channels/groups, *kernel_size)"
     if op.kind == "conv_transpose":
         layout = "PyTorch ConvTranspose weight layout is (in_channels, out_channels/groups, *kernel_size)"
-    expect(w, canonical_weight_shape(op), "weight", label, layout)
+    out_channels = op.out_channels
+    if op.in_channels == 0:  # the op keeps the input's 0 channels; the weight has the declared ones
+        out_channels = w.shape[0] if mapped.argument("out_channels") is None else mapped.argument("out_channels")
+    expect(w, canonical_weight_shape(op, out_channels), "weight", label, layout)
     if b is not None:
-        expect(b, (op.out_channels,), "bias", label, "bias has one value per output channel")
+        expect(b, (out_channels,), "bias", label, "bias has one value per output channel")
     return [(w, b)]
 
 
@@ -189,10 +194,13 @@ def unpool_indices(mapped: Mapped, weights, arrays) -> np.ndarray:
     return indices.reshape(op.input_shape)
 
 
-def canonical_weight_shape(op: ConvOp) -> tuple[int, ...]:
+def canonical_weight_shape(op: ConvOp, out_channels: int | None = None) -> tuple[int, ...]:
+    """The weight's shape in canonical layout; ``out_channels`` when the weight declares
+    other output channels than the op gives (torch on an input of 0 channels)."""
+    out_channels = op.out_channels if out_channels is None else out_channels
     if op.kind == "conv_transpose":
-        return (op.in_channels, op.out_channels // op.groups, *op.kernel)
-    return (op.out_channels, op.in_channels // op.groups, *op.kernel)
+        return (op.in_channels, out_channels // op.groups, *op.kernel)
+    return (out_channels, op.in_channels // op.groups, *op.kernel)
 
 
 # -- Keras -----------------------------------------------------------------------------
@@ -479,7 +487,7 @@ def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> P
     first = mapped.ops[0]
     if mapped.squeeze_batch:
         x_array = np.expand_dims(x_array, first.in_spec[0])
-    elif x_array.shape != first.input_shape and x_array.size == int(np.prod(first.input_shape)):
+    elif x_array.shape != first.input_shape and x_array.size == math.prod(first.input_shape):
         x_array = x_array.reshape(first.input_shape)  # tf.nn: extra leading batch dimensions fold into one
     x_array = expect(x_array, first.input_shape, "input", call.base, f"layout {mapped.layout or first.in_spec}")
     if keras_bias_on_last_axis(mapped):

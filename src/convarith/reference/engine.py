@@ -4,11 +4,12 @@ Canonical arrays: input ``(N, C, *spatial)``; ``conv`` weight ``(O, C/groups, *k
 ``conv_transpose`` weight ``(C, O/groups, *kernel)``, which is the weight of the
 matching forward convolution (PyTorch's own layout); bias ``(O,)``.
 
-Every loop below runs over kernel offsets, batch groups or chunks of output rows, never
-over output elements: a convolution is im2col (a window view of the padded input, copied a
-chunk at a time) and one batched matmul per chunk; pooling is one strided slice and one
-reduction per kernel offset; a transposed convolution is one matmul and one strided add
-per kernel offset.
+Every loop below runs over kernel offsets, batch groups, chunks of output rows or blocks
+of channels, never over output elements: a convolution is im2col (a window view of the
+padded input, copied a chunk at a time) and one batched matmul per chunk; a depthwise one
+is one einsum per group of kernel offsets over shifted copies of a block of channels;
+pooling is one strided slice and one reduction per kernel offset (a global pool one
+reduction); a transposed convolution is one matmul and one strided add per kernel offset.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ __all__ = [
 
 DEFAULT_MAX_BYTES = 512 * 2**20
 CHUNK_BYTES = 2 * 2**20  # im2col columns built at a time
+DEPTHWISE_MAX_MULTIPLIER = 4  # output channels per input channel up to which depthwise beats im2col
+DEPTHWISE_BLOCK_BYTES = 2**22  # depthwise buffers per block of channels
 NP_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
@@ -98,8 +101,8 @@ def short_repr(value) -> str:
 def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     """Largest intermediates of ``run_op``: padded input, per-offset slice, product and output,
     plus a chunk of the conv path's im2col columns (CHUNK_BYTES or the output's size, or one
-    output row of them if larger; at most the whole of them), plus adaptive pooling's gathered windows
-    (with their masked copy and float64 sums)."""
+    output row of them if larger; at most the whole of them) or a block of the depthwise path's
+    copies, plus adaptive pooling's gathered windows (with their masked copy and float64 sums)."""
     if op.kind == "resize":
         from .resize import resize_bytes
 
@@ -126,11 +129,17 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
         return itemsize * (n * c * math.prod(op.in_size) + cols + full)
     outputs = n * max(o, c) * math.prod(out)
     columns = 0
-    if op.kind == "conv" and out:
+    if op.kind == "conv" and all(out) and takes_depthwise(op, itemsize):
+        block, per_channel = depthwise_block(op, out, itemsize)
+        columns = block * per_channel // itemsize
+    elif op.kind == "conv" and out:
         row = n * c * math.prod(op.kernel) * math.prod(out[1:])
         columns = min(row * out[0], max(row, CHUNK_BYTES // itemsize, n * o * math.prod(out)))
     elif op.kind.startswith("adaptive"):
-        columns = 3 * n * c * math.prod(max(s, m * (-(-s // max(m, 1)) + 1)) for s, m in zip(op.in_size, op.out_size))
+        widest = [
+            max((size for size, _ in arith.adaptive_sizes(s, m)), default=0) for s, m in zip(op.in_size, op.out_size)
+        ]
+        columns = 3 * n * c * math.prod(max(s, m * w) for s, m, w in zip(op.in_size, op.out_size, widest))
     return itemsize * (padded + 3 * outputs + n * c * math.prod(out) + columns)
 
 
@@ -170,12 +179,13 @@ def pad_input(x, lo, hi, mode: str = "zeros", lhs_dilation=None):
 
 def window(xp, offset, stride, out):
     """The strided slice of ``xp`` seen by kernel offset ``offset`` at every output position."""
-    return xp[(Ellipsis, *(slice(o, o + (n - 1) * s + 1, s) for o, s, n in zip(offset, stride, out)))]
+    spans = (arith.transpose_out(n, 1, s, 0, 0, 0) for n, s in zip(out, stride))  # (n-1)*s + 1 cells
+    return xp[(Ellipsis, *(slice(o, o + span, s) for o, s, span in zip(offset, stride, spans)))]
 
 
 def extend(xp, out, offsets_max, stride):
     """Grow ``xp`` at the end so every window (out-1)*s + last offset exists."""
-    need = [(n - 1) * s + m + 1 for n, s, m in zip(out, stride, offsets_max)]
+    need = [arith.transpose_out(n, m + 1, s, 0, 0, 0) for n, s, m in zip(out, stride, offsets_max)]
     extra = [max(a - b, 0) for a, b in zip(need, xp.shape[2:])]
     if any(extra):
         xp = np.pad(xp, [(0, 0), (0, 0)] + [(0, e) for e in extra])
@@ -191,11 +201,12 @@ def kernel_offsets(op: ConvOp):
 def conv(op: ConvOp, x, w, b, dtype):
     """General dilated convolution: lhs/rhs dilation, any pads, groups, batch groups."""
     out = arith.output_spatial(op)
-    n, _c, o, g, bg = op.batch, op.in_channels, op.out_channels, op.groups, op.batch_groups
-    xp = pad_input(x.astype(dtype, copy=False), op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation)
-    last = tuple(d * (k - 1) for k, d in zip(op.kernel, op.dilation))
-    xp = extend(xp, out, last, op.stride)
+    n, o, g, bg = op.batch, op.out_channels, op.groups, op.batch_groups
     w = w.astype(dtype, copy=False)
+    if takes_depthwise(op, dtype.itemsize):
+        return depthwise(op, x, w, b, out, dtype)
+    xp = pad_input(x.astype(dtype, copy=False), op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation)
+    xp = extend(xp, out, tuple(d * (k - 1) for k, d in zip(op.kernel, op.dilation)), op.stride)
     if bg > 1:
         parts = [
             conv_groups(xp[i * (n // bg) : (i + 1) * (n // bg)], w[i * (o // bg) : (i + 1) * (o // bg)], op, out, 1)
@@ -232,6 +243,124 @@ def conv_groups(xp, w, op: ConvOp, out, g):
         cols = view[(slice(None),) * (3 + op.rank) + (slice(first, last),)]
         np.matmul(wg, cols.reshape(n, g, cg * taps, (last - first) * rest), out=y[..., first * rest : last * rest])
     return y.reshape((n, o) + tuple(out))
+
+
+def takes_depthwise(op: ConvOp, itemsize: int) -> bool:
+    """One input channel per group, a few output channels each, at least one spatial axis,
+    and one channel's buffers within a block (else im2col, which works a chunk of rows at a time)."""
+    return (
+        op.groups == op.in_channels
+        and op.batch_groups == 1
+        and op.rank > 0
+        and op.out_channels <= DEPTHWISE_MAX_MULTIPLIER * op.in_channels
+        and depthwise_block(op, arith.output_spatial(op), itemsize)[1] <= DEPTHWISE_BLOCK_BYTES
+    )
+
+
+def depthwise(op: ConvOp, x, w, b, out, dtype):
+    """groups == in_channels: output channel c*m + j reads input channel c alone, so a
+    matmul would have one row; instead one einsum per group of kernel offsets scales shifted
+    copies of the input by one weight per channel and sums them.
+
+    The input is copied, zero padding included, once per offset of the last axis (``shifts``,
+    that offset and the stride applied: place u reads cell u*s + offset) and split on the other
+    axes into stride phases (cell u*s + a goes to phase a, place u); each copy is flattened per
+    channel with its lengths as pitches (the last axis exactly as long as the output's). Then
+    every offset is a plain shift of a flat copy, and flat output position p reads cell p +
+    shift; the first axis's offsets in one phase are a progression of shifts (``tap_groups``):
+    one einsum over them and the last axis's copies writes the output, further groups (strides
+    or a third axis) add in. A block of channels at a time (DEPTHWISE_BLOCK_BYTES of buffers,
+    reused, their padding cells zeroed once) stays in cache, the bias added there too."""
+    n, c, rank = op.batch, op.in_channels, op.rank
+    m = op.out_channels // c
+    lo = op.pad_lo
+    if op.pad_mode != "zeros" or any(d != 1 for d in op.lhs_dilation):
+        x, lo = pad_input(x, op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation), (0,) * rank
+    phased, shifts, lengths, phases = depthwise_layout(op, out)
+    pitch = [math.prod(lengths[axis + 1 :]) for axis in range(rank)]
+    positions = sum((o - 1) * p for o, p in zip(out, pitch)) + 1  # up to the last output
+    per_copy = len(phases) * math.prod(lengths)
+    block = depthwise_block(op, out, np.dtype(dtype).itemsize)[0]
+    flat = np.zeros((n, block, len(shifts) * per_copy), dtype=dtype)
+    grid = flat.reshape((n, block, len(shifts), len(phases)) + lengths)
+    copies = []  # (place in grid, input cells) per shift and phase
+    for (index, phase), (shift_index, shift) in product(enumerate(phases), enumerate(shifts)):
+        offsets = phase + (shift,) if rank > 1 else phase
+        seen = [cells_seen(*axis) for axis in zip(x.shape[2:], lo, offsets, op.stride, lengths)]
+        if all(seen):
+            copies.append(((shift_index, index, *(where for where, _ in seen)), tuple(cells for _, cells in seen)))
+    item = flat.itemsize
+    groups = [
+        (
+            np.lib.stride_tricks.as_strided(
+                flat[..., start:],
+                (n, block, count, len(shifts), positions),
+                flat.strides[:2] + (step * item, per_copy * item, item),
+                writeable=False,
+            ),
+            taps,
+        )
+        for start, taps, count, step in tap_groups(op, phased, lengths, pitch)
+    ]
+    kernels = w.reshape((c, m) + tuple(op.kernel) + ((1,) if rank == 1 else ()))
+    bias = None if b is None else b.astype(dtype, copy=False).reshape(c, m, 1)
+    y = np.empty((n, c, m, out[0] * pitch[0]), dtype=dtype)
+    step = np.empty((n, block, m, positions), dtype=dtype) if len(groups) > 1 else None
+    for first in range(0, c, block):
+        count = min(block, c - first)
+        channels = slice(first, first + count)
+        for place, cells in copies:
+            grid[(slice(None), slice(count), *place)] = x[(slice(None), channels, *cells)]
+        total = y[:, channels, :, :positions]
+        for index, (view, taps) in enumerate(groups):
+            target = total if index == 0 else step[:, :count]
+            np.einsum("cmts,nctsp->ncmp", kernels[(channels, slice(None), *taps)], view[:, :count], out=target)
+            if index:
+                total += target
+        if bias is not None:
+            total += bias[channels]
+    y = y.reshape((n, c * m, out[0]) + lengths[1:])
+    if lengths[1:] == tuple(out[1:]):
+        return y
+    return np.ascontiguousarray(y[(Ellipsis, *(slice(o) for o in out[1:]))])
+
+
+def depthwise_layout(op: ConvOp, out):
+    """(axes split into phases, last-axis offsets copied, lengths of a copy, phases) of ``depthwise``."""
+    phased = max(op.rank - 1, 1)  # the axes split into phases; the last of two or more is shifted
+    shifts = [j * op.dilation[-1] for j in range(op.kernel[-1])] if op.rank > 1 else [0]
+    lengths = tuple(
+        o + (k - 1) * d // s if axis < phased else o
+        for axis, (o, k, d, s) in enumerate(zip(out, op.kernel, op.dilation, op.stride))
+    )
+    return phased, shifts, lengths, list(product(*(range(s) for s in op.stride[:phased])))
+
+
+def depthwise_block(op: ConvOp, out, itemsize: int) -> tuple[int, int]:
+    """(channels per block, bytes of buffers per channel) of ``depthwise``: the copies, one
+    output block and one partial sum."""
+    _, shifts, lengths, phases = depthwise_layout(op, out)
+    m = op.out_channels // op.in_channels
+    rows = math.prod(lengths[1:]) * out[0]
+    per_channel = op.batch * (len(shifts) * len(phases) * math.prod(lengths) + 2 * m * rows) * itemsize
+    return max(1, min(op.in_channels, DEPTHWISE_BLOCK_BYTES // max(per_channel, 1))), per_channel
+
+
+def tap_groups(op: ConvOp, phased: int, lengths, pitch):
+    """The kernel offsets as einsum groups over the flat copies of ``depthwise``: per offset
+    of the axes between the first and the last and phase of the first axis, (flat start,
+    kernel index, how many, shift step) of the progression of first-axis offsets i,
+    i + period, ... in that phase (the last axis's offsets are the copies)."""
+    k0, d0, s0 = op.kernel[0], op.dilation[0], op.stride[0]
+    period = s0 // math.gcd(s0, d0)  # first-axis offsets i and i + period share a phase
+    strides = op.stride[:phased]
+    for rest in product(*(range(k) for k in op.kernel[1:phased])):
+        for first in range(min(period, k0)):
+            offsets = [i * d for i, d in zip((first, *rest), op.dilation)]
+            phase = sum(e % s * math.prod(strides[axis + 1 :]) for axis, (e, s) in enumerate(zip(offsets, strides)))
+            start = phase * math.prod(lengths) + sum(e // s * p for e, s, p in zip(offsets, strides, pitch))
+            index = (slice(first, None, period), *rest, slice(None))
+            yield start, index, len(range(first, k0, period)), period * d0 // s0 * pitch[0]
 
 
 def windows(xp, kernel, dilation, stride, out):
@@ -280,30 +409,21 @@ def conv_transpose(op: ConvOp, x, w, b, dtype):
     return y
 
 
-def axis_counts(n, k, d, s, lo, hi, out, include_pad) -> np.ndarray:
-    """Per output position on one axis: how many window cells the divisor counts.
-
-    Cells at j*s - lo + i*d; counted if inside [0, n), or inside [-lo, n + hi)
-    when padding counts (cells of a window past the padded input never count)."""
-    pos = np.arange(out)[:, None] * s - lo + np.arange(k)[None, :] * d
-    start, stop = (-lo, n + hi) if include_pad else (0, n)
-    return ((pos >= start) & (pos < stop)).sum(axis=1)
-
-
 def avg_divisor(op: ConvOp, out) -> np.ndarray:
-    """Divisor per output position, as an array broadcastable over (N, C, *out)."""
+    """Divisor per output position (``arith.window_cells`` per axis), as an array
+    broadcastable over (N, C, *out)."""
     if op.divisor_override:
         return np.asarray(float(op.divisor_override))
     counts = np.ones((), dtype=np.float64)
     for axis in range(op.rank):
-        c = axis_counts(
+        c = arith.window_cells(
+            np.arange(out[axis]),
             op.in_size[axis],
             op.kernel[axis],
             op.dilation[axis],
             op.stride[axis],
             op.pad_lo[axis],
             op.pad_hi[axis],
-            out[axis],
             op.count_include_pad,
         )
         counts = np.multiply.outer(counts, c)
@@ -317,6 +437,8 @@ def pool(op: ConvOp, x, dtype):
     average counts them only by the op's divisor rule."""
     out = tuple(arith.output_spatial(op))
     x = x.astype(dtype, copy=False)
+    if op.kind in ("max_pool", "avg_pool") and covers_input(op):
+        return global_pool(x, op.kind == "avg_pool", op.divisor_override or math.prod(op.kernel))
     if op.kind == "max_pool":
         acc = np.full(x.shape[:2] + out, -np.inf, dtype=dtype)
         combine = np.maximum
@@ -347,13 +469,35 @@ def pool(op: ConvOp, x, dtype):
 
 def cells_seen(n: int, lo: int, offset: int, stride: int, out: int):
     """On one axis, kernel offset ``offset`` of output j reads input cell j*stride - lo + offset:
-    (output slice, input slice) of the j whose cell lies inside [0, n), or None if none does."""
-    first = max(0, -((offset - lo) // stride))
-    last = min(out, (n - 1 + lo - offset) // stride + 1)
+    (output slice, input slice) of the j whose cell lies inside [0, n), or None if none does
+    (the j whose cell lies before a length L are the windows of span 1 in L + lo - offset)."""
+    first = max(0, arith.windows_in(lo - offset, 1, stride))
+    last = min(out, arith.windows_in(n + lo - offset, 1, stride))
     if last <= first:
         return None
     start = first * stride - lo + offset
-    return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
+    return slice(first, last), slice(start, start + arith.transpose_out(last - first, 1, stride, 0, 0, 0), stride)
+
+
+def covers_input(op: ConvOp) -> bool:
+    """One window, unpadded and undilated, exactly as large as the input."""
+    return (
+        op.kernel == op.in_size
+        and not any(op.pad_lo) and not any(op.pad_hi)
+        and all(d == 1 or k == 1 for d, k in zip(op.dilation, op.kernel))
+        and all(o == 1 for o in arith.output_spatial(op))
+    )  # fmt: skip
+
+
+def global_pool(x, average: bool, divisor) -> np.ndarray:
+    """Max, or sum / divisor, over all spatial cells of each (batch, channel) at once:
+    the sum is one matrix-vector product with ones (a mean of no cells is NaN)."""
+    flat = x.reshape(x.shape[:2] + (-1,))
+    kept = x.shape[:2] + (1,) * (x.ndim - 2)
+    if not average:
+        return flat.max(axis=2).reshape(kept)
+    with np.errstate(invalid="ignore"):
+        return (np.matmul(flat, np.ones(flat.shape[2], x.dtype)) / divisor).reshape(kept)
 
 
 def adaptive(op: ConvOp, x, dtype):
@@ -362,15 +506,17 @@ def adaptive(op: ConvOp, x, dtype):
     Each window is reduced on its own (no running sums, which cancel for large values).
     Axes whose windows do not tile the axis are gathered and reduced one at a time (an empty
     window averages to NaN, as torch's mean of nothing); then the axes that tile are split
-    into (window, cell) by a reshape and reduced together."""
+    into (window, cell) by a reshape and reduced together. Output size 1 everywhere is a
+    global pool."""
     y = x.astype(dtype, copy=False)
     average = op.kind == "adaptive_avg_pool"
+    if all(m == 1 for m in op.out_size) and (average or y.size):
+        return global_pool(y, average, math.prod(op.in_size))
     for axis, (n, m) in enumerate(zip(op.in_size, op.out_size)):
         if n % m == 0:
             continue
         dim = axis + 2
-        starts = (np.arange(m) * n) // m
-        stops = -((-(np.arange(1, m + 1) * n)) // m)
+        starts, stops = arith.adaptive_window(np.arange(m), n, m)
         taps = starts[:, None] + np.arange(int((stops - starts).max()))[None, :]
         inside = (taps < stops[:, None]).reshape((1,) * dim + taps.shape + (1,) * (y.ndim - dim - 1))
         gathered = np.take(y, np.minimum(taps, max(n - 1, 0)).reshape(-1), axis=dim)
@@ -395,8 +541,9 @@ def run_op(op: ConvOp, x, w=None, b=None, *, max_bytes: int | None = None):
     """Apply one canonical op to canonical arrays; returns (N, O, *out) in the compute dtype."""
     dtype = compute_dtype(x) if op.kind == "max_unpool" else compute_dtype(x, w, b)  # unpooling: w is the indices
     check_budget(op, dtype.itemsize, max_bytes)
-    if any(s <= 0 for s in arith.output_spatial(op)) or op.batch == 0:
-        out = tuple(max(s, 0) for s in arith.output_spatial(op))
+    out = arith.output_spatial(op)
+    if any(s <= 0 for s in out) or op.batch == 0 or op.out_channels == 0:
+        out = tuple(max(s, 0) for s in out)
         return np.zeros((op.batch // op.batch_groups, op.out_channels) + out, dtype=dtype)
     if op.kind in ("depth_to_space", "space_to_depth", "unfold", "fold") or op.init_value is not None:
         from . import rearrange  # wip8-rearr

@@ -1,0 +1,91 @@
+"""The engine's depthwise path (groups == in_channels) against its general im2col path, and the
+global pools against the per-offset pooling they replace: same numbers on any op."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convarith.core import arith
+from convarith.core.op import ConvOp, channels_first
+from convarith.reference import engine
+
+SETTINGS = settings(max_examples=300, deadline=None)
+
+
+@st.composite
+def depthwise_ops(draw):
+    rank = draw(st.integers(1, 3))
+    axes = st.lists(st.integers(1, 4), min_size=rank, max_size=rank).map(tuple)
+    channels, multiplier = draw(st.integers(1, 5)), draw(st.integers(1, engine.DEPTHWISE_MAX_MULTIPLIER))
+    size = draw(st.lists(st.integers(1, 11), min_size=rank, max_size=rank).map(tuple))
+    mode = draw(st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))
+    pads = st.lists(st.integers(-2, 4), min_size=rank, max_size=rank).map(tuple)
+    lo, hi, lhs = draw(pads), draw(pads), (1,) * rank
+    if mode == "zeros":
+        lhs = draw(st.lists(st.sampled_from([1, 1, 2]), min_size=rank, max_size=rank).map(tuple))
+    else:  # framework pads of these modes are at most the input less one, never negative
+        lo, hi = (tuple(min(max(p, 0), n - 1) for p, n in zip(side, size)) for side in (lo, hi))
+    spec = channels_first(rank)
+    op = ConvOp(
+        "conv", draw(st.integers(1, 3)), channels, channels * multiplier, size, draw(axes), draw(axes), draw(axes),
+        lo, hi, spec, spec, lhs_dilation=lhs, groups=channels, pad_mode=mode,
+    )  # fmt: skip
+    if min(arith.output_spatial(op)) <= 0:
+        op = op.with_(kernel=(1,) * rank, dilation=(1,) * rank, pad_lo=(0,) * rank, pad_hi=(0,) * rank)
+    return op, draw(st.sampled_from([None, 1, 2]))
+
+
+@given(depthwise_ops(), st.booleans())
+@SETTINGS
+def test_depthwise_equals_the_im2col_path(case, with_bias):
+    op, channels_per_block = case
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(op.input_shape).astype(np.float32)
+    w = rng.standard_normal((op.out_channels, 1, *op.kernel)).astype(np.float32)
+    b = rng.standard_normal(op.out_channels).astype(np.float32) if with_bias else None
+    assert engine.takes_depthwise(op, 4)
+    expected = engine.conv_groups(
+        engine.extend(
+            engine.pad_input(x, op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation),
+            arith.output_spatial(op),
+            tuple(d * (k - 1) for k, d in zip(op.kernel, op.dilation)),
+            op.stride,
+        ),
+        w,
+        op,
+        arith.output_spatial(op),
+        op.groups,
+    )
+    if b is not None:
+        expected += b.reshape((1, -1) + (1,) * op.rank)
+    block = engine.depthwise_block
+    with pytest.MonkeyPatch.context() as patch:
+        if channels_per_block:  # blocks of 1 or 2 channels (the last one shorter)
+            patch.setattr(engine, "depthwise_block", lambda *args: (channels_per_block, block(*args)[1]))
+        result = engine.run_op(op, x, w, b)
+    assert result.shape == expected.shape and result.flags.c_contiguous
+    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
+
+
+@given(
+    rank=st.integers(1, 3),
+    size=st.integers(1, 6),
+    kind=st.sampled_from(["max_pool", "avg_pool", "adaptive_max_pool", "adaptive_avg_pool"]),
+    divisor=st.sampled_from([0, 0, 5]),
+)
+@SETTINGS
+def test_global_pools_equal_the_window_reduction(rank, size, kind, divisor):
+    spec = channels_first(rank)
+    shape = tuple(size + axis for axis in range(rank))
+    ones, zeros = (1,) * rank, (0,) * rank
+    if kind.startswith("adaptive"):
+        op = ConvOp(kind, 2, 3, 3, shape, ones, ones, ones, zeros, zeros, spec, spec, out_size=ones)
+    else:
+        op = ConvOp(kind, 2, 3, 3, shape, shape, ones, ones, zeros, zeros, spec, spec, divisor_override=divisor)
+    x = np.random.default_rng(1).standard_normal(op.input_shape).astype(np.float32)
+    reduce = np.max if "max" in kind else np.sum
+    expected = reduce(x.reshape(2, 3, -1), axis=2)
+    if "avg" in kind:
+        expected = expected / (divisor if divisor and kind == "avg_pool" else x[0, 0].size)
+    np.testing.assert_allclose(engine.run_op(op, x), expected.reshape((2, 3) + ones), rtol=1e-5, atol=1e-6)
