@@ -31,7 +31,7 @@ from ..core import arith
 from ..core.op import ConvOp, channels_first
 from ..errors import ConvArithError
 from ..parse import MAX_INT
-from ._common import Inputs, Mapped, Plan, fail, fits, refuse
+from ._common import Inputs, Mapped, Plan, fail, fits, refuse, unevaluated
 
 FRAMEWORK = "ONNX (onnxruntime)"
 FRAMEWORK_ID = "onnx"  # the numbers (reference.adapters) pick the framework by this
@@ -86,6 +86,10 @@ def attribute_type(label: str, key: str, value) -> str:
             return "FLOATS"
         if all(isinstance(item, str) for item in value):
             return "STRINGS"
+    for item in value if isinstance(value, (list, tuple)) else (value,):
+        unread = unevaluated(item, key, label)
+        if unread is not None:
+            raise unread
     raise fail(
         label,
         f"{key}={value!r} is not an attribute value. Rule: make_node attributes are ints, floats, strings or flat lists of them. Fix: write the value, e.g. {key}=[1, 1].",

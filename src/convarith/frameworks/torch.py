@@ -30,6 +30,7 @@ from ._common import (
     fits,
     ref_shape,
     refuse,
+    unevaluated,
 )
 
 FRAMEWORK = "PyTorch"
@@ -747,6 +748,9 @@ class PoolPlan(Plan):
         rank, kind = self.rank, self.kind
         # torch's C++ pooling takes one value for every axis or one per axis; lp_pool
         # unpacks kernel_size in Python, so it needs an int or exactly one per axis.
+        unread = unevaluated(v["kernel_size"], "kernel_size", label)
+        if unread is not None:
+            raise unread
         if kind == "lp_pool" and not isinstance(v["kernel_size"], int) and rank == 1:
             raise refuse(
                 label,
