@@ -12,7 +12,7 @@ later from ``shapes=`` (``ShapeRef``: ``tf.shape(y)``, ``y.shape``,
 ``Expression`` (its value is needed: the framework says so; ``sweep`` fills it in).
 
 Two readers, one meaning: ``read_fast`` (one compiled regex and a recursive-descent
-parser, about 3x faster than ``ast.parse`` alone) reads the common text and gives up
+parser, in about half the time of ``ast.parse`` alone) reads the common text and gives up
 on anything unusual (escapes, prefixes, implicit concatenation, non-ASCII names,
 keywords, any error); ``read_ast`` then reads it and gives every refusal. Both
 build their values with the same functions (``number``, ``signed``, ``binary``,
@@ -219,8 +219,11 @@ def binary(operator: str, left, right, where: str):
                 f"{where}: {text} has a negative exponent, which gives a float. {ARITHMETIC_RULE}. "
                 "Fix: the value itself."
             )
-        if abs(left) > 1 and right >= 64:
-            raise too_large(abs(left) ** 64 if abs(left) < 2**64 else MAX_INT + 1, where)
+        if abs(left) > 1 and right >= 64:  # refused before it is worked out
+            raise ConvArithError(
+                f"{where}: {text} is beyond 64 bits. Rule: sizes must fit in 64 bits (|n| <= {MAX_INT}). "
+                "Fix: write the real size."
+            )
         return number(left**right, where)
     result = {"+": left + right, "-": left - right, "*": left * right}.get(operator)
     if result is None:
