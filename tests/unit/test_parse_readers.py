@@ -133,32 +133,48 @@ operators = st.sampled_from([" + ", "-", " * ", " // ", " % ", " ** ", " / ", " 
 
 clean_space = st.sampled_from(["", "", " ", "\n    "])
 clean_names = st.sampled_from(["x", "w", "k", "in_channels", "torch.float32", "a.b.c", "_", "None", "True", "cfg.k"])
+clean_ints = st.one_of(st.integers(0, 9), st.integers(0, 9), st.integers(0, 2**40)).map(str)
 clean_numbers = st.one_of(
+    clean_ints,
     st.integers(-(2**64), 2**64).map(str),
-    st.integers(0, 300).map(str),
     st.sampled_from(["0", "00", "0_0", "1_000", "0x10", "0o17", "0b101", "1e-4", "1E+5", "1e400", ".5", "5.", "2."]),
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
 )
 clean_strings = st.text(st.characters(categories=("L", "N", "P", "Zs"), exclude_characters="\\'\""), max_size=6)
-clean_operators = st.sampled_from([" + ", "-", " * ", " // ", " % ", " ** ", "*", " + ", " - ", " / "])
+valid_refs = st.sampled_from(["tf.shape(y)", "y.shape", "y.size()", "y.size(2)", "x.shape[1:3]", "x.shape[-2:]",
+                              "x.shape[::2]", "tf.shape(x)[0]", "np.shape(y)", "x.shape[:]", "y.size()[2:]"])  # fmt: skip
+
+
+def arithmetic_texts(depth: int):
+    """Integer arithmetic on ints and names, in the grammar (only 1 // 0 or a huge power is refused)."""
+    leaf = st.one_of(clean_ints, clean_ints, st.sampled_from(["k", "x", "cfg.k"]))
+    if depth <= 0:
+        return leaf
+    inner = arithmetic_texts(depth - 1)
+    operator = st.sampled_from([" + ", "-", " - ", " * ", "*", " // ", " % ", "**", " ** "])
+    return st.one_of(
+        leaf,
+        st.tuples(inner, operator, inner).map("".join),
+        st.tuples(st.sampled_from(["-", "+", "--", "- "]), inner).map("".join),
+        inner.map(lambda x: f"({x})"),
+    )
 
 
 def values(depth: int, clean: bool):
-    leaf = st.one_of(
-        *(clean_numbers, clean_numbers, clean_strings.map(repr), clean_names)
-        if clean
-        else (numbers, numbers, strings, names),
-        shape_refs,
-    )
+    if clean:
+        leaf = st.one_of(clean_numbers, clean_strings.map(repr), clean_names, valid_refs, arithmetic_texts(3))
+    else:
+        leaf = st.one_of(numbers, numbers, strings, names, shape_refs)
     if depth <= 0:
         return leaf
     inner = values(depth - 1, clean)
     signs = ["-", "+", "--"] if clean else ["-", "+", "- ", "--", "~", "not "]
+    extra = [] if clean else [st.tuples(inner, operators, inner).map("".join)]
     return st.one_of(
         leaf,
         leaf,
-        st.tuples(inner, clean_operators if clean else operators, inner).map("".join),
-        st.tuples(st.sampled_from(signs), inner).map("".join),
+        *extra,
+        st.tuples(st.sampled_from(signs), clean_numbers if clean else inner).map("".join),
         st.lists(inner, max_size=3).map(lambda xs: "(" + ", ".join(xs) + ("," if len(xs) == 1 else "") + ")"),
         st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
         inner.map(lambda x: f"({x})"),
@@ -189,6 +205,7 @@ def call_texts(draw) -> str:
 @given(call_texts())
 @example("nn.Conv2d(3, 8, 3, padding=(3 - 1) * 4)")
 @example("f(-2 ** 2, 2 ** -1, 7 // -2, -7 % 3, 2 - -1, 2 ** 3 ** 2)")
+@example("f(-1 + 2, -2 ** 2, 2 ** 3 ** 2, 1 - 2 - 3, 2 * 3 % 4, -(1 + 2) * 3, 8 // 2 // 2, k - 1 - 2)")
 @example("f(x, tf.shape(y)[1:3], lax.conv_dimension_numbers(x.shape, w.shape, ('NHWC', 'HWIO', 'NHWC')))")
 def test_the_readers_agree_on_generated_text(text):
     check_agreement(text)
