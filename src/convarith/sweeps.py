@@ -110,9 +110,10 @@ class Template:
 
 def free_names(text: str):
     """(Name node, start, end) of every bare name among a call's arguments, in text order
-    (dotted names such as torch.float32 are not free)."""
+    (dotted names such as torch.float32 and called names such as l2 in l2(1e-4) are not free)."""
     tree = ast.parse(text, mode="eval").body
     dotted = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    dotted |= {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     lines = text.splitlines(keepends=True)
     starts = [0]
     for line in lines:

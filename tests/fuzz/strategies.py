@@ -37,6 +37,12 @@ STRINGS = [
 ]  # fmt: skip
 NAMES = ["x", "w", "b", "k", "input", "weight", "bias", "kernel", "lhs", "rhs", "y", "np.pi", "a.b.c"]
 CONSTANTS = ["None", "True", "False", "0.5", "2.0", "1e999", "-0.0", "8.7", "-1.5", "1j", "...", "b'x'"]
+OPERATORS = ["+", "-", "*", "//", "%", "**", "/", "@"]  # issue 8: integer arithmetic, folded or refused
+REFERENCES = [
+    "tf.shape(y)", "y.shape", "x.shape[1:3]", "x.shape[0]", "x.shape[-9]", "y.size()", "tf.shape(q)", "x.shape[::0]",
+    "lax.conv_dimension_numbers(x.shape, w.shape, ('NHWC', 'HWIO', 'NHWC'))", "lax.conv_dimension_numbers(x, w, None)",
+    "keras.regularizers.L2(1e-4)", "k // 2", "-k", "x.shape[1] * 2",
+]  # fmt: skip
 HUGE = [2**31, 2**32, 2**53 + 1, 2**62, 2**63 - 1, 2**63, -(2**63), 10**12, 10**18, 10**30]
 
 
@@ -71,6 +77,11 @@ def value_texts() -> st.SearchStrategy[str]:
         dimension_numbers,
         st.sampled_from(CALL_VALUES),
         st.lists(st.sampled_from(STRINGS).map(repr), max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.tuples(int_texts, st.sampled_from(OPERATORS), int_texts).map(" ".join),
+        st.sampled_from(REFERENCES),
+        st.lists(st.one_of(int_texts, st.sampled_from(REFERENCES)), max_size=5).map(
+            lambda xs: "[" + ", ".join(xs) + "]"
+        ),
     )
 
 

@@ -536,4 +536,38 @@ SEEDS += (
     ("make_node('Pad', ['X'], ['Y'], pads=[1, 2], axes=[-1], value=2.0)", None, {"X": (1, 3)}, None),
     ("nn.MaxUnpool2d(2, stride=2)", (1, 3, 4, 4), None, (9, 8)),
     ("F.max_unpool1d(x, i, 3, stride=2, padding=1)", None, {"x": (1, 2, 5), "i": (1, 2, 5)}, None),
+    # issue 8 spellings read by the parser: arithmetic, shapes by reference, calls as values
+    ("nn.Conv2d(3 - 1, 2 * 4, kernel_size=2 * 2 + 1, padding=(3 - 1) * 4 // 4)", (1, 2, 9, 9), None, None),
+    ("keras.layers.Conv2D(8, (3 - 1) * 2 + 1, strides=3 // 2, padding='same')", (1, 9, 9, 3), None, None),
+    (
+        "tf.nn.conv2d_transpose(x, w, output_shape=tf.shape(y), strides=2, padding='SAME')",
+        None,
+        {"x": (1, 4, 4, 2), "w": (3, 3, 3, 2), "y": (1, 8, 8, 3)},
+        None,
+    ),
+    (
+        "tf.nn.conv2d_transpose(x, w, [x.shape[0], y.shape[1], 8, 3], 2, 'VALID')",
+        None,
+        {"x": (1, 4, 4, 2), "w": (3, 3, 3, 2), "y": (1, 9, 9, 3)},
+        None,
+    ),
+    (
+        "tf.nn.conv3d_transpose(x, w, y.shape, [1, 2, 2, 2, 1])",
+        None,
+        {"x": (1, 2, 2, 2, 1), "w": (2, 2, 2, 1, 1), "y": (1, 4, 4, 4, 1)},
+        None,
+    ),
+    (
+        "lax.conv_general_dilated(x, w, (1, 1), 'SAME', dimension_numbers=lax.conv_dimension_numbers(x.shape, w.shape, ('NHWC', 'HWIO', 'NHWC')))",
+        None,
+        {"x": (1, 8, 8, 3), "w": (3, 3, 3, 4)},
+        None,
+    ),
+    (
+        "lax.conv_transpose(x, w, (2, 2), 'SAME', dimension_numbers=lax.conv_dimension_numbers(x.shape, w.shape, None))",
+        None,
+        {"x": (1, 3, 4, 4), "w": (2, 3, 3, 3)},
+        None,
+    ),
+    ("nn.Conv2d(in_channels, 8, k // 2)", (1, 3, 8, 8), None, None),
 )

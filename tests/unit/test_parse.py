@@ -6,8 +6,9 @@ from convarith import ConvArithError
 from convarith.parse import MAX_DEPTH, MAX_EXPR_CHARS, MAX_INT, Call, Name, int_text, parse_call, short
 
 LITERAL_RULE = (
-    "Rule: arguments must be literals (numbers, strings, tuples, lists, True/False/None) or names; "
-    "nothing is evaluated. Fix: write the value itself, e.g. kernel_size=3."
+    "Rule: arguments must be literals (numbers, strings, tuples, lists, True/False/None), names, "
+    "integer arithmetic on int literals, or calls of names; nothing is evaluated. "
+    "Fix: write the value itself, e.g. kernel_size=3."
 )
 
 
@@ -50,8 +51,8 @@ def test_names_stay_names():
         ("f(lambda: 1)", f"f: positional argument 1: a lambda is not allowed here. {LITERAL_RULE}"),
         ("f(k=x[0])", f"f: argument k: a subscript is not allowed here. {LITERAL_RULE}"),
         ("f(f'{x}')", f"f: positional argument 1: an f-string is not allowed here. {LITERAL_RULE}"),
-        ("f(1, 2 * 3)", f"f: positional argument 2: an arithmetic expression is not allowed here. {LITERAL_RULE}"),
-        ("f(g(1))", f"f: positional argument 1: a call is not allowed here. {LITERAL_RULE}"),
+        ("f(1, 2 @ 3)", f"f: positional argument 2: an arithmetic expression is not allowed here. {LITERAL_RULE}"),
+        ("f(g(1)(2))", f"f: positional argument 1: a call is not allowed here. {LITERAL_RULE}"),
         ("f(*x)", f"f: positional argument 1: a starred argument is not allowed here. {LITERAL_RULE}"),
         ("f({'a': 1})", f"f: positional argument 1: a dict is not allowed here. {LITERAL_RULE}"),
         (

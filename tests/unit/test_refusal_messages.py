@@ -103,7 +103,7 @@ def library_refusals():
     yield "shapes key not a string", lambda: out("F.conv1d(x, w)", shapes={1: (1, 1, 8)})
     yield "sweep shapes not a dict", lambda: convarith.sweep("F.conv1d(x, w)", shapes=[1])
     for text in ("", "   ", "x" * 100_000, "(" * 400 + ")" * 400, "nn.Conv2d(", "f(1) + g(2)", "x", "a[0](1)",
-                 "nn.Conv2d(3, 8, k(1))", "nn.Conv2d(3, 8, 1 + 2j)", b"f(1)"):  # fmt: skip
+                 "nn.Conv2d(3, 8, __import__(1))", "nn.Conv2d(3, 8, 1 + 2j)", b"f(1)"):  # fmt: skip
         yield f"parse {text[:20]!r}", lambda text=text: convarith.parse.parse_call(text)
     yield "forward: weight count", lambda: convarith.forward(conv, x, w[:1])
     yield "forward: weight layout", lambda: convarith.forward(conv, x, [w[0].reshape(1, 3, 1), w[1]])

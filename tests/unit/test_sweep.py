@@ -311,7 +311,8 @@ def test_names_outside_ascii_and_calls_over_several_lines():
     ("args", "kwargs", "message"),
     [
         ((123,), {}, "expr must be a string"),
-        (("nn.Conv2d(3, 8, k(1))",), {"k": [1]}, "a call is not allowed here"),
+        (("nn.Conv2d(3, 8, k[0])",), {"k": [1]}, "a subscript is not allowed here"),
+        (("nn.Conv2d(3, 8, k(1))",), {"k": [1]}, "grid entry k names nothing"),  # a called name is not swept
         (("nn.Conv2d(3, 8, k)",), {"k": [1], "shapes": 5}, "shapes must be a dict"),
     ],
 )

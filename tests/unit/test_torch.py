@@ -301,10 +301,16 @@ def test_zero_in_channels_give_an_empty_result():
     [
         (
             "nn.LPPool1d(2, k)",  # issue 7: was TypeError ('Name' object is not subscriptable)
-            "LPPool1d: kernel_size=k is not an int. Rule: LPPool1d multiplies by kernel_size, which must be a plain "
-            "int. Fix: kernel_size=2.",
+            "LPPool1d: kernel_size is given as the variable k, whose value is needed. Rule: nothing is evaluated, "
+            "so every number is read from the call itself. Fix: write the value in the call, or sweep it with "
+            "convarith.sweep(expr, ..., k=[1, 2, 3]).",
         ),
-        ("nn.Conv2d(3, 8, k)", "Conv2d: kernel_size must be an int, got k. Rule: sizes are whole numbers."),
+        (
+            "nn.LPPool1d(2, (3,))",
+            "LPPool1d: kernel_size=(3,) is not an int. Rule: LPPool1d multiplies by kernel_size, which must be a "
+            "plain int. Fix: kernel_size=3.",
+        ),
+        ("nn.Conv2d(3, 8, k)", "Conv2d: kernel_size is given as the variable k, whose value is needed. Rule: "),
         ("nn.Conv2d(3, 8, 3, padding=[])", "Conv2d: padding=[] must have 2 entries, got 0."),
         ("nn.Conv2d(3, 8, 3, padding_mode=[])", "Conv2d: padding_mode=[] is not accepted."),
         ("nn.Conv2d(3, 8, 3, stride=1e300)", "Conv2d: stride must be an int, got 1e+300. Rule: sizes are whole numbers. Fix: stride=1."),

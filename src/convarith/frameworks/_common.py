@@ -10,7 +10,7 @@ from ..core import arith
 from ..core.op import ConvOp
 from ..core.record import Record
 from ..errors import ConvArithError
-from ..parse import MAX_INT, Call, Name, int_text
+from ..parse import MAX_INT, Call, Expression, List, Name, ShapeRef, int_text
 
 __all__ = [
     "REQUIRED",
@@ -39,6 +39,8 @@ __all__ = [
     "refuse",
     "tensors_of",
     "with_values",
+    "resolve_shapes",
+    "unevaluated",
 ]
 
 REQUIRED = object()
@@ -237,9 +239,71 @@ def bind(call: Call, params: tuple, label: str, keyword_only: tuple = ()) -> dic
     return values
 
 
+def unevaluated(value, name: str, label: str) -> ConvArithError | None:
+    """The refusal of a value written where a number belongs but not a number convarith can read:
+    a variable (``nn.Conv2d(in_channels, 8, 3)``), arithmetic on one, a call or a shape reference
+    (None for any other value: the caller's own message says what it wants)."""
+    rule = "nothing is evaluated, so every number is read from the call itself"
+    if isinstance(value, (Name, Expression)):
+        names = [value.dotted] if isinstance(value, Name) else list(value.names)
+        shown = " and ".join(names)
+        written = f"the variable {shown}" if isinstance(value, Name) else f"{value!r}, which uses {shown}"
+        bare = [n for n in names if "." not in n]
+        sweep = f", or sweep it with convarith.sweep(expr, ..., {bare[0]}=[1, 2, 3])" if bare else ""
+        return refuse(
+            label,
+            f"{name} is given as {written}, whose {'values are' if len(names) > 1 else 'value is'} needed",
+            rule,
+            f"write the {'values' if len(names) > 1 else 'value'} in the call{sweep}",
+        )
+    if isinstance(value, Call):
+        return refuse(label, f"{name}={value!r} is a call, which is not evaluated", rule, "write the value it gives")
+    if isinstance(value, ShapeRef):
+        return refuse(
+            label,
+            f"{name}={value!r} is a shape reference, which {name} does not take",
+            "shapes given in shapes= are read where a call takes a whole shape or size (such as output_shape=)",
+            "write the number",
+        )
+    return None
+
+
+def resolve_shapes(value, inputs: Inputs, name: str, label: str):
+    """``value`` with every ShapeRef in it (``tf.shape(y)``, ``y.shape[1:3]``, ``x.shape[0]``, also inside
+    tuples and lists) replaced by the shape, slice or entry it names in ``inputs.shapes``; the same
+    object when it holds none. The one reader of shape references."""
+    if isinstance(value, ShapeRef):
+        shape = inputs.shape_of(value.tensor)
+        if shape is None:
+            known = ", ".join(key for key, _ in inputs.shapes) or "none"
+            raise refuse(
+                label,
+                f"{name}={value!r} needs the shape of {value.tensor}, which is not given",
+                f"a shape reference is read from shapes=; shapes given: {known}",
+                f"pass shapes={{'{value.tensor}': (...)}} (--shape {value.tensor}=... in the CLI)",
+            )
+        picked = value.pick(shape)
+        if picked is None:
+            raise refuse(
+                label,
+                f"{name}={value!r} is out of range: {value.tensor} has shape {shape}",
+                f"an index of a shape with {len(shape)} entries is from {-len(shape)} to {len(shape) - 1}",
+                f"an index in that range, e.g. {value.tensor}.shape[{len(shape) - 1}]",
+            )
+        return picked
+    if isinstance(value, (tuple, list)):
+        items = [resolve_shapes(item, inputs, name, label) for item in value]
+        if any(new is not old for new, old in zip(items, value)):
+            return tuple(items) if isinstance(value, tuple) else List(items)
+    return value
+
+
 def check_int(value, name: str, label: str, minimum: int | None = None, fix: str = "") -> int:
     """An int argument (bools refused), optionally at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
+        unread = unevaluated(value, name, label)
+        if unread is not None:
+            raise unread
         guess = int(value) if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INT else 1
         raise fail(
             label,

@@ -26,7 +26,7 @@ from ..core.arith import (
 )  # the fast path
 from ..core.op import ConvOp, place
 from ..errors import ConvArithError
-from ..parse import MAX_INT, Name
+from ..parse import MAX_INT, Call, Expression, Name
 from ._common import (
     REQUIRED,
     Inputs,
@@ -48,7 +48,9 @@ from ._common import (
     raise_deferred,
     ref_shape,
     refuse,
+    resolve_shapes,
     tensors_of,
+    unevaluated,
     with_values,
 )
 
@@ -91,7 +93,11 @@ class Specs:
 
 
 def dimension_numbers(value, ndim: int, label: str, default: tuple[str, str, str] | None) -> Specs:
-    """Check dimension_numbers like jax.lax.conv_dimension_numbers does."""
+    """Check dimension_numbers like jax.lax.conv_dimension_numbers does (written as a call of it,
+    its spec; its shapes are checked per input by ``check_dimension_shapes``)."""
+    bound = dimension_call(value)
+    if bound is not None:
+        value, default = bound["dimension_numbers"], None  # its None is jax's iota: NC..., OI..., NC...
     if value is None:
         if default is not None:
             return Specs(default)
@@ -150,10 +156,67 @@ def dimension_numbers(value, ndim: int, label: str, default: tuple[str, str, str
     return Specs(tuple(value))
 
 
+DIMENSION_CALLS = ("lax.conv_dimension_numbers", "jax.lax.conv_dimension_numbers", "conv_dimension_numbers")
+DIMENSION_PARAMS = (("lhs_shape", REQUIRED), ("rhs_shape", REQUIRED), ("dimension_numbers", REQUIRED))
+
+
+def dimension_call(value) -> dict | None:
+    """The arguments of ``lax.conv_dimension_numbers(x.shape, w.shape, spec)`` written as dimension_numbers."""
+    if isinstance(value, Call) and value.name in DIMENSION_CALLS:
+        return bind(value, DIMENSION_PARAMS, "conv_dimension_numbers")
+    return None
+
+
+def check_dimension_shapes(value, lhs: tuple, inputs: Inputs, label: str) -> None:
+    """What lax.conv_dimension_numbers(lhs_shape, rhs_shape, spec) checks of its shapes (read from shapes=)."""
+    bound = dimension_call(value)
+    if bound is None:
+        return
+    shapes = []
+    for name in ("lhs_shape", "rhs_shape"):
+        shape = resolve_shapes(bound[name], inputs, name, label)
+        if not isinstance(shape, (tuple, list)) or not all(type(size) is int for size in shape):
+            raise refuse(
+                label,
+                f"conv_dimension_numbers {name}={bound[name]!r} is not a shape",
+                "it takes the shape of a tensor, read from shapes=",
+                f"{name}=x.shape with shapes={{'x': (...)}}",
+            )
+        shapes.append(tuple(shape))
+    lhs_shape, rhs_shape = shapes
+    spec = bound["dimension_numbers"]
+    if len(lhs_shape) != len(rhs_shape):
+        raise refuse(
+            label,
+            f"conv_dimension_numbers has lhs_shape {lhs_shape} and rhs_shape {rhs_shape}",
+            f"convolution requires lhs and rhs ndim to be equal, got {len(lhs_shape)} and {len(rhs_shape)} (TypeError)",
+            "the shapes of the convolution's own lhs and rhs",
+        )
+    specs = spec if isinstance(spec, (tuple, list)) and all(isinstance(s, str) for s in spec) else ()
+    for index, item in enumerate(specs):
+        if len(item) != len(lhs_shape):
+            raise refuse(
+                label,
+                f"conv_dimension_numbers spec {item!r} has {len(item)} letters for shapes of {len(lhs_shape)} dimensions",
+                f"convolution dimension_numbers[{index}] must have len equal to the ndim of lhs and rhs (TypeError)",
+                f"a {len(lhs_shape)}-letter spec, or the shapes of the convolution's own lhs and rhs",
+            )
+    if spec is None and len(lhs_shape) != len(lhs):
+        raise refuse(
+            label,
+            f"conv_dimension_numbers(..., None) is built for {len(lhs_shape)} dimensions, but lhs has {len(lhs)}",
+            "the dimension numbers must have one entry per dimension of lhs",
+            "the shapes of the convolution's own lhs and rhs",
+        )
+
+
 def int_sequence(value, rank: int, name: str, label: str, minimum: int = 1) -> tuple[int, ...]:
     """A list/tuple of ``rank`` ints, each >= ``minimum`` (jax.lax takes no bare int)."""
     example = (1,) * rank
     if not isinstance(value, (tuple, list)):
+        unread = unevaluated(value, name, label)
+        if unread is not None:
+            raise unread
         raise fail(
             label,
             f"{name}={value!r} must be a sequence of {rank} ints, one per spatial axis. "
@@ -481,6 +544,7 @@ class CompiledPlan(Plan):
     def operands(self, inputs: Inputs):
         """(lhs, rhs, ranked, kernel, sizes), after the stage refusals that follow the operands."""
         lhs, rhs = operands(self.v, inputs, self.label)
+        check_dimension_shapes(self.v["dimension_numbers"], lhs, inputs, self.label)
         ranked = self.ranked(len(lhs))
         error = ranked.error
         if error is not None:
@@ -509,6 +573,7 @@ class GeneralPlan(CompiledPlan):
         self.late_error = deferred(check_options, v, label)
         self.group_error = deferred(self.compile_groups, v, label)
         fast = self.group_error is None and self.groups == self.batch_groups == 1
+        fast = fast and not isinstance(v["dimension_numbers"], Call)  # its shapes are checked in resolve()
         self.names = tensor_names(v) if fast else None
 
     def compile_groups(self, v: dict, label: str) -> None:
@@ -699,7 +764,8 @@ class TransposePlan(CompiledPlan):
         self.v = v = bind(call, TRANSPOSE_PARAMS, label)
         self.ranks = {}
         self.flag_error = deferred(self.compile_flags, v, label)
-        self.names = tensor_names(v) if self.flag_error is None else None
+        fast = self.flag_error is None and not isinstance(v["dimension_numbers"], Call)
+        self.names = tensor_names(v) if fast else None
 
     def compile_flags(self, v: dict, label: str) -> None:
         self.flip = check_bool(v["transpose_kernel"], "transpose_kernel", label)
@@ -996,8 +1062,9 @@ def init_number(value, label: str) -> float:
     """init_value as a number: an int or float literal, or +-jnp.inf / np.inf / math.inf."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    if isinstance(value, Name) and value.dotted.lstrip("-") in INFINITIES and value.dotted.count("-") <= 1:
-        return float("-inf") if value.dotted.startswith("-") else float("inf")
+    text = value.dotted if isinstance(value, Name) else value.text if isinstance(value, Expression) else ""
+    if text.lstrip("-") in INFINITIES and text.count("-") <= 1:  # jnp.inf, or -jnp.inf (an Expression)
+        return float("-inf") if text.startswith("-") else float("inf")
     raise refuse(
         label,
         f"init_value={value!r} is not a number convarith reads",

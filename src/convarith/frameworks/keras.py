@@ -18,7 +18,7 @@ from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last, split
 from ..core.record import replace
 from ..errors import ConvArithError
-from ..parse import MAX_INT, CallText, Name
+from ..parse import MAX_INT, Call, Name
 from ._common import (
     REQUIRED,
     Inputs,
@@ -990,7 +990,7 @@ def keras_object(key: str, value, label: str):
     for suffix, kind, known in OBJECT_KINDS:
         if not key.endswith(suffix):
             continue
-        if value is None or isinstance(value, (Name, CallText)) or (isinstance(value, str) and value in known):
+        if value is None or isinstance(value, (Name, Call)) or (isinstance(value, str) and value in known):
             return
         import difflib  # only on this error path: keeps start-up lean
 
@@ -1041,7 +1041,7 @@ def base_keywords(call) -> tuple | None:
                 else f"drop {key}",
             )
     name = given.get("name")
-    if isinstance(name, str) and "/" in name or not isinstance(name, (str, Name, CallText, type(None))):
+    if isinstance(name, str) and "/" in name or not isinstance(name, (str, Name, Call, type(None))):
         raise refuse(
             label,
             f"name={name!r} is refused",
@@ -1049,7 +1049,7 @@ def base_keywords(call) -> tuple | None:
             f"name={str(name).replace('/', '_')!r}",
         )
     dtype = given.get("dtype")
-    if not (dtype is None or isinstance(dtype, (Name, CallText)) or isinstance(dtype, str) and dtype in DTYPES):
+    if not (dtype is None or isinstance(dtype, (Name, Call)) or isinstance(dtype, str) and dtype in DTYPES):
         raise refuse(
             label,
             f"dtype={dtype!r} is not a dtype or policy Keras takes",

@@ -47,6 +47,7 @@ from ._common import (
     raise_deferred,
     refuse,
     trailing_pad,
+    unevaluated,
     with_values,
 )
 
@@ -103,6 +104,10 @@ def attribute_type(label: str, key: str, value) -> str:
             return "FLOATS"
         if all(isinstance(item, str) for item in value):
             return "STRINGS"
+    for item in value if isinstance(value, (list, tuple)) else (value,):
+        unread = unevaluated(item, key, label)
+        if unread is not None:
+            raise unread
     raise fail(
         label,
         f"{key}={value!r} is not an attribute value. Rule: make_node attributes are ints, floats, strings or flat lists of them. Fix: write the value, e.g. {key}=[1, 1].",

@@ -45,6 +45,7 @@ from ._common import (
     per_axis,
     ref_shape,
     refuse,
+    resolve_shapes,
     shape_value,
     tensors_of,
     with_values,
@@ -646,7 +647,7 @@ def conv_transpose(rank: int | None):
         label = label_of(call)
         x = tensor(v["input"], inputs, "input", label)
         w = tensor(v["filters"], inputs, "filters", label)
-        out_shape = v["output_shape"]
+        out_shape = resolve_shapes(v["output_shape"], inputs, "output_shape", label)  # tf.shape(y), [x.shape[0], ...]
         if not isinstance(out_shape, (list, tuple)):
             raise refuse(
                 label,

@@ -37,6 +37,7 @@ from ._common import (
     refuse,
     shape_value,
     trailing_pad,
+    unevaluated,
 )
 
 FRAMEWORK = "PyTorch"
@@ -817,6 +818,9 @@ class PoolPlan(Plan):
         rank, kind = self.rank, self.kind
         # torch's C++ pooling takes one value for every axis or one per axis; lp_pool
         # unpacks kernel_size in Python, so it needs an int or exactly one per axis.
+        unread = unevaluated(v["kernel_size"], "kernel_size", label)
+        if unread is not None:
+            raise unread
         if kind == "lp_pool" and not isinstance(v["kernel_size"], int) and rank == 1:
             raise refuse(
                 label,
