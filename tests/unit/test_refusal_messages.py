@@ -102,6 +102,11 @@ def library_refusals():
     yield "shapes not a dict", lambda: out("F.conv1d(x, w)", shapes=[1])
     yield "shapes key not a string", lambda: out("F.conv1d(x, w)", shapes={1: (1, 1, 8)})
     yield "sweep shapes not a dict", lambda: convarith.sweep("F.conv1d(x, w)", shapes=[1])
+    yield "unknown name", lambda: out("nn.Conv9d(1)", (1, 1, 8))
+    yield "unknown name with a suggestion", lambda: out("nn.Conv2D(1, 1, 3)", (1, 1, 8))
+    yield "ambiguous bare name", lambda: out("conv2d(x, w)", shapes={"x": (1, 1, 8, 8), "w": (1, 1, 3, 3)})
+    yield "solve without unknowns", lambda: convarith.solve("nn.Conv1d(1, 1, 3)", (1, 1, 8), target=(1, 1, 6))
+    yield "draw of a bad format", lambda: convarith.draw("nn.Conv1d(1, 1, 3)", (1, 1, 8), fmt="bmp")
     for text in ("", "   ", "x" * 100_000, "(" * 400 + ")" * 400, "nn.Conv2d(", "f(1) + g(2)", "x", "a[0](1)",
                  "nn.Conv2d(3, 8, __import__(1))", "nn.Conv2d(3, 8, 1 + 2j)", b"f(1)"):  # fmt: skip
         yield f"parse {text[:20]!r}", lambda text=text: convarith.parse.parse_call(text)

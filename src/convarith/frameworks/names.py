@@ -139,6 +139,12 @@ def unknown(name: str, spellings) -> ConvArithError:
     close = suggestions(name, spellings)
     hint = f" Did you mean {' or '.join(close)}?" if close else ""
     return ConvArithError(
-        f"unknown layer or function {short(name)}.{hint} Rule: convarith knows Keras layers, torch.nn modules and "
-        "torch.nn.functional, tf.nn, jax.lax and onnx.helper.make_node convolution and pooling calls."
+        f"unknown layer or function {short(name)}.{hint} Rule: convarith knows the convolution, pooling, padding, "
+        "resizing and rearranging calls of Keras layers, torch.nn modules and torch.nn.functional, tf.nn, jax.lax "
+        "and onnx.helper.make_node. Fix: "
+        + (
+            "use the suggested spelling."
+            if close
+            else "check the spelling and the module prefix (nn., F., layers., tf.nn., lax.)."
+        )
     )
