@@ -1,0 +1,221 @@
+"""``valid_sizes``: the input sizes along one axis that a model takes without silent cropping.
+
+A model is a chain of ``Step``s (a label and a call, each applied to the previous output).
+Per step, ``convarith.sweep`` gives the output size for every distinct input size still alive
+(vectorised), and the step's ``Explanation`` facts (``core/arith`` unreached cells, the same
+numbers ``explain`` shows) say whether some input cell of the axis is reached by no kernel tap.
+A size survives when every step accepts it and leaves no cell unreached; when the model's
+output has the input's rank and gives some size n ≥ 2 back unchanged (an encoder→decoder), it
+must also give n back (the round trip). A pure encoder, or a model whose output differs from
+its input by design (say, 'valid' convolutions), is held to the first condition only.
+
+``valid_sizes`` takes a list of calls; a traced model plugs in by turning its layers into
+``Step``s and calling ``valid_over_steps``.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .api import check_input, map_call
+from .errors import ConvArithError
+from .explain import axis_facts, unreached_line
+from .frameworks._common import refuse
+from .periods import periodic
+
+__all__ = ["Step", "ValidSizes", "valid_over_steps", "valid_sizes"]
+
+SIZE_NAME = "valid_size_n"  # the swept name in the input shape template
+
+
+class Step(NamedTuple):
+    """One layer of a chain: a label for messages and the call applied to the previous output."""
+
+    label: str
+    expr: str
+
+
+@dataclass(frozen=True)
+class ValidSizes:
+    """The accepted sizes, their rule, and how many sizes each step ruled out."""
+
+    sizes: list
+    rule: str
+    modulus: int | None
+    residue: int | None
+    residues: tuple
+    minimum: int | None
+    round_trip: bool  # whether the output size had to equal the input size
+    axis: int
+    removed: tuple = field(default=())  # (step label, sizes it ruled out), in order
+
+    def __str__(self) -> str:
+        lines = [f"axis {self.axis}: {self.rule} ({len(self.sizes)} sizes)"]
+        lines += [f"  {label} rules out {count}" for label, count in self.removed if count]
+        if self.round_trip:
+            lines.append("  (and the output size equals the input size)")
+        return "\n".join(lines)
+
+
+def valid_sizes(model, input_shape, *, axis: int, sizes=range(1, 1025), round_trip: bool | None = None) -> ValidSizes:
+    """The sizes along ``axis`` of ``input_shape`` for which no layer of ``model`` leaves an input
+    cell unreached and, for an encoder→decoder, the output size equals the input size.
+
+    ``model``: a list of calls applied in sequence. ``round_trip``: None decides as described in
+    the module docstring; True or False forces it.
+
+    >>> valid_sizes(["nn.MaxPool2d(2)", "nn.MaxPool2d(2)", "nn.Upsample(scale_factor=4)"],
+    ...             (1, 3, 64, 64), axis=2).rule
+    'n ≡ 0 (mod 4), n ≥ 4'
+    """
+    if isinstance(model, (str, bytes)) or not isinstance(model, (list, tuple)) or not model:
+        raise ConvArithError(
+            f"valid_sizes: model is a {type(model).__name__}. Rule: a model is a non-empty list of calls applied in "
+            "sequence. Fix: valid_sizes(['nn.Conv2d(3, 16, 3, stride=2, padding=1)', ...], (1, 3, 64, 64), axis=2)."
+        )
+    for position, expr in enumerate(model):
+        if not isinstance(expr, str):
+            raise ConvArithError(
+                f"valid_sizes: model[{position}] is a {type(expr).__name__}. Rule: each layer is a call as text. "
+                "Fix: write it as a string, e.g. 'nn.MaxPool2d(2)'."
+            )
+    steps = [Step(f"layer {position} ({expr})", expr) for position, expr in enumerate(model)]
+    return valid_over_steps(steps, input_shape, axis=axis, sizes=sizes, round_trip=round_trip)
+
+
+def checked_sizes(sizes) -> list[int]:
+    """The candidate sizes: ints >= 1, sorted, each once."""
+    try:
+        values = [operator.index(size) for size in sizes if not isinstance(size, bool)]
+        given = len(values) == len(list(sizes))
+    except TypeError:
+        given = False
+    if not given or not values or min(values) < 1 or max(values) > 1 << 31:
+        raise ConvArithError(
+            "valid_sizes: sizes must be a non-empty iterable of ints from 1 to 2**31. Rule: the candidate "
+            "input sizes are swept. Fix: sizes=range(1, 1025)."
+        )
+    return sorted(set(values))
+
+
+def checked_axis(axis, shape: tuple) -> int:
+    rank = len(shape)
+    if isinstance(axis, bool) or not isinstance(axis, int) or not -rank <= axis < rank:
+        raise ConvArithError(
+            f"valid_sizes: axis={axis!r} for an input of rank {rank}. Rule: axis indexes input_shape "
+            f"({-rank} to {rank - 1}). Fix: the index of the size to vary, e.g. axis=2 for H of (N, C, H, W)."
+        )
+    return axis % rank
+
+
+def dropped_cells(expr: str, shape: tuple, axis: int) -> str | None:
+    """The explain line of cells some op of the call leaves unreached on tensor ``axis`` (None: none)."""
+    mapped = map_call(expr, shape)
+    for index, op in enumerate(mapped.ops):
+        offset = len(shape) - len(op.input_shape)  # an unbatched input lacks the batch axis
+        spatial = [tensor_axis + offset for tensor_axis in op.in_spec[2:]]
+        if axis not in spatial:
+            continue
+        op_axis = spatial.index(axis)
+        facts = axis_facts(op, op_axis, "", mapped.space_to_batch and index == 0)
+        found = facts.get("unreached")
+        if found is not None and found["count"] != 0:
+            return unreached_line(found).strip()
+    return None
+
+
+def valid_over_steps(steps, input_shape, *, axis: int, sizes=range(1, 1025), round_trip: bool | None = None):
+    """``valid_sizes`` of a chain of ``Step``s (see the module docstring)."""
+    import numpy as np
+
+    from .sweeps import sweep
+
+    shape = check_input(input_shape)
+    if shape[0] is None:
+        shape = (1, *shape[1:])
+    axis = checked_axis(axis, shape)
+    asked = checked_sizes(sizes)
+    candidates = np.array(asked, dtype=np.int64)
+    current = candidates.copy()  # the size along the axis entering each step, per candidate
+    alive = np.ones(len(candidates), dtype=bool)
+    rest = list(shape)
+    removed = []
+    for step in steps:
+        distinct = np.unique(current[alive])
+        template = tuple(SIZE_NAME if i == axis else size for i, size in enumerate(rest))
+        table = sweep(step.expr, template, **{SIZE_NAME: [int(n) for n in distinct]})
+        if table.ok.any() and (table.shapes.shape[1] != len(rest)):
+            raise refuse(
+                f"valid_sizes: {step.label}",
+                f"it changes the rank from {len(rest)} to {table.shapes.shape[1]}",
+                "the size along the axis is followed through layers that keep the rank",
+                "end the list before the layer that flattens or reshapes",
+            )
+        keeps, outputs, example = np.zeros(len(distinct), dtype=bool), np.full(len(distinct), -1), None
+        for row, size in enumerate(distinct):
+            if not table.ok[row]:
+                continue
+            line = dropped_cells(step.expr, tuple(int(size) if i == axis else v for i, v in enumerate(rest)), axis)
+            if line is None:
+                keeps[row], outputs[row] = True, table.shapes[row, axis]
+            elif example is None:
+                example = (int(size), line)
+        where = np.searchsorted(distinct, current)
+        passed = alive & keeps[np.minimum(where, len(distinct) - 1)]
+        removed.append((step.label, int(alive.sum() - passed.sum())))
+        if not passed.any():
+            raise no_size(step, table, distinct, example, rest, axis)
+        if table.ok.any():
+            kept_shapes = table.shapes[keeps]
+            rest = [int(v) for v in kept_shapes[0]]
+            if len({tuple(row[:axis]) + tuple(row[axis + 1 :]) for row in kept_shapes.tolist()}) > 1:
+                raise refuse(
+                    f"valid_sizes: {step.label}",
+                    "its other output sizes change with the size along the axis",
+                    "the axis is followed alone (the other sizes stay as given)",
+                    "choose the axis the layers treat independently, e.g. a spatial one",
+                )
+        current = np.where(passed, outputs[np.minimum(where, len(distinct) - 1)], -1)
+        alive = passed
+    same_rank = len(rest) == len(shape)
+    back = alive & (current == candidates)
+    if round_trip is None:
+        round_trip = same_rank and bool((back & (candidates >= 2)).any())
+    if round_trip:
+        if not back.any():
+            n = int(candidates[alive][0])
+            raise refuse(
+                "valid_sizes",
+                f"no input size comes back along axis {axis}, e.g. n={n} -> {int(current[alive][0])}",
+                "with round_trip=True the output size must equal the input size",
+                "adjust the decoder (output_padding, padding or the upsampling) or pass round_trip=False",
+            )
+        removed.append(("the round trip (output size = input size)", int(alive.sum() - back.sum())))
+        alive = back
+    found = [int(n) for n in candidates[alive]]
+    rule = periodic(found, asked)
+    residue = rule.residues[0] if rule.residues else None
+    return ValidSizes(found, rule.text, rule.modulus, residue, rule.residues, rule.minimum, round_trip, axis,
+                      tuple(removed))  # fmt: skip
+
+
+def no_size(step: Step, table, distinct, example, rest, axis) -> ConvArithError:
+    """The refusal naming the step that rules out every size still alive."""
+    if example is None:
+        row = 0
+        reason = table.reason(row) or ""
+        return refuse(
+            f"valid_sizes: {step.label}",
+            f"it refuses every size that reaches it (e.g. {int(distinct[row])}: {reason.rstrip('.')})",
+            "every layer must accept the size",
+            "change that layer or the other sizes of input_shape",
+        )
+    size, line = example
+    return refuse(
+        f"valid_sizes: {step.label}",
+        f"it leaves input cells unreached for every size that reaches it (e.g. size {size}: {line})",
+        "no layer may drop input cells silently",
+        "a kernel at least as large as the stride, or padding that makes the windows cover the input",
+    )
