@@ -4,7 +4,8 @@ A model is a chain of ``Step``s (a label and a call, each applied to the previou
 Per step, ``convarith.sweep`` gives the output size for every distinct input size still alive
 (vectorised), and the step's ``Explanation`` facts (``core/arith`` unreached cells, the same
 numbers ``explain`` shows) say whether some input cell of the axis is reached by no kernel tap.
-A size survives when every step accepts it and leaves no cell unreached; when the model's
+A size survives when every step accepts it and leaves no cell unreached (an empty output
+reaches none, and cells explain could not work out count as unreached); when the model's
 output has the input's rank and gives some size n ≥ 2 back unchanged (an encoder→decoder), it
 must also give n back (the round trip). A pure encoder, or a model whose output differs from
 its input by design (say, 'valid' convolutions), is held to the first condition only.
@@ -157,7 +158,10 @@ def valid_over_steps(steps, input_shape, *, axis: int, sizes=range(1, 1025), rou
         for row, size in enumerate(distinct):
             if not table.ok[row]:
                 continue
-            line = dropped_cells(step.expr, tuple(int(size) if i == axis else v for i, v in enumerate(rest)), axis)
+            if table.shapes[row, axis] == 0:  # arith.unreached: an empty output reaches no cell
+                line = f"the output is empty, so all {int(size)} input cells are dropped"
+            else:
+                line = dropped_cells(step.expr, tuple(int(size) if i == axis else v for i, v in enumerate(rest)), axis)
             if line is None:
                 keeps[row], outputs[row] = True, table.shapes[row, axis]
             elif example is None:

@@ -27,6 +27,8 @@ MODELS = [
     (TORCH_UNET, (1, 3, 64, 40), 3, "n ≡ 0 (mod 8), n ≥ 8"),
     (KERAS_UNET, (1, 64, 32, 3), 1, "n ≡ 0 (mod 32), n ≥ 32"),
     (KERAS_UNET, (1, 32, 64, 3), 2, "n ≡ 0 (mod 32), n ≥ 32"),
+    (["nn.MaxPool2d(2)"] * 2, (1, 3, 64, 30), 3, "n ≡ 0 (mod 4), n ≥ 4"),  # an encoder along the width
+    (["keras.layers.MaxPooling2D(2)", "keras.layers.MaxPooling2D(3)"], (1, 30, 64, 3), 2, "n ≡ 0 (mod 6), n ≥ 6"),
     (["nn.Conv2d(3, 3, 3, stride=2)"] * 2, (1, 3, 64, 15), 2, "n ≡ 3 (mod 4), n ≥ 7"),
     (["nn.MaxPool2d(2, ceil_mode=True)", "nn.AvgPool2d(3, stride=2)"], (1, 3, 64, 10), 2, "n ≡ 1 or 2 (mod 4), n ≥ 5"),
     (["nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True)", "nn.MaxPool1d(2)"], (1, 4, 64), 2, None),
@@ -68,6 +70,8 @@ def brute_force(model, shape, axis, sizes):
                 if any(f.get("unreached", {}).get("count", 0) != 0 for step in facts["steps"] for f in step["axes"]):
                     raise convarith.ConvArithError("dropped")
                 current = convarith.output_shape(expr, current)
+                if current[axis] == 0:
+                    raise convarith.ConvArithError("every cell dropped")
         except convarith.ConvArithError:
             continue
         reached[n] = current
