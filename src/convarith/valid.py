@@ -17,10 +17,12 @@ its input by design (say, 'valid' convolutions), is held to the first condition 
 from __future__ import annotations
 
 import operator
+from contextlib import suppress
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import NamedTuple
 
-from .api import check_input, map_call
+from .api import check_input, map_call, size_text
 from .errors import ConvArithError
 from .explain import axis_facts, unreached_line
 from .frameworks._common import refuse
@@ -86,17 +88,21 @@ def valid_sizes(model, input_shape, *, axis: int, sizes=range(1, 1025), round_tr
     return valid_over_steps(steps, input_shape, axis=axis, sizes=sizes, round_trip=round_trip)
 
 
+MAX_SIZES = 1 << 20  # the most candidate sizes swept
+
+
 def checked_sizes(sizes) -> list[int]:
-    """The candidate sizes: ints >= 1, sorted, each once."""
-    try:
-        values = [operator.index(size) for size in sizes if not isinstance(size, bool)]
-        given = len(values) == len(list(sizes))
-    except TypeError:
-        given = False
-    if not given or not values or min(values) < 1 or max(values) > 1 << 31:
+    """The candidate sizes: at most MAX_SIZES ints from 1 to 2**31, sorted, each once."""
+    values = None
+    if not isinstance(sizes, (str, bytes, dict)) and hasattr(sizes, "__iter__"):
+        with suppress(TypeError):
+            items = list(islice(sizes, MAX_SIZES + 1))
+            if all(type(size) is not bool for size in items):
+                values = [operator.index(size) for size in items]
+    if not values or len(values) > MAX_SIZES or min(values) < 1 or max(values) > 1 << 31:
         raise ConvArithError(
-            "valid_sizes: sizes must be a non-empty iterable of ints from 1 to 2**31. Rule: the candidate "
-            "input sizes are swept. Fix: sizes=range(1, 1025)."
+            f"valid_sizes: sizes must be 1 to {MAX_SIZES} ints from 1 to 2**31, got {size_text(sizes)}. Rule: the "
+            "candidate input sizes are swept. Fix: sizes=range(1, 1025)."
         )
     return sorted(set(values))
 

@@ -1,6 +1,8 @@
 """valid_sizes against brute force (output_shape and explain per size), its rule text and refusals."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import convarith
 from convarith.periods import periodic
@@ -145,12 +147,19 @@ def test_forced_round_trip_that_never_holds():
         (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), True, SIZES, "axis=True"),
         (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), 2, [0, 1], "sizes must be"),
         (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), 2, ["8"], "sizes must be"),
+        (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), 2, range(1, 1 << 40), "sizes must be 1 to 1048576 ints"),
+        (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), 2, 8, "sizes must be"),
         (["nn.Conv2d(3, 8, 3)", "nn.Unfold(2)"], (1, 3, 8, 8), 2, SIZES, "changes the rank from 4 to 3"),
     ],
 )
 def test_bad_arguments(model, shape, axis, sizes, match):
     with pytest.raises(convarith.ConvArithError, match=match):
         convarith.valid_sizes(model, shape, axis=axis, sizes=sizes)
+
+
+def test_sizes_from_a_generator():
+    got = convarith.valid_sizes(["nn.MaxPool1d(2)"], (1, 1, 8), axis=-1, sizes=(n for n in (9, 4, 4, 2)))
+    assert got.sizes == [2, 4] and got.axis == 2
 
 
 def test_periodic_rules():
@@ -160,3 +169,23 @@ def test_periodic_rules():
     assert periodic([], range(1, 50)).text == "no n in 1..49"
     assert periodic([2, 3, 5, 7, 11, 13], range(1, 15)).modulus is None
     assert periodic(range(128, 1025, 128), range(1, 1025)).modulus == 128  # beyond the old limit of 64
+
+
+POOL = [*TORCH_UNET[:3], *KERAS_UNET[:1], KERAS_UNET[-1], "nn.Conv2d(3, 3, 3, dilation=40)", "nn.Unfold(2)",
+        "nn.Conv1d(3, 3, 2, stride=9)", "nn.Upsample(scale_factor=2)", "nn.Conv2d(3, 3, (", "F.conv2d(x, w)",
+        "nn.MaxPool3d(2)", "keras.layers.Cropping2D(2)", "onnx.Conv(x)"]  # fmt: skip
+
+
+@given(
+    model=st.lists(st.sampled_from(POOL), min_size=1, max_size=4),
+    shape=st.lists(st.integers(0, 12), min_size=1, max_size=5).map(tuple),
+    axis=st.integers(-6, 6),
+    sizes=st.one_of(st.just(range(1, 40)), st.lists(st.integers(-2, 50), max_size=6)),
+)
+@settings(max_examples=150, deadline=None)
+def test_bad_values_give_conv_arith_error(model, shape, axis, sizes):
+    try:
+        found = convarith.valid_sizes(model, shape, axis=axis, sizes=sizes)
+    except convarith.ConvArithError:
+        return
+    assert set(found.sizes) <= set(sizes) and found.sizes == sorted(found.sizes)
