@@ -502,10 +502,5 @@ def round_trips(expr: str, inverse_expr: str, mapped) -> tuple[tuple, tuple]:
         ns = np.arange(1, SIZES + 1)
         holds = [int(n) for n in ns[back == ns]]
         found.append(tuple(holds))
-        rules.append(size_rule(holds))
+        rules.append(periodic(holds, range(1, SIZES + 1)).text)
     return tuple(found), tuple(rules)
-
-
-def size_rule(sizes: list[int]) -> str:
-    """'n ≡ 1 (mod 2), n ≥ 3' or 'every n ≥ 1' for the sizes among 1..SIZES."""
-    return periodic(sizes, range(1, SIZES + 1)).text
