@@ -48,10 +48,17 @@ def test_round_trip_in_the_framework(oracle, framework, model, shape, axis):
         assert (framework_size(worker, model, given, axis) == n) == (n in found.sizes), (n, found.rule)
 
 
-POOLS = [
+ENCODERS = [
     ("torch", ["nn.MaxPool2d(2)", "nn.AvgPool2d(3, stride=2)"], (1, 1, 8, 10), 2),
     ("torch", ["nn.MaxPool2d(3, stride=2, ceil_mode=True)", "nn.MaxPool2d(2)"], (1, 1, 8, 12), 3),
     ("keras", ["keras.layers.MaxPooling2D(2)", "keras.layers.AveragePooling2D(3, strides=2)"], (1, 8, 10, 1), 1),
+    ("torch", ["nn.Conv2d(1, 2, 3, stride=2)", "nn.Conv2d(2, 1, 3, stride=2)"], (1, 1, 8, 7), 2),  # random weights
+    (
+        "keras",
+        ['keras.layers.Conv2D(2, 3, strides=2, padding="same")', "keras.layers.Conv2D(1, 3, strides=2)"],
+        (1, 9, 9, 1),
+        2,
+    ),
 ]
 
 
@@ -84,7 +91,7 @@ def rows_reached(worker, model, shape, axis):
     return [bool((x[row + 1] != x[0]).any()) for row in range(n)]
 
 
-@pytest.mark.parametrize(("framework", "model", "shape", "axis"), POOLS)
+@pytest.mark.parametrize(("framework", "model", "shape", "axis"), ENCODERS)
 def test_rejected_sizes_leave_rows_unused_in_the_framework(oracle, framework, model, shape, axis):
     """valid_sizes says no cell is dropped exactly when every input row changes the framework's output."""
     worker = oracle(framework)
