@@ -116,12 +116,16 @@ def checked_sizes(sizes) -> list[int]:
 
 def checked_axis(axis, shape: tuple) -> int:
     rank = len(shape)
-    if isinstance(axis, bool) or not isinstance(axis, int) or not -rank <= axis < rank:
+    try:
+        index = None if isinstance(axis, bool) else operator.index(axis)  # an int or a NumPy integer
+    except TypeError:
+        index = None
+    if index is None or not -rank <= index < rank:
         raise ConvArithError(
             f"valid_sizes: axis={axis!r} for an input of rank {rank}. Rule: axis indexes input_shape "
             f"({-rank} to {rank - 1}). Fix: the index of the size to vary, e.g. axis=2 for H of (N, C, H, W)."
         )
-    return axis % rank
+    return index % rank
 
 
 def dropped_cells(expr: str, shape: tuple, axis: int) -> str | None:

@@ -149,6 +149,7 @@ def test_forced_round_trip_that_never_holds():
         ([3], (1, 3, 8, 8), 2, SIZES, r"model\[0\] is a int"),
         (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), 4, SIZES, "axis=4 for an input of rank 4"),
         (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), True, SIZES, "axis=True"),
+        (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), 2.0, SIZES, "axis=2.0"),
         (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), 2, [0, 1], "sizes must be"),
         (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), 2, ["8"], "sizes must be"),
         (["nn.Conv2d(3, 8, 3)"], (1, 3, 8, 8), 2, range(1, 1 << 40), "sizes must be 1 to 1048576 ints"),
@@ -164,6 +165,9 @@ def test_bad_arguments(model, shape, axis, sizes, match):
 def test_sizes_from_a_generator():
     got = convarith.valid_sizes(["nn.MaxPool1d(2)"], (1, 1, 8), axis=-1, sizes=(n for n in (9, 4, 4, 2)))
     assert got.sizes == [2, 4] and got.axis == 2
+    import numpy as np
+
+    assert convarith.valid_sizes(["nn.MaxPool1d(2)"], (1, 1, 8), axis=np.int64(2), sizes=range(1, 9)).axis == 2
 
 
 def test_periodic_rules():
