@@ -20,6 +20,7 @@ __all__ = [
     "sweep",
     "trace_element",
     "transposed_views",
+    "valid_sizes",
 ]
 __version__ = "0.1.0"
 
@@ -95,3 +96,11 @@ def inverse(expr: str, input_shape=None, *, shapes=None):
     from .solver import inverse as run
 
     return run(expr, input_shape, shapes=shapes)
+
+
+def valid_sizes(model, input_shape, *, axis: int, sizes=range(1, 1025), round_trip=None):
+    """The input sizes along ``axis`` that ``model`` (a list of calls applied in sequence) takes with no
+    input cell unreached and, for an encoder->decoder, the size given back (a ``convarith.valid.ValidSizes``)."""
+    from .valid import valid_sizes as run
+
+    return run(model, input_shape, axis=axis, sizes=sizes, round_trip=round_trip)

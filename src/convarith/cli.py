@@ -88,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # prog= spares argparse building a help formatter (and importing shutil) on every run.
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{shape,explain,forward,draw,solve,serve}", prog="convarith"
+        dest="command",
+        required=True,
+        metavar="{shape,explain,forward,draw,solve,valid-sizes,serve}",
+        prog="convarith",
     )
     for name, help_text in (
         ("shape", "print the output shape"),
@@ -111,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_forward(commands)
     add_draw(commands)
     add_solve(commands)
+    add_valid_sizes(commands)
     add_serve(commands)
     return parser
 
@@ -164,6 +168,44 @@ def run_solve(args: argparse.Namespace) -> str:
         return json.dumps([{"expr": a.expr, "params": a.params, "shape": list(a.output_shape)} for a in answers])
     width = max(len(a.expr) for a in answers)
     return "\n".join(f"{a.expr.ljust(width)}  -> {a.output_shape}" for a in answers)
+
+
+def add_valid_sizes(commands) -> None:
+    """The ``valid-sizes`` command: the input sizes a list of calls takes without silent cropping."""
+    help_text = "print the input sizes along one axis that the calls, applied in sequence, take whole"
+    command = commands.add_parser("valid-sizes", help=help_text, description=help_text, formatter_class=Formatter)
+    command.add_argument(
+        "calls", nargs="+", help='the calls in order, e.g. "nn.MaxPool2d(2)" "nn.Upsample(scale_factor=2)"'
+    )
+    command.add_argument("--input", required=True, metavar="SIZES",
+                         help="input shape, e.g. 1,3,H,64 (a name other than the varied size stands for --max)")  # fmt: skip
+    command.add_argument("--axis", type=int, help="the index of the varied size (default: the entry written as a name)")
+    command.add_argument("--max", type=int, default=1024, metavar="N", help="try the sizes 1..N (default 1024)")
+    command.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def run_valid_sizes(args: argparse.Namespace) -> str:
+    from .valid import valid_sizes
+
+    parts = [part.strip() for part in args.input.strip().strip("()[]").split(",") if part.strip()]
+    named = [i for i, part in enumerate(parts) if not part.lstrip("-").isdigit()]
+    axis = args.axis if args.axis is not None else named[0] if len(named) == 1 else None
+    if axis is None:
+        raise ConvArithError(
+            f"--input {args.input!r} names {len(named)} sizes and no --axis is given. Rule: the varied size is "
+            "given by --axis or as the one name in --input. Fix: --input 1,3,H,64, or --axis 2."
+        )
+    top = max(args.max, 1)
+    shape = tuple(top if i in named else int(part) for i, part in enumerate(parts))  # a name: a size taken whole
+    found = valid_sizes(args.calls, shape, axis=axis, sizes=range(1, top + 1))
+    if args.json:
+        import json
+
+        fields = ("sizes", "rule", "modulus", "residue", "residues", "minimum", "round_trip", "axis")
+        return json.dumps(
+            {name: getattr(found, name) for name in fields} | {"removed": [list(r) for r in found.removed]}
+        )
+    return str(found)
 
 
 def add_serve(commands) -> None:
@@ -392,6 +434,8 @@ def run(args: argparse.Namespace) -> str:
         return run_solve(args)
     if args.command == "draw":
         return run_draw(args)
+    if args.command == "valid-sizes":
+        return run_valid_sizes(args)
     input_shape = None if args.input is None else parse_sizes(args.input, "--input", batch_none=True)
     output_size = None if args.output_size is None else parse_sizes(args.output_size, "--output-size")
     shapes = parse_named(args.shape)

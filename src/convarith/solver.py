@@ -18,6 +18,7 @@ from .api import check_expr, check_shape, explain, map_call, output_shape
 from .core.arith import axis_names
 from .errors import ConvArithError
 from .explain import Explanation
+from .periods import periodic
 
 __all__ = ["DEFAULT_RANGES", "Inverse", "Solution", "inverse", "solve"]
 
@@ -501,21 +502,5 @@ def round_trips(expr: str, inverse_expr: str, mapped) -> tuple[tuple, tuple]:
         ns = np.arange(1, SIZES + 1)
         holds = [int(n) for n in ns[back == ns]]
         found.append(tuple(holds))
-        rules.append(size_rule(holds))
+        rules.append(periodic(holds, range(1, SIZES + 1)).text)
     return tuple(found), tuple(rules)
-
-
-def size_rule(sizes: list[int]) -> str:
-    """'n = 1 (mod 2), n >= 3' or 'every n >= 1' for the sizes among 1..SIZES."""
-    if not sizes:
-        return f"no n in 1..{SIZES}"
-    low = sizes[0]
-    wanted = set(sizes)
-    for modulus in range(1, 65):
-        residues = sorted({n % modulus for n in sizes})
-        if all((n in wanted) == (n % modulus in residues) for n in range(low, SIZES + 1)):
-            if modulus == 1:
-                return f"every n >= {low}"
-            shown = " or ".join(str(r) for r in residues)
-            return f"n = {shown} (mod {modulus}), n >= {low}"
-    return f"{len(sizes)} sizes from {low} to {sizes[-1]} (no period up to 64)"

@@ -159,8 +159,8 @@ def test_round_trip_sizes_by_brute_force(expr, input_shape, spatial):
 
 def test_inverse_rule_text():
     back = convarith.inverse("nn.Conv2d(3, 8, 3, stride=2, padding=1)", (1, 3, 32, 32))
-    assert back.rules == ("n = 0 (mod 2), n >= 2",) * 2
-    assert "height: the round trip gives n back for n = 0 (mod 2), n >= 2" in str(back)
+    assert back.rules == ("n ≡ 0 (mod 2), n ≥ 2",) * 2
+    assert "height: the round trip gives n back for n ≡ 0 (mod 2), n ≥ 2" in str(back)
 
 
 @pytest.mark.parametrize(
