@@ -19,6 +19,7 @@ from .core.arith import axis_names
 from .errors import ConvArithError
 from .explain import Explanation
 from .periods import periodic
+from .source import node_span
 
 __all__ = ["DEFAULT_RANGES", "Inverse", "Solution", "inverse", "solve"]
 
@@ -73,16 +74,15 @@ class Holes:
         if not isinstance(node, ast.Call):
             output_shape(self.text, (1,))  # the library's own message for what is not a call
             raise ConvArithError("expr must be one call. Fix: write it like nn.Conv2d(3, 8, ...).")
-        starts = line_starts(self.text)
         self.spans: list[tuple[int, int]] = []
         self.keywords: list[str | None] = []  # the keyword of each hole, None when positional
         self.positions: list[int] = []
         for index, argument in enumerate(node.args):
             if is_ellipsis(argument):
-                self.add(starts, argument, None, index)
+                self.add(argument, None, index)
         for keyword in node.keywords:
             if is_ellipsis(keyword.value):
-                self.add(starts, keyword.value, keyword.arg, -1)
+                self.add(keyword.value, keyword.arg, -1)
         nested = [n for n in ast.walk(node) if is_ellipsis(n)]
         if len(nested) != len(self.spans):
             raise ConvArithError(
@@ -99,9 +99,8 @@ class Holes:
         self.keywords = [self.keywords[i] for i in order]
         self.positions = [self.positions[i] for i in order]
 
-    def add(self, starts, node, keyword, position) -> None:
-        self.spans.append((offset(self.text, starts, node.lineno, node.col_offset),
-                           offset(self.text, starts, node.end_lineno, node.end_col_offset)))  # fmt: skip
+    def add(self, node, keyword, position) -> None:
+        self.spans.append(node_span(self.text, node))
         self.keywords.append(keyword)
         self.positions.append(position)
 
@@ -121,20 +120,6 @@ class Holes:
 
 def is_ellipsis(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is Ellipsis
-
-
-def line_starts(text: str) -> list[int]:
-    starts = [0]
-    for line in text.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    return starts
-
-
-def offset(text: str, starts: list[int], lineno: int, col: int) -> int:
-    """The character offset of ``ast``'s (line, UTF-8 byte column) position."""
-    start = starts[lineno - 1]
-    line = text[start : starts[lineno] if lineno < len(starts) else len(text)]
-    return start + len(line.encode()[:col].decode(errors="ignore"))
 
 
 def parameter_names(holes: Holes, given: dict, rank: int) -> tuple[list[str], str]:

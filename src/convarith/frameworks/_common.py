@@ -275,13 +275,8 @@ def resolve_shapes(value, inputs: Inputs, name: str, label: str):
     if isinstance(value, ShapeRef):
         shape = inputs.shape_of(value.tensor)
         if shape is None:
-            known = ", ".join(key for key, _ in inputs.shapes) or "none"
-            raise refuse(
-                label,
-                f"{name}={value!r} needs the shape of {value.tensor}, which is not given",
-                f"a shape reference is read from shapes=; shapes given: {known}",
-                f"pass shapes={{'{value.tensor}': (...)}} (--shape {value.tensor}=... in the CLI)",
-            )
+            raise no_shape(label, f"{name}={value!r} needs the shape of {value.tensor}, which is not given",
+                           "a shape reference is read from shapes=", value.tensor, inputs)  # fmt: skip
         picked = value.pick(shape)
         if picked is None:
             raise refuse(
@@ -378,14 +373,20 @@ def ref_shape(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
         )
     shape = inputs.shape_of(value.dotted)
     if shape is None:
-        known = ", ".join(key for key, _ in inputs.shapes) or "none"
-        raise refuse(
-            label,
-            f"no shape given for {name}={value.dotted}",
-            f"every tensor named in the call needs its shape; shapes given: {known}",
-            f"pass shapes={{'{value.dotted}': (...)}} (--shape {value.dotted}=... in the CLI)",
-        )
+        raise no_shape(label, f"no shape given for {name}={value.dotted}",
+                       "every tensor named in the call needs its shape", value.dotted, inputs)  # fmt: skip
     return shape
+
+
+def no_shape(label: str, what: str, rule: str, tensor: str, inputs: Inputs) -> ConvArithError:
+    """The refusal of a tensor whose shape is not in ``shapes=``."""
+    known = ", ".join(key for key, _ in inputs.shapes) or "none"
+    return refuse(
+        label,
+        what,
+        f"{rule}; shapes given: {known}",
+        f"pass shapes={{'{tensor}': (...)}} (--shape {tensor}=... in the CLI)",
+    )
 
 
 # --- resize ---

@@ -11,6 +11,7 @@ import ast
 
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped
+from ..source import node_span
 
 __all__ = ["ROLES", "edit", "knobs"]
 
@@ -107,14 +108,13 @@ def edit(expr: str, mapped: Mapped, name: str, value: str) -> str:
         )
     node = ast.parse(expr.strip(), mode="eval").body  # the library has parsed it already: a call
     text = expr.strip()
-    starts = line_starts(text)
     for keyword in node.keywords:
         if keyword.arg == name:
-            return splice(text, starts, keyword.value, value)
+            return splice(text, keyword.value, value)
     positional = [n for n, _ in mapped.arguments][: len(node.args)]
     if name in positional:
-        return splice(text, starts, node.args[positional.index(name)], value)
-    end = offset(text, starts, node.end_lineno, node.end_col_offset) - 1  # the closing parenthesis
+        return splice(text, node.args[positional.index(name)], value)
+    end = node_span(text, node)[1] - 1  # the closing parenthesis
     head = text[:end].rstrip()
     if head.endswith(","):
         head = head[:-1].rstrip()
@@ -122,21 +122,6 @@ def edit(expr: str, mapped: Mapped, name: str, value: str) -> str:
     return f"{head}{separator}{name}={value}{text[end:]}"
 
 
-def line_starts(text: str) -> list[int]:
-    starts = [0]
-    for line in text.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    return starts
-
-
-def offset(text: str, starts: list[int], lineno: int, col: int) -> int:
-    """The character offset of ``ast``'s (line, UTF-8 byte column) position."""
-    start = starts[lineno - 1]
-    line = text[start : starts[lineno] if lineno < len(starts) else len(text)]
-    return start + len(line.encode()[:col].decode(errors="ignore"))
-
-
-def splice(text: str, starts: list[int], node: ast.AST, value: str) -> str:
-    begin = offset(text, starts, node.lineno, node.col_offset)
-    end = offset(text, starts, node.end_lineno, node.end_col_offset)
+def splice(text: str, node: ast.AST, value: str) -> str:
+    begin, end = node_span(text, node)
     return text[:begin] + value + text[end:]
