@@ -15,6 +15,7 @@ from functools import cached_property
 
 from .core import arith
 from .core.op import ConvOp
+from .explain_layers import LAYER_KINDS, layer_facts
 from .frameworks._common import Mapped
 
 __all__ = ["Explanation"]
@@ -27,6 +28,8 @@ KIND_TITLES = {
     "lp_pool": "Lp pooling",
     "adaptive_max_pool": "adaptive max pooling",
     "adaptive_avg_pool": "adaptive average pooling",
+    "pad": "explicit padding (negative: cropping)",
+    "max_unpool": "max unpooling",
 }
 MAX_LISTED = 8
 
@@ -142,6 +145,8 @@ def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -
         "pad_after": hi,
         "padding_rule": rule,
     }
+    if op.kind in LAYER_KINDS:
+        return layer_facts(op, axis, facts)
     if op.kind.startswith("adaptive"):
         facts["formula"] = f"output size given: {out}"
         facts["window_sizes"] = [list(pair) for pair in arith.adaptive_sizes(n, out)]
@@ -357,6 +362,8 @@ def axis_lines(facts: dict) -> list[str]:
     lines.append(f"    out = {facts['formula']}")
     if "windows" in facts:
         lines.append(f"    windows: {facts['windows']}")
+    if "fill" in facts:
+        lines.append(f"    {facts['fill']}")
     if "as_forward" in facts:
         lines.append(f"    as a forward conv: {facts['as_forward']['text']}")
         lines.append(f"    {facts['textbook']['text']}")

@@ -562,3 +562,9 @@ def plausible_cli_cases(draw, command):
     if out is not None:
         argv += ["--out", out]
     return argv, files, weights
+
+
+# --- glpad: padding, cropping, global pooling and unpooling arguments ---
+ONNX_OPS += ["Pad"]
+KEYWORDS += ["cropping", "keepdims", "value", "mode", "axes", "indices"]
+STRINGS += ["constant", "edge", "wrap"]

@@ -428,3 +428,30 @@ SEEDS = (
     ("keras.layers.Conv1D(4, 3)", (None, 200, 2), None, None),
     ("nn.Conv1d(2, 4, 3)", (None, 2, 9), None, None),
 )
+
+# --- glpad: explicit padding and cropping, global pooling, max unpooling ---
+SEEDS += (
+    ("F.pad(x, (1, 2, -1, 0), mode='reflect')", None, {"x": (2, 3, 4, 5)}, None),
+    ("F.pad(x, [1, 1, 2, 2, 3, 3], value=1.5)", None, {"x": (2, 3)}, None),
+    ("nn.ZeroPad2d((1, 0, 2, 3))", (1, 2, 4, 4), None, None),
+    ("nn.ConstantPad1d(2, 3.5)", (2, 5), None, None),
+    ("torch.nn.ReflectionPad3d(1)", (1, 1, 3, 3, 3), None, None),
+    ("nn.ReplicationPad1d((3, -1))", (1, 2, 4), None, None),
+    ("nn.CircularPad2d((1, 1, 2, 0))", (1, 3, 3), None, None),
+    ("layers.ZeroPadding2D(((1, 2), 3), data_format='channels_first')", (1, 2, 4, 4), None, None),
+    ("keras.layers.Cropping3D(((1, 0), 1, (0, 2)))", (1, 4, 4, 4, 2), None, None),
+    ("layers.Cropping1D((1, 2))", (2, 6, 3), None, None),
+    ("layers.GlobalAveragePooling2D(keepdims=True)", (2, 5, 4, 3), None, None),
+    ("GlobalMaxPooling1D(data_format='channels_first')", (1, 3, 7), None, None),
+    ("helper.make_node('GlobalLpPool', ['X'], ['Y'], p=3)", None, {"X": (1, 2, 5, 5)}, None),
+    ("helper.make_node('GlobalMaxPool', ['X'], ['Y'])", None, {"X": (2, 3, 4)}, None),
+    (
+        "make_node('Pad', ['X', 'pads'], ['Y'], mode='edge', pads=[0, 0, 1, -1, 0, 0, 2, 1])",
+        None,
+        {"X": (1, 2, 4, 4)},
+        None,
+    ),
+    ("make_node('Pad', ['X'], ['Y'], pads=[1, 2], axes=[-1], value=2.0)", None, {"X": (1, 3)}, None),
+    ("nn.MaxUnpool2d(2, stride=2)", (1, 3, 4, 4), None, (9, 8)),
+    ("F.max_unpool1d(x, i, 3, stride=2, padding=1)", None, {"x": (1, 2, 5), "i": (1, 2, 5)}, None),
+)

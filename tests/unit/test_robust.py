@@ -266,3 +266,8 @@ def test_every_argument_of_wrong_type(seed):
     for node in [node for arg in arguments for node in ast.walk(arg) if isinstance(node, ast.expr)]:
         for value in WRONG:
             check(replace_segment(expr, node, value), input_shape, shapes, output_size)
+
+
+# --- glpad: padding, cropping, global pooling and unpooling arguments ---
+KEYWORDS += ("cropping", "keepdims", "value", "mode", "axes", "indices", "pad")
+WORDS += ("constant", "edge", "wrap", "Pad", "GlobalLpPool")

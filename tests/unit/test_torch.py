@@ -226,9 +226,9 @@ def test_same_padding_rule_text():
             "nn.Conv2d(3, 8, 3)",
             (1, 3, 9, 9),
             {"output_size": (9, 9)},
-            "Conv2d: output_size=(9, 9) was given. Rule: only nn.ConvTranspose1d/2d/3d modules accept "
-            "forward(input, output_size); Conv2d raises TypeError. Fix: drop output_size (for transposed functionals "
-            "use output_padding).",
+            "Conv2d: output_size=(9, 9) was given. Rule: only nn.ConvTranspose1d/2d/3d and nn.MaxUnpool1d/2d/3d "
+            "modules accept an output_size in forward; Conv2d raises TypeError. Fix: drop output_size (for transposed "
+            "functionals use output_padding).",
         ),
         (
             "F.conv2d(x, w, b)",

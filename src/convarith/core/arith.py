@@ -691,7 +691,7 @@ def output_spatial(op: ConvOp) -> tuple[int, ...]:
         n = op.in_size[axis]
         k_eff = effective_kernel(op.kernel[axis], op.dilation[axis])
         s, lo, hi = op.stride[axis], op.pad_lo[axis], op.pad_hi[axis]
-        if op.kind == "conv_transpose":
+        if op.kind in ("conv_transpose", "max_unpool"):  # unpooling: the transposed size
             sizes.append(transpose_out(n, k_eff, s, lo, hi, op.output_padding[axis]))
         else:
             sizes.append(windowed_out(n, k_eff, s, lo, hi, op.rounding, op.lhs_dilation[axis]))
@@ -759,3 +759,23 @@ def jax_transpose_pads(k_eff: int, stride: int, mode) -> tuple[int, int]:
     if mode == "VALID":
         return k_eff - 1, stride - 1 + max(k_eff - stride, 0)
     return transposed_forward_pads(k_eff, mode[0], mode[1])
+
+
+# --- explicit padding and unpooling (glpad) ---
+
+
+def pad_out(n: int, lo: int, hi: int) -> int:
+    """An explicitly padded (negative: cropped) length: the conv formula with kernel 1, stride 1."""
+    return conv_out(n, 1, 1, lo, hi)
+
+
+def pad_out_text(n: int, lo: int, hi: int) -> str:
+    """'3 + 1 + 2 = 6' (a negative side shown as a crop: '5 - 1 - 2 = 2')."""
+    return f"{n} {plus(lo)} {plus(hi)} = {pad_out(n, lo, hi)}"
+
+
+def unpool_range(n: int, kernel: int, stride: int, pad: int) -> tuple[int, int, int]:
+    """(default, smallest, largest) output sizes of max unpooling: default = (n-1)*s - 2p + k,
+    and an output_size must lie strictly within a stride of it (torch's rule)."""
+    default = transpose_out(n, kernel, stride, pad, pad, 0)
+    return default, default - stride + 1, default + stride - 1

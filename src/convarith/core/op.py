@@ -19,8 +19,11 @@ KINDS = (
     "lp_pool",
     "adaptive_max_pool",
     "adaptive_avg_pool",
+    # --- explicit padding and unpooling (glpad) ---
+    "pad",
+    "max_unpool",
 )
-POOL_KINDS = frozenset(KINDS[2:])
+POOL_KINDS = frozenset(KINDS[2:])  # the weightless kinds (pad and max_unpool too: no weight, no bias)
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 ROUNDINGS = ("floor", "ceil", "trunc")
 LP_MODES = ("abs_sum", "signed_mean")
@@ -58,8 +61,18 @@ class ConvOp(Record):
     past the input) gives -inf (PyTorch), or every max starts from the dtype's lowest
     finite value (``lowest``, onnxruntime), so such a window gives that value.
 
+    ``pad`` (explicit padding, cropping where negative): the conv with kernel 1 and stride 1,
+    out = n + pad_lo + pad_hi; ``pad_mode`` 'zeros' fills with ``pad_value`` (constant),
+    'reflect' and 'replicate' copy about the input's own edges, 'circular' wraps the
+    cropped input. ``max_unpool``: the transposed-conv size, out = (n-1)*stride + kernel
+    - pad_lo - pad_hi + output_padding (output_padding: the output_size asked minus that
+    default, possibly negative); each input value goes to the flat output position its
+    index names (the second input), every other cell is 0.
+
     ``in_spec``/``out_spec`` give the tensor axes as (batch, channel, spatial...),
-    like JAX dimension numbers; ``kernel`` is in the same spatial order.
+    like JAX dimension numbers; ``kernel`` is in the same spatial order. An ``out_spec``
+    of only (batch, channel) drops the spatial axes (global pooling with keepdims=False:
+    every spatial output size is 1).
     """
 
     kind: str
@@ -87,6 +100,8 @@ class ConvOp(Record):
     pad_mode: str = "zeros"
     out_size: tuple[int, ...] = ()
     bias: bool = False
+    # --- explicit padding and unpooling (glpad) ---
+    pad_value: float = 0.0
 
     def __post_init__(self) -> None:
         rank = len(self.in_size)

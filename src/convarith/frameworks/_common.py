@@ -91,11 +91,16 @@ class Mapped(Record):
     layer: str = ""
     # names (issue 8): computed on batch 1 for an input given with a None batch, shown as None
     free_batch: bool = False
+    # --- explicit padding (glpad) ---
+    given_shape: tuple[int, ...] | None = None  # the input as given, where the op's layout cannot restore it
 
     @property
     def given_input_shape(self) -> tuple[int, ...]:
         """The input shape as the user gave it: an unbatched input without its
-        batch axis, flattened leading dims restored."""
+        batch axis, flattened leading dims restored (``given_shape`` where set: F.pad
+        padding every axis, so the op's batch and channel axes were added)."""
+        if self.given_shape is not None:
+            return self.given_shape
         op = self.ops[0]
         shape, axis = op.input_shape, op.in_spec[0]
         dims = () if self.squeeze_batch else self.batch_dims
@@ -300,3 +305,36 @@ def ref_shape(value, inputs: Inputs, name: str, label: str) -> tuple[int, ...]:
             f"pass shapes={{'{value.dotted}': (...)}} (--shape {value.dotted}=... in the CLI)",
         )
     return shape
+
+
+# --- explicit padding (glpad) ---
+
+
+def trailing_pad(x: tuple[int, ...], lo: tuple[int, ...], hi: tuple[int, ...], mode: str, value: float, label: str):
+    """The ``pad`` op of padding the last len(lo) axes of a tensor of shape ``x``, and the Mapped
+    fields that restore the tensor's own shape: (op, output shape, batch_dims, squeeze_batch,
+    given_shape). Two or more untouched leading axes are (batch..., channel); one is the channel
+    of an unbatched input; none (every axis padded) gets a batch and a channel of 1."""
+    from math import prod
+
+    from ..core.op import channels_first
+
+    m = len(lo)
+    lead = x[: len(x) - m]
+    sizes = tuple(arith.pad_out(n, a, b) for n, a, b in zip(x[len(x) - m :], lo, hi))
+    shape = fits(label, (*lead, *sizes))
+    batch_dims, squeeze, given = None, False, None
+    if len(lead) >= 2:
+        batch, channels = prod(lead[:-1]), lead[-1]
+        batch_dims = lead[:-1] if len(lead) > 2 else None
+    elif len(lead) == 1:
+        batch, channels, squeeze = 1, lead[0], True
+    else:
+        batch, channels, given = 1, 1, tuple(x)
+    fits(label, (batch,))
+    spec, ones = channels_first(m), (1,) * m
+    op = ConvOp(
+        "pad", batch, channels, channels, x[len(x) - m :], ones, ones, ones, tuple(lo), tuple(hi), spec, spec,
+        pad_mode=mode, pad_value=value,
+    )  # fmt: skip
+    return op, shape, batch_dims, squeeze, given

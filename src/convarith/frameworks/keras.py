@@ -1002,3 +1002,156 @@ def base_keywords(call) -> tuple | None:
     ):
         return (None, *shape)  # a None size (a variable length) is refused when this input is used
     return None  # none given, or one Keras keeps but no input is built from: the input must be passed
+# --- explicit padding, cropping and global pooling (glpad) ------------------------------------------------------
+
+ORDINALS = ("1st", "2nd", "3rd")
+
+
+def standard_pair(value, name: str, label: str) -> tuple[int, int]:
+    """Keras standardize_tuple(value, 2, name, allow_zero=True): an int twice, or 2 ints >= 0
+    (a bool counts as an int, as in Python)."""
+    items = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else None
+    if items is None or len(items) != 2 or not all(isinstance(item, int) for item in items):
+        raise refuse(
+            label,
+            f"{name}={value!r} is not a tuple of 2 integers",
+            f"Keras reads {name} as an int or a (before, after) pair of ints",
+            f"{name}=(1, 1)",
+        )
+    if min(items) < 0:
+        raise refuse(
+            label,
+            f"{name}={value!r} is negative",
+            f"Keras needs {name} >= 0 (value >= 0)",
+            "use ZeroPadding to add cells and Cropping to remove them" if "crop" not in name else f"{name}=0",
+        )
+    return int(items[0]), int(items[1])
+
+
+def axis_pairs(value, rank: int, name: str, label: str) -> tuple[tuple[int, int], ...]:
+    """(before, after) per spatial axis from Keras's padding/cropping argument: an int for every side;
+    in 1D a pair; in 2D/3D one entry per axis, each an int (both sides) or a pair."""
+    if rank == 1:
+        return (standard_pair(value, name, label),)
+    if isinstance(value, int):
+        if value < 0:
+            raise refuse(
+                label,
+                f"{name}={value!r} is negative",
+                "Keras keeps an int as is for every side, and TensorFlow refuses negative amounts when the layer runs",
+                f"{name}=0 or more" if "crop" in name else "Cropping to remove cells",
+            )
+        return ((value, value),) * rank
+    if not isinstance(value, (tuple, list)):
+        raise refuse(
+            label,
+            f"{name}={value!r} is neither an int nor a tuple",
+            f"Keras takes an int, a tuple of {rank} ints (symmetric per axis) or a tuple of {rank} (before, after) pairs",
+            f"{name}={(1,) * rank}",
+        )
+    if len(value) != rank:
+        raise refuse(
+            label,
+            f"{name}={value!r} has {len(value)} elements",
+            f"`{name}` should have {('two', 'three')[rank - 2]} elements, one per spatial axis",
+            f"{name}={(1,) * rank}",
+        )
+    return tuple(standard_pair(item, f"{ORDINALS[axis]} entry of {name}", label) for axis, item in enumerate(value))
+
+
+class KerasPadPlan(LayerPlan):
+    """ZeroPadding{rank}D and Cropping{rank}D, compiled: one ``pad`` op (cropping as negative
+    padding), out = n + before + after; a cropped axis must keep at least one cell."""
+
+    __slots__ = ("crop", "pairs")
+
+    def __init__(self, call, rank: int, crop: bool) -> None:
+        super().__init__(call, rank)
+        label, self.crop = self.label, crop
+        name = "cropping" if crop else "padding"
+        default = ((1, 1), ((0, 0), (0, 0)), ((1, 1),) * 3)[rank - 1] if crop else 1
+        params = ((name, default),) + (() if crop and rank == 1 else (("data_format", None),))  # Cropping1D: NWC only
+        self.v = v = bind(call, params, label, COMMON_KEYWORDS)
+        self.pairs = axis_pairs(v[name], rank, name, label)
+        self.data_format = layout(v.get("data_format"), rank, label)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, rank, sign = self.label, self.rank, -1 if self.crop else 1
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, self.data_format, label)
+        lo = tuple(sign * a for a, _ in self.pairs)
+        hi = tuple(sign * b for _, b in self.pairs)
+        for axis, (n, a, b) in enumerate(zip(spatial, lo, hi)):
+            if self.crop and arith.pad_out(n, a, b) < 1:
+                raise refuse(
+                    label,
+                    f"cropping {self.pairs[axis]} leaves nothing of the {arith.axis_names(rank)[axis]} axis (size {n})",
+                    f"out = {arith.pad_out_text(n, a, b)} must be >= 1 (Keras refuses the empty slice)",
+                    f"crop at most {max(n - 1, 0)} cells in all from that axis",
+                )
+        ones = (1,) * rank
+        op = ConvOp("pad", batch, channels, channels, spatial, ones, ones, ones, lo, hi, spec, spec)
+        word = "cropping" if self.crop else "padding"
+        rules = tuple(f"{word} {a} before, {b} after" for a, b in self.pairs)
+        return self.mapped((op,), rules, ())
+
+
+def keras_pad(rank: int, crop: bool):
+    """Compile function for ZeroPadding{rank}D (crop False) and Cropping{rank}D (crop True)."""
+    return lambda call: KerasPadPlan(call, rank, crop)
+
+
+class GlobalPoolPlan(LayerPlan):
+    """GlobalAveragePooling{rank}D / GlobalMaxPooling{rank}D, compiled: a pool whose window is the
+    whole input (kernel = the input's spatial size, stride 1, no padding: out = 1 on every axis);
+    keepdims=False drops the spatial axes (the op's out_spec is just (batch, channel))."""
+
+    __slots__ = ("kind", "keepdims")
+
+    def __init__(self, call, rank: int, kind: str) -> None:
+        super().__init__(call, rank)
+        label, self.kind = self.label, kind
+        self.v = v = bind(call, (("data_format", None), ("keepdims", False)), label, COMMON_KEYWORDS)
+        self.data_format = layout(v["data_format"], rank, label)
+        keepdims = v["keepdims"]
+        if not isinstance(keepdims, (bool, int)):
+            raise refuse(label, f"keepdims={keepdims!r} is not a flag", "keepdims is True or False", "keepdims=True")
+        self.keepdims = bool(keepdims)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, rank = self.label, self.rank
+        batch, channels, spatial, spec = split_input(inputs.input_shape, rank, self.data_format, label)
+        if self.kind == "max_pool" and 0 in inputs.input_shape:
+            raise refuse(
+                label,
+                f"the input {tuple(inputs.input_shape)} is empty",
+                "TensorFlow's reduce_max refuses an input with no elements (a batch of 0 included)",
+                "a non-empty input",
+            )
+        ones, zeros = (1,) * rank, (0,) * rank
+        out_spec = spec if self.keepdims else (0, 1)
+        op = ConvOp(self.kind, batch, channels, channels, spatial, spatial, ones, ones, zeros, zeros, spec, out_spec)
+        rules = tuple(
+            f"global: one window over the whole axis (kernel = n = {n}, stride 1, no padding)" for n in spatial
+        )
+        notes = () if self.keepdims else ("keepdims=False: the spatial axes (each of size 1) are dropped",)
+        if self.kind == "avg_pool" and 0 in spatial:
+            notes += ("an empty spatial axis averages nothing: the values are NaN",)
+        return self.mapped((op,), rules, notes)
+
+
+def global_pool(rank: int, kind: str):
+    """Compile function for GlobalAveragePooling{rank}D / GlobalMaxPooling{rank}D."""
+    return lambda call: GlobalPoolPlan(call, rank, kind)
+
+
+def glpad_calls() -> dict:
+    names = {}
+    for rank in (1, 2, 3):
+        names[f"ZeroPadding{rank}D"] = keras_pad(rank, False)
+        names[f"Cropping{rank}D"] = keras_pad(rank, True)
+        names[f"GlobalAveragePooling{rank}D"] = global_pool(rank, "avg_pool")
+        names[f"GlobalMaxPooling{rank}D"] = global_pool(rank, "max_pool")
+    return {prefix + name: compile_layer for prefix in PREFIXES for name, compile_layer in names.items()}
+
+
+CALLS.update(glpad_calls())

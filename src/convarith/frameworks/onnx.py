@@ -31,7 +31,7 @@ from ..core import arith
 from ..core.op import ConvOp, channels_first
 from ..errors import ConvArithError
 from ..parse import MAX_INT
-from ._common import Inputs, Mapped, Plan, fail, fits, refuse
+from ._common import Inputs, Mapped, Plan, fail, fits, refuse, trailing_pad
 
 FRAMEWORK = "ONNX (onnxruntime)"
 FRAMEWORK_ID = "onnx"  # the numbers (reference.adapters) pick the framework by this
@@ -173,6 +173,7 @@ def bind_node(call) -> tuple[str, list, list, dict]:
                 "INTS": f"{key}=[{value!r}, ...]" if got == "INT" else f"{key}=[1, 1]",
                 "INT": f"{key}=1",
                 "STRING": f"{key}='NOTSET'",
+                "FLOAT": f"{key}=0.0",
             }[expected]
             raise fail(
                 label,
@@ -866,3 +867,204 @@ class PoolPlan(NodePlan):
 
 
 CALLS = {spelling: compile_node for spelling in SPELLINGS}
+
+
+# --- global pooling and Pad (glpad) --------------------------------------------------------------------------------
+# GlobalAveragePool/GlobalMaxPool/GlobalLpPool: a pool whose window is the whole input (kernel = the
+# spatial size, stride 1, no padding), out = 1 per spatial axis. Pad: the values of its pads (and
+# constant_value, axes) inputs are not shapes, so they are written as keywords of the node:
+# make_node('Pad', ['X', 'pads'], ['Y'], mode='reflect', pads=[...], value=0.0, axes=[...]);
+# onnxruntime (opset 21) runs it with those values as constant inputs. A negative pad crops first.
+
+GLOBAL_KINDS = {"GlobalAveragePool": "avg_pool", "GlobalMaxPool": "max_pool", "GlobalLpPool": "lp_pool"}
+ONNX_PAD_MODES = {"constant": "zeros", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+ATTRIBUTES.update({"GlobalAveragePool": {}, "GlobalMaxPool": {}, "GlobalLpPool": {"p": "INT"}})
+ATTRIBUTES["Pad"] = {"mode": "STRING", "pads": "INTS", "value": "FLOAT", "axes": "INTS"}
+INPUT_RANGE.update({name: (1, 1) for name in GLOBAL_KINDS} | {"Pad": (1, 4)})
+
+
+class GlobalPoolPlan(NodePlan):
+    """GlobalAveragePool / GlobalMaxPool / GlobalLpPool (p, default 2): (N, C, 1, ...), 1 to 3 spatial
+    axes, only N may be 0."""
+
+    def __init__(self, call, op_type, names_in, names_out, attrs, arguments) -> None:
+        super().__init__(call, op_type, names_in, names_out, attrs, arguments)
+        self.names = check_names(op_type, op_type, names_in, names_out)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label = self.label
+        x = self.tensors(inputs)[0]
+        if len(x) < 3:
+            raise fail(
+                label,
+                f"input X has shape {x}, {len(x)} dimensions. Rule: onnxruntime's {label} needs (N, C, spatial...) "
+                "(Input dimension cannot be less than 3). Fix: add a spatial axis.",
+            )
+        rank = len(x) - 2
+        if rank > 3:
+            raise fail(
+                label,
+                f"input X has {rank} spatial axes. Rule: onnxruntime's CPU {label} supports 1 to 3 "
+                "(Unsupported pooling size). Fix: reshape to at most 3 spatial axes.",
+            )
+        if label != "GlobalLpPool" and rank == 2 and x[1] == 0:
+            raise fail(
+                label,
+                f"input X has shape {x}, no channels. Rule: onnxruntime rewrites a 2-D {label} into its blocked "
+                "channel layout, which refuses 0 channels even for an empty batch (ReorderOutput: invalid channel "
+                "count). Fix: at least one channel.",
+            )
+        if x[0] != 0 and 0 in x[1:]:  # an empty batch skips every check
+            raise fail(
+                label,
+                f"input X has shape {x} with a zero size. Rule: onnxruntime pooling allows only N to be zero. "
+                "Fix: non-empty channel and spatial axes.",
+            )
+        spec, ones, zeros = channels_first(rank), (1,) * rank, (0,) * rank
+        op = ConvOp(
+            GLOBAL_KINDS[label], x[0], x[1], x[1], x[2:], x[2:], ones, ones, zeros, zeros, spec, spec,
+            norm_p=self.attrs.get("p", 2),
+        )  # fmt: skip
+        rules = tuple(f"global: one window over the whole axis (kernel = n = {n}, stride 1, no padding)" for n in x[2:])
+        notes = (
+            (f"Lp norm with p={op.norm_p}: (sum of |x|^p)^(1/p) over each window",) if label == "GlobalLpPool" else ()
+        )
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, notes, layout=layout(rank), arguments=self.arguments,
+            framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+
+class PadPlan(NodePlan):
+    """Pad (opset 21, onnxruntime): pads = [x1_begin, x2_begin, ..., x1_end, x2_end] over every axis,
+    or over ``axes``; out = n + begin + end. constant fills with value; reflect/edge/wrap crop first,
+    then copy from what is left (reflect needs it >= 2 long and a pad below its length)."""
+
+    __slots__ = ("mode",)
+
+    def __init__(self, call, op_type, names_in, names_out, attrs, arguments) -> None:
+        super().__init__(call, op_type, names_in, names_out, attrs, arguments)
+        self.names = check_names(op_type, op_type, names_in, names_out)[:1]
+        if "pads" not in attrs:
+            raise refuse(
+                op_type,
+                "the values of the pads input are not given",
+                "a shape does not tell how much to pad: convarith reads the pads values from a pads=[...] keyword "
+                "(Pad's opset-2 attribute), and onnxruntime runs them as the opset-21 pads input",
+                "write the values, e.g. make_node('Pad', ['X', 'pads'], ['Y'], pads=[0, 0, 1, 1, 0, 0, 1, 1])",
+            )
+        mode = attrs.get("mode", "constant")
+        if mode not in ONNX_PAD_MODES:
+            raise fail(
+                op_type,
+                f"mode={mode!r} is not one of {', '.join(map(repr, ONNX_PAD_MODES))}. Rule: onnxruntime's Pad "
+                "(Invalid 'mode' attribute value). Fix: mode='constant'.",
+            )
+        self.mode = mode
+
+    def resolve(self, inputs: Inputs):
+        """(x, per-axis before, after, first padded axis) after every refusal, in onnxruntime's order."""
+        label, attrs, mode = self.label, self.attrs, self.mode
+        x = self.tensors(inputs)[0]
+        rank, pads = len(x), attrs["pads"]
+        axes = attrs.get("axes")
+        if axes is not None:
+            for axis in axes:
+                if not -rank <= axis < rank:
+                    raise fail(
+                        label,
+                        f"axes={list(axes)} holds {axis}. Rule: onnx shape inference (Unexpected axis value: {axis}. "
+                        f"Expected range [{-rank}, {rank})). Fix: axes inside that range.",
+                    )
+            normal = [axis % rank for axis in axes]
+            if len(set(normal)) != len(normal):
+                raise fail(
+                    label,
+                    f"axes={list(axes)} names an axis twice. Rule: onnx shape inference (Axis is referred to more "
+                    "than once). Fix: each axis once.",
+                )
+        else:
+            normal = list(range(rank))
+        if len(pads) != 2 * len(normal):
+            raise fail(
+                label,
+                f"pads={list(pads)} has {len(pads)} values. Rule: onnx shape inference (Pads has incorrect number of "
+                f"values. Expected 2 * {len(normal)} values: begins then ends, one per padded axis). Fix: "
+                f"{2 * len(normal)} values.",
+            )
+        lo, hi = [0] * rank, [0] * rank
+        for index, axis in enumerate(normal):
+            lo[axis], hi[axis] = pads[index], pads[len(normal) + index]
+        for axis in range(rank):
+            n, a, b = x[axis], lo[axis], hi[axis]
+            out, kept = arith.pad_out(n, a, b), n + min(a, 0) + min(b, 0)
+            where = f"axis {axis} (size {n}, pads {a} before, {b} after)"
+            if out < 0:
+                raise fail(
+                    label,
+                    f"{where} would have size {out}. Rule: onnxruntime's Pad needs n + begin + end = "
+                    f"{arith.pad_out_text(n, a, b)} >= 0. Fix: less negative pads.",
+                )
+            if mode == "constant":
+                continue
+            if mode == "wrap" and 0 in x:
+                raise fail(
+                    label,
+                    f"input X {x} is empty. Rule: onnxruntime's Pad in mode 'wrap' refuses an empty input "
+                    "(Unexpected mode). Fix: mode='constant', or a non-empty input.",
+                )
+            if n == 0 and out > 0:
+                raise fail(
+                    label,
+                    f"{where} is empty. Rule: onnxruntime cannot use {mode!r} mode to pad a dimension of size 0. "
+                    "Fix: mode='constant', or pads of 0 on that axis.",
+                )
+            if 0 in x:
+                continue  # an empty input: nothing is copied, so only the size-0 axis check applies
+            if n > 0 and kept <= 0:
+                raise fail(
+                    label,
+                    f"{where} is cropped to nothing ({kept} cells left). Rule: onnxruntime's Pad in mode {mode!r} "
+                    "crops first and needs a non-empty remainder to copy from (zero effective input extent). "
+                    "Fix: less negative pads.",
+                )
+            if mode == "reflect" and (a > 0 or b > 0) and (kept < 2 or max(a, b) > kept - 1):
+                raise fail(
+                    label,
+                    f"reflect pads on {where}, {kept} cells after cropping. Rule: onnxruntime's Pad reflect needs an "
+                    "axis of length >= 2 and pads <= length - 1 (pre-pad/post-pad exceeds maximum). "
+                    f"Fix: pads <= {max(kept - 1, 0)}, or mode='edge'.",
+                )
+        first = next((axis for axis in range(rank) if lo[axis] or hi[axis]), rank)
+        return x, lo[first:], hi[first:], first
+
+    def map(self, inputs: Inputs) -> Mapped:
+        x, lo, hi, first = self.resolve(inputs)
+        value = float(self.attrs.get("value", 0.0)) if self.mode == "constant" else 0.0
+        op, shape, batch_dims, squeeze, given = trailing_pad(x, lo, hi, ONNX_PAD_MODES[self.mode], value, self.label)
+        rules = tuple(f"pads: begin {a}, end {b} (axis {first + i})" for i, (a, b) in enumerate(zip(lo, hi)))
+        notes = ()
+        if self.mode != "constant" and "value" in self.attrs:
+            notes = (f"value={self.attrs['value']} is not used: mode {self.mode!r} copies cells",)
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, notes,
+            layout=layout(len(lo)) if len(lo) <= 3 else f"NC + {len(lo)} padded axes", squeeze_batch=squeeze,
+            shape_override=shape, batch_dims=batch_dims, arguments=self.arguments, framework_id=FRAMEWORK_ID,
+            given_shape=given,
+        )  # fmt: skip
+
+
+node_plan = compile_node
+
+
+def compile_glpad_node(call) -> Plan:
+    """compile_node, with the global pools and Pad added."""
+    op_type, names_in, names_out, attrs = bind_node(call)
+    family = GlobalPoolPlan if op_type in GLOBAL_KINDS else PadPlan if op_type == "Pad" else None
+    if family is None:
+        return node_plan(call)
+    bound = (("op_type", op_type), ("inputs", tuple(names_in)), ("outputs", tuple(names_out)), *attrs.items())
+    return family(call, op_type, names_in, names_out, attrs, bound)
+
+
+CALLS.update({spelling: compile_glpad_node for spelling in SPELLINGS})

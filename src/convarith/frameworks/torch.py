@@ -31,6 +31,7 @@ from ._common import (
     fits,
     ref_shape,
     refuse,
+    trailing_pad,
 )
 
 FRAMEWORK = "PyTorch"
@@ -93,12 +94,12 @@ def split_input(shape, rank: int, label: str, what: str = "input") -> tuple[int,
 
 
 def no_output_size(label: str, inputs: Inputs) -> None:
-    """Only ConvTranspose modules take forward(input, output_size=...)."""
+    """Only ConvTranspose and MaxUnpool modules take forward(..., output_size=...)."""
     if inputs.output_size is not None:
         raise refuse(
             label,
             f"output_size={inputs.output_size} was given",
-            f"only nn.ConvTranspose1d/2d/3d modules accept forward(input, output_size); {label} raises TypeError",
+            f"only nn.ConvTranspose1d/2d/3d and nn.MaxUnpool1d/2d/3d modules accept an output_size in forward; {label} raises TypeError",
             "drop output_size (for transposed functionals use output_padding)",
         )
 
@@ -971,7 +972,11 @@ class AdaptivePlan(Plan):
             (0,) * rank, channels_first(rank), channels_first(rank), out_size=sizes,
         )  # fmt: skip
         rules = tuple(
-            f"window i covers [floor(i*{n}/{s}), ceil((i+1)*{n}/{s}))" if s else "output size 0: no window"
+            f"output size 1: a global pool, one window over the whole axis [0, {n})"
+            if s == 1
+            else f"window i covers [floor(i*{n}/{s}), ceil((i+1)*{n}/{s}))"
+            if s
+            else "output size 0: no window"
             for n, s in zip(spatial, sizes)
         )
         return Mapped(
@@ -1102,3 +1107,366 @@ def alias_calls() -> dict:
 
 
 CALLS.update(alias_calls())
+# --- explicit padding and max unpooling (glpad) ------------------------------------------------------------------
+
+PAD_FAMILIES = {
+    "ZeroPad": "constant",
+    "ConstantPad": "constant",
+    "ReflectionPad": "reflect",
+    "ReplicationPad": "replicate",
+    "CircularPad": "circular",
+}
+F_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+CANONICAL_PAD_MODE = {"constant": "zeros", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+
+
+def int_tuple(value, name: str, label: str) -> tuple[int, ...]:
+    """A tuple or list of ints, as torch's argument parser takes ``pad`` (a bool or float refused)."""
+    if not isinstance(value, (tuple, list)) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+        raise refuse(
+            label,
+            f"{name}={value!r} is not a tuple of ints",
+            "torch's pad() takes a tuple of ints (TypeError: must be tuple of ints)",
+            f"{name}=(1, 1)",
+        )
+    return tuple(value)
+
+
+def pad_layout(rank: int) -> str:
+    return layout(rank) if rank <= 3 else f"NC + {rank} padded axes"
+
+
+def pad_sides(pads: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(before, after) per padded axis in axis order: torch's pad tuple lists the LAST axis first."""
+    m = len(pads) // 2
+    return tuple(pads[2 * (m - 1 - a)] for a in range(m)), tuple(pads[2 * (m - 1 - a) + 1] for a in range(m))
+
+
+class PadPlan(Plan):
+    """nn.ZeroPad/ConstantPad/ReflectionPad/ReplicationPad/CircularPad{1,2,3}d and F.pad, compiled.
+
+    The pad tuple pads the last len(pad)//2 axes, last axis first; a negative amount crops.
+    Modules pass their padding (an int repeated 2*rank times, or the tuple as given) to F.pad;
+    'constant' pads any trailing axes (batch and channels too), the other modes 1 to 3 axes of
+    a batched or unbatched input. Each becomes one ``pad`` op: out = n + before + after."""
+
+    __slots__ = ("label", "v", "rank", "mode", "pads", "value", "functional", "input_name", "rules")
+
+    def __init__(self, call, rank: int | None, family: str) -> None:
+        super().__init__(call)
+        self.label = label = call.base
+        self.rank, self.functional = rank, rank is None
+        if self.functional:
+            params = (("input", REQUIRED), ("pad", REQUIRED), ("mode", "constant"), ("value", None))
+        else:
+            params = (("padding", REQUIRED),) + ((("value", REQUIRED),) if family == "ConstantPad" else ())
+        self.v = v = bind(call, params, label)
+        if self.functional:
+            self.input_name = tensor_name(v["input"])
+            self.pads = int_tuple(v["pad"], "pad", label)
+            self.mode = check_choice(v["mode"], F_PAD_MODES, "mode", label)
+            self.rules = tuple(
+                f"pad[{2 * a}], pad[{2 * a + 1}] (the pad tuple lists the last axis first)"
+                for a in reversed(range(len(self.pads) // 2))
+            )
+        else:
+            padding = v["padding"]
+            if isinstance(padding, int) and not isinstance(padding, bool):
+                self.pads = (padding,) * (2 * rank)
+                self.rules = (f"padding={padding} on both sides",) * rank
+            else:
+                self.pads = int_tuple(padding, "padding", label)
+                self.rules = tuple(
+                    f"padding[{2 * a}], padding[{2 * a + 1}] (the tuple lists the last axis first)"
+                    for a in reversed(range(len(self.pads) // 2))
+                )
+            self.mode = PAD_FAMILIES[family]
+        value = v.get("value")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise refuse(label, f"value={value!r} is not a number", "the fill value is a number", "value=0.0")
+        self.value = 0.0 if value is None else float(value)
+        if len(self.pads) % 2:
+            raise refuse(
+                label,
+                f"the pad tuple {self.pads} has {len(self.pads)} entries",
+                "Padding length must be divisible by 2: a (before, after) pair per axis, last axis first",
+                f"add the missing amount, e.g. {(*self.pads, 0)}",
+            )
+        if self.mode != "constant" and self.value != 0:
+            raise refuse(
+                label,
+                f"value={value!r} with mode={self.mode!r}",
+                f'Padding mode "{self.mode}" doesn\'t take in value argument (only 0 or None)',
+                "drop value, or mode='constant'",
+            )
+
+    def resolve(self, inputs: Inputs) -> tuple[tuple[int, ...], tuple, tuple, tuple]:
+        """(input shape, before, after, out sizes) of the padded axes, after every refusal."""
+        label, mode, pads = self.label, self.mode, self.pads
+        no_output_size(label, inputs)
+        x = ref_shape(self.v["input"], inputs, "input", label) if self.functional else inputs.input_shape
+        if x is None:
+            raise refuse(
+                label, "the input shape is missing", "padding depends on the input's shape", "pass input_shape"
+            )
+        ndim, m = len(x), len(pads) // 2
+        if m > ndim:
+            raise refuse(
+                label,
+                f"pad {pads} pads {m} axes of a {ndim}-D input {tuple(x)}",
+                "Padding length should be less than or equal to two times the input dimension",
+                f"at most {2 * ndim} pad entries",
+            )
+        if self.rank is not None and mode == "circular" and ndim not in (self.rank + 1, self.rank + 2):
+            raise refuse(
+                label,
+                f"input shape {tuple(x)} has {ndim} dimensions",
+                f"{label} expects {self.rank + 1}D or {self.rank + 2}D input",
+                f"a {self.rank + 2}D input (N, C, {', '.join(arith.axis_names(self.rank))})",
+            )
+        if mode != "constant" and (m not in (1, 2, 3) or ndim not in (m + 1, m + 2)):
+            raise refuse(
+                label,
+                f"mode {mode!r} with {len(pads)} pad entries on a {ndim}-D input",
+                f"Padding size {len(pads)} is not supported for {ndim}D input tensor: non-constant modes pad 1 to 3 "
+                "trailing axes of an input with one or two more dimensions (unbatched or batched)",
+                f"a {m + 2}D input (N, C, ...) or mode='constant'" if m in (1, 2, 3) else "2, 4 or 6 pad entries",
+            )
+        lo, hi = pad_sides(pads)
+        spatial = x[ndim - m :]
+        if mode in ("reflect", "replicate"):
+            first = 1 if ndim == m + 2 else 0
+            if 0 in x[first:]:
+                raise refuse(
+                    label,
+                    f"input shape {tuple(x)} has an empty dimension",
+                    f"mode {mode!r} needs every dimension but the batch non-empty ({'batched' if first else 'unbatched'} input)",
+                    "give every dimension but the batch a size >= 1",
+                )
+        names = arith.axis_names(m) if m else ()
+        sizes = []
+        for a, (n, b, e) in enumerate(zip(spatial, lo, hi)):
+            out = arith.pad_out(n, b, e)
+            where = f"the {names[a]} axis (size {n}, pad {b} before, {e} after)"
+            if mode == "constant" and (n + min(b, 0) + min(e, 0) < 0 or out < 0):
+                raise refuse(
+                    label,
+                    f"negative padding crops more than {where} holds",
+                    f"constant padding crops first: {n} {arith.plus(min(b, 0))} {arith.plus(min(e, 0))} must be >= 0",
+                    "less negative padding",
+                )
+            if mode == "reflect" and (b >= n or e >= n):
+                raise refuse(
+                    label,
+                    f"reflect padding ({b}, {e}) on {where}",
+                    "Padding size should be less than the corresponding input dimension",
+                    f"padding <= {n - 1}, or mode='replicate'",
+                )
+            if mode == "circular" and (b > n or e > n):
+                raise refuse(
+                    label,
+                    f"circular padding ({b}, {e}) on {where}",
+                    "Padding value causes wrapping around more than once (padding <= input size)",
+                    f"padding <= {n}",
+                )
+            kept = n + min(b, 0) + min(e, 0)
+            batched = x if ndim == m + 2 else (1, *x)
+            if mode == "circular" and 0 < kept < max(b, e) and 0 not in x and prod(batched[: 2 + a]) == 1:
+                # the wrap copies from torch's own output; it sees the overlap only when the slices are dense
+                # (every axis before this one of size 1), and an empty input copies nothing
+                raise refuse(
+                    label,
+                    f"circular padding ({b}, {e}) wraps more than the {kept} cell(s) left of {where} after cropping",
+                    "torch copies the wrapped cells from its own output, which then overlaps what it writes (some "
+                    "elements of the input tensor and the written-to tensor refer to a single memory location)",
+                    f"pads of at most {kept}, or crop in a separate step",
+                )
+            if mode == "circular" and out > 0 and kept < 0:
+                raise refuse(
+                    label,
+                    f"circular padding ({b}, {e}) crops more than {where} holds",
+                    "torch crops first, then wraps what is left; its copy fails when the crop exceeds the input "
+                    "(output doesn't match the broadcast shape)",
+                    "less negative padding",
+                )
+            if out < 0 and mode != "constant":
+                raise refuse(
+                    label,
+                    f"{where} would be {out} long",
+                    f"out = {arith.pad_out_text(n, b, e)} must be >= 0 (Trying to create tensor with negative dimension)",
+                    "less negative padding",
+                )
+            sizes.append(out)
+        if mode in ("reflect", "replicate") and max(sizes) < 1:
+            raise refuse(
+                label,
+                f"every padded axis of {tuple(x)} would be empty ({tuple(sizes)})",
+                f"mode {mode!r} refuses an input that is too small: at least one padded axis must stay >= 1",
+                "less negative padding",
+            )
+        return x, lo, hi, tuple(sizes)
+
+    def map(self, inputs: Inputs) -> Mapped:
+        x, lo, hi, _ = self.resolve(inputs)
+        ndim, m = len(x), len(lo)
+        op, shape, batch_dims, squeeze, given = trailing_pad(
+            x, lo, hi, CANONICAL_PAD_MODE[self.mode], self.value, self.label
+        )
+        notes = ()
+        if self.mode == "constant" and m > ndim - 2:
+            notes = ("constant padding reaches the leading axes: torch pads any trailing axes, one pair per axis.",)
+        if self.mode == "circular" and any(
+            max(a, b) > n + min(a, 0) + min(b, 0) for n, a, b in zip(x[ndim - m :], lo, hi)
+        ):
+            notes += ("a circular pad longer than the cropped input: torch gives this shape, but copies cells it has "
+                      "not written yet, so forward() refuses the values.",)  # fmt: skip
+        return Mapped(
+            FRAMEWORK, self.call, (op,), self.rules[-m:] if m else (), notes, layout=pad_layout(m),
+            squeeze_batch=squeeze, shape_override=shape, batch_dims=batch_dims, arguments=tuple(self.v.items()),
+            framework_id=FRAMEWORK_ID, given_shape=given,
+        )  # fmt: skip
+
+
+def padder(rank: int | None, family: str):
+    """Compile function for the padding modules (rank 1-3) and F.pad (rank None)."""
+    return lambda call: PadPlan(call, rank, family)
+
+
+class UnpoolPlan(Plan):
+    """nn.MaxUnpool{1,2,3}d (called as module(x, indices, output_size=...)) and F.max_unpool{1,2,3}d,
+    compiled. out = (n-1)*stride - 2*padding + kernel_size (the transposed-conv size), or an
+    output_size strictly within a stride of it."""
+
+    __slots__ = ("label", "v", "rank", "functional", "kernel", "stride", "padding", "sizes_given")
+
+    def __init__(self, call, rank: int, functional: bool) -> None:
+        super().__init__(call)
+        self.label = label = call.base
+        self.rank, self.functional = rank, functional
+        params = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0))
+        if functional:
+            params = (("input", REQUIRED), ("indices", REQUIRED), *params, ("output_size", None))
+        self.v = v = bind(call, params, label)
+        self.kernel = check_ints(v["kernel_size"], rank, "kernel_size", label)
+        self.stride = self.kernel if v["stride"] is None else check_ints(v["stride"], rank, "stride", label)
+        self.padding = check_ints(v["padding"], rank, "padding", label)
+        given = v.get("output_size")
+        self.sizes_given = None
+        if given is not None:
+            self.sizes_given = int_tuple(given, "output_size", label)
+
+    def resolve(self, inputs: Inputs):
+        """(x shape, output sizes, default sizes) after every refusal, in torch's order."""
+        label, rank = self.label, self.rank
+        if self.functional:
+            if inputs.output_size is not None:
+                no_output_size(label, inputs)
+            x = ref_shape(self.v["input"], inputs, "input", label)
+            indices = ref_shape(self.v["indices"], inputs, "indices", label)
+            asked = self.sizes_given
+        else:
+            x = inputs.input_shape
+            if x is None:
+                split_input(x, rank, label)
+            indices, asked = x, inputs.output_size
+        if len(x) < rank:
+            split_input(x, rank, label)
+        spatial = x[len(x) - rank :]
+        defaults = tuple(
+            arith.transpose_out(n, k, s, p, p, 0) for n, k, s, p in zip(spatial, self.kernel, self.stride, self.padding)
+        )
+        sizes = defaults
+        if asked is not None:
+            sizes = tuple(asked)
+            if len(sizes) == rank + 2:
+                sizes = sizes[2:]
+            if len(sizes) != rank:
+                raise refuse(
+                    label,
+                    f"output_size={tuple(asked)} has {entries(len(asked))}",
+                    f"output_size should be a sequence containing {rank} or {rank + 2} elements",
+                    f"output_size with {rank} spatial sizes",
+                )
+            for axis, (size, default, s) in enumerate(zip(sizes, defaults, self.stride)):
+                if not default - s < size < default + s:
+                    name = arith.axis_names(rank)[axis]
+                    n, k, p = spatial[axis], self.kernel[axis], self.padding[axis]
+                    raise refuse(
+                        label,
+                        f"output_size {size} on the {name} axis is out of reach",
+                        f"the default is {arith.transpose_out_text(n, k, 1, s, p, p, 0)} and output_size must lie "
+                        f"strictly between {default - s} and {default + s} (default -/+ stride)",
+                        f"output_size between {default - s + 1} and {default + s - 1}"
+                        if s > 0
+                        else "a positive stride",
+                    )
+        if min(sizes, default=0) < 0:
+            axis = next(a for a, size in enumerate(sizes) if size < 0)
+            n, k, s, p = spatial[axis], self.kernel[axis], self.stride[axis], self.padding[axis]
+            raise refuse(
+                label,
+                f"the {arith.axis_names(rank)[axis]} output would be {sizes[axis]}",
+                f"max_unpooling: output_size must contain non-negative spatial dimensions; default "
+                f"{arith.transpose_out_text(n, k, 1, s, p, p, 0)}",
+                "a smaller padding or a larger kernel_size",
+            )
+        batch, channels, spatial, unbatched = split_input(x, rank, label)
+        if tuple(indices) != tuple(x):
+            raise refuse(
+                label,
+                f"indices has shape {tuple(indices)}, the input {tuple(x)}",
+                "Expected shape of indices to be same as that of the input tensor",
+                "the indices MaxPool returned with this input (return_indices=True)",
+            )
+        if 0 in x[1:]:  # the kernel takes the first dim as the batch, even of an unbatched (C, ...) input
+            nonzero_sizes(
+                label,
+                x,
+                tuple(range(1, len(x))),
+                "torch's max_unpool kernel needs every dimension but the first non-empty",
+            )
+        if rank == 3 and min(self.stride) <= 0:
+            raise refuse(
+                label, f"stride={self.stride}", "strides should be greater than zero (max_unpool3d)", "stride >= 1"
+            )
+        return batch, channels, spatial, unbatched, sizes, defaults
+
+    def map(self, inputs: Inputs) -> Mapped:
+        batch, channels, spatial, unbatched, sizes, defaults = self.resolve(inputs)
+        rank = self.rank
+        spec = channels_first(rank)
+        extra = tuple(size - default for size, default in zip(sizes, defaults))
+        op = ConvOp(
+            "max_unpool", batch, channels, channels, spatial, self.kernel, self.stride, (1,) * rank, self.padding,
+            self.padding, spec, spec, output_padding=extra,
+        )  # fmt: skip
+        rules = tuple(
+            f"padding={p} on both sides (cut from the unpooled output)" + (f"; output_size {o} given" if e else "")
+            for p, o, e in zip(self.padding, sizes, extra)
+        )
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, layout=layout(rank), squeeze_batch=unbatched,
+            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
+        )  # fmt: skip
+
+
+def unpool(rank: int, functional: bool):
+    """Compile function for nn.MaxUnpool{rank}d and F.max_unpool{rank}d."""
+    return lambda call: UnpoolPlan(call, rank, functional)
+
+
+def glpad_calls() -> dict:
+    table = {}
+    for rank in (1, 2, 3):
+        modules = {f"{family}{rank}d": padder(rank, family) for family in PAD_FAMILIES}
+        modules[f"MaxUnpool{rank}d"] = unpool(rank, False)
+        for prefix in MODULE_PREFIXES:
+            table.update({prefix + name: handler for name, handler in modules.items()})
+        for prefix in FUNCTIONAL_PREFIXES:
+            table[prefix + f"max_unpool{rank}d"] = unpool(rank, True)
+    for prefix in FUNCTIONAL_PREFIXES:
+        table[prefix + "pad"] = padder(None, "")
+    return table
+
+
+CALLS.update(glpad_calls())

@@ -102,6 +102,8 @@ def to_canonical(x: np.ndarray, spec: tuple[int, ...]) -> np.ndarray:
 
 
 def from_canonical(y: np.ndarray, spec: tuple[int, ...]) -> np.ndarray:
+    if len(spec) < y.ndim:  # an out_spec without spatial axes (keepdims=False): each of them is 1 long
+        y = y.reshape(y.shape[: len(spec)])
     return np.transpose(y, np.argsort(spec))
 
 
@@ -118,6 +120,17 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
     Conv weight (O, C/groups, k...), ConvTranspose weight (C, O/groups, k...)."""
     op = mapped.ops[0]
     label = label_of(mapped)
+    if op.kind == "max_unpool":
+        return [(unpool_indices(mapped, weights, arrays), None)]
+    if op.kind == "pad" and op.pad_mode == "circular":
+        for n, lo, hi in zip(op.in_size, op.pad_lo, op.pad_hi):
+            kept = n + min(lo, 0) + min(hi, 0)
+            if max(lo, hi) > kept:
+                raise ConvArithError(
+                    f"{label}: circular padding ({lo}, {hi}) of an axis of {n} cropped to {kept}. Rule: torch wraps "
+                    "the cropped input, and a pad longer than it copies cells torch has not written yet (its values "
+                    "are not defined). Fix: pads of at most the cropped length, or crop in a separate step."
+                )
     if op.is_pool:
         if weights:
             raise ConvArithError(f"{label}: pooling has no weights, got {len(weights)} weight array(s).")
@@ -138,6 +151,25 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
     if b is not None:
         expect(b, (op.out_channels,), "bias", label, "bias has one value per output channel")
     return [(w, b)]
+
+
+def unpool_indices(mapped: Mapped, weights, arrays) -> np.ndarray:
+    """MaxUnpool's second input: module(x, indices) takes it as weights=[indices], F.max_unpool*d
+    by name in arrays=; integer flat positions, of the input's shape (canonical: batched)."""
+    label = label_of(mapped)
+    if arrays is not None:
+        indices = take(arrays, tensor_roles(mapped, ("input", "indices")), "indices", label)
+    else:
+        indices = as_array(weight_list(weights, 1, label, "indices, as in module(x, indices)")[0], "indices", label)
+    if indices.dtype.kind not in "iu":
+        raise ConvArithError(
+            f"{label}: indices has dtype {indices.dtype}. Rule: torch's max_unpool takes int64 indices. "
+            "Fix: indices.astype('int64')."
+        )
+    op = mapped.ops[0]
+    given = mapped.given_input_shape
+    expect(indices, given, "indices", label, "indices has the input's shape (what MaxPool returned with it)")
+    return indices.reshape(op.input_shape)
 
 
 def canonical_weight_shape(op: ConvOp) -> tuple[int, ...]:
@@ -331,7 +363,9 @@ def array_names(call: Call) -> list[tuple[str, str]]:
     if call.base == "make_node":
         from ..frameworks.onnx import bind_node
 
-        return [(f"input {i + 1}", name) for i, name in enumerate(bind_node(call)[1]) if name]
+        op_type, inputs = bind_node(call)[:2]
+        inputs = inputs[:1] if op_type == "Pad" else inputs  # Pad's other inputs are values, given as keywords
+        return [(f"input {i + 1}", name) for i, name in enumerate(inputs) if name]
     found = [(f"argument {i + 1}", v.dotted) for i, v in enumerate(call.args) if isinstance(v, Name)]
     found += [(key, v.dotted) for key, v in call.kwargs if isinstance(v, Name)]
     return [(where, name) for where, name in found if "." not in name]

@@ -320,7 +320,7 @@ def pool(op: ConvOp, x, dtype):
         acc = np.zeros(x.shape[:2] + out, dtype=dtype)
         combine = np.add
         if op.kind == "lp_pool":
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore", divide="ignore"):  # p <= 0 (ONNX GlobalLpPool): inf, as onnxruntime
                 x = (x if op.lp_mode == "signed_mean" else np.abs(x)) ** op.norm_p
     for _, offset in kernel_offsets(op):
         seen = [cells_seen(n, lo, off, s, m) for n, lo, off, s, m in zip(op.in_size, op.pad_lo, offset, op.stride, out)]
@@ -330,13 +330,14 @@ def pool(op: ConvOp, x, dtype):
     if op.kind == "max_pool" and op.empty_max == "lowest":
         np.maximum(acc, np.finfo(dtype).min, out=acc)
     elif op.kind == "avg_pool":
-        np.divide(acc, avg_divisor(op, out), out=acc, casting="unsafe")
+        with np.errstate(invalid="ignore"):  # a global pool of an empty axis divides by 0 cells: NaN, as Keras
+            np.divide(acc, avg_divisor(op, out), out=acc, casting="unsafe")
     elif op.kind == "lp_pool":
         if op.lp_mode == "signed_mean":
             inside = avg_divisor(op.with_(count_include_pad=False, divisor_override=0), out)
             np.multiply(acc, math.prod(op.kernel) / inside, out=acc, casting="unsafe")
-        with np.errstate(invalid="ignore"):
-            acc = acc ** (1.0 / op.norm_p)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            acc = acc ** (acc.dtype.type(1.0) / op.norm_p)
     return acc
 
 
@@ -388,7 +389,7 @@ def adaptive(op: ConvOp, x, dtype):
 
 def run_op(op: ConvOp, x, w=None, b=None, *, max_bytes: int | None = None):
     """Apply one canonical op to canonical arrays; returns (N, O, *out) in the compute dtype."""
-    dtype = compute_dtype(x, w, b)
+    dtype = compute_dtype(x) if op.kind == "max_unpool" else compute_dtype(x, w, b)  # unpooling: w is the indices
     check_budget(op, dtype.itemsize, max_bytes)
     if any(s <= 0 for s in arith.output_spatial(op)) or op.batch == 0:
         out = tuple(max(s, 0) for s in arith.output_spatial(op))
@@ -399,4 +400,8 @@ def run_op(op: ConvOp, x, w=None, b=None, *, max_bytes: int | None = None):
         return conv_transpose(op, x, w, b, dtype)
     if op.kind.startswith("adaptive"):
         return adaptive(op, x, dtype)
+    if op.kind in ("pad", "max_unpool"):
+        from .layers import run_layer
+
+        return run_layer(op, x, w, dtype)
     return pool(op, x, dtype)

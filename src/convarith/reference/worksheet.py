@@ -173,6 +173,12 @@ def worksheet_of(plan, index, max_bytes: int | None = None, expr: str | None = N
     expr = plan.mapped.call.text if expr is None else expr
     full_index = check_index(index, plan.mapped.output_shape, plan.mapped.call.base)
     op = plan.mapped.ops[-1]
+    if op.kind in ("pad", "max_unpool") or len(op.out_spec) < op.rank + 2:
+        raise ConvArithError(
+            f"{plan.mapped.call.base}: trace_element lists the terms of one convolution or pooling window, and this "
+            f"call is {'a ' + op.kind + ' (each output copies one input cell or is a fill)' if op.kind in ('pad', 'max_unpool') else 'a pool whose spatial axes are dropped'}. "
+            "Rule: no window sum to list. Fix: forward() gives its values (keepdims=True for a global pool's worksheet)."
+        )
     canonical = full_index
     if plan.mapped.squeeze_batch:
         canonical = canonical[: op.out_spec[0]] + (0,) + canonical[op.out_spec[0] :]

@@ -71,3 +71,59 @@ def run(request: dict) -> dict:  # noqa: F811 - the names requests, then the con
     if request.get("weights") is not None and "Lazy" in request["expr"].partition("(")[0]:
         return run_lazy(request)
     return run_concrete(request)
+# --- glpad: nn.MaxUnpool modules are called as module(x, indices, output_size=...) ---------------------------------
+
+module_run = run
+
+
+def run_unpool(request: dict) -> dict:
+    """An nn.MaxUnpool module on x (zeros or given) and indices (zeros or request['indices'])."""
+    module = eval(request["expr"], dict(NAMESPACE))  # test oracle: runs the real framework call
+    x = (request.get("arrays") or {}).get("input")
+    x = torch.from_numpy(np.asarray(x)) if x is not None else torch.zeros(tuple(request["input_shape"]))
+    given = request.get("indices")
+    indices = torch.from_numpy(np.asarray(given)) if given is not None else torch.zeros(x.shape, dtype=torch.long)
+    size = request.get("output_size")
+    with torch.no_grad():
+        out = module(x, indices, output_size=None if size is None else list(size))
+    answer = {"shape": tuple(out.shape)}
+    if request.get("values"):
+        answer["values"] = out.numpy()
+    return answer
+
+
+def run(request: dict) -> dict:  # noqa: F811 - the module runner, with MaxUnpool modules routed to run_unpool
+    if "MaxUnpool" in request.get("expr", "").split("(")[0]:
+        return run_unpool(request)
+    return module_run(request)
+
+
+def run_functional_unpool(request: dict) -> dict:
+    """F.max_unpool*d: the tensor named as its second argument (indices) is int64 (zeros unless given)."""
+    import ast
+
+    call = ast.parse(request["expr"], mode="eval").body
+    named = [arg.id for arg in call.args[:2] if isinstance(arg, ast.Name)]
+    named += [kw.value.id for kw in call.keywords if kw.arg == "indices" and isinstance(kw.value, ast.Name)]
+    index_name = named[1] if len(named) > 1 else named[-1] if named else None
+    arrays = request.get("arrays") or {}
+    shapes = request.get("shapes") or {}
+    names = {k: torch.from_numpy(np.asarray(v)) for k, v in arrays.items()}
+    for k, s in shapes.items():
+        if k not in names:
+            names[k] = torch.zeros(tuple(s), dtype=torch.long if k == index_name else torch.float32)
+    with torch.no_grad():
+        out = eval(request["expr"], dict(NAMESPACE), names)  # test oracle: runs the real framework call
+    answer = {"shape": tuple(out.shape)}
+    if request.get("values"):
+        answer["values"] = out.numpy()
+    return answer
+
+
+unpool_run = run
+
+
+def run(request: dict) -> dict:  # noqa: F811 - F.max_unpool*d routed to run_functional_unpool
+    if "max_unpool" in request.get("expr", "").split("(")[0]:
+        return run_functional_unpool(request)
+    return unpool_run(request)
