@@ -84,3 +84,49 @@ def run(request: dict) -> dict:  # noqa: F811 - the names requests, then the con
     if request.get("exists"):
         return {"exists": [exists(name) for name in request["exists"]]}
     return run_concrete(request)
+
+
+# --- model tracing (issue 11) ---------------------------------------------------------------------------------------
+
+
+def model_layers(model, input_shape) -> dict:
+    """Keras's own per-layer output shapes for an input of ``input_shape`` (symbolic inference on the
+    model's graph, no data), and each layer's count_params()."""
+    outputs = [layer.output for layer in model.layers]
+    spec = keras.Model(model.inputs, outputs).compute_output_spec(keras.KerasTensor(tuple(input_shape)))
+    return {layer.name: tuple(out.shape) for layer, out in zip(model.layers, spec)}
+
+
+def run_trace(request: dict) -> dict:
+    """``application``: a keras.applications model (weights=None) built once with a free input size:
+    its to_json() text, per-layer count_params(), and per-layer shapes at each of ``sizes``.
+    ``model_json``: a model rebuilt from its JSON, its per-layer shapes on ``input_shape``.
+    ``gradient``: the model of ``model_json`` with every weight 1 (biases 0): which input cells
+    the output cell ``index`` (summed over channels) has a nonzero gradient for."""
+    import tensorflow as tf
+
+    keras.backend.clear_session()
+    if "application" in request:
+        build = getattr(keras.applications, request["application"])
+        model = build(weights=None, **request.get("options", {}))
+        answer = {"json": model.to_json(), "params": {layer.name: layer.count_params() for layer in model.layers}}
+        answer["total_params"] = model.count_params()
+        answer["shapes"] = {tuple(size): model_layers(model, size) for size in request["sizes"]}
+        return answer
+    model = keras.models.model_from_json(request["model_json"])
+    if "gradient" not in request:
+        return {"shapes": model_layers(model, request["input_shape"])}
+    for weight in model.weights:
+        weight.assign(np.zeros(weight.shape) if "bias" in weight.path else np.ones(weight.shape))
+    x = tf.Variable(np.ones(request["input_shape"], np.float32))
+    with tf.GradientTape() as tape:
+        y = model(x)
+        picked = tf.reduce_sum(y[(0, *request["gradient"])])
+    grad = tape.gradient(picked, x).numpy()
+    return {"nonzero": np.argwhere(np.abs(grad).sum(axis=(0, -1)) > 0).tolist()}
+
+
+def run(request: dict, _before=run) -> dict:  # noqa: F811 - model tracing requests, then the others
+    if "application" in request or "model_json" in request:
+        return run_trace(request)
+    return _before(request)

@@ -1,0 +1,139 @@
+"""Tracing a graph of layers (Keras vocabulary) on one input shape, without running it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ConvArithError
+from . import kinds
+from .model import Field, Layer, Mismatch, Trace, merge_fields
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer: ``kind`` a Keras class name, ``config`` its Keras config, ``inbound`` the names of
+    the layers it takes (in order; none for an input)."""
+
+    name: str
+    kind: str
+    config: dict = field(default_factory=dict, hash=False)
+    inbound: tuple[str, ...] = ()
+
+
+def window_fields(fields, ops) -> tuple[Field, ...] | None:
+    """The fields after a window layer's ops (its spatial axes in the model input's order)."""
+    for op in ops:
+        if fields is None or op.kind not in ("conv", "conv_transpose", "max_pool", "avg_pool", "pad", "resize"):
+            return None
+        if len(fields) != op.rank:
+            return None
+        if op.kind == "resize":  # nearest upsampling by a whole factor: each output copies one cell
+            if getattr(op, "resize_mode", "") != "nearest" or any(o % n for o, n in zip(op.out_size, op.in_size)):
+                return None
+            factors = [o // n for o, n in zip(op.out_size, op.in_size)]
+            fields = tuple(f.transposed(s, s, 0) for f, s in zip(fields, factors))
+            continue
+        k_eff = [d * (k - 1) + 1 for k, d in zip(op.kernel, op.dilation)]
+        if op.kind == "conv_transpose":
+            fields = tuple(f.transposed(k, s, lo) for f, k, s, lo in zip(fields, k_eff, op.stride, op.pad_lo))
+        else:
+            fields = tuple(f.window(k, s, lo) for f, k, s, lo in zip(fields, k_eff, op.stride, op.pad_lo))
+    return fields
+
+
+def trace_nodes(nodes: list[Node], input_shape: tuple[int, ...], align: bool = True) -> Trace:
+    """Trace ``nodes`` (in an order where every layer comes after its inputs) on ``input_shape``."""
+    from ..api import map_call
+
+    input_shape = tuple(input_shape)
+    by_name: dict[str, Layer] = {}
+    layers, mismatches = [], []
+    for node in nodes:
+        if node.kind not in kinds.KNOWN:
+            raise kinds.unknown(node.name, node.kind)
+        missing = [n for n in node.inbound if n not in by_name]
+        if missing:
+            raise ConvArithError(
+                f"Layer {node.name!r}: its input {missing[0]!r} is not a layer before it. Rule: every layer "
+                "takes layers listed before it. Fix: list the layers in order, or correct the input's name."
+            )
+        inputs = [by_name[n] for n in node.inbound]
+        shapes = [i.output_shape for i in inputs]
+        if not inputs:
+            rank = len(input_shape) - 2
+            layer = Layer(node.name, node.kind, (), input_shape, fields=tuple(Field(1, 1, 0) for _ in range(rank)))
+        elif node.kind in kinds.WINDOW_KINDS:
+            call = kinds.call_text(node.kind, node.config)
+            try:
+                mapped = map_call(call, shapes[0])
+            except ConvArithError as error:
+                raise ConvArithError(f"Layer {node.name!r} ({node.kind}) on input {shapes[0]}: {error}") from None
+            layer = Layer(
+                node.name, node.kind, tuple(shapes), tuple(mapped.output_shape),
+                padding=tuple(zip(mapped.ops[0].pad_lo, mapped.ops[0].pad_hi)),
+                fields=window_fields(inputs[0].fields, mapped.ops),
+                params=kinds.params_of(node.kind, node.config, shapes, mapped.ops), call=call,
+            )  # fmt: skip
+        else:
+            out = kinds.shape_of(node.name, node.kind, node.config, shapes)
+            note = ""
+            if out[0] is None:
+                mismatch = misaligned(nodes, node, inputs, out[1], input_shape, align)
+                mismatches.append(mismatch)
+                out = shapes[0]  # traced on with the first input's shape; the mismatch is reported
+                note = str(mismatch)
+            fields, field_note = layer_fields(node, inputs)
+            layer = Layer(
+                node.name, node.kind, tuple(shapes), tuple(out), fields=fields,
+                params=kinds.params_of(node.kind, node.config, shapes), note=note or field_note,
+            )  # fmt: skip
+        layer.inbound = node.inbound
+        by_name[node.name] = layer
+        layers.append(layer)
+    if not layers:
+        raise ConvArithError("The model has no layers. Rule: a trace needs at least an input. Fix: add layers.")
+    return Trace(layers, input_shape, mismatches)
+
+
+def layer_fields(node: Node, inputs: list[Layer]) -> tuple[tuple[Field, ...] | None, str]:
+    """The receptive fields of a non-window layer: kept, merged (max over branches), or ended."""
+    first = inputs[0]
+    if node.kind in kinds.MERGES or node.kind == "Concatenate":
+        if any(i.fields is None for i in inputs):
+            return None, ""
+        per_axis = list(zip(*(i.fields for i in inputs)))
+        for axis, fields in enumerate(per_axis):
+            if len({f.jump for f in fields}) > 1:
+                jumps = ", ".join(f"{i.name}: {f.jump}" for i, f in zip(inputs, fields))
+                return None, f"receptive field not defined on axis {axis}: the inputs' jumps differ ({jumps})"
+        return tuple(merge_fields(list(fields)) for fields in per_axis), ""
+    if node.kind in kinds.REARRANGING:
+        positions = 1
+        for size in first.output_shape[1:-1]:
+            positions *= size
+        return (first.fields, "") if positions <= 1 else (None, "")
+    return first.fields, ""
+
+
+def misaligned(nodes, node: Node, inputs: list[Layer], axis: int, input_shape, align: bool) -> Mismatch:
+    """The mismatch at a merge, with a crop/pad fix and (``align``) the input sizes that line it up."""
+    sizes = tuple(i.output_shape[axis] for i in inputs)
+    small, large = min(sizes), max(sizes)
+    d = large - small
+    rank = len(input_shape) - 2
+    fixes = []
+    if 1 <= axis <= rank:
+        sides = [(0, 0)] * rank
+        sides[axis - 1] = (d // 2, d - d // 2)
+        big = [i.name for i in inputs if i.output_shape[axis] == large]
+        few = [i.name for i in inputs if i.output_shape[axis] == small]
+        fixes.append(
+            f"Fix: crop {', '.join(big)} with Cropping{rank}D(cropping={tuple(sides)}), or pad {', '.join(few)} "
+            f"with ZeroPadding{rank}D(padding={tuple(sides)})."
+        )
+        if align:
+            from .align import aligned_sizes
+
+            fixes.append(aligned_sizes(nodes, node, input_shape, axis))
+    return Mismatch(node.name, tuple(i.name for i in inputs), tuple(i.output_shape for i in inputs), axis, sizes,
+                    tuple(fixes))  # fmt: skip
