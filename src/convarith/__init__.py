@@ -17,6 +17,7 @@ __all__ = [
     "output_shape",
     "solve",
     "sweep",
+    "trace",
     "trace_element",
     "transposed_views",
 ]
@@ -82,3 +83,11 @@ def inverse(expr: str, input_shape=None, *, shapes=None):
     from .solver import inverse as run
 
     return run(expr, input_shape, shapes=shapes)
+
+
+def trace(model, input_shape=None):
+    """Every layer of a model (Keras model JSON text or path, or a convarith layer list) traced on
+    ``input_shape`` without running it: shapes, padding, receptive fields, parameters (a ``convarith.trace.Trace``)."""
+    from .trace import trace as run
+
+    return run(model, input_shape)

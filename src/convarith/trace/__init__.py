@@ -10,6 +10,8 @@ Keras's vocabulary and ``graph.trace_nodes`` traces them. Other model kinds add 
 from __future__ import annotations
 
 import os
+import sys
+import types
 
 from ..errors import ConvArithError
 from .model import Layer, Mismatch, Trace
@@ -75,3 +77,14 @@ def trace(model, input_shape=None) -> Trace:
             return trace_nodes(nodes, input_of(input_shape, found))
     raise ConvArithError(f"trace: a {type(model).__name__} is not a model convarith reads. Rule: Keras model JSON "
                          "(text or path) or a layer list (JSON/YAML text, path, list). Fix: model.to_json().")  # fmt: skip
+
+
+class CallableModule(types.ModuleType):
+    """This package, callable as ``trace``: importing it makes ``convarith.trace`` the package, and
+    ``convarith.trace(model, input_shape)`` keeps working."""
+
+    def __call__(self, model, input_shape=None) -> Trace:
+        return trace(model, input_shape)
+
+
+sys.modules[__name__].__class__ = CallableModule

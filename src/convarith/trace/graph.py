@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ..errors import ConvArithError
 from . import kinds
@@ -61,7 +62,7 @@ def trace_nodes(nodes: list[Node], input_shape: tuple[int, ...], align: bool = T
         shapes = [i.output_shape for i in inputs]
         if not inputs:
             rank = len(input_shape) - 2
-            layer = Layer(node.name, node.kind, (), input_shape, fields=tuple(Field(1, 1, 0) for _ in range(rank)))
+            layer = Layer(node.name, node.kind, (), input_shape, fields=tuple(Field(1, Fraction(1), Fraction(0)) for _ in range(rank)))
         elif node.kind in kinds.WINDOW_KINDS:
             call = kinds.call_text(node.kind, node.config)
             try:
@@ -80,7 +81,10 @@ def trace_nodes(nodes: list[Node], input_shape: tuple[int, ...], align: bool = T
             if out[0] is None:
                 mismatch = misaligned(nodes, node, inputs, out[1], input_shape, align)
                 mismatches.append(mismatch)
-                out = shapes[0]  # traced on with the first input's shape; the mismatch is reported
+                out = list(shapes[0])  # traced on with the first input's sizes; the mismatch is reported
+                if node.kind == "Concatenate":
+                    axis = node.config.get("axis", -1) % len(out)
+                    out[axis] = sum(s[axis] for s in shapes)
                 note = str(mismatch)
             fields, field_note = layer_fields(node, inputs)
             layer = Layer(
@@ -134,6 +138,6 @@ def misaligned(nodes, node: Node, inputs: list[Layer], axis: int, input_shape, a
         if align:
             from .align import aligned_sizes
 
-            fixes.append(aligned_sizes(nodes, node, input_shape, axis))
+            fixes.append(aligned_sizes(nodes, input_shape, axis))
     return Mismatch(node.name, tuple(i.name for i in inputs), tuple(i.output_shape for i in inputs), axis, sizes,
                     tuple(fixes))  # fmt: skip

@@ -127,7 +127,8 @@ class Mismatch:
 
     def __str__(self) -> str:
         got = ", ".join(f"{n} {tuple(s)}" for n, s in zip(self.inputs, self.shapes))
-        return f"{self.layer}: inputs do not line up on axis {self.axis} ({got}). " + " ".join(self.fixes)
+        traced = f"traced on with {self.inputs[0]}'s sizes"
+        return f"{self.layer}: inputs do not line up on axis {self.axis} ({got}; {traced}). " + " ".join(self.fixes)
 
 
 COLUMNS = ("Layer (kind)", "Output shape", "Padding", "RF", "Jump", "Start", "Params")
