@@ -1,0 +1,119 @@
+"""convarith.trace on keras.applications models (the fixture tests/fixtures/keras_apps.json.gz:
+model.to_json() texts, count_params() and Keras's own per-layer shapes at odd and non-square input
+sizes, measured in the Keras worker by tests/differential/make_keras_apps.py), published receptive
+fields, the U-Net example, the layer list, refusals, the table and the CLI."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+import convarith
+from convarith import ConvArithError
+from convarith.cli import main
+from convarith.trace import trace
+
+ROOT = Path(__file__).parents[2]
+APPS = json.loads(gzip.decompress((ROOT / "tests/fixtures/keras_apps.json.gz").read_bytes()))
+UNET = ROOT / "examples/unet.yaml"
+TRACED = sorted(name for name in APPS if name != "ConvNeXtTiny")  # ConvNeXt nests a Sequential: refused
+
+
+@pytest.mark.parametrize("name", TRACED)
+def test_keras_applications_match_keras(name):
+    model = APPS[name]
+    for case in model["shapes"]:
+        traced = trace(model["json"], tuple(case["input"]))
+        got = {layer.name: list(layer.output_shape) for layer in traced.layers}
+        assert {k: got.get(k) for k in case["layers"]} == case["layers"], case["input"]
+    assert {layer.name: layer.params for layer in traced.layers if layer.name in model["params"]} == model["params"]
+    assert traced.params == model["total_params"]
+
+
+def test_nested_model_is_refused_naming_it():
+    with pytest.raises(ConvArithError, match="'convnext_tiny_stem': a model inside the model"):
+        trace(APPS["ConvNeXtTiny"]["json"], (1, 224, 224, 3))
+
+
+# Araujo, Norris and Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019,
+# https://distill.pub/2019/computing-receptive-fields/ Table 1 (r, S, P at the last feature map):
+# VGG 16 212/32/90, Inception v3 1311/32/618, ResNet-50 483/32/239 (TF-slim SAME padding; Keras pads
+# explicitly, so its start differs), MobileNet v2 491/32/245 (likewise).
+@pytest.mark.parametrize(
+    "name, layer, size, field, jump, padding",
+    [
+        ("VGG16", "block5_pool", 224, 212, 32, 90),
+        ("InceptionV3", "mixed10", 299, 1311, 32, 618),
+        ("ResNet50", "conv5_block3_out", 224, 483, 32, None),
+        ("MobileNetV2", "out_relu", 224, 491, 32, None),
+    ],
+)
+def test_published_receptive_fields(name, layer, size, field, jump, padding):
+    traced = trace(APPS[name]["json"], (1, size, size, 3))[layer]
+    assert traced.receptive_field == (field, field)
+    assert traced.effective_stride == (jump, jump)
+    if padding is not None:
+        assert traced.effective_padding == (padding, padding)
+
+
+def test_unet_lines_up_at_64_and_reports_65():
+    assert trace(UNET).mismatches == [] and trace(UNET).output_shape == (1, 64, 64, 2)
+    traced = trace(UNET, (1, 65, 64, 1))
+    (mismatch,) = traced.mismatches
+    assert (mismatch.layer, mismatch.inputs, mismatch.sizes, mismatch.axis) == ("cat1", ("up1", "enc1b"), (64, 65), 1)
+    text = str(mismatch)
+    assert "crop enc1b with Cropping2D(cropping=((0, 1), (0, 0)))" in text
+    assert "pad up1 with ZeroPadding2D(padding=((0, 1), (0, 0)))" in text
+    assert "64 or 68 (n ≡ 0 (mod 4), n ≥ 4" in text
+    assert traced["cat1"].output_shape == (1, 64, 64, 32)
+    assert "Mismatch: cat1" in str(traced)
+
+
+def test_unet_receptive_field_through_transposed_layers():
+    traced = trace(UNET)
+    assert traced["mid_b"].receptive_field == (32, 32) and traced["mid_b"].effective_stride == (4, 4)
+    assert traced["up2"].effective_stride == (2, 2) and traced["up2"].receptive_field == (32, 32)
+    assert traced["head"].receptive_field == (38, 38) and traced["head"].effective_padding == (17, 17)
+
+
+def test_layer_list_as_python_and_json():
+    layers = [{"kind": "Conv2D", "filters": 4, "kernel_size": 3, "strides": 2}, {"kind": "Flatten"}, {"kind": "Dense", "units": 3}]
+    traced = trace(layers, (1, 9, 9, 2))
+    assert [layer.output_shape for layer in traced.layers] == [(1, 9, 9, 2), (1, 4, 4, 4), (1, 64), (1, 3)]
+    assert traced.params == 3 * 3 * 2 * 4 + 4 + 64 * 3 + 3
+    assert traced.layers[2].receptive_field is None  # Flatten of 16 positions: the axes are gone
+    assert trace(json.dumps({"input": [1, 9, 9, 2], "layers": layers})).output_shape == (1, 3)
+
+
+def test_merge_broadcasting_and_refusals():
+    base = [{"name": "x", "kind": "InputLayer"}, {"name": "g", "kind": "GlobalAveragePooling2D", "keepdims": True}]
+    traced = trace([*base, {"name": "m", "kind": "Multiply", "inputs": ["x", "g"]}], (1, 5, 6, 3))
+    assert traced["m"].output_shape == (1, 5, 6, 3) and traced["m"].receptive_field == (5, 6)
+    with pytest.raises(ConvArithError, match="Layer 'b': kind 'Bogus' is not one convarith traces"):
+        trace([{"kind": "Conv2D", "filters": 2, "kernel_size": 1}, {"name": "b", "kind": "Bogus"}], (1, 4, 4, 1))
+    with pytest.raises(ConvArithError, match=r"^Layer 'p' \(Conv2D\) on input \(1, 2, 2, 1\)"):
+        trace([{"name": "p", "kind": "Conv2D", "filters": 1, "kernel_size": 3}], (1, 2, 2, 1))
+    with pytest.raises(ConvArithError, match="Layer 'r' \\(Reshape\\)"):
+        trace([{"name": "r", "kind": "Reshape", "target_shape": [5, -1]}], (1, 4, 4, 1))
+    with pytest.raises(ConvArithError, match="its input 'nope' is not a layer before it"):
+        trace([{"kind": "Add", "inputs": ["input", "nope"]}], (1, 4, 4, 1))
+
+
+def test_table_dict_html_and_callable_package():
+    traced = convarith.trace(str(UNET))
+    text = str(traced)
+    assert "up2 (Conv2DTranspose)" in text and "105,202" in text and "-17x-17" in text
+    row = traced.to_dict()["layers"][1]
+    assert row["padding"] == [[1, 1], [1, 1]] and row["receptive_field"] == [3, 3]
+    assert row["call"].startswith("keras.layers.Conv2D(filters=16")
+    assert "<td>enc1 (Conv2D)</td>" in traced._repr_html_()
+
+
+def test_cli_trace(capsys):
+    assert main(["trace", str(UNET), "--input", "1,65,64,1"]) == 0
+    assert "Mismatch: cat1" in capsys.readouterr().out
+    assert main(["trace", str(UNET), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["params"] == 105202
+    assert main(["trace", "no/such/file.json"]) == 1
+    assert "no file" in capsys.readouterr().err
