@@ -39,8 +39,10 @@ def main() -> None:
             "json": answer["json"],
             "params": answer["params"],
             "total_params": answer["total_params"],
-            "shapes": [{"input": list(size), "layers": {k: list(v) for k, v in shapes.items()}}
-                       for size, shapes in answer["shapes"].items()],
+            "shapes": [
+                {"input": list(size), "layers": {k: list(v) for k, v in shapes.items()}}
+                for size, shapes in answer["shapes"].items()
+            ],
         }
         print(name, len(answer["params"]), "layers", answer["total_params"], "params")
     worker.close()

@@ -33,6 +33,8 @@ c = layers.Concatenate(name="c")([layers.Cropping2D(((0, 0), (0, 0)), name="k")(
 y = layers.LayerNormalization(name="n")(layers.Conv2D(3, 1, name="o")(c))
 model = keras.Model(x, layers.Flatten(name="f")(y))
 """
+
+
 def knows_upsampling() -> bool:
     """UpSampling2D comes with issue 8's resize layers (until they are merged: a transposed conv)."""
     try:
@@ -44,7 +46,9 @@ def knows_upsampling() -> bool:
 
 FUNCTIONAL = FUNCTIONAL.replace(
     "UPSAMPLE",
-    'layers.UpSampling2D(2, name="u")(p)' if knows_upsampling() else 'layers.Conv2DTranspose(6, 2, strides=2, name="u")(p)',
+    'layers.UpSampling2D(2, name="u")(p)'
+    if knows_upsampling()
+    else 'layers.Conv2DTranspose(6, 2, strides=2, name="u")(p)',
 )
 SIZES = ((1, 64, 64, 3), (2, 67, 95, 3), (1, 121, 40, 3), (1, 33, 47, 3))
 

@@ -78,7 +78,11 @@ def test_unet_receptive_field_through_transposed_layers():
 
 
 def test_layer_list_as_python_and_json():
-    layers = [{"kind": "Conv2D", "filters": 4, "kernel_size": 3, "strides": 2}, {"kind": "Flatten"}, {"kind": "Dense", "units": 3}]
+    layers = [
+        {"kind": "Conv2D", "filters": 4, "kernel_size": 3, "strides": 2},
+        {"kind": "Flatten"},
+        {"kind": "Dense", "units": 3},
+    ]
     traced = trace(layers, (1, 9, 9, 2))
     assert [layer.output_shape for layer in traced.layers] == [(1, 9, 9, 2), (1, 4, 4, 4), (1, 64), (1, 3)]
     assert traced.params == 3 * 3 * 2 * 4 + 4 + 64 * 3 + 3

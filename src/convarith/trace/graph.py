@@ -62,7 +62,13 @@ def trace_nodes(nodes: list[Node], input_shape: tuple[int, ...], align: bool = T
         shapes = [i.output_shape for i in inputs]
         if not inputs:
             rank = len(input_shape) - 2
-            layer = Layer(node.name, node.kind, (), input_shape, fields=tuple(Field(1, Fraction(1), Fraction(0)) for _ in range(rank)))
+            layer = Layer(
+                node.name,
+                node.kind,
+                (),
+                input_shape,
+                fields=tuple(Field(1, Fraction(1), Fraction(0)) for _ in range(rank)),
+            )
         elif node.kind in kinds.WINDOW_KINDS:
             call = kinds.call_text(node.kind, node.config)
             try:

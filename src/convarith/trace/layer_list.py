@@ -71,7 +71,9 @@ def load(text: str):
         try:
             return json.loads(text)
         except ValueError as error:
-            raise ConvArithError(f"Layer list: not JSON ({error}). Rule: a JSON object or list. Fix: valid JSON.") from None
+            raise ConvArithError(
+                f"Layer list: not JSON ({error}). Rule: a JSON object or list. Fix: valid JSON."
+            ) from None
     return read_yaml(text)
 
 
