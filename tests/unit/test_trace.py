@@ -121,3 +121,27 @@ def test_cli_trace(capsys):
     assert json.loads(capsys.readouterr().out)["params"] == 105202
     assert main(["trace", "no/such/file.json"]) == 1
     assert "no file" in capsys.readouterr().err
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from convarith.trace import kinds  # noqa: E402
+
+VALUES = st.one_of(
+    st.integers(-3, 9), st.sampled_from(["same", "valid", "x", None, True]), st.lists(st.integers(-1, 4), max_size=3)
+)
+KEYS = st.sampled_from(["filters", "kernel_size", "strides", "padding", "units", "axis", "target_shape", "dims",
+                        "pool_size", "cropping", "size", "keepdims", "depth_multiplier", "inputs"])  # fmt: skip
+LAYER = st.fixed_dictionaries(
+    {"kind": st.sampled_from(sorted(kinds.KNOWN) + ["Bogus"])}, optional={"name": st.sampled_from("abc")}
+).flatmap(lambda base: st.dictionaries(KEYS, VALUES, max_size=3).map(lambda extra: {**extra, **base}))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(LAYER, min_size=1, max_size=4), st.lists(st.integers(0, 9), min_size=3, max_size=5))
+def test_random_layer_lists_raise_only_convarith_error(layers, shape):
+    try:
+        trace(layers, tuple(shape))
+    except ConvArithError:
+        pass

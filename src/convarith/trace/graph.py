@@ -60,43 +60,49 @@ def trace_nodes(nodes: list[Node], input_shape: tuple[int, ...], align: bool = T
             )
         inputs = [by_name[n] for n in node.inbound]
         shapes = [i.output_shape for i in inputs]
-        if not inputs:
-            rank = len(input_shape) - 2
-            layer = Layer(
-                node.name,
-                node.kind,
-                (),
-                input_shape,
-                fields=tuple(Field(1, Fraction(1), Fraction(0)) for _ in range(rank)),
-            )
-        elif node.kind in kinds.WINDOW_KINDS:
-            call = kinds.call_text(node.kind, node.config)
-            try:
-                mapped = map_call(call, shapes[0])
-            except ConvArithError as error:
-                raise ConvArithError(f"Layer {node.name!r} ({node.kind}) on input {shapes[0]}: {error}") from None
-            layer = Layer(
-                node.name, node.kind, tuple(shapes), tuple(mapped.output_shape),
-                padding=tuple(zip(mapped.ops[0].pad_lo, mapped.ops[0].pad_hi)),
-                fields=window_fields(inputs[0].fields, mapped.ops),
-                params=kinds.params_of(node.kind, node.config, shapes, mapped.ops), call=call,
-            )  # fmt: skip
-        else:
-            out = kinds.shape_of(node.name, node.kind, node.config, shapes)
-            note = ""
-            if out[0] is None:
-                mismatch = misaligned(nodes, node, inputs, out[1], input_shape, align)
-                mismatches.append(mismatch)
-                out = list(shapes[0])  # traced on with the first input's sizes; the mismatch is reported
-                if node.kind == "Concatenate":
-                    axis = node.config.get("axis", -1) % len(out)
-                    out[axis] = sum(s[axis] for s in shapes)
-                note = str(mismatch)
-            fields, field_note = layer_fields(node, inputs)
-            layer = Layer(
-                node.name, node.kind, tuple(shapes), tuple(out), fields=fields,
-                params=kinds.params_of(node.kind, node.config, shapes), note=note or field_note,
-            )  # fmt: skip
+        try:
+            if not inputs:
+                rank = len(input_shape) - 2
+                layer = Layer(
+                    node.name,
+                    node.kind,
+                    (),
+                    input_shape,
+                    fields=tuple(Field(1, Fraction(1), Fraction(0)) for _ in range(rank)),
+                )
+            elif node.kind in kinds.WINDOW_KINDS:
+                call = kinds.call_text(node.kind, node.config)
+                try:
+                    mapped = map_call(call, shapes[0])
+                except ConvArithError as error:
+                    raise ConvArithError(f"Layer {node.name!r} ({node.kind}) on input {shapes[0]}: {error}") from None
+                layer = Layer(
+                    node.name, node.kind, tuple(shapes), tuple(mapped.output_shape),
+                    padding=tuple(zip(mapped.ops[0].pad_lo, mapped.ops[0].pad_hi)),
+                    fields=window_fields(inputs[0].fields, mapped.ops),
+                    params=kinds.params_of(node.kind, node.config, shapes, mapped.ops), call=call,
+                )  # fmt: skip
+            else:
+                out = kinds.shape_of(node.name, node.kind, node.config, shapes)
+                note = ""
+                if out[0] is None:
+                    mismatch = misaligned(nodes, node, inputs, out[1], input_shape, align)
+                    mismatches.append(mismatch)
+                    out = list(shapes[0])  # traced on with the first input's sizes; the mismatch is reported
+                    if node.kind == "Concatenate":
+                        axis = node.config.get("axis", -1) % len(out)
+                        out[axis] = sum(s[axis] for s in shapes)
+                    note = str(mismatch)
+                fields, field_note = layer_fields(node, inputs)
+                layer = Layer(
+                    node.name, node.kind, tuple(shapes), tuple(out), fields=fields,
+                    params=kinds.params_of(node.kind, node.config, shapes), note=note or field_note,
+                )  # fmt: skip
+        except (KeyError, TypeError, IndexError, AttributeError) as error:  # a config the rules cannot read
+            raise ConvArithError(
+                f"Layer {node.name!r} ({node.kind}): its config {node.config!r:.200} cannot be read ({type(error).__name__}: "
+                f"{error}). Rule: the layer's Keras config keys with values of their types. Fix: e.g. units=10 for Dense."
+            ) from None
         layer.inbound = node.inbound
         by_name[node.name] = layer
         layers.append(layer)

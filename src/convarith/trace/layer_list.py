@@ -101,6 +101,13 @@ def nodes_of(data) -> tuple[list[Node], tuple | None]:
             shape = shape or config.get("batch_shape") or config.get("shape")
             nodes.append(Node(name, kind, config))
             continue
+        if not (
+            inputs is None
+            or isinstance(inputs, str)
+            or (isinstance(inputs, list) and all(isinstance(n, str) for n in inputs))
+        ):
+            raise ConvArithError(f"Layer {name!r}: inputs={inputs!r} is not layer names. Rule: a name or a list of names "
+                                 "of layers listed before it. Fix: inputs: [up1, enc1].")  # fmt: skip
         inbound = (nodes[-1].name,) if inputs is None else tuple([inputs] if isinstance(inputs, str) else inputs)
         nodes.append(Node(name, kind, config, tuple(str(n) for n in inbound)))
     return nodes, None if shape is None else tuple(shape)
