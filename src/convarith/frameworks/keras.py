@@ -1002,6 +1002,8 @@ def base_keywords(call) -> tuple | None:
     ):
         return (None, *shape)  # a None size (a variable length) is refused when this input is used
     return None  # none given, or one Keras keeps but no input is built from: the input must be passed
+
+
 # --- explicit padding, cropping and global pooling (glpad) ------------------------------------------------------
 
 ORDINALS = ("1st", "2nd", "3rd")

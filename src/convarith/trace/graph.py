@@ -29,7 +29,9 @@ def window_fields(fields, ops) -> tuple[Field, ...] | None:
         if len(fields) != op.rank:
             return None
         if op.kind == "resize":  # nearest upsampling by a whole factor: each output copies one cell
-            if getattr(op, "resize_mode", "") != "nearest" or any(o % n for o, n in zip(op.out_size, op.in_size)):
+            if getattr(op, "resize_mode", "") != "nearest" or any(
+                n == 0 or o % n for o, n in zip(op.out_size, op.in_size)
+            ):
                 return None
             factors = [o // n for o, n in zip(op.out_size, op.in_size)]
             fields = tuple(f.transposed(s, s, 0) for f, s in zip(fields, factors))

@@ -116,7 +116,10 @@ def run_trace(request: dict) -> dict:
     if "model_code" in request:  # test oracle: the model built by the test's Keras code
         scope = {"keras": keras, "layers": keras.layers}
         exec(request["model_code"], scope)
-        return {"json": scope["model"].to_json(), "params": {lay.name: lay.count_params() for lay in scope["model"].layers}}
+        return {
+            "json": scope["model"].to_json(),
+            "params": {lay.name: lay.count_params() for lay in scope["model"].layers},
+        }
     model = keras.models.model_from_json(request["model_json"])
     if "gradient" not in request:
         return {"shapes": model_layers(model, request["input_shape"])}

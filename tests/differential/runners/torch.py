@@ -71,6 +71,8 @@ def run(request: dict) -> dict:  # noqa: F811 - the names requests, then the con
     if request.get("weights") is not None and "Lazy" in request["expr"].partition("(")[0]:
         return run_lazy(request)
     return run_concrete(request)
+
+
 # --- glpad: nn.MaxUnpool modules are called as module(x, indices, output_size=...) ---------------------------------
 
 module_run = run
