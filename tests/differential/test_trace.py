@@ -50,17 +50,24 @@ FUNCTIONAL = FUNCTIONAL.replace(
     if knows_upsampling()
     else 'layers.Conv2DTranspose(6, 2, strides=2, name="u")(p)',
 )
+NESTED = """
+inner = keras.Sequential([layers.Conv2D(4, 3, strides=2, padding="same"), layers.BatchNormalization()], name="inner")
+x = keras.Input((None, None, 3))
+block_in = keras.Input((None, None, 4))
+block = keras.Model(block_in, layers.Add()([block_in, layers.Conv2D(4, 1)(block_in)]), name="block")
+model = keras.Model(x, layers.MaxPooling2D(2)(block(inner(x))))
+"""
 SIZES = ((1, 64, 64, 3), (2, 67, 95, 3), (1, 121, 40, 3), (1, 33, 47, 3))
 
 
-@pytest.mark.parametrize("code", [SEQUENTIAL, FUNCTIONAL], ids=["sequential", "functional"])
+@pytest.mark.parametrize("code", [SEQUENTIAL, FUNCTIONAL, NESTED], ids=["sequential", "functional", "nested"])
 def test_small_models_match_keras(oracle, code):
     keras = oracle("keras")
     built = keras.run({"model_code": code})
     assert "error" not in built, built
     checked = 0
     for size in SIZES:
-        size = (*size[:3], 3 if code is SEQUENTIAL else 2)
+        size = (*size[:3], 2 if code is FUNCTIONAL else 3)
         want = keras.run({"model_json": built["json"], "input_shape": size})
         if "error" in want:  # Keras refuses the size: so does the trace, naming a layer
             with pytest.raises(ConvArithError, match="^Layer '"):
@@ -74,7 +81,7 @@ def test_small_models_match_keras(oracle, code):
                 assert layer.params == built["params"][layer.name], layer.name
                 checked += 1
         assert set(want) <= {layer.name for layer in traced.layers}
-    assert checked >= 2 * 9
+    assert checked >= 2 * (3 if code is NESTED else 9)
 
 
 RF_MODEL = """

@@ -20,7 +20,7 @@ from convarith.trace import kinds, trace
 ROOT = Path(__file__).parents[2]
 APPS = json.loads(gzip.decompress((ROOT / "tests/fixtures/keras_apps.json.gz").read_bytes()))
 UNET = ROOT / "examples/unet.yaml"
-TRACED = sorted(name for name in APPS if name != "ConvNeXtTiny")  # ConvNeXt nests a Sequential: refused
+TRACED = sorted(APPS)
 
 
 @pytest.mark.parametrize("name", TRACED)
@@ -34,9 +34,17 @@ def test_keras_applications_match_keras(name):
     assert traced.params == model["total_params"]
 
 
-def test_nested_model_is_refused_naming_it():
-    with pytest.raises(ConvArithError, match="'convnext_tiny_stem': a model inside the model"):
-        trace(APPS["ConvNeXtTiny"]["json"], (1, 224, 224, 3))
+def test_nested_model_is_inlined():
+    """ConvNeXt's stem is a Sequential inside the functional model: its layers come first, named
+    'stem/inner', then the stem itself with the inner count (Keras's count_params of the stem)."""
+    traced = trace(APPS["ConvNeXtTiny"]["json"], (1, 224, 224, 3))
+    inner = [layer for layer in traced.layers if layer.within == "convnext_tiny_stem"]
+    assert [layer.kind for layer in inner] == ["Conv2D", "LayerNormalization"]
+    assert inner[0].name.startswith("convnext_tiny_stem/") and inner[0].inbound == (
+        "convnext_tiny_prestem_normalization",
+    )
+    stem = traced["convnext_tiny_stem"]
+    assert stem.params == sum(layer.params for layer in inner) == 4896 and stem.receptive_field == (4, 4)
 
 
 # Araujo, Norris and Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019,

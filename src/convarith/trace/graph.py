@@ -19,6 +19,7 @@ class Node:
     kind: str
     config: dict = field(default_factory=dict, hash=False)
     inbound: tuple[str, ...] = ()
+    within: str = ""  # the name of the model inside the model this layer belongs to ('' at the top)
 
 
 def window_fields(fields, ops) -> tuple[Field, ...] | None:
@@ -105,7 +106,9 @@ def trace_nodes(nodes: list[Node], input_shape: tuple[int, ...], align: bool = T
                 f"Layer {node.name!r} ({node.kind}): its config {node.config!r:.200} cannot be read ({type(error).__name__}: "
                 f"{error}). Rule: the layer's Keras config keys with values of their types. Fix: e.g. units=10 for Dense."
             ) from None
-        layer.inbound = node.inbound
+        layer.inbound, layer.within = node.inbound, node.within
+        if node.kind in kinds.NESTED:  # the inner model's count, as Keras gives it
+            layer.params = sum(inner.params for inner in layers if inner.within == node.name)
         by_name[node.name] = layer
         layers.append(layer)
     if not layers:

@@ -63,36 +63,69 @@ def inbound(layer: dict) -> tuple[str, ...]:
     return tuple(history(t) for t in tensors(args))
 
 
-def nested(layer: dict) -> ConvArithError:
-    return ConvArithError(
-        f"Layer {layer['config'].get('name')!r}: a model inside the model ({layer['class_name']}). Rule: a trace "
-        "reads a flat model's layers. Fix: trace the inner model on its own, or build the model flat."
-    )
-
-
 def nodes_of(data: dict) -> tuple[list[Node], tuple | None]:
-    """The model's layers as Nodes, and its input's batch_shape when the JSON gives one."""
+    """The model's layers as Nodes, and its input's batch_shape when the JSON gives one. A model
+    inside the model is inlined: its layers named 'outer/inner', then a node of the inner model's
+    own name (kind Sequential/Functional) passing its output on."""
+    nodes: list[Node] = []
+    shape = expand(data, "", None, nodes)[1]
+    return nodes, shape
+
+
+def expand(data: dict, prefix: str, feeds: tuple[str, ...] | None, nodes: list[Node]) -> tuple[str, tuple | None]:
+    """Append the layers of ``data`` to ``nodes`` (inputs fed by ``feeds`` when nested); the name of
+    its output, and the batch_shape of its input."""
     config = data["config"]
-    entries = config.get("layers", [])
     sequential = data["class_name"] == "Sequential"
-    nodes, shape = [], None
-    for i, layer in enumerate(entries):
+    renamed: dict[str, str] = {}
+    previous, shape, fed = None, None, 0
+    for i, layer in enumerate(config.get("layers", [])):
         kind, cfg = layer["class_name"], dict(layer.get("config", {}))
         if str(layer.get("module", "")).startswith("keras.src.ops"):  # an op on tensors (x + 3.0), not a layer
             kind = "ops." + kind
-        if kind in MODEL_CLASSES:
-            raise nested(layer)
-        name = cfg.get("name") or layer.get("name") or f"layer_{i}"
-        if kind == "InputLayer":
-            shape = shape or tuple(cfg.get("batch_shape") or cfg.get("batch_input_shape") or ())
-            nodes.append(Node(name, kind, cfg))
-            continue
+        name = str(cfg.get("name") or layer.get("name") or f"layer_{i}")
+        if kind == "InputLayer" or (sequential and previous is None):
+            if feeds is not None:  # a nested model's input: the outer tensor feeding it
+                if fed >= len(feeds):
+                    raise nested_inputs(prefix, len(feeds))
+                previous = renamed[name] = feeds[fed]
+                fed += 1
+            else:
+                built = (
+                    cfg.get("batch_shape")
+                    or cfg.get("batch_input_shape")
+                    or (layer.get("build_config") or {}).get("input_shape")
+                )
+                shape = shape or (tuple(built) if built else None)
+                first = name if kind == "InputLayer" else "input"
+                nodes.append(Node(prefix + first, "InputLayer", cfg if kind == "InputLayer" else {}, (), prefix[:-1]))
+                previous = renamed[first] = prefix + first
+            if kind == "InputLayer":
+                continue
         if sequential:
-            if not nodes:  # no InputLayer: the first layer's build_config (or the given input) is the input
-                built = (layer.get("build_config") or {}).get("input_shape")
-                shape = tuple(built) if built else None
-                nodes.append(Node("input", "InputLayer", {}))
-            nodes.append(Node(name, kind, cfg, (nodes[-1].name,)))
+            sources = (previous,)
         else:
-            nodes.append(Node(name, kind, cfg, inbound(layer)))
-    return nodes, shape
+            sources = tuple(renamed.get(source, prefix + source) for source in inbound(layer))
+        full = prefix + name
+        if kind in MODEL_CLASSES:
+            out = expand(layer, full + "/", sources, nodes)[0]
+            nodes.append(Node(full, kind, {}, (out,), prefix[:-1]))
+        else:
+            nodes.append(Node(full, kind, cfg, sources, prefix[:-1]))
+        previous = renamed[name] = full
+    if sequential or feeds is None:
+        return previous, shape
+    outputs = config.get("output_layers") or []
+    if outputs and isinstance(outputs[0], str):  # one output: [name, node, index]
+        outputs = [outputs]
+    if len(outputs) != 1:
+        raise ConvArithError(f"Layer {prefix[:-1]!r}: a model inside the model with {len(outputs)} outputs. Rule: a "
+                             "nested model is inlined when it has one output. Fix: trace it on its own.")  # fmt: skip
+    return renamed.get(outputs[0][0], prefix + outputs[0][0]), shape
+
+
+def nested_inputs(prefix: str, given: int) -> ConvArithError:
+    return ConvArithError(
+        f"Layer {prefix[:-1]!r}: a model inside the model takes more inputs than the {given} it is called on. "
+        "Rule: each input of the inner model is fed by one tensor. Fix: the unedited text of model.to_json()."
+    )

@@ -57,6 +57,8 @@ ELEMENTWISE = {
     "Identity", "ActivityRegularization", "StochasticDepth", "BatchNormalization", "LayerNormalization",
     "GroupNormalization", "UnitNormalization", "Normalization", "LayerScale", "PReLU",
 }  # fmt: skip
+NESTED = {"Sequential", "Functional", "Model"}  # a model inside the model: its layers come before it, inlined
+ELEMENTWISE |= NESTED
 MERGES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
 # Keras 3 serialises arithmetic on tensors (x + 3.0, x * y) as ops: elementwise, broadcast like the merges
 MERGES |= {f"ops.{name}" for name in ("Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum")}
@@ -188,8 +190,8 @@ def params_of(kind: str, config: dict, shapes: list[tuple], ops=()) -> int:
     if kind in ("LayerNormalization", "GroupNormalization"):
         axes = norm_axes(config, x) if kind == "LayerNormalization" else x[config.get("axis", -1)]
         return axes * (config.get("center", True) + config.get("scale", True))
-    if kind == "Normalization":
-        return 2 * norm_axes(config, x) + 1  # mean, variance, and the count of samples adapted on
+    if kind == "Normalization":  # mean, variance and the count adapted on; none when the config gives them
+        return 0 if config.get("mean") is not None else 2 * norm_axes(config, x) + 1
     if kind == "LayerScale":
         return x[-1]
     if kind == "PReLU":

@@ -76,6 +76,7 @@ class Layer:
     inbound: tuple[str, ...] = ()
     call: str = ""  # the convarith call text the shape came from, '' for the small rules of kinds.py
     note: str = ""  # why a receptive field ends, or the mismatch at this merge
+    within: str = ""  # the model inside the model this layer is inlined from ('' at the top)
 
     @property
     def receptive_field(self) -> tuple | None:
@@ -106,6 +107,7 @@ class Layer:
             "params": self.params,
             "call": self.call,
             "note": self.note,
+            "within": self.within,
         }
 
 
@@ -144,7 +146,7 @@ class Trace:
 
     @property
     def params(self) -> int:
-        return sum(layer.params for layer in self.layers)
+        return sum(layer.params for layer in self.layers if not layer.within)
 
     @property
     def output_shape(self) -> tuple[int, ...]:

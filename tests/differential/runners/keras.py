@@ -91,8 +91,8 @@ def run(request: dict) -> dict:  # noqa: F811 - the names requests, then the con
 
 def model_layers(model, input_shape) -> dict:
     """Keras's own per-layer output shapes for an input of ``input_shape`` (symbolic inference on the
-    model's graph, no data), and each layer's count_params()."""
-    outputs = [layer.output for layer in model.layers]
+    model's graph, no data)."""
+    outputs = [layer._inbound_nodes[-1].output_tensors[0] for layer in model.layers]  # a nested model: its outer call
     spec = keras.Model(model.inputs, outputs).compute_output_spec(keras.KerasTensor(tuple(input_shape)))
     return {layer.name: tuple(out.shape) for layer, out in zip(model.layers, spec)}
 
