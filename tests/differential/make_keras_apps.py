@@ -24,6 +24,13 @@ APPLICATIONS = (
     ("MobileNetV3Small", {"include_top": False, "input_shape": (None, None, 3)}, ((224, 224), (97, 131), (33, 64))),
     ("ResNet50V2", {"include_top": True}, ((224, 224),)),  # the classifier head: pooling, Dense, Softmax
     ("ConvNeXtTiny", {"include_top": False, "input_shape": (None, None, 3)}, ((224, 224), (97, 131))),
+    ("MobileNet", {"include_top": False, "input_shape": (None, None, 3)}, ((224, 224), (97, 131))),
+    ("MobileNetV3Large", {"include_top": False, "input_shape": (None, None, 3)}, ((224, 224), (97, 131))),
+    ("EfficientNetV2B0", {"include_top": False, "input_shape": (None, None, 3)}, ((224, 224), (97, 131))),
+    ("InceptionResNetV2", {"include_top": False, "input_shape": (None, None, 3)}, ((299, 299), (151, 97))),
+    ("NASNetMobile", {"include_top": False, "input_shape": (None, None, 3)}, ((224, 224), (97, 131))),
+    ("RegNetX002", {"include_top": False, "input_shape": (None, None, 3)}, ((224, 224), (97, 131))),
+    ("VGG19", {"include_top": True}, ((224, 224),)),  # Flatten and Dense on 7x7x512
 )
 
 

@@ -149,3 +149,19 @@ LAYER = st.fixed_dictionaries(
 def test_random_layer_lists_raise_only_convarith_error(layers, shape):
     with contextlib.suppress(ConvArithError):  # any other exception fails
         trace(layers, tuple(shape))
+
+
+def test_two_inputs_by_name():
+    layers = [
+        {"name": "a", "kind": "InputLayer"},
+        {"name": "b", "kind": "InputLayer"},
+        {"name": "ca", "kind": "Conv2D", "filters": 4, "kernel_size": 3, "inputs": "a"},
+        {"name": "sum", "kind": "Add", "inputs": ["ca", "b"]},
+    ]
+    traced = trace(layers, {"a": (1, 10, 9, 2), "b": (1, 8, 1, 4)})
+    assert traced["sum"].output_shape == (1, 8, 7, 4)  # b's width 1 broadcasts, as Keras's merges do
+    assert traced["sum"].receptive_field == (3, 3)
+    with pytest.raises(ConvArithError, match="the model has 2 inputs"):
+        trace(layers, (1, 10, 9, 2))
+    with pytest.raises(ConvArithError, match="no shape for the input 'b'"):
+        trace(layers, {"a": (1, 10, 9, 2)})

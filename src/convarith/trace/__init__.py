@@ -51,8 +51,10 @@ def layer_list_reader(model):
 readers = [keras_json_reader, layer_list_reader]
 
 
-def input_of(given, found) -> tuple[int, ...]:
-    """The input shape: the one given, else the model's own with a None batch read as 1."""
+def input_of(given, found):
+    """The input shape: the one given (or {input name: shape}), else the model's own with a None batch read as 1."""
+    if isinstance(given, dict):
+        return {name: input_of(shape, None) for name, shape in given.items()}
     shape = given if given is not None else found
     if shape is None:
         raise ConvArithError("trace: no input shape. Rule: the model does not fix its input size. "

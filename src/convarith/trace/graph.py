@@ -45,11 +45,28 @@ def window_fields(fields, ops) -> tuple[Field, ...] | None:
     return fields
 
 
-def trace_nodes(nodes: list[Node], input_shape: tuple[int, ...], align: bool = True) -> Trace:
-    """Trace ``nodes`` (in an order where every layer comes after its inputs) on ``input_shape``."""
+def input_shapes(nodes: list[Node], input_shape) -> dict[str, tuple[int, ...]]:
+    """The shape of each input layer: ``input_shape`` for the one input, or a dict by input name."""
+    starts = [node.name for node in nodes if node.kind == "InputLayer"]
+    if isinstance(input_shape, dict):
+        missing = [name for name in starts if name not in input_shape]
+        if missing:
+            raise ConvArithError(f"trace: no shape for the input {missing[0]!r}. Rule: input_shape gives every input "
+                                 f"({', '.join(starts)}) by name. Fix: {{{', '.join(repr(n) + ': (...)' for n in starts)}}}.")  # fmt: skip
+        return {name: tuple(input_shape[name]) for name in starts}
+    if len(starts) > 1:
+        raise ConvArithError(f"trace: the model has {len(starts)} inputs ({', '.join(starts)}). Rule: one input_shape "
+                             "is for a model with one input. Fix: input_shape={name: shape} for each.")  # fmt: skip
+    return {name: tuple(input_shape) for name in starts}
+
+
+def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
+    """Trace ``nodes`` (in an order where every layer comes after its inputs) on ``input_shape``
+    (a shape, or {input name: shape} for a model with several inputs)."""
     from ..api import map_call
 
-    input_shape = tuple(input_shape)
+    starts = input_shapes(nodes, input_shape)
+    align = align and len(starts) == 1
     by_name: dict[str, Layer] = {}
     layers, mismatches = [], []
     for node in nodes:
@@ -62,16 +79,19 @@ def trace_nodes(nodes: list[Node], input_shape: tuple[int, ...], align: bool = T
                 "takes layers listed before it. Fix: list the layers in order, or correct the input's name."
             )
         inputs = [by_name[n] for n in node.inbound]
+        if not inputs and node.kind != "InputLayer":
+            raise ConvArithError(f"Layer {node.name!r} ({node.kind}): takes no layer. Rule: every layer but an "
+                                 "InputLayer takes the output of a layer before it. Fix: name its inputs.")  # fmt: skip
         shapes = [i.output_shape for i in inputs]
         try:
-            if not inputs:
-                rank = len(input_shape) - 2
+            if node.kind == "InputLayer":
+                given = starts[node.name]
                 layer = Layer(
                     node.name,
                     node.kind,
                     (),
-                    input_shape,
-                    fields=tuple(Field(1, Fraction(1), Fraction(0)) for _ in range(rank)),
+                    given,
+                    fields=tuple(Field(1, Fraction(1), Fraction(0)) for _ in range(len(given) - 2)),
                 )
             elif node.kind in kinds.WINDOW_KINDS:
                 call = kinds.call_text(node.kind, node.config)
@@ -113,7 +133,7 @@ def trace_nodes(nodes: list[Node], input_shape: tuple[int, ...], align: bool = T
         layers.append(layer)
     if not layers:
         raise ConvArithError("The model has no layers. Rule: a trace needs at least an input. Fix: add layers.")
-    return Trace(layers, input_shape, mismatches)
+    return Trace(layers, next(iter(starts.values())), mismatches)
 
 
 def layer_fields(node: Node, inputs: list[Layer]) -> tuple[tuple[Field, ...] | None, str]:
@@ -141,7 +161,7 @@ def misaligned(nodes, node: Node, inputs: list[Layer], axis: int, input_shape, a
     sizes = tuple(i.output_shape[axis] for i in inputs)
     small, large = min(sizes), max(sizes)
     d = large - small
-    rank = len(input_shape) - 2
+    rank = len(inputs[0].output_shape) - 2
     fixes = []
     if 1 <= axis <= rank:
         sides = [(0, 0)] * rank

@@ -144,6 +144,10 @@ def shape_of(name: str, kind: str, config: dict, shapes: list[tuple]):
     if kind in ELEMENTWISE:
         return x
     if kind in MERGES:
+        if not kind.startswith("ops.") and len({s[0] for s in shapes}) > 1:
+            raise refuse(name, kind, f"inputs of batch sizes {[s[0] for s in shapes]}",
+                         "Keras's merge layers take one batch size (Cannot merge tensors with different batch sizes)",
+                         "inputs of one batch size")  # fmt: skip
         if kind == "Subtract" and len(shapes) != 2:  # the layer; ops.Subtract may take a constant
             raise refuse(name, kind, f"{len(shapes)} inputs", "Subtract takes exactly 2", "two inputs")
         return broadcast(name, kind, shapes)
