@@ -35,7 +35,15 @@ def keras_json_reader(model):
     data = model if isinstance(model, dict) else None
     if text is not None and text.lstrip().startswith("{") and '"class_name"' in text[:200]:
         data = keras_json.load(text)
-    return keras_json.nodes_of(data) if keras_json.is_keras_json(data) else None
+    if not keras_json.is_keras_json(data):
+        return None
+    try:
+        return keras_json.nodes_of(data)
+    except (KeyError, TypeError, IndexError, AttributeError) as error:  # JSON not as model.to_json() writes it
+        raise ConvArithError(
+            f"Keras model JSON: cannot be read ({type(error).__name__}: {error}). Rule: the unedited text of "
+            "model.to_json() (each layer with class_name, config and inbound_nodes). Fix: serialise the model again."
+        ) from None
 
 
 def layer_list_reader(model):

@@ -107,19 +107,17 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
                 )  # fmt: skip
             else:
                 out = kinds.shape_of(node.name, node.kind, node.config, shapes)
-                note = ""
                 if out[0] is None:
-                    mismatch = misaligned(nodes, node, inputs, out[1], input_shape, align)
+                    mismatch = misaligned(node, inputs, out[1])
                     mismatches.append(mismatch)
                     out = list(shapes[0])  # traced on with the first input's sizes; the mismatch is reported
                     if node.kind == "Concatenate":
                         axis = node.config.get("axis", -1) % len(out)
                         out[axis] = sum(s[axis] for s in shapes)
-                    note = str(mismatch)
                 fields, field_note = layer_fields(node, inputs)
                 layer = Layer(
                     node.name, node.kind, tuple(shapes), tuple(out), fields=fields,
-                    params=kinds.params_of(node.kind, node.config, shapes), note=note or field_note,
+                    params=kinds.params_of(node.kind, node.config, shapes), note=field_note,
                 )  # fmt: skip
         except (KeyError, TypeError, IndexError, AttributeError) as error:  # a config the rules cannot read
             raise ConvArithError(
@@ -133,7 +131,19 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
         layers.append(layer)
     if not layers:
         raise ConvArithError("The model has no layers. Rule: a trace needs at least an input. Fix: add layers.")
-    return Trace(layers, next(iter(starts.values())), mismatches)
+    given = next(iter(starts.values()))
+    if align and mismatches:  # the input sizes that line every merge up, once per axis
+        from .align import aligned_sizes
+
+        said: dict[int, str] = {}
+        for mismatch in mismatches:
+            if 1 <= mismatch.axis <= len(given) - 2:
+                if mismatch.axis not in said:
+                    said[mismatch.axis] = aligned_sizes(nodes, by_name, given, mismatch.axis)
+                mismatch.fixes += (said[mismatch.axis],)
+    for mismatch in mismatches:
+        by_name[mismatch.layer].note = str(mismatch)
+    return Trace(layers, given, mismatches)
 
 
 def layer_fields(node: Node, inputs: list[Layer]) -> tuple[tuple[Field, ...] | None, str]:
@@ -156,8 +166,8 @@ def layer_fields(node: Node, inputs: list[Layer]) -> tuple[tuple[Field, ...] | N
     return first.fields, ""
 
 
-def misaligned(nodes, node: Node, inputs: list[Layer], axis: int, input_shape, align: bool) -> Mismatch:
-    """The mismatch at a merge, with a crop/pad fix and (``align``) the input sizes that line it up."""
+def misaligned(node: Node, inputs: list[Layer], axis: int) -> Mismatch:
+    """The mismatch at a merge, with the crop or pad that fixes it."""
     sizes = tuple(i.output_shape[axis] for i in inputs)
     small, large = min(sizes), max(sizes)
     d = large - small
@@ -172,9 +182,5 @@ def misaligned(nodes, node: Node, inputs: list[Layer], axis: int, input_shape, a
             f"Fix: crop {', '.join(big)} with Cropping{rank}D(cropping={tuple(sides)}), or pad {', '.join(few)} "
             f"with ZeroPadding{rank}D(padding={tuple(sides)})."
         )
-        if align:
-            from .align import aligned_sizes
-
-            fixes.append(aligned_sizes(nodes, input_shape, axis))
     return Mismatch(node.name, tuple(i.name for i in inputs), tuple(i.output_shape for i in inputs), axis, sizes,
                     tuple(fixes))  # fmt: skip

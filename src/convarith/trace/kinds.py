@@ -61,6 +61,7 @@ NESTED = {"Sequential", "Functional", "Model"}  # a model inside the model: its 
 ELEMENTWISE |= NESTED
 MERGES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
 # Keras 3 serialises arithmetic on tensors (x + 3.0, x * y) as ops: elementwise, broadcast like the merges
+MERGES |= {"CustomScaleLayer"}  # keras.applications' InceptionResNetV2: x + r * scale
 MERGES |= {f"ops.{name}" for name in ("Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum")}
 REARRANGING = {"Flatten", "Reshape", "Permute"}  # positions rearranged: receptive fields end unless one position
 OTHER = {"InputLayer", "Dense", "Concatenate"}
