@@ -63,19 +63,23 @@ def merged(node, ins, axis: int, rank: int):
     return out
 
 
-def aligned_sizes(nodes, layers: dict, input_shape, axis: int, limit: int = 512) -> str:
-    """The input sizes (1 to twice the given one, at most ``limit``) for which every layer takes its
-    input and every merge lines up along ``axis``, said as a rule when they are every m-th size."""
+def lined_up_sizes(nodes, layers: dict, axis: int, top: int) -> list[int]:
+    """The input sizes 1..top along ``axis`` for which every layer takes its input and every merge lines up."""
     import numpy as np
 
+    candidates = np.arange(1, top + 1)
+    ok = np.ones(len(candidates), dtype=bool)
+    for size in sizes_along(nodes, layers, axis, candidates).values():
+        ok &= size != REFUSED
+    return candidates[ok].tolist()
+
+
+def aligned_sizes(nodes, layers: dict, input_shape, axis: int, limit: int = 512) -> str:
+    """The input sizes (1 to twice the given one, at most ``limit``) that line every merge up along
+    ``axis``, said as a rule when they repeat with a period."""
     given = input_shape[axis]
     top = min(max(2 * given, 64), limit)
-    candidates = np.arange(1, top + 1)
-    sizes = sizes_along(nodes, layers, axis, candidates)
-    ok = np.ones(len(candidates), dtype=bool)
-    for size in sizes.values():
-        ok &= size != REFUSED
-    good = candidates[ok].tolist()
+    good = lined_up_sizes(nodes, layers, axis, top)
     if not good:
         return f"No input size 1..{top} on axis {axis} lines every merge up: the crop or pad is the fix."
     below = [n for n in good if n < given][-1:]
