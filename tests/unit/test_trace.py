@@ -211,3 +211,16 @@ def test_nasnet_off_its_built_size_reports_the_cells_merges():
     traced = trace(APPS["NASNetMobile"]["json"], (1, 131, 131, 3))
     assert len(traced.mismatches) == 12 and traced.mismatches[0].layer == "normal_add_1_0"
     assert "n mod 32 in {0, 1, 2, 31}" in str(traced.mismatches[0])
+
+
+def test_input_of_another_rank_or_channels_is_refused_another_size_noted():
+    model = APPS["NASNetMobile"]["json"]  # built for (None, 224, 224, 3)
+    with pytest.raises(ConvArithError, match=r"Layer 'input_layer' \(InputLayer\): input \(1, 3, 224, 224\)"):
+        trace(model, (1, 3, 224, 224))
+    with pytest.raises(ConvArithError, match="same rank and channel count"):
+        trace(model, (1, 224, 3))
+    assert "Keras's model refuses another size" in trace(model, (1, 256, 256, 3)).layers[0].note
+    assert "Note: input_layer: built for (None, 224, 224, 3)" in str(trace(model, (1, 256, 256, 3)))
+    assert trace(model, (1, 224, 224, 3)).layers[0].note == ""
+    with pytest.raises(ConvArithError, match="input_shape names 'x', not an input"):
+        trace(str(UNET), {"input": (1, 8, 8, 1), "x": (1, 8, 8, 1)})

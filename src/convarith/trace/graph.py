@@ -45,6 +45,22 @@ def window_fields(fields, ops) -> tuple[Field, ...] | None:
     return fields
 
 
+def input_note(node: Node, given: tuple[int, ...]) -> str:
+    """Refuse an input of another rank or channel count than the model's own; note another size."""
+    built = node.config.get("batch_shape") or node.config.get("batch_input_shape")
+    if not built:
+        return ""
+    if len(built) != len(given) or built[-1] not in (None, given[-1]):
+        raise ConvArithError(
+            f"Layer {node.name!r} (InputLayer): input {given} for a model built for {tuple(built)}. Rule: the "
+            "same rank and channel count (channels last). Fix: an input like "
+            f"{tuple(1 if n is None else n for n in built)}."
+        )
+    if any(b is not None and b != g for b, g in zip(built[1:], given[1:])):
+        return f"built for {tuple(built)}: Keras's model refuses another size; traced as if rebuilt for {given}"
+    return ""
+
+
 def input_shapes(nodes: list[Node], input_shape) -> dict[str, tuple[int, ...]]:
     """The shape of each input layer: ``input_shape`` for the one input, or a dict by input name."""
     starts = [node.name for node in nodes if node.kind == "InputLayer"]
@@ -53,6 +69,10 @@ def input_shapes(nodes: list[Node], input_shape) -> dict[str, tuple[int, ...]]:
         if missing:
             raise ConvArithError(f"trace: no shape for the input {missing[0]!r}. Rule: input_shape gives every input "
                                  f"({', '.join(starts)}) by name. Fix: {{{', '.join(repr(n) + ': (...)' for n in starts)}}}.")  # fmt: skip
+        extra = [name for name in input_shape if name not in starts]
+        if extra:
+            raise ConvArithError(f"trace: input_shape names {extra[0]!r}, not an input of the model. Rule: the "
+                                 f"inputs are {', '.join(starts)}. Fix: one shape per input, by its name.")  # fmt: skip
         return {name: tuple(input_shape[name]) for name in starts}
     if len(starts) > 1:
         raise ConvArithError(f"trace: the model has {len(starts)} inputs ({', '.join(starts)}). Rule: one input_shape "
@@ -92,6 +112,7 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
                     (),
                     given,
                     fields=tuple(Field(1, Fraction(1), Fraction(0)) for _ in range(len(given) - 2)),
+                    note=input_note(node, given),
                 )
             elif node.kind in kinds.WINDOW_KINDS:
                 call = kinds.call_text(node.kind, node.config)

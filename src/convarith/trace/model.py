@@ -185,6 +185,10 @@ class Trace:
         lines.append("RF: receptive field per spatial axis; Jump: input cells between neighbouring outputs;")
         lines.append("Start: the input cell where the first output's window starts (negative: in the padding).")
         lines += [f"Mismatch: {m}" for m in self.mismatches]
+        merged = {m.layer for m in self.mismatches}
+        lines += [
+            f"Note: {layer.name}: {layer.note}" for layer in self.layers if layer.note and layer.name not in merged
+        ]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
