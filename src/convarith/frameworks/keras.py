@@ -1151,8 +1151,8 @@ def glpad_calls() -> dict:
     for rank in (1, 2, 3):
         names[f"ZeroPadding{rank}D"] = keras_pad(rank, False)
         names[f"Cropping{rank}D"] = keras_pad(rank, True)
-        names[f"GlobalAveragePooling{rank}D"] = global_pool(rank, "avg_pool")
-        names[f"GlobalMaxPooling{rank}D"] = global_pool(rank, "max_pool")
+        names[f"GlobalAveragePooling{rank}D"] = names[f"GlobalAvgPool{rank}D"] = global_pool(rank, "avg_pool")
+        names[f"GlobalMaxPooling{rank}D"] = names[f"GlobalMaxPool{rank}D"] = global_pool(rank, "max_pool")
     return {prefix + name: compile_layer for prefix in PREFIXES for name, compile_layer in names.items()}
 
 
