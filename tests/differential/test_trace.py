@@ -111,3 +111,83 @@ def test_receptive_field_is_the_gradient_support(oracle, index):
         windows.append(set(cells))
     got = {tuple(cell) for cell in answer["nonzero"]}
     assert got == {(r, c) for r in windows[0] for c in windows[1]}
+
+
+DILATED = """
+model = keras.Sequential([
+    keras.Input((None, None, 1)),
+    layers.Conv2D(1, 3, dilation_rate=(2, 3), padding="same"), layers.AveragePooling2D(2), layers.Conv2D(1, 3, strides=2),
+])
+"""
+
+
+@pytest.mark.parametrize("index", [(0, 0), (3, 2)])
+def test_dilated_receptive_field_spans_the_gradient_support(oracle, index):
+    """With dilation the window has holes: the gradient support spans exactly the window (clipped)."""
+    keras = oracle("keras")
+    built = keras.run({"model_code": DILATED})
+    shape = (1, 41, 37, 1)
+    answer = keras.run({"model_json": built["json"], "input_shape": shape, "gradient": index})
+    last = trace(built["json"], shape).layers[-1]
+    for axis, i in enumerate(index):
+        start = i * last.effective_stride[axis] - last.effective_padding[axis]
+        cells = [cell[axis] for cell in answer["nonzero"]]
+        assert (min(cells), max(cells)) == (max(start, 0), min(start + last.receptive_field[axis], shape[axis + 1]) - 1)
+
+
+TRANSPOSED = """
+model = keras.Sequential([
+    keras.Input((None, None, 1)), layers.Conv2D(1, 3, strides=2), layers.Conv2D(1, 3, padding="same"),
+    layers.Conv2DTranspose(1, 3, strides=2, padding="same"), layers.Conv2DTranspose(1, 4, strides=2),
+    layers.Conv2D(1, 3, strides=3),
+])
+"""
+
+
+@pytest.mark.parametrize("upto", [4, 5])
+def test_receptive_field_below_transposed_layers_is_the_largest_gradient_support(oracle, upto):
+    """Below two stride-2 transposed layers the windows move every few outputs: the field is the largest
+    gradient support over output positions (9, and 11 after a stride-3 conv; the closed form would say 10, 12)."""
+    import json
+
+    keras = oracle("keras")
+    config = json.loads(keras.run({"model_code": TRANSPOSED})["json"])
+    config["config"]["layers"] = config["config"]["layers"][: upto + 1]
+    text, shape = json.dumps(config), (1, 61, 61, 1)
+    last = trace(text, shape).layers[-1]
+    spans = []
+    for i in range(20, 32):
+        rows = [
+            cell[0] for cell in keras.run({"model_json": text, "input_shape": shape, "gradient": (i, 0)})["nonzero"]
+        ]
+        spans.append(max(rows) - min(rows) + 1)
+    assert max(spans) == last.receptive_field[0] == (9 if upto == 4 else 11)
+
+
+UNET = """
+C = lambda f, k=3: layers.Conv2D(f, k, padding="same")
+x = keras.Input((None, None, 1))
+e1 = C(2)(C(2)(x))
+e2 = C(2)(C(2)(layers.AveragePooling2D(2)(e1)))
+m = C(2)(C(2)(layers.AveragePooling2D(2)(e2)))
+d2 = C(2)(layers.Concatenate()([layers.Conv2DTranspose(2, 2, strides=2)(m), e2]))
+d1 = C(2)(layers.Concatenate()([layers.Conv2DTranspose(2, 2, strides=2)(d2), e1]))
+model = keras.Model(x, C(1, 1)(d1))
+"""
+
+
+def test_unet_receptive_field_is_the_largest_gradient_support(oracle):
+    """examples/unet.yaml's structure (average pooling: a max pool's gradient picks one cell of a tie): every
+    output's support starts where our windows say and the largest is our receptive field (40, not the
+    closed form's 38)."""
+    keras = oracle("keras")
+    text, shape = keras.run({"model_code": UNET})["json"], (1, 96, 96, 1)
+    last = trace(text, shape).layers[-1]
+    spans = []
+    for i in (40, 41, 42, 43):
+        rows = [
+            cell[0] for cell in keras.run({"model_json": text, "input_shape": shape, "gradient": (i, 0)})["nonzero"]
+        ]
+        spans.append((min(rows), max(rows) - min(rows) + 1))
+    assert spans[0][0] == 40 - last.effective_padding[0] == 22
+    assert max(size for _, size in spans) == last.receptive_field[0] == 40

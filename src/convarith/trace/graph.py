@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import lcm
 
 from ..errors import ConvArithError
 from . import kinds
 from .model import Field, Layer, Mismatch, Trace, merge_fields
+from .windows import Windows, steps_of
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
     from ..api import map_call
 
     starts = input_shapes(nodes, input_shape)
+    windows = Windows()
     align = align and len(starts) == 1
     by_name: dict[str, Layer] = {}
     layers, mismatches = [], []
@@ -146,6 +149,12 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
                 f"{error}). Rule: the layer's Keras config keys with values of their types. Fix: e.g. units=10 for Dense."
             ) from None
         layer.inbound, layer.within = node.inbound, node.within
+        steps = steps_of(mapped.ops) if node.kind in kinds.WINDOW_KINDS else None
+        period = windows.period(node.inbound)
+        if steps:
+            period *= lcm(*(step[2] for axis in steps for step in axis if step[0]))  # a stride below stacks
+        windows.add(layer, steps, node.kind in kinds.MERGES or node.kind == "Concatenate", period)
+        layer.fields = windows.exact(node.name, layer.fields, period)
         if node.kind in kinds.NESTED:  # the inner model's count, as Keras gives it
             layer.params = sum(inner.params for inner in layers if inner.within == node.name)
         by_name[node.name] = layer

@@ -3,9 +3,10 @@
 Receptive fields are per spatial axis of the model input: output cell i of a layer sees the
 input cells ``i*effective_stride - effective_padding`` to that plus ``receptive_field - 1``
 (the window of the first output starts ``effective_padding`` cells before the input). After a
-transposed layer or an upsampling the jump is a fraction (``Fraction(1, 2)``) and the field is
-the largest over output positions. ``None``: not defined (axes rearranged by a Reshape/Permute/
-Flatten of a tensor with more than one position, or a layer whose sampling has no fixed window).
+transposed layer or an upsampling the jump is a fraction (``Fraction(1, 2)``): the windows move
+by whole steps every few outputs, ``receptive_field`` is the largest over output positions and
+``effective_padding`` is the first output's. ``None``: not defined (axes rearranged by a
+Reshape/Permute/Flatten of a tensor with more than one position, or a sampling with no fixed window).
 """
 
 from __future__ import annotations
