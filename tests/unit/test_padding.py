@@ -161,6 +161,9 @@ def test_constant_pad_of_an_empty_axis_and_undefined_circular_values():
     y = convarith.forward("F.pad(x, (1, 1), value=2.0)", arrays={"x": np.zeros((1, 2, 0), np.float32)})
     assert y.tolist() == [[[2.0, 2.0], [2.0, 2.0]]]
     # torch gives this shape, but its circular copy reads cells it has not written (the pad exceeds the crop)
-    assert convarith.output_shape("F.pad(x, [-1, 2], mode='circular')", shapes={"x": (1, 2)}) == (1, 3)
+    assert convarith.output_shape("F.pad(x, [1, -1], mode='circular')", shapes={"x": (1, 1)}) == (1, 1)
     with pytest.raises(convarith.ConvArithError, match="copies cells torch has not written yet"):
-        convarith.forward("F.pad(x, [-1, 2], mode='circular')", arrays={"x": np.ones((1, 2), np.float32)})
+        convarith.forward("F.pad(x, [1, -1], mode='circular')", arrays={"x": np.ones((1, 1), np.float32)})
+    # where its slices are dense torch sees the overlap and refuses; with two rows it does not look
+    assert "refer to a single memory location" in refusal("F.pad(x, [-1, 2], mode='circular')", shapes={"x": (1, 2)})
+    assert convarith.output_shape("F.pad(x, [-1, 2, 0, 0], mode='circular')", shapes={"x": (1, 2, 2)}) == (1, 2, 3)
