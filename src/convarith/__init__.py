@@ -18,6 +18,7 @@ __all__ = [
     "output_shape",
     "solve",
     "sweep",
+    "trace",
     "trace_element",
     "transposed_views",
     "valid_sizes",
@@ -104,3 +105,11 @@ def valid_sizes(model, input_shape, *, axis: int, sizes=range(1, 1025), round_tr
     from .valid import valid_sizes as run
 
     return run(model, input_shape, axis=axis, sizes=sizes, round_trip=round_trip)
+
+
+def trace(model, input_shape=None):
+    """Every layer of a model (Keras model JSON text or path, or a convarith layer list) traced on
+    ``input_shape`` without running it: shapes, padding, receptive fields, parameters (a ``convarith.tracing.Trace``)."""
+    from .tracing import trace as run
+
+    return run(model, input_shape)

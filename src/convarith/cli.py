@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{shape,explain,forward,draw,solve,valid-sizes,serve}",
+        metavar="{shape,explain,forward,draw,solve,valid-sizes,trace,serve}",
         prog="convarith",
     )
     for name, help_text in (
@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_draw(commands)
     add_solve(commands)
     add_valid_sizes(commands)
+    add_trace(commands)
     add_serve(commands)
     return parser
 
@@ -135,6 +136,28 @@ def add_solve(commands) -> None:
     )  # fmt: skip
     command.add_argument("--limit", type=int, default=10, help="at most this many answers (default 10)")
     command.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def add_trace(commands) -> None:
+    """The ``trace`` command: every layer of a model file, as a table."""
+    help_text = "print every layer's shape, padding, receptive field and parameters of a model file"
+    command = commands.add_parser("trace", help=help_text, description=help_text, formatter_class=Formatter)
+    command.add_argument("file", help="a Keras model JSON (model.to_json()) or a convarith layer list (YAML/JSON)")
+    command.add_argument("--input", metavar="SIZES", help="input shape, e.g. 1,224,224,3 (default: the model's own)")
+    command.add_argument("--json", action="store_true", help="print JSON instead of the table")
+
+
+def run_trace(args: argparse.Namespace) -> str:
+    from .tracing import trace
+
+    if not os.path.isfile(args.file):
+        raise ConvArithError(f"trace: no file {args.file!r}. Rule: FILE is a model file. Fix: the path of one.")
+    traced = trace(args.file, None if args.input is None else parse_sizes(args.input, "--input"))
+    if args.json:
+        import json
+
+        return json.dumps(traced.to_dict(), indent=2)
+    return str(traced)
 
 
 def parse_search(items: list[str]) -> dict | None:
@@ -436,6 +459,8 @@ def run(args: argparse.Namespace) -> str:
         return run_draw(args)
     if args.command == "valid-sizes":
         return run_valid_sizes(args)
+    if args.command == "trace":
+        return run_trace(args)
     input_shape = None if args.input is None else parse_sizes(args.input, "--input", batch_none=True)
     output_size = None if args.output_size is None else parse_sizes(args.output_size, "--output-size")
     shapes = parse_named(args.shape)

@@ -84,3 +84,78 @@ def run(request: dict) -> dict:  # noqa: F811 - the names requests, then the con
     if request.get("exists"):
         return {"exists": [exists(name) for name in request["exists"]]}
     return run_concrete(request)
+
+
+# --- model tracing (issue 11) ---------------------------------------------------------------------------------------
+
+
+def model_layers(model, input_shape) -> dict:
+    """Keras's own per-layer output shapes for an input of ``input_shape`` (symbolic inference on the
+    model's graph, no data)."""
+    outputs = [layer._inbound_nodes[-1].output_tensors[0] for layer in model.layers]  # a nested model: its outer call
+    spec = keras.Model(model.inputs, outputs).compute_output_spec(keras.KerasTensor(tuple(input_shape)))
+    return {layer.name: tuple(out.shape) for layer, out in zip(model.layers, spec)}
+
+
+def free_size(model):
+    """The model rebuilt from its JSON with a free input size, so that a size it was not built for meets
+    its layers (a skip connection that does not line up) rather than the input's own size check."""
+    import json
+
+    config = json.loads(model.to_json())
+    for layer in config["config"]["layers"]:
+        if layer["class_name"] == "InputLayer":
+            shape = layer["config"]["batch_shape"]
+            layer["config"]["batch_shape"] = [None] * (len(shape) - 1) + shape[-1:]
+    try:
+        return keras.models.model_from_json(json.dumps(config))
+    except ValueError:  # a layer needs the size (Flatten into Dense): the model as built
+        return model
+
+
+def run_trace(request: dict) -> dict:
+    """``application``: a keras.applications model (weights=None) built once with a free input size:
+    its to_json() text, per-layer count_params(), and per-layer shapes at each of ``sizes``.
+    ``model_json``: a model rebuilt from its JSON, its per-layer shapes on ``input_shape``.
+    ``gradient``: the model of ``model_json`` with every weight 1 (biases 0): which input cells
+    the output cell ``index`` (summed over channels) has a nonzero gradient for."""
+    import tensorflow as tf
+
+    keras.backend.clear_session()
+    if "application" in request:
+        build = getattr(keras.applications, request["application"])
+        model = build(weights=None, **request.get("options", {}))
+        answer = {"json": model.to_json(), "params": {layer.name: layer.count_params() for layer in model.layers}}
+        answer["total_params"] = model.count_params()
+        answer["shapes"] = {}
+        free = free_size(model)
+        for size in request["sizes"]:
+            try:
+                answer["shapes"][tuple(size)] = model_layers(free, size)
+            except ValueError as error:  # Keras refuses this size (a skip connection that does not line up)
+                answer["shapes"][tuple(size)] = {"error": " ".join(str(error).split())[:300]}
+        return answer
+    if "model_code" in request:  # test oracle: the model built by the test's Keras code
+        scope = {"keras": keras, "layers": keras.layers}
+        exec(request["model_code"], scope)
+        return {
+            "json": scope["model"].to_json(),
+            "params": {lay.name: lay.count_params() for lay in scope["model"].layers},
+        }
+    model = keras.models.model_from_json(request["model_json"])
+    if "gradient" not in request:
+        return {"shapes": model_layers(model, request["input_shape"])}
+    for weight in model.weights:
+        weight.assign(np.zeros(weight.shape) if "bias" in weight.path else np.ones(weight.shape))
+    x = tf.Variable(np.ones(request["input_shape"], np.float32))
+    with tf.GradientTape() as tape:
+        y = model(x)
+        picked = tf.reduce_sum(y[(0, *request["gradient"])])
+    grad = tape.gradient(picked, x).numpy()
+    return {"nonzero": np.argwhere(np.abs(grad).sum(axis=(0, -1)) > 0).tolist()}
+
+
+def run(request: dict, _before=run) -> dict:  # noqa: F811 - model tracing requests, then the others
+    if "application" in request or "model_json" in request or "model_code" in request:
+        return run_trace(request)
+    return _before(request)

@@ -1,0 +1,87 @@
+"""convarith.tracing (``convarith.trace``): the shape and receptive field of every layer of a model, without running it.
+
+``trace(model, input_shape)`` takes a Keras model JSON (the text of ``model.to_json()``, or a
+path to it; Keras is not needed) or convarith's own layer list (JSON or YAML text, a path, or a
+Python list/dict; see ``layer_list``). Each reader turns the model into ``graph.Node``s in
+Keras's vocabulary and ``graph.trace_nodes`` traces them. Other model kinds add a branch to
+``readers`` (a reader: model -> (nodes, input shape or None), or None when it is not its kind).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import ConvArithError
+from .model import Layer, Mismatch, Trace
+
+__all__ = ["Layer", "Mismatch", "Trace", "trace"]
+
+
+def text_of(model) -> str | None:
+    """The text of a model given as text or as a path to a file (None: neither)."""
+    if isinstance(model, os.PathLike) or (isinstance(model, str) and "\n" not in model and len(model) < 4096
+                                          and not model.lstrip().startswith(("{", "[")) and os.path.isfile(model)):  # fmt: skip
+        with open(model, encoding="utf-8") as handle:
+            return handle.read()
+    return model if isinstance(model, str) else None
+
+
+def keras_json_reader(model):
+    from . import keras_json
+
+    text = text_of(model)
+    data = model if isinstance(model, dict) else None
+    if text is not None and text.lstrip().startswith("{") and '"class_name"' in text[:200]:
+        data = keras_json.load(text)
+    if not keras_json.is_keras_json(data):
+        return None
+    try:
+        return keras_json.nodes_of(data)
+    except (KeyError, TypeError, IndexError, AttributeError) as error:  # JSON not as model.to_json() writes it
+        raise ConvArithError(
+            f"Keras model JSON: cannot be read ({type(error).__name__}: {error}). Rule: the unedited text of "
+            "model.to_json() (each layer with class_name, config and inbound_nodes). Fix: serialise the model again."
+        ) from None
+
+
+def layer_list_reader(model):
+    from . import layer_list
+
+    if isinstance(model, (list, dict)):
+        return layer_list.nodes_of(model)
+    text = text_of(model)
+    return None if text is None else layer_list.nodes_of(layer_list.load(text))
+
+
+# tried in order; the first that recognises the model reads it
+readers = [keras_json_reader, layer_list_reader]
+
+
+def input_of(given, found):
+    """The input shape: the one given (or {input name: shape}), else the model's own with a None batch read as 1."""
+    if isinstance(given, dict):
+        return {name: input_of(shape, None) for name, shape in given.items()}
+    shape = given if given is not None else found
+    if shape is None:
+        raise ConvArithError("trace: no input shape. Rule: the model does not fix its input size. "
+                             "Fix: trace(model, (1, 224, 224, 3)) or --input 1,224,224,3.")  # fmt: skip
+    shape = tuple(shape)
+    if given is None and shape and shape[0] is None:
+        shape = (1, *shape[1:])
+    if any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in shape) or len(shape) < 2:
+        raise ConvArithError(f"trace: input shape {shape} is not sizes. Rule: (batch, spatial..., channels) as "
+                             "non-negative ints, every size known. Fix: e.g. (1, 224, 224, 3).")  # fmt: skip
+    return shape
+
+
+def trace(model, input_shape=None) -> Trace:
+    """Every layer's output shape, padding, receptive field and parameter count (a ``Trace``)."""
+    from .graph import trace_nodes
+
+    for reader in readers:
+        read = reader(model)
+        if read is not None:
+            nodes, found = read
+            return trace_nodes(nodes, input_of(input_shape, found))
+    raise ConvArithError(f"trace: a {type(model).__name__} is not a model convarith reads. Rule: Keras model JSON "
+                         "(text or path) or a layer list (JSON/YAML text, path, list). Fix: model.to_json().")  # fmt: skip

@@ -1,0 +1,205 @@
+"""The layer kinds a trace knows, in Keras's vocabulary (class name and config keys).
+
+Window layers (convolution, pooling, padding, cropping, upsampling, global pooling) are compiled
+to the convarith call text of the same Keras layer and sized by the library (``call_text``):
+no size formula lives here. The other kinds get small shape rules (``shape_of``), the
+broadcasting of Keras 3's merge layers, and their parameter counts (``params_of``).
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+from ..errors import ConvArithError
+
+# config keys passed on to the library's Keras layer, per window kind (family: keys)
+CONV_KEYS = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "use_bias")
+WINDOW_KEYS = {
+    "Conv": CONV_KEYS,
+    "ConvTranspose": ("filters", "kernel_size", "strides", "padding", "output_padding", "data_format",
+                      "dilation_rate", "use_bias"),
+    "DepthwiseConv": ("kernel_size", "strides", "padding", "depth_multiplier", "data_format", "dilation_rate",
+                      "use_bias"),
+    "SeparableConv": ("filters", "kernel_size", "strides", "padding", "depth_multiplier", "data_format",
+                      "dilation_rate", "use_bias"),
+    "Pooling": ("pool_size", "strides", "padding", "data_format"),
+    "ZeroPadding": ("padding", "data_format"),
+    "Cropping": ("cropping", "data_format"),
+    "GlobalPooling": ("keepdims", "data_format"),
+    "UpSampling": ("size", "data_format", "interpolation"),
+}  # fmt: skip
+WINDOW_KINDS = {}
+for rank in (1, 2, 3):
+    WINDOW_KINDS |= {
+        f"Conv{rank}D": "Conv",
+        f"Convolution{rank}D": "Conv",
+        f"Conv{rank}DTranspose": "ConvTranspose",
+        f"Convolution{rank}DTranspose": "ConvTranspose",
+        f"DepthwiseConv{rank}D": "DepthwiseConv",
+        f"SeparableConv{rank}D": "SeparableConv",
+        f"SeparableConvolution{rank}D": "SeparableConv",
+        f"MaxPooling{rank}D": "Pooling",
+        f"MaxPool{rank}D": "Pooling",
+        f"AveragePooling{rank}D": "Pooling",
+        f"AvgPool{rank}D": "Pooling",
+        f"ZeroPadding{rank}D": "ZeroPadding",
+        f"Cropping{rank}D": "Cropping",
+        f"GlobalAveragePooling{rank}D": "GlobalPooling",
+        f"GlobalMaxPooling{rank}D": "GlobalPooling",
+        f"GlobalAvgPool{rank}D": "GlobalPooling",
+        f"GlobalMaxPool{rank}D": "GlobalPooling",
+        f"UpSampling{rank}D": "UpSampling",
+    }
+# kinds whose output has the shape of their (first) input, with their parameter count per channel
+ELEMENTWISE = {
+    "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU", "Dropout", "SpatialDropout1D",
+    "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "Rescaling",
+    "Identity", "ActivityRegularization", "StochasticDepth", "BatchNormalization", "LayerNormalization",
+    "GroupNormalization", "UnitNormalization", "Normalization", "LayerScale", "PReLU",
+}  # fmt: skip
+NESTED = {"Sequential", "Functional", "Model"}  # a model inside the model: its layers come before it, inlined
+ELEMENTWISE |= NESTED
+MERGES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
+# Keras 3 serialises arithmetic on tensors (x + 3.0, x * y) as ops: elementwise, broadcast like the merges
+MERGES |= {"CustomScaleLayer"}  # keras.applications' InceptionResNetV2: x + r * scale
+MERGES |= {f"ops.{name}" for name in ("Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum")}
+REARRANGING = {"Flatten", "Reshape", "Permute"}  # positions rearranged: receptive fields end unless one position
+OTHER = {"InputLayer", "Dense", "Concatenate"}
+KNOWN = set(WINDOW_KINDS) | ELEMENTWISE | MERGES | REARRANGING | OTHER
+
+
+def literal(value) -> str:
+    """A config value as call text: JSON lists as tuples."""
+    if isinstance(value, list):
+        return "(" + ", ".join(literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
+
+
+def call_text(kind: str, config: dict) -> str:
+    """The convarith call of a window layer, from its config (keys the layer does not set: defaults)."""
+    keys = WINDOW_KEYS[WINDOW_KINDS[kind]]
+    given = ", ".join(f"{key}={literal(config[key])}" for key in keys if key in config and config[key] is not None)
+    return f"keras.layers.{kind}({given})"
+
+
+def unknown(name: str, kind: str) -> ConvArithError:
+    return ConvArithError(
+        f"Layer {name!r}: kind {kind!r} is not one convarith traces. Rule: a trace computes every layer or "
+        f"says it cannot; it never guesses a shape. Fix: one of the documented kinds ({', '.join(sorted(KNOWN)[:8])}, "
+        "...; see convarith.tracing.kinds.KNOWN), or split the model before this layer."
+    )
+
+
+def refuse(name: str, kind: str, what: str, rule: str, fix: str) -> ConvArithError:
+    return ConvArithError(f"Layer {name!r} ({kind}): {what}. Rule: {rule}. Fix: {fix}.")
+
+
+def broadcast(name: str, kind: str, shapes: list[tuple]) -> tuple | tuple[None, int]:
+    """Keras 3's merge shape: shapes aligned on the right, a 1 (or a missing leading axis) takes the
+    other size. Returns the shape, or (None, axis) for the first axis whose sizes differ."""
+    out = list(shapes[0])
+    for shape in shapes[1:]:
+        if len(shape) > len(out):
+            out, shape = list(shape), out
+        tail = len(out) - len(shape)
+        for i, size in enumerate(shape):
+            if out[tail + i] == 1:
+                out[tail + i] = size
+            elif size not in (1, out[tail + i]):
+                return None, tail + i
+    return tuple(out)
+
+
+def concatenate(name: str, config: dict, shapes: list[tuple]) -> tuple | tuple[None, int]:
+    """Concatenate along ``axis``: equal ranks, equal sizes elsewhere ((None, axis) where not)."""
+    rank = len(shapes[0])
+    if any(len(s) != rank for s in shapes):
+        raise refuse(name, "Concatenate", f"inputs of ranks {[len(s) for s in shapes]}",
+                     "Keras concatenates tensors of one rank", "reshape the inputs to one rank")  # fmt: skip
+    axis = config.get("axis", -1) % rank
+    for other in range(rank):
+        if other != axis and len({s[other] for s in shapes}) > 1:
+            return None, other
+    return (*shapes[0][:axis], sum(s[axis] for s in shapes), *shapes[0][axis + 1 :])
+
+
+def reshape(name: str, config: dict, shape: tuple) -> tuple:
+    target = list(config["target_shape"])
+    cells = prod(shape[1:])
+    if target.count(-1) == 1:
+        known = prod(t for t in target if t != -1)
+        if known == 0 or cells % known:
+            raise refuse(name, "Reshape", f"{cells} cells into target_shape={tuple(target)}",
+                         "the -1 axis takes the cells left over, which must be a whole number",
+                         "a target_shape whose known sizes divide the input's cells")  # fmt: skip
+        target[target.index(-1)] = cells // known
+    if prod(target) != cells:
+        raise refuse(name, "Reshape", f"input {shape} has {cells} cells per sample, target_shape={tuple(target)} "
+                     f"holds {prod(target)}", "Reshape keeps the number of cells", "a target_shape with as many cells")  # fmt: skip
+    return (shape[0], *target)
+
+
+def shape_of(name: str, kind: str, config: dict, shapes: list[tuple]):
+    """The output shape of a non-window kind; (None, axis) for a merge whose inputs do not line up."""
+    x = shapes[0]
+    if kind in ELEMENTWISE:
+        return x
+    if kind in MERGES:
+        if not kind.startswith("ops.") and len({s[0] for s in shapes}) > 1:
+            raise refuse(name, kind, f"inputs of batch sizes {[s[0] for s in shapes]}",
+                         "Keras's merge layers take one batch size (Cannot merge tensors with different batch sizes)",
+                         "inputs of one batch size")  # fmt: skip
+        if kind == "Subtract" and len(shapes) != 2:  # the layer; ops.Subtract may take a constant
+            raise refuse(name, kind, f"{len(shapes)} inputs", "Subtract takes exactly 2", "two inputs")
+        return broadcast(name, kind, shapes)
+    if kind == "Concatenate":
+        return concatenate(name, config, shapes)
+    if kind == "Dense":
+        return (*x[:-1], config["units"])
+    if kind == "Flatten":
+        return (x[0], prod(x[1:]))
+    if kind == "Reshape":
+        return reshape(name, config, x)
+    if kind == "Permute":
+        dims = config["dims"]
+        if sorted(dims) != list(range(1, len(x))):
+            raise refuse(name, kind, f"dims={tuple(dims)} for an input of rank {len(x)}",
+                         "Permute's dims reorder every axis but the batch, counted from 1",
+                         f"a permutation of 1..{len(x) - 1}")  # fmt: skip
+        return (x[0], *(x[d] for d in dims))
+    raise unknown(name, kind)
+
+
+def norm_axes(config: dict, shape: tuple) -> int:
+    """The number of cells of the axes a normalisation layer keeps statistics over."""
+    axes = config.get("axis", -1)
+    axes = [axes] if isinstance(axes, int) else axes
+    return prod(shape[a] for a in axes)
+
+
+def params_of(kind: str, config: dict, shapes: list[tuple], ops=()) -> int:
+    """The layer's parameter count (Keras's count_params(): trainable and not)."""
+    x = shapes[0]
+    if ops:  # window layers: the weights of their convolutions (pools and pads have none)
+        total = 0
+        for op in ops:
+            if op.kind in ("conv", "conv_transpose"):
+                total += prod(op.kernel) * op.in_channels // op.groups * op.out_channels
+        bias = config.get("use_bias", True) and WINDOW_KINDS[kind] in ("Conv", "ConvTranspose", "DepthwiseConv",
+                                                                       "SeparableConv")  # fmt: skip
+        return total + (ops[-1].out_channels if bias else 0)
+    if kind == "Dense":
+        return x[-1] * config["units"] + (config["units"] if config.get("use_bias", True) else 0)
+    if kind == "BatchNormalization":
+        return norm_axes(config, x) * (2 + config.get("center", True) + config.get("scale", True))
+    if kind in ("LayerNormalization", "GroupNormalization"):
+        axes = norm_axes(config, x) if kind == "LayerNormalization" else x[config.get("axis", -1)]
+        return axes * (config.get("center", True) + config.get("scale", True))
+    if kind == "Normalization":  # mean, variance and the count adapted on; none when the config gives them
+        return 0 if config.get("mean") is not None else 2 * norm_axes(config, x) + 1
+    if kind == "LayerScale":
+        return x[-1]
+    if kind == "PReLU":
+        shared = set(config.get("shared_axes") or ())
+        return prod(1 if i in shared else n for i, n in enumerate(x) if i > 0)
+    return 0
