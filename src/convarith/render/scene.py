@@ -202,6 +202,7 @@ class OutputStrip(Strip):
     base = "output"
 
     def __init__(self, name, out, at, crop=0, full=None, stamp=None):
+        out = max(out, 0)  # an empty (negative-sized) output has no cells
         self.name, self.out, self.at, self.crop = name, out, at, crop
         self.full = out if full is None else full
         self.origin = min(0, crop)  # position of grid cell 0 in the buffer
@@ -254,6 +255,8 @@ class ScatterInputStrip(Strip):
     def span(self) -> tuple[int, int]:
         if self.target is None:
             return 0, 0
+        if self.stride == 0:  # every cell lands on the same positions
+            return (0, self.length) if tap_index(self.target, self.dilation, self.kernel) is not None else (0, 0)
         first = -(-(self.target - arith.effective_kernel(self.kernel, self.dilation) + 1) // self.stride)
         return max(first, 0), min(self.target // self.stride + 1, self.length)
 
@@ -269,6 +272,8 @@ def tap_index(offset: int, dilation: int, kernel: int) -> int | None:
 
 def stamp_count(p: int, n: int, k: int, s: int, d: int) -> int:
     """How many (input cell i < n, tap t < k) pairs stamp buffer position p = i*s + t*d, in O(1)."""
+    if s == 0:  # stride 0 (max_unpool1d accepts it): every input cell stamps the same taps
+        return n * (k if p == 0 else 0) if d == 0 else n * (p % d == 0 and 0 <= p // d < k)
     if d == 0:  # every tap on the input cell's own position
         return k if p % s == 0 and 0 <= p // s < n else 0
     common = gcd(d, s)
@@ -397,7 +402,7 @@ def window_axis(name, n, spacing, k, d, s, lo, hi, out, at, unreached, start_of,
         f"{name}: {n} cells{spaced}, {pads_phrase(lo, hi)} -> {strip.length}; "
         f"{kernel_words(k, d, s)}{dropped_words(strip, out)}"
     )
-    return AxisPicture(strip, OutputStrip(name, out, at), words, f"{name}: {out} cells")
+    return AxisPicture(strip, OutputStrip(name, out, at), words, f"{name}: {max(out, 0)} cells")
 
 
 def windowed(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
