@@ -22,6 +22,7 @@ from convarith.api import map_call
 from convarith.core.arith import output_shape
 from convarith.core.op import place, split
 from convarith.reference.layers import pad_sources
+from convarith.reference.resize import filtered, sampling
 from convarith.render import scene
 from tests.differential import test_global_pool, test_padding, test_rearrange, test_resize, test_unpool
 from tests.unit.test_draw import SVG, arguments, axis_classes, classes, corner_rule, grids
@@ -57,9 +58,20 @@ WINDOWED = ("space_to_depth", "unfold", "min_pool", "sum_pool", "max_pool", "avg
 SCATTERED = ("fold", "max_unpool")
 
 
-def read_cells(f: dict, kind: str, mode: str) -> list[str]:
+def resize_reads(op, axis: int) -> set[int]:
+    """The input cells of a resize axis some output cell reads with a weight other than 0 (the engine's table)."""
+    if op.in_size[axis] <= 0 or op.out_size[axis] <= 0:
+        return set(range(op.in_size[axis]))  # an empty output: nothing drawn as dropped (as for windows)
+    cells, weights = filtered(op, axis) or sampling(op, axis)
+    return set(cells[weights != 0].tolist())
+
+
+def read_cells(f: dict, kind: str, mode: str, op, axis: int) -> list[str]:
     """One axis of the input grid: padding, then the input cells (dropped where nothing reads them)."""
     n, lo, hi = f["in"], f["pad_before"], f["pad_after"]
+    if kind == "resize":
+        read = resize_reads(op, axis)
+        return ["input" if u in read else "dropped" for u in range(n)]
     if kind != "pad":
         return ["input"] * (f["blocks"] if kind == "fold" else n)
     source, inside = pad_sources(n, lo, hi, mode) if n else (np.zeros(0, int), np.zeros(0, bool))
@@ -137,7 +149,8 @@ def test_layer_cells_by_class_match_the_canonical_op(family, data):
     if kind in WINDOWED:
         sources = [axis_classes(f, kind, explanation.mapped.space_to_batch, mode)[0] for f in axes]
     else:
-        sources = [read_cells(f, kind, mode) for f in axes]
+        op = explanation.mapped.ops[0]
+        sources = [read_cells(f, kind, mode, op, a) for a, f in enumerate(axes)]
     results = [result_cells(f, kind) for f in axes]
     for role, strips in (("input", sources), ("output", results)):
         if len(strips) == 1:
@@ -154,9 +167,10 @@ def test_layer_cells_by_class_match_the_canonical_op(family, data):
         assert taps == math.prod(taps_wanted(f, kind, a) for f, a in zip(axes, at)), f"{expr} at={at}"
 
 
-def one_hot_reads(expr, shape, shapes, at) -> set[tuple[int, ...]]:
-    """The input cells (spatial, first two axes) whose value changes output cell ``at`` (the reference
-    engine run on a one-hot input: every batch, channel and undrawn axis set at that cell)."""
+def one_hot_reads(expr, shape, shapes, at) -> tuple[set[tuple[int, ...]], set[tuple[int, ...]]]:
+    """The input cells (spatial, first two axes) whose value changes output cell ``at``, and those that
+    change no output cell (the reference engine run on a one-hot input: every batch, channel and
+    undrawn axis set at that cell)."""
     mapped = map_call(expr, shape, shapes=shapes)
     op = mapped.ops[0]
     full = tuple(mapped.given_input_shape)
@@ -165,22 +179,37 @@ def one_hot_reads(expr, shape, shapes, at) -> set[tuple[int, ...]]:
 
     def run(x):
         y = convarith.forward(expr, x) if name is None else convarith.forward(expr, arrays={name: x})
-        y = np.asarray(y, dtype=np.float64).reshape(output_shape(op))  # the op's layout (unbatched: batch 1)
-        index = [slice(None)] * y.ndim
-        for axis, a in zip(op.out_spec[2:], at):
-            index[axis] = a
-        return y[tuple(index)]
+        return np.asarray(y, dtype=np.float64).reshape(output_shape(op))  # the op's layout (unbatched: batch 1)
 
+    index = [slice(None)] * (2 + op.rank)
+    for axis, a in zip(op.out_spec[2:], at):
+        index[axis] = a
     base = run(np.zeros(full, np.float32))  # the given shape holds the op's input as is (checked by the caller)
-    found = set()
+    reads, unread = set(), set()
     for cell in np.ndindex(*spatial[:2]):
         x = np.zeros(place(op.in_spec, batch, channels, spatial), np.float32)
-        index = [slice(None)] * x.ndim
+        where = [slice(None)] * x.ndim
         for axis, c in zip(op.in_spec[2:], cell):
-            index[axis] = c
-        x[tuple(index)] = 1
-        if not np.array_equal(run(x.reshape(full)), base):
-            found.add(cell)
+            where[axis] = c
+        x[tuple(where)] = 1
+        y = run(x.reshape(full))
+        if not np.array_equal(y[tuple(index)], base[tuple(index)]):
+            reads.add(cell)
+        if np.array_equal(y, base):
+            unread.add(cell)
+    return reads, unread
+
+
+def drawn_classes(svg: str, op) -> dict[tuple[int, ...], str]:
+    """The class of each input cell (spatial index of the first two axes; padding left out)."""
+    found = {}
+    for rect in grids(svg)["input"].iter(f"{SVG}rect"):
+        if rect.get("data-r") is None:
+            continue
+        position = (int(rect.get("data-r")), int(rect.get("data-c")))
+        cell = tuple(g - max(lo, 0) for g, lo in zip(position if op.rank > 1 else position[1:], op.pad_lo))
+        if all(0 <= u < n for u, n in zip(cell, op.in_size)):
+            found[cell] = rect.get("class")
     return found
 
 
@@ -230,7 +259,10 @@ def test_the_taps_are_the_cells_the_output_reads(family, data):
     assume(not (op.kind == "pad" and op.pad_mode == "circular" and min(op.pad_lo + op.pad_hi) < 0))
     at = tuple(data.draw(st.integers(0, out - 1)) for out in outs)
     svg = convarith.draw(expr, shape, shapes=shapes, at=at)
-    assert drawn_reads(svg, op) == one_hot_reads(expr, shape, shapes, at), f"{expr} {shape or shapes} at={at}"
+    reads, unread = one_hot_reads(expr, shape, shapes, at)
+    assert drawn_reads(svg, op) == reads, f"{expr} {shape or shapes} at={at}"
+    dropped = {cell for cell, name in drawn_classes(svg, op).items() if name == "dropped"}
+    assert dropped == unread, f"{expr} {shape or shapes}: dropped cells"
 
 
 GOLDEN = (

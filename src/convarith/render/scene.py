@@ -475,10 +475,16 @@ def scatter_axis(name, n, k, d, s, lo, out, at, source_words: str, what: str) ->
 
 class SourceStrip(Strip):
     """An input axis read cell by cell (resize, depth to space): the chosen output cell reads
-    the cells ``sources`` (tap i on the i-th of them); None when they are not worked out."""
+    the cells ``sources`` (tap i on the i-th of them; None: not worked out); ``unread`` (arith.Cells)
+    are the cells no output cell reads, drawn as dropped."""
 
-    def __init__(self, name, n, sources):
-        self.name, self.length, self.sources = name, n, sources
+    def __init__(self, name, n, sources, unread=None):
+        self.name, self.length, self.sources, self.unread = name, n, sources, unread
+
+    def cls(self, g: int) -> str | None:
+        if not 0 <= g < self.length:
+            return None
+        return "dropped" if self.unread is not None and in_cells(self.unread, g) else "input"
 
     def tap(self, g: int) -> int | None:
         return None if not self.sources or g not in self.sources else self.sources.index(g)
@@ -489,12 +495,18 @@ class SourceStrip(Strip):
     def span(self) -> tuple[int, int]:
         return (min(self.sources), max(self.sources) + 1) if self.sources else (0, 0)
 
+    def counts(self) -> dict[str, int]:
+        dropped = 0 if self.unread is None else self.unread.count
+        return {"input": self.length - dropped, "dropped": dropped}
+
 
 def unread_cells(n: int, lo: int, hi: int, mode: str) -> arith.Cells:
     """The input cells explicit padding never reads: the cropped ones (a negative side), unless the
     padding copies them (reflect and replicate copy about the whole input's edges; circular wraps
     the cropped input)."""
     read = [(max(-lo, 0), n - max(-hi, 0))]
+    if mode == "circular" and read[0][1] <= read[0][0] and arith.pad_out(n, lo, hi) > 0:
+        read = [(max(-lo, 0), max(-lo, 0) + 1)]  # nothing kept: every cell wraps onto the first cropped one
     if mode == "replicate":
         read += [(0, 1)] * (lo > 0) + [(n - 1, n)] * (hi > 0)
     elif mode == "reflect":
@@ -541,15 +553,20 @@ COPIES_LISTED = 1 << 12  # padding per side up to which the label lists the cell
 RESIZE_SAMPLED = 1 << 16  # output cells per axis up to which draw works out the cells one of them reads
 
 
-def resize_sources(op: ConvOp, axis: int, x: int) -> tuple[list[int], list[float]] | None:
-    """The input cells output cell x of a resize axis reads and their weights (the reference engine's
-    sampling table, so the picture is the numbers' rule); None for a longer axis than RESIZE_SAMPLED."""
+def resize_table(op: ConvOp, axis: int):
+    """(cells, weights), one row per output cell, of a resize axis: the reference engine's sampling
+    table, so the picture is the numbers' rule; None for an axis over RESIZE_SAMPLED output cells."""
     if op.out_size[axis] > RESIZE_SAMPLED:
         return None
     from ..reference.resize import filtered, sampling
 
     found = filtered(op, axis)
-    cells, weights = found if found is not None else sampling(op, axis)
+    return found if found is not None else sampling(op, axis)
+
+
+def resize_sources(table, x: int) -> tuple[list[int], list[float]]:
+    """The input cells output cell x reads (a weight other than 0) and their weights."""
+    cells, weights = table
     total: dict[int, float] = {}
     for cell, weight in zip(cells[x].tolist(), weights[x].tolist()):
         if weight:
@@ -557,13 +574,26 @@ def resize_sources(op: ConvOp, axis: int, x: int) -> tuple[list[int], list[float
     return list(total), list(total.values())
 
 
+def resize_unread(table, n: int) -> arith.Cells:
+    """The input cells no output cell reads (a nearest downscale skips some), as runs."""
+    cells, weights = table
+    runs, reached = [], 0
+    for cell in sorted(set(cells[weights != 0].tolist())):
+        if cell > reached:
+            runs.append(arith.Run(reached, cell))
+        reached = cell + 1
+    return arith.within(n, [*runs, arith.Run(reached, n)])
+
+
 def resampled(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
     """Resize: output cell ``at`` reads one input cell (nearest) or its neighbours, weighted (linear:
     2, cubic: 4, filters: a span); the coordinate rule names how a cell maps to an input position."""
     name = arith.axis_names(op.rank)[axis]
     n, out = op.in_size[axis], op.out_size[axis]
-    found = None if at is None else resize_sources(op, axis, at)
-    strip = SourceStrip(name, n, None if found is None else found[0])
+    table = resize_table(op, axis) if out > 0 and n > 0 else None
+    found = None if at is None or table is None else resize_sources(table, at)
+    unread = None if table is None else resize_unread(table, n)
+    strip = SourceStrip(name, n, None if found is None else found[0], unread)
     scale = op.sample_scale[axis] if op.sample_scale and op.sample_scale[axis] else None
     rule = f"{op.resize_mode}, {op.coordinate}" + (f", scale {scale:g}" if scale else "")
     words = f"{name}: {n} cells -> {out} ({rule})"
@@ -575,6 +605,8 @@ def resampled(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPictu
         read = f"; cell {at} reads input cell{'s' if len(found[0]) != 1 else ''} {parts}"
     if arith.resize_copies_axis(op, axis):
         read += " (the framework copies this axis as is)"
+    if unread is not None and unread.count:
+        words += f"; {unread.count} cell{'s' if unread.count != 1 else ''} no output cell reads"
     return AxisPicture(strip, OutputStrip(name, out, at), words, f"{name}: {out} cells{read}")
 
 
@@ -799,9 +831,13 @@ def heading_notes(mapped, op, chosen, cell, view, outs) -> list[str]:
             notes.append(f"divisor of this window: {divisor} cells (dashed taps are left out)")
     for a in range(op.rank):
         if a not in chosen:
+            how = {
+                "pad": f", {pads_phrase(op.pad_lo[a], op.pad_hi[a])}",
+                "resize": f", {op.resize_mode}",
+                "depth_to_space": f", blocks of {op.kernel[a]}",
+            }.get(op.kind, f", kernel {op.kernel[a]}, stride {op.stride[a]}, {pads_phrase(op.pad_lo[a], op.pad_hi[a])}")
             notes.append(
-                f"{names[a]} not drawn: {op.in_size[a]} -> {max(outs[a], 0)}, kernel {op.kernel[a]}, stride "
-                f"{op.stride[a]}, {pads_phrase(op.pad_lo[a], op.pad_hi[a])} (axes= picks the drawn axes)"
+                f"{names[a]} not drawn: {op.in_size[a]} -> {max(outs[a], 0)}{how} (axes= picks the drawn axes)"
             )
     notes += kind_notes(op, cell, len(mapped.output_shape))
     if len(mapped.ops) > 1:
