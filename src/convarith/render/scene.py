@@ -551,12 +551,14 @@ def padded(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
 
 COPIES_LISTED = 1 << 12  # padding per side up to which the label lists the cells it copies
 RESIZE_SAMPLED = 1 << 16  # output cells per axis up to which draw works out the cells one of them reads
+RESIZE_INPUT = 1 << 16  # and input cells
 
 
 def resize_table(op: ConvOp, axis: int):
     """(cells, weights), one row per output cell, of a resize axis: the reference engine's sampling
-    table, so the picture is the numbers' rule; None for an axis over RESIZE_SAMPLED output cells."""
-    if op.out_size[axis] > RESIZE_SAMPLED:
+    table, so the picture is the numbers' rule; None for an axis over RESIZE_SAMPLED output cells
+    (or over RESIZE_INPUT input cells: a filter's span grows with the input)."""
+    if op.out_size[axis] > RESIZE_SAMPLED or op.in_size[axis] > RESIZE_INPUT:
         return None
     from ..reference.resize import filtered, sampling
 
@@ -576,9 +578,11 @@ def resize_sources(table, x: int) -> tuple[list[int], list[float]]:
 
 def resize_unread(table, n: int) -> arith.Cells:
     """The input cells no output cell reads (a nearest downscale skips some), as runs."""
+    import numpy as np
+
     cells, weights = table
     runs, reached = [], 0
-    for cell in sorted(set(cells[weights != 0].tolist())):
+    for cell in np.unique(cells[weights != 0]).tolist():
         if cell > reached:
             runs.append(arith.Run(reached, cell))
         reached = cell + 1
@@ -599,7 +603,7 @@ def resampled(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPictu
     words = f"{name}: {n} cells -> {out} ({rule})"
     read = ""
     if at is not None and found is None:
-        read = f"; the cells cell {at} reads are not worked out for an axis over {RESIZE_SAMPLED} cells"
+        read = f"; the cells cell {at} reads are not worked out (over {RESIZE_SAMPLED} cells, or {RESIZE_INPUT} in)"
     elif found is not None:
         parts = ", ".join(f"{cell} ({weight:.3g})" for cell, weight in zip(*found))
         read = f"; cell {at} reads input cell{'s' if len(found[0]) != 1 else ''} {parts}"
