@@ -32,15 +32,12 @@ CALLS = {
     "resize": st.one_of(
         test_resize.torch_calls(), test_resize.keras_calls(), test_resize.onnx_calls(), test_resize.tf_image_calls()
     ),
-    "rearrange": st.one_of(
-        test_rearrange.shuffle_calls(),
-        test_rearrange.block_calls(),
-        test_rearrange.onnx_block_calls(),
-        test_rearrange.unfold_calls(),
-        test_rearrange.fold_calls(),
+    "blocks": st.one_of(
+        test_rearrange.shuffle_calls(), test_rearrange.block_calls(), test_rearrange.onnx_block_calls()
     ),
-    "pools": st.one_of(
-        test_rearrange.window_calls(),
+    "unfold_fold": st.one_of(test_rearrange.unfold_calls(), test_rearrange.fold_calls()),
+    "reduce_window": test_rearrange.window_calls(),
+    "global_separable": st.one_of(
         test_rearrange.separable_calls(),
         test_global_pool.onnx_globals(),
         test_global_pool.keras_globals().map(lambda case: case[:2]),
@@ -75,7 +72,7 @@ def read_cells(f: dict, kind: str, mode: str, op, axis: int) -> list[str]:
     if kind != "pad":
         return ["input"] * (f["blocks"] if kind == "fold" else n)
     source, inside = pad_sources(n, lo, hi, mode) if n else (np.zeros(0, int), np.zeros(0, bool))
-    read = set(source[inside].tolist())
+    read = set(source[inside].tolist()) if f["out"] > 0 else set(range(n))  # an empty output: none dropped
     return (
         ["pad-before"] * max(lo, 0)
         + ["input" if u in read else "dropped" for u in range(n)]

@@ -504,8 +504,10 @@ def unread_cells(n: int, lo: int, hi: int, mode: str) -> arith.Cells:
     """The input cells explicit padding never reads: the cropped ones (a negative side), unless the
     padding copies them (reflect and replicate copy about the whole input's edges; circular wraps
     the cropped input)."""
+    if arith.pad_out(n, lo, hi) <= 0:
+        return arith.cells([])  # an empty output: nothing drawn as dropped (as for windows)
     read = [(max(-lo, 0), n - max(-hi, 0))]
-    if mode == "circular" and read[0][1] <= read[0][0] and arith.pad_out(n, lo, hi) > 0:
+    if mode == "circular" and read[0][1] <= read[0][0]:
         read = [(max(-lo, 0), max(-lo, 0) + 1)]  # nothing kept: every cell wraps onto the first cropped one
     if mode == "replicate":
         read += [(0, 1)] * (lo > 0) + [(n - 1, n)] * (hi > 0)
