@@ -12,6 +12,7 @@ when its row and its column both are), else the grid's own class (input or outpu
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import lru_cache
 from math import gcd
 
 from ..core import arith
@@ -556,6 +557,7 @@ RESIZE_SAMPLED = 1 << 16  # output cells per axis up to which draw works out the
 RESIZE_INPUT = 1 << 16  # and input cells
 
 
+@lru_cache(maxsize=8)  # a GIF draws one scene per frame
 def resize_table(op: ConvOp, axis: int):
     """(cells, weights), one row per output cell, of a resize axis: the reference engine's sampling
     table, so the picture is the numbers' rule; None for an axis over RESIZE_SAMPLED output cells
@@ -578,11 +580,13 @@ def resize_sources(table, x: int) -> tuple[list[int], list[float]]:
     return list(total), list(total.values())
 
 
-def resize_unread(table, n: int) -> arith.Cells:
+@lru_cache(maxsize=8)
+def resize_unread(op: ConvOp, axis: int) -> arith.Cells:
     """The input cells no output cell reads (a nearest downscale skips some), as runs."""
     import numpy as np
 
-    cells, weights = table
+    n = op.in_size[axis]
+    cells, weights = resize_table(op, axis)
     runs, reached = [], 0
     for cell in np.unique(cells[weights != 0]).tolist():
         if cell > reached:
@@ -598,7 +602,7 @@ def resampled(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPictu
     n, out = op.in_size[axis], op.out_size[axis]
     table = resize_table(op, axis) if out > 0 and n > 0 else None
     found = None if at is None or table is None else resize_sources(table, at)
-    unread = None if table is None else resize_unread(table, n)
+    unread = None if table is None else resize_unread(op, axis)
     strip = SourceStrip(name, n, None if found is None else found[0], unread)
     scale = op.sample_scale[axis] if op.sample_scale and op.sample_scale[axis] else None
     rule = f"{op.resize_mode}, {op.coordinate}" + (f", scale {scale:g}" if scale else "")
