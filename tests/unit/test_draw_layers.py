@@ -240,7 +240,7 @@ READ = {
 
 @pytest.mark.parametrize("family", sorted(READ))
 @given(data=st.data())
-@settings(EXAMPLES, max_examples=min(EXAMPLES.max_examples, 60))
+@settings(EXAMPLES, max_examples=min(EXAMPLES.max_examples, 100))
 def test_the_taps_are_the_cells_the_output_reads(family, data):
     """pad, resize, depth/space: the taps drawn over the input are the cells whose value reaches the
     chosen output cell in the reference engine (reflect/replicate padding: the cell it copies)."""

@@ -564,10 +564,19 @@ def resize_table(op: ConvOp, axis: int):
     (or over RESIZE_INPUT input cells: a filter's span grows with the input)."""
     if op.out_size[axis] > RESIZE_SAMPLED or op.in_size[axis] > RESIZE_INPUT:
         return None
+    import numpy as np
+
     from ..reference.resize import filtered, sampling
 
+    if axis == 0 and op.rank > 1 and torch_repeats_row_0(op):
+        return np.zeros((op.out_size[0], 1), np.int64), np.ones((op.out_size[0], 1))
     found = filtered(op, axis)
     return found if found is not None else sampling(op, axis)
+
+
+def torch_repeats_row_0(op: ConvOp) -> bool:
+    """torch's antialiased vertical pass on a 1-wide output repeats row 0 (reference.resize.resize does the same)."""
+    return op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]
 
 
 def resize_sources(table, x: int) -> tuple[list[int], list[float]]:
