@@ -59,6 +59,9 @@ def resize_reads(op, axis: int) -> set[int]:
     """The input cells of a resize axis some output cell reads with a weight other than 0 (the engine's table)."""
     if op.in_size[axis] <= 0 or op.out_size[axis] <= 0:
         return set(range(op.in_size[axis]))  # an empty output: nothing drawn as dropped (as for windows)
+    quirk = op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]
+    if axis == 0 and op.rank > 1 and quirk:
+        return {0}  # the engine repeats row 0 (torch's vertical pass on a 1-wide output)
     cells, weights = filtered(op, axis) or sampling(op, axis)
     return set(cells[weights != 0].tolist())
 
@@ -307,6 +310,13 @@ def test_resize_marks_the_cells_the_output_reads():
     assert tapped(linear["input"]) == [(1, 1), (1, 2), (2, 1), (2, 2)]  # 2 x 2 neighbours, weights .25/.75
     huge = convarith.draw("nn.Upsample(scale_factor=2)", (1, 1, 10**6), fmt="ascii", at=5)
     assert "not worked out (over 65536 cells" in huge
+
+
+def test_resize_quirk_of_torch_antialias_is_drawn():
+    expr = "F.interpolate(x, size=(3, 1), mode='bilinear', antialias=True)"
+    drawn = grids(convarith.draw(expr, shapes={"x": (1, 1, 2, 2)}, at=(2, 0)))["input"]
+    assert drawn.get("data-dropped") == "2" and tapped(drawn) == [(0, 0), (0, 1)]  # row 0 only, as torch reads
+    assert one_hot_reads(expr, None, {"x": (1, 1, 2, 2)}, (2, 0)) == ({(0, 0), (0, 1)}, {(1, 0), (1, 1)})
 
 
 def test_unpool_and_fold_scatter_onto_the_output():
