@@ -7,6 +7,11 @@ a 1-D op has a single neutral row). A cell's class follows from its two strips' 
 padding on the first axis wins, then padding on the second (a corner cell takes the
 first axis's side), then an inserted zero, then a dropped cell (a cell is reached only
 when its row and its column both are), else the grid's own class (input or output).
+
+Each kind family (``FAMILIES``) gives the strips of one axis: windows over the padded input (conv,
+pools, unfold, space to depth), adaptive windows, a transposed conv's two views, explicit padding
+(cropped cells dropped), resize and depth to space (the cells one output cell reads), and the
+scatter onto the output (fold, max unpooling, a transposed conv's scatter view).
 """
 
 from __future__ import annotations
