@@ -7,16 +7,23 @@ a 1-D op has a single neutral row). A cell's class follows from its two strips' 
 padding on the first axis wins, then padding on the second (a corner cell takes the
 first axis's side), then an inserted zero, then a dropped cell (a cell is reached only
 when its row and its column both are), else the grid's own class (input or output).
+
+Each kind family (``FAMILIES``) gives the strips of one axis: windows over the padded input (conv,
+pools, unfold, space to depth), adaptive windows, a transposed conv's two views, explicit padding
+(cropped cells dropped), resize and depth to space (the cells one output cell reads), and the
+scatter onto the output (fold, max unpooling, a transposed conv's scatter view).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import lru_cache
 from math import gcd
 
 from ..core import arith
 from ..core.op import ConvOp
 from ..explain import pads_phrase
+from ..explain_layers import FILLS, copied_text
 from ..frameworks._common import Mapped, refuse
 
 __all__ = ["CLASSES", "LIMIT", "Grid", "Scene", "build_scene"]
@@ -201,6 +208,7 @@ class OutputStrip(Strip):
     base = "output"
 
     def __init__(self, name, out, at, crop=0, full=None, stamp=None):
+        out = max(out, 0)  # an empty (negative-sized) output has no cells
         self.name, self.out, self.at, self.crop = name, out, at, crop
         self.full = out if full is None else full
         self.origin = min(0, crop)  # position of grid cell 0 in the buffer
@@ -253,6 +261,8 @@ class ScatterInputStrip(Strip):
     def span(self) -> tuple[int, int]:
         if self.target is None:
             return 0, 0
+        if self.stride == 0:  # every cell lands on the same positions
+            return (0, self.length) if tap_index(self.target, self.dilation, self.kernel) is not None else (0, 0)
         first = -(-(self.target - arith.effective_kernel(self.kernel, self.dilation) + 1) // self.stride)
         return max(first, 0), min(self.target // self.stride + 1, self.length)
 
@@ -268,6 +278,8 @@ def tap_index(offset: int, dilation: int, kernel: int) -> int | None:
 
 def stamp_count(p: int, n: int, k: int, s: int, d: int) -> int:
     """How many (input cell i < n, tap t < k) pairs stamp buffer position p = i*s + t*d, in O(1)."""
+    if s == 0:  # stride 0 (max_unpool1d accepts it): every input cell stamps the same taps
+        return n * (k if p == 0 else 0) if d == 0 else n * (p % d == 0 and 0 <= p // d < k)
     if d == 0:  # every tap on the input cell's own position
         return k if p % s == 0 and 0 <= p // s < n else 0
     common = gcd(d, s)
@@ -396,7 +408,7 @@ def window_axis(name, n, spacing, k, d, s, lo, hi, out, at, unreached, start_of,
         f"{name}: {n} cells{spaced}, {pads_phrase(lo, hi)} -> {strip.length}; "
         f"{kernel_words(k, d, s)}{dropped_words(strip, out)}"
     )
-    return AxisPicture(strip, OutputStrip(name, out, at), words, f"{name}: {out} cells")
+    return AxisPicture(strip, OutputStrip(name, out, at), words, f"{name}: {max(out, 0)} cells")
 
 
 def windowed(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
@@ -439,24 +451,237 @@ def transposed(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPict
     n, k, d, s = op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis]
     lo, hi, extra = op.pad_lo[axis], op.pad_hi[axis], op.output_padding[axis]
     out = arith.output_spatial(op)[axis]
-    k_eff = arith.effective_kernel(k, d)
     if context["view"] == "scatter":
-        full = arith.transpose_out(n, k_eff, s, 0, 0, 0)
-        target = None if at is None else at + lo
-        source = ScatterInputStrip(name, n, k, s, d, target)
-        result = OutputStrip(name, out, at, crop=lo, full=full, stamp=(n, k, s, d))
-        cut_after = full - lo - out
-        return AxisPicture(
-            source,
-            result,
-            f"{name}: {n} cells, each stamps the kernel ({kernel_words(k, d, s)}) at stride {s}",
-            f"{name}: {full} stamped cells ((n-1)*s + k_eff = ({n}-1)*{s} + {k_eff}), "
-            f"{pads_phrase(lo, cut_after)} cut -> {out} cells" + (f" (output_padding {extra})" if extra else ""),
-        )
+        words = f"{name}: {n} cells, each stamps the kernel ({kernel_words(k, d, s)}) at stride {s}"
+        picture = scatter_axis(name, n, k, d, s, lo, out, at, words, "stamped")
+        picture.result_words += f" (output_padding {extra})" if extra else ""
+        return picture
     forward = context["forward_op"]  # the equivalent forward conv (reference.views.zero_insertion_op)
     picture = windowed(forward, axis, at, {"space_to_batch": False})
     picture.result = OutputStrip(name, out, at)  # the transposed size (an empty input has no zero-stuffed equal)
     picture.source_words += f" (the transposed conv's {pads_phrase(lo, hi)} cut from its full output)"
+    return picture
+
+
+def scatter_axis(name, n, k, d, s, lo, out, at, source_words: str, what: str) -> AxisPicture:
+    """An axis that scatters: input cell i writes kernel offset t at buffer position i*s + t*d, the
+    buffer ((n-1)*s + k_eff cells) then cut ``lo`` before and the rest after (transposed conv's scatter
+    view, fold's overlapping blocks, max unpooling's windows); the chosen output cell is at + lo."""
+    k_eff = arith.effective_kernel(k, d)
+    full = arith.transpose_out(n, k_eff, s, 0, 0, 0)
+    target = None if at is None else at + lo
+    source = ScatterInputStrip(name, n, k, s, d, target)
+    result = OutputStrip(name, out, at, crop=lo, full=full, stamp=(n, k, s, d))
+    words = (
+        f"{name}: {full} {what} cells ((n-1)*s + k_eff = ({n}-1)*{s} + {k_eff}), "
+        f"{pads_phrase(lo, full - lo - out)} cut -> {out} cells"
+    )
+    return AxisPicture(source, result, source_words, words)
+
+
+class SourceStrip(Strip):
+    """An input axis read cell by cell (resize, depth to space): the chosen output cell reads
+    the cells ``sources`` (tap i on the i-th of them; None: not worked out); ``unread`` (arith.Cells)
+    are the cells no output cell reads, drawn as dropped."""
+
+    def __init__(self, name, n, sources, unread=None):
+        self.name, self.length, self.sources, self.unread = name, n, sources, unread
+
+    def cls(self, g: int) -> str | None:
+        if not 0 <= g < self.length:
+            return None
+        return "dropped" if self.unread is not None and in_cells(self.unread, g) else "input"
+
+    def tap(self, g: int) -> int | None:
+        return None if not self.sources or g not in self.sources else self.sources.index(g)
+
+    def excluded(self, g: int) -> bool:
+        return False
+
+    def span(self) -> tuple[int, int]:
+        return (min(self.sources), max(self.sources) + 1) if self.sources else (0, 0)
+
+    def counts(self) -> dict[str, int]:
+        dropped = 0 if self.unread is None else self.unread.count
+        return {"input": self.length - dropped, "dropped": dropped}
+
+
+def unread_cells(n: int, lo: int, hi: int, mode: str) -> arith.Cells:
+    """The input cells explicit padding never reads: the cropped ones (a negative side), unless the
+    padding copies them (reflect and replicate copy about the whole input's edges; circular wraps
+    the cropped input)."""
+    if arith.pad_out(n, lo, hi) <= 0:
+        return arith.cells([])  # an empty output: nothing drawn as dropped (as for windows)
+    read = [(max(-lo, 0), n - max(-hi, 0))]
+    if mode == "circular" and read[0][1] <= read[0][0]:
+        read = [(max(-lo, 0), max(-lo, 0) + 1)]  # nothing kept: every cell wraps onto the first cropped one
+    if mode == "replicate":
+        read += [(0, 1)] * (lo > 0) + [(n - 1, n)] * (hi > 0)
+    elif mode == "reflect":
+        if lo > 0:
+            read.append((0, n) if n == 1 or lo >= n - 1 else (1, lo + 1))
+        if hi > 0:
+            read.append((0, n) if n == 1 or hi >= n - 1 else (n - 1 - hi, n - 1))
+    runs, reached = [], 0
+    for a, b in sorted((a, b) for a, b in read if b > a):
+        if a > reached:
+            runs.append(arith.Run(reached, a))
+        reached = max(reached, b)
+    return arith.within(n, [*runs, arith.Run(reached, n)])
+
+
+def padded(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
+    """Explicit padding or cropping: a window of one cell, stride 1 (output j reads input j - lo, or
+    the cell the padding copies); cropped cells are dropped (no output cell reads them)."""
+    name = arith.axis_names(op.rank)[axis]
+    n, lo, hi = op.in_size[axis], op.pad_lo[axis], op.pad_hi[axis]
+    out = arith.output_spatial(op)[axis]
+    start = None if at is None else at - lo
+    strip = WindowStrip(name, n, 1, lo, hi, 1, 1, start, unread_cells(n, lo, hi, op.pad_mode))
+    cropped = max(-lo, 0) + max(-hi, 0)
+    words = f"{name}: {n} cells, {pads_phrase(lo, hi)} -> {arith.pad_out_text(n, lo, hi)}"
+    if op.pad_mode == "zeros":
+        words += f"; padded cells hold {op.pad_value:g}" if lo > 0 or hi > 0 else ""
+    else:
+        copied = copied_text(op, axis) if max(lo, hi) <= COPIES_LISTED else ""  # it lists a range's head
+        words += f"; {op.pad_mode}: padded cells are {FILLS[op.pad_mode]}" + (f" ({copied})" if copied else "")
+    if cropped:
+        words += f"; {cropped} cropped cell{'s' if cropped != 1 else ''} drawn as dropped"
+    read = ""
+    if start is not None and 0 <= start < n:
+        read = f"; cell {at} is input cell {start}"
+    elif start is not None and op.pad_mode != "zeros" and min(lo, hi) >= 0 and n > 0:
+        read = f"; cell {at} copies input cell {arith.copy_source(start, n, op.pad_mode)}"
+    elif start is not None and op.pad_mode == "zeros":
+        read = f"; cell {at} holds {op.pad_value:g}"
+    return AxisPicture(strip, OutputStrip(name, out, at), words, f"{name}: {out} cells{read}")
+
+
+COPIES_LISTED = 1 << 12  # padding per side up to which the label lists the cells it copies
+RESIZE_SAMPLED = 1 << 16  # output cells per axis up to which draw works out the cells one of them reads
+RESIZE_INPUT = 1 << 16  # and input cells
+
+
+@lru_cache(maxsize=8)  # a GIF draws one scene per frame
+def resize_table(op: ConvOp, axis: int):
+    """(cells, weights), one row per output cell, of a resize axis: the reference engine's sampling
+    table, so the picture is the numbers' rule; None for an axis over RESIZE_SAMPLED output cells
+    (or over RESIZE_INPUT input cells: a filter's span grows with the input)."""
+    if op.out_size[axis] > RESIZE_SAMPLED or op.in_size[axis] > RESIZE_INPUT:
+        return None
+    import numpy as np
+
+    from ..reference.resize import filtered, sampling
+
+    if axis == 0 and op.rank > 1 and torch_repeats_row_0(op):
+        return np.zeros((op.out_size[0], 1), np.int64), np.ones((op.out_size[0], 1))
+    found = filtered(op, axis)
+    return found if found is not None else sampling(op, axis)
+
+
+def torch_repeats_row_0(op: ConvOp) -> bool:
+    """torch's antialiased vertical pass on a 1-wide output repeats row 0 (reference.resize.resize does the same)."""
+    return op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]
+
+
+def resize_sources(table, x: int) -> tuple[list[int], list[float]]:
+    """The input cells output cell x reads (a weight other than 0) and their weights."""
+    cells, weights = table
+    total: dict[int, float] = {}
+    for cell, weight in zip(cells[x].tolist(), weights[x].tolist()):
+        if weight:
+            total[cell] = total.get(cell, 0.0) + weight
+    return list(total), list(total.values())
+
+
+@lru_cache(maxsize=8)
+def resize_unread(op: ConvOp, axis: int) -> arith.Cells:
+    """The input cells no output cell reads (a nearest downscale skips some), as runs."""
+    import numpy as np
+
+    n = op.in_size[axis]
+    cells, weights = resize_table(op, axis)
+    runs, reached = [], 0
+    for cell in np.unique(cells[weights != 0]).tolist():
+        if cell > reached:
+            runs.append(arith.Run(reached, cell))
+        reached = cell + 1
+    return arith.within(n, [*runs, arith.Run(reached, n)])
+
+
+def resampled(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
+    """Resize: output cell ``at`` reads one input cell (nearest) or its neighbours, weighted (linear:
+    2, cubic: 4, filters: a span); the coordinate rule names how a cell maps to an input position."""
+    name = arith.axis_names(op.rank)[axis]
+    n, out = op.in_size[axis], op.out_size[axis]
+    table = resize_table(op, axis) if out > 0 and n > 0 else None
+    found = None if at is None or table is None else resize_sources(table, at)
+    unread = None if table is None else resize_unread(op, axis)
+    strip = SourceStrip(name, n, None if found is None else found[0], unread)
+    scale = op.sample_scale[axis] if op.sample_scale and op.sample_scale[axis] else None
+    rule = f"{op.resize_mode}, {op.coordinate}" + (f", scale {scale:g}" if scale else "")
+    words = f"{name}: {n} cells -> {out} ({rule})"
+    read = ""
+    if at is not None and found is None:
+        read = f"; the cells cell {at} reads are not worked out (over {RESIZE_SAMPLED} cells, or {RESIZE_INPUT} in)"
+    elif found is not None:
+        parts = ", ".join(f"{cell} ({weight:.3g})" for cell, weight in zip(*found))
+        read = f"; cell {at} reads input cell{'s' if len(found[0]) != 1 else ''} {parts}"
+    if arith.resize_copies_axis(op, axis):
+        read += " (the framework copies this axis as is)"
+    if unread is not None and unread.count:
+        words += f"; {unread.count} cell{'s' if unread.count != 1 else ''} no output cell reads"
+    return AxisPicture(strip, OutputStrip(name, out, at), words, f"{name}: {out} cells{read}")
+
+
+def shuffled(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
+    """Depth to space (pixel shuffle): input cell i becomes the block of r output cells
+    [i*r, (i+1)*r), each from its own channel; output cell x is offset x % r of input cell x // r."""
+    name = arith.axis_names(op.rank)[axis]
+    n, r = op.in_size[axis], op.kernel[axis]
+    out = arith.output_spatial(op)[axis]
+    strip = SourceStrip(name, n, None if at is None else [at // r])
+    words = f"{name}: {n} cells, each becomes a block of {r} output cells (its channels)"
+    read = "" if at is None else f"; cell {at} is offset {at % r} of input cell {at // r}'s block"
+    return AxisPicture(
+        strip, OutputStrip(name, out, at), words, f"{name}: {arith.depth_to_space_out(n, r)} cells{read}"
+    )
+
+
+def blocked(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
+    """Space to depth: windows of r cells at stride r (each block becomes channels)."""
+    picture = windowed(op, axis, at, context)
+    picture.source_words += f" (each block of {op.kernel[axis]} cells becomes channels)"
+    return picture
+
+
+def unfolded(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
+    """Unfold (im2col): the windows of a conv, each kept whole as one column of the output."""
+    picture = windowed(op, axis, at, context)
+    picture.result_words += " (one block per cell: a column of the output's L)"
+    return picture
+
+
+def folded(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
+    """Fold: each block (a column of the input) is added onto its window of the padded image, the
+    padding then cut; the chosen image cell shows the blocks that add onto it (stamps: how many)."""
+    name = arith.axis_names(op.rank)[axis]
+    n, k, d, s, lo = op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis], op.pad_lo[axis]
+    out = arith.output_spatial(op)[axis]
+    words = f"{name}: {n} blocks, each added onto a window of the image ({kernel_words(k, d, s)})"
+    return scatter_axis(name, n, k, d, s, lo, out, at, words, "covered")
+
+
+def unpooled(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
+    """Max unpooling: input cell i goes to one cell of its window [i*s, i*s + k) of the output (its
+    index picks which), every other cell 0; stamps count the windows that can write a cell."""
+    name = arith.axis_names(op.rank)[axis]
+    n, k, s, lo = op.in_size[axis], op.kernel[axis], op.stride[axis], op.pad_lo[axis]
+    out = arith.output_spatial(op)[axis]
+    words = f"{name}: {n} cells, each to one cell (its index) of a window of {k}, stride {s}"
+    picture = scatter_axis(name, n, k, 1, s, lo, out, at, words, "window")
+    extra = op.output_padding[axis]
+    picture.result_words += f" (output_size moves it by {extra:+d})" if extra else ""
     return picture
 
 
@@ -465,10 +690,20 @@ FAMILIES = {
     "max_pool": windowed,
     "avg_pool": windowed,
     "lp_pool": windowed,
+    "min_pool": windowed,
+    "sum_pool": windowed,
     "adaptive_max_pool": adaptive,
     "adaptive_avg_pool": adaptive,
     "conv_transpose": transposed,
+    "pad": padded,
+    "resize": resampled,
+    "depth_to_space": shuffled,
+    "space_to_depth": blocked,
+    "unfold": unfolded,
+    "fold": folded,
+    "max_unpool": unpooled,
 }
+SCATTERED = ("fold", "max_unpool")  # kinds drawn as a scatter onto the output (the transposed conv's view)
 
 
 def drawn_axes(axes, rank: int, label: str) -> tuple[int, ...]:
@@ -588,6 +823,9 @@ def build_scene(mapped: Mapped, *, axes=None, at=None, view: str = "forward") ->
     if view == "scatter":
         source.title += ": the cells whose stamps reach the chosen output cell"
         result.title += ": the stamped buffer, overlaps summed (numbers), then the crop per side"
+    elif op.kind in TITLES:
+        source.title += TITLES[op.kind][0]
+        result.title += TITLES[op.kind][1]
     elif op.kind == "conv_transpose":
         zeros = "zeros inserted, then padded" if max(op.stride, default=1) > 1 else "padded"
         source.title += f": {zeros}, as the equivalent stride-1 forward conv"
@@ -603,7 +841,8 @@ def heading_notes(mapped, op, chosen, cell, view, outs) -> list[str]:
     if cell is None:
         notes.append("the output is empty: no kernel footprint")
     else:
-        what = "taps whose stamps reach" if view == "scatter" else "kernel footprint of"
+        what = "taps whose stamps reach" if view == "scatter" or op.kind in SCATTERED else "kernel footprint of"
+        what = READS.get(op.kind, what)
         notes.append(f"{what} output cell {cell if op.rank > 1 else cell[0]} (at=)")
     if op.kind == "avg_pool" and cell is not None:
         if op.divisor_override:
@@ -616,13 +855,62 @@ def heading_notes(mapped, op, chosen, cell, view, outs) -> list[str]:
             notes.append(f"divisor of this window: {divisor} cells (dashed taps are left out)")
     for a in range(op.rank):
         if a not in chosen:
+            how = {
+                "pad": f", {pads_phrase(op.pad_lo[a], op.pad_hi[a])}",
+                "resize": f", {op.resize_mode}",
+                "depth_to_space": f", blocks of {op.kernel[a]}",
+            }.get(op.kind, f", kernel {op.kernel[a]}, stride {op.stride[a]}, {pads_phrase(op.pad_lo[a], op.pad_hi[a])}")
             notes.append(
-                f"{names[a]} not drawn: {op.in_size[a]} -> {max(outs[a], 0)}, kernel {op.kernel[a]}, stride "
-                f"{op.stride[a]}, {pads_phrase(op.pad_lo[a], op.pad_hi[a])} (axes= picks the drawn axes)"
+                f"{names[a]} not drawn: {op.in_size[a]} -> {max(outs[a], 0)}{how} (axes= picks the drawn axes)"
             )
+    notes += kind_notes(op, cell, len(mapped.output_shape))
     if len(mapped.ops) > 1:
-        later = ", then ".join(later_op.kind for later_op in mapped.ops[1:])
+        later = ", then ".join(
+            f"{later_op.kind} (kernel {'x'.join(map(str, later_op.kernel))}, "
+            f"{later_op.in_channels} -> {later_op.out_channels} channels)"
+            for later_op in mapped.ops[1:]
+        )
         notes.append(f"step 1 of {len(mapped.ops)} drawn; then {later}")
     if mapped.space_to_batch:
         notes.append("run as space-to-batch: windows in rows of `dilation` adjacent windows")
+    return notes
+
+
+TITLES = {  # (input, output) title suffixes of the kinds that are not a window sliding over the input
+    "pad": (": padded (copied or constant) and cropped (dropped) cells", ": the padded input"),
+    "resize": (": the cells the chosen output cell reads", ": resampled"),
+    "depth_to_space": (": each cell a block of the output", ": the blocks, side by side"),
+    "space_to_depth": (": blocks that become channels", ""),
+    "unfold": ("", ": one cell per block (the output's L)"),
+    "fold": (": the blocks (the input's L), laid out per axis", ": the image, overlapping blocks summed (numbers), then the padding cut"),
+    "max_unpool": (": the cells that can land on the chosen output cell", ": each cell's window (numbers: windows over it), then the padding cut"),
+}  # fmt: skip
+READS = {
+    "pad": "the input cell read by",
+    "resize": "the input cells read by",
+    "depth_to_space": "the input cell of",
+    "fold": "the blocks (and their kernel offsets) that add onto",
+    "max_unpool": "the input cells whose window holds",
+}
+
+
+def kind_notes(op: ConvOp, cell, output_rank: int) -> list[str]:
+    """Notes of a kind's own: a global pool, a depth-to-space channel, a reduce_window's fill."""
+    notes = []
+    pads = any(op.pad_lo) or any(op.pad_hi)
+    if op.kind in ("max_pool", "avg_pool", "lp_pool") and op.kernel == op.in_size and not pads:
+        dropped = " (keepdims=False: the output has no spatial axes, drawn as one cell)" if output_rank == 2 else ""
+        notes.append(f"global pooling: one window over the whole input{dropped}")
+    if op.kind in ("min_pool", "sum_pool", "max_pool") and op.init_value is not None and pads:
+        notes.append(f"padding cells hold init_value {op.init_value:g}")
+    if op.kind == "depth_to_space" and cell is not None:
+        flat = 0
+        for x, r in zip(cell, op.kernel):
+            flat = flat * r + x % r
+        blocks = 1
+        for r in op.kernel:
+            blocks *= r
+        channel = flat * op.out_channels if op.block_order == "DCR" else flat
+        step = "" if op.block_order == "DCR" else f" (channel c reads {blocks}*c + {flat})"
+        notes.append(f"output channel 0 of this cell is input channel {channel} ({op.block_order} order){step}")
     return notes
