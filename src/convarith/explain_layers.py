@@ -24,7 +24,7 @@ def copied_text(op: ConvOp, axis: int) -> str:
         return ""  # a cropped side: circular wraps the cropped input, listed by forward() alone
     parts = []
     for side, positions in (("before", range(-lo, 0)), ("after", range(n, n + hi))):
-        cells = [arith.copy_source(i, n, op.pad_mode) for i in list(positions)[:LISTED]]
+        cells = [arith.copy_source(i, n, op.pad_mode) for i in positions[:LISTED]]  # a range slice: lazy
         if cells:
             more = ", ..." if len(positions) > LISTED else ""
             parts.append(f"{side}: input cell{'s' if len(cells) > 1 else ''} {', '.join(map(str, cells))}{more}")

@@ -95,7 +95,8 @@ def draw(query: dict) -> tuple[int, str, str]:
         raise ConvArithError(f"fmt={fmt!r} is not served. Rule: the page draws svg or ascii. Fix: fmt=svg.")
     options = {"fmt": fmt}
     if query.get("at", "").strip():
-        options["at"] = parse_sizes(query["at"], "at")
+        at = parse_sizes(query["at"], "at")
+        options["at"] = at[1:] if len(at) == 2 and at[0] == 0 and map_call(expr, **given).ops[0].rank == 1 else at
     if query.get("view", "").strip():
         options["view"] = query["view"]
     return 200, FORMATS[fmt], render(expr, **given, **options)
@@ -148,6 +149,8 @@ def int_field(query: dict, name: str) -> int:
 def output_index(mapped, at: tuple[int, ...], channel: int) -> tuple[int, ...]:
     """The full output index of drawn cell ``at`` (first spatial axes; the others 0), batch 0."""
     op = mapped.ops[-1]
+    if op.rank == 1 and len(at) == 2 and at[0] == 0:
+        at = at[1:]  # a 1-D drawing is one row: its cells say row 0
     spatial = [0] * op.rank
     if len(at) > op.rank:
         raise ConvArithError(
