@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+from functools import lru_cache
 from itertools import product
 
 import numpy as np
@@ -98,6 +99,7 @@ def short_repr(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+@lru_cache(maxsize=256)
 def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     """Largest intermediates of ``run_op``: padded input, per-offset slice, product and output,
     plus a chunk of the conv path's im2col columns (CHUNK_BYTES or the output's size, or one
@@ -270,41 +272,28 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
     shift; the first axis's offsets in one phase are a progression of shifts (``tap_groups``):
     one einsum over them and the last axis's copies writes the output, further groups (strides
     or a third axis) add in. A block of channels at a time (DEPTHWISE_BLOCK_BYTES of buffers,
-    reused, their padding cells zeroed once) stays in cache, the bias added there too."""
+    reused, only their padding cells zeroed, once) stays in cache, the bias added there too. The
+    layout depends on the op alone and is cached (``depthwise_plan``)."""
     n, c, rank = op.batch, op.in_channels, op.rank
     m = op.out_channels // c
     lo = op.pad_lo
     if op.pad_mode != "zeros" or any(d != 1 for d in op.lhs_dilation):
         x, lo = pad_input(x, op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation), (0,) * rank
-    phased, shifts, lengths, phases = depthwise_layout(op, out)
-    pitch = [math.prod(lengths[axis + 1 :]) for axis in range(rank)]
-    positions = sum((o - 1) * p for o, p in zip(out, pitch)) + 1  # up to the last output
-    per_copy = len(phases) * math.prod(lengths)
+    grid_shape, copies, blanks, groups, positions, rows = depthwise_plan(op, out, x.shape[2:], lo)
     block = depthwise_block(op, out, np.dtype(dtype).itemsize)[0]
-    flat = np.zeros((n, block, len(shifts) * per_copy), dtype=dtype)
-    grid = flat.reshape((n, block, len(shifts), len(phases)) + lengths)
-    copies = []  # (place in grid, input cells) per shift and phase
-    for (index, phase), (shift_index, shift) in product(enumerate(phases), enumerate(shifts)):
-        offsets = phase + (shift,) if rank > 1 else phase
-        seen = [cells_seen(*axis) for axis in zip(x.shape[2:], lo, offsets, op.stride, lengths)]
-        if all(seen):
-            copies.append(((shift_index, index, *(where for where, _ in seen)), tuple(cells for _, cells in seen)))
-    item = flat.itemsize
-    groups = [
-        (
-            np.lib.stride_tricks.as_strided(
-                flat[..., start:],
-                (n, block, count, len(shifts), positions),
-                flat.strides[:2] + (step * item, per_copy * item, item),
-                writeable=False,
-            ),
-            taps,
-        )
-        for start, taps, count, step in tap_groups(op, phased, lengths, pitch)
-    ]
+    flat = np.empty((n, block, math.prod(grid_shape)), dtype=dtype)
+    grid = flat.reshape((n, block) + grid_shape)
+    for cells in blanks:
+        grid[(slice(None), slice(None), *cells)] = 0
+    item, per_copy = flat.itemsize, math.prod(grid_shape[1:])
+    views = []  # per einsum group: (n, block, offsets, shifts, positions) over the flat copies
+    for start, taps, count, step in groups:
+        strides = flat.strides[:2] + (step * item, per_copy * item, item)
+        shape = (n, block, count, grid_shape[0], positions)
+        views.append((np.ndarray(shape, dtype, flat, start * item, strides), taps))
     kernels = w.reshape((c, m) + tuple(op.kernel) + ((1,) if rank == 1 else ()))
     bias = None if b is None else b.astype(dtype, copy=False).reshape(c, m, 1)
-    y = np.empty((n, c, m, out[0] * pitch[0]), dtype=dtype)
+    y = np.empty((n, c, m, rows), dtype=dtype)
     step = np.empty((n, block, m, positions), dtype=dtype) if len(groups) > 1 else None
     for first in range(0, c, block):
         count = min(block, c - first)
@@ -312,17 +301,47 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
         for place, cells in copies:
             grid[(slice(None), slice(count), *place)] = x[(slice(None), channels, *cells)]
         total = y[:, channels, :, :positions]
-        for index, (view, taps) in enumerate(groups):
+        for index, (view, taps) in enumerate(views):
             target = total if index == 0 else step[:, :count]
             np.einsum("cmts,nctsp->ncmp", kernels[(channels, slice(None), *taps)], view[:, :count], out=target)
             if index:
                 total += target
         if bias is not None:
             total += bias[channels]
+    lengths = grid_shape[2:]
     y = y.reshape((n, c * m, out[0]) + lengths[1:])
     if lengths[1:] == tuple(out[1:]):
         return y
     return np.ascontiguousarray(y[(Ellipsis, *(slice(o) for o in out[1:]))])
+
+
+@lru_cache(maxsize=256)
+def depthwise_plan(op: ConvOp, out, size, lo):
+    """The layout of ``depthwise`` for input cells ``size`` padded by ``lo``: (grid shape per
+    channel (shifts, phases, *lengths), the copies (place in the grid, input cells), the grid
+    cells no copy writes (padding, zeroed once), the einsum groups of ``tap_groups``, flat
+    output positions computed, output pitch of the first axis)."""
+    phased, shifts, lengths, phases = depthwise_layout(op, out)
+    pitch = [math.prod(lengths[axis + 1 :]) for axis in range(op.rank)]
+    copies, blanks = [], []
+    for (index, phase), (shift_index, shift) in product(enumerate(phases), enumerate(shifts)):
+        offsets = phase + (shift,) if op.rank > 1 else phase
+        seen = [cells_seen(*axis) for axis in zip(size, lo, offsets, op.stride, lengths)]
+        if not all(seen):
+            blanks.append((shift_index, index))
+            continue
+        copies.append(((shift_index, index, *(where for where, _ in seen)), tuple(cells for _, cells in seen)))
+        for axis, ((where, _), length) in enumerate(zip(seen, lengths)):  # slabs before and after the copy
+            before = (shift_index, index) + (slice(None),) * axis
+            blanks += [
+                (*before, cells)
+                for cells in (slice(0, where.start), slice(where.stop, length))
+                if cells.stop > cells.start
+            ]
+    positions = sum((o - 1) * p for o, p in zip(out, pitch)) + 1  # up to the last output
+    groups = tuple(tap_groups(op, phased, lengths, pitch))
+    shape = (len(shifts), len(phases), *lengths)
+    return shape, tuple(copies), tuple(blanks), groups, positions, out[0] * pitch[0]
 
 
 def depthwise_layout(op: ConvOp, out):
@@ -336,6 +355,7 @@ def depthwise_layout(op: ConvOp, out):
     return phased, shifts, lengths, list(product(*(range(s) for s in op.stride[:phased])))
 
 
+@lru_cache(maxsize=256)
 def depthwise_block(op: ConvOp, out, itemsize: int) -> tuple[int, int]:
     """(channels per block, bytes of buffers per channel) of ``depthwise``: the copies, one
     output block and one partial sum."""
