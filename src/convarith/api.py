@@ -223,7 +223,9 @@ def shape_cached(expr: str, inputs: Inputs) -> tuple[int, ...]:
     if type(plan) is ConvArithError:
         plan = plan_for(expr)  # raises it afresh
     x = inputs.input_shape
-    if (x is None and not inputs.shapes) or (x is not None and x[0] is None):  # a layer's own input_shape=, a None batch
+    if (x is None and not inputs.shapes) or (
+        x is not None and x[0] is None
+    ):  # a layer's own input_shape=, a None batch
         given, free = concrete(plan, inputs)
         return map_cached(expr, inputs).output_shape if free else plan.shape(given)
     return plan.shape(inputs)

@@ -200,3 +200,38 @@ def test_serve_without_the_web_extra(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error:") and "convarith[web]" in err
     assert os.environ.get("CONVARITH_DEBUG") is None
+
+
+@pytest.mark.parametrize(
+    ("expr", "input_shape", "view"),
+    [
+        ("nn.ConvTranspose1d(1, 1, 3, stride=2, padding=1)", "1,1,4", "scatter"),
+        ("nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1)", "1,1,3,4", "scatter"),
+        ("nn.Conv1d(1, 1, 3)", "1,1,8", "forward"),
+    ],
+)
+def test_a_clicked_output_cell_is_that_output_element(client, expr, input_shape, view):
+    """Every drawn output cell's data-r/data-c, sent back as at=, names the output element it shows
+    (the scatter view, unpooling and fold draw the cut padding too; a 1-D drawing is one row)."""
+    import re
+
+    svg = client.get("/api/draw", params={"expr": expr, "input": input_shape, "view": view}).text
+    cells = [(int(r), int(c)) for r, c in re.findall(r'class="output" data-r="(\d+)" data-c="(\d+)"', svg)]
+    shape = convarith.output_shape(expr, tuple(int(v) for v in input_shape.split(",")))
+    rank = len(shape) - 2
+    wanted = (
+        [(0, j) for j in range(shape[-1])] if rank == 1 else [(i, j) for i in range(shape[2]) for j in range(shape[3])]
+    )
+    seen = []
+    for r, c in cells:
+        answer = client.get("/api/cell", params={"expr": expr, "input": input_shape, "view": view, "at": f"{r},{c}"})
+        assert answer.status_code == 200, answer.text
+        index = answer.json()["index"]
+        seen.append((0, index[2]) if rank == 1 else (index[2], index[3]))
+    assert sorted(seen) == wanted
+
+
+def test_unpooling_cells_skip_the_cut_padding():
+    mapped = map_call("nn.MaxUnpool2d(2, padding=1)", (1, 1, 3, 3))  # output 4x4 drawn in a 6x6 grid
+    assert handlers.drawn_cell(mapped, (1, 1), "forward") == (0, 0)
+    assert handlers.drawn_cell(mapped, (4, 4), "forward") == (3, 3)

@@ -95,8 +95,9 @@ def draw(query: dict) -> tuple[int, str, str]:
         raise ConvArithError(f"fmt={fmt!r} is not served. Rule: the page draws svg or ascii. Fix: fmt=svg.")
     options = {"fmt": fmt}
     if query.get("at", "").strip():
-        at = parse_sizes(query["at"], "at")
-        options["at"] = at[1:] if len(at) == 2 and at[0] == 0 and map_call(expr, **given).ops[0].rank == 1 else at
+        options["at"] = drawn_cell(
+            map_call(expr, **given), parse_sizes(query["at"], "at"), query.get("view", "forward")
+        )
     if query.get("view", "").strip():
         options["view"] = query["view"]
     return 200, FORMATS[fmt], render(expr, **given, **options)
@@ -121,7 +122,8 @@ def cell(query: dict, upload: bytes | None = None) -> tuple[int, str, dict]:
 
     expr, given = call_arguments(query)
     mapped = map_call(expr, **given)
-    index = output_index(mapped, parse_sizes(query.get("at", "0"), "at"), int_field(query, "channel"))
+    at = drawn_cell(mapped, parse_sizes(query.get("at", "0"), "at"), query.get("view", "forward"))
+    index = output_index(mapped, at, int_field(query, "channel"))
     x = None if upload is None else read_upload(upload)
     sheet = worksheet_of(random_plan(mapped, int_field(query, "seed"), x), index, 64 << 20, expr)
     values = query.get("values", "positions" if upload is None else "upload")
@@ -146,11 +148,21 @@ def int_field(query: dict, name: str) -> int:
     return int(text)
 
 
-def output_index(mapped, at: tuple[int, ...], channel: int) -> tuple[int, ...]:
-    """The full output index of drawn cell ``at`` (first spatial axes; the others 0), batch 0."""
+def drawn_cell(mapped, at: tuple[int, ...], view: str) -> tuple[int, ...]:
+    """The output position of the drawn output cell ``at`` (its data-r, data-c). A 1-D drawing
+    is one row (its cells say row 0); a grid that shows the cut padding too (the scatter view,
+    fold, max_unpool) starts pad_lo cells before the output."""
     op = mapped.ops[-1]
     if op.rank == 1 and len(at) == 2 and at[0] == 0:
-        at = at[1:]  # a 1-D drawing is one row: its cells say row 0
+        at = at[1:]
+    if (view == "scatter" and op.kind == "conv_transpose") or op.kind in ("fold", "max_unpool"):
+        at = tuple(position - cut for position, cut in zip(at, op.pad_lo))
+    return at
+
+
+def output_index(mapped, at: tuple[int, ...], channel: int) -> tuple[int, ...]:
+    """The full output index of output position ``at`` (first spatial axes; the others 0), batch 0."""
+    op = mapped.ops[-1]
     spatial = [0] * op.rank
     if len(at) > op.rank:
         raise ConvArithError(
