@@ -1,7 +1,8 @@
 """convarith.tracing (``convarith.trace``): the shape and receptive field of every layer of a model, without running it.
 
 ``trace(model, input_shape)`` takes a Keras model JSON (the text of ``model.to_json()``, or a
-path to it; Keras is not needed), a Keras model object (read through its ``to_json()``), or convarith's own layer list (JSON or YAML text, a path, or a
+path to it; Keras is not needed), a Keras model object (read through its ``to_json()``), an
+ONNX file or ``onnx.ModelProto`` (read with the ``onnx`` package; see ``onnx_model``), or convarith's own layer list (JSON or YAML text, a path, or a
 Python list/dict; see ``layer_list``). Each reader turns the model into ``graph.Node``s in
 Keras's vocabulary and ``graph.trace_nodes`` traces them. Other model kinds add a branch to
 ``readers`` (a reader: model -> (nodes, input shape or None), or None when it is not its kind).
@@ -72,6 +73,16 @@ def keras_object_reader(model):
     return keras_json_reader(data)
 
 
+def onnx_reader(model):
+    """An ONNX file (a path ending in .onnx) or an onnx.ModelProto, read with the onnx package."""
+    from . import onnx_model
+
+    path = os.fspath(model) if isinstance(model, (str, os.PathLike)) else None
+    if not onnx_model.is_onnx(model) and not (path is not None and path.lower().endswith(".onnx")):
+        return None
+    return onnx_model.read(model)
+
+
 def layer_list_reader(model):
     from . import layer_list
 
@@ -82,7 +93,7 @@ def layer_list_reader(model):
 
 
 # tried in order; the first that recognises the model reads it
-readers = [keras_object_reader, keras_json_reader, layer_list_reader]
+readers = [keras_object_reader, onnx_reader, keras_json_reader, layer_list_reader]
 
 
 def input_of(given, found):
@@ -110,7 +121,8 @@ def trace(model, input_shape=None) -> Trace:
         read = reader(model)
         if read is not None:
             nodes, found = read
-            return trace_nodes(nodes, input_of(input_shape, found))
+            keras_axes = not any(node.kind.startswith("onnx.") for node in nodes)  # sizes lined up: channels last
+            return trace_nodes(nodes, input_of(input_shape, found), align=keras_axes)
     raise ConvArithError(f"trace: a {type(model).__name__} is not a model convarith reads. Rule: Keras model JSON "
                          "(text or path), a Keras model, an ONNX file, or a layer list (JSON/YAML text, path, list). "
                          "Fix: model.to_json().")  # fmt: skip

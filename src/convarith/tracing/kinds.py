@@ -141,6 +141,8 @@ def reshape(name: str, config: dict, shape: tuple) -> tuple:
 
 def shape_of(name: str, kind: str, config: dict, shapes: list[tuple]):
     """The output shape of a non-window kind; (None, axis) for a merge whose inputs do not line up."""
+    if kind.startswith("onnx."):
+        return onnx_shape_of(name, kind, config, shapes)
     x = shapes[0]
     if kind in ELEMENTWISE:
         return x
@@ -179,6 +181,8 @@ def norm_axes(config: dict, shape: tuple) -> int:
 
 def params_of(kind: str, config: dict, shapes: list[tuple], ops=()) -> int:
     """The layer's parameter count (Keras's count_params(): trainable and not)."""
+    if kind.startswith("onnx."):  # the sizes of its initializers
+        return config["params"]
     x = shapes[0]
     if ops:  # window layers: the weights of their convolutions (pools and pads have none)
         total = 0
@@ -203,3 +207,132 @@ def params_of(kind: str, config: dict, shapes: list[tuple], ops=()) -> int:
         shared = set(config.get("shared_axes") or ())
         return prod(1 if i in shared else n for i, n in enumerate(x) if i > 0)
     return 0
+
+
+# --- ONNX (kinds onnx.<op_type>, read by onnx_model; channels first) ---
+ONNX_WINDOWS = {"onnx." + op for op in ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool",
+                                        "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "DepthToSpace",
+                                        "SpaceToDepth", "Pad", "Resize")}  # fmt: skip
+ONNX_ELEMENTWISE = {"onnx." + op for op in (
+    "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Gelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
+    "Softplus", "Softsign", "Mish", "Softmax", "LogSoftmax", "Hardmax", "Dropout", "Identity", "Cast", "Clip",
+    "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Erf", "Floor", "Ceil", "Round", "Sign", "Not",
+    "BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization", "LRN",
+)}  # fmt: skip
+ONNX_MERGES = {"onnx." + op for op in ("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean",
+                                       "Equal", "Less", "Greater", "And", "Or", "Where")}  # fmt: skip
+ONNX_OTHER = {"onnx." + op for op in ("Concat", "Flatten", "Gemm", "MatMul", "Reshape", "Transpose", "Squeeze",
+                                      "Unsqueeze")}  # fmt: skip
+WINDOWS = set(WINDOW_KINDS) | ONNX_WINDOWS  # the kinds sized by a library call
+CONCATS = {"Concatenate", "onnx.Concat"}
+MERGES |= ONNX_MERGES
+REARRANGING |= {"onnx.Flatten", "onnx.Reshape", "onnx.Transpose", "onnx.Squeeze", "onnx.Unsqueeze"}
+KNOWN |= ONNX_WINDOWS | ONNX_ELEMENTWISE | ONNX_MERGES | ONNX_OTHER
+
+
+def window_call(kind: str, config: dict, shapes: list[tuple]) -> tuple[str, dict]:
+    """A window layer's call text and the map_call keywords giving its input shapes."""
+    if kind not in ONNX_WINDOWS:
+        return call_text(kind, config), {"input_shape": shapes[0]}
+    return config["call"], {"shapes": dict(zip(("X", "W", "B"), onnx_inputs(config, shapes)))}
+
+
+def onnx_inputs(config: dict, shapes: list[tuple]) -> list[tuple]:
+    """The shapes of every input of an ONNX node in order: traced ones, and constants' own."""
+    traced = iter(shapes)
+    return [tuple(config["constants"][n]) if n in config["constants"] else next(traced) for n in config["inputs"] if n]
+
+
+def onnx_axis(name: str, kind: str, axis: int, rank: int, low: int = 0) -> int:
+    if not -rank - low <= axis < rank:
+        raise refuse(name, kind, f"axis={axis} for a rank-{rank} input", f"ONNX takes axis in [{-rank}, {rank - 1}]",
+                     "an axis of the input")  # fmt: skip
+    return axis % (rank + low) if axis < 0 else axis
+
+
+def onnx_constant(name: str, kind: str, config: dict, role: str, position: int):
+    """The values of a constant input (Reshape's shape, Squeeze's axes), or None if not given."""
+    inputs = config["inputs"]
+    if len(inputs) <= position or not inputs[position]:
+        return None
+    given = inputs[position]
+    if given not in config["values"]:
+        raise refuse(name, kind, f"its {role} input {given!r} is computed in the graph",
+                     f"a trace reads {role} from an initializer or a Constant", f"export with a constant {role}")  # fmt: skip
+    return config["values"][given]
+
+
+def onnx_shape_of(name: str, kind: str, config: dict, shapes: list[tuple]):
+    """The output shape of an ONNX node that no library call sizes ((None, axis) for a broadcast
+    whose inputs do not line up)."""
+    attrs = config["attrs"]
+    full = onnx_inputs(config, shapes)
+    x = full[0]
+    op = kind[len("onnx.") :]
+    if kind in ONNX_ELEMENTWISE:
+        return x
+    if kind in ONNX_MERGES:  # multidirectional (NumPy) broadcasting, the batch axis included
+        return broadcast(name, kind, full)
+    if op == "Concat":
+        axis = onnx_axis(name, kind, attrs["axis"], len(x))
+        return concatenate(name, {"axis": axis}, full)
+    if op == "Flatten":
+        axis = onnx_axis(name, kind, attrs.get("axis", 1), len(x), 1)
+        return (prod(x[:axis]), prod(x[axis:]))
+    if op == "Gemm":
+        a, b = full[0], full[1]
+        if len(a) != 2 or len(b) != 2:
+            raise refuse(name, kind, f"inputs of shapes {a} and {b}", "Gemm multiplies two matrices",
+                         "Flatten the input first")  # fmt: skip
+        m, k = a[::-1] if attrs.get("transA") else a
+        k2, n = b[::-1] if attrs.get("transB") else b
+        if k != k2:
+            return None, 1
+        return (m, n)
+    if op == "MatMul":
+        return matmul(name, kind, full[0], full[1])
+    if op == "Reshape":
+        target = onnx_constant(name, kind, config, "shape", 1)
+        if target is None:
+            raise refuse(name, kind, "no shape input", "Reshape takes its shape as a second input", "give it")
+        if not attrs.get("allowzero"):  # a 0 copies the input's size on that axis
+            target = [x[i] if t == 0 and i < len(x) else t for i, t in enumerate(target)]
+        return reshape(name, {"target_shape": target}, (1, *x))[1:]
+    if op == "Transpose":
+        perm = attrs.get("perm", list(range(len(x)))[::-1])
+        if sorted(perm) != list(range(len(x))):
+            raise refuse(name, kind, f"perm={perm} for a rank-{len(x)} input", "perm orders every axis once",
+                         f"a permutation of 0..{len(x) - 1}")  # fmt: skip
+        return tuple(x[p] for p in perm)
+    if op in ("Squeeze", "Unsqueeze"):
+        axes = attrs.get("axes", onnx_constant(name, kind, config, "axes", 1))
+        if op == "Squeeze":
+            if axes is None:
+                return tuple(n for n in x if n != 1)
+            axes = {onnx_axis(name, kind, a, len(x)) for a in axes}
+            if any(x[a] != 1 for a in axes):
+                raise refuse(name, kind, f"axes={sorted(axes)} of sizes {[x[a] for a in sorted(axes)]}",
+                             "Squeeze removes axes of size 1", "axes whose size is 1")  # fmt: skip
+            return tuple(n for i, n in enumerate(x) if i not in axes)
+        rank = len(x) + len(axes)
+        axes = {onnx_axis(name, kind, a, rank) for a in axes}
+        rest = iter(x)
+        return tuple(1 if i in axes else next(rest) for i in range(rank))
+    raise unknown(name, kind)
+
+
+def matmul(name: str, kind: str, a: tuple, b: tuple):
+    """NumPy matmul: 1-D operands promoted and the added axis dropped, batch axes broadcast."""
+    a2, b2 = (1, *a) if len(a) == 1 else a, (*b, 1) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        return None, len(a) - 1
+    batch = broadcast(name, kind, [a2[:-2] or (1,), b2[:-2] or (1,)])
+    if batch and batch[0] is None:
+        return None, batch[1]
+    batch = batch if len(a2) > 2 or len(b2) > 2 else ()
+    out = (*batch, a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
