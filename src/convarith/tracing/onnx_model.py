@@ -70,7 +70,7 @@ def read(model):
         nodes.append(Node(given.name, "InputLayer"))
         producer[given.name] = given.name
     taken = set(producer)
-    for i, node in enumerate(graph.node):
+    for node in graph.node:
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         if node.op_type == "Constant":
             if "value" not in attrs:
@@ -92,7 +92,9 @@ def read(model):
             "inputs": list(node.input),
             "constants": {n: tuple(v.shape) for n, v in constants.items()},
             "values": {n: v.tolist() for n, v in constants.items() if v.size <= 64},
-            "params": sum(int(prod(constants[n].shape)) for n in weight_inputs(node.op_type, node.input, weights, values)),
+            "params": sum(
+                int(prod(constants[n].shape)) for n in weight_inputs(node.op_type, node.input, weights, values)
+            ),
         }
         if node.op_type in WINDOW_INPUTS:
             config["call"] = call_text(name, node.op_type, list(node.input), attrs, config["values"])
@@ -109,9 +111,9 @@ def weight_inputs(op_type: str, inputs, weights: set, values: dict) -> list[str]
     chosen = []
     for i, name in enumerate(inputs):
         role = roles[i] if i < len(roles) else ""
-        if name in weights and values[name].dtype.kind in "fc" and role not in VALUE_INPUTS:
-            if not (i > 0 and op_type in ("Reshape", "Squeeze", "Unsqueeze", "Expand", "Tile")):
-                chosen.append(name)
+        shaping = i > 0 and op_type in ("Reshape", "Squeeze", "Unsqueeze", "Expand", "Tile")
+        if name in weights and values[name].dtype.kind in "fc" and role not in VALUE_INPUTS and not shaping:
+            chosen.append(name)
     return chosen
 
 

@@ -1,0 +1,87 @@
+"""convarith.trace on ONNX models built with onnx.helper (no onnxruntime): the kinds rules
+(MatMul's and broadcasting's shapes against NumPy's), parameter counts, refusals, and the
+refusal when the onnx package is missing."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from convarith import ConvArithError
+from convarith.tracing import kinds, trace
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, numpy_helper  # noqa: E402
+from onnx import helper as h  # noqa: E402
+
+
+def model(nodes, inits=(), shape=(None, 3, None, None)):
+    graph = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+                         [h.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)], list(inits))  # fmt: skip
+    return h.make_model(graph, opset_imports=[h.make_opsetid("", 21)])
+
+
+def init(name, shape=None, values=None, dtype=np.float32):
+    return numpy_helper.from_array(np.asarray(values, dtype) if values is not None else np.ones(shape, dtype), name)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((5, 1, 2, 3), (7, 3, 4)), ((1, 2, 3), (6, 3, 4))],
+)
+def test_matmul_and_broadcast_shapes_are_numpys(a, b):
+    want = np.matmul(np.ones(a), np.ones(b)).shape
+    assert kinds.matmul("m", "onnx.MatMul", a, b) == want
+    assert kinds.broadcast("m", "onnx.Add", [(5, 1, 4), (3, 1)]) == np.broadcast_shapes((5, 1, 4), (3, 1))
+    assert kinds.matmul("m", "onnx.MatMul", (2, 3), (4, 5)) == (None, 1)
+
+
+def test_weights_and_constant_inputs():
+    nodes = [
+        h.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3], strides=[2, 2]),
+        h.make_node("Resize", ["c", "", "", "sizes"], ["r"], name="resize", mode="linear"),
+        h.make_node("Constant", [], ["shape"], value=numpy_helper.from_array(np.array([0, -1], np.int64))),
+        h.make_node("Reshape", ["r", "shape"], ["y"], name="flat"),
+    ]
+    m = model(nodes, [init("w", (4, 3, 3, 3)), init("sizes", values=[1, 4, 6, 5], dtype=np.int64)])
+    traced = trace(m, (1, 3, 15, 9))
+    assert [layer.output_shape for layer in traced.layers] == [(1, 3, 15, 9), (1, 4, 7, 4), (1, 4, 6, 5), (1, 120)]
+    assert traced["conv"].params == 108 and traced.params == 108 and traced["conv"].receptive_field == (3, 3)
+    assert traced["conv"].call == "make_node('Conv', ['X', 'W'], ['Y'], kernel_shape=[3, 3], strides=[2, 2])"
+
+
+def test_a_concat_that_does_not_line_up_names_onnx_fixes():
+    nodes = [
+        h.make_node("MaxPool", ["x"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        h.make_node("Resize", ["p", "", "scales"], ["u"], name="up", mode="nearest"),
+        h.make_node("Concat", ["x", "u"], ["y"], name="cat", axis=1),
+    ]
+    traced = trace(model(nodes, [init("scales", values=[1, 1, 2, 2])]), (1, 3, 9, 8))
+    (mismatch,) = traced.mismatches
+    assert (mismatch.layer, mismatch.axis, mismatch.sizes) == ("cat", 2, (9, 8))
+    assert "Fix: Pad up or Slice x by 1 on axis 2." in str(mismatch)
+    assert traced["cat"].output_shape == (1, 6, 9, 8)
+
+
+def test_refusals_name_the_layer():
+    computed = [h.make_node("Shape", ["x"], ["s"], name="shape"), h.make_node("Reshape", ["x", "s"], ["y"], name="r")]
+    with pytest.raises(ConvArithError, match="^Layer 'shape': kind 'onnx.Shape' is not one convarith traces"):
+        trace(model(computed), (1, 3, 4, 4))
+    pad = [h.make_node("Relu", ["x"], ["r"], name="relu"), h.make_node("Pad", ["x", "r"], ["y"], name="pad")]
+    with pytest.raises(ConvArithError, match=r"^Layer 'pad' \(onnx.Pad\): its input 'pads' \('r'\) is computed"):
+        trace(model(pad), (1, 3, 4, 4))
+    gemm = [h.make_node("Gemm", ["x", "w"], ["y"], name="fc")]
+    with pytest.raises(ConvArithError, match=r"^Layer 'fc' \(onnx.Gemm\): inputs of shapes"):
+        trace(model(gemm, [init("w", (3, 2))]), (1, 3, 4, 4))
+
+
+def test_an_onnx_path_without_the_onnx_package(monkeypatch, tmp_path):
+    path = tmp_path / "m.onnx"
+    onnx.save(model([h.make_node("Flatten", ["x"], ["y"], axis=2)]), str(path))
+    assert trace(path, (2, 3, 5, 2)).layers[-1].output_shape == (6, 10)
+    (tmp_path / "bad.onnx").write_text("not onnx")
+    with pytest.raises(ConvArithError, match=r"^ONNX file .*bad.onnx'?: cannot be read"):
+        trace(tmp_path / "bad.onnx", (1, 3, 2, 2))
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    with pytest.raises(ConvArithError, match=r"needs the onnx package.*pip install 'convarith\[onnx\]'"):
+        trace(str(path), (1, 3, 2, 2))
