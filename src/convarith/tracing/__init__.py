@@ -2,7 +2,8 @@
 
 ``trace(model, input_shape)`` takes a Keras model JSON (the text of ``model.to_json()``, or a
 path to it; Keras is not needed), a Keras model object (read through its ``to_json()``), an
-ONNX file or ``onnx.ModelProto`` (read with the ``onnx`` package; see ``onnx_model``), or convarith's own layer list (JSON or YAML text, a path, or a
+ONNX file or ``onnx.ModelProto`` (read with the ``onnx`` package; see ``onnx_model``), a torch
+``nn.Module`` (walked with ``torch.fx``; see ``torch_model``), or convarith's own layer list (JSON or YAML text, a path, or a
 Python list/dict; see ``layer_list``). Each reader turns the model into ``graph.Node``s in
 Keras's vocabulary and ``graph.trace_nodes`` traces them. Other model kinds add a branch to
 ``readers`` (a reader: model -> (nodes, input shape or None), or None when it is not its kind).
@@ -83,6 +84,13 @@ def onnx_reader(model):
     return onnx_model.read(model)
 
 
+def torch_reader(model):
+    """A torch nn.Module, walked with torch.fx (symbolically)."""
+    from . import torch_model
+
+    return torch_model.read(model) if torch_model.is_torch_module(model) else None
+
+
 def layer_list_reader(model):
     from . import layer_list
 
@@ -93,7 +101,7 @@ def layer_list_reader(model):
 
 
 # tried in order; the first that recognises the model reads it
-readers = [keras_object_reader, onnx_reader, keras_json_reader, layer_list_reader]
+readers = [keras_object_reader, torch_reader, onnx_reader, keras_json_reader, layer_list_reader]
 
 
 def input_of(given, found):
@@ -115,13 +123,14 @@ def input_of(given, found):
 
 def trace(model, input_shape=None) -> Trace:
     """Every layer's output shape, padding, receptive field and parameter count (a ``Trace``)."""
+    from . import kinds
     from .graph import trace_nodes
 
     for reader in readers:
         read = reader(model)
         if read is not None:
             nodes, found = read
-            keras_axes = not any(node.kind.startswith("onnx.") for node in nodes)  # sizes lined up: channels last
+            keras_axes = not any(kinds.channels_first(node.kind) for node in nodes)  # sizes lined up: channels last
             return trace_nodes(nodes, input_of(input_shape, found), align=keras_axes)
     raise ConvArithError(f"trace: a {type(model).__name__} is not a model convarith reads. Rule: Keras model JSON "
                          "(text or path), a Keras model, an ONNX file, or a layer list (JSON/YAML text, path, list). "

@@ -136,7 +136,7 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
                     mismatches.append(mismatch)
                     out = list(shapes[0])  # traced on with the first input's sizes; the mismatch is reported
                     if node.kind in kinds.CONCATS:
-                        axis = node.config.get("axis", node.config.get("attrs", {}).get("axis", -1)) % len(out)
+                        axis = kinds.concat_axis(node.kind, node.config, len(out))
                         out[axis] = sum(s[axis] for s in shapes)
                 fields, field_note = layer_fields(node, inputs)
                 layer = Layer(
@@ -203,7 +203,7 @@ def misaligned(node: Node, inputs: list[Layer], axis: int) -> Mismatch:
     d = large - small
     rank = len(inputs[0].output_shape) - 2
     fixes = []
-    if node.kind.startswith("onnx."):  # channels first: the axis as ONNX counts it
+    if kinds.channels_first(node.kind):  # the axis as ONNX and torch count it
         fixes.append(f"Fix: Pad {', '.join(i.name for i in inputs if i.output_shape[axis] == small)} or Slice "
                      f"{', '.join(i.name for i in inputs if i.output_shape[axis] == large)} by {d} on axis {axis}.")  # fmt: skip
     elif 1 <= axis <= rank:

@@ -141,6 +141,8 @@ def reshape(name: str, config: dict, shape: tuple) -> tuple:
 
 def shape_of(name: str, kind: str, config: dict, shapes: list[tuple]):
     """The output shape of a non-window kind; (None, axis) for a merge whose inputs do not line up."""
+    if kind.startswith("torch."):
+        return torch_shape_of(name, kind, config, shapes)
     if kind.startswith("onnx."):
         return onnx_shape_of(name, kind, config, shapes)
     x = shapes[0]
@@ -181,7 +183,7 @@ def norm_axes(config: dict, shape: tuple) -> int:
 
 def params_of(kind: str, config: dict, shapes: list[tuple], ops=()) -> int:
     """The layer's parameter count (Keras's count_params(): trainable and not)."""
-    if kind.startswith("onnx."):  # the sizes of its initializers
+    if channels_first(kind):  # the sizes of its initializers, or its module's parameters
         return config["params"]
     x = shapes[0]
     if ops:  # window layers: the weights of their convolutions (pools and pads have none)
@@ -232,6 +234,8 @@ KNOWN |= ONNX_WINDOWS | ONNX_ELEMENTWISE | ONNX_MERGES | ONNX_OTHER
 
 def window_call(kind: str, config: dict, shapes: list[tuple]) -> tuple[str, dict]:
     """A window layer's call text and the map_call keywords giving its input shapes."""
+    if kind in TORCH_WINDOWS:
+        return config["call"], {"input_shape": shapes[0]}
     if kind not in ONNX_WINDOWS:
         return call_text(kind, config), {"input_shape": shapes[0]}
     return config["call"], {"shapes": dict(zip(("X", "W", "B"), onnx_inputs(config, shapes)))}
@@ -336,3 +340,67 @@ def matmul(name: str, kind: str, a: tuple, b: tuple):
     if len(b) == 1:
         out = out[:-1]
     return out
+
+
+# --- PyTorch (kinds torch.<module class> or torch.<function>, read by torch_model; channels first) ---
+TORCH_WINDOW_FAMILIES = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "LPPool", "AdaptiveAvgPool",
+                         "AdaptiveMaxPool", "ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad")  # fmt: skip
+TORCH_WINDOWS = {f"torch.{f}{n}d" for f in TORCH_WINDOW_FAMILIES for n in (1, 2, 3)}
+TORCH_WINDOWS |= {"torch.Upsample", "torch.UpsamplingNearest2d", "torch.UpsamplingBilinear2d", "torch.PixelShuffle",
+                  "torch.PixelUnshuffle"}  # fmt: skip
+TORCH_ELEMENTWISE = {"torch." + name for name in (
+    "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
+    "Hardswish", "Hardsigmoid", "Hardtanh", "Softplus", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d",
+    "Dropout3d", "AlphaDropout", "Identity", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d",
+    "InstanceNorm2d", "InstanceNorm3d", "GroupNorm", "LayerNorm", "LocalResponseNorm",
+    "relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "softmax", "dropout", "leaky_relu", "hardswish", "elu",
+    "contiguous",
+)}  # fmt: skip
+TORCH_MERGES = {"torch.add", "torch.sub", "torch.mul", "torch.div"}
+TORCH_OTHER = {"torch.cat", "torch.Linear", "torch.Flatten", "torch.flatten"}
+WINDOWS |= TORCH_WINDOWS
+CONCATS |= {"torch.cat"}
+MERGES |= TORCH_MERGES
+REARRANGING |= {"torch.Flatten", "torch.flatten"}
+KNOWN |= TORCH_WINDOWS | TORCH_ELEMENTWISE | TORCH_MERGES | TORCH_OTHER
+
+
+def channels_first(kind: str) -> bool:
+    return kind.startswith(("onnx.", "torch."))
+
+
+def concat_axis(kind: str, config: dict, rank: int) -> int:
+    """The axis a concatenation joins along, counted from 0."""
+    if kind == "torch.cat":
+        dim = config["kwargs"].get("dim", config["args"][1] if len(config["args"]) > 1 else 0)
+    elif kind == "onnx.Concat":
+        dim = config["attrs"]["axis"]
+    else:
+        dim = config.get("axis", -1)
+    return dim % rank
+
+
+def torch_shape_of(name: str, kind: str, config: dict, shapes: list[tuple]):
+    x = shapes[0]
+    if kind in TORCH_ELEMENTWISE:
+        return x
+    if kind in TORCH_MERGES:  # broadcast like NumPy; a Python number operand adds no shape
+        return broadcast(name, kind, shapes)
+    if kind == "torch.cat":
+        return concatenate(name, {"axis": concat_axis(kind, config, len(x))}, shapes)
+    if kind == "torch.Linear":
+        if x[-1] != config["in_features"]:
+            raise refuse(name, kind, f"input {x} has {x[-1]} features, the layer takes in_features="
+                         f"{config['in_features']}", "Linear multiplies the last axis",
+                         f"an input whose last size is {config['in_features']}")  # fmt: skip
+        return (*x[:-1], config["out_features"])
+    if kind in ("torch.Flatten", "torch.flatten"):
+        if kind == "torch.Flatten":
+            start, end = config.get("start_dim", 1), config.get("end_dim", -1)
+        else:
+            args, kwargs = config["args"], config["kwargs"]
+            start = kwargs.get("start_dim", args[1] if len(args) > 1 else 0)
+            end = kwargs.get("end_dim", args[2] if len(args) > 2 else -1)
+        start, end = start % len(x), end % len(x)
+        return (*x[:start], prod(x[start : end + 1]), *x[end + 1 :])
+    raise unknown(name, kind)

@@ -1,0 +1,128 @@
+"""convarith.trace on torch nn.Modules (walked with torch.fx, no data): every layer's traced shape
+against the real module's (forward hooks on every module, fx's ShapeProp for function nodes), at
+several input sizes; torch's refusal of a size is a trace refusal or a mismatch; refusals."""
+
+import pytest
+
+from convarith import ConvArithError
+from convarith.tracing import trace
+
+pytestmark = pytest.mark.differential
+torch = pytest.importorskip("torch")
+nn, F = torch.nn, torch.nn.functional
+
+
+class Net(nn.Module):
+    """A stem, a residual branch, concatenations, a transposed conv beside an upsampling, padding, a head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+        self.pool = nn.MaxPool2d(3, 2, padding=1, ceil_mode=True)
+        self.branch = nn.Conv2d(8, 8, 3, padding="same", dilation=2)
+        self.up = nn.ConvTranspose2d(16, 4, 2, stride=2)
+        self.ups = nn.Upsample(scale_factor=2, mode="nearest")
+        self.pad = nn.ZeroPad2d((0, 1, 2, 0))
+        self.avg = nn.AvgPool2d(3, stride=2, ceil_mode=True, count_include_pad=False, padding=1)
+        self.shuffle = nn.PixelShuffle(2)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(3, 10)
+
+    def forward(self, x):
+        x = self.pool(self.stem(x))
+        y = torch.cat([x, F.relu(self.branch(x)) + x], dim=1)
+        z = self.pad(torch.cat([self.up(y), self.ups(x)], 1))
+        return self.fc(torch.flatten(self.gap(self.shuffle(self.avg(z))), 1))
+
+
+class Seq1d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv1d(2, 4, 5, stride=3), nn.ReflectionPad1d(2), nn.MaxPool1d(2),
+                                  nn.ConvTranspose1d(4, 2, 3, stride=2, output_padding=1), nn.Flatten())  # fmt: skip
+
+    def forward(self, x):
+        return self.body(x) * 2.0
+
+
+def real_shapes(module, shape) -> dict:
+    """Every module's and every function node's output shape when the module runs."""
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    graph = torch.fx.symbolic_trace(module)
+    ShapeProp(graph).propagate(torch.zeros(shape))
+    found = {}
+    for node in graph.graph.nodes:
+        meta = node.meta.get("tensor_meta")
+        if node.op != "output" and meta is not None:
+            found[node.target if node.op == "call_module" else node.name] = tuple(meta.shape)
+    hooked = {}
+
+    def hook(name):
+        def record(_module, _inputs, output):
+            hooked[name] = tuple(output.shape)
+
+        return record
+
+    handles = [m.register_forward_hook(hook(name)) for name, m in module.named_modules() if name]
+    with torch.no_grad():
+        module(torch.zeros(shape))
+    for handle in handles:
+        handle.remove()
+    assert {name: found[name] for name in hooked if name in found} == {n: hooked[n] for n in hooked if n in found}
+    return found
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [(Net, (1, 3, 64, 64)), (Net, (2, 3, 45, 38)), (Net, (1, 3, 31, 97)), (Net, (1, 3, 17, 16)),
+     (Seq1d, (1, 2, 40)), (Seq1d, (3, 2, 17))],
+)  # fmt: skip
+def test_modules_match_torch(make, shape):
+    module = make().eval()
+    try:
+        want = real_shapes(module, shape)
+    except RuntimeError as error:  # torch refuses the size: so does the trace, or it names the merge
+        try:
+            assert trace(module, shape).mismatches, error
+        except ConvArithError as refusal:
+            assert str(refusal).startswith("Layer '"), refusal
+        return
+    traced = trace(module, shape)
+    assert not traced.mismatches
+    assert {layer.name: layer.output_shape for layer in traced.layers} == want
+    assert traced.params == sum(p.numel() for p in module.parameters())
+
+
+def test_a_misaligned_cat_is_named():
+    class Skip(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down, self.up = nn.Conv2d(1, 1, 3, stride=2), nn.ConvTranspose2d(1, 1, 3, stride=2)
+
+        def forward(self, x):
+            return torch.cat([x, self.up(self.down(x))], 1)
+
+    traced = trace(Skip(), (1, 1, 12, 11))
+    (mismatch,) = traced.mismatches
+    assert (mismatch.layer, mismatch.axis, mismatch.sizes) == ("cat", 2, (12, 11))
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match"):
+        Skip()(torch.zeros(1, 1, 12, 11))
+
+
+def test_refusals():
+    class View(nn.Module):
+        def forward(self, x):
+            return x.view(x.size(0), -1)
+
+    with pytest.raises(ConvArithError, match="^Layer 'size': call_method 'size' is not one convarith traces"):
+        trace(View(), (1, 3, 4, 4))
+
+    class Branching(nn.Module):
+        def forward(self, x):
+            return x if x.sum() > 0 else -x
+
+    with pytest.raises(ConvArithError, match="^torch module: torch.fx cannot trace it"):
+        trace(Branching(), (1, 3, 4, 4))
+    with pytest.raises(ConvArithError, match=r"^Layer '1' \(torch.Linear\): input \(1, 5\) has 5 features"):
+        trace(nn.Sequential(nn.Flatten(), nn.Linear(4, 2)), (1, 5))
