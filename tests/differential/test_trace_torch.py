@@ -126,3 +126,34 @@ def test_refusals():
         trace(Branching(), (1, 3, 4, 4))
     with pytest.raises(ConvArithError, match=r"^Layer '1' \(torch.Linear\): input \(1, 5\) has 5 features"):
         trace(nn.Sequential(nn.Flatten(), nn.Linear(4, 2)), (1, 5))
+
+
+class Branches(nn.Module):
+    """Strided, dilated and padded windows on two branches that an add merges (all-ones weights)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.AvgPool2d(3, 2, padding=1))
+        self.b = nn.Sequential(nn.Conv2d(1, 2, (9, 3), stride=4, padding=(4, 4), dilation=(1, 4)))
+        self.c = nn.Conv2d(2, 1, 2)
+        for p in self.parameters():
+            nn.init.ones_(p)
+
+    def forward(self, x):
+        return self.c(self.a(x) + self.b(x))
+
+
+@pytest.mark.parametrize("position", [(0, 0), (1, 2), (3, 1)])
+def test_receptive_field_is_the_gradients_support(position):
+    """The input cells with a nonzero gradient of one output are exactly the traced window."""
+    module, shape = Branches(), (1, 1, 37, 41)
+    traced = trace(module, shape)
+    x = torch.ones(shape, requires_grad=True)
+    module(x)[0, 0][position].backward()
+    support = x.grad[0, 0].nonzero()
+    layer = traced.layers[-1]
+    for axis in range(2):
+        jump, field, pad = layer.effective_stride[axis], layer.receptive_field[axis], layer.effective_padding[axis]
+        lo = position[axis] * jump - pad
+        want = (max(lo, 0), min(lo + field - 1, shape[axis + 2] - 1))
+        assert (int(support[:, axis].min()), int(support[:, axis].max())) == want, axis
