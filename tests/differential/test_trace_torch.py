@@ -157,3 +157,32 @@ def test_receptive_field_is_the_gradients_support(position):
         lo = position[axis] * jump - pad
         want = (max(lo, 0), min(lo + field - 1, shape[axis + 2] - 1))
         assert (int(support[:, axis].min()), int(support[:, axis].max())) == want, axis
+
+
+@pytest.mark.parametrize("make, shape", [(Net, (1, 3, 45, 38)), (Branches, (1, 1, 37, 41)), (Seq1d, (2, 2, 40))])
+def test_the_module_and_its_onnx_export_trace_alike(tmp_path, make, shape):
+    """The same network read by torch.fx and from its ONNX export (Resize, DepthToSpace, Pad, ...):
+    the same output shape, receptive field and parameter count (BatchNorm folded by the exporter)."""
+    pytest.importorskip("onnx")
+    module, path = make().eval(), tmp_path / "m.onnx"
+    try:
+        torch.onnx.export(module, (torch.zeros(shape),), str(path), dynamo=False, opset_version=17)
+    except Exception as error:  # an exporter this torch build lacks
+        pytest.skip(f"torch.onnx.export: {error}")
+    if make is Net:  # found: the exporter writes padding='same' with dilation as auto_pad=SAME_UPPER and dilations,
+        # which onnxruntime refuses (Dilation not supported for SAME_UPPER); the trace refuses it too
+        from tests.differential.test_trace_onnx import runtime_shapes
+
+        assert "Dilation not supported" in runtime_shapes(path, shape)["error"]
+        with pytest.raises(ConvArithError, match=r"^Layer '/branch/Conv' \(onnx.Conv\).*Dilation not supported"):
+            trace(path, shape)
+        return
+    by_fx, by_onnx = trace(module, shape), trace(path, shape)
+    last_fx, last_onnx = by_fx.layers[-1], by_onnx.layers[-1]
+    assert last_fx.output_shape == last_onnx.output_shape
+    windows = [layer for layer in by_fx.layers if layer.receptive_field is not None]
+    exported = [layer for layer in by_onnx.layers if layer.receptive_field is not None]
+    assert windows[-1].receptive_field == exported[-1].receptive_field
+    assert windows[-1].effective_padding == exported[-1].effective_padding
+    folded = sum(m.weight.numel() * 4 for m in module.modules() if isinstance(m, nn.BatchNorm2d))
+    assert by_fx.params - folded == by_onnx.params

@@ -85,3 +85,23 @@ def test_an_onnx_path_without_the_onnx_package(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
     with pytest.raises(ConvArithError, match=r"needs the onnx package.*pip install 'convarith\[onnx\]'"):
         trace(str(path), (1, 3, 2, 2))
+
+
+def test_constant_inputs_are_folded():
+    """torch's exports compute Pad's pads from constants (Concat, Reshape, Cast ...) and pass weights
+    through Identity nodes: both are values, not layers, and the weights still count."""
+    const = numpy_helper.from_array(np.array([0, 0, 1, 2], np.int32))
+    nodes = [
+        h.make_node("Identity", ["w0"], ["w"], name="wid"),
+        h.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[1, 1]),
+        h.make_node("Constant", [], ["lo"], value=const),
+        h.make_node("ConstantOfShape", ["four"], ["zeros"], value=numpy_helper.from_array(np.array([0], np.int32))),
+        h.make_node("Concat", ["lo", "zeros"], ["both"], axis=0),
+        h.make_node("Cast", ["both"], ["pads"], to=TensorProto.INT64),
+        h.make_node("Pad", ["c", "pads"], ["y"], name="pad"),
+    ]
+    inits = [init("w0", (2, 3, 1, 1)), init("four", values=[4], dtype=np.int64)]
+    traced = trace(model(nodes, inits), (1, 3, 5, 5))
+    assert [layer.name for layer in traced.layers] == ["x", "conv", "pad"]
+    assert traced["pad"].output_shape == (1, 2, 6, 7) and traced["pad"].padding == ((1, 0), (2, 0))
+    assert traced.params == 6

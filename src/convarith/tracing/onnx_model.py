@@ -26,6 +26,8 @@ WINDOW_INPUTS = {
     "Pad": ("X", "pads", "value", "axes"),
     "Resize": ("X", "roi", "scales", "sizes"),
 }
+FOLD_LIMIT = 1 << 16  # constant inputs of at most this many values are folded
+NEVER_FOLDED = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 VALUE_INPUTS = {"pads", "value", "axes", "roi", "scales", "sizes"}  # given to the call as keywords
 
 
@@ -78,6 +80,14 @@ def read(model):
                                      "Rule: a constant's value is a tensor. Fix: value=numpy_helper.from_array(...).")  # fmt: skip
             values[node.output[0]] = numpy_helper.to_array(attrs["value"])
             continue
+        given = [n for n in node.input if n]
+        if given and all(n in values for n in given) and node.op_type not in NEVER_FOLDED:
+            folded = fold(node, values)  # shape arithmetic on constants (torch's exports of pads and shapes)
+            if folded is not None:
+                values.update(folded)
+                if node.op_type == "Identity" and node.input[0] in weights:
+                    weights.add(node.output[0])
+                continue
         name = node.name if node.name and node.name not in taken else node.output[0]
         taken.add(name)
         attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
@@ -102,6 +112,24 @@ def read(model):
         nodes.append(Node(name, "onnx." + node.op_type, config, inbound))
         producer[node.output[0]] = name
     return nodes, found
+
+
+def fold(node, values: dict) -> dict | None:
+    """The outputs of a node all of whose inputs are constants, computed by onnx's reference
+    evaluator (None for one too large to fold: it stays a layer)."""
+    if node.op_type == "Identity":
+        return {node.output[0]: values[node.input[0]]}
+    if sum(values[n].size for n in node.input if n) > FOLD_LIMIT:
+        return None
+    from onnx.reference import ReferenceEvaluator
+
+    try:
+        results = ReferenceEvaluator(node).run(None, {n: values[n] for n in node.input if n})
+    except Exception as error:  # the evaluator's refusal: the node is wrong on these constants
+        raise ConvArithError(f"Layer {node.name or node.output[0]!r} (onnx.{node.op_type}): cannot be computed on its "
+                             f"constant inputs ({type(error).__name__}: {str(error)[:160]}). Rule: a node on constants "
+                             "is evaluated as onnx.reference does. Fix: export the model again.") from None  # fmt: skip
+    return dict(zip(node.output, results))
 
 
 def weight_inputs(op_type: str, inputs, weights: set, values: dict) -> list[str]:
