@@ -186,3 +186,43 @@ def test_the_module_and_its_onnx_export_trace_alike(tmp_path, make, shape):
     assert windows[-1].effective_padding == exported[-1].effective_padding
     folded = sum(m.weight.numel() * 4 for m in module.modules() if isinstance(m, nn.BatchNorm2d))
     assert by_fx.params - folded == by_onnx.params
+
+
+class Functional(nn.Module):
+    """A U-Net step in torch.nn.functional: pools, padding, interpolation, pixel shuffle."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        d = F.max_pool2d(x, 3, stride=2, ceil_mode=True)
+        d = F.avg_pool2d(self.conv(d), 2, padding=1, count_include_pad=False)
+        u = F.interpolate(d, scale_factor=2.5, mode="bilinear", align_corners=False)
+        u = F.pad(u, (1, 0, 0, 2), mode="replicate")
+        s = F.pixel_shuffle(torch.cat([u, u], 1), 2)
+        return F.adaptive_max_pool2d(s, (3, 5))
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 20, 20), (2, 4, 33, 17), (1, 4, 9, 64)])
+def test_functional_windows_match_torch(shape):
+    module = Functional()
+    traced = trace(module, shape)
+    assert {layer.name: layer.output_shape for layer in traced.layers} == real_shapes(module, shape)
+    assert traced["max_pool2d"].call.startswith("F.max_pool2d(x, 3, stride=2, ")  # fx adds the defaults
+
+
+def test_a_computed_functional_argument_is_refused():
+    class Computed(nn.Module):
+        def forward(self, x):
+            return F.interpolate(x, size=x.shape[2:])
+
+    with pytest.raises(ConvArithError, match="^Layer 'getattr_1': call_function 'getattr' is not one convarith"):
+        trace(Computed(), (1, 1, 4, 4))  # the size read from the tensor is the node refused
+
+    class Scaled(nn.Module):
+        def forward(self, x):
+            return F.max_pool2d(x, 2, stride=F.relu(x))
+
+    with pytest.raises(ConvArithError, match="^Layer 'max_pool2d' \\(F.max_pool2d\\): stride is computed"):
+        trace(Scaled(), (1, 1, 4, 4))

@@ -234,6 +234,8 @@ KNOWN |= ONNX_WINDOWS | ONNX_ELEMENTWISE | ONNX_MERGES | ONNX_OTHER
 
 def window_call(kind: str, config: dict, shapes: list[tuple]) -> tuple[str, dict]:
     """A window layer's call text and the map_call keywords giving its input shapes."""
+    if kind.startswith("torch.F."):
+        return config["call"], {"shapes": {"x": shapes[0]}}
     if kind in TORCH_WINDOWS:
         return config["call"], {"input_shape": shapes[0]}
     if kind not in ONNX_WINDOWS:
@@ -348,6 +350,15 @@ TORCH_WINDOW_FAMILIES = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "LPPool"
 TORCH_WINDOWS = {f"torch.{f}{n}d" for f in TORCH_WINDOW_FAMILIES for n in (1, 2, 3)}
 TORCH_WINDOWS |= {"torch.Upsample", "torch.UpsamplingNearest2d", "torch.UpsamplingBilinear2d", "torch.PixelShuffle",
                   "torch.PixelUnshuffle"}  # fmt: skip
+# torch.nn.functional windows sized by the library as F.<name>(x, ...) (their other arguments constants)
+FUNCTIONAL_WINDOWS = tuple(
+    f"{kind}{n}d"
+    for kind in ("max_pool", "avg_pool", "lp_pool", "adaptive_avg_pool", "adaptive_max_pool")
+    for n in (1, 2, 3)
+)
+FUNCTIONAL_WINDOWS += ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pad", "pixel_shuffle",
+                       "pixel_unshuffle")  # fmt: skip
+TORCH_WINDOWS |= {"torch.F." + name for name in FUNCTIONAL_WINDOWS}
 TORCH_ELEMENTWISE = {"torch." + name for name in (
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
     "Hardswish", "Hardsigmoid", "Hardtanh", "Softplus", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d",

@@ -10,6 +10,7 @@ import operator
 
 from ..errors import ConvArithError
 from .graph import Node
+from .kinds import FUNCTIONAL_WINDOWS
 
 # module attributes passed on to the library's call, per family (the class name without 1d/2d/3d)
 WINDOW_KEYS = {
@@ -114,6 +115,11 @@ def read(model):
                 config["call"] = call
             nodes.append(Node(name, "torch." + type(module).__name__, config, inbound))
             continue
+        functional = functional_name(fx_node)
+        if functional is not None:
+            config = {"call": functional_call(fx_node, functional), "params": 0}
+            nodes.append(Node(name, "torch.F." + functional, config, inbound[:1]))
+            continue
         kind = call_kind(fx_node)
         args = [a if not hasattr(a, "op") else None for a in fx_node.args]
         config = {"args": args, "kwargs": {k: v for k, v in fx_node.kwargs.items() if not hasattr(v, "op")},
@@ -122,6 +128,31 @@ def read(model):
             inbound = tuple(names[a] for a in fx_node.args[0])
         nodes.append(Node(name, "torch." + kind, config, inbound))
     return nodes, None
+
+
+def functional_name(fx_node) -> str | None:
+    """The name of a torch.nn.functional window a function node calls (None: another node)."""
+    if fx_node.op != "call_function":
+        return None
+    import torch.nn.functional as F
+
+    for name in FUNCTIONAL_WINDOWS:
+        if getattr(F, name, None) is fx_node.target:
+            return name
+    return None
+
+
+def functional_call(fx_node, name: str) -> str:
+    """The call text F.<name>(x, ...) of a functional window whose other arguments are constants."""
+    parts = ["x"]
+    values = [("", a) for a in fx_node.args[1:]] + list(fx_node.kwargs.items())
+    for key, value in values:
+        if hasattr(value, "op") or (isinstance(value, (list, tuple)) and any(hasattr(v, "op") for v in value)):
+            raise ConvArithError(f"Layer {fx_node.name!r} (F.{name}): {key or 'an argument'} is computed in the "
+                                 "model (a tensor's size). Rule: a trace reads a functional's arguments as "
+                                 "constants. Fix: constant sizes, or a module (nn.Upsample(...)).")  # fmt: skip
+        parts.append(f"{key}={literal(value)}" if key else literal(value))
+    return f"F.{name}({', '.join(parts)})"
 
 
 def call_kind(fx_node) -> str:
