@@ -2,6 +2,7 @@
 (MatMul's and broadcasting's shapes against NumPy's), parameter counts, refusals, and the
 refusal when the onnx package is missing."""
 
+import json
 import sys
 
 import numpy as np
@@ -105,3 +106,19 @@ def test_constant_inputs_are_folded():
     assert [layer.name for layer in traced.layers] == ["x", "conv", "pad"]
     assert traced["pad"].output_shape == (1, 2, 6, 7) and traced["pad"].padding == ((1, 0), (2, 0))
     assert traced.params == 6
+
+
+def test_cli_traces_an_onnx_file(tmp_path, capsys):
+    from convarith.cli import main
+
+    path = tmp_path / "m.onnx"
+    nodes = [h.make_node("Conv", ["x", "w"], ["y"], name="conv", kernel_shape=[3, 3], pads=[0, 1, 0, 1])]
+    onnx.save(model(nodes, [init("w", (2, 3, 3, 3))], shape=(1, 3, 8, 8)), str(path))
+    assert main(["trace", str(path)]) == 0  # the file's own input shape
+    out = capsys.readouterr().out
+    assert "conv (onnx.Conv)" in out and "(1, 2, 6, 8)" in out
+    assert main(["trace", str(path), "--input", "1,3,5,9", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["layers"][-1]["output_shape"] == [1, 2, 3, 9]
+    path.write_bytes(b"\x00garbage")
+    assert main(["trace", str(path)]) == 1
+    assert capsys.readouterr().err.startswith("error: ONNX file")
