@@ -122,3 +122,16 @@ def test_cli_traces_an_onnx_file(tmp_path, capsys):
     path.write_bytes(b"\x00garbage")
     assert main(["trace", str(path)]) == 1
     assert capsys.readouterr().err.startswith("error: ONNX file")
+
+
+def test_a_flatten_after_global_pooling_keeps_the_field():
+    """(N, C, 1, 1) flattened has one position: the field of the pool goes on (channels first)."""
+    nodes = [
+        h.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3], strides=[2, 2]),
+        h.make_node("GlobalMaxPool", ["c"], ["g"], name="gap"),
+        h.make_node("Flatten", ["g"], ["f"], name="flat"),
+        h.make_node("Flatten", ["c"], ["y"], name="flat_all"),
+    ]
+    traced = trace(model(nodes, [init("w", (4, 3, 3, 3))]), (1, 3, 9, 11))
+    assert traced["gap"].receptive_field == traced["flat"].receptive_field == (9, 11)
+    assert traced["flat_all"].receptive_field is None  # 4 x 5 positions rearranged

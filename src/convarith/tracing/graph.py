@@ -190,7 +190,8 @@ def layer_fields(node: Node, inputs: list[Layer]) -> tuple[tuple[Field, ...] | N
         return tuple(merge_fields(list(fields)) for fields in per_axis), ""
     if node.kind in kinds.REARRANGING:
         positions = 1
-        for size in first.output_shape[1:-1]:
+        shape = first.output_shape
+        for size in shape[2:] if kinds.channels_first(node.kind) else shape[1:-1]:
             positions *= size
         return (first.fields, "") if positions <= 1 else (None, "")
     return first.fields, ""
