@@ -91,7 +91,8 @@ def compare(path, outputs, shape) -> int:
     want = runtime_shapes(path, shape)
     if "error" in want:  # onnxruntime refuses the size: the trace refuses it too, or names the merge
         try:
-            assert trace(path, shape).mismatches, (shape, want["error"])
+            first = trace(path, shape).mismatches[0]  # onnxruntime names the node it stops at, and the sizes
+            assert f"Name:'{first.layer}'" in want["error"] and all(f" {n}" in want["error"] for n in first.sizes), want
         except ConvArithError as error:
             assert str(error).startswith("Layer '"), error
         return 0
@@ -102,7 +103,7 @@ def compare(path, outputs, shape) -> int:
     return len(got)
 
 
-@pytest.mark.parametrize("shape", [(1, 3, 32, 40), (2, 3, 64, 24), (1, 3, 33, 41), (1, 3, 17, 100)])
+@pytest.mark.parametrize("shape", [(1, 3, 32, 40), (2, 3, 64, 24), (1, 3, 33, 41), (1, 3, 17, 100), (1, 3, 30, 40)])
 def test_encoder_decoder_matches_onnxruntime(tmp_path, shape):
     built = encoder_decoder(3)
     outputs = save(built, 3, tmp_path / "m.onnx")
