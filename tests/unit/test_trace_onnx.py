@@ -135,3 +135,17 @@ def test_a_flatten_after_global_pooling_keeps_the_field():
     traced = trace(model(nodes, [init("w", (4, 3, 3, 3))]), (1, 3, 9, 11))
     assert traced["gap"].receptive_field == traced["flat"].receptive_field == (9, 11)
     assert traced["flat_all"].receptive_field is None  # 4 x 5 positions rearranged
+
+
+def test_opset_10_pad_and_resize():
+    """Before opset 11 Pad's pads were an attribute (read as the call's keyword) and Resize took
+    (X, scales) with other coordinates: refused, not guessed."""
+    pad = [h.make_node("Pad", ["x"], ["y"], name="pad", pads=[0, 0, 1, 0, 0, 0, 2, 3])]
+    old = model(pad)
+    old.opset_import[0].version = 10
+    assert trace(old, (1, 3, 4, 4))["pad"].output_shape == (1, 3, 7, 7)
+    resize = [h.make_node("Resize", ["x", "scales"], ["y"], name="up")]
+    old = model(resize, [init("scales", values=[1, 1, 2, 2])])
+    old.opset_import[0].version = 10
+    with pytest.raises(ConvArithError, match=r"^Layer 'up' \(onnx.Resize\): opset 10"):
+        trace(old, (1, 3, 4, 4))

@@ -59,6 +59,7 @@ def read(model):
     from onnx import numpy_helper
 
     graph = model.graph
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
     values = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     weights = set(values)  # the initializers: a layer's parameters (a Constant node's value is not one)
     nodes: list[Node] = []
@@ -106,6 +107,10 @@ def read(model):
                 int(prod(constants[n].shape)) for n in weight_inputs(node.op_type, node.input, weights, values)
             ),
         }
+        if node.op_type == "Resize" and opset < 11:
+            raise ConvArithError(f"Layer {name!r} (onnx.Resize): opset {opset}. Rule: convarith sizes Resize as "
+                                 "opset 11 on defines it (inputs X, roi, scales, sizes). Fix: convert the model, "
+                                 "e.g. onnx.version_converter.convert_version(model, 13).")  # fmt: skip
         if node.op_type in WINDOW_INPUTS:
             config["call"] = call_text(name, node.op_type, list(node.input), attrs, config["values"])
         inbound = tuple(producer[n] for n in node.input if n and n not in values)
