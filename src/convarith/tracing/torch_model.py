@@ -78,8 +78,8 @@ def module_call(module) -> str | None:
 
 def config_of(module) -> dict:
     """The attributes a non-window module's rule reads."""
-    keys = ("out_features", "in_features", "start_dim", "end_dim", "dim", "normalized_shape")
-    return {key: getattr(module, key) for key in keys if isinstance(getattr(module, key, None), (int, tuple))}
+    keys = ("in_features", "out_features", "start_dim", "end_dim")  # Linear's and Flatten's
+    return {key: getattr(module, key) for key in keys if isinstance(getattr(module, key, None), int)}
 
 
 def read(model):
