@@ -149,3 +149,27 @@ def test_opset_10_pad_and_resize():
     old.opset_import[0].version = 10
     with pytest.raises(ConvArithError, match=r"^Layer 'up' \(onnx.Resize\): opset 10"):
         trace(old, (1, 3, 4, 4))
+
+
+BAD = {
+    "concat without axis": [h.make_node("Concat", ["x", "x"], ["y"])],
+    "transpose perm": [h.make_node("Transpose", ["x"], ["y"], perm=[0, 1])],
+    "flatten axis": [h.make_node("Flatten", ["x"], ["y"], axis=9)],
+    "gemm inner size": [h.make_node("Flatten", ["x"], ["f"]), h.make_node("Gemm", ["f", "w"], ["y"])],
+    "matmul inner size": [h.make_node("MatMul", ["x", "w2"], ["y"])],
+    "reshape cells": [h.make_node("Reshape", ["x", "s"], ["y"])],
+    "conv weight rank": [h.make_node("Conv", ["x", "w2"], ["y"])],
+    "pad unknown input": [h.make_node("Pad", ["x", "s", "", "", "q"], ["y"])],
+    "unsqueeze twice": [h.make_node("Unsqueeze", ["x", "a2"], ["y"])],
+    "add weight shape": [h.make_node("Add", ["x", "w2"], ["y"])],
+    "squeeze size": [h.make_node("Squeeze", ["x", "a1"], ["y"])],
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_nodes_are_refused_naming_the_layer(case):
+    inits = [init("w", (5, 3)), init("w2", (3, 3)), init("s", values=[5, -1], dtype=np.int64),
+             init("a2", values=[0, 0], dtype=np.int64), init("a1", values=[1], dtype=np.int64)]  # fmt: skip
+    used = {name for node in BAD[case] for name in node.input}
+    with pytest.raises(ConvArithError, match="^Layer 'y'"):
+        trace(model(BAD[case], [i for i in inits if i.name in used], shape=(1, 3, 4, 4)), (1, 3, 4, 4))

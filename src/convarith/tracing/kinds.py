@@ -278,7 +278,12 @@ def onnx_shape_of(name: str, kind: str, config: dict, shapes: list[tuple]):
     if kind in ONNX_ELEMENTWISE:
         return x
     if kind in ONNX_MERGES:  # multidirectional (NumPy) broadcasting, the batch axis included
-        return broadcast(name, kind, full)
+        out = broadcast(name, kind, full)
+        if out[0] is None and len(full) > len(shapes):  # a weight that does not fit: no skip connection to fix
+            raise refuse(name, kind, f"inputs of shapes {', '.join(map(str, full))} do not broadcast",
+                         "ONNX broadcasts like NumPy (sizes equal or 1, aligned on the right)",
+                         "a constant of a broadcastable shape")  # fmt: skip
+        return out
     if op == "Concat":
         axis = onnx_axis(name, kind, attrs["axis"], len(x))
         return concatenate(name, {"axis": axis}, full)
@@ -293,10 +298,17 @@ def onnx_shape_of(name: str, kind: str, config: dict, shapes: list[tuple]):
         m, k = a[::-1] if attrs.get("transA") else a
         k2, n = b[::-1] if attrs.get("transB") else b
         if k != k2:
-            return None, 1
+            raise refuse(name, kind, f"inputs {a} and {b} (transA={attrs.get('transA', 0)}, transB="
+                         f"{attrs.get('transB', 0)}) share no inner size ({k} and {k2})",
+                         "Gemm multiplies (M, K) by (K, N)", "a weight whose inner size is the input's")  # fmt: skip
         return (m, n)
     if op == "MatMul":
-        return matmul(name, kind, full[0], full[1])
+        out = matmul(name, kind, full[0], full[1])
+        if out[0] is None:
+            raise refuse(name, kind, f"inputs {full[0]} and {full[1]} do not multiply",
+                         "MatMul is NumPy's matmul (inner sizes equal, batch axes broadcast)",
+                         "operands whose inner sizes agree")  # fmt: skip
+        return out
     if op == "Reshape":
         target = onnx_constant(name, kind, config, "shape", 1)
         if target is None:
@@ -321,6 +333,9 @@ def onnx_shape_of(name: str, kind: str, config: dict, shapes: list[tuple]):
                              "Squeeze removes axes of size 1", "axes whose size is 1")  # fmt: skip
             return tuple(n for i, n in enumerate(x) if i not in axes)
         rank = len(x) + len(axes)
+        if len({onnx_axis(name, kind, a, rank) for a in axes}) < len(axes):
+            raise refuse(name, kind, f"axes={list(axes)} name an axis twice", "each new axis once",
+                         "distinct axes")  # fmt: skip
         axes = {onnx_axis(name, kind, a, rank) for a in axes}
         rest = iter(x)
         return tuple(1 if i in axes else next(rest) for i in range(rank))
