@@ -1,7 +1,9 @@
 """convarith.tracing (``convarith.trace``): the shape and receptive field of every layer of a model, without running it.
 
 ``trace(model, input_shape)`` takes a Keras model JSON (the text of ``model.to_json()``, or a
-path to it; Keras is not needed) or convarith's own layer list (JSON or YAML text, a path, or a
+path to it; Keras is not needed), a Keras model object (read through its ``to_json()``), an
+ONNX file or ``onnx.ModelProto`` (read with the ``onnx`` package; see ``onnx_model``), a torch
+``nn.Module`` (walked with ``torch.fx``; see ``torch_model``), or convarith's own layer list (JSON or YAML text, a path, or a
 Python list/dict; see ``layer_list``). Each reader turns the model into ``graph.Node``s in
 Keras's vocabulary and ``graph.trace_nodes`` traces them. Other model kinds add a branch to
 ``readers`` (a reader: model -> (nodes, input shape or None), or None when it is not its kind).
@@ -9,6 +11,7 @@ Keras's vocabulary and ``graph.trace_nodes`` traces them. Other model kinds add 
 
 from __future__ import annotations
 
+import json
 import os
 
 from ..errors import ConvArithError
@@ -44,6 +47,50 @@ def keras_json_reader(model):
         ) from None
 
 
+def is_keras_object(model) -> bool:
+    """A Keras model object (judged by its class's module, so Keras is never imported to ask)."""
+    return hasattr(model, "to_json") and any(
+        (getattr(cls, "__module__", "") or "").split(".")[0] in ("keras", "tf_keras") for cls in type(model).__mro__
+    )
+
+
+def keras_object_reader(model):
+    """A Keras model object, read through the text of its ``model.to_json()``."""
+    if not is_keras_object(model):
+        return None
+    text = model.to_json()
+    if not isinstance(text, str):
+        raise ConvArithError(f"Keras model: to_json() gave a {type(text).__name__}. Rule: a Keras model serialises "
+                             "to JSON text. Fix: trace(model.to_json(), input_shape).")  # fmt: skip
+    from . import keras_json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not keras_json.is_keras_json(data):
+        raise ConvArithError("Keras model: its to_json() is not a Functional/Sequential model. Rule: a subclassed "
+                             "model has no layer graph in its JSON. Fix: build it with keras.Model(inputs, outputs).")  # fmt: skip
+    return keras_json_reader(data)
+
+
+def onnx_reader(model):
+    """An ONNX file (a path ending in .onnx) or an onnx.ModelProto, read with the onnx package."""
+    from . import onnx_model
+
+    path = os.fspath(model) if isinstance(model, (str, os.PathLike)) else None
+    if not onnx_model.is_onnx(model) and not (path is not None and path.lower().endswith(".onnx")):
+        return None
+    return onnx_model.read(model)
+
+
+def torch_reader(model):
+    """A torch nn.Module, walked with torch.fx (symbolically)."""
+    from . import torch_model
+
+    return torch_model.read(model) if torch_model.is_torch_module(model) else None
+
+
 def layer_list_reader(model):
     from . import layer_list
 
@@ -54,7 +101,7 @@ def layer_list_reader(model):
 
 
 # tried in order; the first that recognises the model reads it
-readers = [keras_json_reader, layer_list_reader]
+readers = [keras_object_reader, torch_reader, onnx_reader, keras_json_reader, layer_list_reader]
 
 
 def input_of(given, found):
@@ -76,12 +123,15 @@ def input_of(given, found):
 
 def trace(model, input_shape=None) -> Trace:
     """Every layer's output shape, padding, receptive field and parameter count (a ``Trace``)."""
+    from . import kinds
     from .graph import trace_nodes
 
     for reader in readers:
         read = reader(model)
         if read is not None:
             nodes, found = read
-            return trace_nodes(nodes, input_of(input_shape, found))
+            keras_axes = not any(kinds.channels_first(node.kind) for node in nodes)  # sizes lined up: channels last
+            return trace_nodes(nodes, input_of(input_shape, found), align=keras_axes)
     raise ConvArithError(f"trace: a {type(model).__name__} is not a model convarith reads. Rule: Keras model JSON "
-                         "(text or path) or a layer list (JSON/YAML text, path, list). Fix: model.to_json().")  # fmt: skip
+                         "(text or path), a Keras model, an ONNX file, or a layer list (JSON/YAML text, path, list). "
+                         "Fix: model.to_json().")  # fmt: skip

@@ -117,10 +117,10 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
                     fields=tuple(Field(1, Fraction(1), Fraction(0)) for _ in range(len(given) - 2)),
                     note=input_note(node, given),
                 )
-            elif node.kind in kinds.WINDOW_KINDS:
-                call = kinds.call_text(node.kind, node.config)
+            elif node.kind in kinds.WINDOWS:
+                call, sized = kinds.window_call(node.kind, node.config, shapes)
                 try:
-                    mapped = map_call(call, shapes[0])
+                    mapped = map_call(call, **sized)
                 except ConvArithError as error:
                     raise ConvArithError(f"Layer {node.name!r} ({node.kind}) on input {shapes[0]}: {error}") from None
                 layer = Layer(
@@ -135,8 +135,8 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
                     mismatch = misaligned(node, inputs, out[1])
                     mismatches.append(mismatch)
                     out = list(shapes[0])  # traced on with the first input's sizes; the mismatch is reported
-                    if node.kind == "Concatenate":
-                        axis = node.config.get("axis", -1) % len(out)
+                    if node.kind in kinds.CONCATS:
+                        axis = kinds.concat_axis(node.kind, node.config, len(out))
                         out[axis] = sum(s[axis] for s in shapes)
                 fields, field_note = layer_fields(node, inputs)
                 layer = Layer(
@@ -149,11 +149,11 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
                 f"{error}). Rule: the layer's Keras config keys with values of their types. Fix: e.g. units=10 for Dense."
             ) from None
         layer.inbound, layer.within = node.inbound, node.within
-        steps = steps_of(mapped.ops) if node.kind in kinds.WINDOW_KINDS else None
+        steps = steps_of(mapped.ops) if node.kind in kinds.WINDOWS and layer.fields is not None else None
         period = windows.period(node.inbound)
         if steps:
             period *= lcm(*(step[2] for axis in steps for step in axis if step[0]))  # a stride below stacks
-        windows.add(layer, steps, node.kind in kinds.MERGES or node.kind == "Concatenate", period)
+        windows.add(layer, steps, node.kind in kinds.MERGES or node.kind in kinds.CONCATS, period)
         layer.fields = windows.exact(node.name, layer.fields, period)
         if node.kind in kinds.NESTED:  # the inner model's count, as Keras gives it
             layer.params = sum(inner.params for inner in layers if inner.within == node.name)
@@ -179,7 +179,7 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
 def layer_fields(node: Node, inputs: list[Layer]) -> tuple[tuple[Field, ...] | None, str]:
     """The receptive fields of a non-window layer: kept, merged (max over branches), or ended."""
     first = inputs[0]
-    if node.kind in kinds.MERGES or node.kind == "Concatenate":
+    if node.kind in kinds.MERGES or node.kind in kinds.CONCATS:
         if any(i.fields is None for i in inputs):
             return None, ""
         per_axis = list(zip(*(i.fields for i in inputs)))
@@ -190,7 +190,8 @@ def layer_fields(node: Node, inputs: list[Layer]) -> tuple[tuple[Field, ...] | N
         return tuple(merge_fields(list(fields)) for fields in per_axis), ""
     if node.kind in kinds.REARRANGING:
         positions = 1
-        for size in first.output_shape[1:-1]:
+        shape = first.output_shape
+        for size in shape[2:] if kinds.channels_first(node.kind) else shape[1:-1]:
             positions *= size
         return (first.fields, "") if positions <= 1 else (None, "")
     return first.fields, ""
@@ -203,7 +204,10 @@ def misaligned(node: Node, inputs: list[Layer], axis: int) -> Mismatch:
     d = large - small
     rank = len(inputs[0].output_shape) - 2
     fixes = []
-    if 1 <= axis <= rank:
+    if kinds.channels_first(node.kind):  # the axis as ONNX and torch count it
+        fixes.append(f"Fix: Pad {', '.join(i.name for i in inputs if i.output_shape[axis] == small)} or Slice "
+                     f"{', '.join(i.name for i in inputs if i.output_shape[axis] == large)} by {d} on axis {axis}.")  # fmt: skip
+    elif 1 <= axis <= rank:
         sides = [(0, 0)] * rank
         sides[axis - 1] = (d // 2, d - d // 2)
         big = [i.name for i in inputs if i.output_shape[axis] == large]

@@ -52,10 +52,13 @@ class Windows:
         if not layer.inbound:
             found = (a, b)
         elif merge:
+            from .kinds import channels_first
+
             spans = []
+            first = 2 if channels_first(layer.kind) else 1  # the first spatial axis (ONNX and torch: NCHW)
             for source in layer.inbound:
                 shape = self.layers[source][0].output_shape
-                broadcast = len(shape) == len(layer.output_shape) and shape[axis + 1] == 1
+                broadcast = len(shape) == len(layer.output_shape) and shape[axis + first] == 1
                 spans.append(self.window(source, axis, *((0, 0) if broadcast else (a, b))))
             found = (min(s[0] for s in spans), max(s[1] for s in spans))
         else:
