@@ -285,6 +285,11 @@ def unsupported(op: ConvOp) -> str:
         return "coordinate_transformation_mode='tf_crop_and_resize'"
     if op.resize_mode == "area" and op.resize_arith != "tf":
         return "mode 'area'"
+    kept = [axis for axis in range(op.rank) if op.in_size[axis] == op.out_size[axis]]
+    scales = op.sample_scale or (0.0,) * op.rank
+    if op.resize_arith == "torch" and op.antialias and any(scales[axis] not in (0.0, 1.0) for axis in kept):
+        # measured: neither a copy of that axis nor a resampling at 1/s
+        return f"torch's antialiased {op.resize_mode} on an axis that keeps its size under a scale_factor != 1"
     return ""
 
 
