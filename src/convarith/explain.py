@@ -139,10 +139,6 @@ def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -
     """Every number of one spatial axis, with its formula text (JSON-ready)."""
     n, k, d, s = op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis]
     lo, hi = op.pad_lo[axis], op.pad_hi[axis]
-    if op.kind in arith.REARRANGED_KINDS:
-        from . import explain_rearrange
-
-        return explain_rearrange.axis_facts(op, axis, rule)
     k_eff = arith.effective_kernel(k, d)
     out = arith.space_to_batch_out(n, k, d, s, lo, hi)[0] if space_to_batch else arith.output_spatial(op)[axis]
     facts = {
@@ -157,6 +153,10 @@ def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -
         "pad_after": hi,
         "padding_rule": rule,
     }
+    if op.kind in arith.REARRANGED_KINDS:
+        from .explain_rearrange import rearranged_facts
+
+        return rearranged_facts(op, axis, facts)
     if op.kind == "resize":
         facts.update(resize_facts(op, axis))
         return facts

@@ -8,26 +8,14 @@ from __future__ import annotations
 from .core import arith
 from .core.op import ConvOp
 
-__all__ = ["axis_facts"]
+__all__ = ["rearranged_facts"]
 
 
-def axis_facts(op: ConvOp, axis: int, rule: str) -> dict:
-    """The facts of one spatial axis of a REARRANGED_KINDS op (the same keys as explain.axis_facts)."""
+def rearranged_facts(op: ConvOp, axis: int, facts: dict) -> dict:
+    """``facts`` (explain's common numbers of one spatial axis) completed for a REARRANGED_KINDS op."""
     n, k, d, s = op.in_size[axis], op.kernel[axis], op.dilation[axis], op.stride[axis]
     lo, hi = op.pad_lo[axis], op.pad_hi[axis]
-    out = arith.output_spatial(op)[axis]
-    facts = {
-        "axis": arith.axis_names(op.rank)[axis],
-        "in": n,
-        "out": max(out, 0),
-        "kernel": k,
-        "dilation": d,
-        "effective_kernel": arith.effective_kernel(k, d),
-        "stride": s,
-        "pad_before": lo,
-        "pad_after": hi,
-        "padding_rule": rule,
-    }
+    out = facts["out"]
     if op.kind == "fold":
         facts["in"] = out  # the image's size; n is the number of blocks on this axis
         facts["blocks"] = n
