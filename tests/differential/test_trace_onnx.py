@@ -119,6 +119,8 @@ def test_rearranging_nodes_match_onnxruntime(tmp_path, shape):
     assert trace(tmp_path / "m.onnx", shape).params == built[2]
 
 
+# torch's legacy (TorchScript) exporter, chosen on purpose for opset 17, warns about itself
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Constant folding:UserWarning")
 def test_a_torch_export_matches_onnxruntime(tmp_path):
     torch = pytest.importorskip("torch")
     nn = torch.nn

@@ -159,6 +159,8 @@ def test_receptive_field_is_the_gradients_support(position):
         assert (int(support[:, axis].min()), int(support[:, axis].max())) == want, axis
 
 
+# torch's legacy (TorchScript) exporter, chosen on purpose for opset 17, warns about itself
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Constant folding:UserWarning")
 @pytest.mark.parametrize("make, shape", [(Net, (1, 3, 45, 38)), (Branches, (1, 1, 37, 41)), (Seq1d, (2, 2, 40))])
 def test_the_module_and_its_onnx_export_trace_alike(tmp_path, make, shape):
     """The same network read by torch.fx and from its ONNX export (Resize, DepthToSpace, Pad, ...):
