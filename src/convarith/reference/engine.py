@@ -43,6 +43,7 @@ __all__ = [
 DEFAULT_MAX_BYTES = 512 * 2**20
 CHUNK_BYTES = 2 * 2**20  # im2col columns built at a time
 DEPTHWISE_MAX_MULTIPLIER = 4  # output channels per input channel up to which depthwise beats im2col
+DEPTHWISE_MAX_PHASES = 64  # stride phases of the depthwise path (a huge stride takes im2col)
 DEPTHWISE_BLOCK_BYTES = 2**22  # depthwise buffers per block of channels
 NP_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -248,13 +249,15 @@ def conv_groups(xp, w, op: ConvOp, out, g):
 
 
 def takes_depthwise(op: ConvOp, itemsize: int) -> bool:
-    """One input channel per group, a few output channels each, at least one spatial axis,
-    and one channel's buffers within a block (else im2col, which works a chunk of rows at a time)."""
+    """One input channel per group, a few output channels each, at least one spatial axis, a few
+    stride phases, and one channel's buffers within a block (else im2col, which works a chunk of
+    rows at a time)."""
     return (
         op.groups == op.in_channels
         and op.batch_groups == 1
         and op.rank > 0
         and op.out_channels <= DEPTHWISE_MAX_MULTIPLIER * op.in_channels
+        and math.prod(op.stride[: max(op.rank - 1, 1)]) <= DEPTHWISE_MAX_PHASES  # one copy per phase
         and depthwise_block(op, arith.output_spatial(op), itemsize)[1] <= DEPTHWISE_BLOCK_BYTES
     )
 
@@ -384,12 +387,15 @@ def tap_groups(op: ConvOp, phased: int, lengths, pitch):
 
 
 def windows(xp, kernel, dilation, stride, out):
-    """Read-only view (..., *kernel, *out) of ``xp``: element [..., i, j] = xp[..., i*d + j*s]."""
+    """Read-only view (..., *kernel, *out) of ``xp``: element [..., i, j] = xp[..., i*d + j*s]
+    (an axis of one tap or one window takes step 0: its stride or dilation may be any size)."""
     lead, steps = xp.strides[: xp.ndim - len(out)], xp.strides[xp.ndim - len(out) :]
+    taps = tuple(st * d if k > 1 else 0 for st, d, k in zip(steps, dilation, kernel))
+    moves = tuple(st * s if o > 1 else 0 for st, s, o in zip(steps, stride, out))
     return np.lib.stride_tricks.as_strided(
         xp,
         shape=xp.shape[: xp.ndim - len(out)] + tuple(kernel) + tuple(out),
-        strides=lead + tuple(st * d for st, d in zip(steps, dilation)) + tuple(st * s for st, s in zip(steps, stride)),
+        strides=lead + taps + moves,
         writeable=False,
     )
 
