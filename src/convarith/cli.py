@@ -98,18 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("explain", "print how the output shape comes about, axis by axis"),
     ):
         command = commands.add_parser(name, help=help_text, description=help_text, formatter_class=Formatter)
-        command.add_argument("expr", help='the call, e.g. "nn.Conv2d(3, 8, 3)"')
-        command.add_argument("--input", metavar="SIZES", help="input shape, e.g. 1,3,32,32")
-        command.add_argument(
-            "--shape",
-            action="append",
-            default=[],
-            metavar="NAME=SIZES",
-            help="shape of a tensor named in the call, e.g. x=1,8,8,3 (repeatable)",
-        )
-        command.add_argument(
-            "--output-size", metavar="SIZES", help="output_size for transposed convolutions, e.g. 13,12"
-        )
+        add_call_arguments(command)
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_forward(commands)
     add_draw(commands)
@@ -120,15 +109,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_call_arguments(command, expr_help: str = 'the call, e.g. "nn.Conv2d(3, 8, 3)"', output_size: bool = True):
+    """The call and what it is applied to: EXPR, --input, --shape (repeatable), --output-size."""
+    command.add_argument("expr", help=expr_help)
+    command.add_argument("--input", metavar="SIZES", help="input shape, e.g. 1,3,32,32 (a None batch: None,200,2)")
+    command.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        metavar="NAME=SIZES",
+        help="shape of a tensor named in the call, e.g. x=1,8,8,3 (repeatable)",
+    )
+    if output_size:
+        command.add_argument(
+            "--output-size", metavar="SIZES", help="output_size for transposed convolutions, e.g. 13,12"
+        )
+
+
+def call_arguments(args: argparse.Namespace) -> dict:
+    """The input_shape, shapes and output_size keyword arguments of ``add_call_arguments``' options."""
+    given = {
+        "input_shape": None if args.input is None else parse_sizes(args.input, "--input", batch_none=True),
+        "shapes": parse_named(args.shape),
+    }
+    if getattr(args, "output_size", None) is not None:
+        given["output_size"] = parse_sizes(args.output_size, "--output-size")
+    return given
+
+
 def add_solve(commands) -> None:
     """The ``solve`` command: the values of the call's ``...`` arguments that give a target shape."""
     help_text = "find the values of the call's ... arguments that give the target shape"
     command = commands.add_parser("solve", help=help_text, description=help_text, formatter_class=Formatter)
-    command.add_argument(
-        "expr", help='the call with unknowns as ..., e.g. "nn.Conv2d(3, 8, kernel_size=..., stride=...)"'
+    add_call_arguments(
+        command, 'the call with unknowns as ..., e.g. "nn.Conv2d(3, 8, kernel_size=..., stride=...)"', output_size=False
     )
-    command.add_argument("--input", metavar="SIZES", help="input shape, e.g. 1,3,32,32")
-    command.add_argument("--shape", action="append", default=[], metavar="NAME=SIZES", help="a named tensor's shape")
     command.add_argument("--target", required=True, metavar="SIZES", help="the output shape wanted, e.g. 1,8,16,16")
     command.add_argument(
         "--search", action="append", default=[], metavar="NAME=V1,V2",
@@ -179,9 +194,8 @@ def run_solve(args: argparse.Namespace) -> str:
 
     answers = solve(
         args.expr,
-        None if args.input is None else parse_sizes(args.input, "--input"),
+        **call_arguments(args),
         target=parse_sizes(args.target, "--target"),
-        shapes=parse_named(args.shape),
         search=parse_search(args.search),
         limit=args.limit,
     )
@@ -396,12 +410,7 @@ def add_draw(commands) -> None:
     """The ``draw`` command: a picture of the call (text on stdout, or a file with -o)."""
     help_text = "draw the call: its input and output grids, padding, inserted zeros and one kernel footprint"
     command = commands.add_parser("draw", help=help_text, description=help_text, formatter_class=Formatter)
-    command.add_argument("expr", help='the call, e.g. "nn.Conv2d(3, 8, 3)"')
-    command.add_argument("--input", metavar="SIZES", help="input shape, e.g. 1,3,32,32")
-    command.add_argument(
-        "--shape", action="append", default=[], metavar="NAME=SIZES", help="shape of a named tensor (repeatable)"
-    )
-    command.add_argument("--output-size", metavar="SIZES", help="output_size for transposed convolutions")
+    add_call_arguments(command)
     command.add_argument(
         "--fmt", choices=("svg", "ascii", "gif"), help="default: from -o's suffix (.svg, .gif, .txt), else ascii"
     )
@@ -434,9 +443,7 @@ def run_draw(args: argparse.Namespace) -> str:
         axes = tuple(int(part) if part.strip().lstrip("-").isdigit() else part.strip() for part in args.axes.split(","))
     picture = draw(
         args.expr,
-        None if args.input is None else parse_sizes(args.input, "--input"),
-        shapes=parse_named(args.shape),
-        output_size=None if args.output_size is None else parse_sizes(args.output_size, "--output-size"),
+        **call_arguments(args),
         fmt=fmt,
         axes=axes,
         at=None if args.at is None else parse_sizes(args.at, "--at"),
@@ -461,9 +468,8 @@ def run(args: argparse.Namespace) -> str:
         return run_valid_sizes(args)
     if args.command == "trace":
         return run_trace(args)
-    input_shape = None if args.input is None else parse_sizes(args.input, "--input", batch_none=True)
-    output_size = None if args.output_size is None else parse_sizes(args.output_size, "--output-size")
-    shapes = parse_named(args.shape)
+    given = call_arguments(args)
+    input_shape, shapes, output_size = given["input_shape"], given["shapes"], given.get("output_size")
     if args.command == "shape":
         mapped = map_call(args.expr, input_shape, shapes=shapes, output_size=output_size)
         if not args.json:
