@@ -110,6 +110,10 @@ class Mapped(Record):
     shown_input: tuple[int, ...] | None = None
     # --- explicit padding (glpad) ---
     given_shape: tuple[int, ...] | None = None  # the input as given, where the op's layout cannot restore it
+    # --- translation (issue 12): the padding rule as data, one entry per spatial axis of the first op ---
+    # 'explicit' (numbers as written), 'valid', 'same_upper' (the SAME total, an odd cell at the end),
+    # 'same_lower' (an odd cell at the start); () where the framework module has not said.
+    padding_intent: tuple[str, ...] = ()
 
     @property
     def given_input_shape(self) -> tuple[int, ...]:
