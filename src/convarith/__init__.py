@@ -9,8 +9,11 @@ from .errors import ConvArithError
 from .explain import Explanation
 
 __all__ = [
+    "Comparison",
     "ConvArithError",
     "Explanation",
+    "Translation",
+    "compare",
     "draw",
     "explain",
     "forward",
@@ -21,6 +24,7 @@ __all__ = [
     "trace",
     "trace_element",
     "transposed_views",
+    "translate",
     "valid_sizes",
 ]
 __version__ = "0.1.0"
@@ -113,3 +117,33 @@ def trace(model, input_shape=None):
     from .tracing import trace as run
 
     return run(model, input_shape)
+
+
+def translate(expr: str, to: str, input_shape=None, *, shapes=None, output_size=None):
+    """``expr`` written in framework ``to`` ('keras', 'torch', 'tf', 'jax', 'onnx'): a
+    ``Translation`` with ``.code`` (``def layer(...)``, the source's arrays in, its output out),
+    ``.notes`` (why each extra step is there) and ``.prove()`` (both frameworks run, max |difference|)."""
+    import importlib
+
+    return importlib.import_module("convarith.translate").translate(
+        expr, to, input_shape, shapes=shapes, output_size=output_size
+    )
+
+
+def compare(expr: str, input_shape=None, *, shapes=None, output_size=None):
+    """``expr``'s intent in all five frameworks side by side: each one's call, output shape in its
+    own layout and padding per side, or its refusal (a ``Comparison``)."""
+    import importlib
+
+    return importlib.import_module("convarith.translate").compare(
+        expr, input_shape, shapes=shapes, output_size=output_size
+    )
+
+
+def __getattr__(name: str):
+    """``Translation`` and ``Comparison``, imported on first use."""
+    if name in ("Translation", "Comparison"):
+        import importlib
+
+        return getattr(importlib.import_module("convarith.translate"), name)
+    raise AttributeError(f"module 'convarith' has no attribute {name!r}")

@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{shape,explain,forward,draw,solve,valid-sizes,trace,serve}",
+        metavar="{shape,explain,forward,draw,solve,valid-sizes,trace,translate,compare,serve}",
         prog="convarith",
     )
     for name, help_text in (
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_solve(commands)
     add_valid_sizes(commands)
     add_trace(commands)
+    add_translate(commands)
     add_serve(commands)
     return parser
 
@@ -243,6 +244,45 @@ def run_valid_sizes(args: argparse.Namespace) -> str:
             {name: getattr(found, name) for name in fields} | {"removed": [list(r) for r in found.removed]}
         )
     return str(found)
+
+
+def add_translate(commands) -> None:
+    """The ``translate`` and ``compare`` commands: one call written in another framework, or in all five."""
+    help_text = "write the call in another framework (Python code defining layer(...)), optionally proven by running both"
+    command = commands.add_parser("translate", help=help_text, description=help_text, formatter_class=Formatter)
+    add_call_arguments(command)
+    command.add_argument("--to", required=True, metavar="FRAMEWORK", help="keras, torch, tf, jax or onnx")
+    command.add_argument("--prove", action="store_true", help="run both frameworks on random arrays (both installed)")
+    command.add_argument("--json", action="store_true", help="print JSON instead of the code")
+    help_text = "print the call's intent in all five frameworks: each call, output shape, padding per side or refusal"
+    command = commands.add_parser("compare", help=help_text, description=help_text, formatter_class=Formatter)
+    add_call_arguments(command)
+    command.add_argument("--json", action="store_true", help="print JSON instead of the table")
+
+
+def run_translate(args: argparse.Namespace) -> str:
+    from .translate import translate
+
+    translation = translate(args.expr, args.to, **call_arguments(args))
+    difference = translation.prove() if args.prove else None
+    if args.json:
+        import json
+
+        return json.dumps(translation.to_dict() | ({"max_abs_difference": difference} if args.prove else {}))
+    if not args.prove:
+        return str(translation)
+    return f"{translation}\n# proven: max |difference| from {translation.source_framework} = {difference:.3g}"
+
+
+def run_compare(args: argparse.Namespace) -> str:
+    from .translate import compare
+
+    comparison = compare(args.expr, **call_arguments(args))
+    if args.json:
+        import json
+
+        return json.dumps(comparison.to_dict())
+    return str(comparison)
 
 
 def add_serve(commands) -> None:
@@ -468,6 +508,10 @@ def run(args: argparse.Namespace) -> str:
         return run_valid_sizes(args)
     if args.command == "trace":
         return run_trace(args)
+    if args.command == "translate":
+        return run_translate(args)
+    if args.command == "compare":
+        return run_compare(args)
     given = call_arguments(args)
     input_shape, shapes, output_size = given["input_shape"], given["shapes"], given.get("output_size")
     if args.command == "shape":
