@@ -248,7 +248,9 @@ def run_valid_sizes(args: argparse.Namespace) -> str:
 
 def add_translate(commands) -> None:
     """The ``translate`` and ``compare`` commands: one call written in another framework, or in all five."""
-    help_text = "write the call in another framework (Python code defining layer(...)), optionally proven by running both"
+    help_text = (
+        "write the call in another framework (Python code defining layer(...)), optionally proven by running both"
+    )
     command = commands.add_parser("translate", help=help_text, description=help_text, formatter_class=Formatter)
     add_call_arguments(command)
     command.add_argument("--to", required=True, metavar="FRAMEWORK", help="keras, torch, tf, jax or onnx")

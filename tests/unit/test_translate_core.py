@@ -7,7 +7,6 @@ import ast
 import sys
 import types
 
-import numpy as np
 import pytest
 
 import convarith
@@ -139,7 +138,9 @@ def test_a_bad_to_lists_the_five_names(to):
 def test_prove_names_the_extra_of_a_missing_framework(fake, monkeypatch):
     t = convarith.translate(CALL, "torch", (1, 3, 9, 9))
     real = translate_code.importlib.util.find_spec
-    monkeypatch.setattr(translate_code.importlib.util, "find_spec", lambda name: None if name == "torch" else real(name))
+    monkeypatch.setattr(
+        translate_code.importlib.util, "find_spec", lambda name: None if name == "torch" else real(name)
+    )
     with pytest.raises(ConvArithError, match=r"PyTorch is not installed .* pip install 'convarith\[torch\]'"):
         t.prove()
 
