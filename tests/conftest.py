@@ -66,6 +66,8 @@ def pytest_terminal_summary(terminalreporter):
     from tests.differential.compare import TALLY
     from tests.differential.numerics import MAX_DIFF, NAN_CASES, NUMERIC_TALLY
 
+    translation_summary(terminalreporter)
+
     if NUMERIC_TALLY:
         terminalreporter.section("numeric agreement with the real frameworks (convarith.forward)")
         for name in sorted(NUMERIC_TALLY):
@@ -92,3 +94,12 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"{name:8s} {shape + refusal + crash:6d} cases agreed: {shape} shapes, {refusal} refusals, {crash} crashes refused"
         )
+
+
+def translation_summary(terminalreporter):
+    """Issue 12: how many translations agreed per direction (tests/differential/test_translate.py)."""
+    import sys
+
+    module = sys.modules.get("tests.differential.test_translate")
+    if module is not None:
+        module.summary(terminalreporter)

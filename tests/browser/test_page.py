@@ -133,3 +133,23 @@ def test_shared_url_restores_the_state(page, server):
     page.goto(url)
     expect(page.locator("#expr")).to_have_value("F.max_pool2d(x, 3, stride=2, ceil_mode=True)")
     expect(page.locator("#shape")).to_have_text("(1, 3, 5, 5)")
+
+
+def test_compare_shows_each_framework(page):
+    """#compare: one row per framework with the library's calls and shape, or its refusal; emptied with the rest."""
+    expr = SEED[3]
+    page.fill("#expr", expr)
+    page.fill("#input", "1,96,128,3")
+    expect(page.locator("#compare tbody tr")).to_have_count(5)
+    for entry in convarith.compare(expr, (1, 96, 128, 3)).entries:
+        row = page.locator(f'#compare tr[data-framework="{entry.name}"]')
+        if entry.refusal:
+            expect(row.locator("td.call")).to_have_text(entry.refusal)
+            expect(row).to_have_class("refused")
+        else:
+            expect(row.locator("td.call")).to_have_text("\n".join(entry.calls))
+            expect(row.locator("td.shape")).to_have_text(tuple_text(entry.output_shape))
+    expect(page.locator('#compare tr[data-framework="keras"] td.shape')).to_have_text("(1, 192, 256, 3)")
+    page.fill("#expr", "nn.Conv2d(3, 8, 3, stride=2, padding='same')")
+    expect(page.locator("#error")).to_be_visible()
+    expect(page.locator("#compare tbody tr")).to_have_count(0)

@@ -145,12 +145,20 @@ def test_prove_names_the_extra_of_a_missing_framework(fake, monkeypatch):
         t.prove()
 
 
-def test_compare_maps_each_frameworks_calls(fake, monkeypatch):
-    for name in ("keras", "tf_nn", "jax_lax", "onnx"):  # every other framework refuses here
+def refuse(mapped):
+    raise ConvArithError("X: no. Rule: r. Fix: f.")
+
+
+@pytest.fixture
+def refusing(monkeypatch):
+    """Every framework but the stand-in torch refuses every call."""
+    for name in ("keras", "tf_nn", "jax_lax", "onnx"):
         module = types.ModuleType(f"convarith.translate.{name}")
-        module.FRAMEWORK_ID = name
-        module.target = lambda mapped: (_ for _ in ()).throw(ConvArithError("X: no. Rule: r. Fix: f."))
+        module.FRAMEWORK_ID, module.target = name, refuse
         monkeypatch.setitem(sys.modules, f"convarith.translate.{name}", module)
+
+
+def test_compare_maps_each_frameworks_calls(fake, refusing):
     c = convarith.compare(CALL, (1, 3, 9, 9))
     torch_entry = c["torch"]
     assert torch_entry.output_shape == (1, 4, 5, 5)
@@ -188,3 +196,12 @@ def test_import_convarith_leaves_translate_for_later():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["Translation", "Comparison"]
+
+
+def test_the_page_answer_carries_the_comparison(fake, refusing):
+    from convarith.web import handlers
+
+    status, _, body = handlers.shape({"expr": CALL, "input": "1,3,9,9"})
+    assert status == 200
+    assert list(body["compare"]) == ["keras", "torch", "tf", "jax", "onnx"]
+    assert body["compare"]["torch"] == convarith.compare(CALL, (1, 3, 9, 9)).to_dict()["frameworks"]["torch"]

@@ -57,7 +57,7 @@ def translate(expr: str, to: str, input_shape=None, *, shapes=None, output_size=
 
 def compare(expr: str, input_shape=None, *, shapes=None, output_size=None):
     """``expr`` in all five frameworks side by side (a ``Comparison``: call, output shape or refusal, padding)."""
-    from .compare import compare as run
+    from .comparison import compare as run
 
     return run(expr, input_shape, shapes=shapes, output_size=output_size)
 
@@ -68,7 +68,7 @@ def __getattr__(name: str):
 
         return Translation
     if name == "Comparison":
-        from .compare import Comparison
+        from .comparison import Comparison
 
         return Comparison
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

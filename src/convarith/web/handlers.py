@@ -67,7 +67,10 @@ def refused(function):
 
 @refused
 def shape(query: dict) -> tuple[int, str, dict]:
-    """The shape, the explanation (as data and as text) and the call's number fields."""
+    """The shape, the explanation (as data and as text), the call's number fields and the
+    same call in each framework (``compare``: calls, shape or refusal, padding per side)."""
+    from ..translate import compare
+
     expr, given = call_arguments(query)
     explanation = explain(expr, **given)
     mapped = map_call(expr, **given)
@@ -80,6 +83,7 @@ def shape(query: dict) -> tuple[int, str, dict]:
             "text": str(explanation),
             "framework": mapped.framework,
             "knobs": knobs.knobs(mapped),
+            "compare": compare(expr, **given).to_dict()["frameworks"],
         },
     )
 

@@ -51,6 +51,7 @@ async function refresh() {
     $("shape").textContent = tupleText(answer.shape);
     $("framework").textContent = answer.framework;
     $("explanation").textContent = answer.text;
+    showCompare(answer.compare);
     showKnobs(answer.knobs);
     await redraw("", mine);
   } catch (error) {
@@ -59,6 +60,7 @@ async function refresh() {
     $("shape").textContent = "";
     $("explanation").textContent = "";
     $("drawing").innerHTML = "";
+    showCompare({});
   }
 }
 
@@ -69,6 +71,27 @@ async function redraw(at, mine = generation) {
     $("drawing").innerHTML = await response.text();
   } else {
     $("drawing").textContent = (await response.json()).error;
+  }
+}
+
+// One row per framework: its calls and output shape, or its refusal (text only, never markup).
+function showCompare(frameworks) {
+  const body = $("compare").querySelector("tbody");
+  body.replaceChildren();
+  for (const [name, entry] of Object.entries(frameworks)) {
+    const row = document.createElement("tr");
+    row.dataset.framework = name;
+    row.className = entry.refusal ? "refused" : "";
+    const padding = entry.padding.map((op) => op.map(([lo, hi]) => `(${lo}, ${hi})`).join(", ")).join("; ");
+    const cells = entry.refusal ? [name, entry.refusal, "", ""]
+      : [name, entry.calls.join("\n"), tupleText(entry.output_shape), padding];
+    cells.forEach((text, i) => {
+      const cell = document.createElement(i ? "td" : "th");
+      cell.className = ["framework", "call", "shape", "padding"][i];
+      cell.textContent = text;
+      row.appendChild(cell);
+    });
+    body.appendChild(row);
   }
 }
 
