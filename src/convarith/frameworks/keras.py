@@ -359,6 +359,10 @@ def cpu_nhwc_only(label: str, why: str) -> ConvArithError:
     )
 
 
+# padding= -> Mapped.padding_intent: 'same' is TF SAME (the odd cell at the end), 'causal' all before (explicit)
+PADDING_INTENTS = {"valid": "valid", "same": "same_upper", "causal": "explicit"}
+
+
 class LayerPlan(Plan):
     """A Keras layer compiled: bound, its call-only checks done; ``map`` reads the input.
 
@@ -378,8 +382,13 @@ class LayerPlan(Plan):
         mapped = Mapped(
             FRAMEWORK, self.call, ops, rules, notes, layout=layout_name(self.data_format, self.rank),
             arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID, layer=layer,
+            padding_intent=self.padding_intent(),
         )  # fmt: skip
         return with_activation(mapped, self.activation, self.label)
+
+    def padding_intent(self) -> tuple[str, ...]:
+        """The padding rule per spatial axis as data (translation): the layer's padding= string."""
+        return (PADDING_INTENTS[getattr(self, "padding", "valid")],) * self.rank
 
     def placed(self, batch: int, channels: int, spatial: tuple) -> tuple[int, ...]:
         """The full shape in the layer's data_format."""
@@ -921,6 +930,7 @@ class PoolPlan(LayerPlan):
         return Mapped(
             FRAMEWORK, self.call, (op,), tuple(p[2] for p in padded), tuple(notes),
             layout=layout_name(self.data_format, rank), arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
+            padding_intent=self.padding_intent(),
         )  # fmt: skip
 
 
@@ -1148,7 +1158,7 @@ class UpSamplingPlan(LayerPlan):
         )  # fmt: skip
         return Mapped(
             FRAMEWORK, self.call, (op,), rules, layout=layout_name(self.data_format, rank),
-            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
+            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID, padding_intent=self.padding_intent(),
         )  # fmt: skip
 
 
@@ -1305,6 +1315,9 @@ class KerasPadPlan(LayerPlan):
         self.v = v = bind(call, params, label, COMMON_KEYWORDS)
         self.pairs = axis_pairs(v[name], rank, name, label)
         self.data_format = layout(v.get("data_format"), rank, label)
+
+    def padding_intent(self) -> tuple[str, ...]:
+        return ("explicit",) * self.rank
 
     def map(self, inputs: Inputs) -> Mapped:
         label, rank, sign = self.label, self.rank, -1 if self.crop else 1

@@ -242,20 +242,23 @@ def keras_params(mapped: Mapped, weights, arrays) -> list:
     bias = arrays_.get("bias")
     if bias is not None:
         expect(bias, (last.out_channels,), "bias", label, "bias has one value per filter")
+    from ..translate import keras as keras_layout  # the layouts as data, shared with the translation
+    from ..translate.steps import apply
+
     if mapped.layer in ("depthwise", "separable"):
         multiplier = op.out_channels // op.in_channels
         dk = expect(
             arrays_["depthwise_kernel"], (*op.kernel, op.in_channels, multiplier), "depthwise_kernel", label,
             "Keras depthwise_kernel layout is (*kernel_size, input channels, depth_multiplier)",
         )  # fmt: skip
-        depthwise = depthwise_canonical(dk, rank)
+        depthwise = apply(keras_layout.depthwise_steps(op.kernel, op.in_channels, multiplier), dk)
         if mapped.layer == "depthwise":
             return [(depthwise, bias)]
         pk = expect(
             arrays_["pointwise_kernel"], (*(1,) * rank, op.out_channels, last.out_channels), "pointwise_kernel", label,
             "Keras pointwise_kernel layout is (1, ..., input channels * depth_multiplier, filters)",
         )  # fmt: skip
-        return [(depthwise, None), (spatial_last(pk, rank), bias)]
+        return [(depthwise, None), (apply(keras_layout.kernel_steps(rank), pk), bias)]
     kernel = arrays_["kernel"]
     if op.kind == "conv_transpose":
         expect(kernel, (*op.kernel, op.out_channels, op.in_channels), "kernel", label,
@@ -263,7 +266,7 @@ def keras_params(mapped: Mapped, weights, arrays) -> list:
     else:
         expect(kernel, (*op.kernel, op.in_channels // op.groups, op.out_channels), "kernel", label,
                "Keras kernel layout is (*kernel_size, input channels/groups, filters)")  # fmt: skip
-    return [(spatial_last(kernel, rank), bias)]
+    return [(apply(keras_layout.kernel_steps(rank), kernel), bias)]
 
 
 def keras_bias_on_last_axis(mapped: Mapped) -> bool:

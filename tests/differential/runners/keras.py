@@ -161,6 +161,23 @@ def run(request: dict, _before=run) -> dict:  # noqa: F811 - model tracing reque
     return _before(request)
 
 
+# --- translation (issue 12): a generated Keras body, or a Keras layer's source run lines ------------------------------
+
+
+def run_translation(request: dict) -> dict:
+    """Exec the lines convarith generated (test worker only): ``body`` with canonical ``x`` and
+    ``params`` gives canonical ``y``; ``run`` with the layer's ``x`` and ``weights`` gives its output."""
+    scope = {key: request[key] for key in ("x", "params", "weights") if key in request}
+    exec("\n".join([*request["imports"], *request["lines"]]), scope)  # test worker: code convarith generated
+    return {"values": np.asarray(scope["y"])}
+
+
+def run(request: dict, _before=run) -> dict:  # noqa: F811 - translation requests, then the others
+    if "translation" in request:
+        return run_translation(request)
+    return _before(request)
+
+
 # --- translation (issue 12, core): run the code convarith generated (a translation, or the source's own call) ---
 
 generated_run = run
