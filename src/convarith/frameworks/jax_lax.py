@@ -704,6 +704,7 @@ class GeneralPlan(CompiledPlan):
             layout=specs.layout,
             arguments=tuple(self.v.items()),
             framework_id=FRAMEWORK_ID,
+            padding_intent=padding_intent(self.v["padding"], len(sizes)),
         )
 
 
@@ -919,6 +920,7 @@ class TransposePlan(CompiledPlan):
             layout=specs.layout,
             arguments=tuple(self.v.items()),
             framework_id=FRAMEWORK_ID,
+            padding_intent=transpose_intent(self.v["padding"], op),
         )
 
 
@@ -1251,6 +1253,7 @@ class ReduceWindowPlan(Plan):
         return Mapped(
             FRAMEWORK, self.call, (op,), rules, notes, layout="every axis windowed", shape_override=spatial,
             arguments=tuple(v.items()), framework_id=FRAMEWORK_ID, shown_input=x,
+            padding_intent=padding_intent(padding, rank),
         )  # fmt: skip
 
 
@@ -1320,3 +1323,25 @@ def vector_rule(call, inputs, candidates: set, strict: bool = True):
             rule = lambda got: GeneralPlan.sweep_rule(got, ranked.same)  # noqa: E731
     spatial = tuple(lhs[a] for a in specs.lhs[2:])
     return array_rule(axes, spatial, others, candidates, strict, len(lhs), specs.out[2:], rule)
+
+
+# --- translation (issue 12): the padding rule as data ------------------------------------------------------------
+
+INTENTS = {"VALID": "valid", "SAME": "same_upper", "SAME_LOWER": "same_lower"}
+
+
+def padding_intent(padding, rank: int) -> tuple[str, ...]:
+    """Per spatial axis: 'valid', 'same_upper' ('SAME': the odd cell at the end), 'same_lower' or
+    'explicit' (pairs as written)."""
+    intent = INTENTS.get(padding.upper(), "explicit") if isinstance(padding, str) else "explicit"
+    return (intent,) * rank
+
+
+def transpose_intent(padding, op: ConvOp) -> tuple[str, ...]:
+    """conv_transpose: 'SAME' keeps out = n*s, its odd crop cell at the end ('same_upper') or the start;
+    'VALID' is 'valid' where it crops nothing; explicit pairs are 'explicit'."""
+    if padding == "SAME":
+        return tuple("same_upper" if lo <= hi else "same_lower" for lo, hi in zip(op.pad_lo, op.pad_hi))
+    if padding == "VALID":
+        return tuple("valid" if lo == hi == 0 else "explicit" for lo, hi in zip(op.pad_lo, op.pad_hi))
+    return ("explicit",) * op.rank

@@ -347,27 +347,17 @@ def arith_spatial(op: ConvOp) -> tuple[int, ...]:
 def jax_params(mapped: Mapped, weights, arrays) -> list:
     """rhs laid out by dimension_numbers (O, I and spatial letters). conv_transpose runs
     the rhs (flipped and I/O-swapped first if transpose_kernel=True) as a stride-1
-    convolution of the stride-dilated input."""
-    from ..frameworks import jax_lax
+    convolution of the stride-dilated input. The layout is data: ``translate.jax_lax.rhs_steps``
+    (the translations write the same steps out as code)."""
+    from ..translate import steps
+    from ..translate.jax_lax import rhs_steps
 
     op, label = mapped.ops[0], label_of(mapped)
     if op.init_value is not None:  # reduce_window (wip8-rearr)
         return reduce_window_params(mapped)
     roles = tensor_roles(mapped, ("lhs", "rhs"))
     lhs, rhs = take(arrays, roles, "lhs", label), take(arrays, roles, "rhs", label)
-    transpose = mapped.call.base == "conv_transpose"
-    default = jax_lax.TRANSPOSE_DEFAULTS.get(lhs.ndim) if transpose else None
-    specs = jax_lax.dimension_numbers(mapped.argument("dimension_numbers"), lhs.ndim, label, default)
-    kernel = np.transpose(rhs, specs.rhs)
-    if not transpose:
-        return [(kernel, None)]
-    flip = mapped.argument("transpose_kernel", False)
-    spatial = tuple(range(2, kernel.ndim))
-    if flip:
-        kernel = np.flip(np.swapaxes(kernel, 0, 1), spatial)
-    if op.kind == "conv":
-        return [(kernel, None)]
-    return [(np.ascontiguousarray(np.flip(np.swapaxes(kernel, 0, 1), spatial)), None)]
+    return [(np.ascontiguousarray(steps.apply(rhs_steps(mapped, lhs.ndim), rhs)), None)]
 
 
 def reduce_window_params(mapped: Mapped) -> list:
