@@ -407,12 +407,43 @@ def write_op(body: Body, op: ConvOp, index: int, intent: tuple[str, ...]) -> Non
         "unfold": write_native, "fold": write_native, "max_unpool": write_native,
     }  # fmt: skip
     if not 1 <= op.rank <= 3 and op.kind != "pad":
-        raise refuse(
-            label_of(op), f"an op on {op.rank} spatial axes", "torch's convolution and pooling modules take 1 to 3 "
-            "spatial axes", "fold the extra axes into the batch in the source framework",
-        )  # fmt: skip
-    writers[op.kind](body, op, index, intent)
+        fold_window_free_axes(body, op, index, writers[op.kind])
+    else:
+        writers[op.kind](body, op, index, intent)
     body.shape = (op.batch // op.batch_groups, op.out_channels, *out)
+
+
+def fold_window_free_axes(body: Body, op: ConvOp, index: int, writer) -> None:
+    """An op on more than 3 axes (jax's reduce_window windows every axis): the axes its window leaves
+    alone (kernel 1, stride 1, no padding) move into the channels, the op runs on the rest, and back."""
+    rank = op.rank
+    free = [
+        a
+        for a in range(rank)
+        if (op.kernel[a], op.stride[a], op.pad_lo[a], op.pad_hi[a], op.lhs_dilation[a]) == (1, 1, 0, 0, 1)
+    ]
+    kept = [a for a in range(rank) if a not in free] or [free.pop()]
+    if len(kept) > 3 or op.kind in ("conv", "conv_transpose"):
+        raise refuse(
+            label_of(op), f"an op on {rank} spatial axes, {len(kept)} of them windowed",
+            "torch's convolution and pooling modules take 1 to 3 spatial axes", "at most 3 windowed axes",
+        )  # fmt: skip
+    n, c, sizes, out = op.batch, op.in_channels, op.in_size, arith.output_spatial(op)
+    moved = math.prod(sizes[a] for a in free)
+    order = (0, 1, *(a + 2 for a in free), *(a + 2 for a in kept))
+    body.add(f"t = t.permute{order}.reshape({(n, c * moved, *(sizes[a] for a in kept))!r})")
+    body.notes.append(f"the {len(free)} axes the window leaves alone move into the channels (torch pools 1 to 3 axes).")
+    pick = lambda values: tuple(values[a] for a in kept)  # noqa: E731
+    sub = op.with_(
+        in_channels=c * moved, out_channels=c * moved, in_size=pick(sizes), kernel=pick(op.kernel),
+        stride=pick(op.stride), dilation=pick(op.dilation), pad_lo=pick(op.pad_lo), pad_hi=pick(op.pad_hi),
+        lhs_dilation=pick(op.lhs_dilation), output_padding=pick(op.output_padding), in_spec=channels_first(len(kept)),
+        out_spec=channels_first(len(kept)),
+    )  # fmt: skip
+    body.shape = (n, c * moved, *pick(sizes))
+    writer(body, sub, index, ())
+    back = tuple(sorted(range(rank + 2), key=order.__getitem__))
+    body.add(f"t = t.reshape({(n, c, *(sizes[a] for a in free), *pick(out))!r}).permute{back}")
 
 
 def write_native(body: Body, op: ConvOp, index: int, intent=()) -> bool:
