@@ -23,12 +23,10 @@ from ..parse import Name
 from . import steps
 from .parts import Source, Target
 
-__all__ = ["FRAMEWORK_ID", "WEIGHT_LAYOUT", "emit", "input_steps", "output_steps", "source", "target"]
+__all__ = ["FRAMEWORK_ID", "emit", "input_steps", "output_steps", "source", "target"]
 
 FRAMEWORK_ID = "torch"
 IMPORTS = ("import numpy as np", "import torch", "from torch import nn", "import torch.nn.functional as F")
-# torch's weight layouts, from torch to canonical: both are canonical already (reference.adapters applies them)
-WEIGHT_LAYOUT = {"conv": (), "conv_transpose": ()}
 PAD_MODULES = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
 F_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 RESIZE_NAMES = {("linear", 1): "linear", ("linear", 2): "bilinear", ("linear", 3): "trilinear", ("cubic", 2): "bicubic",
@@ -891,7 +889,7 @@ def call_name(mapped: Mapped) -> str:
 
 def source(mapped: Mapped) -> Source:
     """How a torch call takes its arrays, brings them to canonical layout and back, and runs in torch."""
-    from ..reference.adapters import array_names, input_name, tensor_roles
+    from ..reference.adapters import TORCH_WEIGHT_LAYOUT, array_names, input_name, tensor_roles
 
     op = mapped.ops[0]
     names = list(dict.fromkeys(name for _, name in array_names(mapped.call)))
@@ -910,7 +908,7 @@ def source(mapped: Mapped) -> Source:
             w, b = roles["weight"], roles.get("bias")
         else:
             w, b = "weights[0]", "weights[1]" if op.bias else None
-        weight = steps.code(WEIGHT_LAYOUT[op.kind], f"np.asarray({w})")
+        weight = steps.code(TORCH_WEIGHT_LAYOUT[op.kind], f"np.asarray({w})")
         lines.append(f"params = [({weight}, {f'np.asarray({b})' if b else None})]")
         notes.append("torch's weight layout is the canonical one: (out, in/groups, k...) for a convolution, "
                      "(in, out/groups, k...) for a transposed one.")  # fmt: skip
