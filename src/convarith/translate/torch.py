@@ -932,9 +932,9 @@ def run_lines(mapped: Mapped, names: list, functional: bool) -> tuple[str, ...]:
     lines = [f"m = {text}", "with torch.no_grad():"]
     if "Lazy" in call.base:
         lines.append(f"    m({x})  # a lazy module builds its weights on the first call")
-    given = "[]" if op.kind == "max_unpool" else "[] if weights is None else weights"
-    lines += [f"    for p, w in zip(m.parameters(), {given}):",
-              "        p.copy_(torch.from_numpy(np.asarray(w, dtype=np.float32)))"]  # fmt: skip
+    if not op.is_pool:
+        lines += ["    for p, w in zip(m.parameters(), [] if weights is None else weights):",
+                  "        p.copy_(torch.from_numpy(np.asarray(w, dtype=np.float32)))"]  # fmt: skip
     size = list(arith.output_spatial(mapped.ops[-1]))
     if op.kind == "max_unpool":
         indices = "torch.from_numpy(np.asarray(weights[0], dtype=np.int64))"
