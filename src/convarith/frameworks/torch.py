@@ -206,6 +206,14 @@ def padding_sides(rank, padding, kernel, dilation) -> tuple[tuple[int, ...], tup
     return padding, padding
 
 
+def padding_intent(padding, lo, hi) -> tuple[str, ...]:
+    """The padding rule as data per axis (translation, issue 12): 'valid', 'same_upper' (torch's 'same'
+    puts an odd cell at the end) or 'explicit' numbers."""
+    if padding == "valid":
+        return ("valid",) * len(lo)
+    return ("same_upper" if padding == "same" else "explicit",) * len(lo)
+
+
 def padding_rules(padding, kernel, dilation, lo, hi) -> tuple[str, ...]:
     """The rule text per axis of the padding ``padding_sides`` gave."""
     if padding == "valid":
@@ -751,6 +759,7 @@ class ConvPlan(Plan):
         return Mapped(
             FRAMEWORK, self.call, (op,), rules, notes, layout=layout(rank), squeeze_batch=unbatched,
             arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
+            padding_intent=padding_intent(self.padding, lo, hi),
         )  # fmt: skip
 
 
@@ -975,7 +984,7 @@ class PoolPlan(Plan):
         )  # fmt: skip
         return Mapped(
             FRAMEWORK, self.call, (op,), self.rules, layout=layout(rank), squeeze_batch=unbatched,
-            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
+            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID, padding_intent=("explicit",) * rank,
         )  # fmt: skip
 
 
@@ -1621,6 +1630,7 @@ class FoldPlan(Plan):
             FRAMEWORK, self.call, (op,), rules, notes, layout="NCHW",
             shape_override=shape if unbatched else (batch, *shape), batch_dims=() if unbatched else None,
             arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID, shown_input=shown,
+            padding_intent=("explicit",) * 2,
         )  # fmt: skip
 
 
@@ -1932,7 +1942,7 @@ class PadPlan(Plan):
         return Mapped(
             FRAMEWORK, self.call, (op,), self.rules[-m:] if m else (), notes, layout=pad_layout(m),
             squeeze_batch=squeeze, shape_override=shape, batch_dims=batch_dims, arguments=tuple(self.v.items()),
-            framework_id=FRAMEWORK_ID, given_shape=given,
+            framework_id=FRAMEWORK_ID, given_shape=given, padding_intent=("explicit",) * m,
         )  # fmt: skip
 
 
@@ -2055,7 +2065,7 @@ class UnpoolPlan(Plan):
         )
         return Mapped(
             FRAMEWORK, self.call, (op,), rules, layout=layout(rank), squeeze_batch=unbatched,
-            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
+            arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID, padding_intent=("explicit",) * rank,
         )  # fmt: skip
 
 

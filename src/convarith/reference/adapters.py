@@ -20,6 +20,7 @@ from ..core.op import ConvOp
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped
 from ..parse import Call, Name, expr_type_error, parse_call
+from ..translate import steps
 from . import activations
 
 __all__ = ["Plan", "finish", "prepare", "random_plan"]
@@ -133,6 +134,10 @@ def spatial_last(w: np.ndarray, rank: int) -> np.ndarray:
 
 # -- PyTorch -------------------------------------------------------------------------
 
+# torch's weight layouts as steps (translate.steps) from torch to canonical, per op kind: canonical already.
+# translate.torch writes the same steps into a translation's code.
+TORCH_WEIGHT_LAYOUT = {"conv": (), "conv_transpose": ()}
+
 
 def torch_params(mapped: Mapped, weights, arrays) -> list:
     """nn modules: parameters() = [weight, bias]; F.*: arrays by name (input, weight, bias).
@@ -172,7 +177,7 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
     expect(w, canonical_weight_shape(op, out_channels), "weight", label, layout)
     if b is not None:
         expect(b, (out_channels,), "bias", label, "bias has one value per output channel")
-    return [(w, b)]
+    return [(steps.apply(TORCH_WEIGHT_LAYOUT[op.kind], w), b)]
 
 
 def unpool_indices(mapped: Mapped, weights, arrays) -> np.ndarray:

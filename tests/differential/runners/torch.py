@@ -131,6 +131,26 @@ def run(request: dict) -> dict:  # noqa: F811 - F.max_unpool*d routed to run_fun
     return unpool_run(request)
 
 
+# --- translation (issue 12): code the library generated, run with torch ----------------------------------------
+
+functional_run = run
+
+
+def run_generated(lines, imports, names: dict) -> dict:
+    """Execute generated lines (imports first) with ``names`` bound; return their NumPy ``y``."""
+    namespace = dict(names)
+    exec("\n".join((*imports, *lines)), namespace)  # test worker: code convarith.translate wrote
+    return {"y": np.asarray(namespace["y"])}
+
+
+def run(request: dict) -> dict:  # noqa: F811 - translation bodies and source runs, then the rest
+    if request.get("translation"):
+        return run_generated(request["body"], request["imports"], {"x": request["x"], "params": request["params"]})
+    if request.get("source_run"):
+        return run_generated(request["lines"], request["imports"], request["names"])
+    return functional_run(request)
+
+
 # --- translation (issue 12, core): run the code convarith generated (a translation, or the source's own call) ---
 
 generated_run = run
