@@ -232,12 +232,13 @@ def conv_candidates(op: ConvOp) -> list[str]:
     texts = []
     for padding in ("valid", "same", "causal") if rank == 1 else ("valid", "same"):
         pad = f"padding={padding!r}"
-        if op.groups == op.in_channels > 1 and op.out_channels % op.in_channels == 0 and rank <= 2:
-            multiplier = op.out_channels // op.in_channels
-            depth = "" if multiplier == 1 else f"depth_multiplier={multiplier}"
-            texts.append(f"DepthwiseConv{rank}D({joined(common, pad, depth, dilation, bias, fmt)})")
         groups = "" if op.groups == 1 else f"groups={op.groups}"
         texts.append(f"Conv{rank}D({joined(str(op.out_channels), common, pad, dilation, groups, bias, fmt)})")
+        if op.groups == op.in_channels and op.out_channels % op.in_channels == 0 and rank <= 2:
+            multiplier = op.out_channels // op.in_channels
+            depth = "" if multiplier == 1 else f"depth_multiplier={multiplier}"
+            depthwise = f"DepthwiseConv{rank}D({joined(common, pad, depth, dilation, bias, fmt)})"
+            texts.insert(len(texts) - (op.groups > 1), depthwise)  # before Conv unless one channel
     return texts
 
 
