@@ -651,7 +651,7 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
     if set(op.dilation) == {1}:
         name = "MaxPooling" if maxed else "AveragePooling"
         writer.layer(f"{name}{rank}D({ints(op.kernel)}, strides={ints(op.stride)})")
-        if not maxed and (counts is not None or kind == "sum_pool" or op.divisor_override):
+        if not maxed and (counts is not None or kind in ("sum_pool", "lp_pool") or op.divisor_override):
             writer.ops_call(f"t = t * {cells}", "keras.ops.multiply")
             if kind == "sum_pool":
                 writer.notes.append("window sum: the average pooling times the window's cell count")
