@@ -13,8 +13,6 @@ block-diagonal kernel), DepthwiseConv2D with unequal strides (refused: Conv2D gr
 
 from __future__ import annotations
 
-from itertools import product
-
 from ..api import map_call
 from ..core import arith
 from ..core.op import ConvOp, channels_first, channels_last
@@ -84,25 +82,16 @@ def layer_text(mapped: Mapped) -> str:
     """The layer call written out from its parsed values (never the user's text): the
     arguments that change the numbers, the activation by its canonical name."""
     call, label = mapped.call, mapped.call.base
-    parts = []
-    for value in call.args:
-        parts.append(literal(value, label))
+    activation = repr(mapped.activation) if mapped.activation else "None"
+    names = [key for key, _ in mapped.arguments]
+    parts = [
+        activation if names[index] == "activation" else literal(value, label) for index, value in enumerate(call.args)
+    ]
     for key, value in call.kwargs:
         if key in UNUSED or key.endswith(WEIGHT_OBJECTS):
             continue
-        if key == "activation":
-            parts.append(f"activation={mapped.activation!r}" if mapped.activation else "activation=None")
-            continue
-        parts.append(f"{key}={literal(value, label)}")
-    if len(call.args) > activation_position(mapped):
-        parts[activation_position(mapped)] = repr(mapped.activation) if mapped.activation else "None"
+        parts.append(f"{key}={activation if key == 'activation' else literal(value, label)}")
     return f"keras.layers.{call.base}({', '.join(parts)})"
-
-
-def activation_position(mapped: Mapped) -> int:
-    """Where activation= sits among the positional arguments (bound order), or a large number."""
-    names = [key for key, _ in mapped.arguments]
-    return names.index("activation") if "activation" in names else 1 << 30
 
 
 def literal(value, label: str) -> str:
@@ -190,7 +179,7 @@ def keras_axes(name: str, op: ConvOp) -> str:
         return f"({', '.join(spatial)}, C, multiplier)"
     if op.kind == "conv_transpose":
         return f"({', '.join(spatial)}, filters, C)"
-    return f"({', '.join(spatial)}, C/groups, filters)" if name == "kernel" else f"(1..., C*m, filters)"
+    return f"({', '.join(spatial)}, C/groups, filters)" if name == "kernel" else "(1..., C*m, filters)"
 
 
 def canonical_axes(name: str, op: ConvOp) -> str:
@@ -243,12 +232,13 @@ def conv_candidates(op: ConvOp) -> list[str]:
     texts = []
     for padding in ("valid", "same", "causal") if rank == 1 else ("valid", "same"):
         pad = f"padding={padding!r}"
-        if op.groups == op.in_channels > 1 and op.out_channels % op.in_channels == 0 and rank <= 2:
-            multiplier = op.out_channels // op.in_channels
-            depth = "" if multiplier == 1 else f"depth_multiplier={multiplier}"
-            texts.append(f"DepthwiseConv{rank}D({joined(common, pad, depth, dilation, bias, fmt)})")
         groups = "" if op.groups == 1 else f"groups={op.groups}"
         texts.append(f"Conv{rank}D({joined(str(op.out_channels), common, pad, dilation, groups, bias, fmt)})")
+        if op.groups == op.in_channels and op.out_channels % op.in_channels == 0 and rank <= 2:
+            multiplier = op.out_channels // op.in_channels
+            depth = "" if multiplier == 1 else f"depth_multiplier={multiplier}"
+            depthwise = f"DepthwiseConv{rank}D({joined(common, pad, depth, dilation, bias, fmt)})"
+            texts.insert(len(texts) - (op.groups > 1), depthwise)  # before Conv unless one channel
     return texts
 
 
@@ -286,7 +276,8 @@ def pool_candidates(op: ConvOp) -> list[str]:
     if len(op.out_spec) == 2:
         return texts
     for padding in ("valid", "same"):
-        texts.append(f"{name}Pooling{rank}D({joined(ints(op.kernel), strides_text(op), f'padding={padding!r}', fmt)})")
+        strides = f"strides={ints(op.stride)}"  # a pooling's strides default to its pool_size
+        texts.append(f"{name}Pooling{rank}D({joined(ints(op.kernel), strides, f'padding={padding!r}', fmt)})")
     return texts
 
 
@@ -429,7 +420,7 @@ class Writer:
             if not lo and not hi:
                 continue
             dim = axis + 1
-            index = lambda text: "t[" + ":, " * dim + text + "]"  # noqa: E731
+            index = lambda text, dim=dim: "t[" + ":, " * dim + text + "]"  # noqa: E731
             if mode == "replicate":
                 parts = [f"keras.ops.repeat({index('-1:')}, {hi}, axis={dim})" if hi else ""]
                 parts = [f"keras.ops.repeat({index(':1')}, {lo}, axis={dim})" if lo else "", "t", *parts]
@@ -659,8 +650,8 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
     counts = None if maxed or kind == "sum_pool" else divisor_counts(op)
     if set(op.dilation) == {1}:
         name = "MaxPooling" if maxed else "AveragePooling"
-        writer.layer(f"{name}{rank}D({joined(ints(op.kernel), strides_text(op))})")
-        if not maxed and (counts is not None or kind == "sum_pool" or op.divisor_override):
+        writer.layer(f"{name}{rank}D({ints(op.kernel)}, strides={ints(op.stride)})")
+        if not maxed and (counts is not None or kind in ("sum_pool", "lp_pool") or op.divisor_override):
             writer.ops_call(f"t = t * {cells}", "keras.ops.multiply")
             if kind == "sum_pool":
                 writer.notes.append("window sum: the average pooling times the window's cell count")
