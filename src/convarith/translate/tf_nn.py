@@ -321,7 +321,10 @@ def translate_op(writer: Writer, op: ConvOp, index: int) -> None:
     elif op.kind == "conv_transpose":
         conv_transpose(writer, op, index)
     elif op.kind in ("max_pool", "min_pool", "avg_pool", "sum_pool", "lp_pool"):
-        pool(writer, op)
+        if op.rank > 3:
+            folded_pool(writer, op)
+        else:
+            pool(writer, op)
     elif op.kind in ("adaptive_max_pool", "adaptive_avg_pool"):
         adaptive(writer, op)
     elif op.kind == "pad":
@@ -700,6 +703,34 @@ def pool(writer: Writer, op: ConvOp) -> None:
                 f"h = h * ({taps}.0 / count)", note="torch's LPPool rescales a partial window to the whole kernel."
             )
         writer.line(f"h = tf.pow(h, {1.0 / float(op.norm_p)!r})", "tf.pow")
+
+
+def folded_pool(writer: Writer, op: ConvOp) -> None:
+    """A window over more than 3 axes (jax.lax.reduce_window over every axis): the axes it leaves alone
+    (window 1, stride 1, no padding) join the batch, the others (at most 3) are pooled by tf.nn."""
+    r = op.rank
+    fields = ("in_size", "kernel", "stride", "dilation", "pad_lo", "pad_hi", "lhs_dilation", "output_padding")
+    alone = [
+        a for a in range(r)
+        if (op.kernel[a], op.stride[a], op.pad_lo[a], op.pad_hi[a], op.lhs_dilation[a]) == (1, 1, 0, 0, 1)
+    ]  # fmt: skip
+    active = [a for a in range(r) if a not in alone] or [r - 1]
+    alone = [a for a in alone if a not in active]
+    if len(active) > 3:
+        raise refuse(LABEL, f"a window over {len(active)} axes", "tf.nn pools 1 to 3 spatial axes",
+                     "a window of 1 (stride 1, no padding) on all but 3 axes")  # fmt: skip
+    kept = prod(op.in_size[a] for a in alone)
+    perm = (0, *(1 + a for a in alone), *(1 + a for a in active), r + 1)
+    inner = tuple(op.in_size[a] for a in active)
+    writer.line(f"h = tf.reshape(tf.transpose(h, {perm}), {(op.batch * kept, *inner, op.in_channels)})", "tf.reshape",
+                "The axes the window leaves alone join the batch (tf.nn pools 1 to 3 spatial axes).")  # fmt: skip
+    spec = channels_last(len(active))
+    part = op.with_(batch=op.batch * kept, in_spec=spec, out_spec=spec,
+                    **{name: tuple(getattr(op, name)[a] for a in active) for name in fields})  # fmt: skip
+    pool(writer, part)
+    shape = (op.batch, *(op.in_size[a] for a in alone), *arith.output_spatial(part), op.out_channels)
+    back = tuple(sorted(range(len(perm)), key=perm.__getitem__))
+    writer.line(f"h = tf.transpose(tf.reshape(h, {shape}), {back})")
 
 
 def window_text(op: ConvOp, tensor: str) -> str:
