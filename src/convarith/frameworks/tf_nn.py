@@ -268,7 +268,16 @@ def make_op(
     )
 
 
-def result(call, op: ConvOp, lead, rules, arguments: dict, notes=(), spatial_out=None, first=False) -> Mapped:
+def padding_intent(padding, rank: int) -> tuple[str, ...]:
+    """The padding rule as data per spatial axis (issue 12): 'SAME' puts the odd cell at the end."""
+    return (
+        {"SAME": "same_upper", "VALID": "valid"}.get(padding, "explicit") if isinstance(padding, str) else "explicit",
+    ) * rank
+
+
+def result(
+    call, op: ConvOp, lead, rules, arguments: dict, notes=(), spatial_out=None, first=False, padding=None
+) -> Mapped:
     """Mapped with the output laid out as lead + spatial + channels (extra batch dims kept);
     ``arguments`` are the call's bound arguments; ``spatial_out`` (the space-to-batch
     sizes) marks the op as run by space-to-batch."""
@@ -278,7 +287,8 @@ def result(call, op: ConvOp, lead, rules, arguments: dict, notes=(), spatial_out
     return Mapped(
         FRAMEWORK, call, (op,), tuple(rules), tuple(notes), layout=(FIRST if first else LAST)[op.rank],
         shape_override=override, arguments=tuple(arguments.items()), batch_dims=tuple(lead),
-        space_to_batch=spatial_out is not None, framework_id=FRAMEWORK_ID
+        space_to_batch=spatial_out is not None, framework_id=FRAMEWORK_ID,
+        padding_intent=() if padding is None else padding_intent(padding, op.rank),
     )  # fmt: skip
 
 
@@ -357,7 +367,7 @@ def conv(rank: int):
         lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, dilation, padding)
         groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, dilation, lo, hi, w_in, out_ch)
         op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, dilation, lo, hi, first, groups=groups)
-        mapped = result(call, op, lead, rules, v, first=first)
+        mapped = result(call, op, lead, rules, v, first=first, padding=padding)
         if 0 in mapped.output_shape:
             return mapped
         if rank == 3 and any(d != 1 for d in dilation):
@@ -453,7 +463,7 @@ def convolution(call, v: dict, inputs: Inputs) -> Mapped:
     lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, (1,) * rank, padding)
     groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, (1,) * rank, lo, hi, w_in, out_ch)
     op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, (1,) * rank, lo, hi, first, groups=groups)
-    mapped = result(call, op, lead, rules, v, notes, first=first)
+    mapped = result(call, op, lead, rules, v, notes, first=first, padding=padding)
     return empty_or_refuse(label, mapped, fmt, rank) if first else mapped
 
 
@@ -522,7 +532,7 @@ def convolution_dilated(call, v, x, w, rank, stride, dilation, label) -> Mapped:
         lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, dilation, padding)
         notes = ()
     op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, dilation, lo, hi, groups=groups)
-    return result(call, op, lead, rules, v, notes)
+    return result(call, op, lead, rules, v, notes, padding=padding)
 
 
 def dilated_pads(label, rank, spatial, kernel, dilation, padding):
@@ -593,7 +603,7 @@ def depthwise(call, v: dict, inputs: Inputs) -> Mapped:
     if not dilated:
         lo, hi, rules = size_rules(label, 2, spatial, kernel, stride, (1, 1), padding)
         op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, (1, 1), lo, hi, groups=channels)
-        return result(call, op, lead, rules, v)
+        return result(call, op, lead, rules, v, padding=padding)
     lo, hi, rules = [], [], []
     sizes = []
     for axis in range(2):
@@ -610,7 +620,7 @@ def depthwise(call, v: dict, inputs: Inputs) -> Mapped:
             "with strides > 1 the stride applies inside each block: the windows come in rows of `rate` adjacent ones, "
             "a row every stride*rate cells, so neither the size nor the windows are those of a strided dilated convolution.",
         )
-    return result(call, op, lead, rules, v, notes, spatial_out=tuple(sizes))
+    return result(call, op, lead, rules, v, notes, spatial_out=tuple(sizes), padding=padding)
 
 
 def explicit_pairs_loose(padding, rank, label):
@@ -739,6 +749,7 @@ def conv_transpose(rank: int | None):
             shape_override=tuple(out_shape),
             arguments=tuple(v.items()),
             framework_id=FRAMEWORK_ID,
+            padding_intent=padding_intent(padding, r),
         )
 
     return handle
@@ -839,8 +850,9 @@ def pool_nd(rank: int | None, kind: str):
             else ()
         )
         return Mapped(
-            FRAMEWORK, call, (op,), rules, notes, layout=LAST[r], arguments=tuple(v.items()), framework_id=FRAMEWORK_ID
-        )
+            FRAMEWORK, call, (op,), rules, notes, layout=LAST[r], arguments=tuple(v.items()), framework_id=FRAMEWORK_ID,
+            padding_intent=padding_intent(padding, r),
+        )  # fmt: skip
 
     return handle
 
@@ -996,7 +1008,10 @@ def pool(call, v: dict, inputs: Inputs) -> Mapped:
         kind, batch, channels, channels, spatial, window, stride, dilation, lo, hi,
         channels_last(r), channels_last(r), count_include_pad=False,
     )  # fmt: skip
-    return Mapped(FRAMEWORK, call, (op,), rules, layout=LAST[r], arguments=tuple(v.items()), framework_id=FRAMEWORK_ID)
+    return Mapped(
+        FRAMEWORK, call, (op,), rules, layout=LAST[r], arguments=tuple(v.items()), framework_id=FRAMEWORK_ID,
+        padding_intent=padding_intent(padding, r),
+    )  # fmt: skip
 
 
 # -- compiled plans ----------------------------------------------------------------------------------
@@ -1642,6 +1657,7 @@ def separable(call, v: dict, inputs: Inputs) -> Mapped:
         FRAMEWORK, call, (depth, point), first.padding_rules, notes, layout="NHWC",
         shape_override=(*lead, *spatial, pw[3]), arguments=tuple(v.items()), batch_dims=lead,
         space_to_batch=first.space_to_batch, framework_id=FRAMEWORK_ID, layer="separable",
+        padding_intent=first.padding_intent,
     )  # fmt: skip
 
 

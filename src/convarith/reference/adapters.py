@@ -308,17 +308,19 @@ def tf_nn_params(mapped: Mapped, weights, arrays) -> list:
     depthwise = "depthwise" in label
     roles = tensor_roles(mapped, ("input", "filter" if depthwise else "filters"))
     w = take(arrays, roles, "filter" if depthwise else "filters", label)
+    from ..translate import steps
+    from ..translate.tf_nn import filter_steps  # the layouts as data, written into translations too
+
     if depthwise:
         expect(w, (*op.kernel, op.in_channels, op.out_channels // op.in_channels), "filter", label,
                "tf.nn.depthwise_conv2d filter layout is (kh, kw, in_channels, channel_multiplier)")  # fmt: skip
-        return [(depthwise_canonical(w, op.rank), None)]
-    if op.kind == "conv_transpose":
+    elif op.kind == "conv_transpose":
         expect(w, (*op.kernel, op.out_channels, op.in_channels), "filters", label,
                "tf.nn transposed filters layout is (*kernel, out_channels, in_channels)")  # fmt: skip
     else:
         expect(w, (*op.kernel, op.in_channels // op.groups, op.out_channels), "filters", label,
                "tf.nn filters layout is (*kernel, in_channels/groups, out_channels)")  # fmt: skip
-    return [(spatial_last(w, op.rank), None)]
+    return [(steps.apply(filter_steps(mapped)[0], w), None)]
 
 
 def tf_separable_params(mapped: Mapped, arrays) -> list:
@@ -335,9 +337,13 @@ def tf_separable_params(mapped: Mapped, arrays) -> list:
     multiplier = depth.out_channels // depth.in_channels
     expect(dw, (*depth.kernel, depth.in_channels, multiplier), "depthwise_filter", label,
            "tf.nn.separable_conv2d depthwise_filter layout is (kh, kw, in_channels, channel_multiplier)")  # fmt: skip
+    from ..translate import steps
+    from ..translate.tf_nn import filter_steps  # the layouts as data, written into translations too
+
+    depth_steps, point_steps = filter_steps(mapped)
     if depth.out_channels == 0:  # a channel multiplier of 0: TF's pointwise conv of no channels gives zeros
-        return [(depthwise_canonical(dw, 2), None), (np.zeros((point.out_channels, 0, 1, 1), pw.dtype), None)]
-    return [(depthwise_canonical(dw, 2), None), (spatial_last(pw, 2), None)]
+        return [(steps.apply(depth_steps, dw), None), (np.zeros((point.out_channels, 0, 1, 1), pw.dtype), None)]
+    return [(steps.apply(depth_steps, dw), None), (steps.apply(point_steps, pw), None)]
 
 
 def arith_spatial(op: ConvOp) -> tuple[int, ...]:

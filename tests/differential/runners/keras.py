@@ -183,7 +183,7 @@ def run(request: dict, _before=run) -> dict:  # noqa: F811 - translation request
 generated_run = run
 
 
-def run_generated(request: dict) -> dict:
+def run_generated_layer(request: dict) -> dict:
     """Exec ``request['generated']`` (code text convarith wrote: ``def layer(...)``) in a fresh namespace
     and call ``layer(*args, **kwargs)`` on the given arrays."""
     namespace = {"__name__": "convarith_generated"}
@@ -192,7 +192,7 @@ def run_generated(request: dict) -> dict:
     return {"shape": tuple(out.shape), "values": out}
 
 
-def run(request: dict) -> dict:  # noqa: F811 - generated code routed to run_generated
+def run(request: dict) -> dict:  # noqa: F811 - generated code routed to run_generated_layer
     if "generated" in request:
-        return run_generated(request)
+        return run_generated_layer(request)
     return generated_run(request)
