@@ -536,6 +536,15 @@ def pool_part(op: ConvOp, index: int) -> Part:
             f"{op.rounding} rounding keeps windows past the padded input: reduce_window pads the end to "
             f"{extended_hi(op)} with the init value, and those cells never count."
         )
+    whole = op.kernel == op.in_size and not any(op.pad_lo) and not any(op.pad_hi)
+    if kind in ("max_pool", "avg_pool") and whole and all(m == 1 for m in arith.output_spatial(op)):
+        axes = tuple(range(2, op.rank + 2))
+        divisor = float(op.divisor_override or math.prod(op.kernel))
+        reduced = f"jnp.max(x, axis={axes}, keepdims=True)" if kind == "max_pool" else (
+            f"jnp.sum(x, axis={axes}, keepdims=True) / {divisor!r}")  # fmt: skip
+        part.call(reduced)
+        part.notes.append("a window as large as the input is a global pool: one reduction over the spatial axes.")
+        return part
     if kind in ("max_pool", "min_pool"):
         init = op.init_value if op.init_value is not None else spelling.IDENTITIES[kind]
         reduce_lines(part, "x", init, "lax.max" if kind == "max_pool" else "lax.min", op)
