@@ -239,10 +239,32 @@ def same_op(mine: ConvOp, theirs: ConvOp) -> bool:
     mine, theirs = relevant(mine), relevant(theirs).with_(in_spec=spec, out_spec=spec)
     changes = {"rounding": theirs.rounding, "empty_max": theirs.empty_max, "in_spec": spec, "out_spec": spec}
     if mine.kind == "resize":
+        if not same_sampling(mine, theirs):
+            return False
         changes["resize_arith"] = theirs.resize_arith
     if mine.kind == "max_pool" and theirs.init_value == -math.inf:
         changes["init_value"] = theirs.init_value
     return mine.with_(**changes) == theirs
+
+
+def same_sampling(mine: ConvOp, theirs: ConvOp) -> bool:
+    """Whether two resizes read the same input cells with the same weights on every axis (each in its own
+    float32 arithmetic): the reference engine run on an identity per axis (resizing is separable)."""
+    import numpy as np
+
+    from ..reference.resize import resize
+
+    for axis, (n, m) in enumerate(zip(theirs.in_size, theirs.out_size)):
+        weights = []
+        for op in (mine, theirs):
+            scale = (op.sample_scale[axis],) if op.sample_scale else ()
+            line = op.with_(batch=1, in_channels=n, out_channels=n, in_size=(n,), out_size=(m,), sample_scale=scale,
+                            kernel=(1,), stride=(1,), dilation=(1,), pad_lo=(0,), pad_hi=(0,), in_spec=(0, 1, 2),
+                            out_spec=(0, 1, 2), lhs_dilation=(1,), output_padding=(0,))  # fmt: skip
+            weights.append(resize(line, np.eye(n, dtype=np.float32)[None], np.dtype(np.float32)))
+        if not np.allclose(weights[0], weights[1], rtol=0, atol=1e-6):
+            return False
+    return True
 
 
 def spelled(op: ConvOp, attrs: dict | None = None) -> tuple[str, list, dict] | None:
@@ -426,8 +448,6 @@ def conv(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
     done = native(g, op, i, t)
     if done is not None:
         return done
-    if op.batch_groups != 1:
-        raise cannot(op, f"batch_group_count={op.batch_groups}", "split the batch and run one Conv per group")
     rank = op.rank
     if op.lhs_dilation != (1,) * rank:
         t = g.dilate(t, op.lhs_dilation, 0.0)
@@ -445,8 +465,29 @@ def conv(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
         lo = hi = (0,) * rank
     attrs = {"kernel_shape": op.kernel, "strides": op.stride, "dilations": op.dilation,
              "pads": pads_attr(lo, hi), "group": op.groups}  # fmt: skip
+    if op.batch_groups != 1:
+        return batch_grouped(g, op, i, t, attrs)
     inputs = [t, weight(g, i)] + ([g.init(f"np.asarray(params[{i}][1], dtype=np.float32)", "B")] if op.bias else [])
     return g.node("Conv", inputs, attrs, out_shape(op), main=True)
+
+
+def batch_grouped(g: Graph, op: ConvOp, i: int, t: str, attrs: dict) -> str:
+    """batch_group_count G: batch group j (a slice of the batch) convolved with output channels group j,
+    the results side by side on the channel axis (Slice, Conv per group, Concat)."""
+    groups = op.batch_groups
+    batch, out = op.batch // groups, op.out_channels // groups
+    single = op.with_(batch=batch, out_channels=out, batch_groups=1)
+    parts = []
+    for j in range(groups):
+        part = g.slice(t, 0, j * batch, (j + 1) * batch)
+        w = g.init(f"np.asarray(params[{i}][0][{j * out}:{(j + 1) * out}], dtype=np.float32)", "W")
+        inputs = [part, w]
+        if op.bias:
+            inputs.append(g.init(f"np.asarray(params[{i}][1][{j * out}:{(j + 1) * out}], dtype=np.float32)", "B"))
+        parts.append(g.node("Conv", inputs, attrs, out_shape(single), main=True))
+    g.note(f"batch_group_count={groups}: each slice of the batch convolved with its group of output channels "
+           "(Slice, Conv, Concat); ONNX Conv has no batch groups.")  # fmt: skip
+    return g.node("Concat", parts, {"axis": 1}, out_shape(op))
 
 
 def conv_transpose(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
@@ -803,6 +844,17 @@ def target(mapped: Mapped) -> Target:
     """The canonical op chain as a ModelProto of onnx.helper nodes run by onnxruntime (CPU)."""
     first, last = mapped.ops[0], mapped.ops[-1]
     shape = out_shape(last)
+    if mapped.space_to_batch and any(s > 1 for op in mapped.ops for s in op.stride):
+        raise refuse(
+            mapped.call.base,
+            "a dilated depthwise convolution with strides > 1",
+            "TensorFlow runs it as space-to-batch, whose windows are not those of the strided dilated convolution, "
+            "and convarith translates only what it reproduces",
+            "strides=1, then a strided slice",
+        )
+    if 0 in shape:
+        note = "the output is empty: NumPy makes it (nothing to compute; onnxruntime refuses some empty outputs)."
+        return Target("", ("import numpy as np",), (f"y = np.zeros({shape!r}, np.float32)",), (note,), ())
     g = Graph((first.batch, first.in_channels, *first.in_size))
     t = "X"
     for i, op in enumerate(mapped.ops):
@@ -812,14 +864,7 @@ def target(mapped: Mapped) -> Target:
         intent = mapped.padding_intent if i == 0 else ()
         t = translate(g, op, i, t, intent)
     t = activation(g, mapped, t)
-    imports = TARGET_IMPORTS
-    if 0 in shape or 0 in g.shapes["X"]:
-        g.note("the output is empty: onnxruntime refuses some empty tensors, so NumPy makes it (nothing is computed).")
-        body = (f"y = np.zeros({shape!r}, np.float32)",)
-        imports = ("import numpy as np",)
-    else:
-        body = g.code(t)
-    return Target(g.main or (g.calls[-1] if g.calls else ""), imports, body, tuple(g.notes), tuple(g.calls))
+    return Target(g.main or (g.calls[-1] if g.calls else ""), TARGET_IMPORTS, g.code(t), tuple(g.notes), tuple(g.calls))
 
 
 # --- source: a make_node call run by onnxruntime ---------------------------------------------------------------------
