@@ -737,9 +737,15 @@ def rearrange(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
 
 def pad(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
     done = native(g, op, i, t)
-    if done is None:
+    if done is not None:
+        return done
+    grown = op.with_(pad_lo=tuple(max(a, 0) for a in op.pad_lo), pad_hi=tuple(max(b, 0) for b in op.pad_hi))
+    if op.pad_mode not in ("reflect", "replicate") or spelled(grown) is None:
         raise cannot(op, f"padding ({op.pad_lo}, {op.pad_hi}) in mode {op.pad_mode!r}", "Pad with smaller pads")
-    return done
+    t = native(g, grown, i, t)
+    g.note(f"{op.pad_mode} padding copies about the uncropped input's edges: Pad first, then Slice crops "
+           "(onnxruntime's Pad crops first, and refuses these amounts).")  # fmt: skip
+    return g.pad_or_crop(t, [min(a, 0) for a in op.pad_lo], [min(b, 0) for b in op.pad_hi])
 
 
 def resize(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
