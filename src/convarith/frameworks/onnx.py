@@ -541,7 +541,7 @@ class ConvPlan(NodePlan):
         )  # fmt: skip
         return Mapped(
             FRAMEWORK, self.call, (op,), rules, layout=layout(rank), arguments=self.arguments,
-            framework_id=FRAMEWORK_ID,
+            framework_id=FRAMEWORK_ID, padding_intent=padding_intent(axes.auto_pad, rank),
         )  # fmt: skip
 
 
@@ -773,6 +773,7 @@ class TransposePlan(NodePlan):
         return Mapped(
             FRAMEWORK, self.call, (op,), self.rules(x, axes, k_eff, lo, hi), notes, layout=layout(rank),
             arguments=self.arguments, framework_id=FRAMEWORK_ID,
+            padding_intent=padding_intent("NOTSET" if axes.wanted is not None else axes.auto_pad, rank),
         )  # fmt: skip
 
 
@@ -954,7 +955,7 @@ class PoolPlan(NodePlan):
         )  # fmt: skip
         return Mapped(
             FRAMEWORK, self.call, (op,), rules, tuple(notes) + self.notes, layout=layout(rank),
-            arguments=self.arguments, framework_id=FRAMEWORK_ID,
+            arguments=self.arguments, framework_id=FRAMEWORK_ID, padding_intent=padding_intent(axes.auto_pad, rank),
         )  # fmt: skip
 
 
@@ -1346,7 +1347,7 @@ class GlobalPoolPlan(NodePlan):
         )
         return Mapped(
             FRAMEWORK, self.call, (op,), rules, notes, layout=layout(rank), arguments=self.arguments,
-            framework_id=FRAMEWORK_ID,
+            framework_id=FRAMEWORK_ID, padding_intent=("valid",) * rank,
         )  # fmt: skip
 
 
@@ -1465,7 +1466,7 @@ class PadPlan(NodePlan):
             FRAMEWORK, self.call, (op,), rules, notes,
             layout=layout(len(lo)) if len(lo) <= 3 else f"NC + {len(lo)} padded axes", squeeze_batch=squeeze,
             shape_override=shape, batch_dims=batch_dims, arguments=self.arguments, framework_id=FRAMEWORK_ID,
-            given_shape=given,
+            given_shape=given, padding_intent=("explicit",) * op.rank,
         )  # fmt: skip
 
 
@@ -1483,3 +1484,14 @@ def compile_glpad_node(call) -> Plan:
 
 
 CALLS.update({spelling: compile_glpad_node for spelling in SPELLINGS})
+
+
+# --- translation (issue 12): the padding rule as data ---------------------------------------------------------------
+
+INTENTS = {"NOTSET": "explicit", "VALID": "valid", "SAME_UPPER": "same_upper", "SAME_LOWER": "same_lower"}
+
+
+def padding_intent(auto_pad: str, rank: int) -> tuple[str, ...]:
+    """Mapped.padding_intent of a node: auto_pad SAME_UPPER (the odd cell at the end) -> 'same_upper',
+    SAME_LOWER -> 'same_lower', VALID -> 'valid', NOTSET (the pads as written, or output_shape) -> 'explicit'."""
+    return (INTENTS[auto_pad],) * rank

@@ -387,6 +387,17 @@ def reduce_window_params(mapped: Mapped) -> list:
 # -- ONNX ------------------------------------------------------------------------------
 
 
+def onnx_steps(mapped: Mapped) -> tuple[tuple, tuple]:
+    """(X steps, W steps) from the node's layouts to canonical, as data (translate.steps): ONNX is
+    channels first and W is already (M, C/group, k...) or (C, M/group, k...), so only a Pad over
+    some trailing axes reshapes X into its op's (N, C, padded axes...) view."""
+    from ..translate.steps import Reshape
+
+    op = mapped.ops[0]
+    given = tuple(mapped.given_input_shape)
+    return (() if given == op.input_shape else (Reshape(op.input_shape, given),)), ()
+
+
 def onnx_params(mapped: Mapped, weights, arrays) -> list:
     """X (N, C, spatial...), W (M, C/group, k...) for Conv and (C, M/group, k...) for
     ConvTranspose, B (M,): arrays keyed by the node's input names."""
@@ -394,7 +405,9 @@ def onnx_params(mapped: Mapped, weights, arrays) -> list:
     names = mapped.argument("inputs")
     if op.is_pool:
         return [(None, None)]
-    w = as_array(arrays[names[1]], f"W ({names[1]!r})", label)
+    from ..translate.steps import apply
+
+    w = apply(onnx_steps(mapped)[1], as_array(arrays[names[1]], f"W ({names[1]!r})", label))
     b = as_array(arrays[names[2]], f"B ({names[2]!r})", label) if len(names) > 2 and names[2] else None
     return [(w, b)]
 

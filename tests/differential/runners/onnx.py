@@ -138,6 +138,26 @@ def run(request: dict) -> dict:  # noqa: F811 - make_node calls, with Pad routed
     return node_run(request)
 
 
+# --- translation (issue 12): lines convarith generated (a target body, or a source's run) -----------------------------
+
+node_or_pad_run = run
+
+
+def run_translation(request: dict) -> dict:
+    """Exec the generated ``imports`` and ``lines`` with ``variables`` (x and params, or a node's named
+    arrays) bound; the lines set NumPy ``y``."""
+    namespace = dict(request.get("variables") or {})
+    exec("\n".join([*request["imports"], *request["lines"]]), namespace)  # test worker: code convarith generated
+    y = np.asarray(namespace["y"])
+    return {"shape": tuple(y.shape), "values": y}
+
+
+def run(request: dict) -> dict:  # noqa: F811 - generated lines, or a make_node call as above
+    if "lines" in request:
+        return run_translation(request)
+    return node_or_pad_run(request)
+
+
 # --- translation (issue 12, core): run the code convarith generated (a translation, or the source's own call) ---
 
 generated_run = run
