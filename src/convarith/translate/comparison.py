@@ -84,9 +84,10 @@ def map_one(text: str, shape: tuple[int, ...], weighted: list[ConvOp]) -> tuple[
 
 
 def chain(framework_id: str, calls: tuple[str, ...], mapped: Mapped) -> tuple[tuple | None, tuple[ConvOp, ...]]:
-    """The target's calls mapped in order on the input in its usual layout: the output shape (None when
-    a call the library knows does not map) and the ops. A call the library does not read (an activation,
-    a transpose) keeps the shape."""
+    """The target's calls mapped in order on the input in its usual layout: the output shape and the
+    ops. A call the library does not read (an activation) keeps the shape; when the calls do not
+    give the source's output (a slice, a divisor computed beside the pool), the source's ops stand for
+    them and the shape is the source's output in the target's usual layout."""
     first, last = mapped.ops[0], mapped.ops[-1]
     shape = laid_out(canonical(first, first.input_shape), framework_id in CHANNELS_LAST)
     weighted = [op for op in mapped.ops if not op.is_pool]
@@ -102,7 +103,9 @@ def chain(framework_id: str, calls: tuple[str, ...], mapped: Mapped) -> tuple[tu
         ops.extend(result.ops)
     spatial = tuple(max(size, 0) for size in arith.output_spatial(last))
     wanted = laid_out((last.batch // last.batch_groups, last.out_channels, *spatial), framework_id in CHANNELS_LAST)
-    return (shape if ops and sorted(shape) == sorted(wanted) else wanted), tuple(ops) or mapped.ops
+    if not ops or sorted(shape) != sorted(wanted):  # a step the library does not map (a slice, a divisor)
+        return wanted, mapped.ops
+    return shape, tuple(ops)
 
 
 def entry(name: str, mapped: Mapped) -> Entry:
