@@ -123,10 +123,10 @@ def test_a_tensor_named_like_an_imported_module_is_refused(fake):
         convarith.translate("F.conv2d(x, F)", "torch", shapes={"x": (1, 3, 7, 7), "F": (5, 3, 3, 3)})
 
 
-def test_the_docstring_keeps_quotes_and_backslashes_as_text():
-    doc = 'padding=\'"""\\\\n\''
+@pytest.mark.parametrize("doc", ['padding=\'"""\\\\n\'', 'f(x, "SAME")', 'a""', 'a""""', "two\nlines"])
+def test_the_docstring_keeps_quotes_and_backslashes_as_text(doc):
     text = translate_code.program((), "x", doc, ("y = x",))
-    assert ast.get_docstring(ast.parse(text).body[-1]) == doc
+    assert ast.get_docstring(ast.parse(text).body[-1], clean=False) == doc
 
 
 @pytest.mark.parametrize("to", ["pytorch", "tf_nn", "", None, 3])

@@ -32,7 +32,8 @@ INSTALLS = {
 
 def text_in_docstring(text: str) -> str:
     """``text`` written so that it stays inside a triple-quoted docstring."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    text = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace('"""', '\\"\\"\\"')
+    return text[:-1] + '\\"' if text.endswith('"') else text
 
 
 def program(imports, signature: str, doc: str, lines) -> str:
