@@ -375,6 +375,12 @@ class Body:
 def target(mapped: Mapped) -> Target:
     """torch lines computing canonical ``y`` from canonical ``x`` and ``params`` for ``mapped``'s ops."""
     first = mapped.ops[0]
+    if mapped.space_to_batch and any(s > 1 for s in first.stride):
+        raise refuse(
+            f"torch target ({mapped.call.base})", "a dilated convolution with strides > 1 that TensorFlow runs as "
+            "space-to-batch", "its windows are not those of a strided dilated convolution (convarith.forward does "
+            "not model them either)", "strides=1, or the dilated convolution nn.Conv2d(..., stride, dilation)",
+        )  # fmt: skip
     body = Body((first.batch, first.in_channels, *first.in_size))
     for index, op in enumerate(mapped.ops):
         intent = mapped.padding_intent if index == 0 else ()
@@ -391,10 +397,17 @@ def target(mapped: Mapped) -> Target:
 
 def write_op(body: Body, op: ConvOp, index: int, intent: tuple[str, ...]) -> None:
     out = arith.output_spatial(op)
-    if min(out, default=1) <= 0 or op.batch == 0 or op.out_channels == 0:
+    empty = min(out, default=1) <= 0 or op.batch == 0 or op.out_channels == 0
+    if empty or (op.in_channels == 0 and op.kind in ("conv", "conv_transpose")):
         shape = (op.batch // op.batch_groups, op.out_channels, *(max(s, 0) for s in out))
         body.add(f"t = torch.zeros({shape!r})")
-        body.notes.append("the output is empty: torch.zeros of its shape stands for it.")
+        if empty:
+            body.notes.append("the output is empty: torch.zeros of its shape stands for it.")
+        else:
+            body.notes.append("a convolution of no input channels sums nothing: zeros (and the bias).")
+            if op.bias:
+                body.add(f"t = t + torch.from_numpy(np.asarray(params[{index}][1], dtype=np.float32)).reshape("
+                         f"{(1, -1) + (1,) * op.rank!r})")  # fmt: skip
         body.shape = shape
         return
     writers = {
@@ -404,7 +417,9 @@ def write_op(body: Body, op: ConvOp, index: int, intent: tuple[str, ...]) -> Non
         "resize": write_resize, "depth_to_space": write_blocks, "space_to_depth": write_blocks,
         "unfold": write_native, "fold": write_native, "max_unpool": write_native,
     }  # fmt: skip
-    if not 1 <= op.rank <= 3 and op.kind != "pad":
+    if op.kind == "pad" and not any(op.pad_lo) and not any(op.pad_hi):
+        return  # padding by nothing
+    if not 1 <= op.rank <= 3 and (op.kind != "pad" or op.pad_mode != "zeros"):
         fold_window_free_axes(body, op, index, writers[op.kind])
     else:
         writers[op.kind](body, op, index, intent)
@@ -415,11 +430,8 @@ def fold_window_free_axes(body: Body, op: ConvOp, index: int, writer) -> None:
     """An op on more than 3 axes (jax's reduce_window windows every axis): the axes its window leaves
     alone (kernel 1, stride 1, no padding) move into the channels, the op runs on the rest, and back."""
     rank = op.rank
-    free = [
-        a
-        for a in range(rank)
-        if (op.kernel[a], op.stride[a], op.pad_lo[a], op.pad_hi[a], op.lhs_dilation[a]) == (1, 1, 0, 0, 1)
-    ]
+    window = zip(op.kernel, op.stride, op.pad_lo, op.pad_hi, op.lhs_dilation)
+    free = [a for a, axis in enumerate(window) if axis == (1, 1, 0, 0, 1)]
     kept = [a for a in range(rank) if a not in free] or [free.pop()]
     if len(kept) > 3 or op.kind in ("conv", "conv_transpose"):
         raise refuse(
