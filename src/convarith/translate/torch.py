@@ -507,8 +507,8 @@ def write_conv(body: Body, op: ConvOp, index: int, intent: tuple[str, ...]) -> N
         lhs_dilate(body, op.lhs_dilation, 0.0)
     out = arith.output_spatial(op)
     k_eff = tuple(map(arith.effective_kernel, op.kernel, op.dilation))
-    lo, hi = body.crop(op.pad_lo, op.pad_hi, "negative padding crops: a slice before the convolution.")
-    sizes = body.spatial()
+    lo, hi = tuple(max(a, 0) for a in op.pad_lo), tuple(max(b, 0) for b in op.pad_hi)
+    sizes = tuple(n - max(-a, 0) - max(-b, 0) for n, a, b in zip(body.spatial(), op.pad_lo, op.pad_hi))
     extra = tuple(
         max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, a, b in zip(out, op.stride, k_eff, sizes, lo, hi)
     )
@@ -519,14 +519,15 @@ def write_conv(body: Body, op: ConvOp, index: int, intent: tuple[str, ...]) -> N
         why = (f"rounding={op.rounding!r}: the last window runs past the padded input; F.pad adds zeros after it, "
                "which count for nothing")  # fmt: skip
     if op.pad_mode == "zeros":
+        body.crop(op.pad_lo, op.pad_hi, "negative padding crops: a slice before the convolution.")
         common = tuple(min(a, b + e) for a, b, e in zip(lo, hi, extra))
         body.pad(tuple(a - c for a, c in zip(lo, common)), tuple(b + e - c for b, e, c in zip(hi, extra, common)),
                  why + ".")  # fmt: skip
         padding = common
     else:
-        body.pad(lo, hi, f"padding_mode={op.pad_mode!r} with padding before {op.pad_lo}, after {op.pad_hi}: "
-                 f"F.pad(mode={F_PAD_MODE[op.pad_mode]!r}) first, then the convolution with padding 0.",
-                 op.pad_mode)  # fmt: skip
+        why_mode = (f"padding_mode={op.pad_mode!r} with padding before {op.pad_lo}, after {op.pad_hi}: "
+                    f"F.pad(mode={F_PAD_MODE[op.pad_mode]!r}) first, then the convolution with padding 0.")  # fmt: skip
+        padded_first(body, op, lambda: body.pad(lo, hi, why_mode, op.pad_mode))
         body.pad((0,) * rank, extra, why + ".")
         padding = (0,) * rank
     channels, groups = op.in_channels, op.groups
@@ -779,12 +780,38 @@ def write_pad(body: Body, op: ConvOp, index: int, intent=()) -> None:
         return
     if 1 <= op.rank <= 3 and op.pad_mode == "zeros" and write_native(body, op, index):
         return
-    lo, hi = body.crop(op.pad_lo, op.pad_hi, "negative padding crops: a slice first, then the padding.")
-    if 1 <= op.rank <= 3:
-        cropped = op.with_(in_size=body.spatial(), pad_lo=lo, pad_hi=hi)
-        body.module(emit_pad(cropped))
+    lo, hi = tuple(max(a, 0) for a in op.pad_lo), tuple(max(b, 0) for b in op.pad_hi)
+
+    def padding() -> None:
+        sizes = body.spatial()
+        if op.pad_mode == "circular" and any(max(a, b) > n for n, a, b in zip(sizes, lo, hi)):
+            for axis, (n, a, b) in enumerate(zip(sizes, lo, hi)):
+                if a or b:
+                    gather = f"t.index_select({axis + 2}, torch.remainder(torch.arange({-a}, {n + b}), {n}))"
+                    body.add(f"t = {gather}")
+                    body.calls.append(gather)
+            body.notes.append("circular padding that wraps more than once: the cells are gathered by index "
+                              "(torch's CircularPad wraps at most once).")  # fmt: skip
+        elif 1 <= op.rank <= 3:
+            body.module(emit_pad(op.with_(in_size=sizes, pad_lo=lo, pad_hi=hi)))
+        else:
+            body.pad(lo, hi, f"F.pad pads the {op.rank} trailing axes.", op.pad_mode, op.pad_value)
+            return
+        body.shape = body.shape[:2] + tuple(n + a + b for n, a, b in zip(sizes, lo, hi))
+
+    padded_first(body, op, padding)
+
+
+def padded_first(body: Body, op: ConvOp, padding) -> None:
+    """``padding()`` and the crop of the negative amounts in the order the op's mode reads the input:
+    reflect and replicate fold about the input's own edges (pad, then crop); zeros and circular crop first."""
+    if op.pad_mode in ("reflect", "replicate") and any(a < 0 for a in op.pad_lo + op.pad_hi):
+        padding()
+        body.crop(op.pad_lo, op.pad_hi, f"negative padding crops after the {op.pad_mode} padding, which reads "
+                  "about the uncropped input's edges.")  # fmt: skip
     else:
-        body.pad(lo, hi, f"F.pad pads the {op.rank} trailing axes.", op.pad_mode, op.pad_value)
+        body.crop(op.pad_lo, op.pad_hi, "negative padding crops: a slice first, then the padding.")
+        padding()
 
 
 def write_resize(body: Body, op: ConvOp, index: int, intent=()) -> None:
