@@ -375,6 +375,12 @@ class Body:
 def target(mapped: Mapped) -> Target:
     """torch lines computing canonical ``y`` from canonical ``x`` and ``params`` for ``mapped``'s ops."""
     first = mapped.ops[0]
+    if mapped.space_to_batch and any(s > 1 for s in first.stride):
+        raise refuse(
+            f"torch target ({mapped.call.base})", "a dilated convolution with strides > 1 that TensorFlow runs as "
+            "space-to-batch", "its windows are not those of a strided dilated convolution (convarith.forward does "
+            "not model them either)", "strides=1, or the dilated convolution nn.Conv2d(..., stride, dilation)",
+        )  # fmt: skip
     body = Body((first.batch, first.in_channels, *first.in_size))
     for index, op in enumerate(mapped.ops):
         intent = mapped.padding_intent if index == 0 else ()
@@ -391,10 +397,17 @@ def target(mapped: Mapped) -> Target:
 
 def write_op(body: Body, op: ConvOp, index: int, intent: tuple[str, ...]) -> None:
     out = arith.output_spatial(op)
-    if min(out, default=1) <= 0 or op.batch == 0 or op.out_channels == 0:
+    empty = min(out, default=1) <= 0 or op.batch == 0 or op.out_channels == 0
+    if empty or (op.in_channels == 0 and op.kind in ("conv", "conv_transpose")):
         shape = (op.batch // op.batch_groups, op.out_channels, *(max(s, 0) for s in out))
         body.add(f"t = torch.zeros({shape!r})")
-        body.notes.append("the output is empty: torch.zeros of its shape stands for it.")
+        if empty:
+            body.notes.append("the output is empty: torch.zeros of its shape stands for it.")
+        else:
+            body.notes.append("a convolution of no input channels sums nothing: zeros (and the bias).")
+            if op.bias:
+                body.add(f"t = t + torch.from_numpy(np.asarray(params[{index}][1], dtype=np.float32)).reshape("
+                         f"{(1, -1) + (1,) * op.rank!r})")  # fmt: skip
         body.shape = shape
         return
     writers = {
@@ -404,7 +417,9 @@ def write_op(body: Body, op: ConvOp, index: int, intent: tuple[str, ...]) -> Non
         "resize": write_resize, "depth_to_space": write_blocks, "space_to_depth": write_blocks,
         "unfold": write_native, "fold": write_native, "max_unpool": write_native,
     }  # fmt: skip
-    if not 1 <= op.rank <= 3 and op.kind != "pad":
+    if op.kind == "pad" and not any(op.pad_lo) and not any(op.pad_hi):
+        return  # padding by nothing
+    if not 1 <= op.rank <= 3 and (op.kind != "pad" or op.pad_mode != "zeros"):
         fold_window_free_axes(body, op, index, writers[op.kind])
     else:
         writers[op.kind](body, op, index, intent)
@@ -415,11 +430,8 @@ def fold_window_free_axes(body: Body, op: ConvOp, index: int, writer) -> None:
     """An op on more than 3 axes (jax's reduce_window windows every axis): the axes its window leaves
     alone (kernel 1, stride 1, no padding) move into the channels, the op runs on the rest, and back."""
     rank = op.rank
-    free = [
-        a
-        for a in range(rank)
-        if (op.kernel[a], op.stride[a], op.pad_lo[a], op.pad_hi[a], op.lhs_dilation[a]) == (1, 1, 0, 0, 1)
-    ]
+    window = zip(op.kernel, op.stride, op.pad_lo, op.pad_hi, op.lhs_dilation)
+    free = [a for a, axis in enumerate(window) if axis == (1, 1, 0, 0, 1)]
     kept = [a for a in range(rank) if a not in free] or [free.pop()]
     if len(kept) > 3 or op.kind in ("conv", "conv_transpose"):
         raise refuse(
@@ -495,8 +507,8 @@ def write_conv(body: Body, op: ConvOp, index: int, intent: tuple[str, ...]) -> N
         lhs_dilate(body, op.lhs_dilation, 0.0)
     out = arith.output_spatial(op)
     k_eff = tuple(map(arith.effective_kernel, op.kernel, op.dilation))
-    lo, hi = body.crop(op.pad_lo, op.pad_hi, "negative padding crops: a slice before the convolution.")
-    sizes = body.spatial()
+    lo, hi = tuple(max(a, 0) for a in op.pad_lo), tuple(max(b, 0) for b in op.pad_hi)
+    sizes = tuple(n - max(-a, 0) - max(-b, 0) for n, a, b in zip(body.spatial(), op.pad_lo, op.pad_hi))
     extra = tuple(
         max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, a, b in zip(out, op.stride, k_eff, sizes, lo, hi)
     )
@@ -507,14 +519,15 @@ def write_conv(body: Body, op: ConvOp, index: int, intent: tuple[str, ...]) -> N
         why = (f"rounding={op.rounding!r}: the last window runs past the padded input; F.pad adds zeros after it, "
                "which count for nothing")  # fmt: skip
     if op.pad_mode == "zeros":
+        body.crop(op.pad_lo, op.pad_hi, "negative padding crops: a slice before the convolution.")
         common = tuple(min(a, b + e) for a, b, e in zip(lo, hi, extra))
         body.pad(tuple(a - c for a, c in zip(lo, common)), tuple(b + e - c for b, e, c in zip(hi, extra, common)),
                  why + ".")  # fmt: skip
         padding = common
     else:
-        body.pad(lo, hi, f"padding_mode={op.pad_mode!r} with padding before {op.pad_lo}, after {op.pad_hi}: "
-                 f"F.pad(mode={F_PAD_MODE[op.pad_mode]!r}) first, then the convolution with padding 0.",
-                 op.pad_mode)  # fmt: skip
+        why_mode = (f"padding_mode={op.pad_mode!r} with padding before {op.pad_lo}, after {op.pad_hi}: "
+                    f"F.pad(mode={F_PAD_MODE[op.pad_mode]!r}) first, then the convolution with padding 0.")  # fmt: skip
+        padded_first(body, op, lambda: body.pad(lo, hi, why_mode, op.pad_mode))
         body.pad((0,) * rank, extra, why + ".")
         padding = (0,) * rank
     channels, groups = op.in_channels, op.groups
@@ -767,12 +780,38 @@ def write_pad(body: Body, op: ConvOp, index: int, intent=()) -> None:
         return
     if 1 <= op.rank <= 3 and op.pad_mode == "zeros" and write_native(body, op, index):
         return
-    lo, hi = body.crop(op.pad_lo, op.pad_hi, "negative padding crops: a slice first, then the padding.")
-    if 1 <= op.rank <= 3:
-        cropped = op.with_(in_size=body.spatial(), pad_lo=lo, pad_hi=hi)
-        body.module(emit_pad(cropped))
+    lo, hi = tuple(max(a, 0) for a in op.pad_lo), tuple(max(b, 0) for b in op.pad_hi)
+
+    def padding() -> None:
+        sizes = body.spatial()
+        if op.pad_mode == "circular" and any(max(a, b) > n for n, a, b in zip(sizes, lo, hi)):
+            for axis, (n, a, b) in enumerate(zip(sizes, lo, hi)):
+                if a or b:
+                    gather = f"t.index_select({axis + 2}, torch.remainder(torch.arange({-a}, {n + b}), {n}))"
+                    body.add(f"t = {gather}")
+                    body.calls.append(gather)
+            body.notes.append("circular padding that wraps more than once: the cells are gathered by index "
+                              "(torch's CircularPad wraps at most once).")  # fmt: skip
+        elif 1 <= op.rank <= 3:
+            body.module(emit_pad(op.with_(in_size=sizes, pad_lo=lo, pad_hi=hi)))
+        else:
+            body.pad(lo, hi, f"F.pad pads the {op.rank} trailing axes.", op.pad_mode, op.pad_value)
+            return
+        body.shape = body.shape[:2] + tuple(n + a + b for n, a, b in zip(sizes, lo, hi))
+
+    padded_first(body, op, padding)
+
+
+def padded_first(body: Body, op: ConvOp, padding) -> None:
+    """``padding()`` and the crop of the negative amounts in the order the op's mode reads the input:
+    reflect and replicate fold about the input's own edges (pad, then crop); zeros and circular crop first."""
+    if op.pad_mode in ("reflect", "replicate") and any(a < 0 for a in op.pad_lo + op.pad_hi):
+        padding()
+        body.crop(op.pad_lo, op.pad_hi, f"negative padding crops after the {op.pad_mode} padding, which reads "
+                  "about the uncropped input's edges.")  # fmt: skip
     else:
-        body.pad(lo, hi, f"F.pad pads the {op.rank} trailing axes.", op.pad_mode, op.pad_value)
+        body.crop(op.pad_lo, op.pad_hi, "negative padding crops: a slice first, then the padding.")
+        padding()
 
 
 def write_resize(body: Body, op: ConvOp, index: int, intent=()) -> None:
