@@ -169,6 +169,9 @@ COMPOSITES = [
         "lax.conv_general_dilated(x, w, (1,), [(1, 1)], batch_group_count=2)", shapes={"x": (4, 3, 6), "w": (4, 3, 2)}
     ),
     call("nn.MaxUnpool2d(2, stride=2)", (2, 3, 3, 4), output_size=(7, 8)),
+    # shapes XLA aborts the process on: the target pads (and dilates) with lax.pad first
+    call("nn.ConvTranspose2d(1, 2, (3, 2), stride=(1, 2), padding=(0, 1))", (1, 1, 2, 4)),
+    call("nn.Conv2d(1, 1, (3, 2), padding=(1, 0))", (1, 1, 2, 4)),
 ]
 
 

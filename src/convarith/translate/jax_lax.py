@@ -450,15 +450,8 @@ def transpose_part(op: ConvOp, index: int, intent: str) -> Part:
                 )
                 part.call(text)
                 return part
-    g, c, o = op.groups, op.in_channels, op.out_channels
-    spatial = tuple(range(2, rank + 2))
-    rearranged = (
-        steps.Reshape((g, c // g, o // g, *op.kernel), (c, o // g, *op.kernel)),
-        steps.Transpose((0, 2, 1, *range(3, rank + 3))),
-        steps.Reshape((o, c // g, *op.kernel), (g, o // g, c // g, *op.kernel)),
-        steps.Flip(spatial),
-    )
-    part.lines.append(f"w = {steps.code(rearranged, 'w')}")
+    g, o = op.groups, op.out_channels
+    part.lines[-1] = f"w = jnp.asarray({steps.code(forward_kernel_steps(op), f'params[{index}][0]')}, jnp.float32)"
     part.notes.append(
         "the transposed conv is a stride-1 conv of the input dilated by the strides (lhs_dilation), with the "
         "kernel flipped and its in/out axes swapped per group" + (f" ({g} groups)" if g > 1 else "") + "."
@@ -479,6 +472,21 @@ def transpose_part(op: ConvOp, index: int, intent: str) -> Part:
     part.notes.append("the dilation and padding are done by lax.pad first: XLA aborts on this padded shape.")
     part.call(text)
     return part
+
+
+def forward_kernel_steps(op: ConvOp) -> tuple:
+    """A transposed conv's canonical (C, O/g, *k) weight -> the (O, C/g, *k) kernel of its stride-1 forward
+    conv: in/out swapped within each group, flipped spatially."""
+    g, c, o, rank = op.groups, op.in_channels, op.out_channels, op.rank
+    spatial = tuple(range(2, rank + 2))
+    if g == 1:
+        return steps.Transpose((1, 0, *spatial)), steps.Flip(spatial)
+    return (
+        steps.Reshape((g, c // g, o // g, *op.kernel), (c, o // g, *op.kernel)),
+        steps.Transpose((0, 2, 1, *range(3, rank + 3))),
+        steps.Reshape((o, c // g, *op.kernel), (g, o // g, c // g, *op.kernel)),
+        steps.Flip(spatial),
+    )
 
 
 def window_args(op: ConvOp, lo, hi) -> tuple[str, str, str, str]:
