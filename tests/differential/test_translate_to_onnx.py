@@ -17,7 +17,11 @@ from convarith.translate import onnx as onnx_translation
 from tests.differential.translate_onnx_cases import COMPOSITES, SOURCES, TALLY
 
 pytestmark = pytest.mark.differential
-SETTINGS = settings(max_examples=int(os.environ.get("CONVARITH_TRANSLATE_EXAMPLES", "80")), deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=int(os.environ.get("CONVARITH_TRANSLATE_EXAMPLES", "80")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 TOLERANCE = 1e-4
 
 
@@ -63,7 +67,9 @@ def translated_agrees(oracle, mapped, seed: int = 0) -> None:
         {"imports": list(target.imports), "lines": list(target.body), "variables": {"x": plan.x, "params": plan.params}}
     )
     where = f"{mapped.call.text if hasattr(mapped.call, 'text') else mapped.call}\n" + "\n".join(target.body)
-    assert "values" in answer, f"onnxruntime refused the translation: {answer.get('error') or answer.get('crash')}\n{where}"
+    assert "values" in answer, (
+        f"onnxruntime refused the translation: {answer.get('error') or answer.get('crash')}\n{where}"
+    )
     got = adapters.finish(plan, np.asarray(answer["values"]), activate=False)
     assert got.shape == expected.shape, f"shape {got.shape}, reference {expected.shape}\n{where}"
     assert np.array_equal(np.isnan(got), np.isnan(expected)), f"NaN positions differ\n{where}"

@@ -95,15 +95,16 @@ def cannot(op: ConvOp, what: str, closest: str):
     )
 
 
-def emit_node(op: ConvOp) -> tuple[str, list, dict]:
-    """(op_type, input names, attributes) of the one node whose mapping is ``op``, or a ConvArithError."""
+def emit_node(op: ConvOp, strict: bool = True) -> tuple[str, list, dict]:
+    """(op_type, input names, attributes) of the one node whose mapping is ``op``, or a ConvArithError;
+    ``strict=False`` writes negative pads too (for an auto_pad to replace)."""
     rank, ones = op.rank, (1,) * op.rank
     if op.batch_groups != 1:
         raise cannot(op, f"batch_group_count={op.batch_groups}", "split the batch and concatenate grouped Convs")
     if op.lhs_dilation != ones:
         raise cannot(op, f"lhs_dilation={op.lhs_dilation}", "a ConvTranspose, or zeros inserted between the inputs")
     if op.kind in ("conv", "conv_transpose", "max_pool", "avg_pool", "lp_pool") and not is_global(op):
-        if min(op.pad_lo + op.pad_hi, default=0) < 0:
+        if strict and min(op.pad_lo + op.pad_hi, default=0) < 0:
             raise cannot(op, f"negative padding {op.pad_lo}/{op.pad_hi}", "a Slice node cropping first")
         if op.pad_mode != "zeros":
             raise cannot(op, f"padding mode {op.pad_mode!r}", "a Pad node first")
@@ -192,9 +193,25 @@ def shapes_for(op: ConvOp) -> dict:
 
 
 def emit(op: ConvOp) -> str:
-    """The make_node call whose mapping is ``op`` (channels first, tensors X, W, B), or a ConvArithError."""
-    op_type, names, attrs = emit_node(op)
-    return node_text(op_type, names, ["Y"], attrs)
+    """The make_node call whose mapping is ``op`` (channels first, tensors X, W, B; checked by mapping it),
+    or a ConvArithError saying why no single node gives it. A pool's negative SAME padding (onnxruntime
+    does not clamp it) is written as its auto_pad."""
+    try:
+        op_type, names, attrs = emit_node(op)
+        tries, error = [{}], None
+    except ConvArithError as exc:
+        op_type, names, attrs = emit_node(op, strict=False) if op.kind in POOL_TYPES else (None, None, None)
+        tries, error = [], exc
+    if op.kind in POOL_TYPES:
+        tries += [{"pads": None, "auto_pad": word} for word in ("SAME_UPPER", "SAME_LOWER")]
+    for changes in tries:
+        found = spelled(op, changes, strict=not changes)
+        if found is not None:
+            return node_text(*found[:2], ["Y"], found[2])
+    if error is not None:
+        raise error
+    raise cannot(op, f"this {op.kind} op on input {(op.batch, op.in_channels, *op.in_size)}",
+                 node_text(op_type, names, ["Y"], attrs) + ", which onnxruntime refuses or computes otherwise")  # fmt: skip
 
 
 DEFAULT = ConvOp("conv", 1, 1, 1, (1,), (1,), (1,), (1,), (0,), (0,), (0, 1, 2), (0, 1, 2))
@@ -267,10 +284,10 @@ def same_sampling(mine: ConvOp, theirs: ConvOp) -> bool:
     return True
 
 
-def spelled(op: ConvOp, attrs: dict | None = None) -> tuple[str, list, dict] | None:
+def spelled(op: ConvOp, attrs: dict | None = None, strict: bool = True) -> tuple[str, list, dict] | None:
     """The emitted node (with ``attrs`` changed), if onnxruntime (as convarith models it) gives ``op``."""
     try:
-        op_type, names, emitted = emit_node(op)
+        op_type, names, emitted = emit_node(op, strict)
         emitted = {**emitted, **(attrs or {})}
         emitted = {k: v for k, v in emitted.items() if v is not None}
         mapped = map_call(node_text(op_type, names, ["Y"], emitted), shapes=shapes_for(op))
