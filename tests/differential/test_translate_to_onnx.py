@@ -9,29 +9,22 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from convarith import ConvArithError
 from convarith.api import map_call
 from convarith.reference import adapters, run_chain
 from convarith.translate import onnx as onnx_translation
-from tests.differential.translate_onnx_cases import COMPOSITES, SOURCES, TALLY
+from tests.differential import test_unpool
+from tests.differential.translate_onnx_cases import COMPOSITES, SOURCES, TALLY, report  # noqa: F401 - report: the tally
 
 pytestmark = pytest.mark.differential
-SETTINGS = settings(max_examples=int(os.environ.get("CONVARITH_TRANSLATE_EXAMPLES", "80")), deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=int(os.environ.get("CONVARITH_TRANSLATE_EXAMPLES", "80")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 TOLERANCE = 1e-4
-
-
-@pytest.fixture(scope="module", autouse=True)
-def report(request):
-    """The tally per source framework, printed after the module's tests."""
-    yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or not TALLY:
-        return
-    with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
-        reporter.section("translations to ONNX (onnxruntime) against convarith's reference")
-        for (framework, outcome), count in sorted(TALLY.items()):
-            reporter.write_line(f"{framework:8s} {count:5d} {outcome}")
 
 
 def mapped_or_none(expr, input_shape, shapes, output_size):
@@ -63,7 +56,9 @@ def translated_agrees(oracle, mapped, seed: int = 0) -> None:
         {"imports": list(target.imports), "lines": list(target.body), "variables": {"x": plan.x, "params": plan.params}}
     )
     where = f"{mapped.call.text if hasattr(mapped.call, 'text') else mapped.call}\n" + "\n".join(target.body)
-    assert "values" in answer, f"onnxruntime refused the translation: {answer.get('error') or answer.get('crash')}\n{where}"
+    assert "values" in answer, (
+        f"onnxruntime refused the translation: {answer.get('error') or answer.get('crash')}\n{where}"
+    )
     got = adapters.finish(plan, np.asarray(answer["values"]), activate=False)
     assert got.shape == expected.shape, f"shape {got.shape}, reference {expected.shape}\n{where}"
     assert np.array_equal(np.isnan(got), np.isnan(expected)), f"NaN positions differ\n{where}"
@@ -94,3 +89,31 @@ def test_composites(oracle, case):
     mapped = map_call(case[0], case[1], shapes=case[2], output_size=case[3])
     onnx_translation.target(mapped)  # every composite case translates (no refusal)
     translated_agrees(oracle("onnx"), mapped, seed=3)
+
+
+@given(test_unpool.unpools(numbers=True), st.integers(0, 2**32 - 1))
+@SETTINGS
+def test_max_unpool(oracle, case, seed):
+    """MaxUnpool: distinct indices per (batch, channel) plane (what a max pool returns), torch's per-plane
+    flat positions made whole-tensor ones for onnxruntime."""
+    expr, shape, output_size, functional = case
+    shapes = {"x": shape, "idx": shape} if functional else None
+    try:
+        mapped = map_call(expr, None if functional else shape, shapes=shapes, output_size=output_size)
+    except ConvArithError:
+        assume(False)
+    op = mapped.ops[0]
+    rng = np.random.default_rng(seed)
+    cells, plane = int(np.prod(op.in_size)), int(np.prod(onnx_translation.out_shape(op)[2:]))
+    assume(0 < cells <= plane)
+    x = rng.standard_normal((op.batch, op.in_channels, *op.in_size)).astype(np.float32)
+    indices = np.stack([rng.permutation(plane)[:cells] for _ in range(op.batch * op.in_channels)])
+    plan = adapters.Plan(mapped, x, [(indices.reshape(x.shape).astype(np.int64), None)])
+    expected = run_chain(plan)[-1]
+    target = onnx_translation.target(mapped)
+    answer = oracle("onnx").run(
+        {"imports": list(target.imports), "lines": list(target.body), "variables": {"x": x, "params": plan.params}}
+    )
+    assert "values" in answer, f"{answer.get('error') or answer.get('crash')}\n" + "\n".join(target.body)
+    np.testing.assert_array_equal(np.asarray(answer["values"]), expected, err_msg=expr)
+    TALLY["torch", "agreed (MaxUnpool)"] += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from hypothesis import strategies as st
 
 from convarith.parse import parse_call
@@ -22,6 +23,19 @@ from tests.differential import (
 )
 
 TALLY: Counter = Counter()  # (source framework, 'agreed' | 'refused: <reason>')
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report(request):
+    """The tally per source framework, printed after each module that imports this fixture."""
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not TALLY:
+        return
+    with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+        reporter.section(f"ONNX translations ({request.module.__name__.rsplit('.', 1)[-1]}), cumulative")
+        for (framework, outcome), count in sorted(TALLY.items()):
+            reporter.write_line(f"{framework:8s} {count:5d} {outcome}")
 
 
 def as_call(case) -> tuple:
@@ -55,6 +69,8 @@ SOURCES = {
         test_global_pool.torch_globals().map(as_call),
         test_resize.torch_calls(numeric=True).map(as_call),
         test_rearrange.shuffle_calls().map(as_call),
+        test_rearrange.unfold_calls().map(as_call),
+        test_rearrange.fold_calls().map(as_call),
     ),
     "keras": st.one_of(
         test_numerics_keras.conv_layers().map(as_call),
@@ -114,16 +130,29 @@ COMPOSITES = [
     ("nn.Conv2d(2, 3, 3, padding=2, padding_mode='circular')", (1, 2, 5, 6), None, None),
     ("F.pad(x, (1, -2, 0, 3), value=1.5)", None, {"x": (1, 2, 5, 6)}, None),
     ("nn.PixelUnshuffle(2)", (1, 2, 4, 6), None, None),
-    ("lax.conv_general_dilated(x, w, (1, 2), [(1, -1), (2, 0)], lhs_dilation=(2, 1), rhs_dilation=(1, 2))",
-     None, {"x": (1, 2, 5, 6), "w": (3, 2, 3, 2)}, None),  # fmt: skip
+    ("nn.Unfold((2, 3), dilation=(1, 2), padding=1, stride=2)", (2, 3, 7, 8), None, None),
+    ("nn.Fold((7, 8), (2, 3), stride=2)", (1, 12, 9), None, None),
+    (
+        "lax.conv_general_dilated(x, w, (1, 2), [(1, -1), (2, 0)], lhs_dilation=(2, 1), rhs_dilation=(1, 2))",
+        None,
+        {"x": (1, 2, 5, 6), "w": (3, 2, 3, 2)},
+        None,
+    ),  # fmt: skip
     ("lax.conv_transpose(x, w, (2, 2), 'SAME')", None, {"x": (1, 5, 4, 2), "w": (3, 3, 2, 3)}, None),
     ("lax.reduce_window(x, -jnp.inf, lax.max, (3, 3), (2, 2), [(2, 3), (-1, 1)], (2, 1))", None, {"x": (5, 6)}, None),
     ("lax.reduce_window(x, 0.5, lax.max, (2,), (1,), 'SAME')", None, {"x": (6,)}, None),
     ("lax.reduce_window(x, jnp.inf, lax.min, (2, 2), (1, 2), 'VALID', (1, 2))", None, {"x": (4, 5)}, None),
     ("lax.reduce_window(x, 0.0, lax.add, (1, 1, 3), (1, 1, 2), 'SAME')", None, {"x": (2, 2, 7)}, None),
-    ("onnx.helper.make_node('ConvTranspose', ['X', 'W'], ['Y'], strides=[2], auto_pad='SAME_LOWER', output_padding=[1])",
-     None, {"X": (1, 2, 5), "W": (2, 3, 3)}, None),  # fmt: skip
-    ("onnx.helper.make_node('MaxPool', ['X'], ['Y'], kernel_shape=[2], pads=[1, 1], dilations=[3], ceil_mode=1)",
-     None, {"X": (1, 1, 4)}, None),  # fmt: skip
+    (
+        "onnx.helper.make_node('ConvTranspose', ['X', 'W'], ['Y'], strides=[2], auto_pad='SAME_LOWER', output_padding=[1])",
+        None,
+        {"X": (1, 2, 5), "W": (2, 3, 3)},
+        None,
+    ),  # fmt: skip
+    (
+        "onnx.helper.make_node('MaxPool', ['X'], ['Y'], kernel_shape=[2], pads=[1, 1], dilations=[3], ceil_mode=1)",
+        None,
+        {"X": (1, 1, 4)},
+        None,
+    ),  # fmt: skip
 ]
-

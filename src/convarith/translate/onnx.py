@@ -95,15 +95,16 @@ def cannot(op: ConvOp, what: str, closest: str):
     )
 
 
-def emit_node(op: ConvOp) -> tuple[str, list, dict]:
-    """(op_type, input names, attributes) of the one node whose mapping is ``op``, or a ConvArithError."""
+def emit_node(op: ConvOp, strict: bool = True) -> tuple[str, list, dict]:
+    """(op_type, input names, attributes) of the one node whose mapping is ``op``, or a ConvArithError;
+    ``strict=False`` writes negative pads too (for an auto_pad to replace)."""
     rank, ones = op.rank, (1,) * op.rank
     if op.batch_groups != 1:
         raise cannot(op, f"batch_group_count={op.batch_groups}", "split the batch and concatenate grouped Convs")
     if op.lhs_dilation != ones:
         raise cannot(op, f"lhs_dilation={op.lhs_dilation}", "a ConvTranspose, or zeros inserted between the inputs")
     if op.kind in ("conv", "conv_transpose", "max_pool", "avg_pool", "lp_pool") and not is_global(op):
-        if min(op.pad_lo + op.pad_hi, default=0) < 0:
+        if strict and min(op.pad_lo + op.pad_hi, default=0) < 0:
             raise cannot(op, f"negative padding {op.pad_lo}/{op.pad_hi}", "a Slice node cropping first")
         if op.pad_mode != "zeros":
             raise cannot(op, f"padding mode {op.pad_mode!r}", "a Pad node first")
@@ -192,9 +193,25 @@ def shapes_for(op: ConvOp) -> dict:
 
 
 def emit(op: ConvOp) -> str:
-    """The make_node call whose mapping is ``op`` (channels first, tensors X, W, B), or a ConvArithError."""
-    op_type, names, attrs = emit_node(op)
-    return node_text(op_type, names, ["Y"], attrs)
+    """The make_node call whose mapping is ``op`` (channels first, tensors X, W, B; checked by mapping it),
+    or a ConvArithError saying why no single node gives it. A pool's negative SAME padding (onnxruntime
+    does not clamp it) is written as its auto_pad."""
+    try:
+        op_type, names, attrs = emit_node(op)
+        tries, error = [{}], None
+    except ConvArithError as exc:
+        op_type, names, attrs = emit_node(op, strict=False) if op.kind in POOL_TYPES else (None, None, None)
+        tries, error = [], exc
+    if op.kind in POOL_TYPES:
+        tries += [{"pads": None, "auto_pad": word} for word in ("SAME_UPPER", "SAME_LOWER")]
+    for changes in tries:
+        found = spelled(op, changes, strict=not changes)
+        if found is not None:
+            return node_text(*found[:2], ["Y"], found[2])
+    if error is not None:
+        raise error
+    raise cannot(op, f"this {op.kind} op on input {(op.batch, op.in_channels, *op.in_size)}",
+                 node_text(op_type, names, ["Y"], attrs) + ", which onnxruntime refuses or computes otherwise")  # fmt: skip
 
 
 DEFAULT = ConvOp("conv", 1, 1, 1, (1,), (1,), (1,), (1,), (0,), (0,), (0, 1, 2), (0, 1, 2))
@@ -248,12 +265,19 @@ def same_op(mine: ConvOp, theirs: ConvOp) -> bool:
 
 
 def same_sampling(mine: ConvOp, theirs: ConvOp) -> bool:
-    """Whether two resizes read the same input cells with the same weights on every axis (each in its own
-    float32 arithmetic): the reference engine run on an identity per axis (resizing is separable)."""
+    """Whether two resizes read the same input cells with the same weights (each in its own float32
+    arithmetic): the reference engine run on an identity, whole when small, else axis by axis (resizing
+    is separable) where each axis is copied or resampled as in the whole op."""
     import numpy as np
 
     from ..reference.resize import resize
 
+    cells, outs = math.prod(theirs.in_size), math.prod(theirs.out_size)
+    if cells * outs <= 1 << 20:
+        basis = np.eye(cells, dtype=np.float32).reshape((1, cells, *theirs.in_size))
+        whole = [resize(op.with_(batch=1, in_channels=cells, out_channels=cells), basis, np.dtype(np.float32))
+                 for op in (mine, theirs)]  # fmt: skip
+        return bool(np.allclose(whole[0], whole[1], rtol=0, atol=1e-6))
     for axis, (n, m) in enumerate(zip(theirs.in_size, theirs.out_size)):
         weights = []
         for op in (mine, theirs):
@@ -261,16 +285,18 @@ def same_sampling(mine: ConvOp, theirs: ConvOp) -> bool:
             line = op.with_(batch=1, in_channels=n, out_channels=n, in_size=(n,), out_size=(m,), sample_scale=scale,
                             kernel=(1,), stride=(1,), dilation=(1,), pad_lo=(0,), pad_hi=(0,), in_spec=(0, 1, 2),
                             out_spec=(0, 1, 2), lhs_dilation=(1,), output_padding=(0,))  # fmt: skip
+            if arith.resize_copies_axis(line, 0) != arith.resize_copies_axis(op, axis):
+                return False
             weights.append(resize(line, np.eye(n, dtype=np.float32)[None], np.dtype(np.float32)))
         if not np.allclose(weights[0], weights[1], rtol=0, atol=1e-6):
             return False
     return True
 
 
-def spelled(op: ConvOp, attrs: dict | None = None) -> tuple[str, list, dict] | None:
+def spelled(op: ConvOp, attrs: dict | None = None, strict: bool = True) -> tuple[str, list, dict] | None:
     """The emitted node (with ``attrs`` changed), if onnxruntime (as convarith models it) gives ``op``."""
     try:
-        op_type, names, emitted = emit_node(op)
+        op_type, names, emitted = emit_node(op, strict)
         emitted = {**emitted, **(attrs or {})}
         emitted = {k: v for k, v in emitted.items() if v is not None}
         mapped = map_call(node_text(op_type, names, ["Y"], emitted), shapes=shapes_for(op))
@@ -302,6 +328,7 @@ class Graph:
         self.shapes = {"X": tuple(x_shape)}
         self.count = 0
         self.main = ""
+        self.weights: dict[int, str] = {}  # op index -> the NumPy expression of a weight the op makes itself
 
     def name(self, stem: str) -> str:
         self.count += 1
@@ -400,7 +427,7 @@ def out_shape(op: ConvOp) -> tuple:
 
 
 def weight(g: Graph, i: int) -> str:
-    return g.init(f"np.asarray(params[{i}][0], dtype=np.float32)", "W")
+    return g.init(g.weights.get(i, f"np.asarray(params[{i}][0], dtype=np.float32)"), "W")
 
 
 def bias_shaped(g: Graph, i: int, rank: int) -> str:
@@ -768,11 +795,41 @@ def unpool(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
                   f"* {plane}")  # fmt: skip
     indices = g.init(expression, "I")
     g.note("MaxUnpool's indices count over the whole tensor: each (batch, channel) plane's offset is added.")
-    attrs = {"kernel_shape": op.kernel, "strides": op.stride, "pads": pads_attr(op.pad_lo, op.pad_hi)}
+    # onnxruntime checks output_shape >= (n-1)*stride + kernel - pads, pads < kernel; the indices and
+    # output_shape alone place the values, so a window is chosen that passes the check
+    kernel = [max(1, n + 1 - m) for n, m in zip(op.in_size, out_shape(op)[2:])]
+    g.note("MaxUnpool: the indices and the output_shape input place the values; its kernel_shape and pads are "
+           "chosen only to pass onnxruntime's size check.")  # fmt: skip
+    attrs = {"kernel_shape": kernel, "strides": [1] * op.rank, "pads": [k - 1 for k in kernel] * 2}
     return g.node("MaxUnpool", [t, indices, g.ints(out_shape(op))], attrs, out_shape(op), main=True)
 
 
+def one_hot(channels: int, kernel: tuple) -> str:
+    """The (C*K, 1, *kernel) weight whose channel c*K + t holds a 1 at kernel offset t (row major)."""
+    taps = math.prod(kernel)
+    return f"np.tile(np.eye({taps}, dtype=np.float32).reshape({(taps, 1, *kernel)!r}), ({channels}, 1, 1, 1))"
+
+
+def unfold(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
+    """im2col as a depthwise Conv with one-hot kernels; fold (its adjoint) as the ConvTranspose of them."""
+    if op.kind == "unfold":
+        g.weights[i] = one_hot(op.in_channels, op.kernel)
+        g.note("unfold (im2col) as a Conv with one-hot kernels (group = C): channel c*K + t copies kernel offset t.")
+        as_conv = op.with_(kind="conv", groups=op.in_channels, bias=False)
+        return conv(g, as_conv, i, t, ())
+    channels = op.out_channels
+    g.weights[i] = one_hot(channels, op.kernel)
+    g.note("fold (col2im) as a ConvTranspose of one-hot kernels (group = C): overlapping blocks add up.")
+    full = [arith.transpose_out(b, arith.effective_kernel(k, d), s, lo, hi, 0)
+            for b, k, d, s, lo, hi in zip(op.in_size, op.kernel, op.dilation, op.stride, op.pad_lo, op.pad_hi)]  # fmt: skip
+    extra = tuple(m - f for m, f in zip(op.out_size, full))
+    as_transpose = op.with_(kind="conv_transpose", groups=channels, output_padding=extra, out_size=(), bias=False)
+    return conv_transpose(g, as_transpose, i, t, ())
+
+
 TRANSLATORS = {
+    "unfold": unfold,
+    "fold": unfold,
     "conv": conv,
     "conv_transpose": conv_transpose,
     "max_pool": pool,
