@@ -167,6 +167,20 @@ def run(request: dict, scratch: str):
         if kind == "svg" and not picture.startswith("<svg"):
             raise AssertionError(f"draw's SVG starts {picture[:40]!r}")
         return f"drew {len(picture)} {kind}"
+    if call in ("translate", "compare"):  # issue 12: the code compiles, the texts and dicts are made
+        given = (request["expr"], request.get("input_shape"))
+        if call == "compare":
+            comparison = convarith.compare(*given, shapes=request.get("shapes"), **common)
+            str(comparison)
+            json.dumps(comparison.to_dict())
+            return f"compared {len(comparison.entries)} frameworks"
+        translation = convarith.translate(
+            request["expr"], request["to"], *given[1:], shapes=request.get("shapes"), **common
+        )
+        compile(translation.code, "<translation>", "exec")
+        str(translation)
+        json.dumps(translation.to_dict())
+        return f"translated into {translation.target_framework}"
     numeric = {"arrays": request.get("arrays"), "max_bytes": request.get("max_bytes"), **common}
     if call == "forward":
         y = convarith.forward(request["expr"], request.get("x"), request.get("weights"), **numeric)

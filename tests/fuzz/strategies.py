@@ -272,9 +272,12 @@ draw_options = st.fixed_dictionaries(
 
 @st.composite
 def shape_requests(draw):
-    request = {"call": draw(st.sampled_from(["output_shape", "explain", "draw"])), "expr": draw(expressions)}
+    calls = ["output_shape", "explain", "draw", "translate", "compare"]  # translate, compare: issue 12
+    request = {"call": draw(st.sampled_from(calls)), "expr": draw(expressions)}
     if request["call"] == "draw":
         request["options"] = draw(draw_options)
+    if request["call"] == "translate":
+        request["to"] = draw(st.sampled_from(["keras", "torch", "tf", "jax", "onnx", "tf_nn", "", None, 1]))
     if draw(st.booleans()):
         request["input_shape"] = draw(shapes())
     else:
