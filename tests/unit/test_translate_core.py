@@ -4,6 +4,7 @@ framework module (only nn.Conv2d / F.conv2d, as torch) so that they are checked 
 from __future__ import annotations
 
 import ast
+import json
 import sys
 import types
 
@@ -174,7 +175,7 @@ def test_compare_maps_each_frameworks_calls(fake, refusing):
     assert "<table>" in c._repr_html_()
 
 
-def test_cli_translate_and_compare(fake, capsys):
+def test_cli_translate_and_compare(fake, refusing, capsys):
     assert cli.main(["translate", CALL, "--to", "torch", "--input", "1,3,9,9", "--prove"]) == 0
     out = capsys.readouterr().out
     assert "def layer(x, weights=None):" in out and "# proven: both frameworks run on random input and weights (seed 0), max |difference| = " in out
@@ -183,6 +184,12 @@ def test_cli_translate_and_compare(fake, capsys):
     assert cli.main(["translate", CALL, "--to", "caffe", "--input", "1,3,9,9"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: translate: to='caffe'") and err.count("\n") == 1
+    assert cli.main(["compare", CALL, "--input", "1,3,9,9"]) == 0
+    assert capsys.readouterr().out == str(convarith.compare(CALL, (1, 3, 9, 9))) + "\n"
+    assert cli.main(["compare", CALL, "--input", "1,3,9,9", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == convarith.compare(CALL, (1, 3, 9, 9)).to_dict()
+    assert cli.main(["compare", "nn.Conv2d(3, 8, 3, stride=2, padding='same')", "--input", "1,3,9,9"]) == 1
+    assert capsys.readouterr().err.startswith("error: Conv2d: padding='same' needs stride=1")
 
 
 def test_import_convarith_leaves_translate_for_later():
