@@ -156,7 +156,7 @@ COMPOSITES = [
     ("onnx", "make_node('LpPool', ['X'], ['Y'], kernel_shape=[3, 3], pads=[1, 1, 1, 1], p=3, strides=[2, 2])", None,
      {"X": (1, 2, 7, 6)}, "t.abs() ** 3"),
     ("keras", "keras.layers.Cropping2D(((1, 2), (0, 1)))", (1, 6, 6, 3), None, "t[:, :, 1:4, 0:5]"),
-    ("torch", "F.pad(x, (1, -2, -1, 3), mode='replicate')", None, {"x": (1, 2, 5, 5)}, "t[:, :, 1:5, 0:3]"),
+    ("torch", "F.pad(x, (1, -2, -1, 3), mode='replicate')", None, {"x": (1, 2, 5, 5)}, "t[:, :, 1:8, 0:4]"),
     ("onnx", "make_node('DepthToSpace', ['X'], ['Y'], blocksize=2)", None, {"X": (1, 8, 3, 3)}, "transpose(1, 2)"),
     ("tf_nn", "tf.nn.space_to_depth(x, 2)", None, {"x": (1, 4, 6, 3)}, "transpose(1, 2)"),
     ("jax_lax", "lax.reduce_window(x, 1.0, lax.min, (2, 3), (1, 2), 'VALID', base_dilation=(2, 1))", None,

@@ -295,6 +295,10 @@ def same_op(a: ConvOp, b: ConvOp) -> bool:
             op = op.with_(bias=False, groups=1)
         if op.kind != "pad" and op.kind != "conv":
             op = op.with_(pad_mode="zeros")
+        if op.kind == "resize" and op.resize_mode != "nearest":
+            op = op.with_(nearest_rounding="floor")
+        if op.kind == "resize" and op.resize_mode != "cubic":
+            op = op.with_(cubic_a=-0.75, cubic_table=0)
         return op
 
     return plain(a) == plain(b)
