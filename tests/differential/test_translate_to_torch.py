@@ -69,7 +69,7 @@ def call_inputs(case) -> tuple:
         elif isinstance(item, (list, tuple)) and item and all(type(v) is int for v in item):
             if shape is None and shapes is None:
                 shape = tuple(item)
-            elif "ConvTranspose" in expr:
+            elif "ConvTranspose" in expr or "MaxUnpool" in expr:
                 output_size = tuple(item)
     return expr, shape, shapes, output_size
 
