@@ -230,3 +230,28 @@ def test_target_refusals_say_why_and_what_comes_closest():
     strided = "tf.nn.separable_conv2d(x, d, p, [1, 2, 2, 1], 'SAME', dilations=[2, 2])"
     with pytest.raises(ConvArithError, match="space-to-batch. Rule: .* Fix: strides=1"):
         target_of(strided, shapes={"x": (1, 5, 5, 1), "d": (2, 2, 1, 1), "p": (1, 1, 1, 1)})
+
+
+def test_every_robust_seed_translates_or_is_refused():
+    """Each seed call of every framework (tests/unit/robust_seeds.py): target, source (torch calls)
+    and emit give their result or a ConvArithError, never another exception."""
+    from tests.unit.robust_seeds import SEEDS
+
+    translated = 0
+    for expr, shape, shapes, output_size in SEEDS:
+        try:
+            mapped = map_call(expr, shape, shapes=shapes, output_size=output_size)
+        except ConvArithError:
+            continue
+        for step in (to_torch.target, *((to_torch.source,) if mapped.framework_id == "torch" else ())):
+            try:
+                step(mapped)
+                translated += 1
+            except ConvArithError as error:
+                assert "Rule: " in str(error) and "Fix: " in str(error), str(error)
+        for op in mapped.ops:
+            try:
+                to_torch.emit(op)
+            except ConvArithError:
+                pass
+    assert translated > 50
