@@ -295,6 +295,10 @@ def same_op(a: ConvOp, b: ConvOp) -> bool:
             op = op.with_(bias=False, groups=1)
         if op.kind != "pad" and op.kind != "conv":
             op = op.with_(pad_mode="zeros")
+        if op.kind == "resize" and op.resize_mode != "nearest":
+            op = op.with_(nearest_rounding="floor")
+        if op.kind == "resize" and op.resize_mode != "cubic":
+            op = op.with_(cubic_a=-0.75, cubic_table=0)
         return op
 
     return plain(a) == plain(b)
@@ -432,6 +436,11 @@ def fold_window_free_axes(body: Body, op: ConvOp, index: int, writer) -> None:
     rank = op.rank
     window = zip(op.kernel, op.stride, op.pad_lo, op.pad_hi, op.lhs_dilation)
     free = [a for a, axis in enumerate(window) if axis == (1, 1, 0, 0, 1)]
+    if rank == 0:
+        raise refuse(
+            label_of(op), "an op on no spatial axes", "torch's convolution and pooling modules take 1 to 3 spatial "
+            "axes", "a matrix product (torch.einsum) is what comes closest; add a spatial axis of size 1",
+        )  # fmt: skip
     kept = [a for a in range(rank) if a not in free] or [free.pop()]
     if len(kept) > 3 or op.kind in ("conv", "conv_transpose"):
         raise refuse(
