@@ -11,6 +11,7 @@ from convarith.api import map_call
 from convarith.reference import adapters, run_chain
 
 TALLY: Counter = Counter()
+REFUSED: Counter = Counter()  # (source framework, why) -> count
 MAX_DIFF: dict = {}
 ATOL, RTOL = 1e-4, 1e-5
 
@@ -73,3 +74,6 @@ def report(terminal, title: str) -> None:
             f"{name:8s} {TALLY[name, 'agreed']:5d} agreed (max |difference| {MAX_DIFF.get(name, 0.0):.1e}), "
             f"{TALLY[name, 'refused']:3d} refused with a rule"
         )
+        for (source, why), count in sorted(REFUSED.items()):
+            if source == name:
+                terminal.write_line(f"         {count:4d} refused: {why}")

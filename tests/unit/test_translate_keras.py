@@ -151,7 +151,8 @@ def test_source_writes_the_call_from_its_values():
         ("nn.Unfold(2)", (1, 2, 5, 5), "Keras has no unfold layer"),
         ("nn.MaxUnpool2d(2)", (1, 2, 3, 3), "Keras has no max_unpool layer"),
         ("nn.Upsample(scale_factor=2, mode='bilinear')", (1, 2, 3, 3), "linear resize"),
-        ("nn.Conv2d(2, 2, 3)", (0, 2, 5, 5), "input is empty"),
+        ("nn.Conv2d(2, 2, 3)", (0, 2, 5, 5), "input or output is empty"),
+        ("nn.MaxPool1d(3)", (1, 2, 2), "input or output is empty"),
     ],
 )
 def test_target_refusals_say_why_and_what_comes_closest(expr, shape, match):

@@ -387,11 +387,21 @@ class Writer:
         """keras.ops.pad widths over (N, spatial..., C)."""
         return repr([[0, 0], *([lo, hi] for lo, hi in pairs), [0, 0]])
 
-    def crop_pad(self, lo, hi, fill: float = 0.0, mode: str = "zeros", why: str = "") -> None:
-        """Crop the negative sides, then pad the positive ones (zeros with ZeroPadding, else keras.ops)."""
+    def crop_pad(self, sizes, lo, hi, fill: float = 0.0, mode: str = "zeros", why: str = "") -> None:
+        """Crop the negative sides of axes of ``sizes`` cells, then pad the positive ones (zeros with
+        ZeroPadding, else keras.ops)."""
         rank = self.rank
         crop = tuple((max(-a, 0), max(-b, 0)) for a, b in zip(lo, hi))
         pad = tuple((max(a, 0), max(b, 0)) for a, b in zip(lo, hi))
+        kept = [n - a - b for n, (a, b) in zip(sizes, crop)]
+        if min(kept) < 1 or mode == "circular" and any(max(pair) > n for pair, n in zip(pad, kept)):
+            raise refuse(
+                "Keras",
+                f"cropping {crop} then {mode} padding {pad} of axes of {tuple(sizes)} cells",
+                "Keras refuses a crop that empties an axis, and a circular pad longer than the cropped axis "
+                "copies cells that are not defined (torch)",
+                "crop fewer cells, or pad at most the cropped length",
+            )
         if any(sum(pair) for pair in crop):
             self.layer(f"Cropping{rank}D({pair_text(crop, 1)})")
             self.notes.append(f"Cropping{rank}D {crop}: negative padding{why} removes cells")
@@ -408,6 +418,13 @@ class Writer:
             )
             self.notes.append(f"keras.ops.pad with {value}: padding{why} that never wins a max / is the fill value")
         elif mode == "reflect":
+            if any(max(a, b) >= n for (a, b), n in zip(pad, kept)):
+                raise refuse(
+                    "Keras",
+                    f"reflect padding {pad} of axes of {tuple(kept)} cells",
+                    "TensorFlow's MirrorPad (keras.ops.pad mode='reflect') needs each pad below the axis length",
+                    "pads smaller than the (cropped) input on each axis",
+                )
             self.ops_call(f"t = keras.ops.pad(t, {self.axes(pad)}, mode='reflect')", "keras.ops.pad(mode='reflect')")
             self.notes.append("keras.ops.pad(mode='reflect'): reflect padding")
         else:
@@ -447,19 +464,26 @@ def target(mapped: Mapped) -> Target:
     """keras.layers computing the canonical chain of ``mapped`` (from any framework)."""
     first = mapped.ops[0]
     rank = first.rank
+    if mapped.space_to_batch:
+        raise unsupported(first, "TensorFlow runs it as space-to-batch, whose strided windows are not those of a "
+                          "strided dilated op", "strides=1, or dilations=1")  # fmt: skip
     if rank not in (1, 2, 3):
         raise unsupported(first, f"it has {rank} spatial axes", "Keras layers have 1 to 3 spatial axes")
     writer = Writer(rank)
     to_last = (0, *range(2, rank + 2), 1)
     writer.lines.append(f"t = np.transpose(np.asarray(x, dtype=np.float32), {to_last})")
     for index, op in enumerate(mapped.ops):
-        if op.batch == 0 or 0 in op.in_size or op.in_channels == 0:
-            raise unsupported(op, "its input is empty", "a non-empty input")
+        if op.batch == 0 or 0 in op.in_size or op.in_channels == 0 or min(arith.output_spatial(op)) <= 0:
+            raise unsupported(op, "its input or output is empty (Keras layers refuse empty crops and windows)",
+                              "a non-empty input and output")  # fmt: skip
         if op.rank != rank:
             raise unsupported(op, "the chain changes its number of spatial axes", "one op at a time")
         write_op(writer, op, index)
     if mapped.activation:
         activate(writer, mapped)
+    if not writer.calls:
+        writer.layer("Identity()")
+        writer.notes.append("the op changes nothing (no padding, no window): keras.layers.Identity")
     back = (0, rank + 1, *range(1, rank + 1))
     writer.lines.append(f"y = np.transpose(keras.ops.convert_to_numpy(t), {back})")
     call = writer.calls[-1] if len(writer.calls) == 1 else next(
@@ -492,8 +516,8 @@ def bias_text(op: ConvOp) -> str:
     return f"[b if b is not None else np.zeros({op.out_channels}, np.float32)]" if op.bias else "[]"
 
 
-def lhs_dilate(writer: Writer, op: ConvOp) -> ConvOp:
-    """Holes between the input cells (JAX lhs_dilation): a new axis of zeros after each cell, merged."""
+def lhs_dilate(writer: Writer, op: ConvOp, fill: float = 0.0) -> ConvOp:
+    """Holes between the input cells (JAX lhs_dilation): a new axis of ``fill`` after each cell, merged."""
     sizes = list(op.in_size)
     for axis, factor in enumerate(op.lhs_dilation):
         if factor == 1 or sizes[axis] == 0:
@@ -503,13 +527,13 @@ def lhs_dilate(writer: Writer, op: ConvOp) -> ConvOp:
         widths[dim + 1] = [0, factor - 1]
         shape = ["-1" if i == 0 else str(s) for i, s in enumerate([0, *sizes, op.in_channels])]
         shape[dim] = str(sizes[axis] * factor)
-        writer.ops_call(f"t = keras.ops.pad(keras.ops.expand_dims(t, {dim + 1}), {widths})", "keras.ops.pad")
+        value = "" if fill == 0.0 else f", constant_values={'-np.inf' if fill == float('-inf') else repr(fill)}"
+        writer.ops_call(f"t = keras.ops.pad(keras.ops.expand_dims(t, {dim + 1}), {widths}{value})", "keras.ops.pad")
         writer.lines.append(f"t = keras.ops.reshape(t, ({', '.join(shape)}))")
         sizes[axis] = arith.dilated_size(sizes[axis], factor)
         writer.lines.append("t = t[" + ":, " * dim + f":{sizes[axis]}]")
-    writer.notes.append(
-        f"lhs_dilation {op.lhs_dilation}: zeros put between the input cells with keras.ops (pad, reshape)"
-    )
+    what = "zeros" if fill == 0.0 else repr(fill)
+    writer.notes.append(f"lhs_dilation {op.lhs_dilation}: {what} put between the input cells (keras.ops pad, reshape)")
     return op.with_(in_size=tuple(sizes), lhs_dilation=(1,) * op.rank)
 
 
@@ -526,7 +550,7 @@ def padded_valid(writer: Writer, op: ConvOp, fill: float = 0.0, why: str = "") -
     """Explicit pads (and the cells a ceil/trunc window reaches past them) as steps; the op left is 'valid'."""
     extra = windows_end(op)
     hi = tuple(h + e for h, e in zip(op.pad_hi, extra))
-    writer.crop_pad(op.pad_lo, hi, fill=fill, why=why)
+    writer.crop_pad(op.in_size, op.pad_lo, hi, fill=fill, why=why)
     if any(extra):
         writer.notes.append(f"{extra} more cells at the end: windows of {op.rounding} rounding reach past the padding")
     size = tuple(arith.pad_out(n, lo, h) for n, lo, h in zip(op.in_size, op.pad_lo, hi))
@@ -541,6 +565,10 @@ def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
         op = lhs_dilate(writer, op)
     if op.batch_groups != 1:
         raise unsupported(op, f"batch_group_count={op.batch_groups}", "batch_group_count=1")
+    if op.pad_mode != "zeros":  # torch's padding_mode: the input padded by copying, then a 'valid' conv
+        writer.crop_pad(op.in_size, op.pad_lo, op.pad_hi, mode=op.pad_mode, why=f" ({op.pad_mode} padding_mode)")
+        size = tuple(map(arith.pad_out, op.in_size, op.pad_lo, op.pad_hi))
+        op = op.with_(in_size=size, pad_lo=(0,) * rank, pad_hi=(0,) * rank, pad_mode="zeros")
     text = matching(op)
     if text is None:
         op = padded_valid(writer, op)
@@ -615,7 +643,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
     if text is None:
         raise unsupported(op, "no Conv*DTranspose gives its full output", "groups=1, dilation 1")
     writer.layer(text, f"[{kernel}] + {bias_text(bare)}")
-    writer.crop_pad(lo, hi, why=" of the transposed output")
+    writer.crop_pad(full, lo, hi, why=" of the transposed output")
     if grows and op.bias:
         writer.ops_call("t = t + (b if b is not None else 0.0)", "keras.ops.add(bias)")
         writer.notes.append("the bias is added after the padding: the added output cells hold the bias too")
@@ -643,6 +671,10 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
     if maxed:
         fill = float("-inf") if op.empty_max == "-inf" and kind == "max_pool" else -3.4028234663852886e38
         fill = float("-inf") if kind == "min_pool" else fill
+        if op.init_value is not None:  # reduce_window: padding holds init_value, every window starts from it
+            fill = op.init_value if kind == "max_pool" else -op.init_value
+    if op.lhs_dilation != (1,) * rank:
+        op = lhs_dilate(writer, op, fill)
     valid = padded_valid(writer, op, fill=fill, why=" of the pooling")
     cells = 1
     for k in op.kernel:
@@ -651,6 +683,12 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
     if set(op.dilation) == {1}:
         name = "MaxPooling" if maxed else "AveragePooling"
         writer.layer(f"{name}{rank}D({ints(op.kernel)}, strides={ints(op.stride)})")
+        if maxed and fill == float("-inf") and valid.in_size != op.in_size:
+            writer.ops_call("t = keras.ops.where(t <= np.finfo(np.float32).min, -np.inf, t)", "keras.ops.where")
+            writer.notes.append(
+                "TensorFlow's MaxPool starts each window from float32's lowest value, so a window of -inf padding "
+                "only gives that value: mapped back to -inf"
+            )
         if not maxed and (counts is not None or kind in ("sum_pool", "lp_pool") or op.divisor_override):
             writer.ops_call(f"t = t * {cells}", "keras.ops.multiply")
             if kind == "sum_pool":
@@ -669,6 +707,9 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
         ]
         writer.calls.append("keras.ops slices (one per kernel tap)")
         writer.notes.append(f"dilation {op.dilation}: Keras pooling has none, so each kernel tap is a strided slice")
+    if maxed and op.init_value is not None and fill != float("-inf"):
+        writer.ops_call(f"t = keras.ops.maximum(t, {fill!r})", "keras.ops.maximum")
+        writer.notes.append(f"init_value={op.init_value!r}: every window's result is clamped by it (reduce_window)")
     if kind == "min_pool":
         writer.ops_call("t = -t", "keras.ops.negative")
     if op.kind == "max_pool" and op.empty_max == "lowest":
@@ -723,7 +764,7 @@ def write_pad(writer: Writer, op: ConvOp) -> None:
     if text is not None:
         writer.layer(text)
         return
-    writer.crop_pad(op.pad_lo, op.pad_hi, fill=op.pad_value, mode=op.pad_mode)
+    writer.crop_pad(op.in_size, op.pad_lo, op.pad_hi, fill=op.pad_value, mode=op.pad_mode)
 
 
 def write_adaptive(writer: Writer, op: ConvOp) -> None:
