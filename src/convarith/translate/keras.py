@@ -31,6 +31,7 @@ UNUSED = ("name", "dtype", "trainable", "autocast", "input_shape", "input_dim", 
 WEIGHT_OBJECTS = ("_initializer", "_regularizer", "_constraint")
 # activations that act on the output's last axis (the others are elementwise)
 LAST_AXIS = ("softmax", "log_softmax", "sparsemax", "glu")
+CONV_LAYERS = tuple(f"layer = keras.layers.{name}" for name in ("Conv", "DepthwiseConv", "SeparableConv"))
 
 
 # --- layouts as data (reference.adapters.keras_params applies the same steps) ----------------------------------
@@ -388,11 +389,15 @@ class Writer:
         return repr([[0, 0], *([lo, hi] for lo, hi in pairs), [0, 0]])
 
     def crop_pad(self, sizes, lo, hi, fill: float = 0.0, mode: str = "zeros", why: str = "") -> None:
-        """Crop the negative sides of axes of ``sizes`` cells, then pad the positive ones (zeros with
-        ZeroPadding, else keras.ops)."""
-        rank = self.rank
+        """Negative sides of axes of ``sizes`` cells cropped, positive ones padded (zeros with
+        ZeroPadding, else keras.ops): a constant pad first (a side is cropped or padded, so the
+        order does not matter and no axis empties), a copying pad after the crop it copies from."""
         crop = tuple((max(-a, 0), max(-b, 0)) for a, b in zip(lo, hi))
         pad = tuple((max(a, 0), max(b, 0)) for a, b in zip(lo, hi))
+        if mode == "zeros":
+            self.pad(pad, fill, why)
+            self.crop(crop, why)
+            return
         kept = [n - a - b for n, (a, b) in zip(sizes, crop)]
         if min(kept) < 1 or mode == "circular" and any(max(pair) > n for pair, n in zip(pad, kept)):
             raise refuse(
@@ -402,22 +407,10 @@ class Writer:
                 "copies cells that are not defined (torch)",
                 "crop fewer cells, or pad at most the cropped length",
             )
-        if any(sum(pair) for pair in crop):
-            self.layer(f"Cropping{rank}D({pair_text(crop, 1)})")
-            self.notes.append(f"Cropping{rank}D {crop}: negative padding{why} removes cells")
+        self.crop(crop, why)
         if not any(sum(pair) for pair in pad):
             return
-        if mode == "zeros" and fill == 0.0:
-            self.layer(f"ZeroPadding{rank}D({pair_text(pad, 1)})")
-            self.notes.append(f"ZeroPadding{rank}D {pad}: explicit padding{why} that no Keras padding= rule gives")
-        elif mode == "zeros":
-            value = "-np.inf" if fill == float("-inf") else repr(fill)
-            self.ops_call(
-                f"t = keras.ops.pad(t, {self.axes(pad)}, constant_values={value})",
-                f"keras.ops.pad(x, {self.axes(pad)}, constant_values={value})",
-            )
-            self.notes.append(f"keras.ops.pad with {value}: padding{why} that never wins a max / is the fill value")
-        elif mode == "reflect":
+        if mode == "reflect":
             if any(max(a, b) >= n for (a, b), n in zip(pad, kept)):
                 raise refuse(
                     "Keras",
@@ -429,6 +422,25 @@ class Writer:
             self.notes.append("keras.ops.pad(mode='reflect'): reflect padding")
         else:
             self.copy_pad(pad, mode)
+
+    def crop(self, crop, why: str) -> None:
+        if any(sum(pair) for pair in crop):
+            self.layer(f"Cropping{self.rank}D({pair_text(crop, 1)})")
+            self.notes.append(f"Cropping{self.rank}D {crop}: negative padding{why} removes cells")
+
+    def pad(self, pad, fill: float, why: str) -> None:
+        if not any(sum(pair) for pair in pad):
+            return
+        if fill == 0.0:
+            self.layer(f"ZeroPadding{self.rank}D({pair_text(pad, 1)})")
+            self.notes.append(f"ZeroPadding{self.rank}D {pad}: explicit padding{why} that no Keras padding= rule gives")
+            return
+        value = number(fill)
+        self.ops_call(
+            f"t = keras.ops.pad(t, {self.axes(pad)}, constant_values={value})",
+            f"keras.ops.pad(x, {self.axes(pad)}, constant_values={value})",
+        )
+        self.notes.append(f"keras.ops.pad with {value}: padding{why} filled with that value")
 
     def copy_pad(self, pad, mode: str) -> None:
         """Replicate (edge) and circular (wrap) padding: keras.ops.pad on TensorFlow has neither
@@ -449,6 +461,13 @@ class Writer:
             )
         word = "the edge cells repeated" if mode == "replicate" else "the other end's cells (wrapped)"
         self.notes.append(f"{mode} padding {pad}: keras.ops.concatenate of {word}; keras.ops.pad has no such mode")
+
+
+def number(value: float) -> str:
+    """A float as code: infinities as np.inf."""
+    if value in (float("inf"), float("-inf")):
+        return "np.inf" if value > 0 else "-np.inf"
+    return repr(value)
 
 
 def unsupported(op: ConvOp, why: str, closest: str) -> ConvArithError:
@@ -472,7 +491,11 @@ def target(mapped: Mapped) -> Target:
     writer = Writer(rank)
     to_last = (0, *range(2, rank + 2), 1)
     writer.lines.append(f"t = np.transpose(np.asarray(x, dtype=np.float32), {to_last})")
+    separable = separable_layer(mapped.ops)
     for index, op in enumerate(mapped.ops):
+        if separable:
+            write_separable(writer, mapped.ops, separable)
+            break
         if op.batch == 0 or 0 in op.in_size or op.in_channels == 0 or min(arith.output_spatial(op)) <= 0:
             raise unsupported(op, "its input or output is empty (Keras layers refuse empty crops and windows)",
                               "a non-empty input and output")  # fmt: skip
@@ -491,6 +514,39 @@ def target(mapped: Mapped) -> Target:
         writer.calls[-1],
     )  # fmt: skip
     return Target(call, IMPORTS, tuple(writer.lines), tuple(writer.notes), tuple(writer.calls))
+
+
+def separable_layer(ops: tuple[ConvOp, ...]) -> str:
+    """The SeparableConv layer (channels_last) giving a depthwise conv then a 1x1 conv, or ''."""
+    if len(ops) != 2 or ops[0].rank > 2 or ops[0].kind != "conv" or ops[1].kind != "conv":
+        return ""
+    rank = ops[0].rank
+    depth, point = (op.with_(in_spec=channels_last(rank), out_spec=channels_last(rank)) for op in ops)
+    if depth.groups != depth.in_channels or depth.bias or depth.out_channels % max(depth.in_channels, 1):
+        return ""
+    if min(arith.output_spatial(depth)) <= 0 or depth.batch == 0 or depth.in_channels == 0:
+        return ""
+    multiplier = (
+        "" if depth.out_channels == depth.in_channels else f"depth_multiplier={depth.out_channels // depth.in_channels}"
+    )
+    dilation = "" if set(depth.dilation) == {1} else f"dilation_rate={ints(depth.dilation)}"
+    for padding in ("valid", "same"):
+        args = joined(str(point.out_channels), f"kernel_size={ints(depth.kernel)}", strides_text(depth),
+                      f"padding={padding!r}", multiplier, dilation, "" if point.bias else "use_bias=False")  # fmt: skip
+        text = f"SeparableConv{rank}D({args})"
+        if layer_ops(text, depth) == (depth, point):
+            return text
+    return ""
+
+
+def write_separable(writer: Writer, ops: tuple[ConvOp, ...], text: str) -> None:
+    depth, point = ops
+    multiplier = depth.out_channels // depth.in_channels
+    depthwise = steps.code(steps.inverse(depthwise_steps(depth.kernel, depth.in_channels, multiplier)), "dw")
+    pointwise = steps.code(steps.inverse(kernel_steps(depth.rank)), "w")
+    writer.lines.append("(dw, _), (w, b) = params")
+    writer.layer(text, f"[{depthwise}, {pointwise}] + {bias_text(point)}")
+    writer.notes.append(f"the depthwise and the 1x1 pointwise conv: one SeparableConv{depth.rank}D")
 
 
 def write_op(writer: Writer, op: ConvOp, index: int) -> None:
@@ -527,7 +583,7 @@ def lhs_dilate(writer: Writer, op: ConvOp, fill: float = 0.0) -> ConvOp:
         widths[dim + 1] = [0, factor - 1]
         shape = ["-1" if i == 0 else str(s) for i, s in enumerate([0, *sizes, op.in_channels])]
         shape[dim] = str(sizes[axis] * factor)
-        value = "" if fill == 0.0 else f", constant_values={'-np.inf' if fill == float('-inf') else repr(fill)}"
+        value = "" if fill == 0.0 else f", constant_values={number(fill)}"
         writer.ops_call(f"t = keras.ops.pad(keras.ops.expand_dims(t, {dim + 1}), {widths}{value})", "keras.ops.pad")
         writer.lines.append(f"t = keras.ops.reshape(t, ({', '.join(shape)}))")
         sizes[axis] = arith.dilated_size(sizes[axis], factor)
@@ -563,8 +619,16 @@ def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
     writer.lines.append(f"w, b = params[{index}]")
     if op.lhs_dilation != (1,) * rank:
         op = lhs_dilate(writer, op)
-    if op.batch_groups != 1:
-        raise unsupported(op, f"batch_group_count={op.batch_groups}", "batch_group_count=1")
+    if op.batch_groups != 1:  # batch group i (a run of the batch) meets output feature group i: channel groups
+        groups, part = op.batch_groups, op.batch // op.batch_groups
+        writer.ops_call(
+            f"t = keras.ops.concatenate([t[i * {part}:(i + 1) * {part}] for i in range({groups})], axis=-1)",
+            "keras.ops.concatenate(axis=-1)",
+        )
+        writer.notes.append(
+            f"batch_group_count={groups}: the {groups} runs of the batch side by side as channel groups, then groups={groups}"
+        )
+        op = op.with_(batch=part, in_channels=op.in_channels * groups, groups=groups, batch_groups=1)
     if op.pad_mode != "zeros":  # torch's padding_mode: the input padded by copying, then a 'valid' conv
         writer.crop_pad(op.in_size, op.pad_lo, op.pad_hi, mode=op.pad_mode, why=f" ({op.pad_mode} padding_mode)")
         size = tuple(map(arith.pad_out, op.in_size, op.pad_lo, op.pad_hi))
@@ -708,7 +772,7 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
         writer.calls.append("keras.ops slices (one per kernel tap)")
         writer.notes.append(f"dilation {op.dilation}: Keras pooling has none, so each kernel tap is a strided slice")
     if maxed and op.init_value is not None and fill != float("-inf"):
-        writer.ops_call(f"t = keras.ops.maximum(t, {fill!r})", "keras.ops.maximum")
+        writer.ops_call(f"t = keras.ops.maximum(t, {number(fill)})", "keras.ops.maximum")
         writer.notes.append(f"init_value={op.init_value!r}: every window's result is clamped by it (reduce_window)")
     if kind == "min_pool":
         writer.ops_call("t = -t", "keras.ops.negative")
@@ -833,6 +897,11 @@ def activate(writer: Writer, mapped: Mapped) -> None:
         raise refuse(mapped.call.base, f"activation={name} is not identified", "a translation writes a known "
                      "activation", "activation='relu' (or another Keras name)")  # fmt: skip
     if name not in LAST_AXIS or last.out_spec == channels_last(rank):
+        built = next((i for i in range(len(writer.lines) - 1, -1, -1) if writer.lines[i].startswith("layer = ")), None)
+        if writer.lines[-1] == "t = layer(t)" and writer.lines[built].startswith(CONV_LAYERS):
+            writer.lines[built] = writer.lines[built][:-1] + f", activation={name!r})"
+            writer.calls[-1] = writer.calls[-1][:-1] + f", activation={name!r})"
+            return
         writer.ops_call(f"t = keras.activations.{name}(t)", f"keras.activations.{name}")
         return
     # to the source layout (its last axis), activate, and back to channels_last
