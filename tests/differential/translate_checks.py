@@ -11,6 +11,7 @@ from convarith.api import map_call
 from convarith.reference import adapters, run_chain
 
 TALLY: Counter = Counter()
+REFUSED: Counter = Counter()  # (source framework, why) -> count
 MAX_DIFF: dict = {}
 ATOL, RTOL = 1e-4, 1e-5
 
@@ -63,13 +64,27 @@ def agree(framework: str, expr: str, theirs: np.ndarray, ours: np.ndarray) -> No
         MAX_DIFF[framework] = max(MAX_DIFF.get(framework, 0.0), diff)
 
 
-def report(terminal, title: str) -> None:
-    """The tally as a section of pytest's summary."""
+def report(request, title: str) -> None:
+    """The tally, written to the terminal past pytest's output capture."""
+    plugins = request.config.pluginmanager
+    terminal, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
     if not TALLY or terminal is None:
         return
+    with capture.global_and_fixture_disabled():
+        write(terminal, title)
+    TALLY.clear()
+    REFUSED.clear()
+    MAX_DIFF.clear()
+
+
+def write(terminal, title: str) -> None:
+    terminal.write_line("")
     terminal.section(title)
     for name in sorted({framework for framework, _ in TALLY}):
         terminal.write_line(
             f"{name:8s} {TALLY[name, 'agreed']:5d} agreed (max |difference| {MAX_DIFF.get(name, 0.0):.1e}), "
             f"{TALLY[name, 'refused']:3d} refused with a rule"
         )
+        for (source, why), count in sorted(REFUSED.items()):
+            if source == name:
+                terminal.write_line(f"         {count:4d} refused: {why}")

@@ -151,12 +151,14 @@ def test_source_writes_the_call_from_its_values():
         ("nn.Unfold(2)", (1, 2, 5, 5), "Keras has no unfold layer"),
         ("nn.MaxUnpool2d(2)", (1, 2, 3, 3), "Keras has no max_unpool layer"),
         ("nn.Upsample(scale_factor=2, mode='bilinear')", (1, 2, 3, 3), "linear resize"),
-        ("nn.Conv2d(2, 2, 3)", (0, 2, 5, 5), "input is empty"),
+        ("nn.Conv2d(2, 2, 3)", (0, 2, 5, 5), "input or output is empty"),
+        ("tf.nn.max_pool1d(x, 3, 1, 'VALID')", {"x": (1, 2, 1)}, "input or output is empty"),
     ],
 )
 def test_target_refusals_say_why_and_what_comes_closest(expr, shape, match):
+    shapes = shape if isinstance(shape, dict) else None
     with pytest.raises(convarith.ConvArithError, match=match) as error:
-        translate_keras.target(map_call(expr, shape))
+        translate_keras.target(map_call(expr, None if shapes else shape, shapes=shapes))
     assert "Rule:" in str(error.value) and "Fix:" in str(error.value)
 
 

@@ -31,6 +31,7 @@ UNUSED = ("name", "dtype", "trainable", "autocast", "input_shape", "input_dim", 
 WEIGHT_OBJECTS = ("_initializer", "_regularizer", "_constraint")
 # activations that act on the output's last axis (the others are elementwise)
 LAST_AXIS = ("softmax", "log_softmax", "sparsemax", "glu")
+CONV_LAYERS = tuple(f"layer = keras.layers.{name}" for name in ("Conv", "DepthwiseConv", "SeparableConv"))
 
 
 # --- layouts as data (reference.adapters.keras_params applies the same steps) ----------------------------------
@@ -387,31 +388,59 @@ class Writer:
         """keras.ops.pad widths over (N, spatial..., C)."""
         return repr([[0, 0], *([lo, hi] for lo, hi in pairs), [0, 0]])
 
-    def crop_pad(self, lo, hi, fill: float = 0.0, mode: str = "zeros", why: str = "") -> None:
-        """Crop the negative sides, then pad the positive ones (zeros with ZeroPadding, else keras.ops)."""
-        rank = self.rank
+    def crop_pad(self, sizes, lo, hi, fill: float = 0.0, mode: str = "zeros", why: str = "") -> None:
+        """Negative sides of axes of ``sizes`` cells cropped, positive ones padded (zeros with
+        ZeroPadding, else keras.ops): a constant pad first (a side is cropped or padded, so the
+        order does not matter and no axis empties), a copying pad after the crop it copies from."""
         crop = tuple((max(-a, 0), max(-b, 0)) for a, b in zip(lo, hi))
         pad = tuple((max(a, 0), max(b, 0)) for a, b in zip(lo, hi))
-        if any(sum(pair) for pair in crop):
-            self.layer(f"Cropping{rank}D({pair_text(crop, 1)})")
-            self.notes.append(f"Cropping{rank}D {crop}: negative padding{why} removes cells")
+        if mode == "zeros":
+            self.pad(pad, fill, why)
+            self.crop(crop, why)
+            return
+        kept = [n - a - b for n, (a, b) in zip(sizes, crop)]
+        if min(kept) < 1 or mode == "circular" and any(max(pair) > n for pair, n in zip(pad, kept)):
+            raise refuse(
+                "Keras",
+                f"cropping {crop} then {mode} padding {pad} of axes of {tuple(sizes)} cells",
+                "Keras refuses a crop that empties an axis, and a circular pad longer than the cropped axis "
+                "copies cells that are not defined (torch)",
+                "crop fewer cells, or pad at most the cropped length",
+            )
+        self.crop(crop, why)
         if not any(sum(pair) for pair in pad):
             return
-        if mode == "zeros" and fill == 0.0:
-            self.layer(f"ZeroPadding{rank}D({pair_text(pad, 1)})")
-            self.notes.append(f"ZeroPadding{rank}D {pad}: explicit padding{why} that no Keras padding= rule gives")
-        elif mode == "zeros":
-            value = "-np.inf" if fill == float("-inf") else repr(fill)
-            self.ops_call(
-                f"t = keras.ops.pad(t, {self.axes(pad)}, constant_values={value})",
-                f"keras.ops.pad(x, {self.axes(pad)}, constant_values={value})",
-            )
-            self.notes.append(f"keras.ops.pad with {value}: padding{why} that never wins a max / is the fill value")
-        elif mode == "reflect":
+        if mode == "reflect":
+            if any(max(a, b) >= n for (a, b), n in zip(pad, kept)):
+                raise refuse(
+                    "Keras",
+                    f"reflect padding {pad} of axes of {tuple(kept)} cells",
+                    "TensorFlow's MirrorPad (keras.ops.pad mode='reflect') needs each pad below the axis length",
+                    "pads smaller than the (cropped) input on each axis",
+                )
             self.ops_call(f"t = keras.ops.pad(t, {self.axes(pad)}, mode='reflect')", "keras.ops.pad(mode='reflect')")
             self.notes.append("keras.ops.pad(mode='reflect'): reflect padding")
         else:
             self.copy_pad(pad, mode)
+
+    def crop(self, crop, why: str) -> None:
+        if any(sum(pair) for pair in crop):
+            self.layer(f"Cropping{self.rank}D({pair_text(crop, 1)})")
+            self.notes.append(f"Cropping{self.rank}D {crop}: negative padding{why} removes cells")
+
+    def pad(self, pad, fill: float, why: str) -> None:
+        if not any(sum(pair) for pair in pad):
+            return
+        if fill == 0.0:
+            self.layer(f"ZeroPadding{self.rank}D({pair_text(pad, 1)})")
+            self.notes.append(f"ZeroPadding{self.rank}D {pad}: explicit padding{why} that no Keras padding= rule gives")
+            return
+        value = number(fill)
+        self.ops_call(
+            f"t = keras.ops.pad(t, {self.axes(pad)}, constant_values={value})",
+            f"keras.ops.pad(x, {self.axes(pad)}, constant_values={value})",
+        )
+        self.notes.append(f"keras.ops.pad with {value}: padding{why} filled with that value")
 
     def copy_pad(self, pad, mode: str) -> None:
         """Replicate (edge) and circular (wrap) padding: keras.ops.pad on TensorFlow has neither
@@ -434,6 +463,13 @@ class Writer:
         self.notes.append(f"{mode} padding {pad}: keras.ops.concatenate of {word}; keras.ops.pad has no such mode")
 
 
+def number(value: float) -> str:
+    """A float as code: infinities as np.inf."""
+    if value in (float("inf"), float("-inf")):
+        return "np.inf" if value > 0 else "-np.inf"
+    return repr(value)
+
+
 def unsupported(op: ConvOp, why: str, closest: str) -> ConvArithError:
     return refuse(
         "Keras",
@@ -447,19 +483,30 @@ def target(mapped: Mapped) -> Target:
     """keras.layers computing the canonical chain of ``mapped`` (from any framework)."""
     first = mapped.ops[0]
     rank = first.rank
+    if mapped.space_to_batch:
+        raise unsupported(first, "TensorFlow runs it as space-to-batch, whose strided windows are not those of a "
+                          "strided dilated op", "strides=1, or dilations=1")  # fmt: skip
     if rank not in (1, 2, 3):
         raise unsupported(first, f"it has {rank} spatial axes", "Keras layers have 1 to 3 spatial axes")
     writer = Writer(rank)
     to_last = (0, *range(2, rank + 2), 1)
     writer.lines.append(f"t = np.transpose(np.asarray(x, dtype=np.float32), {to_last})")
+    separable = separable_layer(mapped.ops)
     for index, op in enumerate(mapped.ops):
-        if op.batch == 0 or 0 in op.in_size or op.in_channels == 0:
-            raise unsupported(op, "its input is empty", "a non-empty input")
+        if separable:
+            write_separable(writer, mapped.ops, separable)
+            break
+        if op.batch == 0 or 0 in op.in_size or op.in_channels == 0 or min(arith.output_spatial(op)) <= 0:
+            raise unsupported(op, "its input or output is empty (Keras layers refuse empty crops and windows)",
+                              "a non-empty input and output")  # fmt: skip
         if op.rank != rank:
             raise unsupported(op, "the chain changes its number of spatial axes", "one op at a time")
         write_op(writer, op, index)
     if mapped.activation:
         activate(writer, mapped)
+    if not writer.calls:
+        writer.layer("Identity()")
+        writer.notes.append("the op changes nothing (no padding, no window): keras.layers.Identity")
     back = (0, rank + 1, *range(1, rank + 1))
     writer.lines.append(f"y = np.transpose(keras.ops.convert_to_numpy(t), {back})")
     call = writer.calls[-1] if len(writer.calls) == 1 else next(
@@ -467,6 +514,39 @@ def target(mapped: Mapped) -> Target:
         writer.calls[-1],
     )  # fmt: skip
     return Target(call, IMPORTS, tuple(writer.lines), tuple(writer.notes), tuple(writer.calls))
+
+
+def separable_layer(ops: tuple[ConvOp, ...]) -> str:
+    """The SeparableConv layer (channels_last) giving a depthwise conv then a 1x1 conv, or ''."""
+    if len(ops) != 2 or ops[0].rank > 2 or ops[0].kind != "conv" or ops[1].kind != "conv":
+        return ""
+    rank = ops[0].rank
+    depth, point = (op.with_(in_spec=channels_last(rank), out_spec=channels_last(rank)) for op in ops)
+    if depth.groups != depth.in_channels or depth.bias or depth.out_channels % max(depth.in_channels, 1):
+        return ""
+    if min(arith.output_spatial(depth)) <= 0 or depth.batch == 0 or depth.in_channels == 0:
+        return ""
+    multiplier = (
+        "" if depth.out_channels == depth.in_channels else f"depth_multiplier={depth.out_channels // depth.in_channels}"
+    )
+    dilation = "" if set(depth.dilation) == {1} else f"dilation_rate={ints(depth.dilation)}"
+    for padding in ("valid", "same"):
+        args = joined(str(point.out_channels), f"kernel_size={ints(depth.kernel)}", strides_text(depth),
+                      f"padding={padding!r}", multiplier, dilation, "" if point.bias else "use_bias=False")  # fmt: skip
+        text = f"SeparableConv{rank}D({args})"
+        if layer_ops(text, depth) == (depth, point):
+            return text
+    return ""
+
+
+def write_separable(writer: Writer, ops: tuple[ConvOp, ...], text: str) -> None:
+    depth, point = ops
+    multiplier = depth.out_channels // depth.in_channels
+    depthwise = steps.code(steps.inverse(depthwise_steps(depth.kernel, depth.in_channels, multiplier)), "dw")
+    pointwise = steps.code(steps.inverse(kernel_steps(depth.rank)), "w")
+    writer.lines.append("(dw, _), (w, b) = params")
+    writer.layer(text, f"[{depthwise}, {pointwise}] + {bias_text(point)}")
+    writer.notes.append(f"the depthwise and the 1x1 pointwise conv: one SeparableConv{depth.rank}D")
 
 
 def write_op(writer: Writer, op: ConvOp, index: int) -> None:
@@ -492,8 +572,8 @@ def bias_text(op: ConvOp) -> str:
     return f"[b if b is not None else np.zeros({op.out_channels}, np.float32)]" if op.bias else "[]"
 
 
-def lhs_dilate(writer: Writer, op: ConvOp) -> ConvOp:
-    """Holes between the input cells (JAX lhs_dilation): a new axis of zeros after each cell, merged."""
+def lhs_dilate(writer: Writer, op: ConvOp, fill: float = 0.0) -> ConvOp:
+    """Holes between the input cells (JAX lhs_dilation): a new axis of ``fill`` after each cell, merged."""
     sizes = list(op.in_size)
     for axis, factor in enumerate(op.lhs_dilation):
         if factor == 1 or sizes[axis] == 0:
@@ -503,13 +583,13 @@ def lhs_dilate(writer: Writer, op: ConvOp) -> ConvOp:
         widths[dim + 1] = [0, factor - 1]
         shape = ["-1" if i == 0 else str(s) for i, s in enumerate([0, *sizes, op.in_channels])]
         shape[dim] = str(sizes[axis] * factor)
-        writer.ops_call(f"t = keras.ops.pad(keras.ops.expand_dims(t, {dim + 1}), {widths})", "keras.ops.pad")
+        value = "" if fill == 0.0 else f", constant_values={number(fill)}"
+        writer.ops_call(f"t = keras.ops.pad(keras.ops.expand_dims(t, {dim + 1}), {widths}{value})", "keras.ops.pad")
         writer.lines.append(f"t = keras.ops.reshape(t, ({', '.join(shape)}))")
         sizes[axis] = arith.dilated_size(sizes[axis], factor)
         writer.lines.append("t = t[" + ":, " * dim + f":{sizes[axis]}]")
-    writer.notes.append(
-        f"lhs_dilation {op.lhs_dilation}: zeros put between the input cells with keras.ops (pad, reshape)"
-    )
+    what = "zeros" if fill == 0.0 else repr(fill)
+    writer.notes.append(f"lhs_dilation {op.lhs_dilation}: {what} put between the input cells (keras.ops pad, reshape)")
     return op.with_(in_size=tuple(sizes), lhs_dilation=(1,) * op.rank)
 
 
@@ -526,7 +606,7 @@ def padded_valid(writer: Writer, op: ConvOp, fill: float = 0.0, why: str = "") -
     """Explicit pads (and the cells a ceil/trunc window reaches past them) as steps; the op left is 'valid'."""
     extra = windows_end(op)
     hi = tuple(h + e for h, e in zip(op.pad_hi, extra))
-    writer.crop_pad(op.pad_lo, hi, fill=fill, why=why)
+    writer.crop_pad(op.in_size, op.pad_lo, hi, fill=fill, why=why)
     if any(extra):
         writer.notes.append(f"{extra} more cells at the end: windows of {op.rounding} rounding reach past the padding")
     size = tuple(arith.pad_out(n, lo, h) for n, lo, h in zip(op.in_size, op.pad_lo, hi))
@@ -539,8 +619,20 @@ def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
     writer.lines.append(f"w, b = params[{index}]")
     if op.lhs_dilation != (1,) * rank:
         op = lhs_dilate(writer, op)
-    if op.batch_groups != 1:
-        raise unsupported(op, f"batch_group_count={op.batch_groups}", "batch_group_count=1")
+    if op.batch_groups != 1:  # batch group i (a run of the batch) meets output feature group i: channel groups
+        groups, part = op.batch_groups, op.batch // op.batch_groups
+        writer.ops_call(
+            f"t = keras.ops.concatenate([t[i * {part}:(i + 1) * {part}] for i in range({groups})], axis=-1)",
+            "keras.ops.concatenate(axis=-1)",
+        )
+        writer.notes.append(
+            f"batch_group_count={groups}: the {groups} runs of the batch side by side as channel groups, then groups={groups}"
+        )
+        op = op.with_(batch=part, in_channels=op.in_channels * groups, groups=groups, batch_groups=1)
+    if op.pad_mode != "zeros":  # torch's padding_mode: the input padded by copying, then a 'valid' conv
+        writer.crop_pad(op.in_size, op.pad_lo, op.pad_hi, mode=op.pad_mode, why=f" ({op.pad_mode} padding_mode)")
+        size = tuple(map(arith.pad_out, op.in_size, op.pad_lo, op.pad_hi))
+        op = op.with_(in_size=size, pad_lo=(0,) * rank, pad_hi=(0,) * rank, pad_mode="zeros")
     text = matching(op)
     if text is None:
         op = padded_valid(writer, op)
@@ -615,7 +707,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
     if text is None:
         raise unsupported(op, "no Conv*DTranspose gives its full output", "groups=1, dilation 1")
     writer.layer(text, f"[{kernel}] + {bias_text(bare)}")
-    writer.crop_pad(lo, hi, why=" of the transposed output")
+    writer.crop_pad(full, lo, hi, why=" of the transposed output")
     if grows and op.bias:
         writer.ops_call("t = t + (b if b is not None else 0.0)", "keras.ops.add(bias)")
         writer.notes.append("the bias is added after the padding: the added output cells hold the bias too")
@@ -643,6 +735,10 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
     if maxed:
         fill = float("-inf") if op.empty_max == "-inf" and kind == "max_pool" else -3.4028234663852886e38
         fill = float("-inf") if kind == "min_pool" else fill
+        if op.init_value is not None:  # reduce_window: padding holds init_value, every window starts from it
+            fill = op.init_value if kind == "max_pool" else -op.init_value
+    if op.lhs_dilation != (1,) * rank:
+        op = lhs_dilate(writer, op, fill)
     valid = padded_valid(writer, op, fill=fill, why=" of the pooling")
     cells = 1
     for k in op.kernel:
@@ -651,6 +747,12 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
     if set(op.dilation) == {1}:
         name = "MaxPooling" if maxed else "AveragePooling"
         writer.layer(f"{name}{rank}D({ints(op.kernel)}, strides={ints(op.stride)})")
+        if maxed and fill == float("-inf") and valid.in_size != op.in_size:
+            writer.ops_call("t = keras.ops.where(t <= np.finfo(np.float32).min, -np.inf, t)", "keras.ops.where")
+            writer.notes.append(
+                "TensorFlow's MaxPool starts each window from float32's lowest value, so a window of -inf padding "
+                "only gives that value: mapped back to -inf"
+            )
         if not maxed and (counts is not None or kind in ("sum_pool", "lp_pool") or op.divisor_override):
             writer.ops_call(f"t = t * {cells}", "keras.ops.multiply")
             if kind == "sum_pool":
@@ -669,6 +771,9 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
         ]
         writer.calls.append("keras.ops slices (one per kernel tap)")
         writer.notes.append(f"dilation {op.dilation}: Keras pooling has none, so each kernel tap is a strided slice")
+    if maxed and op.init_value is not None and fill != float("-inf"):
+        writer.ops_call(f"t = keras.ops.maximum(t, {number(fill)})", "keras.ops.maximum")
+        writer.notes.append(f"init_value={op.init_value!r}: every window's result is clamped by it (reduce_window)")
     if kind == "min_pool":
         writer.ops_call("t = -t", "keras.ops.negative")
     if op.kind == "max_pool" and op.empty_max == "lowest":
@@ -723,7 +828,7 @@ def write_pad(writer: Writer, op: ConvOp) -> None:
     if text is not None:
         writer.layer(text)
         return
-    writer.crop_pad(op.pad_lo, op.pad_hi, fill=op.pad_value, mode=op.pad_mode)
+    writer.crop_pad(op.in_size, op.pad_lo, op.pad_hi, fill=op.pad_value, mode=op.pad_mode)
 
 
 def write_adaptive(writer: Writer, op: ConvOp) -> None:
@@ -792,6 +897,11 @@ def activate(writer: Writer, mapped: Mapped) -> None:
         raise refuse(mapped.call.base, f"activation={name} is not identified", "a translation writes a known "
                      "activation", "activation='relu' (or another Keras name)")  # fmt: skip
     if name not in LAST_AXIS or last.out_spec == channels_last(rank):
+        built = next((i for i in range(len(writer.lines) - 1, -1, -1) if writer.lines[i].startswith("layer = ")), None)
+        if writer.lines[-1] == "t = layer(t)" and writer.lines[built].startswith(CONV_LAYERS):
+            writer.lines[built] = writer.lines[built][:-1] + f", activation={name!r})"
+            writer.calls[-1] = writer.calls[-1][:-1] + f", activation={name!r})"
+            return
         writer.ops_call(f"t = keras.activations.{name}(t)", f"keras.activations.{name}")
         return
     # to the source layout (its last axis), activate, and back to channels_last
