@@ -204,19 +204,22 @@ def candidates(op: ConvOp) -> list:
     if op.kind == "conv" and op.rounding == "floor" and op.groups:
         k, s, d = list(op.kernel), list(op.stride), list(op.dilation)
         c, o, g = op.in_channels, op.out_channels, op.groups
+        dilated = d != [1] * r
         if g == c and c and o % c == 0 and r == 2 and s[0] == s[1]:
             shapes = {"x": x_shape, "w": (*k, c, o // c)}
             for pad in paddings + ([explicit] if explicit else []):
-                found.append((f"tf.nn.depthwise_conv2d({{x}}, {{w}}, strides={[1, *s, 1]}, padding={pad}, "
-                              f"dilations={d})", shapes))  # fmt: skip
+                rate = f", dilations={d}" if dilated else ""
+                found.append((f"tf.nn.depthwise_conv2d({{x}}, {{w}}, strides={[1, *s, 1]}, padding={pad}{rate})",
+                              shapes))  # fmt: skip
         shapes = {"x": x_shape, "w": (*k, c // g, o)}
         if r == 1:
             for pad in paddings:
-                found.append((f"tf.nn.conv1d({{x}}, {{w}}, stride={s[0]}, padding={pad}, dilations={d[0]})", shapes))
+                rate = f", dilations={d[0]}" if dilated else ""
+                found.append((f"tf.nn.conv1d({{x}}, {{w}}, stride={s[0]}, padding={pad}{rate})", shapes))
         elif r == 2:
             for pad in paddings + ([explicit] if explicit else []):
-                found.append((f"tf.nn.conv2d({{x}}, {{w}}, strides={[1, *s, 1]}, padding={pad}, dilations={[1, *d, 1]})",
-                              shapes))  # fmt: skip
+                rate = f", dilations={[1, *d, 1]}" if dilated else ""
+                found.append((f"tf.nn.conv2d({{x}}, {{w}}, strides={[1, *s, 1]}, padding={pad}{rate})", shapes))
         elif r == 3:
             for pad in paddings:
                 if d == [1] * 3:
