@@ -21,7 +21,8 @@ from tests.differential.numerics import MAX_DIFF, NUMERIC_TALLY
 
 pytestmark = pytest.mark.differential
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-TOLERANCE = 1e-4
+TOLERANCE = 1e-4  # absolute, and RTOL of large outputs (exponential activations reach ~1e3)
+RTOL = 1e-5
 REFUSED: Counter = Counter()  # per source framework: calls the tf.nn target refused (each message checked)
 
 
@@ -77,7 +78,12 @@ COMPOSITE = [
     ("keras.layers.DepthwiseConv2D(3, strides=2, padding='same', depth_multiplier=2)", (1, 7, 8, 3), None, None),
     ("keras.layers.AveragePooling2D(3, 2, padding='same')", (1, 7, 8, 2), None, None),
     ("keras.layers.GlobalAveragePooling2D(keepdims=False)", (2, 5, 6, 3), None, None),
-    ("nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2, dilation=2)", (1, 4, 5, 6), None, None),
+    (
+        "nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2, dilation=2)",
+        (1, 4, 5, 6),
+        None,
+        None,
+    ),
     ("nn.ConvTranspose1d(2, 3, 4, stride=3, padding=0, output_padding=2)", (1, 2, 5), None, None),
     ("nn.ConvTranspose3d(2, 2, 3, stride=(2, 1, 3), padding=(2, 0, 1))", (1, 2, 3, 4, 3), None, None),
     ("nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)", (1, 3, 8, 9), None, None),
@@ -100,29 +106,77 @@ COMPOSITE = [
     ("nn.Unfold(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1))", (1, 2, 5, 6), None, None),
     ("tf.nn.max_pool3d(x, 1, 3, 'SAME')", None, {"x": (1, 5, 5, 5, 2)}, None),  # window starts inside the input
     ("tf.nn.avg_pool3d(x, 2, 3, 'SAME')", None, {"x": (1, 7, 5, 4, 2)}, None),
-    ("tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], 'SAME', dilations=[2, 2])", None, {"x": (1, 7, 8, 2), "w": (3, 3, 2, 2)}, None),
+    (
+        "tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], 'SAME', dilations=[2, 2])",
+        None,
+        {"x": (1, 7, 8, 2), "w": (3, 3, 2, 2)},
+        None,
+    ),
     ("tf.nn.depth_to_space(x, 2)", None, {"x": (1, 3, 4, 8)}, None),
     ("tf.image.resize(x, (7, 5), method='bilinear')", None, {"x": (1, 4, 6, 2)}, None),
     ("tf.image.resize(x, (3, 9), method='nearest')", None, {"x": (2, 6, 5, 1)}, None),
-    ("jax.lax.conv_general_dilated(x, w, (2, 1), ((1, -1), (0, 2)), lhs_dilation=(2, 1), rhs_dilation=(1, 2))",
-     None, {"x": (1, 2, 5, 6), "w": (3, 2, 2, 3)}, None),  # fmt: skip
-    ("jax.lax.conv_general_dilated(x, w, (1,), ((-2, 1),), feature_group_count=2)", None, {"x": (1, 4, 9), "w": (2, 2, 3)}, None),
-    ("jax.lax.conv_general_dilated(x, w, (1,), 'SAME', batch_group_count=2)", None, {"x": (4, 2, 9), "w": (4, 2, 3)}, None),
+    (
+        "jax.lax.conv_general_dilated(x, w, (2, 1), ((1, -1), (0, 2)), lhs_dilation=(2, 1), rhs_dilation=(1, 2))",
+        None,
+        {"x": (1, 2, 5, 6), "w": (3, 2, 2, 3)},
+        None,
+    ),  # fmt: skip
+    (
+        "jax.lax.conv_general_dilated(x, w, (1,), ((-2, 1),), feature_group_count=2)",
+        None,
+        {"x": (1, 4, 9), "w": (2, 2, 3)},
+        None,
+    ),
+    (
+        "jax.lax.conv_general_dilated(x, w, (1,), 'SAME', batch_group_count=2)",
+        None,
+        {"x": (4, 2, 9), "w": (4, 2, 3)},
+        None,
+    ),
     ("jax.lax.conv_transpose(x, w, (2, 2), 'SAME')", None, {"x": (1, 5, 6, 2), "w": (3, 3, 2, 3)}, None),
-    ("jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1, 3, 3), (1, 1, 2, 2), ((0, 0), (0, 0), (1, 2), (0, 1)))",
-     None, {"x": (1, 2, 7, 8)}, None),  # fmt: skip
+    (
+        "jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1, 3, 3), (1, 1, 2, 2), ((0, 0), (0, 0), (1, 2), (0, 1)))",
+        None,
+        {"x": (1, 2, 7, 8)},
+        None,
+    ),  # fmt: skip
     ("jax.lax.reduce_window(x, 0.0, jax.lax.add, (1, 1, 2, 3), (1, 1, 2, 1), 'SAME')", None, {"x": (1, 2, 5, 6)}, None),
-    ("jax.lax.reduce_window(x, jnp.inf, jax.lax.min, (1, 1, 2), (1, 1, 2), ((0, 0), (0, 0), (1, 1)), base_dilation=(1, 1, 2))",
-     None, {"x": (1, 2, 6)}, None),  # fmt: skip
-    ("onnx.helper.make_node('Conv', ['X', 'W'], ['Y'], kernel_shape=[3, 3], auto_pad='SAME_LOWER', strides=[2, 2])",
-     None, {"X": (1, 2, 6, 7), "W": (3, 2, 3, 3)}, None),  # fmt: skip
-    ("onnx.helper.make_node('ConvTranspose', ['X', 'W'], ['Y'], kernel_shape=[3], strides=[2], pads=[2, 0], output_padding=[1])",
-     None, {"X": (1, 2, 5), "W": (2, 3, 3)}, None),  # fmt: skip
-    ("onnx.helper.make_node('AveragePool', ['X'], ['Y'], kernel_shape=[3, 2], pads=[1, 0, 1, 1], ceil_mode=1, count_include_pad=1, strides=[2, 2])",
-     None, {"X": (1, 2, 6, 7)}, None),  # fmt: skip
-    ("onnx.helper.make_node('MaxPool', ['X'], ['Y'], kernel_shape=[2], auto_pad='SAME_LOWER', strides=[3])",
-     None, {"X": (1, 2, 7)}, None),  # fmt: skip
-    ("onnx.helper.make_node('LpPool', ['X'], ['Y'], kernel_shape=[2, 2], p=3, pads=[1, 0, 0, 1])", None, {"X": (1, 2, 5, 5)}, None),
+    (
+        "jax.lax.reduce_window(x, jnp.inf, jax.lax.min, (1, 1, 2), (1, 1, 2), ((0, 0), (0, 0), (1, 1)), base_dilation=(1, 1, 2))",
+        None,
+        {"x": (1, 2, 6)},
+        None,
+    ),  # fmt: skip
+    (
+        "onnx.helper.make_node('Conv', ['X', 'W'], ['Y'], kernel_shape=[3, 3], auto_pad='SAME_LOWER', strides=[2, 2])",
+        None,
+        {"X": (1, 2, 6, 7), "W": (3, 2, 3, 3)},
+        None,
+    ),  # fmt: skip
+    (
+        "onnx.helper.make_node('ConvTranspose', ['X', 'W'], ['Y'], kernel_shape=[3], strides=[2], pads=[2, 0], output_padding=[1])",
+        None,
+        {"X": (1, 2, 5), "W": (2, 3, 3)},
+        None,
+    ),  # fmt: skip
+    (
+        "onnx.helper.make_node('AveragePool', ['X'], ['Y'], kernel_shape=[3, 2], pads=[1, 0, 1, 1], ceil_mode=1, count_include_pad=1, strides=[2, 2])",
+        None,
+        {"X": (1, 2, 6, 7)},
+        None,
+    ),  # fmt: skip
+    (
+        "onnx.helper.make_node('MaxPool', ['X'], ['Y'], kernel_shape=[2], auto_pad='SAME_LOWER', strides=[3])",
+        None,
+        {"X": (1, 2, 7)},
+        None,
+    ),  # fmt: skip
+    (
+        "onnx.helper.make_node('LpPool', ['X'], ['Y'], kernel_shape=[2, 2], p=3, pads=[1, 0, 0, 1])",
+        None,
+        {"X": (1, 2, 5, 5)},
+        None,
+    ),
 ]
 
 
@@ -146,7 +200,7 @@ def agree(oracle, source: str, expr: str, input_shape, shapes, output_size, seed
     assert "values" in answer, f"the tf.nn body failed: {answer.get('error') or answer.get('crash')}\n{where}"
     got = adapters.finish(plan, np.asarray(answer["values"], np.float32), activate=False)
     assert got.shape == expected.shape, f"shape {got.shape}, reference {expected.shape}\n{where}"
-    np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE, equal_nan=True, err_msg=where)
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=TOLERANCE, equal_nan=True, err_msg=where)
     finite = np.isfinite(expected)
     diff = float(np.abs(got[finite] - expected[finite]).max()) if finite.any() else 0.0
     NUMERIC_TALLY[f"{source}>tf"] += 1

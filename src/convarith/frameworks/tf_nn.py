@@ -365,6 +365,8 @@ def conv(rank: int):
         kernel, w_in, out_ch = tuple(w[:rank]), w[rank], w[rank + 1]
         check_filter(label, w, kernel, w_in, zero_out_ok=rank != 3)
         lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, dilation, padding)
+        if rank == 3 and padding == "SAME":
+            lo, hi, rules = conv3d_same_pads(spatial, kernel, stride, dilation)
         groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, dilation, lo, hi, w_in, out_ch)
         op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, dilation, lo, hi, first, groups=groups)
         mapped = result(call, op, lead, rules, v, first=first, padding=padding)
@@ -378,6 +380,18 @@ def conv(rank: int):
         return empty_or_refuse(label, mapped, v["data_format"], rank) if first else mapped
 
     return handle
+
+
+def conv3d_same_pads(spatial, kernel, stride, dilation):
+    """Conv3D 'SAME' (measured, issue 12): like 3-D pooling, the total (out-1)*s + k_eff - n is not clamped
+    at 0, so a stride larger than the kernel starts the first window inside the input (n=3, k=1, s=3 reads
+    cell 1; Conv2D reads cell 0). The output size is ceil(n/s) either way."""
+    pads = [
+        arith.same_padding(n, arith.effective_kernel(k, d), s, clamp=False)
+        for n, k, d, s in zip(spatial, kernel, dilation, stride)
+    ]
+    rules = tuple(f"Conv3D SAME (not clamped at 0): {p.text}" for p in pads)
+    return tuple(p.lo for p in pads), tuple(p.hi for p in pads), rules
 
 
 def check_filter(label, w, kernel, w_in, zero_out_ok: bool) -> None:
@@ -461,6 +475,8 @@ def convolution(call, v: dict, inputs: Inputs) -> Mapped:
     kernel, w_in, out_ch = tuple(w[:rank]), w[rank], w[rank + 1]
     check_filter(label, w, kernel, w_in, zero_out_ok=rank != 3)
     lo, hi, rules = size_rules(label, rank, spatial, kernel, stride, (1,) * rank, padding)
+    if rank == 3 and padding == "SAME":
+        lo, hi, rules = conv3d_same_pads(spatial, kernel, stride, (1,) * rank)
     groups = conv_groups(label, rank, lead, channels, spatial, kernel, stride, (1,) * rank, lo, hi, w_in, out_ch)
     op = make_op("conv", lead, channels, out_ch, spatial, kernel, stride, (1,) * rank, lo, hi, first, groups=groups)
     mapped = result(call, op, lead, rules, v, notes, first=first, padding=padding)

@@ -175,8 +175,8 @@ def emitted(op: ConvOp, x: str = "x", w: str = "w") -> tuple[str, dict]:
             mapped = map_call(template.format(x="x", w="w"), shapes=shapes)
         except ConvArithError:
             continue
-        if mapped.ops == (op,):
-            return template.format(x=x, w=w), shapes
+        if mapped.ops == (op,) and not (mapped.space_to_batch and max(op.stride) > 1):  # (strided space-to-batch
+            return template.format(x=x, w=w), shapes  # windows are not the op's)
     closest = tried[0][0].format(x=x, w=w) if tried else "none"
     raise refuse(
         LABEL,
@@ -204,19 +204,22 @@ def candidates(op: ConvOp) -> list:
     if op.kind == "conv" and op.rounding == "floor" and op.groups:
         k, s, d = list(op.kernel), list(op.stride), list(op.dilation)
         c, o, g = op.in_channels, op.out_channels, op.groups
+        dilated = d != [1] * r
         if g == c and c and o % c == 0 and r == 2 and s[0] == s[1]:
             shapes = {"x": x_shape, "w": (*k, c, o // c)}
             for pad in paddings + ([explicit] if explicit else []):
-                found.append((f"tf.nn.depthwise_conv2d({{x}}, {{w}}, strides={[1, *s, 1]}, padding={pad}, "
-                              f"dilations={d})", shapes))  # fmt: skip
+                rate = f", dilations={d}" if dilated else ""
+                found.append((f"tf.nn.depthwise_conv2d({{x}}, {{w}}, strides={[1, *s, 1]}, padding={pad}{rate})",
+                              shapes))  # fmt: skip
         shapes = {"x": x_shape, "w": (*k, c // g, o)}
         if r == 1:
             for pad in paddings:
-                found.append((f"tf.nn.conv1d({{x}}, {{w}}, stride={s[0]}, padding={pad}, dilations={d[0]})", shapes))
+                rate = f", dilations={d[0]}" if dilated else ""
+                found.append((f"tf.nn.conv1d({{x}}, {{w}}, stride={s[0]}, padding={pad}{rate})", shapes))
         elif r == 2:
             for pad in paddings + ([explicit] if explicit else []):
-                found.append((f"tf.nn.conv2d({{x}}, {{w}}, strides={[1, *s, 1]}, padding={pad}, dilations={[1, *d, 1]})",
-                              shapes))  # fmt: skip
+                rate = f", dilations={[1, *d, 1]}" if dilated else ""
+                found.append((f"tf.nn.conv2d({{x}}, {{w}}, strides={[1, *s, 1]}, padding={pad}{rate})", shapes))
         elif r == 3:
             for pad in paddings:
                 if d == [1] * 3:
@@ -442,6 +445,12 @@ def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: st
             writer.line(f"h = tf.concat([{', '.join(kept)}], axis={t})", "tf.concat", f"{why} {how}.".strip())
 
 
+def padded(op: ConvOp) -> ConvOp:
+    """``op`` on its input already padded by tf.pad: the padded sizes, no padding of its own."""
+    sizes = tuple(n + a + b for n, a, b in zip(op.in_size, op.pad_lo, op.pad_hi))
+    return op.with_(in_size=sizes, pad_lo=(0,) * op.rank, pad_hi=(0,) * op.rank)
+
+
 def call_op(op: ConvOp, x: str = "h", w: str = "w") -> str | None:
     """The emitted tf.nn call on ``x`` (and ``w``) computing ``op`` (channels-last form), or None."""
     try:
@@ -471,7 +480,7 @@ def conv(writer: Writer, op: ConvOp, index: int) -> None:
                      bias=False, pad_mode="zeros")  # fmt: skip
     if op.pad_mode != "zeros":
         pad(writer, lo, hi, op.pad_mode, why=f"padding_mode {op.pad_mode!r}: the input is padded first.")
-        core = core.with_(pad_lo=(0,) * rank, pad_hi=(0,) * rank)
+        core = padded(core)
     bg = op.batch_groups
     if bg > 1:
         if op.groups > 1:
@@ -479,9 +488,9 @@ def conv(writer: Writer, op: ConvOp, index: int) -> None:
                          "the tf.nn target splits one kind of group at a time", "one of them 1")  # fmt: skip
         core = core.with_(batch=op.batch // bg, out_channels=op.out_channels // bg, batch_groups=1)
     w = f"w{index}"
-    padded, strided, split, part, text = conv_variant(core, w)
+    pre_padded, strided, split, part, text = conv_variant(core, w)
     weights(writer, index, "conv", op, text.startswith("tf.nn.depthwise_conv2d"))
-    if padded:
+    if pre_padded:
         pad(writer, core.pad_lo, core.pad_hi, why="The padding TF's own spellings do not give is added by tf.pad.")
     if split:
         c, o = part.in_channels, part.out_channels
@@ -508,11 +517,10 @@ def conv_variant(core: ConvOp, w: str):
     """(padded, strided, split, op, call) of the first form TF computes: its own padding, else tf.pad
     first; the stride, else stride 1 then slicing; all groups at once, else one call per group."""
     rank = core.rank
-    zero = (0,) * rank
-    for padded in (False, True):
-        if padded and not any(core.pad_lo + core.pad_hi):
+    for pre_padded in (False, True):
+        if pre_padded and not any(core.pad_lo + core.pad_hi):
             continue
-        geo = core.with_(pad_lo=zero, pad_hi=zero) if padded else core
+        geo = padded(core) if pre_padded else core
         for strided in (False, True):
             if strided and geo.stride == (1,) * rank:
                 continue
@@ -525,7 +533,7 @@ def conv_variant(core: ConvOp, w: str):
                                      groups=1) if split else variant  # fmt: skip
                 text = call_op(part, "h", w)
                 if text is not None:
-                    return padded, strided, split, part, text
+                    return pre_padded, strided, split, part, text
     raise refuse(
         LABEL,
         f"no tf.nn call computes this conv (kernel {core.kernel}, stride {core.stride}, dilation {core.dilation}, "
@@ -646,7 +654,7 @@ def pool(writer: Writer, op: ConvOp) -> None:
         text = call_op(base)
         if text is None:
             pad(writer, lo, hi, value=fill, why=f"The padding is {fill} (never the max), added by tf.pad.")
-            text = window_call(writer, base.with_(pad_lo=(0,) * rank, pad_hi=(0,) * rank))
+            text = window_call(writer, padded(base))
         else:
             writer.line(f"h = {text}", text.partition("(")[0])
         writer.main = writer.main or text
@@ -667,11 +675,11 @@ def pool(writer: Writer, op: ConvOp) -> None:
             return
     if average and op.count_include_pad and not past:
         pad(writer, lo, hi, why="count_include_pad: the zero padding is added by tf.pad, so TF's average counts it.")
-        text = window_call(writer, base.with_(pad_lo=(0,) * rank, pad_hi=(0,) * rank))
+        text = window_call(writer, padded(base))
         writer.main = writer.main or text
         return
     pad(writer, lo, hi, why="Zero padding adds nothing to the window sums (tf.pad).")
-    text = window_call(writer, base.with_(pad_lo=(0,) * rank, pad_hi=(0,) * rank), scale=taps)
+    text = window_call(writer, padded(base), scale=taps)
     writer.main = writer.main or text
     if kind == "sum_pool":
         return
@@ -686,9 +694,7 @@ def pool(writer: Writer, op: ConvOp) -> None:
     rest_hi = tuple(a - b for a, b in zip(hi, mask_hi))
     if any(rest_lo) or any(rest_hi):
         counted = f"tf.pad({counted}, {pairs_text(rest_lo, rest_hi)})"
-    count_call = window_text(
-        base.with_(batch=1, in_channels=1, out_channels=1, pad_lo=(0,) * rank, pad_hi=(0,) * rank), counted
-    )
+    count_call = window_text(padded(base).with_(batch=1, in_channels=1, out_channels=1), counted)
     rule = "the input's cells and the declared padding" if include else "the input's cells only"
     writer.line(f"count = tf.round({count_call} * {taps})", count_call.partition("(")[0],
                 f"The divisor counts {rule} per window: the same window sum of a mask of ones (TF's own average "
