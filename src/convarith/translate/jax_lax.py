@@ -723,11 +723,203 @@ def unpool_part(op: ConvOp, index: int) -> Part:
     return part
 
 
+RESIZE_METHODS = {  # convarith's resize modes -> (jax method, antialias) pairs worth trying, in order
+    "nearest": (("nearest", False),),
+    "linear": (("linear", False), ("linear", True)),
+    "cubic": (("cubic", False), ("cubic", True), ("cubic-pytorch", False)),
+    "lanczos3": (("lanczos3", True), ("lanczos3", False)),
+    "lanczos5": (("lanczos5", True), ("lanczos5", False)),
+    "area": (("area", False),),
+}
+MAX_GATHERED = 4096  # output cells a nearest resize may list as gathered indices
+WEIGHT_TOLERANCE = 2e-6  # per sampling weight: far below the 1e-4 the numbers are held to
+
+
 def resize_part(op: ConvOp) -> Part:
-    raise refuse(
-        "jax.lax", f"a {op.resize_mode} resize", "jax.image.resize samples half-pixel centres with its own "
-        "kernels, which convarith has not checked against this op's sampling", "translate to torch or tf instead",
+    """jax.image.resize (or scale_and_translate, for other sample positions) where its sampling weights
+    equal the op's on every axis (jax's weights worked out as jax.image computes them, in float32)."""
+    if op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]:
+        raise resize_refusal(op, "torch repeats row 0 on a 1-wide antialiased output, which jax.image does not")
+    wanted = [reference_weights(op, axis) for axis in range(op.rank)]
+    shape = (op.batch, op.in_channels, *op.out_size)
+    closest = math.inf
+    for method, antialias in RESIZE_METHODS.get(op.resize_mode, ()):
+        for placed in (False, True):
+            if placed and method == "nearest":
+                continue
+            scales = [sample_placement(op, axis) if placed else None for axis in range(op.rank)]
+            if placed and None in scales:
+                continue
+            gaps = [
+                weight_gap(want, jax_weights(n, m, method, antialias, scales[axis]))
+                for axis, (want, n, m) in enumerate(zip(wanted, op.in_size, op.out_size))
+            ]
+            if max(gaps) <= WEIGHT_TOLERANCE:
+                return resize_call(op, shape, method, antialias, scales if placed else None)
+            closest = min(closest, max(gaps))
+    if op.resize_mode == "nearest" and sum(op.out_size) <= MAX_GATHERED:
+        return nearest_gather(op, wanted)
+    raise resize_refusal(op, f"no jax.image method samples as it does (closest: weights differ by {closest:.2g})")
+
+
+def nearest_gather(op: ConvOp, wanted) -> Part:
+    """A nearest resize jax.image does not round alike: each axis a gather (jnp.take) of the op's cells."""
+    part = Part()
+    part.lines.append("y = x")
+    for axis, weights in enumerate(wanted):
+        cells = [int(c) for c in weights.argmax(axis=0)]
+        if cells != list(range(op.in_size[axis])):
+            part.call(f"jnp.take(y, jnp.array({cells!r}), axis={axis + 2})")
+    part.notes.append(
+        f"jax.image.resize's nearest cell is floor((x + 0.5) * in/out); this {op.coordinate} nearest lookup "
+        "picks other cells, so each axis is a gather of the cells it reads."
+    )
+    return part
+
+
+def resize_refusal(op: ConvOp, why: str) -> ConvArithError:
+    return refuse(
+        "jax.image", f"a {op.resize_mode} resize ({op.coordinate} coordinates, {op.resize_arith} arithmetic): {why}",
+        "jax.image.resize samples (x + 0.5) * in/out - 0.5 with its own kernels (linear, Keys cubic a=-0.5 or "
+        "PyTorch's a=-0.75, lanczos, area), dropping taps outside the input; nearest takes floor((x + 0.5) * in/out)",
+        "translate to the source framework's own resize (torch, tf or onnx), or resize with a mode jax.image shares",
     )  # fmt: skip
+
+
+def resize_call(op: ConvOp, shape, method: str, antialias: bool, scales) -> Part:
+    part = Part()
+    if scales is None:
+        part.call(f"jax.image.resize(x, {shape!r}, method={method!r}, antialias={antialias}, {HIGHEST})")
+        part.notes.append(f"jax.image.resize(method={method!r}) samples the cells and weights the op samples.")
+        return part
+    scale = [float(s) for s, _ in scales]
+    shift = [float(t) for _, t in scales]
+    part.call(
+        f"jax.image.scale_and_translate(x, {shape!r}, {tuple(range(2, op.rank + 2))!r}, "
+        f"jnp.array({scale!r}, jnp.float32), jnp.array({shift!r}, jnp.float32), method={method!r}, "
+        f"antialias={antialias}, {HIGHEST})"
+    )
+    part.notes.append(
+        f"jax.image.scale_and_translate places the samples as the op's {op.coordinate} coordinates do "
+        f"(scale {scale}, translation {shift}), with method={method!r}."
+    )
+    return part
+
+
+def sample_placement(op: ConvOp, axis: int):
+    """(scale, translation) making jax's sample position (x + 0.5)/scale - translation/scale - 0.5 the op's."""
+    n, m = op.in_size[axis], op.out_size[axis]
+    given = op.sample_scale[axis] if op.sample_scale else 0.0
+    factor = given or m / n  # the op's out/in ratio as sampled
+    if op.coordinate == "align_corners":
+        if m <= 1 or n <= 1:
+            return None
+        scale = (m - 1) / (n - 1)
+        return scale, 0.5 * (1 - scale)
+    if op.coordinate == "asymmetric":
+        return factor, 0.5 * (1 - factor)
+    if op.coordinate in ("half_pixel", "pytorch_half_pixel") and (m > 1 or op.coordinate == "half_pixel"):
+        return factor, 0.0
+    return None
+
+
+def reference_weights(op: ConvOp, axis: int):
+    """(in, out) weights of the reference resize along ``axis`` (its sampling or filter table)."""
+    import numpy as np
+
+    from ..reference.resize import filtered, sampling
+
+    found = filtered(op, axis)
+    cells, weights = found if found is not None else sampling(op, axis)
+    dense = np.zeros((op.in_size[axis], op.out_size[axis]))
+    np.add.at(dense, (cells, np.broadcast_to(np.arange(cells.shape[0])[:, None], cells.shape)), weights)
+    return dense
+
+
+def weight_gap(want, got) -> float:
+    import numpy as np
+
+    return float(np.abs(want - got).max(initial=0.0))
+
+
+def jax_weights(n: int, m: int, method: str, antialias: bool, placed=None):
+    """The (in, out) weights jax.image gives one axis (jax/_src/image/scale.py: compute_weight_mat, and
+    _resize_nearest), in float32 as jax computes them; ``placed`` (scale, translation) for scale_and_translate."""
+    import numpy as np
+
+    f = np.float32
+    if method == "nearest":
+        cells = np.floor((np.arange(m, dtype=f) + f(0.5)) * f(n) / f(m)).astype(np.int64)
+        found = np.zeros((n, m))
+        found[np.clip(cells, 0, n - 1), np.arange(m)] = 1.0
+        return found if n != m else np.eye(n)
+    if placed is None and n == m:
+        return np.eye(n)  # resize leaves an axis of unchanged size alone
+    scale, shift = (f(m / n), f(0.0)) if placed is None else (f(placed[0]), f(placed[1]))
+    inv = f(1.0) / scale
+    out = np.arange(m, dtype=f)
+    if method == "area":
+        left = out * inv - shift * inv
+        right = left + inv
+        cells = np.arange(n, dtype=f)
+        w = np.maximum(
+            f(0), np.minimum(right[None, :], cells[:, None] + f(1)) - np.maximum(left[None, :], cells[:, None])
+        )
+        return normalised(w, None, n).astype(np.float64)
+    sample = (out + f(0.5)) * inv - shift * inv - f(0.5)
+    edge = method == "cubic-pytorch" and not antialias
+    kernel_scale = max(inv, f(1.0)) if antialias else f(1.0)
+    reach = 2 if edge else 0
+    cells = np.arange(-reach, n + reach, dtype=f)
+    x = np.abs(sample[None, :] - cells[:, None]) / kernel_scale
+    w = JAX_KERNELS[method.replace("-pytorch", "") if antialias else method](x).astype(f)
+    if edge:
+        folded = np.zeros((n, m), f)
+        np.add.at(folded, np.clip(cells.astype(np.int64), 0, n - 1), w)
+        return normalised(folded, None, n).astype(np.float64)
+    return normalised(w, sample, n).astype(np.float64)
+
+
+def normalised(w, sample, n: int):
+    """jax's normalisation of a weight matrix (and zeroing of samples outside the input)."""
+    import numpy as np
+
+    total = w.sum(axis=0, keepdims=True)
+    w = np.where(np.abs(total) > 1000.0 * float(np.finfo(np.float32).eps), w / np.where(total != 0, total, 1), 0)
+    if sample is not None:
+        w = np.where(((sample >= -0.5) & (sample <= n - 0.5))[None, :], w, 0)
+    return w
+
+
+def lanczos(radius: float):
+    import numpy as np
+
+    def kernel(x):
+        y = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius)
+        out = np.where(x > 1e-3, y / np.where(x != 0, np.pi**2 * x**2, 1), 1)
+        return np.where(x > radius, 0.0, out)
+
+    return kernel
+
+
+def keys(a: float):
+    import numpy as np
+
+    def kernel(x):
+        near = ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0
+        far = ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a
+        return np.where(x >= 2.0, 0.0, np.where(x >= 1.0, far, near))
+
+    return kernel
+
+
+JAX_KERNELS = {
+    "linear": lambda x: (x * 0 + 1 - abs(x)).clip(0),
+    "cubic": keys(-0.5),
+    "cubic-pytorch": keys(-0.75),
+    "lanczos3": lanczos(3.0),
+    "lanczos5": lanczos(5.0),
+}
 
 
 def op_part(op: ConvOp, index: int, mapped: Mapped) -> Part:
