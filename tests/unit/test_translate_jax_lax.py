@@ -198,3 +198,26 @@ def test_every_kind_has_a_target_or_a_refusal():
 def test_resize_spellings(expr, shape, words):
     target = jax_lax.target(map_call(expr, shape))
     assert any(words in call for call in target.calls), target.calls
+
+
+def test_robust_seeds_translate_or_refuse_with_convarith_error():
+    """Every robust seed (tests/unit/robust_seeds.py) that maps: jax.lax's target, emit and (its own calls)
+    source raise nothing but ConvArithError."""
+    from tests.unit.robust_seeds import SEEDS
+
+    answered = 0
+    for expr, input_shape, shapes, output_size in SEEDS:
+        try:
+            convarith.output_shape(expr, input_shape, shapes=shapes, output_size=output_size)
+            mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
+        except convarith.ConvArithError:
+            continue
+        for make, argument in ((jax_lax.target, mapped), (jax_lax.emit, mapped.ops[0])):
+            try:
+                make(argument)
+                answered += 1
+            except convarith.ConvArithError as exc:
+                assert "Rule:" in str(exc), (expr, str(exc))
+        if mapped.framework_id == "jax_lax":
+            jax_lax.source(mapped)
+    assert answered > len(SEEDS) // 2

@@ -612,6 +612,11 @@ def adaptive_part(op: ConvOp) -> Part:
         part.call(f"{text} / {float(math.prod(size))!r}" if average else text)
         part.notes.append(f"adaptive pooling to {op.out_size} tiles the input: windows of {size}, stride {size}.")
         return part
+    if sum(op.out_size) > MAX_GATHERED:
+        raise refuse(
+            "jax.lax", f"adaptive pooling to {op.out_size}", f"the translation lists every window, at most "
+            f"{MAX_GATHERED}", "an output size that divides the input (one reduce_window), or a smaller one",
+        )  # fmt: skip
     reduce = "jnp.mean" if average else "jnp.max"
     part.lines.append("y = x")
     for axis, (n, m) in enumerate(zip(op.in_size, op.out_size)):
@@ -731,6 +736,7 @@ RESIZE_METHODS = {  # convarith's resize modes -> (jax method, antialias) pairs 
     "lanczos5": (("lanczos5", True), ("lanczos5", False)),
     "area": (("area", False),),
 }
+MAX_CHECKED = 1 << 22  # (input, output) cell pairs of an axis whose sampling weights are compared
 MAX_GATHERED = 4096  # output cells a nearest resize may list as gathered indices
 WEIGHT_TOLERANCE = 2e-6  # per sampling weight: far below the 1e-4 the numbers are held to
 
@@ -740,6 +746,8 @@ def resize_part(op: ConvOp) -> Part:
     equal the op's on every axis (jax's weights worked out as jax.image computes them, in float32)."""
     if op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]:
         raise resize_refusal(op, "torch repeats row 0 on a 1-wide antialiased output, which jax.image does not")
+    if any(n * m > MAX_CHECKED for n, m in zip(op.in_size, op.out_size)):
+        raise resize_refusal(op, f"an axis of more than {MAX_CHECKED} (input, output) cell pairs is not checked")
     wanted = [reference_weights(op, axis) for axis in range(op.rank)]
     shape = (op.batch, op.in_channels, *op.out_size)
     closest = math.inf
@@ -807,19 +815,24 @@ def resize_call(op: ConvOp, shape, method: str, antialias: bool, scales) -> Part
 
 
 def sample_placement(op: ConvOp, axis: int):
-    """(scale, translation) making jax's sample position (x + 0.5)/scale - translation/scale - 0.5 the op's."""
+    """(scale, translation) making jax's sample position (x + 0.5)/scale - translation/scale - 0.5 the op's
+    (None where no placement does: the weights are compared afterwards anyway)."""
     n, m = op.in_size[axis], op.out_size[axis]
     given = op.sample_scale[axis] if op.sample_scale else 0.0
     factor = given or m / n  # the op's out/in ratio as sampled
-    if op.coordinate == "align_corners":
-        if m <= 1 or n <= 1:
-            return None
+    if op.coordinate == "align_corners" or (op.coordinate == "pytorch_half_pixel" and m == 1):
+        if m == 1:  # the one sample is at cell 0
+            return factor, 0.5 * (1 - factor)
+        if n == 1:  # every sample reads the one cell
+            return factor, 0.0
         scale = (m - 1) / (n - 1)
         return scale, 0.5 * (1 - scale)
     if op.coordinate == "asymmetric":
         return factor, 0.5 * (1 - factor)
-    if op.coordinate in ("half_pixel", "pytorch_half_pixel") and (m > 1 or op.coordinate == "half_pixel"):
+    if op.coordinate in ("half_pixel", "pytorch_half_pixel"):
         return factor, 0.0
+    if op.coordinate == "tf_half_pixel_for_nn":
+        return factor, -0.5 * factor
     return None
 
 
