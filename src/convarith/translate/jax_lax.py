@@ -178,9 +178,10 @@ def run_text(mapped: Mapped, tensors: set) -> str:
 
 
 def run_imports(mapped: Mapped) -> tuple[str, ...]:
-    text = repr(mapped.call)
-    extra = ("import math",) if "math." in text else ()
-    return ("import jax.numpy as jnp", "from jax import lax", "import numpy as np", *extra)
+    """What the call's own names need (an init value may be math.inf or numpy.inf)."""
+    text = repr(mapped.call).replace("jax.numpy.", "")
+    extra = tuple(f"import {module}" for module in ("math", "numpy") if f"{module}." in text)
+    return ("import jax", "import jax.numpy as jnp", "from jax import lax", "import numpy as np", *extra)
 
 
 # --- emit: the reverse map ------------------------------------------------------------------------------------------
@@ -319,12 +320,12 @@ def maps_to(text: str, shapes: dict, op: ConvOp) -> bool:
     return len(got) == 1 and signature(got[0]) == signature(op)
 
 
-def conv_text(op: ConvOp, padding: str, lhs_dilation=None) -> str:
+def conv_text(op: ConvOp, padding: str) -> str:
+    """lax.conv_general_dilated of the (canonical) op, keywords at their defaults left out."""
     dn = numbers(op.in_spec, op.out_spec)
     args = [f"window_strides={op.stride!r}", f"padding={padding}"]
-    lhs_dilation = op.lhs_dilation if lhs_dilation is None else lhs_dilation
-    if any(d != 1 for d in lhs_dilation):
-        args.append(f"lhs_dilation={tuple(lhs_dilation)!r}")
+    if any(d != 1 for d in op.lhs_dilation):
+        args.append(f"lhs_dilation={op.lhs_dilation!r}")
     if any(d != 1 for d in op.dilation):
         args.append(f"rhs_dilation={op.dilation!r}")
     args.append(f"dimension_numbers={dn!r}")
@@ -335,7 +336,7 @@ def conv_text(op: ConvOp, padding: str, lhs_dilation=None) -> str:
     return f"lax.conv_general_dilated(x, w, {', '.join(args)}, {HIGHEST})"
 
 
-def string_pads(op: ConvOp, intent: str) -> str | None:
+def string_pads(intent: str) -> str | None:
     """'SAME', 'SAME_LOWER' or 'VALID' when the padding intent names one (checked later)."""
     return {"same_upper": "'SAME'", "same_lower": "'SAME_LOWER'", "valid": "'VALID'"}.get(intent)
 
@@ -377,12 +378,12 @@ def conv_part(op: ConvOp, index: int, intent: str) -> Part:
     if op.pad_mode != "zeros":
         padded_lines(part, lo, hi, op.pad_mode)
         part.notes.append(f"{op.pad_mode} padding is done by jnp.pad first (jax.lax convolutions pad with zeros).")
-        op, lo, hi = op.with_(in_size=padded_sizes(op, lo, hi), pad_lo=(0,) * rank, pad_hi=(0,) * rank), None, None
-        lo, hi = op.pad_lo, op.pad_hi
+        lo = hi = (0,) * rank
+        op = op.with_(in_size=padded_sizes(op, op.pad_lo, extended_hi(op)), pad_lo=lo, pad_hi=hi)
     target_op = op.with_(pad_hi=hi, rounding="floor", pad_mode="zeros")
     shapes = emit_shapes(target_op)
     candidates = []
-    string = string_pads(op, intent) if all(d == 1 for d in op.lhs_dilation) else None
+    string = string_pads(intent) if all(d == 1 for d in op.lhs_dilation) else None
     if string is not None:
         candidates.append(conv_text(target_op, string))
     candidates.append(conv_text(target_op, pairs(lo, hi)))
@@ -397,7 +398,8 @@ def conv_part(op: ConvOp, index: int, intent: str) -> Part:
         )
         text = conv_text(plain, "'VALID'")
         if not maps_to(text, emit_shapes(plain), plain):
-            raise refuse("jax.lax", "this convolution", "jax.lax refuses it even padded by lax.pad", "none found")
+            raise refuse("jax.lax", f"the convolution {text}", "jax.lax refuses it even padded by lax.pad first",
+                         "translate to another framework")  # fmt: skip
         part.notes.append("the padding is done by lax.pad first: XLA aborts on this padded convolution shape.")
         part.call(text)
     return part
@@ -468,7 +470,8 @@ def transpose_part(op: ConvOp, index: int, intent: str) -> Part:
     plain = forward.with_(in_size=padded_sizes(forward, a, b), pad_lo=(0,) * rank, pad_hi=(0,) * rank, lhs_dilation=())
     text = conv_text(plain, "'VALID'")
     if not maps_to(text, emit_shapes(plain), plain):
-        raise refuse("jax.lax", "this transposed convolution", "jax.lax refuses it even padded by lax.pad", "none")
+        raise refuse("jax.lax", f"the transposed convolution as {text}", "jax.lax refuses it even padded by "
+                     "lax.pad first", "translate to another framework")  # fmt: skip
     part.notes.append("the dilation and padding are done by lax.pad first: XLA aborts on this padded shape.")
     part.call(text)
     return part
@@ -524,7 +527,7 @@ def counted_lines(part: Part, op: ConvOp, include_pad: bool) -> None:
     """``count``: the cells each window counts (inside the input, or inside the padded input when
     the padding counts; never cells past the padded input), as a reduce_window of a ones mask."""
     lo, hi = op.pad_lo, extended_hi(op)
-    ones = f"jnp.ones((1, 1, *{op.in_size!r}), jnp.float32)"
+    ones = f"jnp.ones({(1, 1, *op.in_size)!r}, jnp.float32)"
     inner = [(0, 0, 0), (0, 0, 0), *((a, b, 0) for a, b in zip(lo, op.pad_hi))]
     mask = f"lax.pad({ones}, {1.0 if include_pad else 0.0!r}, {inner!r})"
     past = [(0, 0, 0), (0, 0, 0), *((0, e - h, 0) for e, h in zip(hi, op.pad_hi))]
@@ -987,6 +990,12 @@ def activation_lines(mapped: Mapped) -> tuple[list[str], list[str]]:
 
 def target(mapped: Mapped) -> Target:
     """jax.lax computing the canonical op chain of ``mapped`` (from any framework)."""
+    if mapped.space_to_batch and any(s > 1 for op in mapped.ops for s in op.stride):
+        raise refuse(
+            mapped.call.base, "a dilated depthwise convolution with strides > 1",
+            "TensorFlow runs it as space-to-batch, whose windows with a stride are not those of the strided "
+            "dilated convolution, and convarith does not model its numbers", "strides=1 (then a strided slice)",
+        )  # fmt: skip
     lines = ["x = jnp.asarray(x, jnp.float32)"]
     calls, notes = [], []
     for index, op in enumerate(mapped.ops):
