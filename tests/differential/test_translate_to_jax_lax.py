@@ -24,6 +24,7 @@ from tests.differential import (
     test_numerics_torch,
     test_padding,
     test_rearrange,
+    test_resize,
 )
 
 pytestmark = pytest.mark.differential
@@ -105,6 +106,13 @@ SOURCES = {
         test_global_pool.onnx_globals().map(function),
         test_rearrange.onnx_block_calls().map(function),
     ),
+}
+
+RESIZES = {  # resize has no one jax.lax op: jax.image.resize where it samples alike (else refused, saying why)
+    "torch": test_resize.torch_calls(numeric=True).map(either),
+    "keras": test_resize.keras_calls(numeric=True).map(layer),
+    "tf_nn": test_resize.tf_image_calls(numeric=True).map(function),
+    "onnx": test_resize.onnx_calls(numeric=True).map(function),
 }
 
 COMPOSITES = [
@@ -202,6 +210,7 @@ def translated_agree(oracle, case: dict, seed: int, source: str) -> bool:
     except convarith.ConvArithError as exc:
         text = str(exc)
         assert "Rule:" in text and "Fix:" in text, text
+        assert mapped.ops[-1].kind == "resize", f"only a resize may be refused: {text}"
         REFUSED[source] += 1
         return False
     answer = oracle.run({"imports": list(target.imports), "lines": list(target.body),
@@ -239,6 +248,18 @@ def test_calls_from_every_framework(oracle, source):
     @SETTINGS
     def check(case, seed):
         assume(translated_agree(worker, case, seed, source) is not None)
+
+    check()
+
+
+@pytest.mark.parametrize("source", list(RESIZES))
+def test_resizes(oracle, source):
+    worker = oracle("jax_lax")
+
+    @given(RESIZES[source], st.integers(0, 2**32 - 1))
+    @SETTINGS
+    def check(case, seed):
+        assume(translated_agree(worker, case, seed, f"{source} resize") is not None)
 
     check()
 

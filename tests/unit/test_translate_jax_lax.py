@@ -160,8 +160,8 @@ def test_grouped_transposed_kernel_steps():
          lambda: jax_lax.emit(map_call("nn.Conv1d(1, 1, 3, padding=1, padding_mode='reflect')", (1, 1, 5)).ops[0]),
          "pad with zeros"),
         ("glu", lambda: jax_lax.target(map_call("keras.layers.Conv1D(4, 3, activation='glu')", (1, 6, 2))), "glu"),
-        ("resize", lambda: jax_lax.target(map_call("nn.Upsample(scale_factor=2, mode='bicubic')", (1, 1, 3, 3))),
-         "jax.image.resize"),
+        ("resize", lambda: jax_lax.target(map_call("tf.image.resize(x, (7, 5), method='bicubic')",
+                                                   shapes={"x": (1, 3, 4, 2)})), "weights differ by 0.00025"),
     ],
 )  # fmt: skip
 def test_refusals_name_the_rule_and_a_fix(what, make, words):
@@ -181,3 +181,43 @@ def test_every_kind_has_a_target_or_a_refusal():
     assert isinstance(
         jax_lax.emit(ConvOp("max_pool", 1, 1, 1, (4,), (2,), (2,), (1,), (0,), (0,), (0, 1, 2), (0, 1, 2))), str
     )
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape", "words"),
+    [
+        ("nn.Upsample(scale_factor=2, mode='bilinear')", (1, 1, 3, 4), "jax.image.resize(x, (1, 1, 6, 8), method='linear', antialias=False"),
+        ("nn.Upsample(scale_factor=2, mode='bicubic')", (1, 1, 3, 4), "method='cubic-pytorch', antialias=False"),
+        ("nn.Upsample(scale_factor=2, mode='nearest-exact')", (1, 1, 3, 4), "method='nearest'"),
+        ("nn.Upsample(size=(5, 7), mode='bilinear', align_corners=True)", (1, 1, 3, 4),
+         "jax.image.scale_and_translate(x, (1, 1, 5, 7), (2, 3), jnp.array([2.0, 2.0], jnp.float32), "
+         "jnp.array([-0.5, -0.5], jnp.float32), method='linear'"),
+        ("nn.Upsample(scale_factor=1.5, mode='nearest')", (1, 1, 2, 4), "jnp.take(y, jnp.array([0, 0, 1]), axis=2)"),
+    ],
+)  # fmt: skip
+def test_resize_spellings(expr, shape, words):
+    target = jax_lax.target(map_call(expr, shape))
+    assert any(words in call for call in target.calls), target.calls
+
+
+def test_robust_seeds_translate_or_refuse_with_convarith_error():
+    """Every robust seed (tests/unit/robust_seeds.py) that maps: jax.lax's target, emit and (its own calls)
+    source raise nothing but ConvArithError."""
+    from tests.unit.robust_seeds import SEEDS
+
+    answered = 0
+    for expr, input_shape, shapes, output_size in SEEDS:
+        try:
+            convarith.output_shape(expr, input_shape, shapes=shapes, output_size=output_size)
+            mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
+        except convarith.ConvArithError:
+            continue
+        for make, argument in ((jax_lax.target, mapped), (jax_lax.emit, mapped.ops[0])):
+            try:
+                make(argument)
+                answered += 1
+            except convarith.ConvArithError as exc:
+                assert "Rule:" in str(exc), (expr, str(exc))
+        if mapped.framework_id == "jax_lax":
+            jax_lax.source(mapped)
+    assert answered > len(SEEDS) // 2

@@ -178,9 +178,10 @@ def run_text(mapped: Mapped, tensors: set) -> str:
 
 
 def run_imports(mapped: Mapped) -> tuple[str, ...]:
-    text = repr(mapped.call)
-    extra = ("import math",) if "math." in text else ()
-    return ("import jax.numpy as jnp", "from jax import lax", "import numpy as np", *extra)
+    """What the call's own names need (an init value may be math.inf or numpy.inf)."""
+    text = repr(mapped.call).replace("jax.numpy.", "")
+    extra = tuple(f"import {module}" for module in ("math", "numpy") if f"{module}." in text)
+    return ("import jax", "import jax.numpy as jnp", "from jax import lax", "import numpy as np", *extra)
 
 
 # --- emit: the reverse map ------------------------------------------------------------------------------------------
@@ -319,12 +320,12 @@ def maps_to(text: str, shapes: dict, op: ConvOp) -> bool:
     return len(got) == 1 and signature(got[0]) == signature(op)
 
 
-def conv_text(op: ConvOp, padding: str, lhs_dilation=None) -> str:
+def conv_text(op: ConvOp, padding: str) -> str:
+    """lax.conv_general_dilated of the (canonical) op, keywords at their defaults left out."""
     dn = numbers(op.in_spec, op.out_spec)
     args = [f"window_strides={op.stride!r}", f"padding={padding}"]
-    lhs_dilation = op.lhs_dilation if lhs_dilation is None else lhs_dilation
-    if any(d != 1 for d in lhs_dilation):
-        args.append(f"lhs_dilation={tuple(lhs_dilation)!r}")
+    if any(d != 1 for d in op.lhs_dilation):
+        args.append(f"lhs_dilation={op.lhs_dilation!r}")
     if any(d != 1 for d in op.dilation):
         args.append(f"rhs_dilation={op.dilation!r}")
     args.append(f"dimension_numbers={dn!r}")
@@ -335,7 +336,7 @@ def conv_text(op: ConvOp, padding: str, lhs_dilation=None) -> str:
     return f"lax.conv_general_dilated(x, w, {', '.join(args)}, {HIGHEST})"
 
 
-def string_pads(op: ConvOp, intent: str) -> str | None:
+def string_pads(intent: str) -> str | None:
     """'SAME', 'SAME_LOWER' or 'VALID' when the padding intent names one (checked later)."""
     return {"same_upper": "'SAME'", "same_lower": "'SAME_LOWER'", "valid": "'VALID'"}.get(intent)
 
@@ -377,12 +378,12 @@ def conv_part(op: ConvOp, index: int, intent: str) -> Part:
     if op.pad_mode != "zeros":
         padded_lines(part, lo, hi, op.pad_mode)
         part.notes.append(f"{op.pad_mode} padding is done by jnp.pad first (jax.lax convolutions pad with zeros).")
-        op, lo, hi = op.with_(in_size=padded_sizes(op, lo, hi), pad_lo=(0,) * rank, pad_hi=(0,) * rank), None, None
-        lo, hi = op.pad_lo, op.pad_hi
+        lo = hi = (0,) * rank
+        op = op.with_(in_size=padded_sizes(op, op.pad_lo, extended_hi(op)), pad_lo=lo, pad_hi=hi)
     target_op = op.with_(pad_hi=hi, rounding="floor", pad_mode="zeros")
     shapes = emit_shapes(target_op)
     candidates = []
-    string = string_pads(op, intent) if all(d == 1 for d in op.lhs_dilation) else None
+    string = string_pads(intent) if all(d == 1 for d in op.lhs_dilation) else None
     if string is not None:
         candidates.append(conv_text(target_op, string))
     candidates.append(conv_text(target_op, pairs(lo, hi)))
@@ -397,7 +398,8 @@ def conv_part(op: ConvOp, index: int, intent: str) -> Part:
         )
         text = conv_text(plain, "'VALID'")
         if not maps_to(text, emit_shapes(plain), plain):
-            raise refuse("jax.lax", "this convolution", "jax.lax refuses it even padded by lax.pad", "none found")
+            raise refuse("jax.lax", f"the convolution {text}", "jax.lax refuses it even padded by lax.pad first",
+                         "translate to another framework")  # fmt: skip
         part.notes.append("the padding is done by lax.pad first: XLA aborts on this padded convolution shape.")
         part.call(text)
     return part
@@ -468,7 +470,8 @@ def transpose_part(op: ConvOp, index: int, intent: str) -> Part:
     plain = forward.with_(in_size=padded_sizes(forward, a, b), pad_lo=(0,) * rank, pad_hi=(0,) * rank, lhs_dilation=())
     text = conv_text(plain, "'VALID'")
     if not maps_to(text, emit_shapes(plain), plain):
-        raise refuse("jax.lax", "this transposed convolution", "jax.lax refuses it even padded by lax.pad", "none")
+        raise refuse("jax.lax", f"the transposed convolution as {text}", "jax.lax refuses it even padded by "
+                     "lax.pad first", "translate to another framework")  # fmt: skip
     part.notes.append("the dilation and padding are done by lax.pad first: XLA aborts on this padded shape.")
     part.call(text)
     return part
@@ -524,7 +527,7 @@ def counted_lines(part: Part, op: ConvOp, include_pad: bool) -> None:
     """``count``: the cells each window counts (inside the input, or inside the padded input when
     the padding counts; never cells past the padded input), as a reduce_window of a ones mask."""
     lo, hi = op.pad_lo, extended_hi(op)
-    ones = f"jnp.ones((1, 1, *{op.in_size!r}), jnp.float32)"
+    ones = f"jnp.ones({(1, 1, *op.in_size)!r}, jnp.float32)"
     inner = [(0, 0, 0), (0, 0, 0), *((a, b, 0) for a, b in zip(lo, op.pad_hi))]
     mask = f"lax.pad({ones}, {1.0 if include_pad else 0.0!r}, {inner!r})"
     past = [(0, 0, 0), (0, 0, 0), *((0, e - h, 0) for e, h in zip(hi, op.pad_hi))]
@@ -612,6 +615,11 @@ def adaptive_part(op: ConvOp) -> Part:
         part.call(f"{text} / {float(math.prod(size))!r}" if average else text)
         part.notes.append(f"adaptive pooling to {op.out_size} tiles the input: windows of {size}, stride {size}.")
         return part
+    if sum(op.out_size) > MAX_GATHERED:
+        raise refuse(
+            "jax.lax", f"adaptive pooling to {op.out_size}", f"the translation lists every window, at most "
+            f"{MAX_GATHERED}", "an output size that divides the input (one reduce_window), or a smaller one",
+        )  # fmt: skip
     reduce = "jnp.mean" if average else "jnp.max"
     part.lines.append("y = x")
     for axis, (n, m) in enumerate(zip(op.in_size, op.out_size)):
@@ -723,11 +731,211 @@ def unpool_part(op: ConvOp, index: int) -> Part:
     return part
 
 
+RESIZE_METHODS = {  # convarith's resize modes -> (jax method, antialias) pairs worth trying, in order
+    "nearest": (("nearest", False),),
+    "linear": (("linear", False), ("linear", True)),
+    "cubic": (("cubic", False), ("cubic", True), ("cubic-pytorch", False)),
+    "lanczos3": (("lanczos3", True), ("lanczos3", False)),
+    "lanczos5": (("lanczos5", True), ("lanczos5", False)),
+    "area": (("area", False),),
+}
+MAX_CHECKED = 1 << 22  # (input, output) cell pairs of an axis whose sampling weights are compared
+MAX_GATHERED = 4096  # output cells a nearest resize may list as gathered indices
+WEIGHT_TOLERANCE = 2e-6  # per sampling weight: far below the 1e-4 the numbers are held to
+
+
 def resize_part(op: ConvOp) -> Part:
-    raise refuse(
-        "jax.lax", f"a {op.resize_mode} resize", "jax.image.resize samples half-pixel centres with its own "
-        "kernels, which convarith has not checked against this op's sampling", "translate to torch or tf instead",
+    """jax.image.resize (or scale_and_translate, for other sample positions) where its sampling weights
+    equal the op's on every axis (jax's weights worked out as jax.image computes them, in float32)."""
+    if op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]:
+        raise resize_refusal(op, "torch repeats row 0 on a 1-wide antialiased output, which jax.image does not")
+    if any(n * m > MAX_CHECKED for n, m in zip(op.in_size, op.out_size)):
+        raise resize_refusal(op, f"an axis of more than {MAX_CHECKED} (input, output) cell pairs is not checked")
+    wanted = [reference_weights(op, axis) for axis in range(op.rank)]
+    shape = (op.batch, op.in_channels, *op.out_size)
+    closest = math.inf
+    for method, antialias in RESIZE_METHODS.get(op.resize_mode, ()):
+        for placed in (False, True):
+            if placed and method == "nearest":
+                continue
+            scales = [sample_placement(op, axis) if placed else None for axis in range(op.rank)]
+            if placed and None in scales:
+                continue
+            gaps = [
+                weight_gap(want, jax_weights(n, m, method, antialias, scales[axis]))
+                for axis, (want, n, m) in enumerate(zip(wanted, op.in_size, op.out_size))
+            ]
+            if max(gaps) <= WEIGHT_TOLERANCE:
+                return resize_call(op, shape, method, antialias, scales if placed else None)
+            closest = min(closest, max(gaps))
+    if op.resize_mode == "nearest" and sum(op.out_size) <= MAX_GATHERED:
+        return nearest_gather(op, wanted)
+    raise resize_refusal(op, f"no jax.image method samples as it does (closest: weights differ by {closest:.2g})")
+
+
+def nearest_gather(op: ConvOp, wanted) -> Part:
+    """A nearest resize jax.image does not round alike: each axis a gather (jnp.take) of the op's cells."""
+    part = Part()
+    part.lines.append("y = x")
+    for axis, weights in enumerate(wanted):
+        cells = [int(c) for c in weights.argmax(axis=0)]
+        if cells != list(range(op.in_size[axis])):
+            part.call(f"jnp.take(y, jnp.array({cells!r}), axis={axis + 2})")
+    part.notes.append(
+        f"jax.image.resize's nearest cell is floor((x + 0.5) * in/out); this {op.coordinate} nearest lookup "
+        "picks other cells, so each axis is a gather of the cells it reads."
+    )
+    return part
+
+
+def resize_refusal(op: ConvOp, why: str) -> ConvArithError:
+    return refuse(
+        "jax.image", f"a {op.resize_mode} resize ({op.coordinate} coordinates, {op.resize_arith} arithmetic): {why}",
+        "jax.image.resize samples (x + 0.5) * in/out - 0.5 with its own kernels (linear, Keys cubic a=-0.5 or "
+        "PyTorch's a=-0.75, lanczos, area), dropping taps outside the input; nearest takes floor((x + 0.5) * in/out)",
+        "translate to the source framework's own resize (torch, tf or onnx), or resize with a mode jax.image shares",
     )  # fmt: skip
+
+
+def resize_call(op: ConvOp, shape, method: str, antialias: bool, scales) -> Part:
+    part = Part()
+    if scales is None:
+        part.call(f"jax.image.resize(x, {shape!r}, method={method!r}, antialias={antialias}, {HIGHEST})")
+        part.notes.append(f"jax.image.resize(method={method!r}) samples the cells and weights the op samples.")
+        return part
+    scale = [float(s) for s, _ in scales]
+    shift = [float(t) for _, t in scales]
+    part.call(
+        f"jax.image.scale_and_translate(x, {shape!r}, {tuple(range(2, op.rank + 2))!r}, "
+        f"jnp.array({scale!r}, jnp.float32), jnp.array({shift!r}, jnp.float32), method={method!r}, "
+        f"antialias={antialias}, {HIGHEST})"
+    )
+    part.notes.append(
+        f"jax.image.scale_and_translate places the samples as the op's {op.coordinate} coordinates do "
+        f"(scale {scale}, translation {shift}), with method={method!r}."
+    )
+    return part
+
+
+def sample_placement(op: ConvOp, axis: int):
+    """(scale, translation) making jax's sample position (x + 0.5)/scale - translation/scale - 0.5 the op's
+    (None where no placement does: the weights are compared afterwards anyway)."""
+    n, m = op.in_size[axis], op.out_size[axis]
+    given = op.sample_scale[axis] if op.sample_scale else 0.0
+    factor = given or m / n  # the op's out/in ratio as sampled
+    if op.coordinate == "align_corners" or (op.coordinate == "pytorch_half_pixel" and m == 1):
+        if m == 1:  # the one sample is at cell 0
+            return factor, 0.5 * (1 - factor)
+        if n == 1:  # every sample reads the one cell
+            return factor, 0.0
+        scale = (m - 1) / (n - 1)
+        return scale, 0.5 * (1 - scale)
+    if op.coordinate == "asymmetric":
+        return factor, 0.5 * (1 - factor)
+    if op.coordinate in ("half_pixel", "pytorch_half_pixel"):
+        return factor, 0.0
+    if op.coordinate == "tf_half_pixel_for_nn":
+        return factor, -0.5 * factor
+    return None
+
+
+def reference_weights(op: ConvOp, axis: int):
+    """(in, out) weights of the reference resize along ``axis`` (its sampling or filter table)."""
+    import numpy as np
+
+    from ..reference.resize import filtered, sampling
+
+    found = filtered(op, axis)
+    cells, weights = found if found is not None else sampling(op, axis)
+    dense = np.zeros((op.in_size[axis], op.out_size[axis]))
+    np.add.at(dense, (cells, np.broadcast_to(np.arange(cells.shape[0])[:, None], cells.shape)), weights)
+    return dense
+
+
+def weight_gap(want, got) -> float:
+    import numpy as np
+
+    return float(np.abs(want - got).max(initial=0.0))
+
+
+def jax_weights(n: int, m: int, method: str, antialias: bool, placed=None):
+    """The (in, out) weights jax.image gives one axis (jax/_src/image/scale.py: compute_weight_mat, and
+    _resize_nearest), in float32 as jax computes them; ``placed`` (scale, translation) for scale_and_translate."""
+    import numpy as np
+
+    f = np.float32
+    if method == "nearest":
+        cells = np.floor((np.arange(m, dtype=f) + f(0.5)) * f(n) / f(m)).astype(np.int64)
+        found = np.zeros((n, m))
+        found[np.clip(cells, 0, n - 1), np.arange(m)] = 1.0
+        return found if n != m else np.eye(n)
+    if placed is None and n == m:
+        return np.eye(n)  # resize leaves an axis of unchanged size alone
+    scale, shift = (f(m / n), f(0.0)) if placed is None else (f(placed[0]), f(placed[1]))
+    inv = f(1.0) / scale
+    out = np.arange(m, dtype=f)
+    if method == "area":
+        left = out * inv - shift * inv
+        right = left + inv
+        cells = np.arange(n, dtype=f)
+        w = np.maximum(
+            f(0), np.minimum(right[None, :], cells[:, None] + f(1)) - np.maximum(left[None, :], cells[:, None])
+        )
+        return normalised(w, None, n).astype(np.float64)
+    sample = (out + f(0.5)) * inv - shift * inv - f(0.5)
+    edge = method == "cubic-pytorch" and not antialias
+    kernel_scale = max(inv, f(1.0)) if antialias else f(1.0)
+    reach = 2 if edge else 0
+    cells = np.arange(-reach, n + reach, dtype=f)
+    x = np.abs(sample[None, :] - cells[:, None]) / kernel_scale
+    w = JAX_KERNELS[method.replace("-pytorch", "") if antialias else method](x).astype(f)
+    if edge:
+        folded = np.zeros((n, m), f)
+        np.add.at(folded, np.clip(cells.astype(np.int64), 0, n - 1), w)
+        return normalised(folded, None, n).astype(np.float64)
+    return normalised(w, sample, n).astype(np.float64)
+
+
+def normalised(w, sample, n: int):
+    """jax's normalisation of a weight matrix (and zeroing of samples outside the input)."""
+    import numpy as np
+
+    total = w.sum(axis=0, keepdims=True)
+    w = np.where(np.abs(total) > 1000.0 * float(np.finfo(np.float32).eps), w / np.where(total != 0, total, 1), 0)
+    if sample is not None:
+        w = np.where(((sample >= -0.5) & (sample <= n - 0.5))[None, :], w, 0)
+    return w
+
+
+def lanczos(radius: float):
+    import numpy as np
+
+    def kernel(x):
+        y = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius)
+        out = np.where(x > 1e-3, y / np.where(x != 0, np.pi**2 * x**2, 1), 1)
+        return np.where(x > radius, 0.0, out)
+
+    return kernel
+
+
+def keys(a: float):
+    import numpy as np
+
+    def kernel(x):
+        near = ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0
+        far = ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a
+        return np.where(x >= 2.0, 0.0, np.where(x >= 1.0, far, near))
+
+    return kernel
+
+
+JAX_KERNELS = {
+    "linear": lambda x: (x * 0 + 1 - abs(x)).clip(0),
+    "cubic": keys(-0.5),
+    "cubic-pytorch": keys(-0.75),
+    "lanczos3": lanczos(3.0),
+    "lanczos5": lanczos(5.0),
+}
 
 
 def op_part(op: ConvOp, index: int, mapped: Mapped) -> Part:
@@ -782,6 +990,12 @@ def activation_lines(mapped: Mapped) -> tuple[list[str], list[str]]:
 
 def target(mapped: Mapped) -> Target:
     """jax.lax computing the canonical op chain of ``mapped`` (from any framework)."""
+    if mapped.space_to_batch and any(s > 1 for op in mapped.ops for s in op.stride):
+        raise refuse(
+            mapped.call.base, "a dilated depthwise convolution with strides > 1",
+            "TensorFlow runs it as space-to-batch, whose windows with a stride are not those of the strided "
+            "dilated convolution, and convarith does not model its numbers", "strides=1 (then a strided slice)",
+        )  # fmt: skip
     lines = ["x = jnp.asarray(x, jnp.float32)"]
     calls, notes = [], []
     for index, op in enumerate(mapped.ops):
