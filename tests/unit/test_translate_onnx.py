@@ -259,3 +259,22 @@ def test_target_refusals_say_why_and_what_comes_closest(expr, shape, what):
     with pytest.raises(ConvArithError, match=what) as error:
         target_of(expr, shape)
     assert "Rule:" in str(error.value) and "Fix:" in str(error.value)
+
+
+def test_every_robust_seed_translates_or_refuses():
+    """source, target and emit on the ops of every robust seed: an answer or a ConvArithError, nothing else."""
+    from tests.unit.robust_seeds import SEEDS
+
+    answered = 0
+    for expr, input_shape, shapes, output_size in SEEDS:
+        try:
+            mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
+        except ConvArithError:
+            continue
+        for step in (translation.target, translation.source, lambda m: [translation.emit(op) for op in m.ops]):
+            try:
+                step(mapped)
+                answered += 1
+            except ConvArithError as exc:
+                assert "Rule:" in str(exc) and "Fix:" in str(exc), (expr, str(exc))
+    assert answered > len(SEEDS)

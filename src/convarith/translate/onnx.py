@@ -39,6 +39,8 @@ TARGET_IMPORTS = (
 )
 FLOAT32_LOWEST = -3.4028234663852886e38
 MAX_NODES = 4096
+PROBE_CELLS = 1 << 22  # the largest identity (input cells x output cells) a resize's sampling is compared on
+WINDOW_TAPS = 1 << 22  # the most window taps searched for windows without an input cell
 
 
 def label_of(op: ConvOp) -> str:
@@ -273,12 +275,14 @@ def same_sampling(mine: ConvOp, theirs: ConvOp) -> bool:
     from ..reference.resize import resize
 
     cells, outs = math.prod(theirs.in_size), math.prod(theirs.out_size)
-    if cells * outs <= 1 << 20:
+    if cells * outs <= PROBE_CELLS:
         basis = np.eye(cells, dtype=np.float32).reshape((1, cells, *theirs.in_size))
         whole = [resize(op.with_(batch=1, in_channels=cells, out_channels=cells), basis, np.dtype(np.float32))
                  for op in (mine, theirs)]  # fmt: skip
         return bool(np.allclose(whole[0], whole[1], rtol=0, atol=1e-6))
     for axis, (n, m) in enumerate(zip(theirs.in_size, theirs.out_size)):
+        if n * m > PROBE_CELLS:
+            return False  # too large to compare the sampling: not claimed equal
         weights = []
         for op in (mine, theirs):
             scale = (op.sample_scale[axis],) if op.sample_scale else ()
@@ -552,13 +556,25 @@ def conv_transpose(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
 
 
 def empty_windows(op: ConvOp) -> list[list[int]]:
-    """Per spatial axis, the output windows that hold no input cell (padding, holes or cells past the input)."""
+    """Per spatial axis, the output windows that hold no input cell (padding, holes or cells past the input).
+    Without holes only a window reaching past either end can be one, so only those are searched."""
     found = []
     out = arith.output_spatial(op)
+    holes = op.lhs_dilation != (1,) * op.rank
+    if holes and sum(max(m, 0) * k for m, k in zip(out, op.kernel)) > WINDOW_TAPS:
+        raise refuse(label_of(op), f"an output of {tuple(out)} windows of kernel {op.kernel} over an input with holes",
+                     f"the translation looks for windows without an input cell tap by tap, up to {WINDOW_TAPS} taps",
+                     "a smaller input")  # fmt: skip
     for n, k, d, s, lo, f, m in zip(op.in_size, op.kernel, op.dilation, op.stride, op.pad_lo, op.lhs_dilation, out):
-        size = arith.dilated_size(n, f)
+        size, m = arith.dilated_size(n, f), max(m, 0)
+        if holes:
+            windows = range(m)
+        else:  # windows starting before the input, and those ending past it
+            first_inside = min(max(-(-lo // s), 0), m)
+            last_inside = min(max((size - 1 - (k - 1) * d + lo) // s + 1, first_inside), m)
+            windows = [*range(first_inside), *range(last_inside, m)]
         axis = []
-        for j in range(max(m, 0)):
+        for j in windows:
             taps = (j * s - lo + t * d for t in range(k))
             if not any(0 <= p < size and p % f == 0 for p in taps):
                 axis.append(j)
@@ -962,6 +978,9 @@ def source(mapped: Mapped) -> Source:
     one-node model that runs it."""
     from ..reference import adapters
 
+    if mapped.framework_id != FRAMEWORK_ID:
+        raise refuse(mapped.call.base, f"a {mapped.framework} call", "ONNX's source side reads make_node calls",
+                     "the source module of that framework")  # fmt: skip
     names = tensor_names(mapped)
     op, last = mapped.ops[0], mapped.ops[-1]
     x_steps, w_steps = adapters.onnx_steps(mapped)
