@@ -278,3 +278,17 @@ def test_every_robust_seed_translates_or_refuses():
             except ConvArithError as exc:
                 assert "Rule:" in str(exc) and "Fix:" in str(exc), (expr, str(exc))
     assert answered > len(SEEDS)
+
+
+def test_target_tries_the_sources_padding_intent_first():
+    """A TF SAME conv (odd total) whose intent says same_upper becomes auto_pad='SAME_UPPER' where
+    onnxruntime gives the same op; with a dilation (onnxruntime's SAME refuses it) explicit pads."""
+    from convarith.core.record import replace
+
+    for dilation, spelled in ((1, "auto_pad='SAME_UPPER'"), (2, "pads=[")):
+        mapped = map_call(
+            f"tf.nn.conv2d(x, w, 1, 'SAME', dilations={dilation})", shapes={"x": (1, 6, 7, 2), "w": (2, 2, 2, 3)}
+        )
+        target = translation.target(replace(mapped, padding_intent=("same_upper", "same_upper")))
+        assert spelled in target.call
+        assert any("auto_pad" in note for note in target.notes) == (dilation == 1)

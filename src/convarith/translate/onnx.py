@@ -165,7 +165,8 @@ def resize_node(op: ConvOp) -> tuple[str, list, dict]:
     if op.resize_mode not in RESIZE_MODES:
         raise cannot(op, f"resize mode {op.resize_mode!r}", "mode='linear' or 'cubic'")
     if op.cubic_table:
-        raise cannot(op, "TensorFlow's tabled cubic weights", "mode='cubic' (exact Keys weights)")
+        raise cannot(op, "TensorFlow's tabled cubic weights",
+                     "mode='cubic' with exact Keys weights, which differ by up to about 3e-3")  # fmt: skip
     attrs = {"mode": op.resize_mode, "coordinate_transformation_mode": op.coordinate}
     if op.resize_mode == "nearest":
         attrs["nearest_mode"] = op.nearest_rounding
