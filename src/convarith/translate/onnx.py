@@ -792,7 +792,32 @@ def pad(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
     return g.pad_or_crop(t, [min(a, 0) for a in op.pad_lo], [min(b, 0) for b in op.pad_hi])
 
 
+def area(g: Graph, op: ConvOp, i: int, t: str) -> str:
+    """TF's area resize by whole factors: an axis shrunk k times averages boxes of k cells (AveragePool),
+    one grown k times repeats each cell k times (nearest Resize by k)."""
+    sizes, outs = op.in_size, op.out_size
+    if not all(m > 0 and (n % m == 0 or m % n == 0) for n, m in zip(sizes, outs)) or op.rank > 3:
+        raise cannot(op, f"an area resize from {sizes} to {op.out_size} (not by whole factors)",
+                     "AveragePool for whole shrink factors, a nearest Resize for whole growth factors")  # fmt: skip
+    kernel = [n // m if m <= n else 1 for n, m in zip(sizes, outs)]
+    middle = tuple(min(n, m) for n, m in zip(sizes, outs))
+    if any(k > 1 for k in kernel):
+        shape = (op.batch, op.in_channels, *middle)
+        t = g.node("AveragePool", [t], {"kernel_shape": kernel, "strides": kernel}, shape, main=True)
+        g.note("an area resize shrinking by whole factors averages boxes of that many cells: AveragePool.")
+    if middle != tuple(outs):
+        repeat = op.with_(in_size=middle, resize_mode="nearest", coordinate="asymmetric", nearest_rounding="floor",
+                          sample_scale=tuple(float(m // n) for n, m in zip(middle, outs)), resize_arith="onnx")  # fmt: skip
+        t = native(g, repeat, i, t)
+        if t is None:
+            raise cannot(op, f"an area resize to {op.out_size}", "a nearest Resize by whole factors")
+        g.note("an area resize growing by whole factors repeats each cell: nearest Resize (asymmetric, floor).")
+    return t
+
+
 def resize(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
+    if op.resize_mode == "area" and op.resize_arith == "tf":
+        return area(g, op, i, t)
     emit_node(op)  # refuses what Resize has no attribute for
     done = native(g, op, i, t)
     if done is None:
@@ -908,6 +933,13 @@ def activation(g: Graph, mapped: Mapped, t: str) -> str:
     if name == "log_sigmoid":
         inner = g.node("Softplus", [g.node("Neg", [t], {}, shape)], {}, shape)
         return g.node("Neg", [inner], {}, shape)
+    if name == "sparse_plus":  # 0 below -1, (x + 1)^2 / 4 up to 1, x above
+        shifted = g.node(
+            "Add", [g.node("Clip", [t, g.scalar(-1.0), g.scalar(1.0)], {}, shape), g.scalar(1.0)], {}, shape
+        )
+        square = g.node("Mul", [g.node("Mul", [shifted, shifted], {}, shape), g.scalar(0.25)], {}, shape)
+        above = g.node("GreaterOrEqual", [t, g.scalar(1.0)], {}, shape)
+        return g.node("Where", [above, t, square], {}, shape)
     if name == "squareplus":
         root = g.node("Sqrt", [g.node("Add", [g.node("Mul", [t, t], {}, shape), g.scalar(4.0)], {}, shape)], {}, shape)
         return g.node("Div", [g.node("Add", [t, root], {}, shape), g.scalar(2.0)], {}, shape)
