@@ -102,6 +102,11 @@ SOURCES = {
     ),
 }
 
+ACTIVATIONS = (
+    "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "sigmoid", "hard_sigmoid", "sparse_sigmoid",
+    "log_sigmoid", "silu", "hard_silu", "mish", "tanh", "hard_tanh", "tanh_shrink", "softplus", "sparse_plus",
+    "squareplus", "softsign", "soft_shrink", "hard_shrink", "exponential", "softmax", "log_softmax", "linear",
+)  # fmt: skip
 # composite cases: asymmetric SAME, ceil pools, both divisor rules, negative pads and crops, output_padding,
 # lhs dilation, activations (expr, input_shape, shapes, output_size)
 COMPOSITES = [
@@ -109,11 +114,14 @@ COMPOSITES = [
     ("keras.layers.Conv2D(4, 3, strides=2, padding='same', activation='softmax')", (2, 8, 9, 3), None, None),
     ("keras.layers.Conv2D(4, 3, padding='same', activation='gelu')", (1, 6, 5, 2), None, None),
     ("keras.layers.Conv1D(3, 2, activation='selu')", (1, 7, 2), None, None),
+    *((f"keras.layers.Conv1D(3, 2, activation={name!r})", (1, 9, 2), None, None) for name in ACTIVATIONS),
     ("keras.layers.Conv2DTranspose(3, 3, strides=2, padding='same')", (1, 5, 6, 2), None, None),
     ("keras.layers.Conv2DTranspose(3, 4, strides=3, padding='same', output_padding=2)", (1, 4, 3, 2), None, None),
     ("keras.layers.DepthwiseConv2D(3, strides=2, padding='same', depth_multiplier=2)", (1, 7, 6, 3), None, None),
     ("keras.layers.Conv1D(4, 3, padding='causal', dilation_rate=2, activation='swish')", (1, 9, 3), None, None),
     ("keras.layers.Cropping2D(((1, 2), (0, 1)))", (1, 7, 6, 2), None, None),
+    ("keras.layers.UpSampling2D((2, 3), interpolation='area')", (1, 4, 3, 2), None, None),
+    ("tf.image.resize(x, (3, 12), method='area')", None, {"x": (1, 6, 4, 2)}, None),
     ("keras.layers.AveragePooling2D(3, 2, padding='same')", (1, 8, 7, 2), None, None),
     ("keras.layers.MaxPooling1D(3, 2, padding='same')", (1, 8, 2), None, None),
     ("nn.MaxPool2d(3, 2, 1, ceil_mode=True)", (1, 2, 8, 7), None, None),

@@ -259,3 +259,36 @@ def test_target_refusals_say_why_and_what_comes_closest(expr, shape, what):
     with pytest.raises(ConvArithError, match=what) as error:
         target_of(expr, shape)
     assert "Rule:" in str(error.value) and "Fix:" in str(error.value)
+
+
+def test_every_robust_seed_translates_or_refuses():
+    """source, target and emit on the ops of every robust seed: an answer or a ConvArithError, nothing else."""
+    from tests.unit.robust_seeds import SEEDS
+
+    answered = 0
+    for expr, input_shape, shapes, output_size in SEEDS:
+        try:
+            mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
+        except ConvArithError:
+            continue
+        for step in (translation.target, translation.source, lambda m: [translation.emit(op) for op in m.ops]):
+            try:
+                step(mapped)
+                answered += 1
+            except ConvArithError as exc:
+                assert "Rule:" in str(exc) and "Fix:" in str(exc), (expr, str(exc))
+    assert answered > len(SEEDS)
+
+
+def test_target_tries_the_sources_padding_intent_first():
+    """A TF SAME conv (odd total) whose intent says same_upper becomes auto_pad='SAME_UPPER' where
+    onnxruntime gives the same op; with a dilation (onnxruntime's SAME refuses it) explicit pads."""
+    from convarith.core.record import replace
+
+    for dilation, spelled in ((1, "auto_pad='SAME_UPPER'"), (2, "pads=[")):
+        mapped = map_call(
+            f"tf.nn.conv2d(x, w, 1, 'SAME', dilations={dilation})", shapes={"x": (1, 6, 7, 2), "w": (2, 2, 2, 3)}
+        )
+        target = translation.target(replace(mapped, padding_intent=("same_upper", "same_upper")))
+        assert spelled in target.call
+        assert any("auto_pad" in note for note in target.notes) == (dilation == 1)

@@ -39,6 +39,8 @@ TARGET_IMPORTS = (
 )
 FLOAT32_LOWEST = -3.4028234663852886e38
 MAX_NODES = 4096
+PROBE_CELLS = 1 << 22  # the largest identity (input cells x output cells) a resize's sampling is compared on
+WINDOW_TAPS = 1 << 22  # the most window taps searched for windows without an input cell
 
 
 def label_of(op: ConvOp) -> str:
@@ -163,7 +165,8 @@ def resize_node(op: ConvOp) -> tuple[str, list, dict]:
     if op.resize_mode not in RESIZE_MODES:
         raise cannot(op, f"resize mode {op.resize_mode!r}", "mode='linear' or 'cubic'")
     if op.cubic_table:
-        raise cannot(op, "TensorFlow's tabled cubic weights", "mode='cubic' (exact Keys weights)")
+        raise cannot(op, "TensorFlow's tabled cubic weights",
+                     "mode='cubic' with exact Keys weights, which differ by up to about 3e-3")  # fmt: skip
     attrs = {"mode": op.resize_mode, "coordinate_transformation_mode": op.coordinate}
     if op.resize_mode == "nearest":
         attrs["nearest_mode"] = op.nearest_rounding
@@ -273,12 +276,14 @@ def same_sampling(mine: ConvOp, theirs: ConvOp) -> bool:
     from ..reference.resize import resize
 
     cells, outs = math.prod(theirs.in_size), math.prod(theirs.out_size)
-    if cells * outs <= 1 << 20:
+    if cells * outs <= PROBE_CELLS:
         basis = np.eye(cells, dtype=np.float32).reshape((1, cells, *theirs.in_size))
         whole = [resize(op.with_(batch=1, in_channels=cells, out_channels=cells), basis, np.dtype(np.float32))
                  for op in (mine, theirs)]  # fmt: skip
         return bool(np.allclose(whole[0], whole[1], rtol=0, atol=1e-6))
     for axis, (n, m) in enumerate(zip(theirs.in_size, theirs.out_size)):
+        if n * m > PROBE_CELLS:
+            return False  # too large to compare the sampling: not claimed equal
         weights = []
         for op in (mine, theirs):
             scale = (op.sample_scale[axis],) if op.sample_scale else ()
@@ -552,13 +557,25 @@ def conv_transpose(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
 
 
 def empty_windows(op: ConvOp) -> list[list[int]]:
-    """Per spatial axis, the output windows that hold no input cell (padding, holes or cells past the input)."""
+    """Per spatial axis, the output windows that hold no input cell (padding, holes or cells past the input).
+    Without holes only a window reaching past either end can be one, so only those are searched."""
     found = []
     out = arith.output_spatial(op)
+    holes = op.lhs_dilation != (1,) * op.rank
+    if holes and sum(max(m, 0) * k for m, k in zip(out, op.kernel)) > WINDOW_TAPS:
+        raise refuse(label_of(op), f"an output of {tuple(out)} windows of kernel {op.kernel} over an input with holes",
+                     f"the translation looks for windows without an input cell tap by tap, up to {WINDOW_TAPS} taps",
+                     "a smaller input")  # fmt: skip
     for n, k, d, s, lo, f, m in zip(op.in_size, op.kernel, op.dilation, op.stride, op.pad_lo, op.lhs_dilation, out):
-        size = arith.dilated_size(n, f)
+        size, m = arith.dilated_size(n, f), max(m, 0)
+        if holes:
+            windows = range(m)
+        else:  # windows starting before the input, and those ending past it
+            first_inside = min(max(-(-lo // s), 0), m)
+            last_inside = min(max((size - 1 - (k - 1) * d + lo) // s + 1, first_inside), m)
+            windows = [*range(first_inside), *range(last_inside, m)]
         axis = []
-        for j in range(max(m, 0)):
+        for j in windows:
             taps = (j * s - lo + t * d for t in range(k))
             if not any(0 <= p < size and p % f == 0 for p in taps):
                 axis.append(j)
@@ -775,7 +792,32 @@ def pad(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
     return g.pad_or_crop(t, [min(a, 0) for a in op.pad_lo], [min(b, 0) for b in op.pad_hi])
 
 
+def area(g: Graph, op: ConvOp, i: int, t: str) -> str:
+    """TF's area resize by whole factors: an axis shrunk k times averages boxes of k cells (AveragePool),
+    one grown k times repeats each cell k times (nearest Resize by k)."""
+    sizes, outs = op.in_size, op.out_size
+    if not all(m > 0 and (n % m == 0 or m % n == 0) for n, m in zip(sizes, outs)) or op.rank > 3:
+        raise cannot(op, f"an area resize from {sizes} to {op.out_size} (not by whole factors)",
+                     "AveragePool for whole shrink factors, a nearest Resize for whole growth factors")  # fmt: skip
+    kernel = [n // m if m <= n else 1 for n, m in zip(sizes, outs)]
+    middle = tuple(min(n, m) for n, m in zip(sizes, outs))
+    if any(k > 1 for k in kernel):
+        shape = (op.batch, op.in_channels, *middle)
+        t = g.node("AveragePool", [t], {"kernel_shape": kernel, "strides": kernel}, shape, main=True)
+        g.note("an area resize shrinking by whole factors averages boxes of that many cells: AveragePool.")
+    if middle != tuple(outs):
+        repeat = op.with_(in_size=middle, resize_mode="nearest", coordinate="asymmetric", nearest_rounding="floor",
+                          sample_scale=tuple(float(m // n) for n, m in zip(middle, outs)), resize_arith="onnx")  # fmt: skip
+        t = native(g, repeat, i, t)
+        if t is None:
+            raise cannot(op, f"an area resize to {op.out_size}", "a nearest Resize by whole factors")
+        g.note("an area resize growing by whole factors repeats each cell: nearest Resize (asymmetric, floor).")
+    return t
+
+
 def resize(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
+    if op.resize_mode == "area" and op.resize_arith == "tf":
+        return area(g, op, i, t)
     emit_node(op)  # refuses what Resize has no attribute for
     done = native(g, op, i, t)
     if done is None:
@@ -891,6 +933,13 @@ def activation(g: Graph, mapped: Mapped, t: str) -> str:
     if name == "log_sigmoid":
         inner = g.node("Softplus", [g.node("Neg", [t], {}, shape)], {}, shape)
         return g.node("Neg", [inner], {}, shape)
+    if name == "sparse_plus":  # 0 below -1, (x + 1)^2 / 4 up to 1, x above
+        shifted = g.node(
+            "Add", [g.node("Clip", [t, g.scalar(-1.0), g.scalar(1.0)], {}, shape), g.scalar(1.0)], {}, shape
+        )
+        square = g.node("Mul", [g.node("Mul", [shifted, shifted], {}, shape), g.scalar(0.25)], {}, shape)
+        above = g.node("GreaterOrEqual", [t, g.scalar(1.0)], {}, shape)
+        return g.node("Where", [above, t, square], {}, shape)
     if name == "squareplus":
         root = g.node("Sqrt", [g.node("Add", [g.node("Mul", [t, t], {}, shape), g.scalar(4.0)], {}, shape)], {}, shape)
         return g.node("Div", [g.node("Add", [t, root], {}, shape), g.scalar(2.0)], {}, shape)
@@ -962,6 +1011,9 @@ def source(mapped: Mapped) -> Source:
     one-node model that runs it."""
     from ..reference import adapters
 
+    if mapped.framework_id != FRAMEWORK_ID:
+        raise refuse(mapped.call.base, f"a {mapped.framework} call", "ONNX's source side reads make_node calls",
+                     "the source module of that framework")  # fmt: skip
     names = tensor_names(mapped)
     op, last = mapped.ops[0], mapped.ops[-1]
     x_steps, w_steps = adapters.onnx_steps(mapped)
