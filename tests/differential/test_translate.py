@@ -34,6 +34,7 @@ EXAMPLES = int(os.environ.get("CONVARITH_TRANSLATE_EXAMPLES", "12"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 TRANSLATED: Counter = Counter()  # (source, target, "agreed" | "refused")
 LARGEST: dict = {}  # (source, target) -> max |difference| seen
+REFUSALS: dict = {}  # (source, target) -> Counter of refusal texts (their first sentence)
 IMPORTED = {
     "torch": {"torch"},
     "keras": {"keras"},
@@ -119,6 +120,7 @@ def test_translation_agrees_with_the_source_framework(oracle, source, target, da
     except convarith.ConvArithError as refusal:
         assert "Rule:" in str(refusal) and "Fix:" in str(refusal), str(refusal)
         TRANSLATED[NAMES[source], target, "refused"] += 1
+        REFUSALS.setdefault((NAMES[source], target), Counter())[str(refusal).split(". Rule:")[0][:160]] += 1
         return
     difference = agree(oracle, translation, seed)
     TRANSLATED[NAMES[source], target, "agreed"] += 1
@@ -194,3 +196,5 @@ def summary(terminalreporter) -> None:
             f"{source:5s} -> {target:5s} {agreed:4d} agreed (max |difference| {LARGEST.get((source, target), 0.0):.1e})"
             f", {refused:3d} refused"
         )
+        for text, count in REFUSALS.get((source, target), Counter()).most_common(2):
+            terminalreporter.write_line(f"{'':15s} refused {count}x: {text}")
