@@ -147,3 +147,7 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module("convarith.translate"), name)
     raise AttributeError(f"module 'convarith' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "Comparison", "Translation"})
