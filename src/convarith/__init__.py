@@ -23,8 +23,8 @@ __all__ = [
     "sweep",
     "trace",
     "trace_element",
-    "transposed_views",
     "translate",
+    "transposed_views",
     "valid_sizes",
 ]
 __version__ = "0.1.0"
