@@ -243,6 +243,15 @@ def output_shape(expr: str, input_shape=None, *, shapes=None, output_size=None) 
         if not shape_ok(input_shape) and input_shape is not None:
             input_shape = check_input(input_shape)
         return shape_cached(expr, tuple.__new__(Inputs, (input_shape, (), None)))  # Inputs(input_shape), fast
+    if input_shape is None and output_size is None and type(shapes) is dict:  # a function's tensors, inline
+        items = tuple(shapes.items())
+        if len(items) == 2:
+            (key_a, a), (key_b, b) = items
+            if type(key_a) is str and type(key_b) is str and shape_ok(a) and shape_ok(b):
+                named = items if key_a < key_b else (items[1], items[0])
+                return shape_cached(expr, tuple.__new__(Inputs, (None, named, None)))
+        elif len(items) == 1 and type(items[0][0]) is str and shape_ok(items[0][1]):
+            return shape_cached(expr, tuple.__new__(Inputs, (None, items, None)))
     return shape_cached(expr, make_inputs(input_shape, shapes, output_size))
 
 

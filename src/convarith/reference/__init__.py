@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .adapters import finish, prepare
+from .adapters import finish, prepare, warn_nan
 from .engine import run_op
 
 __all__ = ["forward", "run_chain"]
@@ -29,4 +29,6 @@ def forward(
 ) -> np.ndarray:
     """The framework's output values for ``expr``, computed by convarith's NumPy engine."""
     plan = prepare(expr, x, weights, arrays, output_size)
-    return finish(plan, run_chain(plan, max_bytes=max_bytes)[-1])
+    y = finish(plan, run_chain(plan, max_bytes=max_bytes)[-1])
+    warn_nan(plan, y)
+    return y

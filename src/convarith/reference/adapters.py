@@ -23,7 +23,7 @@ from ..parse import Call, Name, expr_type_error, parse_call
 from ..translate import steps
 from . import activations
 
-__all__ = ["Plan", "finish", "prepare", "random_plan"]
+__all__ = ["Plan", "finish", "prepare", "random_plan", "warn_nan"]
 
 
 @dataclass
@@ -34,6 +34,7 @@ class Plan:
     x: np.ndarray
     params: list
     last_axis_bias: np.ndarray | None = None
+    given: tuple = ()  # (name, array) of every array the user gave, for warn_nan
 
 
 def label_of(mapped: Mapped) -> str:
@@ -54,13 +55,22 @@ def as_array(value, name: str, label: str) -> np.ndarray:
             f"{label}: {name} has dtype {array.dtype}, which is not a real number type. Rule: the numbers are ints or "
             "floats. Fix: x.astype('float32')."
         )
-    if array.dtype.kind == "f" and array.size and np.isnan(array.min()):  # min propagates NaN, in one pass
-        warnings.warn(
-            f"{label}: {name} holds {int(np.isnan(array).sum())} NaN value(s); they propagate.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
     return array
+
+
+def warn_nan(plan: Plan, y: np.ndarray) -> None:
+    """Warn, naming each given array that holds NaN, when the result holds NaN: the inputs are
+    only scanned then (a pass over a large input costs as much as a small layer's work)."""
+    if y.dtype.kind != "f" or not y.size or not np.isnan(y.min()):  # min propagates NaN, in one pass
+        return
+    for name, given in plan.given:
+        array = np.asarray(given)
+        if array.dtype.kind == "f" and array.size and np.isnan(array.min()):
+            warnings.warn(
+                f"{label_of(plan.mapped)}: {name} holds {int(np.isnan(array).sum())} NaN value(s); they propagate.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
 
 def expect(array: np.ndarray, shape: tuple, name: str, label: str, layout: str) -> np.ndarray:
@@ -507,10 +517,14 @@ def prepare(expr: str, x=None, weights=None, arrays=None, output_size=None) -> P
     elif x_array.shape != first.input_shape and x_array.size == math.prod(first.input_shape):
         x_array = x_array.reshape(first.input_shape)  # tf.nn: extra leading batch dimensions fold into one
     x_array = expect(x_array, first.input_shape, "input", call.base, f"layout {mapped.layout or first.in_spec}")
+    if arrays is not None:
+        given = tuple((f"array {k!r}", v) for k, v in checked.items())
+    else:
+        given = (("input x", x_array), *((f"weights[{i}]", w) for i, w in enumerate(weights or ())))
     if keras_bias_on_last_axis(mapped):
         w, b = params[-1]
-        return Plan(mapped, to_canonical(x_array, first.in_spec), [*params[:-1], (w, None)], b)
-    return Plan(mapped, to_canonical(x_array, first.in_spec), params)
+        return Plan(mapped, to_canonical(x_array, first.in_spec), [*params[:-1], (w, None)], b, given)
+    return Plan(mapped, to_canonical(x_array, first.in_spec), params, None, given)
 
 
 def finish(plan: Plan, y: np.ndarray, activate: bool = True) -> np.ndarray:

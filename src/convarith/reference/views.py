@@ -20,7 +20,7 @@ from ..core import arith
 from ..core.op import ConvOp
 from ..errors import ConvArithError
 from . import engine
-from .adapters import finish, prepare
+from .adapters import finish, prepare, warn_nan
 from .engine import compute_dtype, pad_input, run_op, scatter, short_repr
 
 __all__ = ["TransposedViews", "transposed_views"]
@@ -208,6 +208,7 @@ def transposed_views(
         if b is not None:
             y = y + b.astype(dtype).reshape((1, -1) + (1,) * op.rank)
         results.append(y)
+    warn_nan(plan, forward_result)
     diff = max(float(np.abs(r - forward_result).max(initial=0.0)) for r in results)
     scale = float(np.abs(forward_result).max(initial=0.0)) + 1.0
     tolerance = (1e-4 if dtype == np.float32 else 1e-10) * scale

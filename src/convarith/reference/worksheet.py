@@ -19,7 +19,7 @@ from ..core import arith
 from ..core.op import ConvOp, place
 from ..errors import ConvArithError
 from . import activations, engine, run_chain
-from .adapters import finish, prepare
+from .adapters import finish, prepare, warn_nan
 from .engine import avg_divisor, compute_dtype, mib, short_repr
 
 __all__ = ["Term", "Worksheet", "trace_element"]
@@ -193,6 +193,7 @@ def worksheet_of(plan, index, max_bytes: int | None = None, expr: str | None = N
     check_worksheet_budget(op, spatial, limit, plan.mapped.call.base)
     results = run_chain(plan, max_bytes=limit)
     output = finish(plan, results[-1])
+    warn_nan(plan, output)
     first = len(plan.mapped.ops) == 1
     source = plan.x if first else results[-2]
     w, b = plan.params[-1]
