@@ -971,7 +971,8 @@ def run_lines(mapped: Mapped, names: list, functional: bool) -> tuple[str, ...]:
     """Lines running the real torch call on the signature's arrays, setting NumPy ``y``."""
     call, op = mapped.call, mapped.ops[0]
     tensors = set(names)
-    args = [written(value, tensors) for value in call.args]
+    given = call.args[1:] if "Lazy" in call.base else call.args  # the mapping puts the in_channels it read first
+    args = [written(value, tensors) for value in given]
     args += [f"{key}={written(value, tensors)}" for key, value in call.kwargs]
     text = f"{call_name(mapped)}({', '.join(args)})"
     if functional:
