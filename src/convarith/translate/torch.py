@@ -452,7 +452,10 @@ def fold_window_free_axes(body: Body, op: ConvOp, index: int, writer) -> None:
     order = (0, 1, *(a + 2 for a in free), *(a + 2 for a in kept))
     body.add(f"t = t.permute{order}.reshape({(n, c * moved, *(sizes[a] for a in kept))!r})")
     body.notes.append(f"the {len(free)} axes the window leaves alone move into the channels (torch pools 1 to 3 axes).")
-    pick = lambda values: tuple(values[a] for a in kept)  # noqa: E731
+
+    def pick(values) -> tuple:
+        return tuple(values[a] for a in kept)
+
     sub = op.with_(
         in_channels=c * moved, out_channels=c * moved, in_size=pick(sizes), kernel=pick(op.kernel),
         stride=pick(op.stride), dilation=pick(op.dilation), pad_lo=pick(op.pad_lo), pad_hi=pick(op.pad_hi),
@@ -584,7 +587,8 @@ def write_transpose(body: Body, op: ConvOp, index: int, intent=()) -> None:
     if write_native(body, op, index):
         return
     if any(ld != 1 for ld in op.lhs_dilation) or op.pad_mode != "zeros":
-        raise cannot(op, f"a transposed convolution with lhs_dilation={op.lhs_dilation}", "a forward convolution")
+        raise cannot(op, f"a transposed convolution with lhs_dilation={op.lhs_dilation}, pad_mode={op.pad_mode!r}",
+                     "the forward convolution of the zero-inserted input")  # fmt: skip
     rank = op.rank
     k_eff = tuple(map(arith.effective_kernel, op.kernel, op.dilation))
     full = tuple((n - 1) * s + k for n, s, k in zip(op.in_size, op.stride, k_eff))  # the uncropped output
@@ -615,8 +619,9 @@ def write_transpose(body: Body, op: ConvOp, index: int, intent=()) -> None:
     if any(out_pad):
         body.notes.append(f"output_padding={tuple(out_pad)} chosen: torch cuts padding={tuple(padding)} from both "
                           "ends, then extends the end by output_padding.")  # fmt: skip
-    why = (f"the op cuts (before {op.pad_lo}, after {op.pad_hi}) from the full output{' and adds output_padding ' + str(op.output_padding) if any(op.output_padding) else ''}; "
-           "torch cuts the same amount from both ends, so the rest is sliced off (or padded) here.")  # fmt: skip
+    grown = f", then adds output_padding {op.output_padding}" if any(op.output_padding) else ""
+    why = (f"the op cuts (before {op.pad_lo}, after {op.pad_hi}) from the full output{grown}; torch cuts "
+           "padding= from both ends alike, so the rest is sliced off or padded here.")  # fmt: skip
     sizes = body.spatial()
     body.slice([max(a, 0) for a in start], [n - max(b, 0) for n, b in zip(sizes, end)], why)
     body.pad([max(-a, 0) for a in start], [max(-b, 0) for b in end], why)
