@@ -836,27 +836,45 @@ def write_resize(body: Body, op: ConvOp, index: int, intent=()) -> None:
     if op.sample_scale:  # the size itself, when the scale torch would take samples otherwise
         candidates.append(call.replace(resize_arguments(op, mode), resize_arguments(op.with_(sample_scale=()), mode)))
     for text in candidates:
-        if maps_to(text, op.with_(resize_arith="torch"), functional=True) and (
-            op.resize_arith == "torch" or op.resize_mode != "nearest" or integer_factors(op)
-        ):
+        if maps_to(text, op.with_(resize_arith="torch"), functional=True) and same_sampling(op, text):
             body.add(f"t = {text.replace('(x, ', '(t, ', 1)}")
             body.calls.append(text.replace("(x, ", "(t, ", 1))
             if op.resize_arith != "torch":
                 body.notes.append(f"torch computes the sample positions in its own float arithmetic (the source: "
-                                  f"{op.resize_arith}); the weights agree to float32 rounding.")  # fmt: skip
+                                  f"{op.resize_arith}); they pick the same cells with the same weights here.")  # fmt: skip
             return
     raise refuse(
         label_of(op), f"a {op.resize_mode} resize {op.in_size} -> {op.out_size} (scale {op.sample_scale or 'out/n'})",
-        "torch's interpolate samples with the given scale_factor or out/n, in its float arithmetic",
+        f"torch's interpolate samples with the given scale_factor or out/n in its own float arithmetic, which "
+        f"reads other cells or weights than {op.resize_arith}'s here",
         f"F.interpolate(x, size={op.out_size}, mode={mode!r}) comes closest",
     )  # fmt: skip
 
 
-def integer_factors(op: ConvOp) -> bool:
-    """A nearest upsampling by whole factors: every arithmetic picks the same cells."""
-    return all(m % n == 0 for n, m in zip(op.in_size, op.out_size)) and all(
-        not op.sample_scale or s == m // n for n, m, s in zip(op.in_size, op.out_size, op.sample_scale or op.out_size)
-    )
+def same_sampling(op: ConvOp, call: str, limit: int = 1 << 20) -> bool:
+    """Whether torch's resize ``call`` reads the same input cells with the same weights (within 1e-6) as the
+    op on every axis (the reference's sampling tables, as dense (out, n) matrices of at most ``limit`` cells)."""
+    import numpy as np
+
+    from ..api import map_call
+    from ..reference import resize as sampler
+
+    if op.resize_arith == "torch":
+        return True
+    theirs = map_call(call, shapes={"x": op.input_shape}).ops[0]
+    for axis, (n, out) in enumerate(zip(op.in_size, op.out_size)):
+        if n * out > limit:
+            return False
+        matrices = []
+        for one in (op, theirs):
+            found = sampler.filtered(one, axis)
+            cells, weights = found if found is not None else sampler.sampling(one, axis)
+            matrix = np.zeros((out, n))
+            np.add.at(matrix, (np.arange(out)[:, None].repeat(cells.shape[1], 1), cells), weights)
+            matrices.append(matrix)
+        if not np.allclose(*matrices, rtol=0, atol=1e-6):
+            return False
+    return True
 
 
 def write_blocks(body: Body, op: ConvOp, index: int, intent=()) -> None:
