@@ -268,11 +268,7 @@ def resize_mode(op: ConvOp) -> str:
 
 
 def resize_arguments(op: ConvOp, mode: str) -> str:
-    if op.sample_scale:
-        scale = tuple(op.sample_scale)
-        text = f"scale_factor={scale[0]!r}" if len(set(scale)) == 1 else f"scale_factor={scale!r}"
-    else:
-        text = f"size={ints(op.out_size)}"
+    text = f"scale_factor={scale_text(op.sample_scale)}" if op.sample_scale else f"size={ints(op.out_size)}"
     text += f", mode={mode!r}"
     if op.resize_mode != "nearest":
         text += f", align_corners={op.coordinate == 'align_corners'}"
@@ -829,26 +825,49 @@ def padded_first(body: Body, op: ConvOp, padding) -> None:
 
 
 def write_resize(body: Body, op: ConvOp, index: int, intent=()) -> None:
+    """F.interpolate with the mode and sizing whose sampling table (cells and weights per axis) is the op's."""
     op = canonical_op(op)
-    mode = resize_mode(op)
-    call = f"F.interpolate(x, {resize_arguments(op, mode)}" + (", antialias=True)" if op.antialias else ")")
-    candidates = [call]
-    if op.sample_scale:  # the size itself, when the scale torch would take samples otherwise
-        candidates.append(call.replace(resize_arguments(op, mode), resize_arguments(op.with_(sample_scale=()), mode)))
-    for text in candidates:
-        if maps_to(text, op.with_(resize_arith="torch"), functional=True) and same_sampling(op, text):
+    for text in resize_candidates(op):
+        if same_sampling(op, text):
             body.add(f"t = {text.replace('(x, ', '(t, ', 1)}")
             body.calls.append(text.replace("(x, ", "(t, ", 1))
             if op.resize_arith != "torch":
                 body.notes.append(f"torch computes the sample positions in its own float arithmetic (the source: "
                                   f"{op.resize_arith}); they pick the same cells with the same weights here.")  # fmt: skip
             return
+    modes = {"nearest": "nearest", "linear": "bilinear", "cubic": "bicubic"}
     raise refuse(
-        label_of(op), f"a {op.resize_mode} resize {op.in_size} -> {op.out_size} (scale {op.sample_scale or 'out/n'})",
-        f"torch's interpolate samples with the given scale_factor or out/n in its own float arithmetic, which "
-        f"reads other cells or weights than {op.resize_arith}'s here",
-        f"F.interpolate(x, size={op.out_size}, mode={mode!r}) comes closest",
+        label_of(op), f"a resize ({op.resize_mode}) {op.in_size} -> {op.out_size} with coordinate {op.coordinate!r} "
+        f"(scale {op.sample_scale or 'out/n'})", "torch's interpolate (nearest, nearest-exact, linear, bicubic, "
+        "lanczos; half-pixel or aligned corners; the given scale_factor or out/n) reads other cells or weights here",
+        f"F.interpolate(x, size={op.out_size}, mode={modes.get(op.resize_mode, 'bilinear')!r}) comes closest",
     )  # fmt: skip
+
+
+def resize_candidates(op: ConvOp) -> list[str]:
+    """F.interpolate calls that might sample as the op does: its own mode's torch spellings, the
+    coordinate rule it names first, its scale and then its size."""
+    rank, mode = op.rank, op.resize_mode
+    if mode in ("nearest", "area"):  # an area upsampling by whole factors repeats cells, as nearest does
+        names = ["nearest-exact", "nearest"] if "half" in op.coordinate else ["nearest", "nearest-exact"]
+    elif (mode, rank) in RESIZE_NAMES:
+        names = [RESIZE_NAMES[mode, rank]]
+    else:
+        return []
+    aligned = [True, False] if op.coordinate == "align_corners" else [False, True]
+    sizings = [f"scale_factor={scale_text(op.sample_scale)}"] * bool(op.sample_scale) + [f"size={ints(op.out_size)}"]
+    extra = ", antialias=True" if op.antialias else ""
+    texts = []
+    for name in names:
+        for align in aligned if name not in ("nearest", "nearest-exact") else [None]:
+            corners = "" if align is None else f", align_corners={align}"
+            texts += [f"F.interpolate(x, {sizing}, mode={name!r}{corners}{extra})" for sizing in sizings]
+    return texts
+
+
+def scale_text(scale) -> str:
+    scale = tuple(scale)
+    return repr(scale[0]) if len(set(scale)) == 1 else repr(scale)
 
 
 def same_sampling(op: ConvOp, call: str, limit: int = 1 << 20) -> bool:
@@ -859,9 +878,16 @@ def same_sampling(op: ConvOp, call: str, limit: int = 1 << 20) -> bool:
     from ..api import map_call
     from ..reference import resize as sampler
 
-    if op.resize_arith == "torch":
+    try:
+        theirs = map_call(call, shapes={"x": op.input_shape}).ops[0]
+    except ConvArithError:
+        return False
+    if theirs.kind != "resize" or theirs.out_size != op.out_size or theirs.antialias != op.antialias:
+        return False
+    if same_op(theirs, op):
         return True
-    theirs = map_call(call, shapes={"x": op.input_shape}).ops[0]
+    if op.antialias and op.out_size[-1] == 1:
+        return False  # torch's antialiased pass on a 1-wide output repeats a row: not in the tables
     for axis, (n, out) in enumerate(zip(op.in_size, op.out_size)):
         if n * out > limit:
             return False
