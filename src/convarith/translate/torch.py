@@ -739,8 +739,7 @@ def count_cells(body: Body, op: ConvOp, original, lo, hi, extra, out, include_pa
     """``count``: how many cells each window covers (the input, and the padding when ``include_pad``)."""
     rank = op.rank
     body.add(f"count = torch.ones({(1, 1, *body_cropped(original, op))!r})")
-    mask_lo, mask_hi = lo, hi
-    pads = pad_tuple(mask_lo, mask_hi)
+    pads = pad_tuple(lo, hi)
     if any(pads):
         body.add(f"count = F.pad(count, {pads!r}, value={1.0 if include_pad else 0.0})")
     if any(extra):
