@@ -381,9 +381,22 @@ def target(mapped: Mapped) -> Target:
             "space-to-batch", "its windows are not those of a strided dilated convolution (convarith.forward does "
             "not model them either)", "strides=1, or the dilated convolution nn.Conv2d(..., stride, dilation)",
         )  # fmt: skip
+    from ..reference.adapters import keras_bias_on_last_axis
+
     body = Body((first.batch, first.in_channels, *first.in_size))
+    last_axis_bias = keras_bias_on_last_axis(mapped)
     for index, op in enumerate(mapped.ops):
         intent = mapped.padding_intent if index == 0 else ()
+        if last_axis_bias and mapped.activation not in ("", "linear"):
+            raise refuse(
+                f"torch target ({mapped.call.base})", f"activation={mapped.activation!r} follows a bias Keras adds "
+                "along the output's last axis (channels_first)", "the target applies the activation before the "
+                "source side adds that bias", "activation=None and the activation after the layer",
+            )  # fmt: skip
+        if last_axis_bias and index == len(mapped.ops) - 1:
+            op = op.with_(bias=False)
+            body.notes.append("Keras adds this layer's bias along the output's last axis (channels_first, last axis "
+                              "as long as the filters): the source side adds it, the torch module has none.")  # fmt: skip
         write_op(body, op, index, intent)
     activation(body, mapped)
     lines = ["t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))", "with torch.no_grad():"]
