@@ -105,6 +105,8 @@ SPELLINGS = [
     ("F.pad(x, (1, 2), mode='constant', value=1.5)", None, {"x": (2, 3, 4, 5, 6)}, None),
     ("nn.PixelShuffle(2)", (2, 3, 8, 3, 3), None, None),
     ("nn.Fold((4, 5), 2)", (8, 12), None, None),
+    ("F.interpolate(x, size=y.shape[2:], mode='bilinear')", None, {"x": (1, 2, 4, 4), "y": (1, 1, 8, 6)}, None),
+    ("F.interpolate(x, size=(y.shape[2], 5), mode='nearest')", None, {"x": (1, 2, 4, 4), "y": (1, 1, 7, 6)}, None),
 ]
 
 

@@ -19,7 +19,7 @@ from ..core import arith
 from ..core.op import ConvOp, channels_first
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped, refuse
-from ..parse import Name
+from ..parse import Name, ShapeRef
 from . import steps
 from .parts import Source, Target
 
@@ -976,10 +976,15 @@ def output_steps(mapped: Mapped) -> tuple:
     return (*order, *((steps.Reshape(shape, tuple(laid)),) if shape != tuple(laid) else ()))
 
 
-def written(value, tensors: set) -> str:
-    """A parsed argument value as Python text; a tensor name becomes that array as a torch tensor."""
+def written(value, tensors: set, size: tuple = ()) -> str:
+    """A parsed argument value as Python text; a tensor name becomes that array as a torch tensor, a shape
+    reference (``size=y.shape[2:]``, read from shapes=) the ``size`` it gave."""
     if isinstance(value, Name) and value.dotted in tensors:
         return f"torch.as_tensor(np.asarray({value.dotted}))"
+    if isinstance(value, ShapeRef) or (
+        isinstance(value, (tuple, list)) and any(isinstance(v, ShapeRef) for v in value)
+    ):
+        return repr(tuple(size))
     if isinstance(value, tuple):
         items = [written(item, tensors) for item in value]
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
@@ -1033,8 +1038,9 @@ def run_lines(mapped: Mapped, names: list, functional: bool) -> tuple[str, ...]:
     call, op = mapped.call, mapped.ops[0]
     tensors = set(names)
     given = call.args[1:] if "Lazy" in call.base else call.args  # the mapping puts the in_channels it read first
-    args = [written(value, tensors) for value in given]
-    args += [f"{key}={written(value, tensors)}" for key, value in call.kwargs]
+    size = op.out_size if op.kind in ("resize", "adaptive_avg_pool") else ()  # what a shape reference gave
+    args = [written(value, tensors, size) for value in given]
+    args += [f"{key}={written(value, tensors, size)}" for key, value in call.kwargs]
     text = f"{call_name(mapped)}({', '.join(args)})"
     if functional:
         return ("with torch.no_grad():", f"    out = {text}", "y = (out[0] if isinstance(out, tuple) else out).numpy()")
