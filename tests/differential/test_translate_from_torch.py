@@ -88,6 +88,35 @@ def test_source_run_and_steps_equal_torch(oracle, case, seed):
     except ConvArithError:
         assume(False)
     assume(not any("forward() refuses" in note for note in mapped.notes))  # torch's values are undefined there
+    source_agrees(oracle, expr, shape, shapes, output_size, mapped, seed)
+
+
+SPELLINGS = [
+    # (call, input shape, shapes, output_size): the torch.* aliases, lazy modules, unbatched and flattened inputs
+    ("torch.conv2d(x, w, b, 2, 1)", None, {"x": (1, 2, 6, 6), "w": (3, 2, 3, 3), "b": (3,)}, None),
+    ("torch.conv_transpose1d(x, w, stride=2, output_padding=1)", None, {"x": (2, 2, 5), "w": (2, 3, 3)}, None),
+    ("torch.max_pool2d(x, 3, 2, 1, 1, True)", None, {"x": (1, 2, 7, 6)}, None),
+    ("torch.avg_pool1d(x, 3, 2, 1, True, False)", None, {"x": (2, 3, 8)}, None),
+    ("torch.adaptive_avg_pool1d(x, 3)", None, {"x": (1, 2, 7)}, None),
+    ("nn.LazyConv2d(4, 3, padding=1)", (1, 3, 5, 5), None, None),
+    ("nn.LazyConvTranspose1d(2, 3, stride=2)", (2, 3, 4), None, (10,)),
+    ("nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)", (2, 5, 4), None, (10, 8)),
+    ("nn.Conv3d(2, 2, 2, groups=2, bias=False)", (2, 3, 3, 3), None, None),
+    ("F.pad(x, (1, 2), mode='constant', value=1.5)", None, {"x": (2, 3, 4, 5, 6)}, None),
+    ("nn.PixelShuffle(2)", (2, 3, 8, 3, 3), None, None),
+    ("nn.Fold((4, 5), 2)", (8, 12), None, None),
+    ("F.interpolate(x, size=y.shape[2:], mode='bilinear')", None, {"x": (1, 2, 4, 4), "y": (1, 1, 8, 6)}, None),
+    ("F.interpolate(x, size=(y.shape[2], 5), mode='nearest')", None, {"x": (1, 2, 4, 4), "y": (1, 1, 7, 6)}, None),
+]
+
+
+@pytest.mark.parametrize(("expr", "shape", "shapes", "output_size"), SPELLINGS)
+def test_spellings_run_as_torch_runs_them(oracle, expr, shape, shapes, output_size):
+    mapped = map_call(expr, shape, shapes=shapes, output_size=output_size)
+    source_agrees(oracle, expr, shape, shapes, output_size, mapped, 7)
+
+
+def source_agrees(oracle, expr, shape, shapes, output_size, mapped, seed) -> None:
     arrays = arrays_of(mapped, shape, shapes, np.random.default_rng(seed))
     source = to_torch.source(mapped)
     torch = oracle("torch")

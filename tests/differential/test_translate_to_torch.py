@@ -79,6 +79,9 @@ def reference(expr: str, shape, shapes, output_size, seed: int):
     try:
         mapped = map_call(expr, shape, shapes=shapes, output_size=output_size)
         plan = random_plan(mapped, seed)
+        if adapters.keras_bias_on_last_axis(mapped):  # as prepare does: the source side adds that bias
+            w, plan.last_axis_bias = plan.params[-1]
+            plan.params[-1] = (w, None)
         return mapped, plan, finish(plan, run_chain(plan)[-1])
     except ConvArithError:
         return None
@@ -90,7 +93,8 @@ def in_source_layout(plan, y: np.ndarray) -> np.ndarray:
     y = adapters.from_canonical(y, last.out_spec)
     if plan.mapped.squeeze_batch:
         y = np.squeeze(y, axis=last.out_spec[0])
-    return y.reshape(plan.mapped.output_shape)
+    y = y.reshape(plan.mapped.output_shape)
+    return y if plan.last_axis_bias is None else y + plan.last_axis_bias
 
 
 def translated_agrees(oracle, source, expr, shape=None, shapes=None, output_size=None, seed=0, fixed=False):
@@ -179,6 +183,8 @@ COMPOSITES = [
      (1, 6, 6, 3), None, "F.gelu(t)"),
     ("keras", "keras.layers.Conv3D(2, 2, data_format='channels_first', activation='softmax')", (1, 3, 4, 4, 5), None,
      "torch.softmax(t, dim=4)"),
+    ("keras", "keras.layers.Conv3D(3, 2, data_format='channels_first')", (1, 2, 4, 4, 4), None,
+     "nn.Conv3d(2, 3, 2, bias=False)"),
     ("torch", "nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1)", (1, 2, 5, 5), None,
      "output_padding=1"),
     ("torch", "nn.Conv1d(2, 4, 4, padding='same')", (1, 2, 7), None, "padding='same'"),

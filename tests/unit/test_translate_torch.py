@@ -225,7 +225,7 @@ def test_every_extra_step_has_a_note():
 
 def test_target_refusals_say_why_and_what_comes_closest():
     cubic = "helper.make_node('Resize', ['X', '', '', 'sizes'], ['Y'], mode='cubic', cubic_coeff_a=-0.5, sizes=[1, 1, 6, 6])"
-    with pytest.raises(ConvArithError, match=r"Rule: torch's interpolate samples .* Fix: F\.interpolate"):
+    with pytest.raises(ConvArithError, match=r"Rule: torch's interpolate .* Fix: F\.interpolate"):
         target_of(cubic, shapes={"X": (1, 1, 3, 3)})
     with pytest.raises(ConvArithError, match=r"activation='sparsemax'\. Rule: .* torch has none .* Fix: "):
         target_of("keras.layers.Conv2D(2, 3, activation='sparsemax')", (1, 5, 5, 1))

@@ -206,12 +206,12 @@ def padding_sides(rank, padding, kernel, dilation) -> tuple[tuple[int, ...], tup
     return padding, padding
 
 
-def padding_intent(padding, lo, hi) -> tuple[str, ...]:
+def padding_intent(padding, rank: int) -> tuple[str, ...]:
     """The padding rule as data per axis (translation, issue 12): 'valid', 'same_upper' (torch's 'same'
     puts an odd cell at the end) or 'explicit' numbers."""
     if padding == "valid":
-        return ("valid",) * len(lo)
-    return ("same_upper" if padding == "same" else "explicit",) * len(lo)
+        return ("valid",) * rank
+    return ("same_upper" if padding == "same" else "explicit",) * rank
 
 
 def padding_rules(padding, kernel, dilation, lo, hi) -> tuple[str, ...]:
@@ -759,7 +759,7 @@ class ConvPlan(Plan):
         return Mapped(
             FRAMEWORK, self.call, (op,), rules, notes, layout=layout(rank), squeeze_batch=unbatched,
             arguments=tuple(self.v.items()), framework_id=FRAMEWORK_ID,
-            padding_intent=padding_intent(self.padding, lo, hi),
+            padding_intent=padding_intent(self.padding, rank),
         )  # fmt: skip
 
 

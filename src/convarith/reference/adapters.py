@@ -20,7 +20,6 @@ from ..core.op import ConvOp
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped
 from ..parse import Call, Name, expr_type_error, parse_call
-from ..translate import steps
 from . import activations
 
 __all__ = ["Plan", "finish", "prepare", "random_plan", "warn_nan"]
@@ -187,6 +186,8 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
     expect(w, canonical_weight_shape(op, out_channels), "weight", label, layout)
     if b is not None:
         expect(b, (out_channels,), "bias", label, "bias has one value per output channel")
+    from ..translate import steps  # here, not at the top: translate may import this module
+
     return [(steps.apply(TORCH_WEIGHT_LAYOUT[op.kind], w), b)]
 
 

@@ -19,7 +19,7 @@ from ..core import arith
 from ..core.op import ConvOp, channels_first
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped, refuse
-from ..parse import Name
+from ..parse import Name, ShapeRef
 from . import steps
 from .parts import Source, Target
 
@@ -268,11 +268,7 @@ def resize_mode(op: ConvOp) -> str:
 
 
 def resize_arguments(op: ConvOp, mode: str) -> str:
-    if op.sample_scale:
-        scale = tuple(op.sample_scale)
-        text = f"scale_factor={scale[0]!r}" if len(set(scale)) == 1 else f"scale_factor={scale!r}"
-    else:
-        text = f"size={ints(op.out_size)}"
+    text = f"scale_factor={scale_text(op.sample_scale)}" if op.sample_scale else f"size={ints(op.out_size)}"
     text += f", mode={mode!r}"
     if op.resize_mode != "nearest":
         text += f", align_corners={op.coordinate == 'align_corners'}"
@@ -385,9 +381,22 @@ def target(mapped: Mapped) -> Target:
             "space-to-batch", "its windows are not those of a strided dilated convolution (convarith.forward does "
             "not model them either)", "strides=1, or the dilated convolution nn.Conv2d(..., stride, dilation)",
         )  # fmt: skip
+    from ..reference.adapters import keras_bias_on_last_axis
+
     body = Body((first.batch, first.in_channels, *first.in_size))
+    last_axis_bias = keras_bias_on_last_axis(mapped)
     for index, op in enumerate(mapped.ops):
         intent = mapped.padding_intent if index == 0 else ()
+        if last_axis_bias and mapped.activation not in ("", "linear"):
+            raise refuse(
+                f"torch target ({mapped.call.base})", f"activation={mapped.activation!r} follows a bias Keras adds "
+                "along the output's last axis (channels_first)", "the target applies the activation before the "
+                "source side adds that bias", "activation=None and the activation after the layer",
+            )  # fmt: skip
+        if last_axis_bias and index == len(mapped.ops) - 1:
+            op = op.with_(bias=False)
+            body.notes.append("Keras adds this layer's bias along the output's last axis (channels_first, last axis "
+                              "as long as the filters): the source side adds it, the torch module has none.")  # fmt: skip
         write_op(body, op, index, intent)
     activation(body, mapped)
     lines = ["t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))", "with torch.no_grad():"]
@@ -452,7 +461,10 @@ def fold_window_free_axes(body: Body, op: ConvOp, index: int, writer) -> None:
     order = (0, 1, *(a + 2 for a in free), *(a + 2 for a in kept))
     body.add(f"t = t.permute{order}.reshape({(n, c * moved, *(sizes[a] for a in kept))!r})")
     body.notes.append(f"the {len(free)} axes the window leaves alone move into the channels (torch pools 1 to 3 axes).")
-    pick = lambda values: tuple(values[a] for a in kept)  # noqa: E731
+
+    def pick(values) -> tuple:
+        return tuple(values[a] for a in kept)
+
     sub = op.with_(
         in_channels=c * moved, out_channels=c * moved, in_size=pick(sizes), kernel=pick(op.kernel),
         stride=pick(op.stride), dilation=pick(op.dilation), pad_lo=pick(op.pad_lo), pad_hi=pick(op.pad_hi),
@@ -584,7 +596,8 @@ def write_transpose(body: Body, op: ConvOp, index: int, intent=()) -> None:
     if write_native(body, op, index):
         return
     if any(ld != 1 for ld in op.lhs_dilation) or op.pad_mode != "zeros":
-        raise cannot(op, f"a transposed convolution with lhs_dilation={op.lhs_dilation}", "a forward convolution")
+        raise cannot(op, f"a transposed convolution with lhs_dilation={op.lhs_dilation}, pad_mode={op.pad_mode!r}",
+                     "the forward convolution of the zero-inserted input")  # fmt: skip
     rank = op.rank
     k_eff = tuple(map(arith.effective_kernel, op.kernel, op.dilation))
     full = tuple((n - 1) * s + k for n, s, k in zip(op.in_size, op.stride, k_eff))  # the uncropped output
@@ -615,8 +628,9 @@ def write_transpose(body: Body, op: ConvOp, index: int, intent=()) -> None:
     if any(out_pad):
         body.notes.append(f"output_padding={tuple(out_pad)} chosen: torch cuts padding={tuple(padding)} from both "
                           "ends, then extends the end by output_padding.")  # fmt: skip
-    why = (f"the op cuts (before {op.pad_lo}, after {op.pad_hi}) from the full output{' and adds output_padding ' + str(op.output_padding) if any(op.output_padding) else ''}; "
-           "torch cuts the same amount from both ends, so the rest is sliced off (or padded) here.")  # fmt: skip
+    grown = f", then adds output_padding {op.output_padding}" if any(op.output_padding) else ""
+    why = (f"the op cuts (before {op.pad_lo}, after {op.pad_hi}) from the full output{grown}; torch cuts "
+           "padding= from both ends alike, so the rest is sliced off or padded here.")  # fmt: skip
     sizes = body.spatial()
     body.slice([max(a, 0) for a in start], [n - max(b, 0) for n, b in zip(sizes, end)], why)
     body.pad([max(-a, 0) for a in start], [max(-b, 0) for b in end], why)
@@ -738,8 +752,7 @@ def count_cells(body: Body, op: ConvOp, original, lo, hi, extra, out, include_pa
     """``count``: how many cells each window covers (the input, and the padding when ``include_pad``)."""
     rank = op.rank
     body.add(f"count = torch.ones({(1, 1, *body_cropped(original, op))!r})")
-    mask_lo, mask_hi = lo, hi
-    pads = pad_tuple(mask_lo, mask_hi)
+    pads = pad_tuple(lo, hi)
     if any(pads):
         body.add(f"count = F.pad(count, {pads!r}, value={1.0 if include_pad else 0.0})")
     if any(extra):
@@ -824,34 +837,82 @@ def padded_first(body: Body, op: ConvOp, padding) -> None:
 
 
 def write_resize(body: Body, op: ConvOp, index: int, intent=()) -> None:
+    """F.interpolate with the mode and sizing whose sampling table (cells and weights per axis) is the op's."""
     op = canonical_op(op)
-    mode = resize_mode(op)
-    call = f"F.interpolate(x, {resize_arguments(op, mode)}" + (", antialias=True)" if op.antialias else ")")
-    candidates = [call]
-    if op.sample_scale:  # the size itself, when the scale torch would take samples otherwise
-        candidates.append(call.replace(resize_arguments(op, mode), resize_arguments(op.with_(sample_scale=()), mode)))
-    for text in candidates:
-        if maps_to(text, op.with_(resize_arith="torch"), functional=True) and (
-            op.resize_arith == "torch" or op.resize_mode != "nearest" or integer_factors(op)
-        ):
+    for text in resize_candidates(op):
+        if same_sampling(op, text):
             body.add(f"t = {text.replace('(x, ', '(t, ', 1)}")
             body.calls.append(text.replace("(x, ", "(t, ", 1))
             if op.resize_arith != "torch":
                 body.notes.append(f"torch computes the sample positions in its own float arithmetic (the source: "
-                                  f"{op.resize_arith}); the weights agree to float32 rounding.")  # fmt: skip
+                                  f"{op.resize_arith}); they pick the same cells with the same weights here.")  # fmt: skip
             return
+    modes = {"nearest": "nearest", "linear": "bilinear", "cubic": "bicubic"}
     raise refuse(
-        label_of(op), f"a {op.resize_mode} resize {op.in_size} -> {op.out_size} (scale {op.sample_scale or 'out/n'})",
-        "torch's interpolate samples with the given scale_factor or out/n, in its float arithmetic",
-        f"F.interpolate(x, size={op.out_size}, mode={mode!r}) comes closest",
+        label_of(op), f"a resize ({op.resize_mode}) {op.in_size} -> {op.out_size} with coordinate {op.coordinate!r} "
+        f"(scale {op.sample_scale or 'out/n'})", "torch's interpolate (nearest, nearest-exact, linear, bicubic, "
+        "lanczos; half-pixel or aligned corners; the given scale_factor or out/n) reads other cells or weights here",
+        f"F.interpolate(x, size={op.out_size}, mode={modes.get(op.resize_mode, 'bilinear')!r}) comes closest",
     )  # fmt: skip
 
 
-def integer_factors(op: ConvOp) -> bool:
-    """A nearest upsampling by whole factors: every arithmetic picks the same cells."""
-    return all(m % n == 0 for n, m in zip(op.in_size, op.out_size)) and all(
-        not op.sample_scale or s == m // n for n, m, s in zip(op.in_size, op.out_size, op.sample_scale or op.out_size)
-    )
+def resize_candidates(op: ConvOp) -> list[str]:
+    """F.interpolate calls that might sample as the op does: its own mode's torch spellings, the
+    coordinate rule it names first, its scale and then its size."""
+    rank, mode = op.rank, op.resize_mode
+    if mode in ("nearest", "area"):  # an area upsampling by whole factors repeats cells, as nearest does
+        names = ["nearest-exact", "nearest"] if "half" in op.coordinate else ["nearest", "nearest-exact"]
+    elif (mode, rank) in RESIZE_NAMES:
+        names = [RESIZE_NAMES[mode, rank]]
+    else:
+        return []
+    aligned = [True, False] if op.coordinate == "align_corners" else [False, True]
+    sizings = [f"scale_factor={scale_text(op.sample_scale)}"] * bool(op.sample_scale) + [f"size={ints(op.out_size)}"]
+    extra = ", antialias=True" if op.antialias else ""
+    texts = []
+    for name in names:
+        for align in aligned if name not in ("nearest", "nearest-exact") else [None]:
+            corners = "" if align is None else f", align_corners={align}"
+            texts += [f"F.interpolate(x, {sizing}, mode={name!r}{corners}{extra})" for sizing in sizings]
+    return texts
+
+
+def scale_text(scale) -> str:
+    scale = tuple(scale)
+    return repr(scale[0]) if len(set(scale)) == 1 else repr(scale)
+
+
+def same_sampling(op: ConvOp, call: str, limit: int = 1 << 20) -> bool:
+    """Whether torch's resize ``call`` reads the same input cells with the same weights (within 1e-6) as the
+    op on every axis (the reference's sampling tables, as dense (out, n) matrices of at most ``limit`` cells)."""
+    import numpy as np
+
+    from ..api import map_call
+    from ..reference import resize as sampler
+
+    try:
+        theirs = map_call(call, shapes={"x": op.input_shape}).ops[0]
+    except ConvArithError:
+        return False
+    if theirs.kind != "resize" or theirs.out_size != op.out_size or theirs.antialias != op.antialias:
+        return False
+    if same_op(theirs, op):
+        return True
+    if op.antialias and op.out_size[-1] == 1:
+        return False  # torch's antialiased pass on a 1-wide output repeats a row: not in the tables
+    for axis, (n, out) in enumerate(zip(op.in_size, op.out_size)):
+        if n * out > limit:
+            return False
+        matrices = []
+        for one in (op, theirs):
+            found = sampler.filtered(one, axis)
+            cells, weights = found if found is not None else sampler.sampling(one, axis)
+            matrix = np.zeros((out, n))
+            np.add.at(matrix, (np.arange(out)[:, None].repeat(cells.shape[1], 1), cells), weights)
+            matrices.append(matrix)
+        if not np.allclose(*matrices, rtol=0, atol=1e-6):
+            return False
+    return True
 
 
 def write_blocks(body: Body, op: ConvOp, index: int, intent=()) -> None:
@@ -915,10 +976,15 @@ def output_steps(mapped: Mapped) -> tuple:
     return (*order, *((steps.Reshape(shape, tuple(laid)),) if shape != tuple(laid) else ()))
 
 
-def written(value, tensors: set) -> str:
-    """A parsed argument value as Python text; a tensor name becomes that array as a torch tensor."""
+def written(value, tensors: set, size: tuple = ()) -> str:
+    """A parsed argument value as Python text; a tensor name becomes that array as a torch tensor, a shape
+    reference (``size=y.shape[2:]``, read from shapes=) the ``size`` it gave."""
     if isinstance(value, Name) and value.dotted in tensors:
         return f"torch.as_tensor(np.asarray({value.dotted}))"
+    if isinstance(value, ShapeRef) or (
+        isinstance(value, (tuple, list)) and any(isinstance(v, ShapeRef) for v in value)
+    ):
+        return repr(tuple(size))
     if isinstance(value, tuple):
         items = [written(item, tensors) for item in value]
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
@@ -971,8 +1037,10 @@ def run_lines(mapped: Mapped, names: list, functional: bool) -> tuple[str, ...]:
     """Lines running the real torch call on the signature's arrays, setting NumPy ``y``."""
     call, op = mapped.call, mapped.ops[0]
     tensors = set(names)
-    args = [written(value, tensors) for value in call.args]
-    args += [f"{key}={written(value, tensors)}" for key, value in call.kwargs]
+    given = call.args[1:] if "Lazy" in call.base else call.args  # the mapping puts the in_channels it read first
+    size = op.out_size if op.kind in ("resize", "adaptive_avg_pool") else ()  # what a shape reference gave
+    args = [written(value, tensors, size) for value in given]
+    args += [f"{key}={written(value, tensors, size)}" for key, value in call.kwargs]
     text = f"{call_name(mapped)}({', '.join(args)})"
     if functional:
         return ("with torch.no_grad():", f"    out = {text}", "y = (out[0] if isinstance(out, tuple) else out).numpy()")
