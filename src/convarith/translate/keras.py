@@ -849,10 +849,26 @@ def write_resize(writer: Writer, op: ConvOp) -> None:
         if all(m == n * f for m, n, f in zip(op.out_size, op.in_size, factors)):
             text = f"UpSampling{op.rank}D({ints(factors) if op.rank > 1 else factors[0]})"
             writer.notes.append("nearest resize by whole factors: each cell repeated (UpSampling)")
+    if text is None and linear_resizing(op):
+        text = f"Resizing({op.out_size[0]}, {op.out_size[1]}, interpolation='bilinear')"
+        writer.notes.append("bilinear resize with half-pixel centres to the output size: keras.layers.Resizing")
     if text is None:
         raise unsupported(op, f"{op.resize_mode} resize with {op.coordinate} coordinates",
                           "UpSampling (nearest, whole factors) or keras.layers.Resizing (half_pixel)")  # fmt: skip
     writer.layer(text)
+
+
+def linear_resizing(op: ConvOp) -> bool:
+    """Whether keras.layers.Resizing (tf.image.resize, bilinear, half_pixel, scale n/out) gives the op:
+    2-D linear half-pixel sampling without antialias, at the scale out/n (out > 1 for torch's variant)."""
+    scales = op.sample_scale or (0.0,) * op.rank
+    return (
+        op.rank == 2
+        and op.resize_mode == "linear"
+        and not op.antialias
+        and (op.coordinate == "half_pixel" or op.coordinate == "pytorch_half_pixel" and min(op.out_size) > 1)
+        and all(scale in (0.0, m / n) for scale, m, n in zip(scales, op.out_size, op.in_size))
+    )
 
 
 def write_rearrange(writer: Writer, op: ConvOp) -> None:
