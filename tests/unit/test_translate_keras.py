@@ -15,6 +15,7 @@ from tests.differential.test_global_pool import keras_globals
 from tests.differential.test_numerics_keras import conv_layers, pool_layers
 from tests.differential.test_padding import keras_pads
 from tests.differential.test_resize import keras_calls
+from tests.unit.robust_seeds import SEEDS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -198,3 +199,23 @@ def test_target_notes_each_extra_step():
     target = translate_keras.target(map_call("nn.ConvTranspose2d(4, 4, 3, groups=2, dilation=2)", (1, 4, 5, 5)))
     assert any("block-diagonal" in note for note in target.notes)
     assert any("spread" in note for note in target.notes)
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=[seed[0] for seed in SEEDS])
+def test_every_robust_seed_translates_or_refuses(seed):
+    """target, emit and (for Keras) source on every call of the robust seeds: a result or a ConvArithError."""
+    expr, input_shape, shapes, output_size = seed
+    try:
+        mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
+    except convarith.ConvArithError:
+        return
+    for step in [lambda: translate_keras.target(mapped)] + [lambda op=op: translate_keras.emit(op) for op in mapped.ops]:
+        try:
+            step()
+        except convarith.ConvArithError as error:
+            assert "Rule:" in str(error) and "Fix:" in str(error)
+    if mapped.framework_id == "keras":
+        try:
+            translate_keras.source(mapped)
+        except convarith.ConvArithError:
+            pass
