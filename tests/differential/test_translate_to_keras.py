@@ -25,6 +25,7 @@ from tests.differential.test_numerics_torch import (
 from tests.differential.test_padding import keras_pads, onnx_pads, torch_pads
 from tests.differential.test_rearrange import atrous_calls, block_calls, separable_calls, shuffle_calls, window_calls
 from tests.differential.test_resize import keras_calls as keras_upsampling
+from tests.differential.test_resize import tf_image_calls
 from tests.differential.test_resize import torch_calls as torch_resizes
 
 pytestmark = pytest.mark.differential
@@ -56,6 +57,7 @@ SOURCES = {
         block_calls().map(checks.normalised),
         atrous_calls().map(checks.normalised),
         separable_calls().map(checks.normalised),
+        tf_image_calls(numeric=True).map(checks.normalised),
     ),
     "jax_lax": st.one_of(
         general_calls().map(checks.normalised),

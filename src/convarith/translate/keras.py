@@ -849,26 +849,48 @@ def write_resize(writer: Writer, op: ConvOp) -> None:
         if all(m == n * f for m, n, f in zip(op.out_size, op.in_size, factors)):
             text = f"UpSampling{op.rank}D({ints(factors) if op.rank > 1 else factors[0]})"
             writer.notes.append("nearest resize by whole factors: each cell repeated (UpSampling)")
-    if text is None and linear_resizing(op):
-        text = f"Resizing({op.out_size[0]}, {op.out_size[1]}, interpolation='bilinear')"
-        writer.notes.append("bilinear resize with half-pixel centres to the output size: keras.layers.Resizing")
+    found = resizing_method(op) if text is None else None
+    if found:
+        method, antialias = found
+        smooth = ", antialias=True" if antialias else ""
+        text = f"Resizing({op.out_size[0]}, {op.out_size[1]}, interpolation={method!r}{smooth})"
+        writer.notes.append(
+            f"{method} resize to the output size: keras.layers.Resizing (tf.image.resize on TensorFlow)"
+        )
     if text is None:
-        raise unsupported(op, f"{op.resize_mode} resize with {op.coordinate} coordinates",
+        smooth = " (antialias)" if op.antialias else ""
+        raise unsupported(op, f"{op.resize_mode} resize with {op.coordinate} coordinates{smooth}",
                           "UpSampling (nearest, whole factors) or keras.layers.Resizing (half_pixel)")  # fmt: skip
     writer.layer(text)
 
 
-def linear_resizing(op: ConvOp) -> bool:
-    """Whether keras.layers.Resizing (tf.image.resize, bilinear, half_pixel, scale n/out) gives the op:
-    2-D linear half-pixel sampling without antialias, at the scale out/n (out > 1 for torch's variant)."""
+# keras.ops.image.resize on TensorFlow (measured: it refuses gaussian and mitchellcubic)
+RESIZING_METHODS = ("nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5")
+
+
+def resizing_method(op: ConvOp) -> tuple[str, bool] | None:
+    """(interpolation, antialias) of the keras.layers.Resizing giving the op, or None. On TensorFlow,
+    Resizing is tf.image.resize(method, antialias): checked by mapping that call on the op's input;
+    also any 2-D linear half-pixel sampling (torch's bilinear: out > 1 for its variant), whose
+    float arithmetic agrees with TF's."""
+    if op.rank != 2:
+        return None
     scales = op.sample_scale or (0.0,) * op.rank
-    return (
-        op.rank == 2
-        and op.resize_mode == "linear"
-        and not op.antialias
-        and (op.coordinate == "half_pixel" or op.coordinate == "pytorch_half_pixel" and min(op.out_size) > 1)
-        and all(scale in (0.0, m / n) for scale, m, n in zip(scales, op.out_size, op.in_size))
-    )
+    half_pixel = op.coordinate == "half_pixel" or op.coordinate == "pytorch_half_pixel" and min(op.out_size) > 1
+    scaled = all(s in (0.0, m / n) for s, m, n in zip(scales, op.out_size, op.in_size))
+    if op.resize_mode == "linear" and not op.antialias and half_pixel and scaled:
+        return "bilinear", False
+    shape = {"x": (op.batch, *op.in_size, op.in_channels)}
+    spec = channels_last(op.rank)
+    for method in RESIZING_METHODS:
+        call = f"tf.image.resize(x, {op.out_size!r}, method={method!r}, antialias={op.antialias})"
+        try:
+            got = map_call(call, shapes=shape).ops
+        except ConvArithError:
+            continue
+        if got == (op.with_(in_spec=spec, out_spec=spec),):
+            return method, op.antialias
+    return None
 
 
 def write_rearrange(writer: Writer, op: ConvOp) -> None:
