@@ -217,5 +217,5 @@ def test_every_robust_seed_translates_or_refuses(seed):
     if mapped.framework_id == "keras":
         try:
             translate_keras.source(mapped)
-        except convarith.ConvArithError:
-            pass
+        except convarith.ConvArithError as error:
+            assert "Rule:" in str(error) and "Fix:" in str(error)
