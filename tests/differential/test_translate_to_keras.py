@@ -25,6 +25,7 @@ from tests.differential.test_numerics_torch import (
 from tests.differential.test_padding import keras_pads, onnx_pads, torch_pads
 from tests.differential.test_rearrange import atrous_calls, block_calls, separable_calls, shuffle_calls, window_calls
 from tests.differential.test_resize import keras_calls as keras_upsampling
+from tests.differential.test_resize import onnx_calls as onnx_resizes
 from tests.differential.test_resize import tf_image_calls
 from tests.differential.test_resize import torch_calls as torch_resizes
 
@@ -70,6 +71,7 @@ SOURCES = {
         pool_nodes().map(checks.normalised),
         onnx_pads(numbers=True).map(checks.normalised),
         onnx_globals(numbers=True).map(checks.normalised),
+        onnx_resizes(numeric=True).map(checks.normalised),
     ),
 }
 # what Keras cannot express (each refusal says so with a rule and a fix); any other refusal fails the test
@@ -78,7 +80,7 @@ EXPECTED_REFUSALS = (
     "Keras has no unfold",
     "Keras has no fold",
     "Keras has no max_unpool",
-    "resize with",
+    "convarith does not reproduce",
     "spatial axes",
     "MirrorPad",
     "crop that empties an axis",  # a copying pad of a cropped axis

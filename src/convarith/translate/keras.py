@@ -838,30 +838,57 @@ def write_adaptive(writer: Writer, op: ConvOp) -> None:
 
 
 def write_resize(writer: Writer, op: ConvOp) -> None:
+    """A Keras layer where one samples as the op does (UpSampling, Resizing), else keras.ops.take
+    with the op's sampling table per axis (cells and weights, as convarith's reference builds them)."""
+    import numpy as np  # the sampling tables are NumPy (reference.resize): loaded for a resize only
+
+    from ..reference import resize as sampled
+
     text = matching(op)
-    if (
-        text is None
-        and op.resize_mode == "nearest"
-        and op.coordinate == "asymmetric"
-        and op.nearest_rounding == "floor"
-    ):
-        factors = tuple(m // n for m, n in zip(op.out_size, op.in_size))
-        if all(m == n * f for m, n, f in zip(op.out_size, op.in_size, factors)):
-            text = f"UpSampling{op.rank}D({ints(factors) if op.rank > 1 else factors[0]})"
-            writer.notes.append("nearest resize by whole factors: each cell repeated (UpSampling)")
-    found = resizing_method(op) if text is None else None
+    if text is not None:
+        writer.layer(text)
+        return
+    what = sampled.unsupported(op)
+    if what:
+        raise unsupported(op, f"convarith does not reproduce {what}", "another resize mode")
+    tables = [sampled.filtered(op, axis) or sampled.sampling(op, axis) for axis in range(op.rank)]
+    factors = tuple(m // n for m, n in zip(op.out_size, op.in_size))
+    repeats = all(
+        cells.shape[1] == 1 and (weights == 1).all() and m == n * f and (cells[:, 0] == np.arange(m) // f).all()
+        for (cells, weights), m, n, f in zip(tables, op.out_size, op.in_size, factors)
+    )
+    if repeats:
+        writer.layer(f"UpSampling{op.rank}D({ints(factors) if op.rank > 1 else factors[0]})")
+        writer.notes.append("nearest resize by whole factors that picks cell i // factor: UpSampling")
+        return
+    found = resizing_method(op)
     if found:
         method, antialias = found
         smooth = ", antialias=True" if antialias else ""
-        text = f"Resizing({op.out_size[0]}, {op.out_size[1]}, interpolation={method!r}{smooth})"
-        writer.notes.append(
-            f"{method} resize to the output size: keras.layers.Resizing (tf.image.resize on TensorFlow)"
-        )
-    if text is None:
-        smooth = " (antialias)" if op.antialias else ""
-        raise unsupported(op, f"{op.resize_mode} resize with {op.coordinate} coordinates{smooth}",
-                          "UpSampling (nearest, whole factors) or keras.layers.Resizing (half_pixel)")  # fmt: skip
-    writer.layer(text)
+        writer.layer(f"Resizing({op.out_size[0]}, {op.out_size[1]}, interpolation={method!r}{smooth})")
+        writer.notes.append(f"{method} resize: keras.layers.Resizing (tf.image.resize on TensorFlow) samples the same")
+        return
+    for axis in reversed(range(op.rank)):  # the last axis first, as the reference (and torch) resample
+        cells, weights = tables[axis]
+        dim = axis + 1
+        shape = (1,) * dim + (cells.shape[0],) + (1,) * (op.rank - axis)
+        if cells.shape[1] == 1 and (weights == 1).all():
+            writer.lines.append(f"t = keras.ops.take(t, {cells[:, 0].tolist()}, axis={dim})")
+            continue
+        terms = [
+            f"keras.ops.take(t, {cells[:, tap].tolist()}, axis={dim}) * "
+            f"np.array({weights[:, tap].tolist()}, np.float32).reshape({shape})"
+            for tap in range(cells.shape[1])
+        ]
+        writer.lines.append(f"t = {' + '.join(terms)}")
+    if op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]:
+        writer.lines.append(f"t = keras.ops.repeat(t[:, :1], {op.out_size[0]}, axis=1)")
+    writer.calls.append("keras.ops.take (a sampling table per axis)")
+    smooth = ", antialias" if op.antialias else ""
+    writer.notes.append(
+        f"{op.resize_mode} resize ({op.coordinate} coordinates{smooth}, {op.resize_arith} arithmetic): no Keras layer "
+        "samples so, so each axis is a gather of its cells and a weighted sum (the table computed for this size)"
+    )
 
 
 # keras.ops.image.resize on TensorFlow (measured: it refuses gaussian and mitchellcubic)
