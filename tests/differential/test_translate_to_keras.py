@@ -23,7 +23,15 @@ from tests.differential.test_numerics_torch import (
     transpose_modules,
 )
 from tests.differential.test_padding import keras_pads, onnx_pads, torch_pads
-from tests.differential.test_rearrange import atrous_calls, block_calls, separable_calls, shuffle_calls, window_calls
+from tests.differential.test_rearrange import (
+    atrous_calls,
+    block_calls,
+    fold_calls,
+    separable_calls,
+    shuffle_calls,
+    unfold_calls,
+    window_calls,
+)
 from tests.differential.test_resize import keras_calls as keras_upsampling
 from tests.differential.test_resize import onnx_calls as onnx_resizes
 from tests.differential.test_resize import tf_image_calls
@@ -43,6 +51,8 @@ SOURCES = {
         torch_pads(numbers=True).map(checks.normalised),
         torch_globals().map(checks.normalised),
         shuffle_calls().map(checks.normalised),
+        unfold_calls().map(checks.normalised),
+        fold_calls().map(checks.normalised),
         torch_resizes(numeric=True).map(checks.normalised),
     ),
     "keras": st.one_of(
@@ -77,8 +87,6 @@ SOURCES = {
 # what Keras cannot express (each refusal says so with a rule and a fix); any other refusal fails the test
 EXPECTED_REFUSALS = (
     "input or output is empty",
-    "Keras has no unfold",
-    "Keras has no fold",
     "Keras has no max_unpool",
     "convarith does not reproduce",
     "spatial axes",

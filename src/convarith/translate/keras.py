@@ -564,6 +564,8 @@ def write_op(writer: Writer, op: ConvOp, index: int) -> None:
         write_resize(writer, op)
     elif op.kind in ("depth_to_space", "space_to_depth"):
         write_rearrange(writer, op)
+    elif op.kind in ("unfold", "fold"):
+        write_patches(writer, op)
     else:
         raise unsupported(op, f"Keras has no {op.kind} layer", "the op in its source framework")
 
@@ -616,7 +618,8 @@ def padded_valid(writer: Writer, op: ConvOp, fill: float = 0.0, why: str = "") -
 
 def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
     rank = op.rank
-    writer.lines.append(f"w, b = params[{index}]")
+    if index >= 0:
+        writer.lines.append(f"w, b = params[{index}]")
     if op.lhs_dilation != (1,) * rank:
         op = lhs_dilate(writer, op)
     if op.batch_groups != 1:  # batch group i (a run of the batch) meets output feature group i: channel groups
@@ -665,7 +668,8 @@ def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
 
 def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
     rank = op.rank
-    writer.lines.append(f"w, b = params[{index}]")
+    if index >= 0:
+        writer.lines.append(f"w, b = params[{index}]")
     text = matching(op, same_transposed)
     if text is None and max(op.dilation) > 1:
         k_eff = tuple(map(arith.effective_kernel, op.kernel, op.dilation))
@@ -918,6 +922,35 @@ def resizing_method(op: ConvOp) -> tuple[str, bool] | None:
         if got == (op.with_(in_spec=spec, out_spec=spec),):
             return method, op.antialias
     return None
+
+
+def write_patches(writer: Writer, op: ConvOp) -> None:
+    """unfold (im2col) as a grouped conv and fold (col2im) as a grouped transposed conv, each with a
+    one-hot kernel: channel c*K + j is input channel c at kernel offset j (K the kernel's cells)."""
+    channels = op.in_channels if op.kind == "unfold" else op.out_channels
+    cells = 1
+    for k in op.kernel:
+        cells *= k
+    writer.lines += [
+        f"w = np.zeros(({channels * cells}, 1) + {op.kernel}, np.float32)",
+        f"for c in range({channels}):",
+        f"    for j, tap in enumerate(np.ndindex({op.kernel})):",
+        f"        w[(c * {cells} + j, 0) + tap] = 1.0",
+        "b = None",
+    ]
+    if op.kind == "unfold":
+        writer.notes.append(f"unfold: a conv with groups={channels} and a one-hot kernel (one output channel per tap)")
+        write_conv(writer, op.with_(kind="conv", groups=channels, bias=False), -1)
+        return
+    full = tuple(
+        arith.transpose_out(n, arith.effective_kernel(k, d), s, 0, 0, 0)
+        for n, k, d, s in zip(op.in_size, op.kernel, op.dilation, op.stride)
+    )
+    hi = tuple(max(f - lo - m, 0) for f, lo, m in zip(full, op.pad_lo, op.out_size))
+    extra = tuple(max(m + lo - f, 0) for f, lo, m in zip(full, op.pad_lo, op.out_size))
+    scatter = op.with_(kind="conv_transpose", groups=channels, bias=False, pad_hi=hi, output_padding=extra, out_size=())
+    writer.notes.append(f"fold: a transposed conv with groups={channels} and a one-hot kernel (each tap added back)")
+    write_transposed(writer, scatter, -1)
 
 
 def write_rearrange(writer: Writer, op: ConvOp) -> None:
