@@ -2,12 +2,17 @@
 generated Keras body run in the Keras worker on random canonical x and params against
 convarith's reference engine (max |difference| <= 1e-4, shapes equal), tallied per source."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import convarith
+from convarith.api import map_call
+from convarith.reference import run_chain
+from convarith.reference.adapters import Plan
 from convarith.translate import keras as translate_keras
 from tests.differential import translate_checks as checks
 from tests.differential.test_global_pool import keras_globals, onnx_globals, torch_globals
@@ -87,7 +92,6 @@ SOURCES = {
 # what Keras cannot express (each refusal says so with a rule and a fix); any other refusal fails the test
 EXPECTED_REFUSALS = (
     "input or output is empty",
-    "Keras has no max_unpool",
     "convarith does not reproduce",
     "spatial axes",
     "MirrorPad",
@@ -181,3 +185,23 @@ COMPOSITES = [
 @pytest.mark.parametrize(("source", "case"), COMPOSITES, ids=[case[0] for _, case in COMPOSITES])
 def test_composite_translations_to_keras(oracle, source, case):
     assert translated_agrees(oracle, case, 0, source), "a composite case was refused"
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape"),
+    [("nn.MaxUnpool2d(2)", (2, 3, 3, 4)), ("nn.MaxUnpool1d(3, stride=2, padding=1)", (1, 2, 5)),
+     ("nn.MaxUnpool3d(2, stride=(1, 2, 2))", (1, 2, 2, 2, 3))],
+)  # fmt: skip
+def test_max_unpool_to_keras(oracle, expr, shape):
+    mapped = map_call(expr, shape)
+    op = mapped.ops[0]
+    rng = np.random.default_rng(len(shape))
+    plane, cells = math.prod(convarith.core.arith.output_spatial(op)), math.prod(op.in_size)
+    indices = np.stack([rng.choice(plane, cells, replace=False) for _ in range(op.batch * op.in_channels)])
+    plan = Plan(
+        mapped, rng.standard_normal(op.input_shape).astype(np.float32), [(indices.reshape(op.input_shape), None)]
+    )
+    body = translate_keras.target(mapped)
+    answer = oracle("keras").run({"translation": True, "imports": list(body.imports), "lines": list(body.body),
+                                  "x": plan.x, "params": plan.params})  # fmt: skip
+    checks.agree("torch", expr, np.asarray(answer["values"]), run_chain(plan)[-1])

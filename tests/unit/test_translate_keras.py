@@ -149,7 +149,6 @@ def test_source_writes_the_call_from_its_values():
 @pytest.mark.parametrize(
     ("expr", "shape", "match"),
     [
-        ("nn.MaxUnpool2d(2)", (1, 2, 3, 3), "Keras has no max_unpool layer"),
         ("nn.Conv2d(2, 2, 3)", (0, 2, 5, 5), "input or output is empty"),
         ("tf.nn.max_pool1d(x, 3, 1, 'VALID')", {"x": (1, 2, 1)}, "input or output is empty"),
     ],

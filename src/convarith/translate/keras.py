@@ -566,6 +566,8 @@ def write_op(writer: Writer, op: ConvOp, index: int) -> None:
         write_rearrange(writer, op)
     elif op.kind in ("unfold", "fold"):
         write_patches(writer, op)
+    elif op.kind == "max_unpool":
+        write_unpool(writer, op, index)
     else:
         raise unsupported(op, f"Keras has no {op.kind} layer", "the op in its source framework")
 
@@ -922,6 +924,32 @@ def resizing_method(op: ConvOp) -> tuple[str, bool] | None:
         if got == (op.with_(in_spec=spec, out_spec=spec),):
             return method, op.antialias
     return None
+
+
+def write_unpool(writer: Writer, op: ConvOp, index: int) -> None:
+    """Max unpooling: each value written at the flat position of its (N, C) output plane that its
+    index (the op's second input, params[index][0]) names, with keras.ops.scatter_update on zeros."""
+    rank, planes, cells = op.rank, op.batch * op.in_channels, 1
+    out = tuple(arith.output_spatial(op))
+    for n in op.in_size:
+        cells *= n
+    size = 1
+    for m in out:
+        size *= m
+    first = (0, rank + 1, *range(1, rank + 1))
+    writer.lines += [
+        f"indices = np.asarray(params[{index}][0], np.int64).reshape({planes}, {cells})",
+        f"rows = np.repeat(np.arange({planes}), {cells})",
+        "where = np.stack([rows, indices.reshape(-1)], axis=1)",
+        f"values = keras.ops.reshape(keras.ops.transpose(t, {first}), (-1,))",
+        f"t = keras.ops.scatter_update(keras.ops.zeros(({planes}, {size})), where, values)",
+        f"t = keras.ops.transpose(keras.ops.reshape(t, ({op.batch}, {op.in_channels}, *{out})), "
+        f"{(0, *range(2, rank + 2), 1)})",
+    ]
+    writer.calls.append("keras.ops.scatter_update")
+    writer.notes.append(
+        "max unpooling: each value scattered to the flat output position its index names (zeros elsewhere)"
+    )
 
 
 def write_patches(writer: Writer, op: ConvOp) -> None:
