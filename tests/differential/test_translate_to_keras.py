@@ -179,6 +179,15 @@ COMPOSITES = [
     ("keras", ("keras.layers.SeparableConv1D(5, 3, activation='softmax', data_format='channels_first')",
                (1, 3, 8), None, None)),
     ("keras", ("keras.layers.Conv2D(4, 3, activation='glu', padding='same')", (1, 5, 5, 2), None, None)),
+    ("keras", ("keras.layers.Conv3D(4, 3, activation='glu', data_format='channels_first')", (1, 2, 4, 5, 6), None,
+               None)),
+    ("keras", ("keras.layers.DepthwiseConv2D(3, depth_multiplier=2, activation='log_softmax', strides=2, "
+               "dilation_rate=2, padding='same')", (1, 9, 9, 2), None, None)),
+    # unfold/fold, a bilinear resize of torch, a cubic one (a sampling table)
+    ("torch", ("nn.Unfold((2, 3), dilation=(2, 1), padding=(0, 1), stride=(1, 2))", (2, 2, 6, 7), None, None)),
+    ("torch", ("nn.Fold((5, 6), 2, padding=1, stride=2)", (1, 12, 12), None, None)),
+    ("torch", ("nn.Upsample(scale_factor=1.5, mode='bilinear')", (1, 2, 4, 4), None, None)),
+    ("torch", ("nn.Upsample(size=(5, 3), mode='bicubic', align_corners=True)", (1, 2, 4, 4), None, None)),
 ]  # fmt: skip
 
 
