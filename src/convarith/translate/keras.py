@@ -101,7 +101,9 @@ def literal(value, label: str) -> str:
         return repr(value)
     if isinstance(value, (tuple, list)):
         items = ", ".join(literal(item, label) for item in value)
-        return f"({items},)" if isinstance(value, tuple) and len(value) == 1 else f"({items})"
+        if isinstance(value, list):
+            return f"[{items}]"
+        return f"({items},)" if len(value) == 1 else f"({items})"
     raise refuse(
         label,
         f"the argument {value!r} is a name or a call",
@@ -158,7 +160,7 @@ def source(mapped: Mapped) -> Source:
     back = []
     if len(last.out_spec) < len(last.in_spec):
         back.append("y = y.reshape(y.shape[:2])")
-    back.append(f"y = {steps.code(steps.inverse(input_steps(last.out_spec[: len(last.out_spec)])), 'y')}")
+    back.append(f"y = {steps.code(steps.inverse(input_steps(last.out_spec)), 'y')}")
     if back[-1] == "y = y":
         back.pop()
     if quirk:
@@ -356,8 +358,8 @@ def matching(op: ConvOp, alike=lambda a, b: a == b) -> str | None:
 
 def same_transposed(a: ConvOp, b: ConvOp) -> bool:
     """The same numbers: a transposed conv is its full scatter read from pad_lo for out cells."""
-    keep = {"pad_hi": 0, "output_padding": (0,) * a.rank}
-    return a.with_(**keep) == b.with_(**keep) and arith.output_spatial(a) == arith.output_spatial(b)
+    ignored = {"pad_hi": (0,) * a.rank, "output_padding": (0,) * a.rank}
+    return a.with_(**ignored) == b.with_(**ignored) and arith.output_spatial(a) == arith.output_spatial(b)
 
 
 # --- Keras as the target -----------------------------------------------------------------------------------------
@@ -418,20 +420,27 @@ class Writer:
                     "TensorFlow's MirrorPad (keras.ops.pad mode='reflect') needs each pad below the axis length",
                     "pads smaller than the (cropped) input on each axis",
                 )
+            if self.rank > 3:
+                self.copy_pad(pad, mode)
+                return
             self.ops_call(f"t = keras.ops.pad(t, {self.axes(pad)}, mode='reflect')", "keras.ops.pad(mode='reflect')")
             self.notes.append("keras.ops.pad(mode='reflect'): reflect padding")
         else:
             self.copy_pad(pad, mode)
 
     def crop(self, crop, why: str) -> None:
-        if any(sum(pair) for pair in crop):
+        if any(sum(pair) for pair in crop) and self.rank > 3:  # no Cropping layer: a slice
+            kept = ", ".join(f"{a}:{-b if b else ''}" for a, b in crop)
+            self.ops_call(f"t = t[:, {kept}, :]", "slice")
+            self.notes.append(f"a slice {crop}: negative padding{why} removes cells (no Cropping{self.rank}D)")
+        elif any(sum(pair) for pair in crop):
             self.layer(f"Cropping{self.rank}D({pair_text(crop, 1)})")
             self.notes.append(f"Cropping{self.rank}D {crop}: negative padding{why} removes cells")
 
     def pad(self, pad, fill: float, why: str) -> None:
         if not any(sum(pair) for pair in pad):
             return
-        if fill == 0.0:
+        if fill == 0.0 and self.rank <= 3:
             self.layer(f"ZeroPadding{self.rank}D({pair_text(pad, 1)})")
             self.notes.append(f"ZeroPadding{self.rank}D {pad}: explicit padding{why} that no Keras padding= rule gives")
             return
@@ -443,8 +452,9 @@ class Writer:
         self.notes.append(f"keras.ops.pad with {value}: padding{why} filled with that value")
 
     def copy_pad(self, pad, mode: str) -> None:
-        """Replicate (edge) and circular (wrap) padding: keras.ops.pad on TensorFlow has neither
-        (measured), so the copied slices are concatenated."""
+        """Replicate (edge) and circular (wrap) padding, which keras.ops.pad on TensorFlow lacks,
+        and reflect padding of a tensor of rank > 5 (TF's MirrorPad stops at 5; measured): the
+        copied slices concatenated."""
         for axis, (lo, hi) in enumerate(pad):
             if not lo and not hi:
                 continue
@@ -453,13 +463,18 @@ class Writer:
             if mode == "replicate":
                 parts = [f"keras.ops.repeat({index('-1:')}, {hi}, axis={dim})" if hi else ""]
                 parts = [f"keras.ops.repeat({index(':1')}, {lo}, axis={dim})" if lo else "", "t", *parts]
+            elif mode == "reflect":
+                before = f"keras.ops.flip({index(f'1:{lo + 1}')}, axis={dim})" if lo else ""
+                parts = [before, "t", f"keras.ops.flip({index(f'-{hi + 1}:-1')}, axis={dim})" if hi else ""]
             else:
                 parts = [index(f"-{lo}:") if lo else "", "t", index(f":{hi}") if hi else ""]
             self.ops_call(
                 f"t = keras.ops.concatenate([{', '.join(p for p in parts if p)}], axis={dim})",
                 f"keras.ops.concatenate(axis={dim})",
             )
-        word = "the edge cells repeated" if mode == "replicate" else "the other end's cells (wrapped)"
+        word = {"replicate": "the edge cells repeated", "reflect": "the cells mirrored about the edge"}.get(
+            mode, "the other end's cells (wrapped)"
+        )
         self.notes.append(f"{mode} padding {pad}: keras.ops.concatenate of {word}; keras.ops.pad has no such mode")
 
 
@@ -486,16 +501,15 @@ def target(mapped: Mapped) -> Target:
     if mapped.space_to_batch:
         raise unsupported(first, "TensorFlow runs it as space-to-batch, whose strided windows are not those of a "
                           "strided dilated op", "strides=1, or dilations=1")  # fmt: skip
-    if rank not in (1, 2, 3):
+    if rank < 1 or rank > 3 and any(op.kind != "pad" for op in mapped.ops):  # pads: keras.ops, any rank
         raise unsupported(first, f"it has {rank} spatial axes", "Keras layers have 1 to 3 spatial axes")
     writer = Writer(rank)
     to_last = (0, *range(2, rank + 2), 1)
     writer.lines.append(f"t = np.transpose(np.asarray(x, dtype=np.float32), {to_last})")
     separable = separable_layer(mapped.ops)
-    for index, op in enumerate(mapped.ops):
-        if separable:
-            write_separable(writer, mapped.ops, separable)
-            break
+    if separable:
+        write_separable(writer, mapped.ops, separable)
+    for index, op in enumerate(() if separable else mapped.ops):
         if op.batch == 0 or 0 in op.in_size or op.in_channels == 0 or min(arith.output_spatial(op)) <= 0:
             raise unsupported(op, "its input or output is empty (Keras layers refuse empty crops and windows)",
                               "a non-empty input and output")  # fmt: skip
