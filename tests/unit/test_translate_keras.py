@@ -223,3 +223,10 @@ def test_every_robust_seed_translates_or_refuses(seed):
             translate_keras.source(mapped)
         except convarith.ConvArithError as error:
             assert "Rule:" in str(error) and "Fix:" in str(error)
+
+
+def test_target_keeps_the_source_padding_rule_where_both_give_the_op():
+    same = translate_keras.target(map_call("keras.layers.Conv2D(3, 1, padding='same')", (1, 5, 5, 2)))
+    valid = translate_keras.target(map_call("keras.layers.Conv2D(3, 1)", (1, 5, 5, 2)))
+    assert same.calls == ("keras.layers.Conv2D(3, kernel_size=1, padding='same')",)
+    assert valid.calls == ("keras.layers.Conv2D(3, kernel_size=1, padding='valid')",)

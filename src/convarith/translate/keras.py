@@ -344,12 +344,14 @@ def emit(op: ConvOp) -> str:
     raise no_layer(op, "none of its padding rules gives these pads, sizes and options for this input")
 
 
-def matching(op: ConvOp, alike=lambda a, b: a == b) -> str | None:
-    """The first candidate layer (channels_last) whose op is ``alike`` the op, or None."""
+def matching(op: ConvOp, alike=lambda a, b: a == b, same_first: bool = False) -> str | None:
+    """The first candidate layer (channels_last) whose op is ``alike`` the op, or None; with
+    ``same_first`` (the source said 'same') a 'same' layer is preferred where both give the op."""
     op = op.with_(in_spec=channels_last(op.rank), out_spec=channels_last(op.rank))
     if op.rank not in (1, 2, 3) or op.kind not in CANDIDATES:
         return None
-    for text in CANDIDATES[op.kind](op):
+    texts = CANDIDATES[op.kind](op)
+    for text in sorted(texts, key=lambda text: "padding='same'" not in text) if same_first else texts:
         got = layer_ops(text, op)
         if got is not None and len(got) == 1 and alike(got[0], op):
             return text
@@ -370,6 +372,7 @@ class Writer:
 
     def __init__(self, rank: int) -> None:
         self.rank = rank
+        self.same_first = False  # the op being written came with 'same' padding (Mapped.padding_intent)
         self.lines: list[str] = []
         self.notes: list[str] = []
         self.calls: list[str] = []
@@ -515,6 +518,7 @@ def target(mapped: Mapped) -> Target:
                               "a non-empty input and output")  # fmt: skip
         if op.rank != rank:
             raise unsupported(op, "the chain changes its number of spatial axes", "one op at a time")
+        writer.same_first = index == 0 and "same_upper" in mapped.padding_intent
         write_op(writer, op, index)
     if mapped.activation:
         activate(writer, mapped)
@@ -652,10 +656,10 @@ def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
         writer.crop_pad(op.in_size, op.pad_lo, op.pad_hi, mode=op.pad_mode, why=f" ({op.pad_mode} padding_mode)")
         size = tuple(map(arith.pad_out, op.in_size, op.pad_lo, op.pad_hi))
         op = op.with_(in_size=size, pad_lo=(0,) * rank, pad_hi=(0,) * rank, pad_mode="zeros")
-    text = matching(op)
+    text = matching(op, same_first=writer.same_first)
     if text is None:
         op = padded_valid(writer, op)
-        text = matching(op)
+        text = matching(op, same_first=writer.same_first)
     if text is None and max(op.stride) > 1 and max(op.dilation) > 1:
         k_eff = tuple(map(arith.effective_kernel, op.kernel, op.dilation))
         spread = ", ".join(f"::{d}" for d in op.dilation)
@@ -669,7 +673,7 @@ def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
             f"to {k_eff} with zeros between its taps (dilation_rate=1)"
         )
         op = op.with_(kernel=k_eff, dilation=(1,) * rank)
-        text = matching(op)
+        text = matching(op, same_first=writer.same_first)
     if text is None:
         raise unsupported(op, "no Keras Conv layer gives it, even with explicit padding", "Conv with groups=1")
     if text.startswith("DepthwiseConv"):
@@ -686,7 +690,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
     rank = op.rank
     if index >= 0:
         writer.lines.append(f"w, b = params[{index}]")
-    text = matching(op, same_transposed)
+    text = matching(op, same_transposed, writer.same_first)
     if text is None and max(op.dilation) > 1:
         k_eff = tuple(map(arith.effective_kernel, op.kernel, op.dilation))
         spread = ", ".join(f"::{d}" for d in op.dilation)
@@ -697,7 +701,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
             "with zeros between its taps"
         )
         op = op.with_(kernel=k_eff, dilation=(1,) * rank)
-        text = matching(op, same_transposed)
+        text = matching(op, same_transposed, writer.same_first)
     if op.groups > 1:
         c, o, g = op.in_channels, op.out_channels, op.groups
         writer.lines += [
@@ -708,7 +712,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
         ]  # fmt: skip
         writer.notes.append(f"groups={g}: Conv{rank}DTranspose has no groups, so one block-diagonal kernel ({c}, {o})")
         op = op.with_(groups=1)
-        text = matching(op, same_transposed)
+        text = matching(op, same_transposed, writer.same_first)
     kernel = steps.code(steps.inverse(kernel_steps(rank)), "w")
     if text is not None:
         writer.layer(text, f"[{kernel}] + {bias_text(op)}")
@@ -723,7 +727,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
     hi = tuple(m + p - f for m, p, f in zip(out, op.pad_lo, full))
     grows = any(a > 0 for a in lo + hi)
     bare = op.with_(pad_lo=(0,) * rank, pad_hi=(0,) * rank, output_padding=(0,) * rank, bias=op.bias and not grows)
-    text = matching(bare, same_transposed)
+    text = matching(bare, same_transposed, writer.same_first)
     if text is None:
         raise unsupported(op, "no Conv*DTranspose gives its full output", "groups=1, dilation 1")
     writer.layer(text, f"[{kernel}] + {bias_text(bare)}")
@@ -736,7 +740,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
 def write_pool(writer: Writer, op: ConvOp) -> None:
     rank = op.rank
     if op.kind in ("max_pool", "avg_pool") and not op.divisor_override and op.empty_max == "-inf":
-        text = matching(op)
+        text = matching(op, same_first=writer.same_first)
         if text is not None:
             writer.layer(text)
             return
@@ -844,7 +848,7 @@ def divide(writer: Writer, op: ConvOp, cells: int, counts: list | None) -> None:
 
 
 def write_pad(writer: Writer, op: ConvOp) -> None:
-    text = matching(op)
+    text = matching(op, same_first=writer.same_first)
     if text is not None:
         writer.layer(text)
         return
@@ -864,7 +868,7 @@ def write_resize(writer: Writer, op: ConvOp) -> None:
 
     from ..reference import resize as sampled
 
-    text = matching(op)
+    text = matching(op, same_first=writer.same_first)
     if text is not None:
         writer.layer(text)
         return
