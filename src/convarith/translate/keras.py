@@ -683,6 +683,11 @@ def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
             writer.notes.append(f"depthwise (groups = channels = {op.groups}): DepthwiseConv{rank}D")
     else:
         kernel = steps.code(steps.inverse(kernel_steps(rank)), "w")
+        if op.groups == op.in_channels > 1 and rank == 2 and op.stride[0] != op.stride[1]:
+            writer.notes.append(
+                f"depthwise with strides {op.stride}: TensorFlow's DepthwiseConv2D refuses unequal strides on CPU, "
+                f"so Conv2D with groups={op.groups}"
+            )
     writer.layer(text, f"[{kernel}] + {bias_text(op)}")
 
 
