@@ -173,6 +173,8 @@ COMPOSITES = [
                  {"x": (4, 2, 5, 6), "w": (4, 2, 2, 3)}, None)),
     ("jax_lax", ("lax.reduce_window(x, -jnp.inf, lax.min, (2, 2), (1, 2), ((1, 0), (0, 1)), (2, 1))", None,
                  {"x": (3, 4)}, None)),
+    ("jax_lax", ("lax.reduce_window(x, -jnp.inf, lax.max, (1,), None, 'VALID', (2,))", None, {"x": (3,)}, None)),
+    ("jax_lax", ("lax.reduce_window(x, 0.5, lax.max, (2,), None, 'VALID', (2,))", None, {"x": (4,)}, None)),
     # a strided dilated conv (Keras refuses both together), depthwise with unequal strides
     ("torch", ("nn.Conv2d(4, 4, 3, stride=2, padding=1, dilation=2, groups=2)", (1, 4, 9, 9), None, None)),
     ("torch", ("nn.Conv2d(3, 6, 3, stride=(1, 2), padding=1, groups=3)", (1, 3, 9, 9), None, None)),

@@ -513,7 +513,7 @@ def target(mapped: Mapped) -> Target:
     if separable:
         write_separable(writer, mapped.ops, separable)
     for index, op in enumerate(() if separable else mapped.ops):
-        if op.batch == 0 or 0 in op.in_size or op.in_channels == 0 or min(arith.output_spatial(op)) <= 0:
+        if 0 in (op.batch, op.in_channels, op.out_channels, *op.in_size) or min(arith.output_spatial(op)) <= 0:
             raise unsupported(op, "its input or output is empty (Keras layers refuse empty crops and windows)",
                               "a non-empty input and output")  # fmt: skip
         if op.rank != rank:
@@ -766,7 +766,8 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
         fill = float("-inf") if kind == "min_pool" else fill
         if op.init_value is not None:  # reduce_window: padding holds init_value, every window starts from it
             fill = op.init_value if kind == "max_pool" else -op.init_value
-    if op.lhs_dilation != (1,) * rank:
+    holes = op.lhs_dilation != (1,) * rank
+    if holes:
         op = lhs_dilate(writer, op, fill)
     valid = padded_valid(writer, op, fill=fill, why=" of the pooling")
     cells = 1
@@ -776,7 +777,7 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
     if set(op.dilation) == {1}:
         name = "MaxPooling" if maxed else "AveragePooling"
         writer.layer(f"{name}{rank}D({ints(op.kernel)}, strides={ints(op.stride)})")
-        if maxed and fill == float("-inf") and valid.in_size != op.in_size:
+        if maxed and fill == float("-inf") and (holes or valid.in_size != op.in_size):
             writer.ops_call("t = keras.ops.where(t <= np.finfo(np.float32).min, -np.inf, t)", "keras.ops.where")
             writer.notes.append(
                 "TensorFlow's MaxPool starts each window from float32's lowest value, so a window of -inf padding "
