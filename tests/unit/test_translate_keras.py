@@ -65,6 +65,7 @@ def test_emit_writes_the_layer_a_user_would():
         ("nn.Conv2d(2, 2, 3, padding=(1, 0))", (1, 2, 5, 5), "none of its padding rules"),  # same on one axis only
         ("nn.Conv2d(2, 2, 3, padding=1)", (1, 2, 5, 5), "neither channels_last nor channels_first"),
         ("nn.Unfold(2)", (1, 2, 5, 5), "Keras has no such layer"),
+        ("nn.Conv2d(2, 2, 3, padding=1)", (1, 2, 5, 5), "channels_first on the CPU; channels_last it is"),
     ],
 )
 def test_emit_refuses_with_rule_and_fix(expr, shape, why):

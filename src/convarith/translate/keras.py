@@ -341,6 +341,9 @@ def emit(op: ConvOp) -> str:
     for text in CANDIDATES[op.kind](op):
         if layer_ops(text, op) == (op,):
             return f"keras.layers.{text}"
+    last = matching(op) if op.in_spec != channels_last(op.rank) else None
+    if last is not None:
+        raise no_layer(op, f"Keras refuses it channels_first on the CPU; channels_last it is keras.layers.{last}")
     raise no_layer(op, "none of its padding rules gives these pads, sizes and options for this input")
 
 
