@@ -94,8 +94,6 @@ EXPECTED_REFUSALS = (
     "input or output is empty",
     "convarith does not reproduce",
     "spatial axes",
-    "MirrorPad",
-    "crop that empties an axis",  # a copying pad of a cropped axis
     "space-to-batch",
 )
 
@@ -153,6 +151,11 @@ COMPOSITES = [
     ("jax_lax", ("lax.conv_general_dilated(x, w, (1, 2), ((-1, 2), (1, -1)), (2, 1), (1, 2))", None,
                  {"x": (1, 2, 7, 8), "w": (3, 2, 2, 3)}, None)),
     ("torch", ("nn.ConstantPad2d((-1, 2, 1, -2), 1.5)", (1, 2, 5, 6), None, None)),
+    ("onnx", ("helper.make_node('Pad', ['X'], ['Y'], mode='wrap', pads=[0, 0, 3, 0, 0, 1])", None, {"X": (1, 1, 2)},
+              None)),
+    ("onnx", ("helper.make_node('Pad', ['X'], ['Y'], mode='edge', pads=[0, 0, 1, -2, 0, 0, 3, 0, 1, 1])", None,
+              {"X": (1, 2, 4, 3, 2)}, None)),
+    ("torch", ("nn.ReplicationPad2d((1, -1, 0, 0))", (1, 1, 2), None, None)),
     # ceil pools, count_include_pad both ways, divisor_override
     ("torch", ("nn.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=True)", (1, 2, 6, 7), None, None)),
     ("torch", ("nn.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=False)", (1, 2, 6, 7), None, None)),

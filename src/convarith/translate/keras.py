@@ -397,42 +397,32 @@ class Writer:
         return repr([[0, 0], *([lo, hi] for lo, hi in pairs), [0, 0]])
 
     def crop_pad(self, sizes, lo, hi, fill: float = 0.0, mode: str = "zeros", why: str = "") -> None:
-        """Negative sides of axes of ``sizes`` cells cropped, positive ones padded (zeros with
-        ZeroPadding, else keras.ops): a constant pad first (a side is cropped or padded, so the
-        order does not matter and no axis empties), a copying pad after the crop it copies from."""
+        """Negative sides of axes of ``sizes`` cells cropped, positive ones padded: a constant pad
+        first (ZeroPadding, or keras.ops.pad with the fill), then the crop (a side is one or the
+        other, so the order does not matter and no axis empties); reflect by keras.ops.pad where
+        TensorFlow's MirrorPad takes it, else every copying mode as keras.ops.take of the cells
+        each output cell copies (TF has no edge or wrap mode; measured)."""
         crop = tuple((max(-a, 0), max(-b, 0)) for a, b in zip(lo, hi))
         pad = tuple((max(a, 0), max(b, 0)) for a, b in zip(lo, hi))
         if mode == "zeros":
             self.pad(pad, fill, why)
             self.crop(crop, why)
             return
-        kept = [n - a - b for n, (a, b) in zip(sizes, crop)]
-        if min(kept) < 1 or mode == "circular" and any(max(pair) > n for pair, n in zip(pad, kept)):
-            raise refuse(
-                "Keras",
-                f"cropping {crop} then {mode} padding {pad} of axes of {tuple(sizes)} cells",
-                "Keras refuses a crop that empties an axis, and a circular pad longer than the cropped axis "
-                "copies cells that are not defined (torch)",
-                "crop fewer cells, or pad at most the cropped length",
-            )
-        self.crop(crop, why)
-        if not any(sum(pair) for pair in pad):
-            return
-        if mode == "reflect":
-            if any(max(a, b) >= n for (a, b), n in zip(pad, kept)):
-                raise refuse(
-                    "Keras",
-                    f"reflect padding {pad} of axes of {tuple(kept)} cells",
-                    "TensorFlow's MirrorPad (keras.ops.pad mode='reflect') needs each pad below the axis length",
-                    "pads smaller than the (cropped) input on each axis",
-                )
-            if self.rank > 3:
-                self.copy_pad(pad, mode)
-                return
+        mirrored = mode == "reflect" and self.rank <= 3 and not any(sum(pair) for pair in crop)
+        if mirrored and all(max(pair) < n for pair, n in zip(pad, sizes)):
             self.ops_call(f"t = keras.ops.pad(t, {self.axes(pad)}, mode='reflect')", "keras.ops.pad(mode='reflect')")
             self.notes.append("keras.ops.pad(mode='reflect'): reflect padding")
-        else:
-            self.copy_pad(pad, mode)
+            return
+        from ..reference.layers import pad_sources  # NumPy: the copied cells, as the reference copies them
+
+        for axis, (n, a, b) in enumerate(zip(sizes, lo, hi)):
+            if a or b:
+                source = pad_sources(n, a, b, mode)[0].tolist()
+                self.ops_call(f"t = keras.ops.take(t, {source}, axis={axis + 1})", f"keras.ops.take(axis={axis + 1})")
+        self.notes.append(
+            f"{mode} padding {tuple(zip(lo, hi))}: keras.ops.take of the cells each output cell copies "
+            "(keras.ops.pad on TensorFlow has no edge or wrap mode, and mirrors only pads below the axis length)"
+        )
 
     def crop(self, crop, why: str) -> None:
         if any(sum(pair) for pair in crop) and self.rank > 3:  # no Cropping layer: a slice
@@ -456,32 +446,6 @@ class Writer:
             f"keras.ops.pad(x, {self.axes(pad)}, constant_values={value})",
         )
         self.notes.append(f"keras.ops.pad with {value}: padding{why} filled with that value")
-
-    def copy_pad(self, pad, mode: str) -> None:
-        """Replicate (edge) and circular (wrap) padding, which keras.ops.pad on TensorFlow lacks,
-        and reflect padding of a tensor of rank > 5 (TF's MirrorPad stops at 5; measured): the
-        copied slices concatenated."""
-        for axis, (lo, hi) in enumerate(pad):
-            if not lo and not hi:
-                continue
-            dim = axis + 1
-            index = lambda text, dim=dim: "t[" + ":, " * dim + text + "]"  # noqa: E731
-            if mode == "replicate":
-                parts = [f"keras.ops.repeat({index('-1:')}, {hi}, axis={dim})" if hi else ""]
-                parts = [f"keras.ops.repeat({index(':1')}, {lo}, axis={dim})" if lo else "", "t", *parts]
-            elif mode == "reflect":
-                before = f"keras.ops.flip({index(f'1:{lo + 1}')}, axis={dim})" if lo else ""
-                parts = [before, "t", f"keras.ops.flip({index(f'-{hi + 1}:-1')}, axis={dim})" if hi else ""]
-            else:
-                parts = [index(f"-{lo}:") if lo else "", "t", index(f":{hi}") if hi else ""]
-            self.ops_call(
-                f"t = keras.ops.concatenate([{', '.join(p for p in parts if p)}], axis={dim})",
-                f"keras.ops.concatenate(axis={dim})",
-            )
-        word = {"replicate": "the edge cells repeated", "reflect": "the cells mirrored about the edge"}.get(
-            mode, "the other end's cells (wrapped)"
-        )
-        self.notes.append(f"{mode} padding {pad}: keras.ops.concatenate of {word}; keras.ops.pad has no such mode")
 
 
 def number(value: float) -> str:
