@@ -231,3 +231,28 @@ def test_target_keeps_the_source_padding_rule_where_both_give_the_op():
     valid = translate_keras.target(map_call("keras.layers.Conv2D(3, 1)", (1, 5, 5, 2)))
     assert same.calls == ("keras.layers.Conv2D(3, kernel_size=1, padding='same')",)
     assert valid.calls == ("keras.layers.Conv2D(3, kernel_size=1, padding='valid')",)
+
+
+@pytest.mark.parametrize("source", ["jax_lax", "keras", "onnx", "tf_nn", "torch"])
+def test_generated_calls_translate_or_refuse(source):
+    """target and emit on calls from every framework's generators (refused ones included, no Keras run):
+    a result or a ConvArithError, never another exception."""
+    from tests.differential.test_translate_to_keras import SOURCES
+
+    @given(SOURCES[source])
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(case):
+        expr, input_shape, shapes, output_size = case
+        try:
+            mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
+        except convarith.ConvArithError:
+            return
+        for step in [lambda: translate_keras.target(mapped)] + [
+            lambda op=op: translate_keras.emit(op) for op in mapped.ops
+        ]:
+            try:
+                step()
+            except convarith.ConvArithError as error:
+                assert "Rule:" in str(error) and "Fix:" in str(error)
+
+    check()

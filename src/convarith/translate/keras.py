@@ -471,7 +471,7 @@ def target(mapped: Mapped) -> Target:
     if mapped.space_to_batch:
         raise unsupported(first, "TensorFlow runs it as space-to-batch, whose strided windows are not those of a "
                           "strided dilated op", "strides=1, or dilations=1")  # fmt: skip
-    if rank < 1 or rank > 3 and any(op.kind != "pad" for op in mapped.ops):  # pads: keras.ops, any rank
+    if not 1 <= rank <= 3 and any(op.kind != "pad" for op in mapped.ops):  # pads: keras.ops, any rank
         raise unsupported(first, f"it has {rank} spatial axes", "Keras layers have 1 to 3 spatial axes")
     writer = Writer(rank)
     to_last = (0, *range(2, rank + 2), 1)
@@ -480,7 +480,7 @@ def target(mapped: Mapped) -> Target:
     if separable:
         write_separable(writer, mapped.ops, separable)
     for index, op in enumerate(() if separable else mapped.ops):
-        if 0 in (op.batch, op.in_channels, op.out_channels, *op.in_size) or min(arith.output_spatial(op)) <= 0:
+        if 0 in (op.batch, op.in_channels, op.out_channels, *op.in_size) or min(arith.output_spatial(op), default=1) <= 0:
             raise unsupported(op, "its input or output is empty (Keras layers refuse empty crops and windows)",
                               "a non-empty input and output")  # fmt: skip
         if op.rank != rank:
