@@ -151,8 +151,7 @@ def test_source_writes_the_call_from_its_values():
 @pytest.mark.parametrize(
     ("expr", "shape", "match"),
     [
-        ("nn.Conv2d(2, 2, 3)", (0, 2, 5, 5), "input or output is empty"),
-        ("tf.nn.max_pool1d(x, 3, 1, 'VALID')", {"x": (1, 2, 1)}, "input or output is empty"),
+        ("keras.layers.ZeroPadding1D(1)", (1, 0, 2), "input or output is empty"),
     ],
 )
 def test_target_refusals_say_why_and_what_comes_closest(expr, shape, match):
@@ -256,3 +255,16 @@ def test_generated_calls_translate_or_refuse(source):
                 assert "Rule:" in str(error) and "Fix:" in str(error)
 
     check()
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape", "shapes", "zeros"),
+    [
+        ("nn.Conv2d(2, 3, 3)", (0, 2, 5, 5), None, "t = keras.ops.zeros((0, 3, 3, 3))"),
+        ("tf.nn.max_pool1d(x, 3, 1, 'VALID')", None, {"x": (1, 2, 1)}, "t = keras.ops.zeros((1, 0, 1))"),
+    ],
+)
+def test_an_empty_output_is_an_empty_tensor_of_its_shape(expr, shape, shapes, zeros):
+    target = translate_keras.target(map_call(expr, shape, shapes=shapes))
+    assert target.calls == ("keras.ops.zeros",)
+    assert target.body[0] == zeros

@@ -468,19 +468,29 @@ def target(mapped: Mapped) -> Target:
     """keras.layers computing the canonical chain of ``mapped`` (from any framework)."""
     first = mapped.ops[0]
     rank = first.rank
-    if mapped.space_to_batch:
+    if mapped.space_to_batch and any(s > 1 for op in mapped.ops for s in op.stride):
         raise unsupported(first, "TensorFlow runs it as space-to-batch, whose strided windows are not those of a "
                           "strided dilated op", "strides=1, or dilations=1")  # fmt: skip
     if not 1 <= rank <= 3 and any(op.kind != "pad" for op in mapped.ops):  # pads: keras.ops, any rank
         raise unsupported(first, f"it has {rank} spatial axes", "Keras layers have 1 to 3 spatial axes")
     writer = Writer(rank)
+    last = mapped.ops[-1]
+    out = (last.batch // last.batch_groups, last.out_channels, *(max(m, 0) for m in arith.output_spatial(last)))
+    if 0 in out and mapped.activation != "glu":  # nothing to compute, and Keras layers refuse empty windows
+        writer.ops_call(f"t = keras.ops.zeros({(out[0], *out[2:], out[1])})", "keras.ops.zeros")
+        writer.notes.append(f"the output {out} is empty: an empty tensor of its shape (Keras refuses empty windows)")
+        writer.lines.append(f"y = np.transpose(keras.ops.convert_to_numpy(t), {(0, rank + 1, *range(1, rank + 1))})")
+        return Target("keras.ops.zeros", IMPORTS, tuple(writer.lines), tuple(writer.notes), tuple(writer.calls))
     to_last = (0, *range(2, rank + 2), 1)
     writer.lines.append(f"t = np.transpose(np.asarray(x, dtype=np.float32), {to_last})")
     separable = separable_layer(mapped.ops)
     if separable:
         write_separable(writer, mapped.ops, separable)
     for index, op in enumerate(() if separable else mapped.ops):
-        if 0 in (op.batch, op.in_channels, op.out_channels, *op.in_size) or min(arith.output_spatial(op), default=1) <= 0:
+        if (
+            0 in (op.batch, op.in_channels, op.out_channels, *op.in_size)
+            or min(arith.output_spatial(op), default=1) <= 0
+        ):
             raise unsupported(op, "its input or output is empty (Keras layers refuse empty crops and windows)",
                               "a non-empty input and output")  # fmt: skip
         if op.rank != rank:
