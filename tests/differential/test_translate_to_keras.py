@@ -2,12 +2,17 @@
 generated Keras body run in the Keras worker on random canonical x and params against
 convarith's reference engine (max |difference| <= 1e-4, shapes equal), tallied per source."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import convarith
+from convarith.api import map_call
+from convarith.reference import run_chain
+from convarith.reference.adapters import Plan
 from convarith.translate import keras as translate_keras
 from tests.differential import translate_checks as checks
 from tests.differential.test_global_pool import keras_globals, onnx_globals, torch_globals
@@ -23,8 +28,18 @@ from tests.differential.test_numerics_torch import (
     transpose_modules,
 )
 from tests.differential.test_padding import keras_pads, onnx_pads, torch_pads
-from tests.differential.test_rearrange import atrous_calls, block_calls, separable_calls, shuffle_calls, window_calls
+from tests.differential.test_rearrange import (
+    atrous_calls,
+    block_calls,
+    fold_calls,
+    separable_calls,
+    shuffle_calls,
+    unfold_calls,
+    window_calls,
+)
 from tests.differential.test_resize import keras_calls as keras_upsampling
+from tests.differential.test_resize import onnx_calls as onnx_resizes
+from tests.differential.test_resize import tf_image_calls
 from tests.differential.test_resize import torch_calls as torch_resizes
 
 pytestmark = pytest.mark.differential
@@ -41,6 +56,8 @@ SOURCES = {
         torch_pads(numbers=True).map(checks.normalised),
         torch_globals().map(checks.normalised),
         shuffle_calls().map(checks.normalised),
+        unfold_calls().map(checks.normalised),
+        fold_calls().map(checks.normalised),
         torch_resizes(numeric=True).map(checks.normalised),
     ),
     "keras": st.one_of(
@@ -56,6 +73,7 @@ SOURCES = {
         block_calls().map(checks.normalised),
         atrous_calls().map(checks.normalised),
         separable_calls().map(checks.normalised),
+        tf_image_calls(numeric=True).map(checks.normalised),
     ),
     "jax_lax": st.one_of(
         general_calls().map(checks.normalised),
@@ -68,18 +86,14 @@ SOURCES = {
         pool_nodes().map(checks.normalised),
         onnx_pads(numbers=True).map(checks.normalised),
         onnx_globals(numbers=True).map(checks.normalised),
+        onnx_resizes(numeric=True).map(checks.normalised),
     ),
 }
 # what Keras cannot express (each refusal says so with a rule and a fix); any other refusal fails the test
 EXPECTED_REFUSALS = (
     "input or output is empty",
-    "Keras has no unfold",
-    "Keras has no fold",
-    "Keras has no max_unpool",
-    "resize with",
+    "convarith does not reproduce",
     "spatial axes",
-    "MirrorPad",
-    "crop that empties an axis",  # a copying pad of a cropped axis
     "space-to-batch",
 )
 
@@ -137,6 +151,11 @@ COMPOSITES = [
     ("jax_lax", ("lax.conv_general_dilated(x, w, (1, 2), ((-1, 2), (1, -1)), (2, 1), (1, 2))", None,
                  {"x": (1, 2, 7, 8), "w": (3, 2, 2, 3)}, None)),
     ("torch", ("nn.ConstantPad2d((-1, 2, 1, -2), 1.5)", (1, 2, 5, 6), None, None)),
+    ("onnx", ("helper.make_node('Pad', ['X'], ['Y'], mode='wrap', pads=[0, 0, 3, 0, 0, 1])", None, {"X": (1, 1, 2)},
+              None)),
+    ("onnx", ("helper.make_node('Pad', ['X'], ['Y'], mode='edge', pads=[0, 0, 1, -2, 0, 0, 3, 0, 1, 1])", None,
+              {"X": (1, 2, 4, 3, 2)}, None)),
+    ("torch", ("nn.ReplicationPad2d((1, -1, 0, 0))", (1, 1, 2), None, None)),
     # ceil pools, count_include_pad both ways, divisor_override
     ("torch", ("nn.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=True)", (1, 2, 6, 7), None, None)),
     ("torch", ("nn.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=False)", (1, 2, 6, 7), None, None)),
@@ -157,15 +176,46 @@ COMPOSITES = [
                  {"x": (4, 2, 5, 6), "w": (4, 2, 2, 3)}, None)),
     ("jax_lax", ("lax.reduce_window(x, -jnp.inf, lax.min, (2, 2), (1, 2), ((1, 0), (0, 1)), (2, 1))", None,
                  {"x": (3, 4)}, None)),
+    ("jax_lax", ("lax.reduce_window(x, -jnp.inf, lax.max, (1,), None, 'VALID', (2,))", None, {"x": (3,)}, None)),
+    ("jax_lax", ("lax.reduce_window(x, 0.5, lax.max, (2,), None, 'VALID', (2,))", None, {"x": (4,)}, None)),
     # a strided dilated conv (Keras refuses both together), depthwise with unequal strides
     ("torch", ("nn.Conv2d(4, 4, 3, stride=2, padding=1, dilation=2, groups=2)", (1, 4, 9, 9), None, None)),
     ("torch", ("nn.Conv2d(3, 6, 3, stride=(1, 2), padding=1, groups=3)", (1, 3, 9, 9), None, None)),
     ("keras", ("keras.layers.SeparableConv1D(5, 3, activation='softmax', data_format='channels_first')",
                (1, 3, 8), None, None)),
     ("keras", ("keras.layers.Conv2D(4, 3, activation='glu', padding='same')", (1, 5, 5, 2), None, None)),
+    ("keras", ("keras.layers.Conv3D(4, 3, activation='glu', data_format='channels_first')", (1, 2, 4, 5, 6), None,
+               None)),
+    ("keras", ("keras.layers.DepthwiseConv2D(3, depth_multiplier=2, activation='log_softmax', strides=2, "
+               "dilation_rate=2, padding='same')", (1, 9, 9, 2), None, None)),
+    # unfold/fold, a bilinear resize of torch, a cubic one (a sampling table)
+    ("torch", ("nn.Unfold((2, 3), dilation=(2, 1), padding=(0, 1), stride=(1, 2))", (2, 2, 6, 7), None, None)),
+    ("torch", ("nn.Fold((5, 6), 2, padding=1, stride=2)", (1, 12, 12), None, None)),
+    ("torch", ("nn.Upsample(scale_factor=1.5, mode='bilinear')", (1, 2, 4, 4), None, None)),
+    ("torch", ("nn.Upsample(size=(5, 3), mode='bicubic', align_corners=True)", (1, 2, 4, 4), None, None)),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("source", "case"), COMPOSITES, ids=[case[0] for _, case in COMPOSITES])
 def test_composite_translations_to_keras(oracle, source, case):
     assert translated_agrees(oracle, case, 0, source), "a composite case was refused"
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape"),
+    [("nn.MaxUnpool2d(2)", (2, 3, 3, 4)), ("nn.MaxUnpool1d(3, stride=2, padding=1)", (1, 2, 5)),
+     ("nn.MaxUnpool3d(2, stride=(1, 2, 2))", (1, 2, 2, 2, 3))],
+)  # fmt: skip
+def test_max_unpool_to_keras(oracle, expr, shape):
+    mapped = map_call(expr, shape)
+    op = mapped.ops[0]
+    rng = np.random.default_rng(len(shape))
+    plane, cells = math.prod(convarith.core.arith.output_spatial(op)), math.prod(op.in_size)
+    indices = np.stack([rng.choice(plane, cells, replace=False) for _ in range(op.batch * op.in_channels)])
+    plan = Plan(
+        mapped, rng.standard_normal(op.input_shape).astype(np.float32), [(indices.reshape(op.input_shape), None)]
+    )
+    body = translate_keras.target(mapped)
+    answer = oracle("keras").run({"translation": True, "imports": list(body.imports), "lines": list(body.body),
+                                  "x": plan.x, "params": plan.params})  # fmt: skip
+    checks.agree("torch", expr, np.asarray(answer["values"]), run_chain(plan)[-1])

@@ -15,6 +15,7 @@ from tests.differential.test_global_pool import keras_globals
 from tests.differential.test_numerics_keras import conv_layers, pool_layers
 from tests.differential.test_padding import keras_pads
 from tests.differential.test_resize import keras_calls
+from tests.unit.robust_seeds import SEEDS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -64,6 +65,7 @@ def test_emit_writes_the_layer_a_user_would():
         ("nn.Conv2d(2, 2, 3, padding=(1, 0))", (1, 2, 5, 5), "none of its padding rules"),  # same on one axis only
         ("nn.Conv2d(2, 2, 3, padding=1)", (1, 2, 5, 5), "neither channels_last nor channels_first"),
         ("nn.Unfold(2)", (1, 2, 5, 5), "Keras has no such layer"),
+        ("nn.Conv2d(2, 2, 3, padding=1)", (1, 2, 5, 5), "channels_first on the CPU; channels_last it is"),
     ],
 )
 def test_emit_refuses_with_rule_and_fix(expr, shape, why):
@@ -95,6 +97,7 @@ def test_source_lines_do_what_the_adapters_do(case):
     expr, shape, weight_shapes, seed = case
     mapped = mapped_or_none(expr, tuple(shape))
     assume(mapped is not None and mapped.activation in ("", "relu"))
+    assume(not (mapped.activation and adapters.keras_bias_on_last_axis(mapped)))  # refused: see below
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(tuple(shape)).astype(np.float32)
     weights = [rng.standard_normal(s).astype(np.float32) for s in weight_shapes]
@@ -148,11 +151,7 @@ def test_source_writes_the_call_from_its_values():
 @pytest.mark.parametrize(
     ("expr", "shape", "match"),
     [
-        ("nn.Unfold(2)", (1, 2, 5, 5), "Keras has no unfold layer"),
-        ("nn.MaxUnpool2d(2)", (1, 2, 3, 3), "Keras has no max_unpool layer"),
-        ("nn.Upsample(scale_factor=2, mode='bilinear')", (1, 2, 3, 3), "linear resize"),
-        ("nn.Conv2d(2, 2, 3)", (0, 2, 5, 5), "input or output is empty"),
-        ("tf.nn.max_pool1d(x, 3, 1, 'VALID')", {"x": (1, 2, 1)}, "input or output is empty"),
+        ("keras.layers.ZeroPadding1D(1)", (1, 0, 2), "input or output is empty"),
     ],
 )
 def test_target_refusals_say_why_and_what_comes_closest(expr, shape, match):
@@ -198,3 +197,74 @@ def test_target_notes_each_extra_step():
     target = translate_keras.target(map_call("nn.ConvTranspose2d(4, 4, 3, groups=2, dilation=2)", (1, 4, 5, 5)))
     assert any("block-diagonal" in note for note in target.notes)
     assert any("spread" in note for note in target.notes)
+    target = translate_keras.target(map_call("nn.Upsample(scale_factor=2, mode='bicubic')", (1, 2, 3, 3)))
+    assert target.calls == ("keras.ops.take (a sampling table per axis)",)
+    target = translate_keras.target(map_call("nn.Upsample(scale_factor=3)", (1, 2, 3, 3)))
+    assert target.calls == ("keras.layers.UpSampling2D(3)",)
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=[seed[0] for seed in SEEDS])
+def test_every_robust_seed_translates_or_refuses(seed):
+    """target, emit and (for Keras) source on every call of the robust seeds: a result or a ConvArithError."""
+    expr, input_shape, shapes, output_size = seed
+    try:
+        mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
+    except convarith.ConvArithError:
+        return
+    for step in [lambda: translate_keras.target(mapped)] + [
+        lambda op=op: translate_keras.emit(op) for op in mapped.ops
+    ]:
+        try:
+            step()
+        except convarith.ConvArithError as error:
+            assert "Rule:" in str(error) and "Fix:" in str(error)
+    if mapped.framework_id == "keras":
+        try:
+            translate_keras.source(mapped)
+        except convarith.ConvArithError as error:
+            assert "Rule:" in str(error) and "Fix:" in str(error)
+
+
+def test_target_keeps_the_source_padding_rule_where_both_give_the_op():
+    same = translate_keras.target(map_call("keras.layers.Conv2D(3, 1, padding='same')", (1, 5, 5, 2)))
+    valid = translate_keras.target(map_call("keras.layers.Conv2D(3, 1)", (1, 5, 5, 2)))
+    assert same.calls == ("keras.layers.Conv2D(3, kernel_size=1, padding='same')",)
+    assert valid.calls == ("keras.layers.Conv2D(3, kernel_size=1, padding='valid')",)
+
+
+@pytest.mark.parametrize("source", ["jax_lax", "keras", "onnx", "tf_nn", "torch"])
+def test_generated_calls_translate_or_refuse(source):
+    """target and emit on calls from every framework's generators (refused ones included, no Keras run):
+    a result or a ConvArithError, never another exception."""
+    from tests.differential.test_translate_to_keras import SOURCES
+
+    @given(SOURCES[source])
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(case):
+        expr, input_shape, shapes, output_size = case
+        try:
+            mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
+        except convarith.ConvArithError:
+            return
+        for step in [lambda: translate_keras.target(mapped)] + [
+            lambda op=op: translate_keras.emit(op) for op in mapped.ops
+        ]:
+            try:
+                step()
+            except convarith.ConvArithError as error:
+                assert "Rule:" in str(error) and "Fix:" in str(error)
+
+    check()
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape", "shapes", "zeros"),
+    [
+        ("nn.Conv2d(2, 3, 3)", (0, 2, 5, 5), None, "t = keras.ops.zeros((0, 3, 3, 3))"),
+        ("tf.nn.max_pool1d(x, 3, 1, 'VALID')", None, {"x": (1, 2, 1)}, "t = keras.ops.zeros((1, 0, 1))"),
+    ],
+)
+def test_an_empty_output_is_an_empty_tensor_of_its_shape(expr, shape, shapes, zeros):
+    target = translate_keras.target(map_call(expr, shape, shapes=shapes))
+    assert target.calls == ("keras.ops.zeros",)
+    assert target.body[0] == zeros

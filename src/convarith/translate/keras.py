@@ -101,7 +101,9 @@ def literal(value, label: str) -> str:
         return repr(value)
     if isinstance(value, (tuple, list)):
         items = ", ".join(literal(item, label) for item in value)
-        return f"({items},)" if isinstance(value, tuple) and len(value) == 1 else f"({items})"
+        if isinstance(value, list):
+            return f"[{items}]"
+        return f"({items},)" if len(value) == 1 else f"({items})"
     raise refuse(
         label,
         f"the argument {value!r} is a name or a call",
@@ -158,7 +160,7 @@ def source(mapped: Mapped) -> Source:
     back = []
     if len(last.out_spec) < len(last.in_spec):
         back.append("y = y.reshape(y.shape[:2])")
-    back.append(f"y = {steps.code(steps.inverse(input_steps(last.out_spec[: len(last.out_spec)])), 'y')}")
+    back.append(f"y = {steps.code(steps.inverse(input_steps(last.out_spec)), 'y')}")
     if back[-1] == "y = y":
         back.pop()
     if quirk:
@@ -339,15 +341,20 @@ def emit(op: ConvOp) -> str:
     for text in CANDIDATES[op.kind](op):
         if layer_ops(text, op) == (op,):
             return f"keras.layers.{text}"
+    last = matching(op) if op.in_spec != channels_last(op.rank) else None
+    if last is not None:
+        raise no_layer(op, f"Keras refuses it channels_first on the CPU; channels_last it is keras.layers.{last}")
     raise no_layer(op, "none of its padding rules gives these pads, sizes and options for this input")
 
 
-def matching(op: ConvOp, alike=lambda a, b: a == b) -> str | None:
-    """The first candidate layer (channels_last) whose op is ``alike`` the op, or None."""
+def matching(op: ConvOp, alike=lambda a, b: a == b, same_first: bool = False) -> str | None:
+    """The first candidate layer (channels_last) whose op is ``alike`` the op, or None; with
+    ``same_first`` (the source said 'same') a 'same' layer is preferred where both give the op."""
     op = op.with_(in_spec=channels_last(op.rank), out_spec=channels_last(op.rank))
     if op.rank not in (1, 2, 3) or op.kind not in CANDIDATES:
         return None
-    for text in CANDIDATES[op.kind](op):
+    texts = CANDIDATES[op.kind](op)
+    for text in sorted(texts, key=lambda text: "padding='same'" not in text) if same_first else texts:
         got = layer_ops(text, op)
         if got is not None and len(got) == 1 and alike(got[0], op):
             return text
@@ -356,8 +363,8 @@ def matching(op: ConvOp, alike=lambda a, b: a == b) -> str | None:
 
 def same_transposed(a: ConvOp, b: ConvOp) -> bool:
     """The same numbers: a transposed conv is its full scatter read from pad_lo for out cells."""
-    keep = {"pad_hi": 0, "output_padding": (0,) * a.rank}
-    return a.with_(**keep) == b.with_(**keep) and arith.output_spatial(a) == arith.output_spatial(b)
+    ignored = {"pad_hi": (0,) * a.rank, "output_padding": (0,) * a.rank}
+    return a.with_(**ignored) == b.with_(**ignored) and arith.output_spatial(a) == arith.output_spatial(b)
 
 
 # --- Keras as the target -----------------------------------------------------------------------------------------
@@ -368,6 +375,7 @@ class Writer:
 
     def __init__(self, rank: int) -> None:
         self.rank = rank
+        self.same_first = False  # the op being written came with 'same' padding (Mapped.padding_intent)
         self.lines: list[str] = []
         self.notes: list[str] = []
         self.calls: list[str] = []
@@ -389,49 +397,46 @@ class Writer:
         return repr([[0, 0], *([lo, hi] for lo, hi in pairs), [0, 0]])
 
     def crop_pad(self, sizes, lo, hi, fill: float = 0.0, mode: str = "zeros", why: str = "") -> None:
-        """Negative sides of axes of ``sizes`` cells cropped, positive ones padded (zeros with
-        ZeroPadding, else keras.ops): a constant pad first (a side is cropped or padded, so the
-        order does not matter and no axis empties), a copying pad after the crop it copies from."""
+        """Negative sides of axes of ``sizes`` cells cropped, positive ones padded: a constant pad
+        first (ZeroPadding, or keras.ops.pad with the fill), then the crop (a side is one or the
+        other, so the order does not matter and no axis empties); reflect by keras.ops.pad where
+        TensorFlow's MirrorPad takes it, else every copying mode as keras.ops.take of the cells
+        each output cell copies (TF has no edge or wrap mode; measured)."""
         crop = tuple((max(-a, 0), max(-b, 0)) for a, b in zip(lo, hi))
         pad = tuple((max(a, 0), max(b, 0)) for a, b in zip(lo, hi))
         if mode == "zeros":
             self.pad(pad, fill, why)
             self.crop(crop, why)
             return
-        kept = [n - a - b for n, (a, b) in zip(sizes, crop)]
-        if min(kept) < 1 or mode == "circular" and any(max(pair) > n for pair, n in zip(pad, kept)):
-            raise refuse(
-                "Keras",
-                f"cropping {crop} then {mode} padding {pad} of axes of {tuple(sizes)} cells",
-                "Keras refuses a crop that empties an axis, and a circular pad longer than the cropped axis "
-                "copies cells that are not defined (torch)",
-                "crop fewer cells, or pad at most the cropped length",
-            )
-        self.crop(crop, why)
-        if not any(sum(pair) for pair in pad):
-            return
-        if mode == "reflect":
-            if any(max(a, b) >= n for (a, b), n in zip(pad, kept)):
-                raise refuse(
-                    "Keras",
-                    f"reflect padding {pad} of axes of {tuple(kept)} cells",
-                    "TensorFlow's MirrorPad (keras.ops.pad mode='reflect') needs each pad below the axis length",
-                    "pads smaller than the (cropped) input on each axis",
-                )
+        mirrored = mode == "reflect" and self.rank <= 3 and not any(sum(pair) for pair in crop)
+        if mirrored and all(max(pair) < n for pair, n in zip(pad, sizes)):
             self.ops_call(f"t = keras.ops.pad(t, {self.axes(pad)}, mode='reflect')", "keras.ops.pad(mode='reflect')")
             self.notes.append("keras.ops.pad(mode='reflect'): reflect padding")
-        else:
-            self.copy_pad(pad, mode)
+            return
+        from ..reference.layers import pad_sources  # NumPy: the copied cells, as the reference copies them
+
+        for axis, (n, a, b) in enumerate(zip(sizes, lo, hi)):
+            if a or b:
+                source = pad_sources(n, a, b, mode)[0].tolist()
+                self.ops_call(f"t = keras.ops.take(t, {source}, axis={axis + 1})", f"keras.ops.take(axis={axis + 1})")
+        self.notes.append(
+            f"{mode} padding {tuple(zip(lo, hi))}: keras.ops.take of the cells each output cell copies "
+            "(keras.ops.pad on TensorFlow has no edge or wrap mode, and mirrors only pads below the axis length)"
+        )
 
     def crop(self, crop, why: str) -> None:
-        if any(sum(pair) for pair in crop):
+        if any(sum(pair) for pair in crop) and self.rank > 3:  # no Cropping layer: a slice
+            kept = ", ".join(f"{a}:{-b if b else ''}" for a, b in crop)
+            self.ops_call(f"t = t[:, {kept}, :]", "slice")
+            self.notes.append(f"a slice {crop}: negative padding{why} removes cells (no Cropping{self.rank}D)")
+        elif any(sum(pair) for pair in crop):
             self.layer(f"Cropping{self.rank}D({pair_text(crop, 1)})")
             self.notes.append(f"Cropping{self.rank}D {crop}: negative padding{why} removes cells")
 
     def pad(self, pad, fill: float, why: str) -> None:
         if not any(sum(pair) for pair in pad):
             return
-        if fill == 0.0:
+        if fill == 0.0 and self.rank <= 3:
             self.layer(f"ZeroPadding{self.rank}D({pair_text(pad, 1)})")
             self.notes.append(f"ZeroPadding{self.rank}D {pad}: explicit padding{why} that no Keras padding= rule gives")
             return
@@ -441,26 +446,6 @@ class Writer:
             f"keras.ops.pad(x, {self.axes(pad)}, constant_values={value})",
         )
         self.notes.append(f"keras.ops.pad with {value}: padding{why} filled with that value")
-
-    def copy_pad(self, pad, mode: str) -> None:
-        """Replicate (edge) and circular (wrap) padding: keras.ops.pad on TensorFlow has neither
-        (measured), so the copied slices are concatenated."""
-        for axis, (lo, hi) in enumerate(pad):
-            if not lo and not hi:
-                continue
-            dim = axis + 1
-            index = lambda text, dim=dim: "t[" + ":, " * dim + text + "]"  # noqa: E731
-            if mode == "replicate":
-                parts = [f"keras.ops.repeat({index('-1:')}, {hi}, axis={dim})" if hi else ""]
-                parts = [f"keras.ops.repeat({index(':1')}, {lo}, axis={dim})" if lo else "", "t", *parts]
-            else:
-                parts = [index(f"-{lo}:") if lo else "", "t", index(f":{hi}") if hi else ""]
-            self.ops_call(
-                f"t = keras.ops.concatenate([{', '.join(p for p in parts if p)}], axis={dim})",
-                f"keras.ops.concatenate(axis={dim})",
-            )
-        word = "the edge cells repeated" if mode == "replicate" else "the other end's cells (wrapped)"
-        self.notes.append(f"{mode} padding {pad}: keras.ops.concatenate of {word}; keras.ops.pad has no such mode")
 
 
 def number(value: float) -> str:
@@ -483,24 +468,34 @@ def target(mapped: Mapped) -> Target:
     """keras.layers computing the canonical chain of ``mapped`` (from any framework)."""
     first = mapped.ops[0]
     rank = first.rank
-    if mapped.space_to_batch:
+    if mapped.space_to_batch and any(s > 1 for op in mapped.ops for s in op.stride):
         raise unsupported(first, "TensorFlow runs it as space-to-batch, whose strided windows are not those of a "
                           "strided dilated op", "strides=1, or dilations=1")  # fmt: skip
-    if rank not in (1, 2, 3):
+    if not 1 <= rank <= 3 and any(op.kind != "pad" for op in mapped.ops):  # pads: keras.ops, any rank
         raise unsupported(first, f"it has {rank} spatial axes", "Keras layers have 1 to 3 spatial axes")
     writer = Writer(rank)
+    last = mapped.ops[-1]
+    out = (last.batch // last.batch_groups, last.out_channels, *(max(m, 0) for m in arith.output_spatial(last)))
+    if 0 in out and mapped.activation != "glu":  # nothing to compute, and Keras layers refuse empty windows
+        writer.ops_call(f"t = keras.ops.zeros({(out[0], *out[2:], out[1])})", "keras.ops.zeros")
+        writer.notes.append(f"the output {out} is empty: an empty tensor of its shape (Keras refuses empty windows)")
+        writer.lines.append(f"y = np.transpose(keras.ops.convert_to_numpy(t), {(0, rank + 1, *range(1, rank + 1))})")
+        return Target("keras.ops.zeros", IMPORTS, tuple(writer.lines), tuple(writer.notes), tuple(writer.calls))
     to_last = (0, *range(2, rank + 2), 1)
     writer.lines.append(f"t = np.transpose(np.asarray(x, dtype=np.float32), {to_last})")
     separable = separable_layer(mapped.ops)
-    for index, op in enumerate(mapped.ops):
-        if separable:
-            write_separable(writer, mapped.ops, separable)
-            break
-        if op.batch == 0 or 0 in op.in_size or op.in_channels == 0 or min(arith.output_spatial(op)) <= 0:
+    if separable:
+        write_separable(writer, mapped.ops, separable)
+    for index, op in enumerate(() if separable else mapped.ops):
+        if (
+            0 in (op.batch, op.in_channels, op.out_channels, *op.in_size)
+            or min(arith.output_spatial(op), default=1) <= 0
+        ):
             raise unsupported(op, "its input or output is empty (Keras layers refuse empty crops and windows)",
                               "a non-empty input and output")  # fmt: skip
         if op.rank != rank:
             raise unsupported(op, "the chain changes its number of spatial axes", "one op at a time")
+        writer.same_first = index == 0 and "same_upper" in mapped.padding_intent
         write_op(writer, op, index)
     if mapped.activation:
         activate(writer, mapped)
@@ -564,6 +559,10 @@ def write_op(writer: Writer, op: ConvOp, index: int) -> None:
         write_resize(writer, op)
     elif op.kind in ("depth_to_space", "space_to_depth"):
         write_rearrange(writer, op)
+    elif op.kind in ("unfold", "fold"):
+        write_patches(writer, op)
+    elif op.kind == "max_unpool":
+        write_unpool(writer, op, index)
     else:
         raise unsupported(op, f"Keras has no {op.kind} layer", "the op in its source framework")
 
@@ -616,7 +615,8 @@ def padded_valid(writer: Writer, op: ConvOp, fill: float = 0.0, why: str = "") -
 
 def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
     rank = op.rank
-    writer.lines.append(f"w, b = params[{index}]")
+    if index >= 0:
+        writer.lines.append(f"w, b = params[{index}]")
     if op.lhs_dilation != (1,) * rank:
         op = lhs_dilate(writer, op)
     if op.batch_groups != 1:  # batch group i (a run of the batch) meets output feature group i: channel groups
@@ -633,10 +633,10 @@ def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
         writer.crop_pad(op.in_size, op.pad_lo, op.pad_hi, mode=op.pad_mode, why=f" ({op.pad_mode} padding_mode)")
         size = tuple(map(arith.pad_out, op.in_size, op.pad_lo, op.pad_hi))
         op = op.with_(in_size=size, pad_lo=(0,) * rank, pad_hi=(0,) * rank, pad_mode="zeros")
-    text = matching(op)
+    text = matching(op, same_first=writer.same_first)
     if text is None:
         op = padded_valid(writer, op)
-        text = matching(op)
+        text = matching(op, same_first=writer.same_first)
     if text is None and max(op.stride) > 1 and max(op.dilation) > 1:
         k_eff = tuple(map(arith.effective_kernel, op.kernel, op.dilation))
         spread = ", ".join(f"::{d}" for d in op.dilation)
@@ -650,7 +650,7 @@ def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
             f"to {k_eff} with zeros between its taps (dilation_rate=1)"
         )
         op = op.with_(kernel=k_eff, dilation=(1,) * rank)
-        text = matching(op)
+        text = matching(op, same_first=writer.same_first)
     if text is None:
         raise unsupported(op, "no Keras Conv layer gives it, even with explicit padding", "Conv with groups=1")
     if text.startswith("DepthwiseConv"):
@@ -660,13 +660,19 @@ def write_conv(writer: Writer, op: ConvOp, index: int) -> None:
             writer.notes.append(f"depthwise (groups = channels = {op.groups}): DepthwiseConv{rank}D")
     else:
         kernel = steps.code(steps.inverse(kernel_steps(rank)), "w")
+        if op.groups == op.in_channels > 1 and rank == 2 and op.stride[0] != op.stride[1]:
+            writer.notes.append(
+                f"depthwise with strides {op.stride}: TensorFlow's DepthwiseConv2D refuses unequal strides on CPU, "
+                f"so Conv2D with groups={op.groups}"
+            )
     writer.layer(text, f"[{kernel}] + {bias_text(op)}")
 
 
 def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
     rank = op.rank
-    writer.lines.append(f"w, b = params[{index}]")
-    text = matching(op, same_transposed)
+    if index >= 0:
+        writer.lines.append(f"w, b = params[{index}]")
+    text = matching(op, same_transposed, writer.same_first)
     if text is None and max(op.dilation) > 1:
         k_eff = tuple(map(arith.effective_kernel, op.kernel, op.dilation))
         spread = ", ".join(f"::{d}" for d in op.dilation)
@@ -677,7 +683,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
             "with zeros between its taps"
         )
         op = op.with_(kernel=k_eff, dilation=(1,) * rank)
-        text = matching(op, same_transposed)
+        text = matching(op, same_transposed, writer.same_first)
     if op.groups > 1:
         c, o, g = op.in_channels, op.out_channels, op.groups
         writer.lines += [
@@ -688,7 +694,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
         ]  # fmt: skip
         writer.notes.append(f"groups={g}: Conv{rank}DTranspose has no groups, so one block-diagonal kernel ({c}, {o})")
         op = op.with_(groups=1)
-        text = matching(op, same_transposed)
+        text = matching(op, same_transposed, writer.same_first)
     kernel = steps.code(steps.inverse(kernel_steps(rank)), "w")
     if text is not None:
         writer.layer(text, f"[{kernel}] + {bias_text(op)}")
@@ -703,7 +709,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
     hi = tuple(m + p - f for m, p, f in zip(out, op.pad_lo, full))
     grows = any(a > 0 for a in lo + hi)
     bare = op.with_(pad_lo=(0,) * rank, pad_hi=(0,) * rank, output_padding=(0,) * rank, bias=op.bias and not grows)
-    text = matching(bare, same_transposed)
+    text = matching(bare, same_transposed, writer.same_first)
     if text is None:
         raise unsupported(op, "no Conv*DTranspose gives its full output", "groups=1, dilation 1")
     writer.layer(text, f"[{kernel}] + {bias_text(bare)}")
@@ -716,7 +722,7 @@ def write_transposed(writer: Writer, op: ConvOp, index: int) -> None:
 def write_pool(writer: Writer, op: ConvOp) -> None:
     rank = op.rank
     if op.kind in ("max_pool", "avg_pool") and not op.divisor_override and op.empty_max == "-inf":
-        text = matching(op)
+        text = matching(op, same_first=writer.same_first)
         if text is not None:
             writer.layer(text)
             return
@@ -737,7 +743,8 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
         fill = float("-inf") if kind == "min_pool" else fill
         if op.init_value is not None:  # reduce_window: padding holds init_value, every window starts from it
             fill = op.init_value if kind == "max_pool" else -op.init_value
-    if op.lhs_dilation != (1,) * rank:
+    holes = op.lhs_dilation != (1,) * rank
+    if holes:
         op = lhs_dilate(writer, op, fill)
     valid = padded_valid(writer, op, fill=fill, why=" of the pooling")
     cells = 1
@@ -747,7 +754,7 @@ def write_pool(writer: Writer, op: ConvOp) -> None:
     if set(op.dilation) == {1}:
         name = "MaxPooling" if maxed else "AveragePooling"
         writer.layer(f"{name}{rank}D({ints(op.kernel)}, strides={ints(op.stride)})")
-        if maxed and fill == float("-inf") and valid.in_size != op.in_size:
+        if maxed and fill == float("-inf") and (holes or valid.in_size != op.in_size):
             writer.ops_call("t = keras.ops.where(t <= np.finfo(np.float32).min, -np.inf, t)", "keras.ops.where")
             writer.notes.append(
                 "TensorFlow's MaxPool starts each window from float32's lowest value, so a window of -inf padding "
@@ -824,7 +831,7 @@ def divide(writer: Writer, op: ConvOp, cells: int, counts: list | None) -> None:
 
 
 def write_pad(writer: Writer, op: ConvOp) -> None:
-    text = matching(op)
+    text = matching(op, same_first=writer.same_first)
     if text is not None:
         writer.layer(text)
         return
@@ -838,21 +845,141 @@ def write_adaptive(writer: Writer, op: ConvOp) -> None:
 
 
 def write_resize(writer: Writer, op: ConvOp) -> None:
-    text = matching(op)
-    if (
-        text is None
-        and op.resize_mode == "nearest"
-        and op.coordinate == "asymmetric"
-        and op.nearest_rounding == "floor"
-    ):
-        factors = tuple(m // n for m, n in zip(op.out_size, op.in_size))
-        if all(m == n * f for m, n, f in zip(op.out_size, op.in_size, factors)):
-            text = f"UpSampling{op.rank}D({ints(factors) if op.rank > 1 else factors[0]})"
-            writer.notes.append("nearest resize by whole factors: each cell repeated (UpSampling)")
-    if text is None:
-        raise unsupported(op, f"{op.resize_mode} resize with {op.coordinate} coordinates",
-                          "UpSampling (nearest, whole factors) or keras.layers.Resizing (half_pixel)")  # fmt: skip
-    writer.layer(text)
+    """A Keras layer where one samples as the op does (UpSampling, Resizing), else keras.ops.take
+    with the op's sampling table per axis (cells and weights, as convarith's reference builds them)."""
+    import numpy as np  # the sampling tables are NumPy (reference.resize): loaded for a resize only
+
+    from ..reference import resize as sampled
+
+    text = matching(op, same_first=writer.same_first)
+    if text is not None:
+        writer.layer(text)
+        return
+    what = sampled.unsupported(op)
+    if what:
+        raise unsupported(op, f"convarith does not reproduce {what}", "another resize mode")
+    tables = [sampled.filtered(op, axis) or sampled.sampling(op, axis) for axis in range(op.rank)]
+    factors = tuple(m // n for m, n in zip(op.out_size, op.in_size))
+    repeats = all(
+        cells.shape[1] == 1 and (weights == 1).all() and m == n * f and (cells[:, 0] == np.arange(m) // f).all()
+        for (cells, weights), m, n, f in zip(tables, op.out_size, op.in_size, factors)
+    )
+    if repeats:
+        writer.layer(f"UpSampling{op.rank}D({ints(factors) if op.rank > 1 else factors[0]})")
+        writer.notes.append("nearest resize by whole factors that picks cell i // factor: UpSampling")
+        return
+    found = resizing_method(op)
+    if found:
+        method, antialias = found
+        smooth = ", antialias=True" if antialias else ""
+        writer.layer(f"Resizing({op.out_size[0]}, {op.out_size[1]}, interpolation={method!r}{smooth})")
+        writer.notes.append(f"{method} resize: keras.layers.Resizing (tf.image.resize on TensorFlow) samples the same")
+        return
+    for axis in reversed(range(op.rank)):  # the last axis first, as the reference (and torch) resample
+        cells, weights = tables[axis]
+        dim = axis + 1
+        shape = (1,) * dim + (cells.shape[0],) + (1,) * (op.rank - axis)
+        if cells.shape[1] == 1 and (weights == 1).all():
+            writer.lines.append(f"t = keras.ops.take(t, {cells[:, 0].tolist()}, axis={dim})")
+            continue
+        terms = [
+            f"keras.ops.take(t, {cells[:, tap].tolist()}, axis={dim}) * "
+            f"np.array({weights[:, tap].tolist()}, np.float32).reshape({shape})"
+            for tap in range(cells.shape[1])
+        ]
+        writer.lines.append(f"t = {' + '.join(terms)}")
+    if op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]:
+        writer.lines.append(f"t = keras.ops.repeat(t[:, :1], {op.out_size[0]}, axis=1)")
+    writer.calls.append("keras.ops.take (a sampling table per axis)")
+    smooth = ", antialias" if op.antialias else ""
+    writer.notes.append(
+        f"{op.resize_mode} resize ({op.coordinate} coordinates{smooth}, {op.resize_arith} arithmetic): no Keras layer "
+        "samples so, so each axis is a gather of its cells and a weighted sum (the table computed for this size)"
+    )
+
+
+# keras.ops.image.resize on TensorFlow (measured: it refuses gaussian and mitchellcubic)
+RESIZING_METHODS = ("nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5")
+
+
+def resizing_method(op: ConvOp) -> tuple[str, bool] | None:
+    """(interpolation, antialias) of the keras.layers.Resizing giving the op, or None. On TensorFlow,
+    Resizing is tf.image.resize(method, antialias): checked by mapping that call on the op's input;
+    also any 2-D linear half-pixel sampling (torch's bilinear: out > 1 for its variant), whose
+    float arithmetic agrees with TF's."""
+    if op.rank != 2:
+        return None
+    scales = op.sample_scale or (0.0,) * op.rank
+    half_pixel = op.coordinate == "half_pixel" or op.coordinate == "pytorch_half_pixel" and min(op.out_size) > 1
+    scaled = all(s in (0.0, m / n) for s, m, n in zip(scales, op.out_size, op.in_size))
+    if op.resize_mode == "linear" and not op.antialias and half_pixel and scaled:
+        return "bilinear", False
+    shape = {"x": (op.batch, *op.in_size, op.in_channels)}
+    spec = channels_last(op.rank)
+    for method in RESIZING_METHODS:
+        call = f"tf.image.resize(x, {op.out_size!r}, method={method!r}, antialias={op.antialias})"
+        try:
+            got = map_call(call, shapes=shape).ops
+        except ConvArithError:
+            continue
+        if got == (op.with_(in_spec=spec, out_spec=spec),):
+            return method, op.antialias
+    return None
+
+
+def write_unpool(writer: Writer, op: ConvOp, index: int) -> None:
+    """Max unpooling: each value written at the flat position of its (N, C) output plane that its
+    index (the op's second input, params[index][0]) names, with keras.ops.scatter_update on zeros."""
+    rank, planes, cells = op.rank, op.batch * op.in_channels, 1
+    out = tuple(arith.output_spatial(op))
+    for n in op.in_size:
+        cells *= n
+    size = 1
+    for m in out:
+        size *= m
+    first = (0, rank + 1, *range(1, rank + 1))
+    writer.lines += [
+        f"indices = np.asarray(params[{index}][0], np.int64).reshape({planes}, {cells})",
+        f"rows = np.repeat(np.arange({planes}), {cells})",
+        "where = np.stack([rows, indices.reshape(-1)], axis=1)",
+        f"values = keras.ops.reshape(keras.ops.transpose(t, {first}), (-1,))",
+        f"t = keras.ops.scatter_update(keras.ops.zeros(({planes}, {size})), where, values)",
+        f"t = keras.ops.transpose(keras.ops.reshape(t, ({op.batch}, {op.in_channels}, *{out})), "
+        f"{(0, *range(2, rank + 2), 1)})",
+    ]
+    writer.calls.append("keras.ops.scatter_update")
+    writer.notes.append(
+        "max unpooling: each value scattered to the flat output position its index names (zeros elsewhere)"
+    )
+
+
+def write_patches(writer: Writer, op: ConvOp) -> None:
+    """unfold (im2col) as a grouped conv and fold (col2im) as a grouped transposed conv, each with a
+    one-hot kernel: channel c*K + j is input channel c at kernel offset j (K the kernel's cells)."""
+    channels = op.in_channels if op.kind == "unfold" else op.out_channels
+    cells = 1
+    for k in op.kernel:
+        cells *= k
+    writer.lines += [
+        f"w = np.zeros(({channels * cells}, 1) + {op.kernel}, np.float32)",
+        f"for c in range({channels}):",
+        f"    for j, tap in enumerate(np.ndindex({op.kernel})):",
+        f"        w[(c * {cells} + j, 0) + tap] = 1.0",
+        "b = None",
+    ]
+    if op.kind == "unfold":
+        writer.notes.append(f"unfold: a conv with groups={channels} and a one-hot kernel (one output channel per tap)")
+        write_conv(writer, op.with_(kind="conv", groups=channels, bias=False), -1)
+        return
+    full = tuple(
+        arith.transpose_out(n, arith.effective_kernel(k, d), s, 0, 0, 0)
+        for n, k, d, s in zip(op.in_size, op.kernel, op.dilation, op.stride)
+    )
+    hi = tuple(max(f - lo - m, 0) for f, lo, m in zip(full, op.pad_lo, op.out_size))
+    extra = tuple(max(m + lo - f, 0) for f, lo, m in zip(full, op.pad_lo, op.out_size))
+    scatter = op.with_(kind="conv_transpose", groups=channels, bias=False, pad_hi=hi, output_padding=extra, out_size=())
+    writer.notes.append(f"fold: a transposed conv with groups={channels} and a one-hot kernel (each tap added back)")
+    write_transposed(writer, scatter, -1)
 
 
 def write_rearrange(writer: Writer, op: ConvOp) -> None:
