@@ -17,6 +17,10 @@ from tests.differential import test_numerics_keras as keras_calls
 from tests.differential import test_numerics_onnx as onnx_calls
 from tests.differential import test_numerics_tf_nn as tf_calls
 from tests.differential import test_numerics_torch as torch_calls
+from tests.differential import test_global_pool as global_calls
+from tests.differential import test_padding as padding_calls
+from tests.differential import test_rearrange as rearrange_calls
+from tests.differential import test_resize as resize_calls
 from tests.differential.numerics import MAX_DIFF, NUMERIC_TALLY
 
 pytestmark = pytest.mark.differential
@@ -59,6 +63,30 @@ SOURCES = {
         jax_calls.default_layout_calls().map(functional),
     ),
     "onnx": st.one_of(onnx_calls.conv_nodes().map(functional), onnx_calls.pool_nodes().map(functional)),
+}
+
+FAMILIES = {
+    "padding": st.one_of(
+        padding_calls.torch_pads(numbers=True).map(lambda c: (c[0], c[1], c[2], None)),
+        padding_calls.keras_pads().map(layer),
+        padding_calls.onnx_pads(numbers=True).map(functional),
+    ),
+    "rearrange": st.one_of(
+        rearrange_calls.shuffle_calls().map(lambda c: (c[0], c[1], c[2], None)),
+        rearrange_calls.unfold_calls().map(lambda c: (c[0], c[1], c[2], None)),
+        rearrange_calls.block_calls().map(functional),
+    ),
+    "resize": st.one_of(
+        resize_calls.torch_calls(numeric=True).map(lambda c: (c[0], c[1], c[2], None)),
+        resize_calls.keras_calls(numeric=True).map(layer),
+        resize_calls.onnx_calls(numeric=True).map(functional),
+        resize_calls.tf_image_calls(numeric=True).map(functional),
+    ),
+    "global": st.one_of(
+        global_calls.keras_globals(numbers=True).map(layer),
+        global_calls.onnx_globals(numbers=True).map(functional),
+        global_calls.torch_globals().map(layer),
+    ),
 }
 
 COMPOSITE = [
@@ -224,6 +252,21 @@ def test_generated_calls_translate_to_tf_nn(oracle, source):
     @SETTINGS
     def check(case, seed):
         assume(accepted(*case))
+        agree(worker, source, *case, seed=seed)
+
+    check()
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_generated_families_translate_to_tf_nn(oracle, family):
+    """Padding of every mode, rearranging, resizing and global pools from the frameworks that spell them."""
+    worker = oracle("tf_nn")
+
+    @given(FAMILIES[family], st.integers(0, 2**32 - 1))
+    @SETTINGS
+    def check(case, seed):
+        assume(accepted(*case))
+        source = map_call(case[0], case[1], shapes=case[2], output_size=case[3]).framework_id
         agree(worker, source, *case, seed=seed)
 
     check()

@@ -416,7 +416,7 @@ def crop(writer: Writer, cuts, sizes) -> tuple[int, ...]:
     return tuple(n - a - b for (a, b, *_), n in zip(cuts, sizes))
 
 
-def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: str = "") -> None:
+def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: str = "", sizes=()) -> None:
     """Pad the spatial axes in TensorFlow's own ops: tf.pad (constant or REFLECT), edge copies, wrap-around."""
     if not any(lo) and not any(hi):
         return
@@ -437,6 +437,12 @@ def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: st
                 parts = [f"tf.repeat(h[{', '.join(before)}], {a}, axis={t})", "h",
                          f"tf.repeat(h[{', '.join(after)}], {b}, axis={t})"]  # fmt: skip
                 how = "edge cells repeated with tf.repeat (tf.pad has no replicate mode)"
+            elif max(a, b) > sizes[axis]:  # wraps more than once
+                cells = [i % sizes[axis] for i in range(-a, sizes[axis] + b)]
+                writer.line(f"h = tf.gather(h, {cells}, axis={t})", "tf.gather",
+                            f"{why} wrapping around more than once: the cells gathered (tf.pad has no circular "
+                            "mode).".strip())  # fmt: skip
+                continue
             else:
                 before[t], after[t] = f"h.shape[{t}] - {a}:", f":{b}"
                 parts = [f"h[{', '.join(before)}]", "h", f"h[{', '.join(after)}]"]
@@ -479,7 +485,7 @@ def conv(writer: Writer, op: ConvOp, index: int) -> None:
     core = last_form(op, in_size=sizes, pad_lo=lo, pad_hi=hi, lhs_dilation=(1,) * rank, rounding="floor",
                      bias=False, pad_mode="zeros")  # fmt: skip
     if op.pad_mode != "zeros":
-        pad(writer, lo, hi, op.pad_mode, why=f"padding_mode {op.pad_mode!r}: the input is padded first.")
+        pad(writer, lo, hi, op.pad_mode, why=f"padding_mode {op.pad_mode!r}: the input is padded first.", sizes=sizes)
         core = padded(core)
     bg = op.batch_groups
     if bg > 1:
@@ -773,16 +779,40 @@ def adaptive(writer: Writer, op: ConvOp) -> None:
 
 
 def pad_op(writer: Writer, op: ConvOp) -> None:
-    """Explicit padding: crop the negative sides, then pad by the mode."""
-    sizes = op.in_size
-    cuts = [(max(-a, 0), max(-b, 0)) for a, b in zip(op.pad_lo, op.pad_hi)]
-    crop(writer, cuts, sizes)
-    lo = tuple(max(a, 0) for a in op.pad_lo)
-    hi = tuple(max(b, 0) for b in op.pad_hi)
+    """Explicit padding: zeros (or pad_value) by cropping the negative sides and tf.pad; the copying modes by
+    tf.pad / edge copies where the pads are within the input, else by gathering the cells each output cell
+    copies (negative pads fold about the input's own edges, as torch does)."""
     writer.main = writer.main or "tf.pad"
-    if not any(lo + hi):
-        writer.calls.append("slice")
-    pad(writer, lo, hi, op.pad_mode, repr(float(op.pad_value)), why=f"{op.pad_mode} padding")
+    sizes = op.in_size
+    simple = all(0 <= a < n and 0 <= b < n for n, a, b in zip(sizes, op.pad_lo, op.pad_hi))
+    if op.pad_mode == "zeros" or simple:
+        cuts = [(max(-a, 0), max(-b, 0)) for a, b in zip(op.pad_lo, op.pad_hi)]
+        sizes = crop(writer, cuts, sizes)
+        lo = tuple(max(a, 0) for a in op.pad_lo)
+        hi = tuple(max(b, 0) for b in op.pad_hi)
+        if not any(lo + hi):
+            writer.calls.append("slice")
+        pad(writer, lo, hi, op.pad_mode, repr(float(op.pad_value)), why=f"{op.pad_mode} padding", sizes=sizes)
+        return
+    from ..reference.layers import pad_sources
+
+    for axis, (n, a, b) in enumerate(zip(sizes, op.pad_lo, op.pad_hi)):
+        if (a, b) == (0, 0):
+            continue
+        t = axis + 1
+        if n == 0:  # nothing to copy: every cell is the fill
+            pairs = [[0, 0]] * (op.rank + 2)
+            pairs[t] = [max(arith.pad_out(n, a, b), 0), 0]
+            writer.line(f"h = tf.pad(h, {pairs}, constant_values={float(op.pad_value)!r})", "tf.pad")
+            continue
+        cells, inside = pad_sources(n, a, b, op.pad_mode)
+        text = f"tf.gather(h, {cells.tolist()}, axis={t})"
+        if not inside.all():  # cells with nothing to copy take the fill
+            shape = (1,) * t + (len(cells),) + (1,) * (op.rank + 1 - t)
+            text = f"tf.where(np.reshape({inside.tolist()}, {shape}), {text}, {float(op.pad_value)!r})"
+        writer.line(f"h = {text}", "tf.gather",
+                    f"{op.pad_mode} padding with negative or long pads: each output cell gathers the input cell it "
+                    "copies (tf.pad takes neither).")  # fmt: skip
 
 
 def blocks(writer: Writer, op: ConvOp) -> None:
@@ -814,10 +844,11 @@ def blocks(writer: Writer, op: ConvOp) -> None:
 
 
 def resize(writer: Writer, op: ConvOp) -> None:
-    """tf.image.resize with the method whose sampling is the op's (float32 arithmetic aside)."""
-    for template, shapes in candidates(last_form(op)):
-        from ..api import map_call
+    """tf.image.resize with the method whose sampling is the op's (float32 arithmetic aside); otherwise each
+    axis gathered (tf.gather) at the cells the op's rule samples and weighed, the cells and weights written out."""
+    from ..api import map_call
 
+    for template, shapes in candidates(last_form(op)):
         text = template.format(x="x", w="w")
         try:
             mapped = map_call(text, shapes=shapes)
@@ -828,13 +859,40 @@ def resize(writer: Writer, op: ConvOp) -> None:
             writer.line(f"h = {text}", "tf.image.resize")
             writer.main = writer.main or text
             return
-    raise refuse(
-        LABEL,
-        f"resize {op.resize_mode} with coordinate {op.coordinate!r} (nearest rounding {op.nearest_rounding!r}, "
-        f"antialias {op.antialias}) is no tf.image.resize method",
-        "tf.image.resize samples half-pixel centres (nearest rounds half to even-ish, cubic a=-0.5)",
-        f"tf.image.resize(x, size={list(op.out_size)}, method='bilinear') comes closest for linear; or translate to onnx",
+    gathered(writer, op)
+
+
+def gathered(writer: Writer, op: ConvOp) -> None:
+    """A resize no tf.image.resize method gives: per axis (the last first, as the reference), the sampled
+    cells gathered and summed with their weights."""
+    from ..reference import resize as sampled
+
+    what = sampled.unsupported(op)
+    if what:
+        raise refuse(LABEL, f"resize with {what}", "the tf.nn target writes the resizes convarith reproduces",
+                     "another mode")  # fmt: skip
+    for axis in reversed(range(op.rank)):
+        found = sampled.filtered(op, axis)
+        cells, weights = found if found is not None else sampled.sampling(op, axis)
+        t = axis + 1
+        out, taps = cells.shape
+        if taps == 1 and (weights == 1).all():
+            if out == op.in_size[axis] and cells[:, 0].tolist() == list(range(out)):
+                continue  # the axis is copied
+            writer.line(f"h = tf.gather(h, {cells[:, 0].tolist()}, axis={t})", "tf.gather")
+            continue
+        shape = (out, taps) + (1,) * (op.rank - axis)
+        weights32 = weights.astype("float32").tolist()
+        writer.line(f"h = tf.reduce_sum(tf.gather(h, {cells.tolist()}, axis={t}) * np.reshape(np.array({weights32}, "
+                    f"np.float32), {shape}), axis={t + 1})", "tf.gather")  # fmt: skip
+    if op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]:
+        writer.line(f"h = tf.repeat(h[:, :1], {op.out_size[0]}, axis=1)", "tf.repeat",
+                    "torch's antialiased vertical pass on a 1-wide output repeats row 0 (measured).")  # fmt: skip
+    writer.notes.append(
+        f"No tf.image.resize method samples as this {op.resize_mode} resize ({op.coordinate}): each axis gathers the "
+        "cells the rule reads (tf.gather) and weighs them, the cells and weights written out."
     )
+    writer.main = writer.main or "tf.gather"
 
 
 def unfold(writer: Writer, op: ConvOp) -> None:
