@@ -12,12 +12,12 @@ from convarith.api import map_call
 from convarith.errors import ConvArithError
 from convarith.reference import adapters, run_chain
 from convarith.translate import tf_nn
+from tests.differential import test_global_pool as global_calls
 from tests.differential import test_numerics_jax_lax as jax_calls
 from tests.differential import test_numerics_keras as keras_calls
 from tests.differential import test_numerics_onnx as onnx_calls
 from tests.differential import test_numerics_tf_nn as tf_calls
 from tests.differential import test_numerics_torch as torch_calls
-from tests.differential import test_global_pool as global_calls
 from tests.differential import test_padding as padding_calls
 from tests.differential import test_rearrange as rearrange_calls
 from tests.differential import test_resize as resize_calls
