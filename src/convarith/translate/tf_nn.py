@@ -420,6 +420,19 @@ def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: st
     """Pad the spatial axes in TensorFlow's own ops: tf.pad (constant or REFLECT), edge copies, wrap-around."""
     if not any(lo) and not any(hi):
         return
+    if mode in ("zeros", "reflect") and len(lo) > 4:  # tf.pad takes tensors of rank <= 6: one axis at a time
+        how = f"constant_values={value}" if mode == "zeros" else "mode='REFLECT'"
+        for axis, (a, b) in enumerate(zip(lo, hi)):
+            if a or b:
+                t = axis + 1
+                writer.line(
+                    f"h = tf.reshape(tf.pad(tf.reshape(h, (-1, h.shape[{t}], int(np.prod(h.shape[{t + 1}:])))), "
+                    f"[[0, 0], [{a}, {b}], [0, 0]], {how}), (*h.shape[:{t}], h.shape[{t}] + {a + b}, "
+                    f"*h.shape[{t + 1}:]))",
+                    "tf.pad",
+                    f"{why} tf.pad takes at most 6 axes: each padded axis is padded in a 3-D view.".strip(),
+                )
+        return
     if mode == "zeros":
         fill = "" if value == "0.0" else f", constant_values={value}"
         writer.line(f"h = tf.pad(h, {pairs_text(lo, hi)}{fill})", "tf.pad", why)
@@ -786,10 +799,17 @@ def pad_op(writer: Writer, op: ConvOp) -> None:
     sizes = op.in_size
     simple = all(0 <= a < n and 0 <= b < n for n, a, b in zip(sizes, op.pad_lo, op.pad_hi))
     if op.pad_mode == "zeros" or simple:
-        cuts = [(max(-a, 0), max(-b, 0)) for a, b in zip(op.pad_lo, op.pad_hi)]
+        cuts, lo, hi = [], [], []
+        for n, a, b in zip(sizes, op.pad_lo, op.pad_hi):
+            if n + min(a, 0) + min(b, 0) < 0 or n == 0:  # nothing of the input is left: every cell is the fill
+                cuts.append((n, 0))
+                lo.append(max(arith.pad_out(n, a, b), 0))
+                hi.append(0)
+            else:
+                cuts.append((max(-a, 0), max(-b, 0)))
+                lo.append(max(a, 0))
+                hi.append(max(b, 0))
         sizes = crop(writer, cuts, sizes)
-        lo = tuple(max(a, 0) for a in op.pad_lo)
-        hi = tuple(max(b, 0) for b in op.pad_hi)
         if not any(lo + hi):
             writer.calls.append("slice")
         pad(writer, lo, hi, op.pad_mode, repr(float(op.pad_value)), why=f"{op.pad_mode} padding", sizes=sizes)
