@@ -74,6 +74,7 @@ FAMILIES = {
     "rearrange": st.one_of(
         rearrange_calls.shuffle_calls().map(lambda c: (c[0], c[1], c[2], None)),
         rearrange_calls.unfold_calls().map(lambda c: (c[0], c[1], c[2], None)),
+        rearrange_calls.fold_calls().map(lambda c: (c[0], c[1], c[2], None)),
         rearrange_calls.block_calls().map(functional),
     ),
     "resize": st.one_of(
@@ -132,6 +133,7 @@ COMPOSITE = [
     ("F.pad(x, (1, 2, 2, 0), mode='circular')", None, {"x": (1, 2, 5, 6)}, None),
     ("F.pad(x, (2, 1), mode='reflect')", None, {"x": (1, 2, 5)}, None),
     ("nn.Unfold(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1))", (1, 2, 5, 6), None, None),
+    ("nn.Fold((5, 6), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))", (1, 12, 12), None, None),  # one-hot kernel
     ("tf.nn.max_pool3d(x, 1, 3, 'SAME')", None, {"x": (1, 5, 5, 5, 2)}, None),  # window starts inside the input
     ("tf.nn.avg_pool3d(x, 2, 3, 'SAME')", None, {"x": (1, 7, 5, 4, 2)}, None),
     (

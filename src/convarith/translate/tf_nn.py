@@ -338,6 +338,8 @@ def translate_op(writer: Writer, op: ConvOp, index: int) -> None:
         resize(writer, op)
     elif op.kind == "unfold":
         unfold(writer, op)
+    elif op.kind == "fold":
+        fold(writer, op, index)
     else:
         raise refuse(
             LABEL,
@@ -562,8 +564,9 @@ def conv_variant(core: ConvOp, w: str):
     )
 
 
-def weights(writer: Writer, index: int, kind: str, op: ConvOp, depthwise: bool) -> None:
-    """The canonical weight in tf.nn's filter layout (the inverse of the source steps)."""
+def weights(writer: Writer, index: int, kind: str, op: ConvOp, depthwise: bool, weight: str = "") -> None:
+    """The canonical weight (``weight``, else the op's params) in tf.nn's filter layout (the inverse of the
+    source steps)."""
     rank = op.rank
     if depthwise:
         layout = steps.inverse(depthwise_steps(op.kernel, op.in_channels, op.out_channels // op.in_channels))
@@ -575,14 +578,15 @@ def weights(writer: Writer, index: int, kind: str, op: ConvOp, depthwise: bool) 
             if kind == "conv_transpose"
             else "(out, in/groups, *k) -> (*k, in/groups, out)"
         )
-    writer.line(f"w{index} = {steps.code(layout, f'np.asarray(params[{index}][0], np.float32)')}",
+    weight = weight or f"np.asarray(params[{index}][0], np.float32)"
+    writer.line(f"w{index} = {steps.code(layout, weight)}",
                 note=f"The weight goes from canonical {what}, tf.nn's filter layout.")  # fmt: skip
 
 
 # -- transposed convolution ------------------------------------------------------------------------------------------
 
 
-def conv_transpose(writer: Writer, op: ConvOp, index: int) -> None:
+def conv_transpose(writer: Writer, op: ConvOp, index: int, weight: str = "") -> None:
     """tf.nn.conv*_transpose: TF's own padding where it is the op's; else VALID with output_shape chosen
     (up to stride - 1 extra cells at the end), then the op's window cropped by slicing and cells beyond
     the kernel's reach added by tf.pad; a dilated kernel spread with zeros; groups one call each."""
@@ -590,7 +594,7 @@ def conv_transpose(writer: Writer, op: ConvOp, index: int) -> None:
     if op.lhs_dilation != (1,) * rank or op.batch_groups != 1:
         raise refuse(LABEL, "a transposed convolution with lhs_dilation or batch groups",
                      "tf.nn.conv_transpose has neither", "translate to jax")  # fmt: skip
-    weights(writer, index, "conv_transpose", op, False)
+    weights(writer, index, "conv_transpose", op, False, weight)
     w = f"w{index}"
     k_eff = tuple(arith.effective_kernel(k, d) for k, d in zip(op.kernel, op.dilation))
     if op.dilation != (1,) * rank:
@@ -913,6 +917,23 @@ def gathered(writer: Writer, op: ConvOp) -> None:
         "cells the rule reads (tf.gather) and weighs them, the cells and weights written out."
     )
     writer.main = writer.main or "tf.gather"
+
+
+def fold(writer: Writer, op: ConvOp, index: int) -> None:
+    """col2im (fold) has no tf.nn function: it is the transposed convolution whose kernel is one-hot, input
+    channel c*K + t feeding output channel c at kernel offset t; output_padding reaches the size asked."""
+    c, taps = op.out_channels, prod(op.kernel)
+    k_eff = [arith.effective_kernel(k, d) for k, d in zip(op.kernel, op.dilation)]
+    reach = [arith.transpose_out(n, k, s, a, b, 0) for n, k, s, a, b in zip(op.in_size, k_eff, op.stride, op.pad_lo,
+                                                                              op.pad_hi)]  # fmt: skip
+    transposed = op.with_(
+        kind="conv_transpose", out_size=(), output_padding=tuple(m - r for m, r in zip(op.out_size, reach))
+    )
+    writer.line(f"onehot = np.einsum('ab,tk->atbk', np.eye({c}, dtype=np.float32), np.eye({taps}, dtype=np.float32))"
+                f".reshape({(c * taps, c, *op.kernel)})",
+                note="fold sums each block into place: a transposed convolution with a one-hot kernel (channel "
+                "c*K + t goes to channel c at kernel offset t).")  # fmt: skip
+    conv_transpose(writer, transposed, index, "onehot")
 
 
 def unfold(writer: Writer, op: ConvOp) -> None:
