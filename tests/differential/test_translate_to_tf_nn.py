@@ -278,3 +278,22 @@ def test_generated_families_translate_to_tf_nn(oracle, family):
 def test_composite_translations(oracle, expr, input_shape, shapes, output_size):
     source = map_call(expr, input_shape, shapes=shapes, output_size=output_size).framework_id
     assert agree(oracle("tf_nn"), source, expr, input_shape, shapes, output_size), f"tf.nn refused {expr}"
+
+
+@pytest.mark.parametrize(("expr", "shape"), [("nn.MaxUnpool2d(2)", (1, 2, 3, 3)), ("nn.MaxUnpool1d(3, 2)", (2, 3, 4))])
+def test_max_unpool_translation(oracle, expr, shape):
+    """Unpooling takes its indices as params (the random plan has none): distinct positions in each plane."""
+    mapped = map_call(expr, shape)
+    op = mapped.ops[0]
+    rng = np.random.default_rng(5)
+    plane, cells = op.batch * op.in_channels, int(np.prod(op.in_size))
+    out = int(np.prod(tf_nn.arith.output_spatial(op)))
+    indices = np.stack([rng.permutation(out)[:cells] for _ in range(plane)]).reshape(op.input_shape)
+    x = rng.standard_normal(op.input_shape).astype(np.float32)
+    plan = adapters.Plan(mapped, x, [(indices, None)])
+    expected = run_chain(plan)[-1]
+    translated = tf_nn.target(mapped)
+    answer = oracle("tf_nn").run(
+        {"body": translated.body, "imports": translated.imports, "x": x, "params": plan.params}
+    )
+    np.testing.assert_array_equal(np.asarray(answer["values"]), expected, err_msg="\n".join(translated.body))

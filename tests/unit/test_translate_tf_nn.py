@@ -90,8 +90,9 @@ def test_emit_refusals_name_rule_and_fix():
 
 
 def test_target_refusals_name_rule_and_fix():
-    unpool = map_call("nn.MaxUnpool2d(2)", (1, 2, 3, 3))
-    assert "max_unpool" in refusal(lambda: tf_nn.target(unpool))
+    window = map_call("jax.lax.reduce_window(x, 0.0, jax.lax.add, (2, 2, 2, 2), (1, 1, 1, 1), 'VALID')",
+                      shapes={"x": (3, 3, 3, 3)})  # fmt: skip
+    assert "a window over 4 axes" in refusal(lambda: tf_nn.target(window))
     glu = map_call("keras.layers.Conv2D(4, 3, activation='glu')", (1, 5, 5, 2))
     assert "glu" in refusal(lambda: tf_nn.target(glu))
 

@@ -340,12 +340,14 @@ def translate_op(writer: Writer, op: ConvOp, index: int) -> None:
         unfold(writer, op)
     elif op.kind == "fold":
         fold(writer, op, index)
+    elif op.kind == "max_unpool":
+        unpool(writer, op, index)
     else:
         raise refuse(
             LABEL,
             f"a {op.kind} op has no tf.nn counterpart",
-            "the tf.nn target writes convolutions, pools, padding, rearranging, resizing and unfold",
-            "translate to torch (F.fold, F.max_unpool) or onnx",
+            "the tf.nn target writes convolutions, pools, padding, rearranging, resizing, unfold, fold and unpooling",
+            "translate to another framework",
         )
     if op.bias:
         writer.line(f"h = tf.nn.bias_add(h, np.asarray(params[{index}][1], np.float32))", "tf.nn.bias_add")
@@ -934,6 +936,23 @@ def fold(writer: Writer, op: ConvOp, index: int) -> None:
                 note="fold sums each block into place: a transposed convolution with a one-hot kernel (channel "
                 "c*K + t goes to channel c at kernel offset t).")  # fmt: skip
     conv_transpose(writer, transposed, index, "onehot")
+
+
+def unpool(writer: Writer, op: ConvOp, index: int) -> None:
+    """Max unpooling: each value scattered to the flat position of its (N, C) plane its index names
+    (params[index][0], canonical (N, C, *in)), every other cell 0 (tf.tensor_scatter_nd_update)."""
+    r, n, c = op.rank, op.batch, op.in_channels
+    out = arith.output_spatial(op)
+    planes, cells = n * c, prod(out)
+    writer.line(f"where = np.asarray(params[{index}][0], np.int64).reshape({planes}, -1)",
+                note="Max unpooling has no tf.nn function: the values are scattered to the positions their indices "
+                "name (tf.tensor_scatter_nd_update; a repeated index keeps one of its values).")  # fmt: skip
+    writer.line("where = np.stack([np.repeat(np.arange(where.shape[0]), where.shape[1]), where.reshape(-1)], axis=1)")
+    values = f"tf.reshape(tf.transpose(h, {from_last(r)}), [-1])"
+    writer.line(f"h = tf.tensor_scatter_nd_update(tf.zeros({(planes, cells)}), where, {values})",
+                "tf.tensor_scatter_nd_update")  # fmt: skip
+    writer.line(f"h = tf.transpose(tf.reshape(h, {(n, c, *out)}), {to_last(r)})")
+    writer.main = writer.main or "tf.tensor_scatter_nd_update"
 
 
 def unfold(writer: Writer, op: ConvOp) -> None:
