@@ -269,11 +269,13 @@ class Writer:
         self.calls: list[str] = []
         self.notes: list[str] = []
         self.main = ""
+        self.first = ""  # the first line calling TF: the main call where no step names one
 
     def line(self, text: str, call: str | None = None, note: str | None = None) -> None:
         self.lines.append(text)
         if call:
             self.calls.append(call)
+            self.first = self.first or text.partition(" = ")[2]
         if note and note not in self.notes:
             self.notes.append(note)
 
@@ -305,7 +307,7 @@ def target(mapped: Mapped) -> Target:
     last = mapped.ops[-1]
     writer.line(f"y = np.transpose(h.numpy(), {from_last(last.rank)})")
     return Target(
-        call=writer.main or (writer.calls[0] if writer.calls else ""),
+        call=writer.main or writer.first,
         imports=IMPORTS,
         body=tuple(writer.lines),
         notes=tuple(writer.notes),
@@ -315,11 +317,11 @@ def target(mapped: Mapped) -> Target:
 
 def translate_op(writer: Writer, op: ConvOp, index: int) -> None:
     out = arith.output_spatial(op)
-    if min(out, default=1) <= 0 or 0 in (op.batch, op.out_channels) or (op.in_channels == 0 and op.kind != "conv"):
+    if min(out, default=1) <= 0 or 0 in (op.batch, op.out_channels, op.in_channels):
         shape = (op.batch // op.batch_groups, *(max(n, 0) for n in out), op.out_channels)
-        writer.line(f"h = tf.zeros({shape})", "tf.zeros", "The output is empty (a size of 0), so it is made directly.")
-        return
-    if op.kind == "conv":
+        writer.line(f"h = tf.zeros({shape})", "tf.zeros",
+                    "The output is empty or reads no channel (a size of 0), so it is made directly.")  # fmt: skip
+    elif op.kind == "conv":
         conv(writer, op, index)
     elif op.kind == "conv_transpose":
         conv_transpose(writer, op, index)
@@ -801,7 +803,6 @@ def pad_op(writer: Writer, op: ConvOp) -> None:
     """Explicit padding: zeros (or pad_value) by cropping the negative sides and tf.pad; the copying modes by
     tf.pad / edge copies where the pads are within the input, else by gathering the cells each output cell
     copies (negative pads fold about the input's own edges, as torch does)."""
-    writer.main = writer.main or "tf.pad"
     sizes = op.in_size
     simple = all(0 <= a < n and 0 <= b < n for n, a, b in zip(sizes, op.pad_lo, op.pad_hi))
     if op.pad_mode == "zeros" or simple:
@@ -918,7 +919,6 @@ def gathered(writer: Writer, op: ConvOp) -> None:
         f"No tf.image.resize method samples as this {op.resize_mode} resize ({op.coordinate}): each axis gathers the "
         "cells the rule reads (tf.gather) and weighs them, the cells and weights written out."
     )
-    writer.main = writer.main or "tf.gather"
 
 
 def fold(writer: Writer, op: ConvOp, index: int) -> None:
@@ -952,7 +952,6 @@ def unpool(writer: Writer, op: ConvOp, index: int) -> None:
     writer.line(f"h = tf.tensor_scatter_nd_update(tf.zeros({(planes, cells)}), where, {values})",
                 "tf.tensor_scatter_nd_update")  # fmt: skip
     writer.line(f"h = tf.transpose(tf.reshape(h, {(n, c, *out)}), {to_last(r)})")
-    writer.main = writer.main or "tf.tensor_scatter_nd_update"
 
 
 def unfold(writer: Writer, op: ConvOp) -> None:
