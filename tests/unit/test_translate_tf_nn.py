@@ -13,13 +13,15 @@ from convarith.reference import adapters
 from convarith.translate import tf_nn
 from tests.differential import test_numerics_tf_nn as tf_calls
 from tests.differential import test_numerics_torch as torch_calls
+from tests.unit.robust_seeds import SEEDS
+from tests.unit.test_robust import mutated_cases
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def mapped_or_none(expr, input_shape=None, shapes=None):
+def mapped_or_none(expr, input_shape=None, shapes=None, output_size=None):
     try:
-        return map_call(expr, input_shape, shapes=shapes)
+        return map_call(expr, input_shape, shapes=shapes, output_size=output_size)
     except ConvArithError:
         return None
 
@@ -206,3 +208,47 @@ def test_source_run_writes_shape_references_as_numbers():
 )  # fmt: skip
 def test_padding_intent(expr, shapes, intent):
     assert map_call(expr, shapes=shapes).padding_intent == intent
+
+
+def test_every_robust_seed_translates_or_is_refused_with_rule_and_fix():
+    """Each seed call of every framework: tf_nn.target (and for tf.nn calls source and emit) give code or a
+    ConvArithError naming a rule and a fix, never another exception."""
+    written = 0
+    for expr, input_shape, shapes, output_size in SEEDS:
+        mapped = mapped_or_none(expr, input_shape, shapes, output_size)
+        if mapped is None:
+            continue
+        steps = [lambda m=mapped: tf_nn.target(m)]
+        if mapped.framework_id == "tf_nn":
+            steps += [lambda m=mapped: tf_nn.source(m), lambda m=mapped: tf_nn.emit(m.ops[0])]
+        for step in steps:
+            try:
+                step()
+                written += 1
+            except ConvArithError as error:
+                assert "Rule:" in str(error) and "Fix:" in str(error), f"{expr}: {error}"
+    assert written >= 0.6 * len(SEEDS)
+
+
+def test_large_tables_are_refused():
+    huge = map_call("nn.Upsample(size=(200000, 3), mode='nearest')", (1, 1, 2, 3))
+    assert "entries" in refusal(lambda: tf_nn.target(huge))
+    windows = map_call("nn.AdaptiveAvgPool1d(100000)", (1, 1, 5))
+    assert "entries" in refusal(lambda: tf_nn.target(windows))
+
+
+@given(mutated_cases())
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+def test_mutated_calls_translate_or_raise_only_convarith_error(case):
+    """Seeds with a piece broken: what maps translates to tf.nn, or is refused with ConvArithError."""
+    expr, input_shape, shapes, output_size = case
+    try:
+        mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
+    except (ConvArithError, TypeError, ValueError):  # mapping's own robustness is test_robust's
+        return
+    try:
+        tf_nn.target(mapped)
+        if mapped.framework_id == "tf_nn":
+            tf_nn.source(mapped)
+    except ConvArithError as error:
+        assert "Rule:" in str(error) and "Fix:" in str(error), f"{expr}: {error}"

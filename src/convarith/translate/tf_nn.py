@@ -29,6 +29,7 @@ LABEL = "tf.nn"
 IMPORTS = ("import numpy as np", "import tensorflow as tf")
 RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
 CPU_RULE = "TensorFlow's CPU kernels take channels-last tensors (NWC, NHWC, NDHWC)"
+TABLE_LIMIT = 1 << 16  # entries of a table written into the code (gathered cells, listed windows)
 
 # -- layouts as data (reference.adapters.tf_nn_params applies the same steps) ------------------------------------
 
@@ -358,6 +359,17 @@ def translate_op(writer: Writer, op: ConvOp, index: int) -> None:
 # -- shared steps: spreading, cropping, padding, the window geometry -----------------------------------------------
 
 
+def check_table(count: int, what: str) -> None:
+    """Refuse writing a table of more than TABLE_LIMIT entries into the code."""
+    if count > TABLE_LIMIT:
+        raise refuse(
+            LABEL,
+            f"{what} would be written out as {count} entries",
+            f"the tf.nn code lists such tables only up to {TABLE_LIMIT} entries",
+            "a smaller size, or translate to a framework with this op (torch, onnx)",
+        )
+
+
 def index_text(rank: int, slices: list[str]) -> str:
     """h[:, <slices>, :] over the spatial axes of a channels-last tensor."""
     return "h[:, " + ", ".join(slices) + ", :]"
@@ -457,6 +469,7 @@ def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: st
                          f"tf.repeat(h[{', '.join(after)}], {b}, axis={t})"]  # fmt: skip
                 how = "edge cells repeated with tf.repeat (tf.pad has no replicate mode)"
             elif max(a, b) > sizes[axis]:  # wraps more than once
+                check_table(a + sizes[axis] + b, f"the cells circular padding copies on axis {axis}")
                 cells = [i % sizes[axis] for i in range(-a, sizes[axis] + b)]
                 writer.line(f"h = tf.gather(h, {cells}, axis={t})", "tf.gather",
                             f"{why} wrapping around more than once: the cells gathered (tf.pad has no circular "
@@ -793,6 +806,7 @@ def adaptive(writer: Writer, op: ConvOp) -> None:
         writer.line(f"h = {reduce}(h, axis={axes}, keepdims=True)", reduce, "One window per axis: a global reduction.")
         return
     for axis, (n, m) in enumerate(zip(op.in_size, op.out_size)):
+        check_table(m, f"the adaptive pool's {m} windows of axis {axis}")
         windows = tuple(arith.adaptive_window(i, n, m) for i in range(m))
         where = ", ".join([":"] * (axis + 1) + ["a:b"])
         writer.line(f"h = tf.stack([{reduce}(h[{where}], axis={axis + 1}) for a, b in {windows}], axis={axis + 1})",
@@ -832,6 +846,7 @@ def pad_op(writer: Writer, op: ConvOp) -> None:
             pairs[t] = [max(arith.pad_out(n, a, b), 0), 0]
             writer.line(f"h = tf.pad(h, {pairs}, constant_values={float(op.pad_value)!r})", "tf.pad")
             continue
+        check_table(arith.pad_out(n, a, b), f"the cells {op.pad_mode} padding copies on axis {axis}")
         cells, inside = pad_sources(n, a, b, op.pad_mode)
         text = f"tf.gather(h, {cells.tolist()}, axis={t})"
         if not inside.all():  # cells with nothing to copy take the fill
@@ -899,10 +914,12 @@ def gathered(writer: Writer, op: ConvOp) -> None:
         raise refuse(LABEL, f"resize with {what}", "the tf.nn target writes the resizes convarith reproduces",
                      "another mode")  # fmt: skip
     for axis in reversed(range(op.rank)):
+        check_table(op.out_size[axis], f"the resize's sampling table of axis {axis}")
         found = sampled.filtered(op, axis)
         cells, weights = found if found is not None else sampled.sampling(op, axis)
         t = axis + 1
         out, taps = cells.shape
+        check_table(cells.size, f"the resize's sampling table of axis {axis}")
         if taps == 1 and (weights == 1).all():
             if out == op.in_size[axis] and cells[:, 0].tolist() == list(range(out)):
                 continue  # the axis is copied
