@@ -103,25 +103,31 @@ def target(expr, input_shape=None, shapes=None):
     return tf_nn.target(map_call(expr, input_shape, shapes=shapes))
 
 
+def called(translated, start: str) -> bool:
+    return any(call.startswith(start) for call in translated.calls)
+
+
 def test_target_prefers_tf_padding_then_explicit_then_tf_pad():
     same = target("nn.Conv2d(3, 4, 3, padding=1)", (1, 3, 8, 8))  # TF's SAME is (1, 1) here
-    assert "padding='SAME'" in same.call and "tf.pad" not in same.calls
+    assert "padding='SAME'" in same.call and not called(same, "tf.pad(")
     explicit = target("nn.Conv2d(3, 4, 3, stride=2, padding=1)", (1, 3, 8, 8))  # SAME would be (0, 1)
-    assert "padding=[[0, 0], [1, 1], [1, 1], [0, 0]]" in explicit.call and "tf.pad" not in explicit.calls
+    assert "padding=[[0, 0], [1, 1], [1, 1], [0, 0]]" in explicit.call and not called(explicit, "tf.pad(")
     padded = target("nn.Conv1d(2, 3, 4, padding=2)", (1, 2, 7))  # conv1d takes no explicit list
-    assert padded.calls[:2] == ("tf.pad", "tf.nn.conv1d") and "padding='VALID'" in padded.call
+    assert [c.partition("(")[0] for c in padded.calls[:2]] == ["tf.pad", "tf.nn.conv1d"]
+    assert "padding='VALID'" in padded.call
     lower = target("onnx.helper.make_node('Conv', ['X', 'W'], ['Y'], kernel_shape=[2], auto_pad='SAME_LOWER')",
                    shapes={"X": (1, 2, 6), "W": (3, 2, 2)})  # fmt: skip
-    assert "tf.pad" in lower.calls and "'SAME'" not in lower.call  # the odd cell at the start: not TF's SAME
+    assert called(lower, "tf.pad(") and "'SAME'" not in lower.call  # the odd cell at the start: not TF's SAME
     keras = target("keras.layers.Conv2D(4, 3, strides=2, padding='same')", (1, 9, 9, 3))
     assert "padding='SAME'" in keras.call
 
 
 def test_target_steps_for_what_tf_nn_cannot_say():
     crop = target("jax.lax.conv_general_dilated(x, w, (1,), ((-2, 1),))", shapes={"x": (1, 2, 9), "w": (3, 2, 3)})
-    assert "slice" in crop.calls and any("Negative padding" in note for note in crop.notes)
+    assert called(crop, "h[") and any("Negative padding" in note for note in crop.notes)
     include = target("nn.AvgPool2d(3, stride=2, padding=1)", (1, 2, 8, 8))  # count_include_pad: pad, then VALID
-    assert include.calls[:2] == ("tf.pad", "tf.nn.avg_pool2d") and not any("count =" in line for line in include.body)
+    assert [c.partition("(")[0] for c in include.calls[:2]] == ["tf.pad", "tf.nn.avg_pool2d"]
+    assert not any("count =" in line for line in include.body)
     exclude = target("nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)", (1, 2, 8, 9))
     assert any(line.startswith("count = ") for line in exclude.body)
     ceil = target("nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)", (1, 2, 8, 9))
@@ -138,7 +144,7 @@ def test_target_steps_for_what_tf_nn_cannot_say():
     reduce = target(
         "jax.lax.reduce_window(x, 0.0, jax.lax.add, (1, 1, 2, 3), (1, 1, 2, 1), 'SAME')", shapes={"x": (1, 2, 5, 6)}
     )
-    assert "tf.reshape" in reduce.calls
+    assert called(reduce, "tf.reshape(")
 
 
 def test_softmax_acts_on_the_last_axis_keras_gives():

@@ -263,7 +263,7 @@ def candidates(op: ConvOp) -> list:
 
 
 class Writer:
-    """The body being written: lines, the calls in order, a note per extra step."""
+    """The body being written: lines, the TF calls in order (as written, on the tensor h), a note per extra step."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -273,9 +273,10 @@ class Writer:
         self.first = ""  # the first line calling TF: the main call where no step names one
 
     def line(self, text: str, call: str | None = None, note: str | None = None) -> None:
+        """One line; ``call`` (any non-empty value) marks it as a TF step, listed in ``calls`` as written."""
         self.lines.append(text)
         if call:
-            self.calls.append(call)
+            self.calls.append(text.partition(" = ")[2])
             self.first = self.first or text.partition(" = ")[2]
         if note and note not in self.notes:
             self.notes.append(note)
@@ -831,8 +832,6 @@ def pad_op(writer: Writer, op: ConvOp) -> None:
                 lo.append(max(a, 0))
                 hi.append(max(b, 0))
         sizes = crop(writer, cuts, sizes)
-        if not any(lo + hi):
-            writer.calls.append("slice")
         pad(writer, lo, hi, op.pad_mode, repr(float(op.pad_value)), why=f"{op.pad_mode} padding", sizes=sizes)
         return
     from ..reference.layers import pad_sources
