@@ -975,13 +975,12 @@ def unfold(writer: Writer, op: ConvOp) -> None:
     if op.rank != 2:
         raise refuse(LABEL, f"unfold of {op.rank} spatial axes", "tf.image.extract_patches is 2-D", "a 2-D input")
     cuts = geometry(op, op.in_size)
-    sizes = crop(writer, cuts, op.in_size)
+    crop(writer, cuts, op.in_size)
     pad(writer, [c[2] for c in cuts], [c[3] for c in cuts], why="The padding is added by tf.pad.")
     out = arith.output_spatial(op)
     taps, c = prod(op.kernel), op.in_channels
     text = (f"tf.image.extract_patches(h, sizes={[1, *op.kernel, 1]}, strides={[1, *op.stride, 1]}, "
             f"rates={[1, *op.dilation, 1]}, padding='VALID')")  # fmt: skip
-    del sizes
     writer.line(f"h = {text}", "tf.image.extract_patches")
     writer.line(f"h = tf.reshape(tf.transpose(tf.reshape(h, {(op.batch, *out, taps, c)}), (0, 1, 2, 4, 3)), "
                 f"{(op.batch, *out, c * taps)})", "tf.reshape",
