@@ -12,11 +12,15 @@ from convarith.api import map_call
 from convarith.errors import ConvArithError
 from convarith.reference import adapters, run_chain
 from convarith.translate import tf_nn
+from tests.differential import test_global_pool as global_calls
 from tests.differential import test_numerics_jax_lax as jax_calls
 from tests.differential import test_numerics_keras as keras_calls
 from tests.differential import test_numerics_onnx as onnx_calls
 from tests.differential import test_numerics_tf_nn as tf_calls
 from tests.differential import test_numerics_torch as torch_calls
+from tests.differential import test_padding as padding_calls
+from tests.differential import test_rearrange as rearrange_calls
+from tests.differential import test_resize as resize_calls
 from tests.differential.numerics import MAX_DIFF, NUMERIC_TALLY
 
 pytestmark = pytest.mark.differential
@@ -59,6 +63,31 @@ SOURCES = {
         jax_calls.default_layout_calls().map(functional),
     ),
     "onnx": st.one_of(onnx_calls.conv_nodes().map(functional), onnx_calls.pool_nodes().map(functional)),
+}
+
+FAMILIES = {
+    "padding": st.one_of(
+        padding_calls.torch_pads(numbers=True).map(lambda c: (c[0], c[1], c[2], None)),
+        padding_calls.keras_pads().map(layer),
+        padding_calls.onnx_pads(numbers=True).map(functional),
+    ),
+    "rearrange": st.one_of(
+        rearrange_calls.shuffle_calls().map(lambda c: (c[0], c[1], c[2], None)),
+        rearrange_calls.unfold_calls().map(lambda c: (c[0], c[1], c[2], None)),
+        rearrange_calls.fold_calls().map(lambda c: (c[0], c[1], c[2], None)),
+        rearrange_calls.block_calls().map(functional),
+    ),
+    "resize": st.one_of(
+        resize_calls.torch_calls(numeric=True).map(lambda c: (c[0], c[1], c[2], None)),
+        resize_calls.keras_calls(numeric=True).map(layer),
+        resize_calls.onnx_calls(numeric=True).map(functional),
+        resize_calls.tf_image_calls(numeric=True).map(functional),
+    ),
+    "global": st.one_of(
+        global_calls.keras_globals(numbers=True).map(layer),
+        global_calls.onnx_globals(numbers=True).map(functional),
+        global_calls.torch_globals().map(layer),
+    ),
 }
 
 COMPOSITE = [
@@ -104,6 +133,7 @@ COMPOSITE = [
     ("F.pad(x, (1, 2, 2, 0), mode='circular')", None, {"x": (1, 2, 5, 6)}, None),
     ("F.pad(x, (2, 1), mode='reflect')", None, {"x": (1, 2, 5)}, None),
     ("nn.Unfold(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1))", (1, 2, 5, 6), None, None),
+    ("nn.Fold((5, 6), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))", (1, 12, 12), None, None),  # one-hot kernel
     ("tf.nn.max_pool3d(x, 1, 3, 'SAME')", None, {"x": (1, 5, 5, 5, 2)}, None),  # window starts inside the input
     ("tf.nn.avg_pool3d(x, 2, 3, 'SAME')", None, {"x": (1, 7, 5, 4, 2)}, None),
     (
@@ -229,7 +259,41 @@ def test_generated_calls_translate_to_tf_nn(oracle, source):
     check()
 
 
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_generated_families_translate_to_tf_nn(oracle, family):
+    """Padding of every mode, rearranging, resizing and global pools from the frameworks that spell them."""
+    worker = oracle("tf_nn")
+
+    @given(FAMILIES[family], st.integers(0, 2**32 - 1))
+    @SETTINGS
+    def check(case, seed):
+        assume(accepted(*case))
+        source = map_call(case[0], case[1], shapes=case[2], output_size=case[3]).framework_id
+        agree(worker, source, *case, seed=seed)
+
+    check()
+
+
 @pytest.mark.parametrize(("expr", "input_shape", "shapes", "output_size"), COMPOSITE)
 def test_composite_translations(oracle, expr, input_shape, shapes, output_size):
     source = map_call(expr, input_shape, shapes=shapes, output_size=output_size).framework_id
     assert agree(oracle("tf_nn"), source, expr, input_shape, shapes, output_size), f"tf.nn refused {expr}"
+
+
+@pytest.mark.parametrize(("expr", "shape"), [("nn.MaxUnpool2d(2)", (1, 2, 3, 3)), ("nn.MaxUnpool1d(3, 2)", (2, 3, 4))])
+def test_max_unpool_translation(oracle, expr, shape):
+    """Unpooling takes its indices as params (the random plan has none): distinct positions in each plane."""
+    mapped = map_call(expr, shape)
+    op = mapped.ops[0]
+    rng = np.random.default_rng(5)
+    plane, cells = op.batch * op.in_channels, int(np.prod(op.in_size))
+    out = int(np.prod(tf_nn.arith.output_spatial(op)))
+    indices = np.stack([rng.permutation(out)[:cells] for _ in range(plane)]).reshape(op.input_shape)
+    x = rng.standard_normal(op.input_shape).astype(np.float32)
+    plan = adapters.Plan(mapped, x, [(indices, None)])
+    expected = run_chain(plan)[-1]
+    translated = tf_nn.target(mapped)
+    answer = oracle("tf_nn").run(
+        {"body": translated.body, "imports": translated.imports, "x": x, "params": plan.params}
+    )
+    np.testing.assert_array_equal(np.asarray(answer["values"]), expected, err_msg="\n".join(translated.body))

@@ -29,6 +29,7 @@ LABEL = "tf.nn"
 IMPORTS = ("import numpy as np", "import tensorflow as tf")
 RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
 CPU_RULE = "TensorFlow's CPU kernels take channels-last tensors (NWC, NHWC, NDHWC)"
+TABLE_LIMIT = 1 << 16  # entries of a table written into the code (gathered cells, listed windows)
 
 # -- layouts as data (reference.adapters.tf_nn_params applies the same steps) ------------------------------------
 
@@ -262,18 +263,21 @@ def candidates(op: ConvOp) -> list:
 
 
 class Writer:
-    """The body being written: lines, the calls in order, a note per extra step."""
+    """The body being written: lines, the TF calls in order (as written, on the tensor h), a note per extra step."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.calls: list[str] = []
         self.notes: list[str] = []
         self.main = ""
+        self.first = ""  # the first line calling TF: the main call where no step names one
 
     def line(self, text: str, call: str | None = None, note: str | None = None) -> None:
+        """One line; ``call`` (any non-empty value) marks it as a TF step, listed in ``calls`` as written."""
         self.lines.append(text)
         if call:
-            self.calls.append(call)
+            self.calls.append(text.partition(" = ")[2])
+            self.first = self.first or text.partition(" = ")[2]
         if note and note not in self.notes:
             self.notes.append(note)
 
@@ -305,7 +309,7 @@ def target(mapped: Mapped) -> Target:
     last = mapped.ops[-1]
     writer.line(f"y = np.transpose(h.numpy(), {from_last(last.rank)})")
     return Target(
-        call=writer.main or (writer.calls[0] if writer.calls else ""),
+        call=writer.main or writer.first,
         imports=IMPORTS,
         body=tuple(writer.lines),
         notes=tuple(writer.notes),
@@ -315,11 +319,11 @@ def target(mapped: Mapped) -> Target:
 
 def translate_op(writer: Writer, op: ConvOp, index: int) -> None:
     out = arith.output_spatial(op)
-    if min(out, default=1) <= 0 or 0 in (op.batch, op.out_channels) or (op.in_channels == 0 and op.kind != "conv"):
+    if min(out, default=1) <= 0 or 0 in (op.batch, op.out_channels, op.in_channels):
         shape = (op.batch // op.batch_groups, *(max(n, 0) for n in out), op.out_channels)
-        writer.line(f"h = tf.zeros({shape})", "tf.zeros", "The output is empty (a size of 0), so it is made directly.")
-        return
-    if op.kind == "conv":
+        writer.line(f"h = tf.zeros({shape})", "tf.zeros",
+                    "The output is empty or reads no channel (a size of 0), so it is made directly.")  # fmt: skip
+    elif op.kind == "conv":
         conv(writer, op, index)
     elif op.kind == "conv_transpose":
         conv_transpose(writer, op, index)
@@ -338,18 +342,33 @@ def translate_op(writer: Writer, op: ConvOp, index: int) -> None:
         resize(writer, op)
     elif op.kind == "unfold":
         unfold(writer, op)
+    elif op.kind == "fold":
+        fold(writer, op, index)
+    elif op.kind == "max_unpool":
+        unpool(writer, op, index)
     else:
         raise refuse(
             LABEL,
             f"a {op.kind} op has no tf.nn counterpart",
-            "the tf.nn target writes convolutions, pools, padding, rearranging, resizing and unfold",
-            "translate to torch (F.fold, F.max_unpool) or onnx",
+            "the tf.nn target writes convolutions, pools, padding, rearranging, resizing, unfold, fold and unpooling",
+            "translate to another framework",
         )
     if op.bias:
         writer.line(f"h = tf.nn.bias_add(h, np.asarray(params[{index}][1], np.float32))", "tf.nn.bias_add")
 
 
 # -- shared steps: spreading, cropping, padding, the window geometry -----------------------------------------------
+
+
+def check_table(count: int, what: str) -> None:
+    """Refuse writing a table of more than TABLE_LIMIT entries into the code."""
+    if count > TABLE_LIMIT:
+        raise refuse(
+            LABEL,
+            f"{what} would be written out as {count} entries",
+            f"the tf.nn code lists such tables only up to {TABLE_LIMIT} entries",
+            "a smaller size, or translate to a framework with this op (torch, onnx)",
+        )
 
 
 def index_text(rank: int, slices: list[str]) -> str:
@@ -416,9 +435,22 @@ def crop(writer: Writer, cuts, sizes) -> tuple[int, ...]:
     return tuple(n - a - b for (a, b, *_), n in zip(cuts, sizes))
 
 
-def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: str = "") -> None:
+def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: str = "", sizes=()) -> None:
     """Pad the spatial axes in TensorFlow's own ops: tf.pad (constant or REFLECT), edge copies, wrap-around."""
     if not any(lo) and not any(hi):
+        return
+    if mode in ("zeros", "reflect") and len(lo) > 4:  # tf.pad takes tensors of rank <= 6: one axis at a time
+        how = f"constant_values={value}" if mode == "zeros" else "mode='REFLECT'"
+        for axis, (a, b) in enumerate(zip(lo, hi)):
+            if a or b:
+                t = axis + 1
+                writer.line(
+                    f"h = tf.reshape(tf.pad(tf.reshape(h, (-1, h.shape[{t}], int(np.prod(h.shape[{t + 1}:])))), "
+                    f"[[0, 0], [{a}, {b}], [0, 0]], {how}), (*h.shape[:{t}], h.shape[{t}] + {a + b}, "
+                    f"*h.shape[{t + 1}:]))",
+                    "tf.pad",
+                    f"{why} tf.pad takes at most 6 axes: each padded axis is padded in a 3-D view.".strip(),
+                )
         return
     if mode == "zeros":
         fill = "" if value == "0.0" else f", constant_values={value}"
@@ -437,6 +469,13 @@ def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: st
                 parts = [f"tf.repeat(h[{', '.join(before)}], {a}, axis={t})", "h",
                          f"tf.repeat(h[{', '.join(after)}], {b}, axis={t})"]  # fmt: skip
                 how = "edge cells repeated with tf.repeat (tf.pad has no replicate mode)"
+            elif max(a, b) > sizes[axis]:  # wraps more than once
+                check_table(a + sizes[axis] + b, f"the cells circular padding copies on axis {axis}")
+                cells = [i % sizes[axis] for i in range(-a, sizes[axis] + b)]
+                writer.line(f"h = tf.gather(h, {cells}, axis={t})", "tf.gather",
+                            f"{why} wrapping around more than once: the cells gathered (tf.pad has no circular "
+                            "mode).".strip())  # fmt: skip
+                continue
             else:
                 before[t], after[t] = f"h.shape[{t}] - {a}:", f":{b}"
                 parts = [f"h[{', '.join(before)}]", "h", f"h[{', '.join(after)}]"]
@@ -479,7 +518,7 @@ def conv(writer: Writer, op: ConvOp, index: int) -> None:
     core = last_form(op, in_size=sizes, pad_lo=lo, pad_hi=hi, lhs_dilation=(1,) * rank, rounding="floor",
                      bias=False, pad_mode="zeros")  # fmt: skip
     if op.pad_mode != "zeros":
-        pad(writer, lo, hi, op.pad_mode, why=f"padding_mode {op.pad_mode!r}: the input is padded first.")
+        pad(writer, lo, hi, op.pad_mode, why=f"padding_mode {op.pad_mode!r}: the input is padded first.", sizes=sizes)
         core = padded(core)
     bg = op.batch_groups
     if bg > 1:
@@ -543,8 +582,9 @@ def conv_variant(core: ConvOp, w: str):
     )
 
 
-def weights(writer: Writer, index: int, kind: str, op: ConvOp, depthwise: bool) -> None:
-    """The canonical weight in tf.nn's filter layout (the inverse of the source steps)."""
+def weights(writer: Writer, index: int, kind: str, op: ConvOp, depthwise: bool, weight: str = "") -> None:
+    """The canonical weight (``weight``, else the op's params) in tf.nn's filter layout (the inverse of the
+    source steps)."""
     rank = op.rank
     if depthwise:
         layout = steps.inverse(depthwise_steps(op.kernel, op.in_channels, op.out_channels // op.in_channels))
@@ -556,14 +596,15 @@ def weights(writer: Writer, index: int, kind: str, op: ConvOp, depthwise: bool) 
             if kind == "conv_transpose"
             else "(out, in/groups, *k) -> (*k, in/groups, out)"
         )
-    writer.line(f"w{index} = {steps.code(layout, f'np.asarray(params[{index}][0], np.float32)')}",
+    weight = weight or f"np.asarray(params[{index}][0], np.float32)"
+    writer.line(f"w{index} = {steps.code(layout, weight)}",
                 note=f"The weight goes from canonical {what}, tf.nn's filter layout.")  # fmt: skip
 
 
 # -- transposed convolution ------------------------------------------------------------------------------------------
 
 
-def conv_transpose(writer: Writer, op: ConvOp, index: int) -> None:
+def conv_transpose(writer: Writer, op: ConvOp, index: int, weight: str = "") -> None:
     """tf.nn.conv*_transpose: TF's own padding where it is the op's; else VALID with output_shape chosen
     (up to stride - 1 extra cells at the end), then the op's window cropped by slicing and cells beyond
     the kernel's reach added by tf.pad; a dilated kernel spread with zeros; groups one call each."""
@@ -571,7 +612,7 @@ def conv_transpose(writer: Writer, op: ConvOp, index: int) -> None:
     if op.lhs_dilation != (1,) * rank or op.batch_groups != 1:
         raise refuse(LABEL, "a transposed convolution with lhs_dilation or batch groups",
                      "tf.nn.conv_transpose has neither", "translate to jax")  # fmt: skip
-    weights(writer, index, "conv_transpose", op, False)
+    weights(writer, index, "conv_transpose", op, False, weight)
     w = f"w{index}"
     k_eff = tuple(arith.effective_kernel(k, d) for k, d in zip(op.kernel, op.dilation))
     if op.dilation != (1,) * rank:
@@ -766,6 +807,7 @@ def adaptive(writer: Writer, op: ConvOp) -> None:
         writer.line(f"h = {reduce}(h, axis={axes}, keepdims=True)", reduce, "One window per axis: a global reduction.")
         return
     for axis, (n, m) in enumerate(zip(op.in_size, op.out_size)):
+        check_table(m, f"the adaptive pool's {m} windows of axis {axis}")
         windows = tuple(arith.adaptive_window(i, n, m) for i in range(m))
         where = ", ".join([":"] * (axis + 1) + ["a:b"])
         writer.line(f"h = tf.stack([{reduce}(h[{where}], axis={axis + 1}) for a, b in {windows}], axis={axis + 1})",
@@ -773,16 +815,45 @@ def adaptive(writer: Writer, op: ConvOp) -> None:
 
 
 def pad_op(writer: Writer, op: ConvOp) -> None:
-    """Explicit padding: crop the negative sides, then pad by the mode."""
+    """Explicit padding: zeros (or pad_value) by cropping the negative sides and tf.pad; the copying modes by
+    tf.pad / edge copies where the pads are within the input, else by gathering the cells each output cell
+    copies (negative pads fold about the input's own edges, as torch does)."""
     sizes = op.in_size
-    cuts = [(max(-a, 0), max(-b, 0)) for a, b in zip(op.pad_lo, op.pad_hi)]
-    crop(writer, cuts, sizes)
-    lo = tuple(max(a, 0) for a in op.pad_lo)
-    hi = tuple(max(b, 0) for b in op.pad_hi)
-    writer.main = writer.main or "tf.pad"
-    if not any(lo + hi):
-        writer.calls.append("slice")
-    pad(writer, lo, hi, op.pad_mode, repr(float(op.pad_value)), why=f"{op.pad_mode} padding")
+    simple = all(0 <= a < n and 0 <= b < n for n, a, b in zip(sizes, op.pad_lo, op.pad_hi))
+    if op.pad_mode == "zeros" or simple:
+        cuts, lo, hi = [], [], []
+        for n, a, b in zip(sizes, op.pad_lo, op.pad_hi):
+            if n + min(a, 0) + min(b, 0) < 0 or n == 0:  # nothing of the input is left: every cell is the fill
+                cuts.append((n, 0))
+                lo.append(max(arith.pad_out(n, a, b), 0))
+                hi.append(0)
+            else:
+                cuts.append((max(-a, 0), max(-b, 0)))
+                lo.append(max(a, 0))
+                hi.append(max(b, 0))
+        sizes = crop(writer, cuts, sizes)
+        pad(writer, lo, hi, op.pad_mode, repr(float(op.pad_value)), why=f"{op.pad_mode} padding", sizes=sizes)
+        return
+    from ..reference.layers import pad_sources
+
+    for axis, (n, a, b) in enumerate(zip(sizes, op.pad_lo, op.pad_hi)):
+        if (a, b) == (0, 0):
+            continue
+        t = axis + 1
+        if n == 0:  # nothing to copy: every cell is the fill
+            pairs = [[0, 0]] * (op.rank + 2)
+            pairs[t] = [max(arith.pad_out(n, a, b), 0), 0]
+            writer.line(f"h = tf.pad(h, {pairs}, constant_values={float(op.pad_value)!r})", "tf.pad")
+            continue
+        check_table(arith.pad_out(n, a, b), f"the cells {op.pad_mode} padding copies on axis {axis}")
+        cells, inside = pad_sources(n, a, b, op.pad_mode)
+        text = f"tf.gather(h, {cells.tolist()}, axis={t})"
+        if not inside.all():  # cells with nothing to copy take the fill
+            shape = (1,) * t + (len(cells),) + (1,) * (op.rank + 1 - t)
+            text = f"tf.where(np.reshape({inside.tolist()}, {shape}), {text}, {float(op.pad_value)!r})"
+        writer.line(f"h = {text}", "tf.gather",
+                    f"{op.pad_mode} padding with negative or long pads: each output cell gathers the input cell it "
+                    "copies (tf.pad takes neither).")  # fmt: skip
 
 
 def blocks(writer: Writer, op: ConvOp) -> None:
@@ -814,10 +885,11 @@ def blocks(writer: Writer, op: ConvOp) -> None:
 
 
 def resize(writer: Writer, op: ConvOp) -> None:
-    """tf.image.resize with the method whose sampling is the op's (float32 arithmetic aside)."""
-    for template, shapes in candidates(last_form(op)):
-        from ..api import map_call
+    """tf.image.resize with the method whose sampling is the op's (float32 arithmetic aside); otherwise each
+    axis gathered (tf.gather) at the cells the op's rule samples and weighed, the cells and weights written out."""
+    from ..api import map_call
 
+    for template, shapes in candidates(last_form(op)):
         text = template.format(x="x", w="w")
         try:
             mapped = map_call(text, shapes=shapes)
@@ -828,13 +900,74 @@ def resize(writer: Writer, op: ConvOp) -> None:
             writer.line(f"h = {text}", "tf.image.resize")
             writer.main = writer.main or text
             return
-    raise refuse(
-        LABEL,
-        f"resize {op.resize_mode} with coordinate {op.coordinate!r} (nearest rounding {op.nearest_rounding!r}, "
-        f"antialias {op.antialias}) is no tf.image.resize method",
-        "tf.image.resize samples half-pixel centres (nearest rounds half to even-ish, cubic a=-0.5)",
-        f"tf.image.resize(x, size={list(op.out_size)}, method='bilinear') comes closest for linear; or translate to onnx",
+    gathered(writer, op)
+
+
+def gathered(writer: Writer, op: ConvOp) -> None:
+    """A resize no tf.image.resize method gives: per axis (the last first, as the reference), the sampled
+    cells gathered and summed with their weights."""
+    from ..reference import resize as sampled
+
+    what = sampled.unsupported(op)
+    if what:
+        raise refuse(LABEL, f"resize with {what}", "the tf.nn target writes the resizes convarith reproduces",
+                     "another mode")  # fmt: skip
+    for axis in reversed(range(op.rank)):
+        check_table(op.out_size[axis], f"the resize's sampling table of axis {axis}")
+        found = sampled.filtered(op, axis)
+        cells, weights = found if found is not None else sampled.sampling(op, axis)
+        t = axis + 1
+        out, taps = cells.shape
+        check_table(cells.size, f"the resize's sampling table of axis {axis}")
+        if taps == 1 and (weights == 1).all():
+            if out == op.in_size[axis] and cells[:, 0].tolist() == list(range(out)):
+                continue  # the axis is copied
+            writer.line(f"h = tf.gather(h, {cells[:, 0].tolist()}, axis={t})", "tf.gather")
+            continue
+        shape = (out, taps) + (1,) * (op.rank - axis)
+        weights32 = weights.astype("float32").tolist()
+        writer.line(f"h = tf.reduce_sum(tf.gather(h, {cells.tolist()}, axis={t}) * np.reshape(np.array({weights32}, "
+                    f"np.float32), {shape}), axis={t + 1})", "tf.gather")  # fmt: skip
+    if op.resize_arith == "torch" and op.antialias and op.out_size[-1] == 1 and op.in_size[0] != op.out_size[0]:
+        writer.line(f"h = tf.repeat(h[:, :1], {op.out_size[0]}, axis=1)", "tf.repeat",
+                    "torch's antialiased vertical pass on a 1-wide output repeats row 0 (measured).")  # fmt: skip
+    writer.notes.append(
+        f"No tf.image.resize method samples as this {op.resize_mode} resize ({op.coordinate}): each axis gathers the "
+        "cells the rule reads (tf.gather) and weighs them, the cells and weights written out."
     )
+
+
+def fold(writer: Writer, op: ConvOp, index: int) -> None:
+    """col2im (fold) has no tf.nn function: it is the transposed convolution whose kernel is one-hot, input
+    channel c*K + t feeding output channel c at kernel offset t; output_padding reaches the size asked."""
+    c, taps = op.out_channels, prod(op.kernel)
+    k_eff = [arith.effective_kernel(k, d) for k, d in zip(op.kernel, op.dilation)]
+    reach = [arith.transpose_out(n, k, s, a, b, 0) for n, k, s, a, b in zip(op.in_size, k_eff, op.stride, op.pad_lo,
+                                                                              op.pad_hi)]  # fmt: skip
+    transposed = op.with_(
+        kind="conv_transpose", out_size=(), output_padding=tuple(m - r for m, r in zip(op.out_size, reach))
+    )
+    writer.line(f"onehot = np.einsum('ab,tk->atbk', np.eye({c}, dtype=np.float32), np.eye({taps}, dtype=np.float32))"
+                f".reshape({(c * taps, c, *op.kernel)})",
+                note="fold sums each block into place: a transposed convolution with a one-hot kernel (channel "
+                "c*K + t goes to channel c at kernel offset t).")  # fmt: skip
+    conv_transpose(writer, transposed, index, "onehot")
+
+
+def unpool(writer: Writer, op: ConvOp, index: int) -> None:
+    """Max unpooling: each value scattered to the flat position of its (N, C) plane its index names
+    (params[index][0], canonical (N, C, *in)), every other cell 0 (tf.tensor_scatter_nd_update)."""
+    r, n, c = op.rank, op.batch, op.in_channels
+    out = arith.output_spatial(op)
+    planes, cells = n * c, prod(out)
+    writer.line(f"where = np.asarray(params[{index}][0], np.int64).reshape({planes}, -1)",
+                note="Max unpooling has no tf.nn function: the values are scattered to the positions their indices "
+                "name (tf.tensor_scatter_nd_update; a repeated index keeps one of its values).")  # fmt: skip
+    writer.line("where = np.stack([np.repeat(np.arange(where.shape[0]), where.shape[1]), where.reshape(-1)], axis=1)")
+    values = f"tf.reshape(tf.transpose(h, {from_last(r)}), [-1])"
+    writer.line(f"h = tf.tensor_scatter_nd_update(tf.zeros({(planes, cells)}), where, {values})",
+                "tf.tensor_scatter_nd_update")  # fmt: skip
+    writer.line(f"h = tf.transpose(tf.reshape(h, {(n, c, *out)}), {to_last(r)})")
 
 
 def unfold(writer: Writer, op: ConvOp) -> None:
@@ -842,13 +975,12 @@ def unfold(writer: Writer, op: ConvOp) -> None:
     if op.rank != 2:
         raise refuse(LABEL, f"unfold of {op.rank} spatial axes", "tf.image.extract_patches is 2-D", "a 2-D input")
     cuts = geometry(op, op.in_size)
-    sizes = crop(writer, cuts, op.in_size)
+    crop(writer, cuts, op.in_size)
     pad(writer, [c[2] for c in cuts], [c[3] for c in cuts], why="The padding is added by tf.pad.")
     out = arith.output_spatial(op)
     taps, c = prod(op.kernel), op.in_channels
     text = (f"tf.image.extract_patches(h, sizes={[1, *op.kernel, 1]}, strides={[1, *op.stride, 1]}, "
             f"rates={[1, *op.dilation, 1]}, padding='VALID')")  # fmt: skip
-    del sizes
     writer.line(f"h = {text}", "tf.image.extract_patches")
     writer.line(f"h = tf.reshape(tf.transpose(tf.reshape(h, {(op.batch, *out, taps, c)}), (0, 1, 2, 4, 3)), "
                 f"{(op.batch, *out, c * taps)})", "tf.reshape",
