@@ -492,27 +492,24 @@ def forward_kernel_steps(op: ConvOp) -> tuple:
     )
 
 
-def window_args(op: ConvOp, lo, hi) -> tuple[str, str, str, str]:
-    """(window, strides, padding, dilation keywords) of a canonical reduce_window."""
-    window = (1, 1, *op.kernel)
-    strides = (1, 1, *op.stride)
-    padding = [(0, 0), (0, 0), *zip(lo, hi)]
+def reduce_text(var: str, init: str, computation: str, op: ConvOp, lo, hi, padding: str | None = None) -> str:
+    """A canonical lax.reduce_window over the op's windows, padded by (lo, hi) or the ``padding`` string."""
+    window, strides = (1, 1, *op.kernel), (1, 1, *op.stride)
+    padding = padding or repr([(0, 0), (0, 0), *zip(lo, hi)])
     extra = ""
     if any(d != 1 for d in op.lhs_dilation):
         extra += f", base_dilation={(1, 1, *op.lhs_dilation)!r}"
     if any(d != 1 for d in op.dilation):
         extra += f", window_dilation={(1, 1, *op.dilation)!r}"
-    return repr(window), repr(strides), repr(padding), extra
+    return f"lax.reduce_window({var}, {init}, {computation}, {window!r}, {strides!r}, {padding}{extra})"
 
 
-def reduce_text(var: str, init: str, computation: str, op: ConvOp, lo, hi) -> str:
-    window, strides, padding, extra = window_args(op, lo, hi)
-    return f"lax.reduce_window({var}, {init}, {computation}, {window}, {strides}, {padding}{extra})"
-
-
-def reduce_lines(part: Part, var: str, init: float, computation: str, op: ConvOp, result: str = "y") -> None:
+def reduce_lines(
+    part: Part, var: str, init: float, computation: str, op: ConvOp, result: str = "y", intent: str = "explicit"
+) -> None:
     """A canonical reduce_window of ``var`` over the op's windows (windows past the padded input
-    hold ``init`` too); negative pads crop first (lax.pad), as XLA mishandles some crop-only windows."""
+    hold ``init`` too); negative pads crop first (lax.pad), as XLA mishandles some crop-only windows.
+    'SAME'/'SAME_LOWER'/'VALID' where the intent names it and jax pads alike."""
     lo, hi = op.pad_lo, extended_hi(op)
     if min(*lo, *hi) < 0:  # holes and padding hold the init value, in lax.pad as in reduce_window
         config = [(0, 0, 0), (0, 0, 0), *((a, b, d - 1) for a, b, d in zip(lo, hi, op.lhs_dilation))]
@@ -520,7 +517,25 @@ def reduce_lines(part: Part, var: str, init: float, computation: str, op: ConvOp
         var, lo, hi = var + "_padded", (0,) * op.rank, (0,) * op.rank
         op = op.with_(lhs_dilation=())
         part.notes.append("negative padding crops: lax.pad does the crop (and any base dilation) first.")
+    string = string_pads(intent) if hi == op.pad_hi else None
+    if string is not None:
+        shapes = {"x": (op.batch, op.in_channels, *op.in_size)}
+        named = reduce_text("x", init_text(init), computation, op, lo, hi, string)
+        explicit = reduce_text("x", init_text(init), computation, op, lo, hi)
+        if same_mapping(named, explicit, shapes):
+            part.call(reduce_text(var, init_text(init), computation, op, lo, hi, string), result)
+            return
     part.call(reduce_text(var, init_text(init), computation, op, lo, hi), result)
+
+
+def same_mapping(text: str, other: str, shapes: dict) -> bool:
+    """Whether convarith maps two jax calls onto the same numbers."""
+    from ..api import map_call
+
+    try:
+        return signature(map_call(text, shapes=shapes).ops[0]) == signature(map_call(other, shapes=shapes).ops[0])
+    except ConvArithError:
+        return False
 
 
 def counted_lines(part: Part, op: ConvOp, include_pad: bool) -> None:
@@ -538,7 +553,7 @@ def counted_lines(part: Part, op: ConvOp, include_pad: bool) -> None:
     part.call(reduce_text("counted", "0.0", "lax.add", plain, (0,) * op.rank, (0,) * op.rank), "count")
 
 
-def pool_part(op: ConvOp, index: int) -> Part:
+def pool_part(op: ConvOp, index: int, intent: str = "explicit") -> Part:
     part = Part()
     op = canonical(op)
     kind = op.kind
@@ -558,7 +573,7 @@ def pool_part(op: ConvOp, index: int) -> Part:
         return part
     if kind in ("max_pool", "min_pool"):
         init = op.init_value if op.init_value is not None else spelling.IDENTITIES[kind]
-        reduce_lines(part, "x", init, "lax.max" if kind == "max_pool" else "lax.min", op)
+        reduce_lines(part, "x", init, "lax.max" if kind == "max_pool" else "lax.min", op, intent=intent)
         if op.empty_max == "lowest":
             part.lines.append("y = jnp.maximum(y, jnp.finfo(jnp.float32).min)")
             part.notes.append("a window holding no input cell gives float32's lowest value (onnxruntime), not -inf.")
@@ -567,10 +582,10 @@ def pool_part(op: ConvOp, index: int) -> Part:
         if op.init_value not in (None, 0.0):
             raise refuse("jax.lax", f"a lax.add reduction with init_value={op.init_value:g}",
                          "XLA leaves how often a non-identity init value is added open", "init_value=0.0")  # fmt: skip
-        reduce_lines(part, "x", 0.0, "lax.add", op)
+        reduce_lines(part, "x", 0.0, "lax.add", op, intent=intent)
         return part
     if kind == "avg_pool":
-        reduce_lines(part, "x", 0.0, "lax.add", op, "total")
+        reduce_lines(part, "x", 0.0, "lax.add", op, "total", intent)
         if op.divisor_override:
             part.lines.append(f"y = total / {float(op.divisor_override)!r}")
             part.notes.append(f"the average divides the window sum by divisor_override={op.divisor_override}.")
@@ -951,7 +966,7 @@ def op_part(op: ConvOp, index: int, mapped: Mapped) -> Part:
     if kind == "conv_transpose":
         return transpose_part(op, index, intent_of(mapped, index))
     if kind in ("max_pool", "min_pool", "sum_pool", "avg_pool", "lp_pool"):
-        return pool_part(op, index)
+        return pool_part(op, index, intent_of(mapped, index))
     if kind.startswith("adaptive"):
         return adaptive_part(op)
     if kind == "pad":
