@@ -117,6 +117,10 @@ def test_target_prefers_jax_same_only_when_it_is_the_same_op():
     assert "padding='SAME'" in jax_lax.target(jax_same).call
     lowered = replace(jax_same, padding_intent=("same_lower", "same_lower"))  # SAME_LOWER pads differ here: not taken
     assert "padding=[(0, 1), (0, 1)]" in jax_lax.target(lowered).call
+    window = map_call("lax.reduce_window(x, -jnp.inf, lax.max, (3, 2), (2, 2), 'SAME_LOWER')", shapes={"x": (7, 8)})
+    assert jax_lax.target(window).call.endswith("(1, 1, 2, 2), 'SAME_LOWER')")
+    pooled = map_call("nn.MaxPool2d(3, 2, 1)", (1, 1, 7, 8))  # torch gives no padding intent: explicit
+    assert jax_lax.target(pooled).call.endswith("[(0, 0), (0, 0), (1, 1), (1, 1)])")
     transposed = map_call(
         "lax.conv_transpose(x, w, (2, 2), 'SAME', transpose_kernel=True)", shapes={"x": (1, 4, 4, 2), "w": (3, 3, 4, 2)}
     )
@@ -159,7 +163,8 @@ def test_grouped_transposed_kernel_steps():
         ("emit reflect conv",
          lambda: jax_lax.emit(map_call("nn.Conv1d(1, 1, 3, padding=1, padding_mode='reflect')", (1, 1, 5)).ops[0]),
          "pad with zeros"),
-        ("glu", lambda: jax_lax.target(map_call("keras.layers.Conv1D(4, 3, activation='glu')", (1, 6, 2))), "glu"),
+        ("glu", lambda: jax_lax.target(map_call("keras.layers.Conv1D(4, 3, activation='glu')", (1, 6, 2))),
+         "jax.nn.glu"),
         ("resize", lambda: jax_lax.target(map_call("tf.image.resize(x, (7, 5), method='bicubic')",
                                                    shapes={"x": (1, 3, 4, 2)})), "weights differ by 0.00025"),
     ],

@@ -988,19 +988,39 @@ def activation_lines(mapped: Mapped) -> tuple[list[str], list[str]]:
     name = mapped.activation
     if not name or name == "linear":
         return [], []
-    if name not in ACTIVATIONS:
+    if name not in ACTIVATIONS and name != "sparsemax":
         raise refuse(
             mapped.call.base, f"activation={name!r}",
-            "jax.nn has no function computing it as Keras does (glu halves the output's last axis, sparsemax has none)",
-            "activation=None, and apply it after the translated layer",
+            "the translated layer keeps the op's output shape, and glu halves its last axis (jax.nn.glu)",
+            "activation=None, and apply jax.nn.glu after the translated layer",
         )  # fmt: skip
     spec = mapped.ops[-1].out_spec
     axis = spec.index(max(spec))  # the canonical axis that is the source output's last one
+    if name == "sparsemax":
+        return sparsemax_lines(axis), [
+            f"sparsemax (jax.nn has none) is max(y - tau, 0) along axis {axis}, the source output's last axis, "
+            "tau from the cumulative sums over the support (as Keras computes it)."
+        ]
     text = ACTIVATIONS[name].format(axis=axis)
     note = f"the activation {name!r} is {text.replace('(y', '(', 1) if '(y' in text else text}"
     if "{axis}" in ACTIVATIONS[name]:
         note += f"; axis {axis} of the canonical output is the last axis of the source layer's output"
     return [f"y = {text}"], [note + "."]
+
+
+def sparsemax_lines(axis: int) -> list[str]:
+    """Keras's sparsemax along ``axis`` in jnp, as Keras 3 computes it (tau from the sum of the cumulative
+    sums over the support, reference.activations.sparsemax)."""
+    return [
+        f"z = jnp.moveaxis(y, {axis}, -1)",
+        "ordered = -jnp.sort(-z, axis=-1)",
+        "cumsum = jnp.cumsum(ordered, axis=-1)",
+        "rank = jnp.arange(1, z.shape[-1] + 1, dtype=z.dtype)",
+        "support = ordered - (cumsum - 1.0) / rank > 0",
+        "count = jnp.sum(support, axis=-1, keepdims=True)",
+        "tau = (jnp.sum(jnp.where(support, cumsum, 0.0), axis=-1, keepdims=True) - 1.0) / count",  # as Keras sums
+        f"y = jnp.moveaxis(jnp.maximum(z - tau, 0.0), -1, {axis})",
+    ]
 
 
 def target(mapped: Mapped) -> Target:
