@@ -60,13 +60,13 @@ def test_source_layout_code_is_the_adapters_layout(case, seed):
     source = jax_lax.source(mapped)
     names = {"np": np, **arrays}
     exec("\n".join(source.to_canonical), names)  # the library's generated NumPy lines
-    assert np.array_equal(names["x"], plan.x)
+    assert np.array_equal(names["x"], plan.x) and names["x"].flags.c_contiguous  # torch.from_numpy needs it
     for (got, _), (want, _) in zip(names["params"], plan.params):
-        assert (got is None and want is None) or np.array_equal(got, want)
+        assert (got is None and want is None) or (np.array_equal(got, want) and got.flags.c_contiguous)
     names["y"] = canonical_output(mapped, rng)
     expected = convarith.reference.adapters.finish(plan, names["y"])
     exec("\n".join(source.from_canonical), names)
-    assert np.array_equal(names["y"], expected)
+    assert np.array_equal(names["y"], expected) and names["y"].flags.c_contiguous
 
 
 def canonical_output(mapped, rng) -> np.ndarray:
@@ -88,7 +88,7 @@ def test_source_signature_and_run_are_the_call_written_out():
         "y = np.asarray(lax.conv_general_dilated(jnp.asarray(lhs), jnp.asarray(kernel), (2,), 'SAME', "
         "dimension_numbers=('NHC', 'OIH', 'CHN')))",
     )
-    assert source.from_canonical == ("y = np.transpose(y, (1, 2, 0))",)
+    assert source.from_canonical == ("y = np.ascontiguousarray(np.transpose(y, (1, 2, 0)))",)
 
 
 @pytest.mark.parametrize(

@@ -139,23 +139,28 @@ def source(mapped: Mapped) -> Source:
     values = dict(mapped.arguments)
     lhs_key = "operand" if label == "reduce_window" else "lhs"
     lhs = values[lhs_key].dotted
-    x_code = steps.code(input_steps(mapped), f"np.asarray({lhs}, np.float32)")
+    x_code = contiguous(steps.code(input_steps(mapped), f"np.asarray({lhs}, np.float32)"))
     notes = [f"{lhs}: {mapped.layout or 'layout'} -> canonical (N, C, *spatial)"]
     if label == "reduce_window":
         to_canonical = (f"x, params = {x_code}, [(None, None)]",)
     else:
         rhs = values["rhs"].dotted
-        w_code = steps.code(rhs_steps(mapped, len(mapped.ops[0].in_spec)), f"np.asarray({rhs}, np.float32)")
+        w_code = contiguous(steps.code(rhs_steps(mapped, len(mapped.ops[0].in_spec)), f"np.asarray({rhs}, np.float32)"))
         to_canonical = (f"x, params = {x_code}, [({w_code}, None)]",)
         notes.append(f"{rhs}: the rhs spec's (O, I, spatial) order -> the canonical weight")
     return Source(
         signature=", ".join(names),
         to_canonical=to_canonical,
-        from_canonical=(f"y = {steps.code(output_steps(mapped), 'y')}",),
+        from_canonical=(f"y = {contiguous(steps.code(output_steps(mapped), 'y'))}",),
         run_imports=run_imports(mapped),
         run=(f"y = np.asarray({run_text(mapped, set(names))})",),
         notes=tuple(notes),
     )
+
+
+def contiguous(code: str) -> str:
+    """``code`` as a C-contiguous array where its steps leave a view (a flip's negative strides)."""
+    return f"np.ascontiguousarray({code})" if code.startswith(("np.transpose", "np.flip")) else code
 
 
 def run_text(mapped: Mapped, tensors: set) -> str:
