@@ -111,8 +111,8 @@ def test_padding_intent(expr, shapes, intent):
 
 def test_target_prefers_jax_same_only_when_it_is_the_same_op():
     tf_same = map_call("tf.nn.conv2d(x, w, 2, 'SAME')", shapes={"x": (1, 8, 7, 3), "w": (3, 2, 3, 4)})
-    ours = jax_lax.target(tf_same)
-    assert "padding=[" in ours.call  # tf.nn's module gives no padding_intent: explicit pairs
+    assert "padding=[(0, 1), (0, 1)]" in jax_lax.target(replace(tf_same, padding_intent=())).call  # no intent
+    assert "padding='SAME'" in jax_lax.target(replace(tf_same, padding_intent=("same_upper",) * 2)).call
     jax_same = map_call("lax.conv(x, w, (2, 2), 'SAME')", shapes={"x": (1, 3, 8, 7), "w": (4, 3, 3, 2)})
     assert "padding='SAME'" in jax_lax.target(jax_same).call
     lowered = replace(jax_same, padding_intent=("same_lower", "same_lower"))  # SAME_LOWER pads differ here: not taken
