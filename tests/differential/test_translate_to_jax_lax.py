@@ -13,6 +13,7 @@ import convarith
 from convarith.api import map_call
 from convarith.core import arith
 from convarith.reference import run_chain
+from convarith.reference.activations import FUNCTIONS as ACTIVATION_NAMES
 from convarith.reference.adapters import finish, random_plan
 from convarith.translate import jax_lax
 from tests.differential import (
@@ -25,6 +26,7 @@ from tests.differential import (
     test_padding,
     test_rearrange,
     test_resize,
+    test_unpool,
 )
 
 pytestmark = pytest.mark.differential
@@ -62,6 +64,13 @@ def named_x(case) -> dict:
     return call(case[0], shapes={"x": tuple(case[1])})
 
 
+def unpool(case) -> dict:
+    expr, shape, output_size, functional = case
+    if functional:
+        return call(expr, shapes={"x": shape, "idx": shape})
+    return call(expr, input_shape=shape, output_size=output_size)
+
+
 def transposed_module(case) -> dict:
     expr, shape, _, output_size, _ = case
     return call(expr, input_shape=tuple(shape), output_size=None if output_size is None else tuple(output_size))
@@ -79,6 +88,7 @@ SOURCES = {
         test_rearrange.unfold_calls().map(either),
         test_rearrange.fold_calls().map(either),
         test_global_pool.torch_globals().map(layer),
+        test_unpool.unpools(numbers=True).map(unpool),
     ),
     "keras": st.one_of(
         test_numerics_keras.conv_layers().map(layer),
@@ -189,6 +199,9 @@ def unpool_indices(plan, rng) -> None:
         if op.kind == "max_unpool":
             plane = int(np.prod([max(s, 0) for s in arith.output_spatial(op)]))
             cells = int(np.prod(op.in_size))
+            if plane < cells:  # an empty output: no index is read
+                plan.params[index] = (np.zeros(op.input_shape, np.int64), None)
+                continue
             rows = [rng.permutation(plane)[:cells] for _ in range(op.batch * op.in_channels)]
             plan.params[index] = (np.array(rows, np.int64).reshape(op.input_shape), None)
 
@@ -210,7 +223,8 @@ def translated_agree(oracle, case: dict, seed: int, source: str) -> bool:
     except convarith.ConvArithError as exc:
         text = str(exc)
         assert "Rule:" in text and "Fix:" in text, text
-        assert mapped.ops[-1].kind == "resize", f"only a resize may be refused: {text}"
+        allowed = mapped.ops[-1].kind == "resize" or "activation" in text or "space-to-batch" in text
+        assert allowed, f"refused: {text}"
         REFUSED[source] += 1
         return False
     answer = oracle.run({"imports": list(target.imports), "lines": list(target.body),
@@ -262,6 +276,17 @@ def test_resizes(oracle, source):
         assume(translated_agree(worker, case, seed, f"{source} resize") is not None)
 
     check()
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATION_NAMES))
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_every_keras_activation(oracle, activation, data_format):
+    shape = (2, 5, 6, 4) if data_format == "channels_last" else (2, 4, 5, 6)  # grouped: XLA takes channels_first
+    expr = (
+        f"keras.layers.Conv2D(4, 3, padding='same', groups=2, data_format={data_format!r}, activation={activation!r})"
+    )
+    translated = translated_agree(oracle("jax_lax"), call(expr, shape), 5, "keras activation")
+    assert translated == (activation != "glu"), activation
 
 
 @pytest.mark.parametrize("case", COMPOSITES, ids=lambda case: case["expr"][:60])

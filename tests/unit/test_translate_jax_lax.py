@@ -60,13 +60,13 @@ def test_source_layout_code_is_the_adapters_layout(case, seed):
     source = jax_lax.source(mapped)
     names = {"np": np, **arrays}
     exec("\n".join(source.to_canonical), names)  # the library's generated NumPy lines
-    assert np.array_equal(names["x"], plan.x)
+    assert np.array_equal(names["x"], plan.x) and names["x"].flags.c_contiguous  # torch.from_numpy needs it
     for (got, _), (want, _) in zip(names["params"], plan.params):
-        assert (got is None and want is None) or np.array_equal(got, want)
+        assert (got is None and want is None) or (np.array_equal(got, want) and got.flags.c_contiguous)
     names["y"] = canonical_output(mapped, rng)
     expected = convarith.reference.adapters.finish(plan, names["y"])
     exec("\n".join(source.from_canonical), names)
-    assert np.array_equal(names["y"], expected)
+    assert np.array_equal(names["y"], expected) and names["y"].flags.c_contiguous
 
 
 def canonical_output(mapped, rng) -> np.ndarray:
@@ -88,7 +88,7 @@ def test_source_signature_and_run_are_the_call_written_out():
         "y = np.asarray(lax.conv_general_dilated(jnp.asarray(lhs), jnp.asarray(kernel), (2,), 'SAME', "
         "dimension_numbers=('NHC', 'OIH', 'CHN')))",
     )
-    assert source.from_canonical == ("y = np.transpose(y, (1, 2, 0))",)
+    assert source.from_canonical == ("y = np.ascontiguousarray(np.transpose(y, (1, 2, 0)))",)
 
 
 @pytest.mark.parametrize(
@@ -111,12 +111,16 @@ def test_padding_intent(expr, shapes, intent):
 
 def test_target_prefers_jax_same_only_when_it_is_the_same_op():
     tf_same = map_call("tf.nn.conv2d(x, w, 2, 'SAME')", shapes={"x": (1, 8, 7, 3), "w": (3, 2, 3, 4)})
-    ours = jax_lax.target(tf_same)
-    assert "padding=[" in ours.call  # tf.nn's module gives no padding_intent: explicit pairs
+    assert "padding=[(0, 1), (0, 1)]" in jax_lax.target(replace(tf_same, padding_intent=())).call  # no intent
+    assert "padding='SAME'" in jax_lax.target(replace(tf_same, padding_intent=("same_upper",) * 2)).call
     jax_same = map_call("lax.conv(x, w, (2, 2), 'SAME')", shapes={"x": (1, 3, 8, 7), "w": (4, 3, 3, 2)})
     assert "padding='SAME'" in jax_lax.target(jax_same).call
     lowered = replace(jax_same, padding_intent=("same_lower", "same_lower"))  # SAME_LOWER pads differ here: not taken
     assert "padding=[(0, 1), (0, 1)]" in jax_lax.target(lowered).call
+    window = map_call("lax.reduce_window(x, -jnp.inf, lax.max, (3, 2), (2, 2), 'SAME_LOWER')", shapes={"x": (7, 8)})
+    assert jax_lax.target(window).call.endswith("(1, 1, 2, 2), 'SAME_LOWER')")
+    pooled = map_call("nn.MaxPool2d(3, 2, 1)", (1, 1, 7, 8))  # torch gives no padding intent: explicit
+    assert jax_lax.target(pooled).call.endswith("[(0, 0), (0, 0), (1, 1), (1, 1)])")
     transposed = map_call(
         "lax.conv_transpose(x, w, (2, 2), 'SAME', transpose_kernel=True)", shapes={"x": (1, 4, 4, 2), "w": (3, 3, 4, 2)}
     )
@@ -159,7 +163,8 @@ def test_grouped_transposed_kernel_steps():
         ("emit reflect conv",
          lambda: jax_lax.emit(map_call("nn.Conv1d(1, 1, 3, padding=1, padding_mode='reflect')", (1, 1, 5)).ops[0]),
          "pad with zeros"),
-        ("glu", lambda: jax_lax.target(map_call("keras.layers.Conv1D(4, 3, activation='glu')", (1, 6, 2))), "glu"),
+        ("glu", lambda: jax_lax.target(map_call("keras.layers.Conv1D(4, 3, activation='glu')", (1, 6, 2))),
+         "jax.nn.glu"),
         ("resize", lambda: jax_lax.target(map_call("tf.image.resize(x, (7, 5), method='bicubic')",
                                                    shapes={"x": (1, 3, 4, 2)})), "weights differ by 0.00025"),
     ],

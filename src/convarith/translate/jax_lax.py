@@ -139,23 +139,28 @@ def source(mapped: Mapped) -> Source:
     values = dict(mapped.arguments)
     lhs_key = "operand" if label == "reduce_window" else "lhs"
     lhs = values[lhs_key].dotted
-    x_code = steps.code(input_steps(mapped), f"np.asarray({lhs}, np.float32)")
+    x_code = contiguous(steps.code(input_steps(mapped), f"np.asarray({lhs}, np.float32)"))
     notes = [f"{lhs}: {mapped.layout or 'layout'} -> canonical (N, C, *spatial)"]
     if label == "reduce_window":
         to_canonical = (f"x, params = {x_code}, [(None, None)]",)
     else:
         rhs = values["rhs"].dotted
-        w_code = steps.code(rhs_steps(mapped, len(mapped.ops[0].in_spec)), f"np.asarray({rhs}, np.float32)")
+        w_code = contiguous(steps.code(rhs_steps(mapped, len(mapped.ops[0].in_spec)), f"np.asarray({rhs}, np.float32)"))
         to_canonical = (f"x, params = {x_code}, [({w_code}, None)]",)
         notes.append(f"{rhs}: the rhs spec's (O, I, spatial) order -> the canonical weight")
     return Source(
         signature=", ".join(names),
         to_canonical=to_canonical,
-        from_canonical=(f"y = {steps.code(output_steps(mapped), 'y')}",),
+        from_canonical=(f"y = {contiguous(steps.code(output_steps(mapped), 'y'))}",),
         run_imports=run_imports(mapped),
         run=(f"y = np.asarray({run_text(mapped, set(names))})",),
         notes=tuple(notes),
     )
+
+
+def contiguous(code: str) -> str:
+    """``code`` as a C-contiguous array where its steps leave a view (a flip's negative strides)."""
+    return f"np.ascontiguousarray({code})" if code.startswith(("np.transpose", "np.flip")) else code
 
 
 def run_text(mapped: Mapped, tensors: set) -> str:
@@ -492,27 +497,24 @@ def forward_kernel_steps(op: ConvOp) -> tuple:
     )
 
 
-def window_args(op: ConvOp, lo, hi) -> tuple[str, str, str, str]:
-    """(window, strides, padding, dilation keywords) of a canonical reduce_window."""
-    window = (1, 1, *op.kernel)
-    strides = (1, 1, *op.stride)
-    padding = [(0, 0), (0, 0), *zip(lo, hi)]
+def reduce_text(var: str, init: str, computation: str, op: ConvOp, lo, hi, padding: str | None = None) -> str:
+    """A canonical lax.reduce_window over the op's windows, padded by (lo, hi) or the ``padding`` string."""
+    window, strides = (1, 1, *op.kernel), (1, 1, *op.stride)
+    padding = padding or repr([(0, 0), (0, 0), *zip(lo, hi)])
     extra = ""
     if any(d != 1 for d in op.lhs_dilation):
         extra += f", base_dilation={(1, 1, *op.lhs_dilation)!r}"
     if any(d != 1 for d in op.dilation):
         extra += f", window_dilation={(1, 1, *op.dilation)!r}"
-    return repr(window), repr(strides), repr(padding), extra
+    return f"lax.reduce_window({var}, {init}, {computation}, {window!r}, {strides!r}, {padding}{extra})"
 
 
-def reduce_text(var: str, init: str, computation: str, op: ConvOp, lo, hi) -> str:
-    window, strides, padding, extra = window_args(op, lo, hi)
-    return f"lax.reduce_window({var}, {init}, {computation}, {window}, {strides}, {padding}{extra})"
-
-
-def reduce_lines(part: Part, var: str, init: float, computation: str, op: ConvOp, result: str = "y") -> None:
+def reduce_lines(
+    part: Part, var: str, init: float, computation: str, op: ConvOp, result: str = "y", intent: str = "explicit"
+) -> None:
     """A canonical reduce_window of ``var`` over the op's windows (windows past the padded input
-    hold ``init`` too); negative pads crop first (lax.pad), as XLA mishandles some crop-only windows."""
+    hold ``init`` too); negative pads crop first (lax.pad), as XLA mishandles some crop-only windows.
+    'SAME'/'SAME_LOWER'/'VALID' where the intent names it and jax pads alike."""
     lo, hi = op.pad_lo, extended_hi(op)
     if min(*lo, *hi) < 0:  # holes and padding hold the init value, in lax.pad as in reduce_window
         config = [(0, 0, 0), (0, 0, 0), *((a, b, d - 1) for a, b, d in zip(lo, hi, op.lhs_dilation))]
@@ -520,7 +522,25 @@ def reduce_lines(part: Part, var: str, init: float, computation: str, op: ConvOp
         var, lo, hi = var + "_padded", (0,) * op.rank, (0,) * op.rank
         op = op.with_(lhs_dilation=())
         part.notes.append("negative padding crops: lax.pad does the crop (and any base dilation) first.")
+    string = string_pads(intent) if hi == op.pad_hi else None
+    if string is not None:
+        shapes = {"x": (op.batch, op.in_channels, *op.in_size)}
+        named = reduce_text("x", init_text(init), computation, op, lo, hi, string)
+        explicit = reduce_text("x", init_text(init), computation, op, lo, hi)
+        if same_mapping(named, explicit, shapes):
+            part.call(reduce_text(var, init_text(init), computation, op, lo, hi, string), result)
+            return
     part.call(reduce_text(var, init_text(init), computation, op, lo, hi), result)
+
+
+def same_mapping(text: str, other: str, shapes: dict) -> bool:
+    """Whether convarith maps two jax calls onto the same numbers."""
+    from ..api import map_call
+
+    try:
+        return signature(map_call(text, shapes=shapes).ops[0]) == signature(map_call(other, shapes=shapes).ops[0])
+    except ConvArithError:
+        return False
 
 
 def counted_lines(part: Part, op: ConvOp, include_pad: bool) -> None:
@@ -538,7 +558,7 @@ def counted_lines(part: Part, op: ConvOp, include_pad: bool) -> None:
     part.call(reduce_text("counted", "0.0", "lax.add", plain, (0,) * op.rank, (0,) * op.rank), "count")
 
 
-def pool_part(op: ConvOp, index: int) -> Part:
+def pool_part(op: ConvOp, index: int, intent: str = "explicit") -> Part:
     part = Part()
     op = canonical(op)
     kind = op.kind
@@ -558,7 +578,7 @@ def pool_part(op: ConvOp, index: int) -> Part:
         return part
     if kind in ("max_pool", "min_pool"):
         init = op.init_value if op.init_value is not None else spelling.IDENTITIES[kind]
-        reduce_lines(part, "x", init, "lax.max" if kind == "max_pool" else "lax.min", op)
+        reduce_lines(part, "x", init, "lax.max" if kind == "max_pool" else "lax.min", op, intent=intent)
         if op.empty_max == "lowest":
             part.lines.append("y = jnp.maximum(y, jnp.finfo(jnp.float32).min)")
             part.notes.append("a window holding no input cell gives float32's lowest value (onnxruntime), not -inf.")
@@ -567,10 +587,10 @@ def pool_part(op: ConvOp, index: int) -> Part:
         if op.init_value not in (None, 0.0):
             raise refuse("jax.lax", f"a lax.add reduction with init_value={op.init_value:g}",
                          "XLA leaves how often a non-identity init value is added open", "init_value=0.0")  # fmt: skip
-        reduce_lines(part, "x", 0.0, "lax.add", op)
+        reduce_lines(part, "x", 0.0, "lax.add", op, intent=intent)
         return part
     if kind == "avg_pool":
-        reduce_lines(part, "x", 0.0, "lax.add", op, "total")
+        reduce_lines(part, "x", 0.0, "lax.add", op, "total", intent)
         if op.divisor_override:
             part.lines.append(f"y = total / {float(op.divisor_override)!r}")
             part.notes.append(f"the average divides the window sum by divisor_override={op.divisor_override}.")
@@ -951,7 +971,7 @@ def op_part(op: ConvOp, index: int, mapped: Mapped) -> Part:
     if kind == "conv_transpose":
         return transpose_part(op, index, intent_of(mapped, index))
     if kind in ("max_pool", "min_pool", "sum_pool", "avg_pool", "lp_pool"):
-        return pool_part(op, index)
+        return pool_part(op, index, intent_of(mapped, index))
     if kind.startswith("adaptive"):
         return adaptive_part(op)
     if kind == "pad":
@@ -973,19 +993,39 @@ def activation_lines(mapped: Mapped) -> tuple[list[str], list[str]]:
     name = mapped.activation
     if not name or name == "linear":
         return [], []
-    if name not in ACTIVATIONS:
+    if name not in ACTIVATIONS and name != "sparsemax":
         raise refuse(
             mapped.call.base, f"activation={name!r}",
-            "jax.nn has no function computing it as Keras does (glu halves the output's last axis, sparsemax has none)",
-            "activation=None, and apply it after the translated layer",
+            "the translated layer keeps the op's output shape, and glu halves its last axis (jax.nn.glu)",
+            "activation=None, and apply jax.nn.glu after the translated layer",
         )  # fmt: skip
     spec = mapped.ops[-1].out_spec
     axis = spec.index(max(spec))  # the canonical axis that is the source output's last one
+    if name == "sparsemax":
+        return sparsemax_lines(axis), [
+            f"sparsemax (jax.nn has none) is max(y - tau, 0) along axis {axis}, the source output's last axis, "
+            "tau from the cumulative sums over the support (as Keras computes it)."
+        ]
     text = ACTIVATIONS[name].format(axis=axis)
     note = f"the activation {name!r} is {text.replace('(y', '(', 1) if '(y' in text else text}"
     if "{axis}" in ACTIVATIONS[name]:
         note += f"; axis {axis} of the canonical output is the last axis of the source layer's output"
     return [f"y = {text}"], [note + "."]
+
+
+def sparsemax_lines(axis: int) -> list[str]:
+    """Keras's sparsemax along ``axis`` in jnp, as Keras 3 computes it (tau from the sum of the cumulative
+    sums over the support, reference.activations.sparsemax)."""
+    return [
+        f"z = jnp.moveaxis(y, {axis}, -1)",
+        "ordered = -jnp.sort(-z, axis=-1)",
+        "cumsum = jnp.cumsum(ordered, axis=-1)",
+        "rank = jnp.arange(1, z.shape[-1] + 1, dtype=z.dtype)",
+        "support = ordered - (cumsum - 1.0) / rank > 0",
+        "count = jnp.sum(support, axis=-1, keepdims=True)",
+        "tau = (jnp.sum(jnp.where(support, cumsum, 0.0), axis=-1, keepdims=True) - 1.0) / count",  # as Keras sums
+        f"y = jnp.moveaxis(jnp.maximum(z - tau, 0.0), -1, {axis})",
+    ]
 
 
 def target(mapped: Mapped) -> Target:
