@@ -202,9 +202,10 @@ def test_source_run_writes_the_node_from_its_values():
     assert "node = helper.make_node('Resize', ['X', '', 'scales'], ['Y'], mode='linear')" in source.run
 
 
-def test_source_refuses_tensor_names_that_are_not_parameters():
-    mapped = map_call("make_node('MaxPool', ['x.1'], ['Y'], kernel_shape=[2])", shapes={"x.1": (1, 2, 6)})
-    with pytest.raises(ConvArithError, match="tensor name 'x.1'.*Rule:.*Fix:"):
+@pytest.mark.parametrize("name", ["x.1", "model", "helper", "lambda"])
+def test_source_refuses_tensor_names_that_are_not_parameters(name):
+    mapped = map_call(f"make_node('MaxPool', [{name!r}], ['Y'], kernel_shape=[2])", shapes={name: (1, 2, 6)})
+    with pytest.raises(ConvArithError, match=f"tensor name '{name}'.*Rule:.*Fix:"):
         translation.source(mapped)
 
 

@@ -13,6 +13,7 @@ the op's values.
 from __future__ import annotations
 
 import math
+from keyword import iskeyword
 
 from ..api import map_call
 from ..core import arith
@@ -988,6 +989,9 @@ def target(mapped: Mapped) -> Target:
 
 # --- source: a make_node call run by onnxruntime ---------------------------------------------------------------------
 
+# names the generated lines use: a tensor of that name would be shadowed
+RESERVED = frozenset(("np", "ort", "onnx", "helper", "TensorProto", "numpy_helper", "x", "y", "params", "inits",
+                      "node", "nodes", "feeds", "types", "graph", "model", "options", "session", "empty"))  # fmt: skip
 CONSTANT_TYPES = {
     "roi": "FLOAT",
     "scales": "FLOAT",
@@ -1003,7 +1007,7 @@ def tensor_names(mapped: Mapped) -> list[str]:
 
     names = list(dict.fromkeys(name for _, name in array_names(mapped.call)))
     for name in names:
-        if not name.isidentifier() or name in ("np", "x", "y", "params") or __import__("keyword").iskeyword(name):
+        if not name.isidentifier() or name in RESERVED or iskeyword(name):
             raise refuse(
                 mapped.call.base,
                 f"tensor name {name!r}",
