@@ -15,7 +15,7 @@ from convarith import ConvArithError
 from convarith.api import map_call
 from convarith.reference import adapters, run_chain
 from convarith.translate import onnx as onnx_translation
-from tests.differential import test_global_pool, test_numerics_onnx, test_padding, test_resize
+from tests.differential import test_global_pool, test_numerics_onnx, test_onnx_unpool, test_padding, test_resize
 from tests.differential.translate_onnx_cases import TALLY, as_call, report  # noqa: F401 - report: the tally
 
 pytestmark = pytest.mark.differential
@@ -30,6 +30,7 @@ NODES = st.one_of(
     test_padding.onnx_pads(numbers=True).map(as_call),
     test_global_pool.onnx_globals(numbers=True).map(as_call),
     test_resize.onnx_calls(numeric=True).map(as_call),
+    test_onnx_unpool.unpool_nodes(numbers=True).map(as_call),
 )
 
 
@@ -37,6 +38,16 @@ def run_lines(lines, names: dict) -> dict:
     namespace = {"np": np, **names}
     exec("\n".join(lines), namespace)  # the library's generated NumPy lines
     return namespace
+
+
+def unpool_indices(rng, op):
+    """Flat positions over the whole output, distinct within each plane (as MaxPool returns them); None
+    when a plane of the output has fewer cells than the input's."""
+    cells, plane = int(np.prod(op.in_size)), int(np.prod(onnx_translation.out_shape(op)[2:]))
+    if cells > plane:
+        return None
+    planes = [rng.permutation(plane)[:cells] + p * plane for p in range(op.batch * op.in_channels)]
+    return np.stack(planes).reshape((op.batch, op.in_channels, *op.in_size)).astype(np.int64)
 
 
 def source_agrees(oracle, expr: str, shapes: dict, seed: int) -> None:
@@ -47,6 +58,10 @@ def source_agrees(oracle, expr: str, shapes: dict, seed: int) -> None:
     source = onnx_translation.source(mapped)
     rng = np.random.default_rng(seed)
     arrays = {name: rng.standard_normal(shapes[name]).astype(np.float32) for name in source.signature.split(", ")}
+    if mapped.ops[0].kind == "max_unpool":  # I: distinct positions within each (batch, channel) plane
+        indices = unpool_indices(rng, mapped.ops[0])
+        assume(indices is not None)
+        arrays[source.signature.split(", ")[1]] = indices
     own = oracle.run({"expr": expr, "shapes": shapes, "arrays": arrays, "values": True})
     assert "values" in own, f"onnxruntime refused {expr}: {own.get('error') or own.get('crash')}"
     expected = np.asarray(own["values"])

@@ -15,7 +15,7 @@ from convarith import ConvArithError
 from convarith.api import map_call
 from convarith.reference import adapters, run_chain
 from convarith.translate import onnx as onnx_translation
-from tests.differential import test_unpool
+from tests.differential import test_onnx_unpool, test_unpool
 from tests.differential.translate_onnx_cases import COMPOSITES, SOURCES, TALLY, report  # noqa: F401 - report: the tally
 
 pytestmark = pytest.mark.differential
@@ -117,3 +117,29 @@ def test_max_unpool(oracle, case, seed):
     assert "values" in answer, f"{answer.get('error') or answer.get('crash')}\n" + "\n".join(target.body)
     np.testing.assert_array_equal(np.asarray(answer["values"]), expected, err_msg=expr)
     TALLY["torch", "agreed (MaxUnpool)"] += 1
+
+
+@given(test_onnx_unpool.unpool_nodes(numbers=True), st.integers(0, 2**32 - 1))
+@SETTINGS
+def test_onnx_max_unpool(oracle, case, seed):
+    """An ONNX MaxUnpool (its output_shape moving the size both ways) translated back to ONNX."""
+    from tests.differential.test_translate_from_onnx import unpool_indices
+
+    try:
+        mapped = map_call(case[0], shapes=case[1])
+    except ConvArithError:
+        assume(False)
+    op = mapped.ops[0]
+    rng = np.random.default_rng(seed)
+    indices = unpool_indices(rng, op)
+    assume(indices is not None)
+    x = rng.standard_normal((op.batch, op.in_channels, *op.in_size)).astype(np.float32)
+    plan = adapters.Plan(mapped, x, adapters.onnx_params(mapped, None, {"X": x, "I": indices}))
+    expected = run_chain(plan)[-1]
+    target = onnx_translation.target(mapped)
+    answer = oracle("onnx").run(
+        {"imports": list(target.imports), "lines": list(target.body), "variables": {"x": x, "params": plan.params}}
+    )
+    assert "values" in answer, f"{answer.get('error') or answer.get('crash')}\n" + "\n".join(target.body)
+    np.testing.assert_array_equal(np.asarray(answer["values"]), expected, err_msg=case[0])
+    TALLY["onnx", "agreed (MaxUnpool)"] += 1

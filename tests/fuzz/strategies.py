@@ -646,3 +646,6 @@ NAMES += ["-jnp.inf", "jnp.inf", "-np.inf", "math.inf", "lax.max", "lax.min", "l
 ONNX_OPS += ["Pad"]
 KEYWORDS += ["cropping", "keepdims", "value", "mode", "axes", "indices"]
 STRINGS += ["constant", "edge", "wrap"]
+# --- ONNX MaxUnpool (issue 12): X, I and the output_shape= values ---
+ONNX_OPS += ["MaxUnpool"]
+NAMES += ["I"]

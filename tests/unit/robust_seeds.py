@@ -571,3 +571,10 @@ SEEDS += (
     ),
     ("nn.Conv2d(in_channels, 8, k // 2)", (1, 3, 8, 8), None, None),
 )
+# --- ONNX MaxUnpool (issue 12) ---
+SEEDS += (
+    ("make_node('MaxUnpool', ['X', 'I'], ['Y'], kernel_shape=[2, 2], strides=[2, 2])", None,
+     {"X": (1, 2, 3, 3), "I": (1, 2, 3, 3)}, None),
+    ("helper.make_node('MaxUnpool', ['X', 'I', 'output_shape'], ['Y'], kernel_shape=[3], strides=[2], pads=[1, 1], "
+     "output_shape=[1, 2, 9])", None, {"X": (1, 2, 4), "I": (1, 2, 4)}, None),
+)  # fmt: skip

@@ -22,7 +22,7 @@ def ints(draw, count, low, high):
 def nodes(draw):
     """(make_node text, shapes) of every node kind the ONNX module maps, valid or not."""
     kind = draw(st.sampled_from(["Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "Global", "Pad",
-                                 "Resize", "DepthToSpace", "SpaceToDepth"]))  # fmt: skip
+                                 "Resize", "DepthToSpace", "SpaceToDepth", "MaxUnpool"]))  # fmt: skip
     rank = draw(st.integers(1, 3))
     c = draw(st.integers(1, 3))
     x = (draw(st.integers(1, 2)), c, *ints(draw, rank, 1, 7))
@@ -51,6 +51,15 @@ def nodes(draw):
         extra += f", dilations={ints(draw, rank, 1, 2)}" if kind != "LpPool" else f", p={draw(st.integers(1, 3))}"
         extra += f", count_include_pad={draw(st.integers(0, 1))}" if kind == "AveragePool" else ""
         return f"make_node({kind!r}, ['X'], ['Y'], {geometry}{extra})", {"X": x}
+    if kind == "MaxUnpool":
+        k = ints(draw, rank, 2, 3)
+        extra = f", kernel_shape={k}, strides={ints(draw, rank, 1, 3)}, pads={ints(draw, 2 * rank, 0, 1)}"
+        if draw(st.booleans()):
+            names = ["X", "I", "output_shape"]
+            extra += f", output_shape={[*x[:2], *ints(draw, rank, 1, 12)]}"
+        else:
+            names = ["X", "I"]
+        return f"make_node('MaxUnpool', {names}, ['Y']{extra})", {"X": x, "I": x}
     if kind == "Global":
         name = draw(st.sampled_from(["GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"]))
         return f"make_node({name!r}, ['X'], ['Y'])", {"X": x}
@@ -153,6 +162,11 @@ def test_source_to_canonical_is_the_adapters(case, seed):
     assume(mapped is not None)
     rng = np.random.default_rng(seed)
     arrays = {name: rng.standard_normal(shape).astype(np.float32) for name, shape in case[1].items()}
+    op = mapped.ops[0]
+    if op.kind == "max_unpool":  # I: positions within each plane, counted over the whole output
+        plane = int(np.prod(translation.out_shape(op)[2:]))
+        local = rng.integers(0, plane, size=case[1]["I"])
+        arrays["I"] = local + np.arange(op.batch * op.in_channels).reshape(local.shape[:2] + (1,) * op.rank) * plane
     source = translation.source(mapped)
     assert source.signature == ", ".join(name for _, name in adapters.array_names(mapped.call))
     got = run_lines(source.to_canonical, arrays)
@@ -188,9 +202,10 @@ def test_source_run_writes_the_node_from_its_values():
     assert "node = helper.make_node('Resize', ['X', '', 'scales'], ['Y'], mode='linear')" in source.run
 
 
-def test_source_refuses_tensor_names_that_are_not_parameters():
-    mapped = map_call("make_node('MaxPool', ['x.1'], ['Y'], kernel_shape=[2])", shapes={"x.1": (1, 2, 6)})
-    with pytest.raises(ConvArithError, match="tensor name 'x.1'.*Rule:.*Fix:"):
+@pytest.mark.parametrize("name", ["x.1", "model", "helper", "lambda"])
+def test_source_refuses_tensor_names_that_are_not_parameters(name):
+    mapped = map_call(f"make_node('MaxPool', [{name!r}], ['Y'], kernel_shape=[2])", shapes={name: (1, 2, 6)})
+    with pytest.raises(ConvArithError, match=f"tensor name '{name}'.*Rule:.*Fix:"):
         translation.source(mapped)
 
 
@@ -251,7 +266,8 @@ def test_target_softmax_on_the_source_layouts_last_axis():
         ("tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], 'SAME', dilations=[2, 2])", {"x": (1, 7, 7, 2), "w": (3, 3, 2, 1)},
          "space-to-batch"),
         ("keras.layers.UpSampling2D(2, interpolation='bicubic')", (1, 4, 4, 2), "tabled cubic"),
-        ("tf.image.resize(x, (6, 6), method='area')", {"x": (1, 4, 4, 2)}, "resize mode 'area'"),
+        ("tf.image.resize(x, (6, 6), method='area')", {"x": (1, 4, 4, 2)}, "area resize.*not by whole factors"),
+        ("tf.image.resize(x, (6, 6), method='gaussian')", {"x": (1, 4, 4, 2)}, "resize mode 'gaussian'"),
         ("F.pad(x, (1, -1), mode='circular')", {"x": (1, 2, 1)}, "mode 'circular'"),
     ],
 )  # fmt: skip

@@ -24,6 +24,8 @@ named inputs with shapes={name: shape}; layout N, C, spatial...; ``pads`` is
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["CALLS", "FRAMEWORK"]
 
 
@@ -986,6 +988,8 @@ ASPECT_POLICIES = ("stretch", "not_larger", "not_smaller")
 def constant_inputs(call) -> set:
     """The input names of a Resize node whose values the call gives (roi=, scales=, sizes=)."""
     op_type, names, _, attrs = bind_node(call)
+    if op_type == "MaxUnpool":  # issue 12: its output_shape input's values, given as output_shape=
+        return {names[2]} if len(names) > 2 and names[2] and "output_shape" in attrs else set()
     if op_type != "Resize":
         return set()
     return {names[i] for i, role in ((1, "roi"), (2, "scales"), (3, "sizes")) if i < len(names) and role in attrs}
@@ -1495,3 +1499,112 @@ def padding_intent(auto_pad: str, rank: int) -> tuple[str, ...]:
     """Mapped.padding_intent of a node: auto_pad SAME_UPPER (the odd cell at the end) -> 'same_upper',
     SAME_LOWER -> 'same_lower', VALID -> 'valid', NOTSET (the pads as written, or output_shape) -> 'explicit'."""
     return (INTENTS[auto_pad],) * rank
+
+
+# --- MaxUnpool (issue 12): X, I (flat indices over the whole output tensor, as MaxPool returns them) and an
+# optional output_shape input, whose values the call gives as output_shape=[...] (convarith's convention) ----------
+
+ATTRIBUTES["MaxUnpool"] = {"kernel_shape": "INTS", "strides": "INTS", "pads": "INTS", "output_shape": "INTS"}
+INPUT_RANGE["MaxUnpool"] = (2, 3)
+
+
+class UnpoolPlan(NodePlan):
+    """MaxUnpool: out = (n-1)*stride + kernel - pads (>= 1), or output_shape (the full shape, N and C as X's,
+    at least as many cells in all: onnxruntime compares the counts, measured); pads < kernel; 1 to 3 spatial
+    axes; I of X's shape."""
+
+    def __init__(self, call, op_type, names_in, names_out, attrs, arguments) -> None:
+        super().__init__(call, op_type, names_in, names_out, attrs, arguments)
+        if "kernel_shape" not in attrs:
+            raise refuse(op_type, "kernel_shape is missing", "MaxUnpool requires the attribute kernel_shape",
+                         "kernel_shape=[2, 2] (the pool's window)")  # fmt: skip
+        names = check_names(op_type, op_type, names_in, names_out)
+        self.names = names[:2]
+        third = names[2] if len(names) > 2 else ""
+        if third and "output_shape" not in attrs:
+            raise refuse(op_type, f"the values of input output_shape ({third!r}) are not given",
+                         "the output shape depends on that input's values, not only on its shape",
+                         f"give them in the call, e.g. output_shape=[1, 1, 8, 8] (the node's input {third!r} holds them)")  # fmt: skip
+        if "output_shape" in attrs and not third:
+            raise refuse(op_type, "output_shape= values were given but the node has no third input",
+                         "the values belong to MaxUnpool's input 3 (output_shape)",
+                         "name it, e.g. inputs=['X', 'I', 'output_shape']")  # fmt: skip
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, attrs = self.label, self.attrs
+        x, indices = self.tensors(inputs)
+        if len(x) < 3:
+            raise spatial_input(label, x)
+        rank = len(x) - 2
+        kernel = ints_attr(label, attrs, "kernel_shape", rank, 0, positive=True)
+        stride = ints_attr(label, attrs, "strides", rank, 1, positive=True)
+        pads = ints_attr(label, attrs, "pads", rank, 0, count=2 * rank)
+        lo, hi = tuple(pads[:rank]), tuple(pads[rank:])
+        if any(a >= k or b >= k for a, b, k in zip(lo, hi, kernel)):
+            raise refuse(label, f"pads={list(pads)} with kernel_shape={list(kernel)}",
+                         "onnxruntime's MaxUnpool needs each pad < kernel size (Pad should be smaller than kernel)",
+                         f"pads below {list(kernel)}")  # fmt: skip
+        if rank > 3:
+            raise refuse(label, f"input X has {rank} spatial axes", "onnxruntime's CPU MaxUnpool supports 1 to 3 "
+                         "(Unsupported pooling size)", "reshape to at most 3 spatial axes")  # fmt: skip
+        if tuple(indices) != tuple(x):
+            raise refuse(label, f"I has shape {tuple(indices)}, X {tuple(x)}",
+                         "onnxruntime needs the index tensor of the input's shape", f"I of shape {tuple(x)}")  # fmt: skip
+        spatial = x[2:]
+        inferred = tuple(
+            arith.transpose_out(n, k, s, a, b, 0) for n, k, s, a, b in zip(spatial, kernel, stride, lo, hi)
+        )
+        wanted = attrs.get("output_shape")
+        for axis, size in enumerate(inferred):
+            if size <= 0:
+                raise refuse(label, f"the {arith.axis_names(rank)[axis]} axis of X {tuple(x)} unpools to {size}",
+                             "out = (n-1)*stride + kernel - pads must be positive (onnxruntime: Computed output "
+                             "dimension is not positive)", "a larger input or smaller pads")  # fmt: skip
+        if wanted is not None:
+            if len(wanted) != len(x):
+                raise refuse(label, f"output_shape={list(wanted)} for X of rank {len(x)}",
+                             "output_shape must have as many elements as X has dimensions",
+                             f"output_shape=[{x[0]}, {x[1]}, ...]")  # fmt: skip
+            if tuple(wanted[:2]) != tuple(x[:2]):
+                raise refuse(label, f"output_shape={list(wanted)} for X {tuple(x)}",
+                             "onnxruntime needs output_shape's batch and channel dimensions to match the input",
+                             f"output_shape=[{x[0]}, {x[1]}, ...]")  # fmt: skip
+            if min(wanted) < 0:
+                raise refuse(label, f"output_shape={list(wanted)} holds a negative size",
+                             "a tensor's sizes are >= 0", "output_shape >= 0 on every axis")  # fmt: skip
+            if math.prod(wanted) < math.prod((*x[:2], *inferred)):
+                raise refuse(label, f"output_shape={list(wanted)} holds fewer cells than the unpooled {[*x[:2], *inferred]}",
+                             "onnxruntime compares the element counts (output_shape is smaller than minimum "
+                             "required), not each size", f"output_shape with at least {math.prod((*x[:2], *inferred))} cells")  # fmt: skip
+            extra = tuple(w - m for w, m in zip(wanted[2:], inferred))
+        else:
+            extra = (0,) * rank
+        spec = channels_first(rank)
+        op = ConvOp(
+            "max_unpool", x[0], x[1], x[1], spatial, kernel, stride, (1,) * rank, lo, hi, spec, spec,
+            output_padding=extra,
+        )  # fmt: skip
+        rules = tuple(
+            f"pads: before {a}, after {b}; out = (n-1)*{s} + {k} - {a + b}" + (f" + {e} (output_shape)" if e else "")
+            for a, b, s, k, e in zip(lo, hi, stride, kernel, extra)
+        )
+        notes = ("I holds flat positions over the whole output tensor (N, C and space), as MaxPool returns them.",)
+        return Mapped(
+            FRAMEWORK, self.call, (op,), rules, notes, layout=layout(rank), arguments=self.arguments,
+            framework_id=FRAMEWORK_ID, padding_intent=("explicit",) * rank,
+        )  # fmt: skip
+
+
+glpad_plan = compile_glpad_node
+
+
+def compile_unpool_node(call) -> Plan:
+    """compile_glpad_node, with MaxUnpool added."""
+    op_type, names_in, names_out, attrs = bind_node(call)
+    if op_type != "MaxUnpool":
+        return glpad_plan(call)
+    bound = (("op_type", op_type), ("inputs", tuple(names_in)), ("outputs", tuple(names_out)), *attrs.items())
+    return UnpoolPlan(call, op_type, names_in, names_out, attrs, bound)
+
+
+CALLS.update({spelling: compile_unpool_node for spelling in SPELLINGS})

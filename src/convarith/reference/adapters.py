@@ -414,6 +414,8 @@ def onnx_params(mapped: Mapped, weights, arrays) -> list:
     ConvTranspose, B (M,): arrays keyed by the node's input names."""
     op, label = mapped.ops[0], label_of(mapped)
     names = mapped.argument("inputs")
+    if op.kind == "max_unpool":
+        return [(onnx_unpool_indices(mapped, arrays[names[1]]), None)]
     if op.is_pool:
         return [(None, None)]
     from ..translate.steps import apply
@@ -421,6 +423,37 @@ def onnx_params(mapped: Mapped, weights, arrays) -> list:
     w = apply(onnx_steps(mapped)[1], as_array(arrays[names[1]], f"W ({names[1]!r})", label))
     b = as_array(arrays[names[2]], f"B ({names[2]!r})", label) if len(names) > 2 and names[2] else None
     return [(w, b)]
+
+
+def onnx_plane_offsets(op: ConvOp) -> np.ndarray:
+    """The flat position at which each (batch, channel) plane of a MaxUnpool output starts, shaped to
+    broadcast over I: ONNX counts I over the whole output, canonical indices within a plane."""
+    plane = math.prod(max(s, 0) for s in arith.output_spatial(op))
+    return (
+        np.arange(op.batch * op.in_channels, dtype=np.int64).reshape((op.batch, op.in_channels) + (1,) * op.rank)
+        * plane
+    )
+
+
+def onnx_unpool_indices(mapped: Mapped, indices) -> np.ndarray:
+    """MaxUnpool's I (int64, flat over the whole output) as canonical per-plane positions; an index
+    outside its own (batch, channel) plane is refused (onnxruntime writes it there; canonical cannot say so)."""
+    op, label = mapped.ops[0], label_of(mapped)
+    indices = as_array(indices, "I", label)
+    if indices.dtype.kind not in "iu":
+        raise ConvArithError(f"{label}: I has dtype {indices.dtype}. Rule: onnxruntime's MaxUnpool takes int64 "
+                             "indices. Fix: I.astype('int64').")  # fmt: skip
+    expect(indices, op.input_shape, "I", label, "I has X's shape")
+    local = indices.astype(np.int64) - onnx_plane_offsets(op)
+    plane = math.prod(max(s, 0) for s in arith.output_spatial(op))
+    if local.size and (local.min() < 0 or local.max() >= plane):
+        raise ConvArithError(
+            f"{label}: I holds positions outside their own (batch, channel) plane of {plane} cells. Rule: "
+            "onnxruntime writes each value at its flat position over the whole output (out-of-range positions "
+            "are an error); convarith computes unpooling within each plane, as MaxPool's indices are. Fix: the "
+            "indices MaxPool returned with X."
+        )
+    return local
 
 
 ADAPTERS = {

@@ -13,6 +13,7 @@ the op's values.
 from __future__ import annotations
 
 import math
+from keyword import iskeyword
 
 from ..api import map_call
 from ..core import arith
@@ -158,6 +159,11 @@ def emit_node(op: ConvOp, strict: bool = True) -> tuple[str, list, dict]:
         return "DepthToSpace", ["X"], {"blocksize": op.kernel[0], "mode": op.block_order}
     if op.kind == "resize":
         return resize_node(op)
+    if op.kind == "max_unpool":
+        attrs = {"kernel_shape": op.kernel, "strides": op.stride, "pads": pads_attr(op.pad_lo, op.pad_hi)}
+        if op.output_padding == (0,) * rank:
+            return "MaxUnpool", ["X", "I"], attrs
+        return "MaxUnpool", ["X", "I", "output_shape"], attrs | {"output_shape": list(out_shape(op))}
     raise cannot(op, f"a {op.kind} op", "see the translation's composite nodes")
 
 
@@ -186,6 +192,8 @@ def resize_node(op: ConvOp) -> tuple[str, list, dict]:
 def shapes_for(op: ConvOp) -> dict:
     """The tensor shapes a node emitted for ``op`` is mapped with."""
     shapes = {"X": (op.batch, op.in_channels, *op.in_size)}
+    if op.kind == "max_unpool":
+        shapes["I"] = shapes["X"]
     if op.kind == "conv":
         shapes["W"] = (op.out_channels, op.in_channels // max(op.groups, 1), *op.kernel)
     elif op.kind == "conv_transpose":
@@ -981,6 +989,9 @@ def target(mapped: Mapped) -> Target:
 
 # --- source: a make_node call run by onnxruntime ---------------------------------------------------------------------
 
+# names the generated lines use: a tensor of that name would be shadowed
+RESERVED = frozenset(("np", "ort", "onnx", "helper", "TensorProto", "numpy_helper", "x", "y", "params", "inits",
+                      "node", "nodes", "feeds", "types", "graph", "model", "options", "session", "empty"))  # fmt: skip
 CONSTANT_TYPES = {
     "roi": "FLOAT",
     "scales": "FLOAT",
@@ -996,7 +1007,7 @@ def tensor_names(mapped: Mapped) -> list[str]:
 
     names = list(dict.fromkeys(name for _, name in array_names(mapped.call)))
     for name in names:
-        if not name.isidentifier() or name in ("np", "x", "y", "params") or __import__("keyword").iskeyword(name):
+        if not name.isidentifier() or name in RESERVED or iskeyword(name):
             raise refuse(
                 mapped.call.base,
                 f"tensor name {name!r}",
@@ -1018,7 +1029,12 @@ def source(mapped: Mapped) -> Source:
     op, last = mapped.ops[0], mapped.ops[-1]
     x_steps, w_steps = adapters.onnx_steps(mapped)
     to_canonical = [f"x = np.asarray({steps_code(x_steps, names[0])}, dtype=np.float32)"]
-    if op.is_pool:
+    if op.kind == "max_unpool":  # I counts over the whole output; canonical indices within each plane
+        plane = math.prod(max(s, 0) for s in arith.output_spatial(op))
+        view = (op.batch, op.in_channels, *(1,) * op.rank)
+        offsets = f"np.arange({op.batch * op.in_channels}, dtype=np.int64).reshape({view!r}) * {plane}"
+        to_canonical.append(f"params = [(np.asarray({names[1]}, dtype=np.int64) - {offsets}, None)]")
+    elif op.is_pool:
         to_canonical.append("params = [(None, None)]")
     else:
         w = f"np.asarray({steps_code(w_steps, names[1])}, dtype=np.float32)"
@@ -1046,6 +1062,8 @@ def run_lines(mapped: Mapped, names: list[str]) -> tuple[str, ...]:
         for position, role in enumerate(("roi", "scales", "sizes"), start=1):
             if role in args:
                 constants[inputs[position]] = (role, args.pop(role))
+    if op_type == "MaxUnpool" and "output_shape" in args:
+        constants[inputs[2]] = ("sizes", args.pop("output_shape"))
     if op_type == "Pad":
         inputs = inputs + [""] * (4 - len(inputs))
         for position, role in enumerate(("pads", "value", "axes"), start=1):
@@ -1067,11 +1085,15 @@ def run_lines(mapped: Mapped, names: list[str]) -> tuple[str, ...]:
         lines.append(f"inits.append(numpy_helper.from_array({array}, {name!r}))")
     attrs = {key: list(value) if isinstance(value, tuple) else value for key, value in args.items()}
     lines.append(f"node = {node_text(op_type, inputs, outputs, attrs, 'helper.make_node')}")
-    feeds = ", ".join(f"{name!r}: np.asarray({name}, dtype=np.float32)" for name in names)
+    integer = {inputs[1]} if op_type == "MaxUnpool" else set()  # MaxUnpool's indices are int64
+    feeds = ", ".join(
+        f"{name!r}: np.asarray({name}, dtype=np.{'int64' if name in integer else 'float32'})" for name in names
+    )
     lines += [
         f"feeds = {{{feeds}}}",
+        "types = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64}",
         "graph = helper.make_graph(",
-        "    [node], 'node', [helper.make_tensor_value_info(k, TensorProto.FLOAT, list(v.shape)) for k, v in feeds.items()],",
+        "    [node], 'node', [helper.make_tensor_value_info(k, types[v.dtype], list(v.shape)) for k, v in feeds.items()],",
         f"    [helper.make_tensor_value_info({outputs[0]!r}, TensorProto.FLOAT, None)], initializer=inits,",
         ")",
         f"model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', {OPSET})], ir_version={IR_VERSION})",

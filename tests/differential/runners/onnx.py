@@ -152,9 +152,39 @@ def run_translation(request: dict) -> dict:
     return {"shape": tuple(y.shape), "values": y}
 
 
-def run(request: dict) -> dict:  # noqa: F811 - generated lines, or a make_node call as above
+def run_unpool(request: dict) -> dict:
+    """MaxUnpool: X float32, I int64 (given, or zeros), output_shape= values as the initializer of input 3."""
+    node = eval(request["expr"], dict(NAMESPACE))  # test oracle: builds the real node
+    initializers = []
+    for attribute in list(node.attribute):
+        if attribute.name == "output_shape":
+            values = [int(v) for v in attribute.ints]
+            initializers.append(helper.make_tensor(node.input[2], TensorProto.INT64, [len(values)], values))
+            node.attribute.remove(attribute)
+    shapes, arrays = request.get("shapes") or {}, request.get("arrays") or {}
+    x_name, i_name = node.input[0], node.input[1]
+    types = {x_name: (TensorProto.FLOAT, np.float32), i_name: (TensorProto.INT64, np.int64)}
+    inputs = [helper.make_tensor_value_info(name, types[name][0], list(shapes[name])) for name in (x_name, i_name)]
+    graph = helper.make_graph(
+        [node], "convarith", inputs, [helper.make_empty_tensor_value_info(node.output[0])], initializer=initializers
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    feeds = {
+        name: np.asarray(arrays[name], dtype) if name in arrays else np.zeros(shapes[name], dtype)
+        for name, (_, dtype) in types.items()
+    }
+    out = session.run([node.output[0]], feeds)[0]
+    return {"shape": tuple(out.shape), **({"values": out} if request.get("values") else {})}
+
+
+def run(request: dict) -> dict:  # noqa: F811 - generated lines, MaxUnpool, or a make_node call as above
     if "lines" in request:
         return run_translation(request)
+    if "'MaxUnpool'" in request.get("expr", ""):
+        return run_unpool(request)
     return node_or_pad_run(request)
 
 
