@@ -177,7 +177,7 @@ def framework_of(text: str) -> str:
 # arguments a framework takes only as one value per axis: a hole there is filled with (v, v, ...)
 SEQUENCES = {
     "onnx": {"kernel_shape": 1, "strides": 1, "dilations": 1, "pads": 2},
-    "jax_lax": {"window_strides": 1, "rhs_dilation": 1, "lhs_dilation": 1, "window_dimensions": 1},
+    "jax_lax": {"window_strides": 1, "strides": 1, "rhs_dilation": 1, "lhs_dilation": 1, "window_dimensions": 1},
 }
 
 
