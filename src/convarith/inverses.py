@@ -41,6 +41,7 @@ class Inverse:
     shapes: dict | None = field(default=None, compare=False)  # the inverse call's named tensors
     output_size: tuple | None = None  # torch's module(x, ..., output_size=...)
     note: str = ""
+    paired: tuple = ()  # names in shapes whose shape is the inverse input's (unpooling indices)
 
     def explain(self) -> Explanation:
         if self.shapes is not None:
@@ -70,6 +71,7 @@ class Candidate(NamedTuple):
     reference: str | None = None
     output_size: bool = False
     note: str = ""
+    paired: tuple = ()
 
 
 class Layer:
@@ -196,7 +198,9 @@ def torch_candidates(layer: Layer) -> list[Candidate]:
         if functional:
             name, shapes, _ = layer.functional({"indices": layer.out})
             expr = f"F.max_unpool{r}d({name}, indices, {k}, stride={s}, padding={p}"
-            return [Candidate(f"{expr})", shapes), Candidate(f"{expr}, output_size={layer.spatial_sizes()})", shapes)]
+            pair = ("indices",)
+            return [Candidate(f"{expr})", shapes, paired=pair),
+                    Candidate(f"{expr}, output_size={layer.spatial_sizes()})", shapes, paired=pair)]  # fmt: skip
         expr = f"nn.MaxUnpool{r}d({k}, stride={s}, padding={p})"
         note = "called as unpool(y, indices, output_size=x.shape[2:]), the sizes of the pool's input"
         return [Candidate(expr), Candidate(expr, output_size=True, note=note)]
@@ -496,20 +500,22 @@ def onnx_candidates(layer: Layer) -> list[Candidate]:
         return [
             Candidate(node("Conv", [y_name, w], f"{geometry}, pads={[*lo, *(max(v, 0) for v in hi)]}{group}"), shapes)
         ]
+    if op_type == "MaxPool" and set(op.dilation) == {1}:
+        indices = layer.free_name("I")
+        shapes[indices] = layer.out
+        attrs = f"kernel_shape={list(op.kernel)}, strides={list(op.stride)}, pads={[*op.pad_lo, *op.pad_hi]}"
+        return [
+            Candidate(node("MaxUnpool", [y_name, indices], attrs), shapes, paired=(indices,)),
+            Candidate(
+                node("MaxUnpool", [y_name, indices, "output_shape"], f"{attrs}, output_shape={list(layer.given)}"),
+                shapes,
+                note="output_shape holds the pool's input shape",
+                paired=(indices,),
+            ),  # fmt: skip
+            *onnx_pool_transpose(layer, node, y_name, geometry),
+        ]
     if op_type in ("MaxPool", "AveragePool", "LpPool"):
-        channels = op.in_channels
-        w = layer.free_name("W_up")
-        shapes[w] = (channels, 1, *op.kernel)
-        extra = output_padding(layer)
-        if min(extra) < 0:
-            return []
-        attrs = f"{geometry}, pads={[*op.pad_lo, *op.pad_hi]}" + (
-            f", output_padding={list(extra)}" if any(extra) else ""
-        )
-        note = "a grouped ConvTranspose (W of shape (C, 1, k...)) restores the shape"
-        if op_type == "MaxPool":
-            note += "; convarith does not model ONNX MaxUnpool yet"
-        return [Candidate(node("ConvTranspose", [y_name, w], f"{attrs}, group={channels}"), shapes, note=note)]
+        return onnx_pool_transpose(layer, node, y_name, geometry)
     if op_type in ("DepthToSpace", "SpaceToDepth"):
         block = op.kernel[0]
         if op_type == "SpaceToDepth":
@@ -537,6 +543,22 @@ def onnx_candidates(layer: Layer) -> list[Candidate]:
         return candidates
     del r
     return []
+
+
+def onnx_pool_transpose(layer: Layer, node, y_name: str, geometry: str) -> list[Candidate]:
+    """A pool's grouped ConvTranspose (W of shape (C, 1, k...)) with the output_padding that restores the shape."""
+    op, op_type = layer.op, layer.args["op_type"]
+    channels = op.in_channels
+    w = layer.free_name("W_up")
+    shapes = {y_name: layer.out, w: (channels, 1, *op.kernel)}
+    extra = output_padding(layer)
+    if min(extra) < 0:
+        return []
+    attrs = f"{geometry}, pads={[*op.pad_lo, *op.pad_hi]}" + (f", output_padding={list(extra)}" if any(extra) else "")
+    note = "a grouped ConvTranspose (W of shape (C, 1, k...)) restores the shape"
+    if op_type == "MaxPool":
+        note += " (MaxUnpool cannot here)"
+    return [Candidate(node("ConvTranspose", [y_name, w], f"{attrs}, group={channels}"), shapes, note=note)]
 
 
 CANDIDATES = {"torch": torch_candidates, "keras": keras_candidates, "tf_nn": tf_candidates, "jax_lax": jax_candidates,
@@ -571,7 +593,7 @@ def inverse(expr: str, input_shape=None, *, shapes=None) -> Inverse:
             sizes, rules = round_trips(layer, candidate)
             return Inverse(
                 candidate.expr, layer.out, layer.given, sizes, rules, candidate.shapes,
-                layer.spatial_sizes() if candidate.output_size else None, candidate.note,
+                layer.spatial_sizes() if candidate.output_size else None, candidate.note, candidate.paired,
             )  # fmt: skip
         tried.append(f"{candidate.expr} gives {got}")
     raise refuse(
@@ -590,6 +612,7 @@ def apply(candidate: Candidate, out: tuple, given: tuple, layer: Layer) -> tuple
     shapes = dict(candidate.shapes)
     name = next(iter(shapes))  # the inverse's input comes first
     shapes[name] = out
+    shapes.update(dict.fromkeys(candidate.paired, out))
     if candidate.reference is not None:
         shapes[candidate.reference] = given
     return output_shape(candidate.expr, shapes=shapes, output_size=size)

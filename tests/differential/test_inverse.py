@@ -30,6 +30,7 @@ def round_trip(worker, expr, back, shapes, tensor, shape, spatial):
     else:
         named = dict(back.shapes)
         named[next(iter(named))] = out
+        named.update(dict.fromkeys(back.paired, out))
         if shapes and tensor in named:
             named[tensor] = shape  # output_shape=tf.shape(x) follows the input
         answer = agree(worker, back.expr, shapes=named, output_size=size)

@@ -608,6 +608,18 @@ SEEDS += (
     ),  # fmt: skip
     ("nn.AdaptiveAvgPool2d((5, 7))", (1, 3, 7, 10), None, None),
     (
+        "make_node('MaxUnpool', ['Y', 'I'], ['X'], kernel_shape=[3], strides=[2], pads=[1, 1])",
+        None,
+        {"Y": (1, 3, 5), "I": (1, 3, 5)},
+        None,
+    ),
+    (
+        "make_node('MaxUnpool', ['Y', 'I', 'output_shape'], ['X'], kernel_shape=[2, 2], strides=[2, 2], output_shape=[1, 3, 9, 8])",
+        None,
+        {"Y": (1, 3, 4, 4), "I": (1, 3, 4, 4)},
+        None,
+    ),
+    (
         "keras.layers.Conv2DTranspose(3, 2, strides=2, padding='valid', output_padding=(1, 0))",
         (1, 16, 16, 3),
         None,

@@ -67,6 +67,10 @@ CASES = [  # (layer, input_shape, shapes, the inverse's call starts with)
     ("make_node('ConvTranspose', ['X', 'W'], ['Y'], strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])", None,
      {"X": (1, 8, 16, 16), "W": (8, 3, 3, 3)}, "make_node('Conv', ['Y', 'W'], ['X'],"),
     ("make_node('MaxPool', ['X'], ['Y'], kernel_shape=[2, 2], strides=[2, 2])", None, {"X": (1, 3, 9, 8)},
+     "make_node('MaxUnpool', ['Y', 'I', 'output_shape'], ['X'],"),
+    ("make_node('MaxPool', ['X'], ['Y'], kernel_shape=[3], strides=[2], pads=[1, 1])", None, {"X": (1, 3, 9)},
+     "make_node('MaxUnpool', ['Y', 'I'], ['X'],"),
+    ("make_node('MaxPool', ['X'], ['Y'], kernel_shape=[2], dilations=[2])", None, {"X": (1, 3, 9)},
      "make_node('ConvTranspose', ['Y', 'W_up'], ['X'],"),
     ("make_node('AveragePool', ['X'], ['Y'], kernel_shape=[3], strides=[2], pads=[1, 1])", None, {"X": (1, 3, 9)},
      "make_node('ConvTranspose', ['Y', 'W_up'], ['X'],"),
@@ -89,6 +93,7 @@ def inverse_output(back, layer_out, given, shapes, tensor, spatial):
             return convarith.output_shape(back.expr, layer_out, output_size=size)
         named = dict(back.shapes)
         named[next(iter(named))] = layer_out
+        named.update(dict.fromkeys(back.paired, layer_out))
         if tensor in named and shapes is not None:
             named[tensor] = given  # tf.shape(x): the reference follows the input
         return convarith.output_shape(back.expr, shapes=named, output_size=size)

@@ -1483,3 +1483,118 @@ def compile_glpad_node(call) -> Plan:
 
 
 CALLS.update({spelling: compile_glpad_node for spelling in SPELLINGS})
+
+
+# --- MaxUnpool (inverse11): measured on onnxruntime (opset 21); output_shape must hold at least as many cells
+# as the unpooled shape in total (one axis may be smaller). The values of its optional output_shape input
+# are written as a keyword, as Pad's pads: make_node('MaxUnpool', ['X', 'I', 'output_shape'], ['Y'],
+# kernel_shape=[2, 2], strides=[2, 2], output_shape=[1, 3, 9, 8]).
+
+ATTRIBUTES["MaxUnpool"] = {"kernel_shape": "INTS", "pads": "INTS", "strides": "INTS", "output_shape": "INTS"}
+INPUT_RANGE["MaxUnpool"] = (2, 3)
+
+
+def prod(values) -> int:
+    total = 1
+    for value in values:
+        total *= value
+    return total
+
+
+class MaxUnpoolPlan(NodePlan):
+    """MaxUnpool: out = (n-1)*s + k - pad_begin - pad_end per spatial axis (1 to 3 of them), or the
+    output_shape given (same N and C, no fewer cells in total); I has X's shape."""
+
+    def __init__(self, call, op_type, names_in, names_out, attrs, arguments) -> None:
+        super().__init__(call, op_type, names_in, names_out, attrs, arguments)
+        self.names = check_names(op_type, op_type, names_in, names_out)[:2]
+        if (len(names_in) == 3 and names_in[2] != "") != ("output_shape" in attrs):
+            raise refuse(
+                op_type,
+                "the output_shape input and its values do not come together",
+                "a shape does not give an input's values: convarith reads output_shape's values from an "
+                "output_shape=[...] keyword, for a node whose third input names it",
+                "make_node('MaxUnpool', ['X', 'I', 'output_shape'], ['Y'], kernel_shape=[2, 2], output_shape=[...]), "
+                "or neither",
+            )
+        if "kernel_shape" not in attrs:
+            raise fail(op_type, "kernel_shape is not given. Rule: MaxUnpool requires it. Fix: kernel_shape=[2, 2].")
+
+    def map(self, inputs: Inputs) -> Mapped:
+        label, attrs = self.label, self.attrs
+        x, indices = self.tensors(inputs)
+        if len(x) < 3:
+            raise spatial_input(label, x)
+        rank = len(x) - 2
+        kernel = ints_attr(label, attrs, "kernel_shape", rank, 1)
+        stride = ints_attr(label, attrs, "strides", rank, 1)
+        pads = attrs.get("pads", (0,) * 2 * rank)  # onnxruntime's MaxUnpool takes negative pads (more cells)
+        if len(pads) != 2 * rank:
+            raise fail(label, f"pads={list(pads)} has {len(pads)} entries, the input has {rank} spatial axes so it "
+                              f"needs {2 * rank}. Rule: onnx shape inference (Attribute pads has incorrect size). "
+                              f"Fix: {2 * rank} entries.")  # fmt: skip
+        if rank > 3:
+            raise fail(label, f"input X has {rank} spatial axes. Rule: onnxruntime's MaxUnpool supports 1 to 3 "
+                              "(Unsupported pooling size). Fix: at most 3 spatial axes.")  # fmt: skip
+        lo, hi = pads[:rank], pads[rank:]
+        for name, values in (("kernel_shape", kernel), ("strides", stride)):
+            if min(values) <= 0:
+                raise fail(label, f"{name}={list(values)}. Rule: onnxruntime's MaxUnpool needs every {name} value "
+                                  f"> 0. Fix: positive {name}.")  # fmt: skip
+        if any(a >= k or b >= k for a, b, k in zip(lo, hi, kernel)):
+            raise fail(label, f"pads={list(pads)} with kernel_shape={list(kernel)}. Rule: onnxruntime's MaxUnpool "
+                              "needs each pad smaller than the kernel (Pad should be smaller than kernel). "
+                              "Fix: pads below kernel_shape.")  # fmt: skip
+        if tuple(indices) != tuple(x):
+            raise fail(label, f"I has shape {indices}, X {x}. Rule: onnxruntime's MaxUnpool needs the index tensor "
+                              "of X's shape. Fix: the indices MaxPool gave with this X.")  # fmt: skip
+        default = tuple(arith.transpose_out(n, k, s, a, b, 0) for n, k, s, a, b in zip(x[2:], kernel, stride, lo, hi))
+        for axis, size in enumerate(default):
+            if size <= 0:
+                raise fail(label, f"the output would have {size} cells on axis {axis + 2}: (n-1)*s + k - pads = "
+                                  f"{arith.transpose_out_text(x[2 + axis], kernel[axis], 1, stride[axis], lo[axis], hi[axis], 0)}. "
+                                  "Rule: onnxruntime needs a positive output size (Computed output dimension is not "
+                                  "positive). Fix: a larger input or kernel, or smaller pads.")  # fmt: skip
+        wanted = attrs.get("output_shape")
+        extra = (0,) * rank
+        if wanted is not None:
+            if len(wanted) != len(x):
+                raise fail(label, f"output_shape={list(wanted)} has {len(wanted)} entries, X {len(x)} axes. Rule: onnx "
+                                  "shape inference ('output_shape' must have same number of elements as the shape of "
+                                  f"input tensor X). Fix: {len(x)} entries.")  # fmt: skip
+            if tuple(wanted[:2]) != tuple(x[:2]):
+                raise fail(label, f"output_shape={list(wanted)} starts with {list(wanted[:2])}, X with {list(x[:2])}. "
+                                  "Rule: onnxruntime (output_shape batch and channel dimensions must match input). "
+                                  f"Fix: output_shape=[{x[0]}, {x[1]}, ...].")  # fmt: skip
+            cells, needed = prod(wanted), prod((*x[:2], *default))
+            if min(wanted) < 0 or cells < needed:  # measured: the total counts, not each axis
+                raise fail(label, f"output_shape={list(wanted)} holds {cells} cells, the unpooled shape "
+                                  f"{[*x[:2], *default]} {needed}. Rule: onnxruntime compares the total size (output_shape "
+                                  "is smaller than minimum required); an axis may be smaller when another is larger. "
+                                  f"Fix: output_shape=[{x[0]}, {x[1]}, {', '.join(map(str, default))}] or larger.")  # fmt: skip
+            extra = tuple(w - d for w, d in zip(wanted[2:], default))
+        spec = channels_first(rank)
+        op = ConvOp("max_unpool", x[0], x[1], x[1], x[2:], kernel, stride, (1,) * rank, lo, hi, spec, spec,
+                    output_padding=extra)  # fmt: skip
+        rules = tuple(
+            f"pads: begin {a}, end {b} (cut from the unpooled output)" + (f"; output_shape {w} given" if e else "")
+            for a, b, w, e in zip(lo, hi, (wanted or x)[2:], extra)
+        )
+        notes = ("ONNX indices count over the whole tensor (N, C and spatial), not per plane as torch's",)
+        return Mapped(FRAMEWORK, self.call, (op,), rules, notes, layout=layout(rank), arguments=self.arguments,
+                      framework_id=FRAMEWORK_ID)  # fmt: skip
+
+    def shape(self, inputs: Inputs) -> tuple[int, ...]:
+        return self.map(inputs).output_shape
+
+
+def compile_unpool_node(call) -> Plan:
+    """compile_glpad_node, with MaxUnpool added."""
+    op_type, names_in, names_out, attrs = bind_node(call)
+    if op_type != "MaxUnpool":
+        return compile_glpad_node(call)
+    bound = (("op_type", op_type), ("inputs", tuple(names_in)), ("outputs", tuple(names_out)), *attrs.items())
+    return MaxUnpoolPlan(call, op_type, names_in, names_out, attrs, bound)
+
+
+CALLS.update({spelling: compile_unpool_node for spelling in SPELLINGS})

@@ -388,6 +388,11 @@ def onnx_params(mapped: Mapped, weights, arrays) -> list:
     ConvTranspose, B (M,): arrays keyed by the node's input names."""
     op, label = mapped.ops[0], label_of(mapped)
     names = mapped.argument("inputs")
+    if op.kind == "max_unpool":  # inverse11: shapes only
+        raise ConvArithError(
+            f"{label}: forward does not compute ONNX MaxUnpool. Rule: its indices count over the whole tensor, which "
+            "the engine's unpooling (torch's per-plane indices) does not read. Fix: output_shape and explain answer it."
+        )
     if op.is_pool:
         return [(None, None)]
     w = as_array(arrays[names[1]], f"W ({names[1]!r})", label)

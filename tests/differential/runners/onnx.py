@@ -136,3 +136,36 @@ def run(request: dict) -> dict:  # noqa: F811 - make_node calls, with Pad routed
     if node.op_type == "Pad":
         return run_pad(node, request)
     return node_run(request)
+
+
+# --- inverse11: MaxUnpool's output_shape is written as a keyword; I is int64 (zeros: a valid index) -----------------
+
+run_before_unpool = run
+
+
+def run_unpool(node, request: dict) -> dict:
+    """The MaxUnpool node rebuilt: X float32, I int64 graph inputs, output_shape (int64) an initializer."""
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    wanted = attrs.pop("output_shape", None)
+    names = list(node.input)
+    shapes = request.get("shapes") or {}
+    initializers = []
+    if wanted is not None:
+        initializers.append(helper.make_tensor(names[2], TensorProto.INT64, [len(wanted)], list(wanted)))
+    rebuilt = helper.make_node("MaxUnpool", names, list(node.output), **attrs)
+    inputs = [helper.make_tensor_value_info(names[0], TensorProto.FLOAT, list(shapes[names[0]])),
+              helper.make_tensor_value_info(names[1], TensorProto.INT64, list(shapes[names[1]]))]  # fmt: skip
+    graph = helper.make_graph([rebuilt], "convarith", inputs, [helper.make_empty_tensor_value_info(node.output[0])],
+                              initializer=initializers)  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    feeds = {names[0]: np.zeros(shapes[names[0]], np.float32), names[1]: np.zeros(shapes[names[1]], np.int64)}
+    return {"shape": tuple(session.run([node.output[0]], feeds)[0].shape)}
+
+
+def run(request: dict) -> dict:  # noqa: F811 - MaxUnpool routed to run_unpool
+    if request.get("ping") or "MaxUnpool" not in request.get("expr", ""):
+        return run_before_unpool(request)
+    return run_unpool(eval(request["expr"], dict(NAMESPACE)), request)  # test oracle: builds the real node
