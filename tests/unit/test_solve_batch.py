@@ -46,3 +46,16 @@ def test_layout_unknowns_have_default_ranges():
     assert answer.params == {"dimension_numbers": ("NHC", "HIO", "NHC")}
     with pytest.raises(convarith.ConvArithError, match="Nearest reachable: \\(None, 8, 30\\)"):
         convarith.solve("nn.Conv1d(3, 8, kernel_size=3, stride=...)", (None, 3, 32), target=(None, 8, 29))
+
+
+def test_cli_solve_with_a_free_batch(capsys):
+    import json
+
+    from convarith.cli import main
+
+    argv = ["solve", "tf.nn.conv2d(x, w, strides=..., padding=...)", "--shape", "x=None,32,32,3", "--shape",
+            "w=3,3,3,8", "--target", "None,16,16,8", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)[0]["shape"] == [None, 16, 16, 8]
+    assert main(["shape", "tf.nn.conv2d(x, w, strides=2)", "--shape", "x=None,32,32,3", "--shape", "w=3,3,3,8"]) == 1
+    assert "holds None" in capsys.readouterr().err  # output_shape itself still needs every size
