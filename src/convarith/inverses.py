@@ -93,11 +93,12 @@ class Layer:
             self.tensor = self.args["inputs"][0]
         self.base = mapped.call.base
 
-    def sizes(self, axis: int) -> tuple:
-        """The layer's input sizes on the spatial axes (``axis`` None) or one of them."""
+    def sizes(self, axis: int) -> int:
+        """The layer's input size on spatial axis ``axis``."""
         return self.given[self.spatial[axis]]
 
     def spatial_sizes(self) -> tuple:
+        """The layer's input sizes on the spatial axes."""
         return tuple(self.given[axis] for axis in self.spatial)
 
     def free_name(self, wanted: str) -> str:
@@ -179,8 +180,9 @@ def torch_candidates(layer: Layer) -> list[Candidate]:
         p = text(symmetric_pads(layer, "a transposed convolution"))
         extra = text(output_padding(layer))
         if functional:
-            name, shapes, _ = layer.functional({"w": layer.shapes[args["weight"].dotted]})
-            expr = (f"F.conv_transpose{r}d({name}, w, stride={s}, padding={p}, output_padding={extra}, "
+            w = args["weight"].dotted
+            name, shapes, _ = layer.functional({w: layer.shapes[w]})
+            expr = (f"F.conv_transpose{r}d({name}, {w}, stride={s}, padding={p}, output_padding={extra}, "
                     f"groups={op.groups}, dilation={d})")  # fmt: skip
             return [Candidate(expr, shapes)]
         return [Candidate(f"nn.ConvTranspose{r}d({op.out_channels}, {op.in_channels}, {k}, stride={s}, padding={p}, "
@@ -188,8 +190,9 @@ def torch_candidates(layer: Layer) -> list[Candidate]:
     if op.kind == "conv_transpose":
         p = text(op.pad_lo)
         if functional:
-            name, shapes, _ = layer.functional({"w": layer.shapes[args["weight"].dotted]})
-            return [Candidate(f"F.conv{r}d({name}, w, stride={s}, padding={p}, dilation={d}, groups={op.groups})",
+            w = args["weight"].dotted
+            name, shapes, _ = layer.functional({w: layer.shapes[w]})
+            return [Candidate(f"F.conv{r}d({name}, {w}, stride={s}, padding={p}, dilation={d}, groups={op.groups})",
                               shapes)]  # fmt: skip
         return [Candidate(f"nn.Conv{r}d({op.out_channels}, {op.in_channels}, {k}, stride={s}, padding={p}, "
                           f"dilation={d}, groups={op.groups})")]  # fmt: skip
@@ -466,7 +469,7 @@ def jax_candidates(layer: Layer) -> list[Candidate]:
 
 
 def onnx_candidates(layer: Layer) -> list[Candidate]:
-    op, args, r = layer.op, layer.args, layer.rank
+    op, args = layer.op, layer.args
     spelling = layer.mapped.call.name
     op_type, (x_name, *weights), (y_name, *_) = args["op_type"], args["inputs"], args["outputs"]
     shapes = {y_name: layer.out}
@@ -541,7 +544,6 @@ def onnx_candidates(layer: Layer) -> list[Candidate]:
             )
         candidates.append(Candidate(node("Resize", [y_name, "", "", "sizes"], f"sizes={list(layer.given)}"), shapes))
         return candidates
-    del r
     return []
 
 
