@@ -86,6 +86,11 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("unreached cells agree with autograd (zero gradient, all-ones weights)")
         for name in sorted({framework for framework, key in TALLY if key == "reach"}):
             terminalreporter.write_line(f"{name:8s} {TALLY[name, 'reach']:6d} calls, every input cell compared")
+    design = ("inverse round trips", "dropped-cell gradients")  # inverse11
+    if any(key in design for _, key in TALLY):
+        terminalreporter.section("inverse round trips and dropped cells in the real frameworks")
+        for name, key in sorted(k for k in TALLY if k[1] in design):
+            terminalreporter.write_line(f"{name:8s} {TALLY[name, key]:6d} {key}")
     agreed = sorted({framework for framework, key in TALLY if key in ("shape", "refusal", "crash")})
     if agreed:
         terminalreporter.section("agreement with the real frameworks")

@@ -97,8 +97,8 @@ def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limi
 
 def inverse(expr: str, input_shape=None, *, shapes=None):
     """The layer of the same framework that maps this layer's output shape back to its input shape,
-    and the input sizes for which it does (a ``convarith.solver.Inverse``)."""
-    from .solver import inverse as run
+    and the input sizes for which it does (a ``convarith.inverses.Inverse``)."""
+    from .inverses import inverse as run
 
     return run(expr, input_shape, shapes=shapes)
 

@@ -52,7 +52,7 @@ def parse_named(items: list[str]) -> dict[str, tuple[int, ...]] | None:
                 f"--shape {item!r} must be NAME=SIZES. Rule: each --shape gives one tensor of the call its shape. "
                 "Fix: write it like --shape x=1,8,8,3."
             )
-        named[name.strip()] = parse_sizes(sizes, f"--shape {name.strip()}")
+        named[name.strip()] = parse_sizes(sizes, f"--shape {name.strip()}", batch_none=True)  # solve keeps it free
     return named
 
 
@@ -196,7 +196,7 @@ def run_solve(args: argparse.Namespace) -> str:
     answers = solve(
         args.expr,
         **call_arguments(args),
-        target=parse_sizes(args.target, "--target"),
+        target=parse_sizes(args.target, "--target", batch_none=True),
         search=parse_search(args.search),
         limit=args.limit,
     )

@@ -102,13 +102,21 @@ def cut_words(lo: int, hi: int) -> str:
     return f"before {side(lo)}, after {side(hi)}"
 
 
-def cells_facts(found: arith.Cells | None) -> dict:
-    """Unreached cells for JSON: the runs (plain [start, stop) or periodic) and the count."""
+NO_TAP = "input cells no kernel tap reaches"
+CUT_TAPS = "input cells whose every tap lands in the cut padding"
+UNREAD = "input cells no output cell reads"
+CROPPED = "input cells cropped away"
+
+
+def cells_facts(found: arith.Cells | None, what: str = NO_TAP, why: str = "") -> dict:
+    """Unreached cells for JSON: the runs (plain [start, stop) or periodic), the count and what they are."""
     if found is None:
         return {
             "count": None,
             "runs": [],
-            "why": f"not worked out: the kernel's reach, the stride or a copying padding exceeds {arith.CELL_BUDGET} cells",
+            "what": what,
+            "why": why
+            or f"not worked out: the kernel's reach, the stride or a copying padding exceeds {arith.CELL_BUDGET} cells",
         }
     runs = []
     for run in found.runs[:MAX_LISTED]:
@@ -117,7 +125,7 @@ def cells_facts(found: arith.Cells | None) -> dict:
             offsets = [list(pair) for pair in run.offsets[:MAX_LISTED]]
             item |= {"period": run.period, "offsets": offsets, "offsets_total": len(run.offsets)}
         runs.append(item)
-    return {"count": found.count, "runs": runs, "runs_total": len(found.runs)}
+    return {"count": found.count, "runs": runs, "runs_total": len(found.runs), "what": what}
 
 
 def divisor_facts(op: ConvOp, axis: int, out: int) -> list[dict]:
@@ -159,6 +167,8 @@ def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -
         return rearranged_facts(op, axis, facts)
     if op.kind == "resize":
         facts.update(resize_facts(op, axis))
+        if out > 0 and n > 0:
+            facts["unreached"] = resize_unread_facts(op, axis)
         return facts
     if op.kind in LAYER_KINDS:
         return layer_facts(op, axis, facts)
@@ -172,6 +182,8 @@ def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -
         facts["formula"] = arith.transpose_out_text(n, k, d, s, lo, hi, p_out)
         facts["as_forward"] = as_forward(n, k_eff, s, lo, hi, p_out, out)
         facts["textbook"] = textbook(n, k, d, s, lo, hi, p_out, out)
+        if out > 0:
+            facts["unreached"] = cells_facts(arith.transposed_unreached(n, k, d, s, lo, out), CUT_TAPS)
         return facts
     if space_to_batch:
         facts["space_to_batch"] = True
@@ -194,6 +206,8 @@ def axis_facts(op: ConvOp, axis: int, rule: str, space_to_batch: bool = False) -
     if op.lhs_dilation[axis] == 1 and out > 0:
         found = arith.padded_unreached(n, k, d, s, lo, hi, out, op.pad_mode)
         facts["unreached"] = cells_facts(found)
+    elif out > 0:
+        facts["unreached"] = cells_facts(arith.lhs_dilated_unreached(n, k, d, s, lo, out, op.lhs_dilation[axis]))
     if op.kind == "avg_pool" and out > 0:
         if op.divisor_override:
             facts["divisor"] = [
@@ -354,13 +368,14 @@ def run_text(run: dict) -> str:
 
 def unreached_line(found: dict) -> str | None:
     """The terminal line for the cells no kernel tap reaches (None when there are none)."""
+    what = found.get("what", NO_TAP)
     if found["count"] is None:
-        return f"    input cells no kernel tap reaches: {found['why']}"
+        return f"    {what}: {found['why']}"
     if not found["count"]:
         return None
     shown = ", ".join(run_text(run) for run in found["runs"])
     more = ", ..." if found["runs_total"] > len(found["runs"]) else ""
-    return f"    input cells no kernel tap reaches ({found['count']}): {shown}{more}"
+    return f"    {what} ({found['count']}): {shown}{more}"
 
 
 def windows_text(first: int, stop: int) -> str:
@@ -450,3 +465,15 @@ def resize_facts(op: ConvOp, axis: int) -> dict:
     if arith.resize_copies_axis(op, axis):
         return {"formula": formula, "sampling": "copied as is (the framework does not resample this axis)"}
     return {"formula": formula, "sampling": f"{words}; output x reads input position {where}"}
+
+
+def resize_unread_facts(op: ConvOp, axis: int) -> dict:
+    """The input cells no output cell of a resize reads (a nearest or linear downscale skips some):
+    the reference engine's sampling table (NumPy), as draw shows them; an axis over 65536 cells is not worked out."""
+    from .render.scene import RESIZE_INPUT, RESIZE_SAMPLED, resize_unread
+
+    if arith.resize_copies_axis(op, axis):
+        return cells_facts(arith.cells([]), UNREAD)
+    if op.out_size[axis] > RESIZE_SAMPLED or op.in_size[axis] > RESIZE_INPUT:
+        return cells_facts(None, UNREAD, f"not worked out: an axis over {RESIZE_SAMPLED} cells")
+    return cells_facts(resize_unread(op, axis), UNREAD)

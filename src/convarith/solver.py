@@ -10,15 +10,13 @@ again with ``output_shape``. The call is located with ``ast`` (parsed, never eva
 from __future__ import annotations
 
 import ast
-from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import islice, product
 
 from .api import check_expr, check_shape, explain, map_call, output_shape
-from .core.arith import axis_names
 from .errors import ConvArithError
 from .explain import Explanation
-from .periods import periodic
+from .inverses import Inverse, inverse
 from .source import node_span
 
 __all__ = ["DEFAULT_RANGES", "Inverse", "Solution", "inverse", "solve"]
@@ -41,6 +39,24 @@ PADDING = {
     "tf_nn": ("VALID", "SAME"),
     "jax_lax": ("VALID", "SAME", "SAME_LOWER"),
 }
+SPATIAL_LETTERS = {1: "H", 2: "HW", 3: "DHW"}
+LAYOUTS = {  # the layouts tried for a layout argument left as ..., from the spatial letters
+    "dimension_numbers": {
+        "jax_lax": lambda sp: (
+            ("NC" + sp, "OI" + sp, "NC" + sp),
+            ("N" + sp + "C", sp + "IO", "N" + sp + "C"),
+            ("N" + sp + "C", "OI" + sp, "N" + sp + "C"),
+        ),  # fmt: skip
+    },
+    "data_format": {
+        "keras": lambda sp: ("channels_last", "channels_first"),
+        "tf_nn": lambda sp: (
+            "N" + sp.replace("H", "W" if len(sp) == 1 else "H") + "C",
+            "NC" + sp.replace("H", "W" if len(sp) == 1 else "H"),
+        ),
+    },
+}
+MAX_LITERAL = 64  # combinations of tuple-valued unknowns (dimension_numbers), one sweep each
 PROBES = (1, 2, 0, "same", "SAME", "valid", "VALID")  # values tried to learn which parameter a positional ``...`` is
 
 
@@ -129,9 +145,10 @@ def parameter_names(holes: Holes, given: dict, rank: int) -> tuple[list[str], st
     if all(keyword is not None for keyword in holes.keywords):
         return list(holes.keywords), framework
     positional = sum(1 for k in holes.keywords if k is None)
-    for probe in islice(product((*PROBES, (1,) * rank), repeat=positional), 100):
-        guesses = iter(probe)
-        values = [next(guesses) if k is None else search_values(k, framework, {}, 1)[0] for k in holes.keywords]
+    keyword_values = [search_values(k, framework, {}, rank)[:3] for k in holes.keywords if k is not None]
+    for probe in islice(product(*[(*PROBES, (1,) * rank)] * positional, *keyword_values), 100):
+        guesses, kept = iter(probe[:positional]), iter(probe[positional:])
+        values = [next(guesses) if k is None else next(kept) for k in holes.keywords]
         try:
             mapped = map_call(holes.fill(values), **given)
         except ConvArithError:
@@ -160,7 +177,7 @@ def framework_of(text: str) -> str:
 # arguments a framework takes only as one value per axis: a hole there is filled with (v, v, ...)
 SEQUENCES = {
     "onnx": {"kernel_shape": 1, "strides": 1, "dilations": 1, "pads": 2},
-    "jax_lax": {"window_strides": 1, "rhs_dilation": 1, "lhs_dilation": 1, "window_dimensions": 1},
+    "jax_lax": {"window_strides": 1, "strides": 1, "rhs_dilation": 1, "lhs_dilation": 1, "window_dimensions": 1},
 }
 
 
@@ -177,11 +194,13 @@ def search_values(name: str, framework: str, search: dict, rank: int) -> tuple:
         return PADDING[framework]
     if name == "pads":
         return INT_PADDING
+    if name in LAYOUTS and framework in LAYOUTS[name]:
+        return LAYOUTS[name][framework](SPATIAL_LETTERS.get(rank, "HW"))
     if name in DEFAULT_RANGES:
         return DEFAULT_RANGES[name]
     raise ConvArithError(
-        f"solve has no default range for {name}. Rule: defaults cover kernel, stride, dilation, padding and "
-        f"output_padding. Fix: search={{{name!r}: range(...)}}."
+        f"solve has no default range for {name}. Rule: defaults cover kernel, stride, dilation, padding, "
+        f"output_padding and layouts (dimension_numbers, data_format). Fix: search={{{name!r}: range(...)}}."
     )
 
 
@@ -196,12 +215,19 @@ def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limi
     [{'stride': 2, 'padding': 1}]
     """
     check_expr(expr)
-    target = check_shape(target, "target")
+    free_batch = type(target) in (tuple, list) and len(target) > 1 and target[0] is None
+    target = (None, *check_shape(target[1:], "target")) if free_batch else check_shape(target, "target")
     if search is not None and not isinstance(search, dict):
         raise ConvArithError(f"search must be a dict {{parameter: values}}, got {type(search).__name__}.")
     if type(limit) is not int or limit < 1:
         raise ConvArithError(f"limit={limit!r} must be an int >= 1. Fix: limit=10.")
     holes = Holes(expr)
+    shown_input = input_shape
+    none_batch = any(batch_one(shape) is not shape for shape in (input_shape, *(shapes or {}).values()))
+    input_shape, shapes = (
+        batch_one(input_shape),
+        None if shapes is None else {k: batch_one(v) for k, v in shapes.items()},
+    )
     given = {"input_shape": input_shape, "shapes": shapes}
     rank = max(len(target) - 2, 1)
     names, framework = parameter_names(holes, given, rank)
@@ -212,36 +238,56 @@ def solve(expr: str, input_shape=None, *, target, shapes=None, search=None, limi
             f"Rule: search gives values for the ... arguments ({', '.join(names)}). Fix: write them as ... ."
         )
     holes_vars = [hole_variables(i, name, framework, rank) for i, name in enumerate(names)]
-    grid = {}
-    for name, (_, variables) in zip(names, holes_vars):
-        for variable in variables:
-            grid[variable] = search_values(name, framework, search or {}, rank)
-    from .sweeps import sweep  # NumPy: loaded on first use
-
-    table = sweep(holes.fill([spelling for spelling, _ in holes_vars], names=True), input_shape, shapes=shapes, **grid)
+    ranges = [search_values(name, framework, search or {}, rank) for name in names]
+    literal = [i for i, values in enumerate(ranges) if any(isinstance(v, (tuple, list)) for v in values)]
+    if len(list(islice(product(*(ranges[i] for i in literal)), MAX_LITERAL + 1))) > MAX_LITERAL:
+        raise ConvArithError(
+            f"search gives more than {MAX_LITERAL} combinations of tuple values. Rule: each combination of "
+            "tuple-valued unknowns is one sweep. Fix: fewer values in search=."
+        )
     import numpy as np
 
-    hits = (
-        np.flatnonzero(table.ok & (table.shapes == np.array(target)).all(axis=1))
-        if len(target) == table.shapes.shape[1]
-        else []
-    )
+    from .sweeps import sweep  # NumPy: loaded on first use
+
+    free = 1 if target[0] is None else 0  # the columns compared: all, or all but a free batch
+    tables, hits = [], []  # per combination of tuple values: (its table, those values); the rows that hit
+    for combo in product(*(ranges[i] for i in literal)):
+        fixed = dict(zip(literal, combo))
+        spellings = [repr(fixed[i]) if i in fixed else spelling for i, (spelling, _) in enumerate(holes_vars)]
+        grid = {}
+        for index, (_, variables) in enumerate(holes_vars):
+            if index not in fixed:
+                grid.update(dict.fromkeys(variables, ranges[index]))
+        table = sweep(holes.fill(spellings, names=True), input_shape, shapes=shapes, **grid)
+        tables.append((table, fixed))
+        if len(target) == table.shapes.shape[1]:
+            rows = np.flatnonzero(table.ok & (table.shapes[:, free:] == np.array(target[free:])).all(axis=1))
+            hits += [(table, fixed, row) for row in rows]
     if len(hits) == 0:
-        raise ConvArithError(nearest_message(table, holes_vars, names, target))
+        raise ConvArithError(nearest_message(tables, holes_vars, names, target))
     defaults = Defaults(holes, names, given)
     candidates = []
-    for row in hits:
-        values = [hole_value(table, row, spelling, variables) for spelling, variables in holes_vars]
+    for table, fixed, row in hits:
+        values = row_values(table, fixed, row, holes_vars)
         call = holes.fill(values)
         candidates.append((rank_key(call, names, values, defaults, given), call, values))
     candidates.sort(key=lambda item: item[0])
     answers = []
     for _, call, values in candidates[:limit]:
-        shape = output_shape(call, input_shape, shapes=shapes)
-        if shape != target:  # the sweep agrees with output_shape by contract: checked anyway
+        shape = output_shape(call, shown_input if shapes is None else input_shape, shapes=shapes)
+        if shape[free:] != target[free:]:  # the sweep agrees with output_shape by contract: checked anyway
             raise AssertionError(f"internal: {call} gives {shape}, not {target}")
-        answers.append(Solution(call, dict(zip(names, values)), shape, given["input_shape"], shapes))
+        if none_batch and shape[0] is not None:
+            shape = (None, *shape[1:])  # a None batch (computed as 1) stays None
+        answers.append(Solution(call, dict(zip(names, values)), shape, shown_input, shapes))
     return answers
+
+
+def batch_one(shape):
+    """A shape with a None batch computed as batch 1 (other values as given, for the library to check)."""
+    if type(shape) in (tuple, list) and len(shape) > 1 and shape[0] is None:
+        return (1, *shape[1:])
+    return shape
 
 
 PER_AXIS = ("output_padding",)  # solved on each axis independently (one value per axis)
@@ -322,26 +368,45 @@ def kernel_size(value) -> int:
     return sum(value) if isinstance(value, (tuple, list)) else value if isinstance(value, int) else 0
 
 
-def nearest_message(table, holes_vars, names, target) -> str:
+def row_values(table, fixed: dict, row: int, holes_vars) -> list:
+    """Every hole's value in one row of a table swept with the tuple-valued holes ``fixed``."""
+    return [
+        fixed[index] if index in fixed else hole_value(table, row, spelling, variables)
+        for index, (spelling, variables) in enumerate(holes_vars)
+    ]
+
+
+def nearest_message(tables, holes_vars, names, target) -> str:
     """No answer: the reachable shapes nearest to ``target`` and the parameters that give them."""
     import numpy as np
 
-    kept = np.flatnonzero(table.ok)
-    if len(kept) == 0 or table.shapes.shape[1] != len(target):
+    free = 1 if target[0] is None else 0
+    found = []  # (distance, shape, params) of the kept rows, the nearest first per table
+    for table, fixed in tables:
+        kept = np.flatnonzero(table.ok)
+        if len(kept) == 0 or table.shapes.shape[1] != len(target):
+            continue
+        distance = np.abs(table.shapes[kept, free:] - np.array(target[free:])).sum(axis=1)
+        order = np.argsort(distance, kind="stable")
+        seen = set()
+        for row, far in zip(kept[order], distance[order]):
+            shape = (None,) * free + tuple(int(v) for v in table.shapes[row][free:])
+            if shape not in seen:
+                seen.add(shape)
+                values = row_values(table, fixed, row, holes_vars)
+                found.append((int(far), shape, ", ".join(f"{n}={v!r}" for n, v in zip(names, values))))
+            if len(seen) == 3:
+                break
+    if not found:
+        table = tables[0][0]
         reason = table.reason(0) if len(table) else "no combination"
         return (
             f"no parameters in the search give {tuple(target)}: every combination is refused (e.g. {reason}). "
             "Rule: solve keeps what the framework accepts. Fix: widen search= or check the rest of the call."
         )
-    distance = np.abs(table.shapes[kept] - np.array(target)).sum(axis=1)
     nearest = []
-    for row in kept[np.argsort(distance, kind="stable")]:
-        shape = tuple(int(v) for v in table.shapes[row])
+    for _, shape, params in sorted(found, key=lambda item: item[0]):
         if all(shape != seen for seen, _ in nearest):
-            params = ", ".join(
-                f"{n}={hole_value(table, row, spelling, variables)!r}"
-                for n, (spelling, variables) in zip(names, holes_vars)
-            )
             nearest.append((shape, params))
         if len(nearest) == 3:
             break
@@ -351,141 +416,3 @@ def nearest_message(table, holes_vars, names, target) -> str:
         "Rule: solve tries the default range of each ... argument (or search=). Fix: change the target or "
         "another argument, or widen search=."
     )
-
-
-@dataclass(frozen=True)
-class Inverse:
-    """The layer that maps a layer's output shape back to its input shape, and the input
-    sizes (per spatial axis, among 1..``SIZES``) for which the round trip gives the size back."""
-
-    expr: str
-    input_shape: tuple
-    output_shape: tuple
-    sizes: tuple
-    rules: tuple
-
-    def explain(self) -> Explanation:
-        return explain(self.expr, self.input_shape)
-
-    def __str__(self) -> str:
-        lines = [f"{self.expr}: {self.input_shape} -> {self.output_shape}"]
-        names = axis_names(len(self.rules))
-        lines += [f"  {name}: the round trip gives n back for {rule}" for name, rule in zip(names, self.rules)]
-        return "\n".join(lines)
-
-
-SIZES = 1024  # the input sizes checked for the round trip
-COUNTERPARTS = {  # a module or layer and the one that undoes its shape (same family, same rank)
-    **{f"nn.Conv{r}d": f"nn.ConvTranspose{r}d" for r in (1, 2, 3)},
-    **{f"nn.ConvTranspose{r}d": f"nn.Conv{r}d" for r in (1, 2, 3)},
-    **{f"keras.layers.Conv{r}D": f"keras.layers.Conv{r}DTranspose" for r in (1, 2, 3)},
-    **{f"keras.layers.Conv{r}DTranspose": f"keras.layers.Conv{r}D" for r in (1, 2, 3)},
-}
-
-
-def counterpart_template(mapped) -> str:
-    """The counterpart call with the arguments that decide its size as ``...``."""
-    name = mapped.call.name
-    for prefix, full in (("torch.nn.", "nn."), ("layers.", "keras.layers."), ("tf.keras.layers.", "keras.layers.")):
-        if name.startswith(prefix):
-            name = full + name[len(prefix) :]
-    if name not in COUNTERPARTS:
-        raise ConvArithError(
-            f"inverse has no counterpart for {mapped.call.base}. Rule: inverse maps PyTorch convolution modules "
-            "and Keras convolution layers to their transposed layer and back. Fix: write the call as nn.Conv2d(...), "
-            "nn.ConvTranspose2d(...), keras.layers.Conv2D(...) or keras.layers.Conv2DTranspose(...)."
-        )
-    op, bound, target = mapped.ops[0], dict(mapped.arguments), COUNTERPARTS[name]
-    kernel, stride, dilation = (text(v) for v in (op.kernel, op.stride, op.dilation))
-    if target.startswith("nn."):
-        if op.kind == "conv":
-            if op.pad_lo != op.pad_hi:
-                raise ConvArithError(
-                    f"{mapped.call.base} pads {op.pad_lo} before and {op.pad_hi} after. Rule: nn.ConvTranspose "
-                    "crops the same amount on both sides, so no single module undoes asymmetric padding. "
-                    "Fix: an explicit odd kernel with symmetric padding, e.g. padding=k//2."
-                )
-            return (f"{target}({op.out_channels}, {op.in_channels}, {kernel}, stride={stride}, padding="
-                    f"{text(op.pad_lo)}, output_padding=..., dilation={dilation}, groups={op.groups})")  # fmt: skip
-        return (f"{target}({op.out_channels}, {op.in_channels}, {kernel}, stride={stride}, padding=..., "
-                f"dilation={dilation}, groups={op.groups})")  # fmt: skip
-    data_format = bound.get("data_format")
-    layout = "" if data_format is None else f", data_format={data_format!r}"
-    extra = ", output_padding=..." if op.kind == "conv" else ""
-    return (f"{target}({op.in_channels}, {kernel}, strides={stride}, padding=...{extra}, "
-            f"dilation_rate={dilation}{layout})")  # fmt: skip
-
-
-def text(values: tuple) -> str:
-    """Per-axis values as call text: one int when all are equal."""
-    return str(values[0]) if len(set(values)) == 1 else str(tuple(values))
-
-
-def inverse(expr: str, input_shape=None, *, shapes=None) -> Inverse:
-    """The layer of the same framework that maps this layer's output shape back to its input shape
-    (the transposed layer for a convolution, and the reverse), found with ``solve``, and the input
-    sizes per spatial axis for which that layer gives the size back.
-
-    >>> print(inverse("nn.Conv2d(3, 8, 3, stride=2, padding=1)", (1, 3, 32, 32)).expr)
-    nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1, output_padding=1, dilation=1, groups=1)
-    """
-    mapped = map_call(expr, input_shape, shapes=shapes)
-    if shapes is not None or input_shape is None:
-        raise ConvArithError(
-            "inverse works on a layer or module given an input_shape. Rule: a functional call names its tensors, "
-            "which the inverse would rename. Fix: write the layer, e.g. nn.Conv2d(3, 8, 3), with input_shape=."
-        )
-    template = counterpart_template(mapped)
-    given = tuple(mapped.given_input_shape)
-    answer = None
-    if template.startswith("keras.") and "output_padding=..." in template:  # Keras's own default first
-        with suppress(ConvArithError):
-            answer = solve(template.replace("output_padding=...", "output_padding=None"), mapped.output_shape,
-                           target=given)[0]  # fmt: skip
-    if answer is None:
-        answer = solve(template, mapped.output_shape, target=given, search=output_padding_search(template, mapped))[0]
-    sizes, rules = round_trips(expr, answer.expr, mapped)
-    return Inverse(answer.expr, mapped.output_shape, given, sizes, rules)
-
-
-def output_padding_search(template: str, mapped) -> dict:
-    """output_padding below the stride on each axis; padding: every spelling (the default)."""
-    if "output_padding=..." not in template:
-        return {}
-    return {"output_padding": range(max(mapped.ops[0].stride))}
-
-
-def round_trips(expr: str, inverse_expr: str, mapped) -> tuple[tuple, tuple]:
-    """Per spatial axis, the sizes n in 1..SIZES (the other axes as given) that the layer and
-    then its inverse give back, and the rule they follow."""
-    import numpy as np
-
-    from .sweeps import sweep
-
-    op = mapped.ops[0]
-    shape = list(mapped.given_input_shape)
-    offset = len(shape) - len(op.input_shape)  # an unbatched input lacks the batch axis
-    found, rules = [], []
-    for axis in op.in_spec[2:]:
-        position = axis + offset
-        template = [*shape]
-        template[position] = "n"
-        forward = sweep(expr, tuple(template), n=range(1, SIZES + 1))
-        back = np.full(SIZES, -1)
-        outputs = forward.shapes[forward.ok]
-        if len(outputs):
-            moved = [int(v) for v in outputs[:, position]]
-            tried = {}
-            for size in sorted(set(moved)):
-                try:
-                    tried[size] = output_shape(
-                        inverse_expr, tuple(outputs[0][:position]) + (size,) + tuple(outputs[0][position + 1 :])
-                    )[position]
-                except ConvArithError:
-                    tried[size] = -1
-            back[forward.ok] = [tried[m] for m in moved]
-        ns = np.arange(1, SIZES + 1)
-        holds = [int(n) for n in ns[back == ns]]
-        found.append(tuple(holds))
-        rules.append(periodic(holds, range(1, SIZES + 1)).text)
-    return tuple(found), tuple(rules)

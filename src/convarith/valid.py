@@ -134,7 +134,7 @@ def dropped_cells(expr: str, shape: tuple, axis: int) -> str | None:
     for index, op in enumerate(mapped.ops):
         offset = len(shape) - len(op.input_shape)  # an unbatched input lacks the batch axis
         spatial = [tensor_axis + offset for tensor_axis in op.in_spec[2:]]
-        if axis not in spatial:
+        if axis not in spatial or op.kind == "pad":  # an explicit crop removes cells on purpose, not silently
             continue
         op_axis = spatial.index(axis)
         facts = axis_facts(op, op_axis, "", mapped.space_to_batch and index == 0)
@@ -272,5 +272,6 @@ def no_size(step: Step, distinct, refused, dropped) -> ConvArithError:
         f"valid_sizes: {step.label}",
         f"it leaves input cells unreached for every size that reaches it (e.g. size {size}: {line})",
         "no layer may drop input cells silently",
-        "a kernel at least as large as the stride, or padding that makes the windows cover the input",
+        "a kernel at least as large as the stride, padding that makes the windows cover the input, less cut padding "
+        "on a transposed conv, or an averaging (not nearest) downscale",
     )

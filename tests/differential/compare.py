@@ -75,6 +75,15 @@ def spatial_positions(layout: str, rank: int, ndim: int) -> list[int]:
     return list(range(ndim - rank - 1, ndim - 1))
 
 
+def input_name(expr: str, shapes: dict) -> str:
+    """The tensor a functional call (or ONNX node) takes first: its first argument, else x or X."""
+    head = expr[expr.index("(") + 1 :]
+    if head.lstrip().startswith(("'", '"')):  # make_node('Op', ['X', ...], ...)
+        head = head.split("[", 1)[1] if "[" in head else ""
+    name = head.split(",")[0].split(")")[0].split("]")[0].strip().strip("'\"")
+    return name if name in shapes else next(n for n in ("x", "X") if n in shapes)
+
+
 def explanation_agrees(expr, input_shape, shapes, output_size, shape, where) -> None:
     """The explanation never contradicts the shape: same output shape, each axis's
     output size at its place in it, the input shown as given, str/to_dict work."""
@@ -86,7 +95,7 @@ def explanation_agrees(expr, input_shape, shapes, output_size, shape, where) -> 
     )
     given = input_shape
     if given is None:
-        given = next(shapes[name] for name in ("x", "X") if name in shapes)
+        given = shapes[input_name(expr, shapes)]
     assert tuple(data["input_shape"]) == tuple(given), f"explain shows input {data['input_shape']}\n  {where}"
     assert f"input {tuple(given)} -> output {shape}" in text, f"header contradicts the shape:\n{text}\n  {where}"
     steps = data["steps"]

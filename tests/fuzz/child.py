@@ -263,5 +263,27 @@ def main() -> None:
             answers.flush()
 
 
+# --- inverse11: inverse and solve as entry points (a result or ConvArithError; an inverse maps the shape back) ---
+
+run_before_design = run
+
+
+def run(request: dict, scratch: str):  # noqa: F811 - inverse and solve, else the calls above
+    import convarith
+
+    if request["call"] == "inverse":
+        back = convarith.inverse(request["expr"], request.get("input_shape"), shapes=request.get("shapes"))
+        given = request.get("input_shape") or next(iter(request["shapes"].values()))
+        if back.output_shape != tuple(given):
+            raise AssertionError(f"inverse maps back to {back.output_shape}, the input is {given}")
+        return f"inverse {back.expr}"
+    if request["call"] == "solve":
+        answers = convarith.solve(
+            request["expr"], request.get("input_shape"), shapes=request.get("shapes"), target=request["target"], limit=3
+        )
+        return f"{len(answers)} answers"
+    return run_before_design(request, scratch)
+
+
 if __name__ == "__main__":
     main()

@@ -649,3 +649,32 @@ STRINGS += ["constant", "edge", "wrap"]
 # --- ONNX MaxUnpool (issue 12): X, I and the output_shape= values ---
 ONNX_OPS += ["MaxUnpool"]
 NAMES += ["I"]
+
+
+# --- inverse11: inverse and solve on plausible calls (solve with one argument left as ...) ---
+
+
+@st.composite
+def design_requests(draw):
+    expr, shape, named = draw(plausible_calls())
+    call = draw(st.sampled_from(["inverse", "solve"]))
+    request = {"call": call, "expr": expr}
+    if named:
+        request["shapes"] = named
+    else:
+        request["input_shape"] = shape
+    if call == "solve":
+        head, _, rest = expr.partition("(")
+        pieces = rest[:-1].split(", ") if rest.endswith(")") else [rest]
+        pieces[draw(st.integers(0, max(len(pieces) - 1, 0)))] = draw(
+            st.sampled_from(["...", "stride=...", "padding=..."])
+        )
+        request["expr"] = f"{head}({', '.join(pieces)})"
+        request["target"] = draw(
+            st.sampled_from([(1, 4, 4, 4), (1, 2, 8), (None, 3, 5, 5), ()])
+            | st.lists(st.integers(0, 12), min_size=1, max_size=5).map(tuple)
+        )
+    return request
+
+
+library_requests = st.one_of(library_requests, design_requests())

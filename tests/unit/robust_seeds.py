@@ -578,3 +578,58 @@ SEEDS += (
     ("helper.make_node('MaxUnpool', ['X', 'I', 'output_shape'], ['Y'], kernel_shape=[3], strides=[2], pads=[1, 1], "
      "output_shape=[1, 2, 9])", None, {"X": (1, 2, 4), "I": (1, 2, 4)}, None),
 )  # fmt: skip
+
+# --- inverse11: the calls inverse writes (references, explicit transposed pads, grouped unpooling convs) ---
+SEEDS += (
+    (
+        "tf.nn.conv2d_transpose(y, w_t, output_shape=tf.shape(x), strides=[1, 2, 2, 1], padding='SAME')",
+        None,
+        {"y": (1, 5, 5, 6), "w_t": (3, 3, 3, 6), "x": (1, 9, 9, 3)},
+        None,
+    ),
+    (
+        "lax.conv_transpose(y, w, (2, 2), ((1, 1), (2, 1)), dimension_numbers=('NHWC', 'HWIO', 'NHWC'), transpose_kernel=True)",
+        None,
+        {"y": (1, 17, 16, 8), "w": (3, 3, 3, 8)},
+        None,
+    ),
+    (
+        "lax.conv_general_dilated(y, w, (2, 2), 'SAME', dimension_numbers=('NCHW', 'IOHW', 'NCHW'))",
+        None,
+        {"y": (1, 3, 32, 32), "w": (3, 8, 3, 3)},
+        None,
+    ),
+    (
+        "make_node('ConvTranspose', ['Y', 'W_up'], ['X'], strides=[2, 2], pads=[0, 0, 0, 0], output_padding=[1, 0], group=3)",
+        None,
+        {"Y": (1, 3, 4, 4), "W_up": (3, 1, 2, 2)},
+        None,
+    ),
+    ("make_node('Resize', ['Y', '', '', 'sizes'], ['X'], sizes=[1, 3, 8, 6])", None, {"Y": (1, 3, 16, 12)}, None),
+    ("nn.ConvTranspose2d(3, 3, 3, stride=2, padding=1, output_padding=(0, 1), groups=3)", (1, 3, 6, 5), None, None),
+    (
+        "F.max_unpool2d(y, indices, 3, stride=2, padding=0, output_size=(10, 11))",
+        None,
+        {"y": (1, 3, 4, 5), "indices": (1, 3, 4, 5)},
+        None,
+    ),  # fmt: skip
+    ("nn.AdaptiveAvgPool2d((5, 7))", (1, 3, 7, 10), None, None),
+    (
+        "make_node('MaxUnpool', ['Y', 'I'], ['X'], kernel_shape=[3], strides=[2], pads=[1, 1])",
+        None,
+        {"Y": (1, 3, 5), "I": (1, 3, 5)},
+        None,
+    ),
+    (
+        "make_node('MaxUnpool', ['Y', 'I', 'output_shape'], ['X'], kernel_shape=[2, 2], strides=[2, 2], output_shape=[1, 3, 9, 8])",
+        None,
+        {"Y": (1, 3, 4, 4), "I": (1, 3, 4, 4)},
+        None,
+    ),
+    (
+        "keras.layers.Conv2DTranspose(3, 2, strides=2, padding='valid', output_padding=(1, 0))",
+        (1, 16, 16, 3),
+        None,
+        None,
+    ),
+)

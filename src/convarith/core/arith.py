@@ -888,3 +888,54 @@ def unpool_range(n: int, kernel: int, stride: int, pad: int) -> tuple[int, int, 
     and an output_size must lie strictly within a stride of it (torch's rule)."""
     default = transpose_out(n, kernel, stride, pad, pad, 0)
     return default, default - stride + 1, default + stride - 1
+
+
+# --- dropped cells of transposed, input-dilated and cropping ops (inverse11) ---
+
+
+def every_nth(found: Cells | None, step: int, n: int) -> Cells | None:
+    """The cells i (of n) whose position i*step lies in ``found`` (cells of the step-dilated axis)."""
+    if found is None or step == 1:
+        return found
+    from math import gcd
+
+    runs = []
+    for run in found.runs:
+        first, stop = -(-run.start // step), -(-run.stop // step)
+        if not run.period:
+            runs.append(Run(first, stop))
+            continue
+        period = run.period // gcd(run.period, step)
+        if period > CELL_BUDGET:
+            return None
+        hit = [
+            j
+            for j in range(period)
+            if any(a <= ((first + j) * step - run.start) % run.period < b for a, b in run.offsets)
+        ]
+        offsets: list[tuple[int, int]] = []
+        for j in hit:
+            if offsets and offsets[-1][1] == j:
+                offsets[-1] = (offsets[-1][0], j + 1)
+            else:
+                offsets.append((j, j + 1))
+        runs.append(Run(first, stop, period, tuple(offsets)))
+    return within(n, runs)
+
+
+def lhs_dilated_unreached(n: int, kernel: int, dilation: int, stride: int, lo: int, out: int, lhs: int) -> Cells | None:
+    """Input cells no kernel tap reaches when the input is dilated by ``lhs`` (cell i sits at
+    i*lhs of the dilated axis, which ``unreached`` covers; the holes between cells are not input)."""
+    return every_nth(unreached(dilated_size(n, lhs), kernel, dilation, stride, lo, out), lhs, n)
+
+
+def transposed_unreached(n: int, kernel: int, dilation: int, stride: int, lo: int, out: int) -> Cells | None:
+    """Input cells of a transposed conv whose every tap lands in the cut padding (``lo`` cells cut
+    before; a negative lo adds cells): its equal stride-1 forward conv over the zero-stuffed input."""
+    before = transposed_forward_pads(effective_kernel(kernel, dilation), lo, 0)[0]
+    return lhs_dilated_unreached(n, kernel, dilation, 1, before, out, stride)
+
+
+def cropped_cells(n: int, lo: int, hi: int) -> Cells:
+    """The input cells a negative pad (a crop) removes from each side."""
+    return within(n, [Run(0, -lo), Run(n + hi, n)])
