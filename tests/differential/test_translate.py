@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import convarith
 from convarith.translate import TARGETS
+from convarith.translate.code import weight_shapes
 from tests.differential import (
     test_numerics_jax_lax,
     test_numerics_keras,
@@ -198,3 +199,30 @@ def summary(terminalreporter) -> None:
         )
         for text, count in REFUSALS.get((source, target), Counter()).most_common(2):
             terminalreporter.write_line(f"{'':15s} refused {count}x: {text}")
+
+
+@pytest.mark.parametrize(
+    ("expr", "to", "shape"),
+    [
+        ("nn.Conv2d(3, 4, 3, stride=2, padding=1)", "onnx", (None, 3, 9, 8)),
+        ("keras.layers.Conv2D(4, 3, strides=2, padding='same')", "torch", (None, 9, 8, 3)),
+        ("nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1)", "torch", (None, 3, 7)),
+    ],
+)
+def test_a_none_batch_translates_for_any_batch(expr, to, shape):
+    """A None batch: the code runs once per sample, so batch 3 (and 0) give the reference's numbers."""
+    from tests.conftest import selected_frameworks
+
+    if not {"torch", "onnx"} <= set(selected_frameworks()):
+        pytest.skip("torch and onnx not both selected by CONVARITH_TEST_FRAMEWORKS")
+    translation = convarith.translate(expr, to, shape)
+    namespace = {}
+    exec(compile(translation.code, "<translation>", "exec"), namespace)  # test: runs the generated code
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal(s).astype(np.float32) for s in weight_shapes(translation.mapped)]
+    for batch in (3, 0):
+        x = rng.standard_normal((batch, *shape[1:])).astype(np.float32)
+        ours = namespace["layer"](x, weights)
+        expected = convarith.forward(expr, x, weights)
+        assert ours.shape == expected.shape
+        assert np.abs(ours - expected).max(initial=0.0) <= TOLERANCE

@@ -178,7 +178,10 @@ def test_compare_maps_each_frameworks_calls(fake, refusing):
 def test_cli_translate_and_compare(fake, refusing, capsys):
     assert cli.main(["translate", CALL, "--to", "torch", "--input", "1,3,9,9", "--prove"]) == 0
     out = capsys.readouterr().out
-    assert "def layer(x, weights=None):" in out and "# proven: both frameworks run on random input and weights (seed 0), max |difference| = " in out
+    assert (
+        "def layer(x, weights=None):" in out
+        and "# proven: both frameworks run on random input and weights (seed 0), max |difference| = " in out
+    )
     assert cli.main(["translate", CALL, "--to", "torch", "--input", "1,3,9,9", "--json"]) == 0
     assert '"calls": ["F.pad(x, (1, 1, 1, 1))"' in capsys.readouterr().out
     assert cli.main(["translate", CALL, "--to", "caffe", "--input", "1,3,9,9"]) == 1

@@ -218,7 +218,7 @@ def target_of(expr, shape):
     ("expr", "shape", "calls", "note"),
     [
         ("nn.Conv2d(2, 3, 3, padding=1)", (1, 2, 6, 6), ["Conv"], None),
-        ("tf.nn.conv2d(x, w, 2, 'SAME')", {"x": (1, 6, 7, 2), "w": (3, 3, 2, 4)}, ["Conv"], None),
+        ("tf.nn.conv2d(x, w, 2, 'SAME')", {"x": (1, 6, 7, 2), "w": (3, 3, 2, 4)}, ["Conv"], "auto_pad='SAME_UPPER'"),
         ("make_node('Conv', ['X', 'W'], ['Y'], auto_pad='SAME_LOWER', strides=[2])", {"X": (1, 2, 6), "W": (3, 2, 2)},
          ["Conv"], "auto_pad='SAME_LOWER'"),
         ("nn.Conv1d(2, 3, 3, padding=2, padding_mode='circular')", (1, 2, 6), ["Pad", "Conv"], "mode 'wrap'"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 
 from ..api import map_call
+from ..core.record import replace
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped
 from . import NAMES, module_for
@@ -118,6 +119,33 @@ def run_program(text: str, args: tuple, kwargs: dict, name: str):
     return np.asarray(namespace["layer"](*args, **kwargs))
 
 
+def per_sample(mapped: Mapped, signature: str, code: str) -> str:
+    """``code`` (written for batch 1) behind a ``layer`` that runs it once per sample of the input:
+    the translation of a call whose input has a None batch takes any batch."""
+    from ..reference.adapters import array_names, input_name
+
+    label = mapped.call.base
+    if any(op.batch_groups > 1 or op.kind == "max_unpool" for op in mapped.ops) or mapped.squeeze_batch:
+        raise ConvArithError(
+            f"{label}: a None batch cannot be translated for this call. Rule: a None batch is translated as one "
+            "sample at a time, and this call mixes samples or reads a second batched array. Fix: give the batch, "
+            "e.g. 1 in place of None."
+        )
+    tensor = input_name(mapped) if array_names(mapped.call) else "x"
+    names = parameters(signature)
+    inner = [name if name != tensor else f"np.take({tensor}, [i], axis={mapped.ops[0].in_spec[0]})" for name in names]
+    empty = tuple(0 if n is None else n for n in mapped.output_shape)
+    doc = code.split('"""')[1]
+    lines = [
+        f'    """{doc} A None batch: the code above runs once per sample."""',
+        f"    parts = [layer_one({', '.join(inner)}) for i in range(np.shape({tensor})[{mapped.ops[0].in_spec[0]}])]",
+        f"    return np.concatenate(parts, axis={mapped.ops[-1].out_spec[0]}) if parts else np.zeros({empty}, np.float32)",
+    ]
+    return code.replace(f"def layer({signature}):", f"def layer_one({signature}):", 1) + "\n\n" + "\n".join(
+        [f"def layer({signature}):", *lines, ""]
+    )
+
+
 class Translation:
     """One call written in another framework: ``code``, ``notes``, ``calls``, ``prove()``."""
 
@@ -131,6 +159,8 @@ class Translation:
         doc = f"{mapped.call.text} ({DISPLAY[mapped.framework_id]}) as {target.call} ({DISPLAY[target_id]})."
         lines = (*source.to_canonical, *target.body, *source.from_canonical)
         self.code = program(target.imports, source.signature, doc, lines)
+        if mapped.free_batch:
+            self.code = per_sample(mapped, source.signature, self.code)
         self.source_code = program(source.run_imports, source.signature, f"{mapped.call.text} itself.", source.run)
 
     @property
@@ -167,7 +197,7 @@ class Translation:
         rng = np.random.default_rng(seed)
 
         def random(shape):
-            return rng.standard_normal(tuple(1 if n is None else n for n in shape)).astype(np.float32)
+            return rng.standard_normal(tuple(2 if n is None else n for n in shape)).astype(np.float32)  # 2: per sample
 
         names = [name for _, name in array_names(self.mapped.call)]
         if not names:
@@ -243,7 +273,8 @@ class Translation:
 def build(expr: str, target_module, input_shape=None, *, shapes=None, output_size=None) -> Translation:
     """The translation of ``expr`` into the framework of ``target_module``."""
     mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
-    source = module_for(mapped.framework_id).source(mapped)
-    target = target_module.target(mapped)
+    one = replace(mapped, free_batch=False)  # a None batch: the code is written for one sample (per_sample)
+    source = module_for(mapped.framework_id).source(one)
+    target = target_module.target(one)
     given = {"input_shape": input_shape, "shapes": shapes, "output_size": output_size}
     return Translation(mapped, source, target, target_module.FRAMEWORK_ID, given)

@@ -331,9 +331,9 @@ class Body:
         self.modules += 1
         self.add(f"{name} = {call}")
         if index is not None:
-            self.add(f"{name}.weight.copy_(torch.from_numpy(np.asarray(params[{index}][0], dtype=np.float32)))")
+            self.add(f"{name}.weight.copy_(torch.from_numpy(np.array(params[{index}][0], dtype=np.float32, order='C')))")
         if bias:
-            self.add(f"{name}.bias.copy_(torch.from_numpy(np.asarray(params[{index}][1], dtype=np.float32)))")
+            self.add(f"{name}.bias.copy_(torch.from_numpy(np.array(params[{index}][1], dtype=np.float32, order='C')))")
         self.add(use.format(m=name))
         self.calls.append(call)
         return name
@@ -419,7 +419,7 @@ def write_op(body: Body, op: ConvOp, index: int, intent: tuple[str, ...]) -> Non
         else:
             body.notes.append("a convolution of no input channels sums nothing: zeros (and the bias).")
             if op.bias:
-                body.add(f"t = t + torch.from_numpy(np.asarray(params[{index}][1], dtype=np.float32)).reshape("
+                body.add(f"t = t + torch.from_numpy(np.array(params[{index}][1], dtype=np.float32, order='C')).reshape("
                          f"{(1, -1) + (1,) * op.rank!r})")  # fmt: skip
         body.shape = shape
         return
@@ -500,7 +500,7 @@ def write_native(body: Body, op: ConvOp, index: int, intent=()) -> bool:
         body.module(call, use=f"t = {{m}}(t).reshape({(op.batch, op.out_channels, *out)!r})")
     elif op.kind == "max_unpool":
         sizes = list(arith.output_spatial(op))
-        indices = f"torch.from_numpy(np.asarray(params[{index}][0], dtype=np.int64))"
+        indices = f"torch.from_numpy(np.array(params[{index}][0], dtype=np.int64, order='C'))"
         body.module(call, use=f"t = {{m}}(t, {indices}, output_size={sizes!r})")
     else:
         body.module(call, index if weighted else None, bias=weighted and op.bias)
@@ -635,7 +635,7 @@ def write_transpose(body: Body, op: ConvOp, index: int, intent=()) -> None:
     body.slice([max(a, 0) for a in start], [n - max(b, 0) for n, b in zip(sizes, end)], why)
     body.pad([max(-a, 0) for a in start], [max(-b, 0) for b in end], why)
     if needs_pad and op.bias:
-        body.add(f"t = t + torch.from_numpy(np.asarray(params[{index}][1], dtype=np.float32)).reshape("
+        body.add(f"t = t + torch.from_numpy(np.array(params[{index}][1], dtype=np.float32, order='C')).reshape("
                  f"{(1, -1) + (1,) * rank!r})")  # fmt: skip
         body.notes.append("the bias is added after the padding: the padded cells hold the bias too.")
 
@@ -1044,16 +1044,16 @@ def run_lines(mapped: Mapped, names: list, functional: bool) -> tuple[str, ...]:
     text = f"{call_name(mapped)}({', '.join(args)})"
     if functional:
         return ("with torch.no_grad():", f"    out = {text}", "y = (out[0] if isinstance(out, tuple) else out).numpy()")
-    x = "torch.from_numpy(np.asarray(x, dtype=np.float32))"
+    x = "torch.from_numpy(np.array(x, dtype=np.float32, order='C'))"
     lines = [f"m = {text}", "with torch.no_grad():"]
     if "Lazy" in call.base:
         lines.append(f"    m({x})  # a lazy module builds its weights on the first call")
     if not op.is_pool:
         lines += ["    for p, w in zip(m.parameters(), [] if weights is None else weights):",
-                  "        p.copy_(torch.from_numpy(np.asarray(w, dtype=np.float32)))"]  # fmt: skip
+                  "        p.copy_(torch.from_numpy(np.array(w, dtype=np.float32, order='C')))"]  # fmt: skip
     size = list(arith.output_spatial(mapped.ops[-1]))
     if op.kind == "max_unpool":
-        indices = "torch.from_numpy(np.asarray(weights[0], dtype=np.int64))"
+        indices = "torch.from_numpy(np.array(weights[0], dtype=np.int64, order='C'))"
         lines.append(f"    out = m({x}, {indices}, output_size={size!r})")
     elif op.kind == "conv_transpose" and op.output_padding != given_output_padding(mapped):
         lines.append(f"    out = m({x}, output_size={size!r})")
