@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import convarith
+from convarith.api import map_call
 from convarith.frameworks import keras as keras_rules
 from tests.differential.numerics import accepted, random, values_agree
 
@@ -183,3 +184,21 @@ def test_every_activation(oracle, activation, data_format):
             convarith.output_shape(expr, shape)  # output length 5 is odd
         return
     values_agree(oracle("keras"), expr, x, weights)
+
+
+@pytest.mark.parametrize(
+    ("expr", "shape"),
+    [
+        ("keras.layers.Conv3D(2, 1, strides=3, padding='same')", (1, 3, 3, 3, 2)),
+        ("keras.layers.Conv3D(2, (1, 2, 1), strides=(4, 3, 2), padding='same')", (1, 7, 5, 3, 1)),
+        ("keras.layers.Conv3D(1, 2, strides=4, padding='same', dilation_rate=1)", (1, 5, 6, 9, 1)),
+        ("keras.layers.Conv2D(2, 1, strides=3, padding='same')", (1, 3, 7, 2)),
+    ],
+)
+def test_conv3d_same_is_not_clamped(oracle, expr, shape):
+    """TF's Conv3D 'SAME' does not clamp its total padding at 0: a stride above the kernel starts
+    the first window inside the input (Conv2D's does clamp: its first window starts at cell 0)."""
+    rng = np.random.default_rng(0)
+    op = map_call(expr, shape).ops[0]
+    kernel = random(rng, (*op.kernel, op.in_channels, op.out_channels))
+    values_agree(oracle("keras"), expr, random(rng, shape), [kernel, random(rng, (op.out_channels,))])

@@ -19,6 +19,7 @@ from ._common import fail, refuse
 
 __all__ = [
     "axis_padding",
+    "conv3d_same_padding",
     "pool3d_same_padding",
     "space_to_batch_size",
     "transpose_axis_padding",
@@ -40,6 +41,15 @@ def axis_padding(padding, n: int, k_eff: int, stride: int) -> arith.Padding:
         return arith.Padding(0, 0, "'VALID': no padding")
     lo, hi = padding
     return arith.Padding(lo, hi, f"explicit padding: before {lo}, after {hi}")
+
+
+def conv3d_same_padding(n: int, k_eff: int, stride: int) -> arith.Padding:
+    """TF's Conv3D 'SAME' (measured, issue 12): as 3-D pooling, the total (out-1)*s + k_eff - n is not
+    clamped at 0, so a stride larger than the kernel starts the first window inside the input (n=3,
+    k=1, s=3 reads cell 1; Conv2D reads cell 0). The output size is ceil(n/s) either way (tf.nn.conv3d,
+    tf.nn.convolution in 3-D, keras Conv3D)."""
+    pad = arith.same_padding(n, k_eff, stride, clamp=False)
+    return arith.Padding(pad.lo, pad.hi, f"Conv3D SAME (not clamped at 0): {pad.text}")
 
 
 def pool3d_same_padding(n: int, k: int, stride: int) -> arith.Padding:

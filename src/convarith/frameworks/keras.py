@@ -38,7 +38,7 @@ from ._common import (
     with_values,
 )
 from ._tf_rules import axis_padding as tf_axis_padding
-from ._tf_rules import pool3d_same_padding, transposed_placement
+from ._tf_rules import conv3d_same_padding, pool3d_same_padding, transposed_placement
 
 FRAMEWORK = "Keras"
 FRAMEWORK_ID = "keras"  # the numbers (reference.adapters) pick the framework by this
@@ -202,14 +202,15 @@ def split_input(shape, rank: int, data_format: str, label: str) -> tuple[int, in
     return batch, channels, spatial, spec
 
 
-def axis_padding(padding: str, n: int, k: int, d: int, s: int) -> tuple[int, int, str]:
-    """(before, after, rule text) for one axis of a forward conv or pooling."""
+def axis_padding(padding: str, n: int, k: int, d: int, s: int, rank: int = 2) -> tuple[int, int, str]:
+    """(before, after, rule text) for one axis of a forward conv or pooling (a 3-D conv's 'same' is
+    TF's Conv3D SAME, not clamped at 0)."""
     k_eff = arith.effective_kernel(k, d)
     if padding == "valid":
         return 0, 0, "'valid': no padding"
     if padding == "causal":
         return k_eff - 1, 0, f"'causal': {d}*({k}-1) = {k_eff - 1} before, 0 after"
-    pad = tf_axis_padding("SAME", n, k_eff, s)
+    pad = conv3d_same_padding(n, k_eff, s) if rank == 3 else tf_axis_padding("SAME", n, k_eff, s)
     return pad.lo, pad.hi, f"'same' (TF SAME): {pad.text}"
 
 
@@ -469,7 +470,8 @@ class ConvPlan(LayerPlan):
             )
         check_channels(label, channels, "Conv op")
         padded = [
-            axis_padding(padding, n, k, d, s) for n, k, d, s in zip(spatial, kernel, dilation, strides, strict=True)
+            axis_padding(padding, n, k, d, s, rank)
+            for n, k, d, s in zip(spatial, kernel, dilation, strides, strict=True)
         ]
         op = ConvOp(
             "conv", batch, channels, self.filters, spatial, kernel, strides, dilation,

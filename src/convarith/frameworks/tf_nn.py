@@ -52,6 +52,7 @@ from ._common import (
 )
 from ._tf_rules import (
     axis_padding,
+    conv3d_same_padding,
     pool3d_same_padding,
     space_to_batch_size,
     transpose_axis_padding,
@@ -383,15 +384,11 @@ def conv(rank: int):
 
 
 def conv3d_same_pads(spatial, kernel, stride, dilation):
-    """Conv3D 'SAME' (measured, issue 12): like 3-D pooling, the total (out-1)*s + k_eff - n is not clamped
-    at 0, so a stride larger than the kernel starts the first window inside the input (n=3, k=1, s=3 reads
-    cell 1; Conv2D reads cell 0). The output size is ceil(n/s) either way."""
+    """Conv3D 'SAME' pads per axis (``_tf_rules.conv3d_same_padding``: not clamped at 0) and their rules."""
     pads = [
-        arith.same_padding(n, arith.effective_kernel(k, d), s, clamp=False)
-        for n, k, d, s in zip(spatial, kernel, dilation, stride)
+        conv3d_same_padding(n, arith.effective_kernel(k, d), s) for n, k, d, s in zip(spatial, kernel, dilation, stride)
     ]
-    rules = tuple(f"Conv3D SAME (not clamped at 0): {p.text}" for p in pads)
-    return tuple(p.lo for p in pads), tuple(p.hi for p in pads), rules
+    return tuple(p.lo for p in pads), tuple(p.hi for p in pads), tuple(p.text for p in pads)
 
 
 def check_filter(label, w, kernel, w_in, zero_out_ok: bool) -> None:

@@ -141,8 +141,10 @@ def per_sample(mapped: Mapped, signature: str, code: str) -> str:
         f"    parts = [layer_one({', '.join(inner)}) for i in range(np.shape({tensor})[{mapped.ops[0].in_spec[0]}])]",
         f"    return np.concatenate(parts, axis={mapped.ops[-1].out_spec[0]}) if parts else np.zeros({empty}, np.float32)",
     ]
-    return code.replace(f"def layer({signature}):", f"def layer_one({signature}):", 1) + "\n\n" + "\n".join(
-        [f"def layer({signature}):", *lines, ""]
+    return (
+        code.replace(f"def layer({signature}):", f"def layer_one({signature}):", 1)
+        + "\n\n"
+        + "\n".join([f"def layer({signature}):", *lines, ""])
     )
 
 

@@ -331,7 +331,9 @@ class Body:
         self.modules += 1
         self.add(f"{name} = {call}")
         if index is not None:
-            self.add(f"{name}.weight.copy_(torch.from_numpy(np.array(params[{index}][0], dtype=np.float32, order='C')))")
+            self.add(
+                f"{name}.weight.copy_(torch.from_numpy(np.array(params[{index}][0], dtype=np.float32, order='C')))"
+            )
         if bias:
             self.add(f"{name}.bias.copy_(torch.from_numpy(np.array(params[{index}][1], dtype=np.float32, order='C')))")
         self.add(use.format(m=name))
