@@ -147,6 +147,22 @@ def test_keras_base_keywords(oracle, case):
     agree(oracle("keras"), expr, shape)
 
 
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "keras.layers.Conv2D(3, (1, 3), dtype='mixed_float16', autocast=False)",
+        "keras.layers.Conv2DTranspose(3, 2, dtype='float64', autocast=False)",
+        "keras.layers.DepthwiseConv2D(1, dtype='bfloat16', autocast=False)",
+        "keras.layers.MaxPooling2D(2, dtype='float16', autocast=False)",
+        "keras.layers.Conv2D(3, 1, dtype='float32', autocast=False)",
+        "keras.layers.Conv2D(3, 1, dtype='float16')",
+    ],
+)
+def test_keras_autocast_false(oracle, expr):
+    """autocast=False leaves the float32 input uncast: a layer with weights in another dtype refuses it."""
+    agree(oracle("keras"), expr, (1, 5, 6, 2))
+
+
 def keras_inferred(keras, expr, shape):
     """Keras's answer for an input with a None batch (or none, then the layer's input_shape=):
     the concrete run on batch 1 decides (convarith computes a None batch as batch 1); Keras's

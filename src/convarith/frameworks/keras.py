@@ -1035,6 +1035,23 @@ def runs_in(label: str, dtype) -> None:
         )
 
 
+def no_cast(label: str, dtype, autocast) -> None:
+    """Refuse autocast=False on a layer with weights whose dtype is not float32: its float32 input is
+    not cast to the weights' dtype and TensorFlow refuses the mix (measured on Conv, ConvTranspose,
+    DepthwiseConv; pooling has no weights and runs)."""
+    match = LAYER_FAMILY.match(label)
+    if autocast is not False or not isinstance(dtype, str) or dtype == "float32" or match is None or match["r2"]:
+        return
+    if match["max"] is None:
+        raise refuse(
+            label,
+            f"autocast=False with dtype={dtype!r}",
+            f"the layer computes in {dtype.removeprefix('mixed_')} and, with autocast=False, its float32 input is "
+            "not cast to that, so TensorFlow refuses the mixed dtypes",
+            "autocast=True (the default), or dtype='float32'",
+        )
+
+
 def base_keywords(call) -> tuple | None:
     """The base Layer's keywords, checked as Keras 3 checks them before the layer's own arguments
     (each is kept, as given, in the plan's bound arguments); returns the input that input_shape= or
@@ -1069,6 +1086,7 @@ def base_keywords(call) -> tuple | None:
             "dtype='float32', or 'mixed_float16'",
         )
     runs_in(label, dtype)
+    no_cast(label, dtype, given.get("autocast", True))
     trainable = given.get("trainable", True)
     if not isinstance(trainable, (bool, Name)):
         raise refuse(label, f"trainable={trainable!r} is not a bool", "Keras expects `trainable` to be a boolean",
