@@ -668,41 +668,12 @@ def pad_part(op: ConvOp) -> Part:
 
 def rearrange_part(op: ConvOp) -> Part:
     part = Part()
+    from ..reference.rearrange import block_steps
+
     part.call(steps.code(block_steps(op), "x"))
     order = "channel-major (CRD)" if op.block_order == "CRD" else "block-major (DCR)"
     part.notes.append(f"{op.kind.replace('_', ' ')} is a reshape and a transpose in jax, channels {order}.")
     return part
-
-
-def block_steps(op: ConvOp) -> tuple:
-    """depth_to_space / space_to_depth on canonical arrays as reshape, transpose, reshape."""
-    rank, block, n = op.rank, op.kernel, op.batch
-    out = tuple(arith.output_spatial(op))
-    if op.kind == "depth_to_space":
-        deep = op.out_channels
-        split = (n, *block, deep) if op.block_order == "DCR" else (n, deep, *block)
-        channel = rank + 1 if op.block_order == "DCR" else 1
-        blocks = tuple(range(1, 1 + rank)) if op.block_order == "DCR" else tuple(range(2, 2 + rank))
-        cells = tuple(range(rank + 2, 2 * rank + 2))
-        order = (0, channel) + sum(((c, b) for c, b in zip(cells, blocks)), ())
-        before = (n, op.in_channels, *op.in_size)
-        middle = tuple((split + tuple(op.in_size))[axis] for axis in order)
-        return (
-            steps.Reshape(split + tuple(op.in_size), before),
-            steps.Transpose(order),
-            steps.Reshape((n, deep, *out), middle),
-        )
-    deep = op.in_channels
-    split = (n, deep) + sum(((m, r) for m, r in zip(out, block)), ())
-    cells = tuple(range(2, 2 + 2 * rank, 2))
-    blocks = tuple(range(3, 3 + 2 * rank, 2))
-    order = ((0, *blocks, 1) if op.block_order == "DCR" else (0, 1, *blocks)) + cells
-    middle = tuple(split[axis] for axis in order)
-    return (
-        steps.Reshape(split, (n, deep, *op.in_size)),
-        steps.Transpose(order),
-        steps.Reshape((n, op.out_channels, *out), middle),
-    )
 
 
 def unfold_part(op: ConvOp) -> Part:
