@@ -198,10 +198,14 @@ def test_every_kind_has_a_target_or_a_refusal():
          "jax.image.scale_and_translate(x, (1, 1, 5, 7), (2, 3), jnp.array([2.0, 2.0], jnp.float32), "
          "jnp.array([-0.5, -0.5], jnp.float32), method='linear'"),
         ("nn.Upsample(scale_factor=1.5, mode='nearest')", (1, 1, 2, 4), "jnp.take(y, jnp.array([0, 0, 1]), axis=2)"),
+        ("helper.make_node('Resize', ['X', '', 'scales'], ['Y'], mode='linear', "
+         "coordinate_transformation_mode='asymmetric', scales=[1.0, 1.0, 4.0])", {"X": (2, 2, 6)},
+         "jnp.pad(x, [(0, 0), (0, 0), (1, 1)], mode='edge')"),  # samples past n - 0.5: jax drops them, ONNX clamps
     ],
 )  # fmt: skip
 def test_resize_spellings(expr, shape, words):
-    target = jax_lax.target(map_call(expr, shape))
+    mapped = map_call(expr, shapes=shape) if isinstance(shape, dict) else map_call(expr, shape)
+    target = jax_lax.target(mapped)
     assert any(words in call for call in target.calls), target.calls
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..core import arith
 from ..core.op import ConvOp
+from ..translate import steps
 from . import engine
 
 __all__ = ["KINDS", "run"]
@@ -32,25 +33,40 @@ def run(op: ConvOp, x, dtype):
 
 def blocks_moved(op: ConvOp, x):
     """depth to space: channel (DCR) b*C + c or (CRD) c*B + b, b the block offset in C order,
-    goes to offset b of cell's block; space to depth is the inverse permutation."""
-    rank, block = op.rank, op.kernel
-    n = x.shape[0]
-    deep = op.in_channels if op.kind == "space_to_depth" else op.out_channels
-    offsets = tuple(range(2, 2 + rank))  # the block offset axes in the (N, C or blocks...) split
+    goes to offset b of cell's block; space to depth is the inverse permutation (``block_steps``)."""
+    return steps.apply(block_steps(op), x)
+
+
+def block_steps(op: ConvOp) -> tuple:
+    """depth_to_space / space_to_depth on canonical arrays as data: reshape, transpose, reshape (the
+    translations write the same steps out as code)."""
+    rank, block, n = op.rank, op.kernel, op.batch
+    out = tuple(arith.output_spatial(op))
     if op.kind == "depth_to_space":
+        deep = op.out_channels
         split = (n, *block, deep) if op.block_order == "DCR" else (n, deep, *block)
-        y = x.reshape(split + tuple(op.in_size))
         channel = rank + 1 if op.block_order == "DCR" else 1
-        blocks = tuple(range(1, 1 + rank)) if op.block_order == "DCR" else offsets
+        blocks = tuple(range(1, 1 + rank)) if op.block_order == "DCR" else tuple(range(2, 2 + rank))
         cells = tuple(range(rank + 2, 2 * rank + 2))
         order = (0, channel) + sum(((c, b) for c, b in zip(cells, blocks)), ())
-        return y.transpose(order).reshape((n, deep) + tuple(arith.output_spatial(op)))
-    out = tuple(arith.output_spatial(op))
-    y = x.reshape((n, deep) + sum(((m, r) for m, r in zip(out, block)), ()))
+        before = (n, op.in_channels, *op.in_size)
+        middle = tuple((split + tuple(op.in_size))[axis] for axis in order)
+        return (
+            steps.Reshape(split + tuple(op.in_size), before),
+            steps.Transpose(order),
+            steps.Reshape((n, deep, *out), middle),
+        )
+    deep = op.in_channels
+    split = (n, deep) + sum(((m, r) for m, r in zip(out, block)), ())
     cells = tuple(range(2, 2 + 2 * rank, 2))
     blocks = tuple(range(3, 3 + 2 * rank, 2))
-    order = (0, *blocks, 1) if op.block_order == "DCR" else (0, 1, *blocks)
-    return y.transpose(order + cells).reshape((n, op.out_channels) + out)
+    order = ((0, *blocks, 1) if op.block_order == "DCR" else (0, 1, *blocks)) + cells
+    middle = tuple(split[axis] for axis in order)
+    return (
+        steps.Reshape(split, (n, deep, *op.in_size)),
+        steps.Transpose(order),
+        steps.Reshape((n, op.out_channels, *out), middle),
+    )
 
 
 def unfold(op: ConvOp, x):

@@ -668,41 +668,12 @@ def pad_part(op: ConvOp) -> Part:
 
 def rearrange_part(op: ConvOp) -> Part:
     part = Part()
+    from ..reference.rearrange import block_steps
+
     part.call(steps.code(block_steps(op), "x"))
     order = "channel-major (CRD)" if op.block_order == "CRD" else "block-major (DCR)"
     part.notes.append(f"{op.kind.replace('_', ' ')} is a reshape and a transpose in jax, channels {order}.")
     return part
-
-
-def block_steps(op: ConvOp) -> tuple:
-    """depth_to_space / space_to_depth on canonical arrays as reshape, transpose, reshape."""
-    rank, block, n = op.rank, op.kernel, op.batch
-    out = tuple(arith.output_spatial(op))
-    if op.kind == "depth_to_space":
-        deep = op.out_channels
-        split = (n, *block, deep) if op.block_order == "DCR" else (n, deep, *block)
-        channel = rank + 1 if op.block_order == "DCR" else 1
-        blocks = tuple(range(1, 1 + rank)) if op.block_order == "DCR" else tuple(range(2, 2 + rank))
-        cells = tuple(range(rank + 2, 2 * rank + 2))
-        order = (0, channel) + sum(((c, b) for c, b in zip(cells, blocks)), ())
-        before = (n, op.in_channels, *op.in_size)
-        middle = tuple((split + tuple(op.in_size))[axis] for axis in order)
-        return (
-            steps.Reshape(split + tuple(op.in_size), before),
-            steps.Transpose(order),
-            steps.Reshape((n, deep, *out), middle),
-        )
-    deep = op.in_channels
-    split = (n, deep) + sum(((m, r) for m, r in zip(out, block)), ())
-    cells = tuple(range(2, 2 + 2 * rank, 2))
-    blocks = tuple(range(3, 3 + 2 * rank, 2))
-    order = ((0, *blocks, 1) if op.block_order == "DCR" else (0, 1, *blocks)) + cells
-    middle = tuple(split[axis] for axis in order)
-    return (
-        steps.Reshape(split, (n, deep, *op.in_size)),
-        steps.Transpose(order),
-        steps.Reshape((n, op.out_channels, *out), middle),
-    )
 
 
 def unfold_part(op: ConvOp) -> Part:
@@ -759,6 +730,7 @@ RESIZE_METHODS = {  # convarith's resize modes -> (jax method, antialias) pairs 
     "lanczos5": (("lanczos5", True), ("lanczos5", False)),
     "area": (("area", False),),
 }
+EDGE_REACH = {"linear": 1, "cubic": 2}  # cells past the edge a kernel reads (repeated edge cells: jnp.pad 'edge')
 MAX_CHECKED = 1 << 22  # (input, output) cell pairs of an axis whose sampling weights are compared
 MAX_GATHERED = 4096  # output cells a nearest resize may list as gathered indices
 WEIGHT_TOLERANCE = 2e-6  # per sampling weight: far below the 1e-4 the numbers are held to
@@ -775,18 +747,18 @@ def resize_part(op: ConvOp) -> Part:
     shape = (op.batch, op.in_channels, *op.out_size)
     closest = math.inf
     for method, antialias in RESIZE_METHODS.get(op.resize_mode, ()):
-        for placed in (False, True):
-            if placed and method == "nearest":
+        for placed, edge in ((False, 0), (True, 0), (True, EDGE_REACH.get(method, 0))):
+            if (placed and method == "nearest") or (edge and antialias):
                 continue
             scales = [sample_placement(op, axis) if placed else None for axis in range(op.rank)]
             if placed and None in scales:
                 continue
             gaps = [
-                weight_gap(want, jax_weights(n, m, method, antialias, scales[axis]))
+                weight_gap(want, jax_weights(n, m, method, antialias, scales[axis], edge))
                 for axis, (want, n, m) in enumerate(zip(wanted, op.in_size, op.out_size))
             ]
             if max(gaps) <= WEIGHT_TOLERANCE:
-                return resize_call(op, shape, method, antialias, scales if placed else None)
+                return resize_call(op, shape, method, antialias, scales if placed else None, edge)
             closest = min(closest, max(gaps))
     if op.resize_mode == "nearest" and sum(op.out_size) <= MAX_GATHERED:
         return nearest_gather(op, wanted)
@@ -817,8 +789,15 @@ def resize_refusal(op: ConvOp, why: str) -> ConvArithError:
     )  # fmt: skip
 
 
-def resize_call(op: ConvOp, shape, method: str, antialias: bool, scales) -> Part:
+def resize_call(op: ConvOp, shape, method: str, antialias: bool, scales, edge: int = 0) -> Part:
     part = Part()
+    if edge:
+        part.call(f"jnp.pad(x, {[(0, 0), (0, 0)] + [(edge, edge)] * op.rank!r}, mode='edge')", "x")
+        part.notes.append(
+            f"the op repeats the edge cells where a sample reads past the input, and jax.image drops them: the input "
+            f"is padded by {edge} repeated edge cell(s) first, the samples shifted onto it."
+        )
+        scales = [(s, t - edge * s) for s, t in scales]
     if scales is None:
         part.call(f"jax.image.resize(x, {shape!r}, method={method!r}, antialias={antialias}, {HIGHEST})")
         part.notes.append(f"jax.image.resize(method={method!r}) samples the cells and weights the op samples.")
@@ -878,10 +857,18 @@ def weight_gap(want, got) -> float:
     return float(np.abs(want - got).max(initial=0.0))
 
 
-def jax_weights(n: int, m: int, method: str, antialias: bool, placed=None):
+def jax_weights(n: int, m: int, method: str, antialias: bool, placed=None, edge: int = 0):
     """The (in, out) weights jax.image gives one axis (jax/_src/image/scale.py: compute_weight_mat, and
-    _resize_nearest), in float32 as jax computes them; ``placed`` (scale, translation) for scale_and_translate."""
+    _resize_nearest), in float32 as jax computes them; ``placed`` (scale, translation) for scale_and_translate;
+    ``edge``: of the input padded by that many repeated edge cells (the padding's weights folded onto the edge)."""
     import numpy as np
+
+    if edge:
+        scale, shift = placed
+        padded = jax_weights(n + 2 * edge, m, method, antialias, (scale, shift - edge * scale))
+        folded = np.zeros((n, m))
+        np.add.at(folded, np.clip(np.arange(n + 2 * edge) - edge, 0, n - 1), padded)
+        return folded
 
     f = np.float32
     if method == "nearest":
