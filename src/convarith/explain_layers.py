@@ -48,7 +48,7 @@ def layer_facts(op: ConvOp, axis: int, facts: dict) -> dict:
     facts["formula"] = f"{arith.pad_out_text(n, lo, hi)} (n + before + after: the conv size with kernel 1, stride 1)"
     from .explain import CROPPED, cells_facts
 
-    facts["unreached"] = cells_facts(arith.cropped_cells(n, lo, hi), CROPPED)
+    facts["unreached"] = cells_facts(arith.pad_unread(n, lo, hi, op.pad_mode), CROPPED)
     if op.pad_mode == "zeros":
         facts["fill"] = f"padded cells hold {op.pad_value:g}" if lo > 0 or hi > 0 else "cropping only"
     else:

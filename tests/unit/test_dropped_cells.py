@@ -111,3 +111,21 @@ def test_valid_sizes_sees_a_nearest_downscale_and_ignores_explicit_crops():
     with pytest.raises(convarith.ConvArithError, match="no output cell reads"):
         convarith.valid_sizes(["nn.Upsample(scale_factor=0.5)"], (1, 1, 8), axis=2)
     assert convarith.valid_sizes(["nn.ZeroPad1d(-1)", "nn.ZeroPad1d(1)"], (1, 1, 8), axis=2).rule == "every n ≥ 3"
+
+
+def test_pad_unread_is_what_pad_sources_never_reads():
+    """Every mode, crops and pads on both sides: the runs equal the cells the reference's gather never reads."""
+    from convarith.reference.layers import pad_sources
+
+    checked = 0
+    for n, lo, hi, mode in itertools.product(
+        range(1, 8), range(-8, 10), range(-8, 10), ("zeros", "reflect", "replicate", "circular")
+    ):
+        kept = n - max(-lo, 0) - max(-hi, 0)
+        if arith.pad_out(n, lo, hi) <= 0 or (mode == "circular" and kept <= 0):
+            continue
+        source, inside = pad_sources(n, lo, hi, mode)
+        unread = arith.pad_unread(n, lo, hi, mode)
+        assert members(unread) == set(range(n)) - set(source[inside].tolist()), (n, lo, hi, mode)
+        checked += 1
+    assert checked > 4000

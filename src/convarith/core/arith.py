@@ -939,3 +939,49 @@ def transposed_unreached(n: int, kernel: int, dilation: int, stride: int, lo: in
 def cropped_cells(n: int, lo: int, hi: int) -> Cells:
     """The input cells a negative pad (a crop) removes from each side."""
     return within(n, [Run(0, -lo), Run(n + hi, n)])
+
+
+# --- explicit padding: the input cells no output cell copies ---
+
+
+def reflected(v: int, n: int) -> int:
+    """The input cell that virtual cell ``v`` of an axis of ``n`` cells (n >= 2) reads under 'reflect'
+    (mirrored about the edge cells, which are not repeated)."""
+    folded = abs(v) % (2 * n - 2)
+    return 2 * n - 2 - folded if folded >= n else folded
+
+
+def pad_unread(n: int, lo: int, hi: int, mode: str) -> Cells:
+    """The input cells no output cell of a padded (negative: cropped) axis reads: the cropped cells,
+    less those 'reflect' and 'replicate' copy back (about the whole input's edges) or 'circular'
+    wraps onto (the cropped input), as ``reference.layers.pad_sources`` reads them; in runs, in
+    time independent of the sizes."""
+    out = pad_out(n, lo, hi)
+    if mode == "zeros" or out <= 0 or n == 0:
+        return cropped_cells(n, lo, hi)
+    first, last = -lo, out - 1 - lo  # the virtual cells the outputs read, in input coordinates
+    if mode == "replicate":
+        read = [(min(max(first, 0), n - 1), min(max(last, 0), n - 1) + 1)]
+    elif mode == "reflect" and (n == 1 or last - first + 1 >= 2 * n - 2):
+        read = [(0, n)]
+    elif mode == "reflect":  # under one period: at most three monotone pieces between the fold points
+        read, v = [], first
+        while v <= last:
+            end = min(last, (v // (n - 1) + 1) * (n - 1))
+            a, b = reflected(v, n), reflected(end, n)
+            read.append((min(a, b), max(a, b) + 1))
+            v = end + 1
+    else:  # circular wraps the cropped input: its cells from ``start``, ``out`` of them
+        skip, kept = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
+        if kept <= 0:
+            return cropped_cells(n, lo, hi)
+        start = -max(lo, 0) % kept
+        read = [(skip, skip + kept)] if out >= kept else [(skip + start, skip + min(start + out, kept))]
+        if out < kept and start + out > kept:
+            read.append((skip, skip + start + out - kept))
+    runs, reached = [], 0
+    for a, b in sorted(read):
+        if a > reached:
+            runs.append(Run(reached, a))
+        reached = max(reached, b)
+    return within(n, [*runs, Run(reached, n)])

@@ -506,30 +506,6 @@ class SourceStrip(Strip):
         return {"input": self.length - dropped, "dropped": dropped}
 
 
-def unread_cells(n: int, lo: int, hi: int, mode: str) -> arith.Cells:
-    """The input cells explicit padding never reads: the cropped ones (a negative side), unless the
-    padding copies them (reflect and replicate copy about the whole input's edges; circular wraps
-    the cropped input)."""
-    if arith.pad_out(n, lo, hi) <= 0:
-        return arith.cells([])  # an empty output: nothing drawn as dropped (as for windows)
-    read = [(max(-lo, 0), n - max(-hi, 0))]
-    if mode == "circular" and read[0][1] <= read[0][0]:
-        read = [(max(-lo, 0), max(-lo, 0) + 1)]  # nothing kept: every cell wraps onto the first cropped one
-    if mode == "replicate":
-        read += [(0, 1)] * (lo > 0) + [(n - 1, n)] * (hi > 0)
-    elif mode == "reflect":
-        if lo > 0:
-            read.append((0, n) if n == 1 or lo >= n - 1 else (1, lo + 1))
-        if hi > 0:
-            read.append((0, n) if n == 1 or hi >= n - 1 else (n - 1 - hi, n - 1))
-    runs, reached = [], 0
-    for a, b in sorted((a, b) for a, b in read if b > a):
-        if a > reached:
-            runs.append(arith.Run(reached, a))
-        reached = max(reached, b)
-    return arith.within(n, [*runs, arith.Run(reached, n)])
-
-
 def padded(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
     """Explicit padding or cropping: a window of one cell, stride 1 (output j reads input j - lo, or
     the cell the padding copies); cropped cells are dropped (no output cell reads them)."""
@@ -537,8 +513,9 @@ def padded(op: ConvOp, axis: int, at: int | None, context: dict) -> AxisPicture:
     n, lo, hi = op.in_size[axis], op.pad_lo[axis], op.pad_hi[axis]
     out = arith.output_spatial(op)[axis]
     start = None if at is None else at - lo
-    strip = WindowStrip(name, n, 1, lo, hi, 1, 1, start, unread_cells(n, lo, hi, op.pad_mode))
-    cropped = max(-lo, 0) + max(-hi, 0)
+    unread = arith.pad_unread(n, lo, hi, op.pad_mode) if out > 0 else arith.cells([])  # empty: none dropped
+    strip = WindowStrip(name, n, 1, lo, hi, 1, 1, start, unread)
+    cropped = unread.count  # the cropped cells no copy reads back
     words = f"{name}: {n} cells, {pads_phrase(lo, hi)} -> {arith.pad_out_text(n, lo, hi)}"
     if op.pad_mode == "zeros":
         words += f"; padded cells hold {op.pad_value:g}" if lo > 0 or hi > 0 else ""
