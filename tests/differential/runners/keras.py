@@ -7,6 +7,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from runners.generated import routed  # noqa: E402 - after the framework's own set-up
 
 NAMESPACE = {
     "keras": keras,
@@ -178,21 +179,6 @@ def run(request: dict, _before=run) -> dict:  # noqa: F811 - translation request
     return _before(request)
 
 
-# --- translation (issue 12, core): run the code convarith generated (a translation, or the source's own call) ---
+# --- translation (issue 12, core): code convarith generated (runners/generated.py) ---
 
-generated_run = run
-
-
-def run_generated_layer(request: dict) -> dict:
-    """Exec ``request['generated']`` (code text convarith wrote: ``def layer(...)``) in a fresh namespace
-    and call ``layer(*args, **kwargs)`` on the given arrays."""
-    namespace = {"__name__": "convarith_generated"}
-    exec(compile(request["generated"], "<generated>", "exec"), namespace)  # test worker: the library's code
-    out = np.asarray(namespace["layer"](*request.get("args", ()), **request.get("kwargs", {})))
-    return {"shape": tuple(out.shape), "values": out}
-
-
-def run(request: dict) -> dict:  # noqa: F811 - generated code routed to run_generated_layer
-    if "generated" in request:
-        return run_generated_layer(request)
-    return generated_run(request)
+run = routed(run)
