@@ -167,9 +167,10 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
 
         said: dict[int, str] = {}
         for mismatch in mismatches:
-            if 1 <= mismatch.axis <= len(given) - 2:
+            first = 2 if kinds.channels_first(by_name[mismatch.layer].kind) else 1  # the first spatial axis
+            if first <= mismatch.axis < first + len(given) - 2:
                 if mismatch.axis not in said:
-                    said[mismatch.axis] = aligned_sizes(nodes, by_name, given, mismatch.axis)
+                    said[mismatch.axis] = aligned_sizes(nodes, given, mismatch.axis)
                 mismatch.fixes += (said[mismatch.axis],)
     for mismatch in mismatches:
         by_name[mismatch.layer].note = str(mismatch)
