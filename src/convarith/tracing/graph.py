@@ -22,6 +22,7 @@ class Node:
     config: dict = field(default_factory=dict, hash=False)
     inbound: tuple[str, ...] = ()
     within: str = ""  # the name of the model inside the model this layer belongs to ('' at the top)
+    shares: str = ""  # a shared layer's later call: the node of its first call (its weights counted there)
 
 
 def window_fields(fields, ops) -> tuple[Field, ...] | None:
@@ -155,6 +156,9 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
             period *= lcm(*(step[2] for axis in steps for step in axis if step[0]))  # a stride below stacks
         windows.add(layer, steps, node.kind in kinds.MERGES or node.kind in kinds.CONCATS, period)
         layer.fields = windows.exact(node.name, layer.fields, period)
+        if node.shares:  # one layer called again: its weights are counted once, at its first call
+            layer.params = 0
+            layer.note = layer.note or f"shares the weights of {node.shares!r} (another call of the same layer)"
         if node.kind in kinds.NESTED:  # the inner model's count, as Keras gives it
             layer.params = sum(inner.params for inner in layers if inner.within == node.name)
         by_name[node.name] = layer

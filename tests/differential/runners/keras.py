@@ -215,3 +215,23 @@ def run(request: dict, _before=run) -> dict:  # noqa: F811 - valid-size rows, th
     if "rows" in request:
         return run_rows(request)
     return _before(request)
+
+
+def run_call_shapes(request: dict) -> dict:
+    """``call_shapes``: the model of ``model_json`` on ``input_shape``: the output shape of every call of
+    every layer (a shared layer's calls as 'name', 'name (2)', ..., in Keras's node order)."""
+    keras.backend.clear_session()
+    model = keras.models.model_from_json(request["model_json"])
+    names, outputs = [], []
+    for layer in model.layers:
+        for call, node in enumerate(layer._inbound_nodes):  # a model fresh from JSON: its own calls only
+            names.append(layer.name if call == 0 else f"{layer.name} ({call + 1})")
+            outputs.append(node.output_tensors[0])
+    spec = keras.Model(model.inputs, outputs).compute_output_spec(keras.KerasTensor(tuple(request["input_shape"])))
+    return {"shapes": {name: tuple(out.shape) for name, out in zip(names, spec)}}
+
+
+def run(request: dict, _before=run) -> dict:  # noqa: F811 - call shapes, then the others
+    if "call_shapes" in request:
+        return run_call_shapes(request)
+    return _before(request)
