@@ -103,7 +103,9 @@ def test_layer_list_as_python_and_json():
     traced = trace(layers, (1, 9, 9, 2))
     assert [layer.output_shape for layer in traced.layers] == [(1, 9, 9, 2), (1, 4, 4, 4), (1, 64), (1, 3)]
     assert traced.params == 3 * 3 * 2 * 4 + 4 + 64 * 3 + 3
-    assert traced.layers[2].receptive_field is None  # Flatten of 16 positions: the axes are gone
+    flat = traced.layers[2]  # Flatten of 16 positions: every output may see the whole input (the 4 windows' span)
+    assert (flat.receptive_field, flat.effective_stride, flat.effective_padding) == ((9, 9), (0, 0), (0, 0))
+    assert "the whole input" in flat.note and traced.layers[3].receptive_field == (9, 9)
     assert trace(json.dumps({"input": [1, 9, 9, 2], "layers": layers})).output_shape == (1, 3)
 
 
