@@ -31,3 +31,11 @@ def test_refusals_are_one_line(capsys):
         err.startswith("error: valid_sizes: layer 0 (nn.Conv2d(4, 8, 3)): it refuses every size")
         and err.count("\n") == 1
     )
+
+
+def test_a_model_file(capsys, tmp_path):
+    assert main(["valid-sizes", "examples/unet.yaml", "--input", "1,H,64,1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "axis 1: n ≡ 0 (mod 4), n ≥ 4 (256 sizes)" and "layer 'cat2' (Concatenate) rules out" in lines[1]
+    assert main(["valid-sizes", "examples/unet.yaml", "--input", "1,64,W,1", "--max", "20", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sizes"] == [4, 8, 12, 16, 20]
