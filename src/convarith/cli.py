@@ -212,7 +212,9 @@ def add_valid_sizes(commands) -> None:
     help_text = "print the input sizes along one axis that the calls (applied in sequence) or a model file take whole"
     command = commands.add_parser("valid-sizes", help=help_text, description=help_text, formatter_class=Formatter)
     command.add_argument(
-        "calls", nargs="+", help='the calls in order, e.g. "nn.MaxPool2d(2)" "nn.Upsample(scale_factor=2)", or one '
+        "calls",
+        nargs="+",
+        help='the calls in order, e.g. "nn.MaxPool2d(2)" "nn.Upsample(scale_factor=2)", or one '
         "model file trace reads (Keras JSON, .onnx, a layer list .yaml/.json)",
     )
     command.add_argument("--input", required=True, metavar="SIZES",

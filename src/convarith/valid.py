@@ -33,6 +33,7 @@ from .errors import ConvArithError
 from .explain import axis_facts, unreached_line
 from .frameworks._common import refuse
 from .periods import periodic
+from .tracing.links import backward, forward
 
 __all__ = ["Step", "ValidSizes", "valid_over_steps", "valid_sizes"]
 
@@ -287,6 +288,8 @@ class Flow:
         """The input cells no output depends on (None: none) and the step blamed for it."""
         import numpy as np
 
+        if all(self.steps[index].expr is None or self.whole(index, candidate) for index in range(len(self.steps))):
+            return None, None  # every layer reads every cell of its input: so the whole model does
         need: dict = {len(self.steps) - 1: ALL}
         blamed = None
         for index in range(len(self.steps) - 1, -1, -1):
@@ -317,6 +320,18 @@ class Flow:
             blamed = self.culprit(candidate, ~reached)
         return np.flatnonzero(~reached), blamed
 
+    def whole(self, index: int, candidate: int) -> bool:
+        """Whether the call reads every input cell along the axis when every output cell is used."""
+        axis = self.axes[self.inbound(index)[0]]
+        if axis is None:
+            return True
+        inputs = self.step_inputs(index, candidate)
+        key = (index, tuple(inputs), "whole")
+        if key not in self.links:
+            mask, drops = self.call_back(index, inputs, axis, ALL)
+            self.links[key] = drops is None and bool(mask.all())
+        return self.links[key]
+
     def sizes_in(self, source: int, shape: tuple):
         axis = self.axes[source]
         return None if axis is None else shape[axis]
@@ -324,14 +339,12 @@ class Flow:
     def call_links(self, index: int, inputs: list, axis: int) -> list:
         key = (index, tuple(inputs))
         if key not in self.links:
-            self.links[key] = links_of(self.steps[index], inputs, axis)
+            self.links[key] = cached_links(self.steps[index], inputs, axis)
         return self.links[key]
 
     def call_back(self, index: int, inputs: list, axis: int, demand):
         """The input cells a call's demanded output cells read, and (label, line) if an op drops cells."""
         import numpy as np
-
-        from .tracing.links import backward
 
         drops = None
         mask = demand
@@ -352,8 +365,6 @@ class Flow:
     def culprit(self, candidate: int, touched):
         """The first step that reads cells fed by the unreached input cells and passes none of them on."""
         import numpy as np
-
-        from .tracing.links import forward
 
         carried = {-1: touched}
         for index, step in enumerate(self.steps):
@@ -419,6 +430,20 @@ def moved_axis(step: Step, axis, inputs: list, out: tuple):
     if step.moves is not None:
         return step.moves(axis, inputs[0], out)
     return axis if len(out) == len(inputs[0]) else None
+
+
+LINKS: dict = {}  # (call, its shape keywords, axis) -> links_of: kept across calls, as the plans are
+LINKS_LIMIT = 1 << 16
+
+
+def cached_links(step: Step, inputs: list, axis: int) -> list:
+    keywords = call_shapes(step, inputs)
+    key = (step.expr, repr(sorted(keywords.items())), axis)
+    if key not in LINKS:
+        if len(LINKS) >= LINKS_LIMIT:
+            LINKS.clear()
+        LINKS[key] = links_of(step, inputs, axis)
+    return LINKS[key]
 
 
 def links_of(step: Step, inputs: list, axis: int) -> list:

@@ -44,6 +44,8 @@ MODELS = [
         "n ≡ 1 (mod 3), n ≥ 4",
     ),  # the axis unfolded away
     (["nn.AdaptiveAvgPool1d(5)", "nn.Upsample(size=9, mode='linear')"], (1, 2, 16), 2, None),
+    (["nn.Conv1d(1, 1, 3, padding=1)", "nn.Upsample(scale_factor=0.5)"], (1, 1, 16), 2, "n ≡ 0 (mod 2), n ≥ 2"),
+    (["nn.Conv1d(1, 1, 2)", "nn.ConvTranspose1d(1, 1, 2, stride=2, padding=1)"], (1, 1, 16), 2, None),
     (  # original U-Net style: 'valid' convs shrink by design, so only the pools' rule applies
         [
             'keras.layers.Conv2D(8, 3, padding="valid")',
@@ -254,3 +256,11 @@ def test_steps_refusal_names_the_merge():
              Step("crop", "nn.Conv2d(3, 3, 2)"), Step("add", shape_of=added, inbound=(-1, 2))]  # fmt: skip
     with pytest.raises(convarith.ConvArithError, match=r"valid_sizes: add: it refuses every size .*Add: shapes"):
         valid_over_steps(steps, (1, 3, 32, 32), axis=2, sizes=range(1, 65))
+
+
+@pytest.mark.parametrize("layer", ["nn.ConvTranspose1d(1, 1, 1, stride=2, padding=1)", "nn.Upsample(scale_factor=0.5)"])
+def test_cells_cut_by_a_transposed_crop_or_skipped_by_nearest_downsampling(layer):
+    """The transposed conv's crop cuts the first and last input cells; a nearest halving skips every other one."""
+    with pytest.raises(convarith.ConvArithError, match=r"layer 0 .*input cells are left unreached for every size"):
+        convarith.valid_sizes([layer], (1, 1, 8), axis=2, sizes=range(2, 40))
+    assert not all(rows_reached([layer], (1, 1, 6), 2))
