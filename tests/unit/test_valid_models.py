@@ -7,12 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import convarith
 from convarith import ConvArithError
 from convarith.tracing import read, trace
 from convarith.tracing.graph import trace_nodes
 from tests.unit.reach_brute import model_rows_reached
+from tests.unit.test_trace import LAYER
 
 ROOT = Path(__file__).parents[2]
 UNET = ROOT / "examples/unet.yaml"
@@ -137,3 +140,46 @@ def test_onnx_model_matches_trace_per_size(tmp_path):
     assert got.sizes == want == list(range(2, 41, 2))
     mismatch = trace(path, (1, 1, 15, 8)).mismatches[0]
     assert mismatch.layer == "cat" and "lines every merge up: 14 or 16 (n ≡ 0 (mod 2), n ≥ 2" in str(mismatch)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(LAYER, min_size=1, max_size=4),
+    st.lists(st.integers(0, 9), min_size=3, max_size=5),
+    st.integers(-2, 5),
+    st.lists(st.integers(-3, 12), min_size=1, max_size=4),
+)
+def test_random_layer_lists_raise_only_convarith_error(layers, shape, axis, position):
+    """valid_sizes, Trace.window and the lined-up sizes on random layer lists: a result or ConvArithError."""
+    with contextlib.suppress(ConvArithError):
+        found = convarith.valid_sizes(layers, tuple(shape), axis=axis, sizes=range(1, 24))
+        assert set(found.sizes) <= set(range(1, 24))
+    with contextlib.suppress(ConvArithError):
+        traced = trace(layers, tuple(shape))
+        for layer in traced.layers:
+            with contextlib.suppress(ConvArithError):
+                traced.window(layer.name, position)
+
+
+SHARED = [
+    {"name": "conv", "kind": "Conv2D", "filters": 1, "kernel_size": 3, "padding": "same"},
+    {"name": "bad", "kind": "Conv2D", "filters": 1, "kernel_size": 3, "inputs": ["missing"]},
+]
+
+
+def test_window_and_layer_refusals():
+    traced = trace(SHARED[:1], (1, 9, 9, 1))
+    assert traced.window("conv", (4, 0)) == ((3, 5), (-1, 1))
+    with pytest.raises(ConvArithError, match=r"Trace.window: layer 'conv' at \(1,\)"):
+        traced.window("conv", (1,))
+    with pytest.raises(ConvArithError, match="'missing' is not a layer before it"):
+        convarith.valid_sizes(SHARED, (1, 9, 9, 1), axis=1)
+
+
+def test_two_layers_of_one_name_are_refused():
+    """Their inputs could not be told apart (the second would take itself)."""
+    layers = [{"name": "a", "kind": "Conv2D", "filters": 1, "kernel_size": 3}, {"name": "a", "kind": "ReLU"}]
+    with pytest.raises(ConvArithError, match="Layer 'a': a second layer of that name"):
+        trace(layers, (1, 9, 9, 1))
+    with pytest.raises(ConvArithError, match="Layer 'a': a second layer of that name"):
+        convarith.valid_sizes(layers, (1, 9, 9, 1), axis=1)

@@ -104,6 +104,9 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
     for node in nodes:
         if node.kind not in kinds.KNOWN:
             raise kinds.unknown(node.name, node.kind)
+        if node.name in by_name:
+            raise ConvArithError(f"Layer {node.name!r}: a second layer of that name. Rule: every layer has its own "
+                                 "name (the inputs name them). Fix: rename one of them.")  # fmt: skip
         missing = [n for n in node.inbound if n not in by_name]
         if missing:
             raise ConvArithError(

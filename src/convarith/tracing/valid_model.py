@@ -18,11 +18,30 @@ def label(node: Node) -> str:
     return f"layer {node.name!r} ({node.kind})"
 
 
+def unreadable(node: Node, error: Exception) -> ConvArithError:
+    return ConvArithError(
+        f"Layer {node.name!r} ({node.kind}): its config {node.config!r:.200} cannot be read ({type(error).__name__}: "
+        f"{error}). Rule: the layer's Keras config keys with values of their types. Fix: e.g. units=10 for Dense."
+    )
+
+
 def window_sized(node: Node, shapes: list) -> dict:
-    return kinds.window_call(node.kind, node.config, list(shapes))[1]
+    try:
+        return kinds.window_call(node.kind, node.config, list(shapes))[1]
+    except (KeyError, TypeError, IndexError, AttributeError, StopIteration) as error:
+        raise unreadable(node, error) from None
 
 
 def node_shape(node: Node, names: tuple, lenient, shapes: list) -> tuple:
+    try:
+        return config_shape(node, names, lenient, shapes)
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
+        if isinstance(error, ConvArithError):
+            raise
+        raise unreadable(node, error) from None
+
+
+def config_shape(node: Node, names: tuple, lenient, shapes: list) -> tuple:
     """The node's output shape; a merge whose inputs do not line up refuses (naming them), but on
     another axis than ``lenient`` (when given) it goes on with the first input's sizes, as trace does."""
     out = kinds.shape_of(node.name, node.kind, node.config, list(shapes))
@@ -80,13 +99,19 @@ def steps_of(nodes: list[Node], input_shape, lenient: int | None = None):
             continue
         if node.kind not in kinds.KNOWN:
             raise kinds.unknown(node.name, node.kind)
+        if node.name in index:
+            raise ConvArithError(f"Layer {node.name!r}: a second layer of that name. Rule: every layer has its own "
+                                 "name (the inputs name them). Fix: rename one of them.")  # fmt: skip
         missing = [name for name in node.inbound if name not in index]
         if missing or not node.inbound:
             raise ConvArithError(f"Layer {node.name!r}: its input {missing[0] if missing else None!r} is not a layer "
                                  "before it. Rule: every layer takes layers listed before it. Fix: list them in order.")  # fmt: skip
         inbound = tuple(index[name] for name in node.inbound)
         if node.kind in kinds.WINDOWS:
-            call = kinds.window_call(node.kind, node.config, [shape] * len(inbound))[0]  # the call text is shape-free
+            try:
+                call = kinds.window_call(node.kind, node.config, [shape] * len(inbound))[0]  # shape-free text
+            except (KeyError, TypeError, IndexError, AttributeError, StopIteration) as error:
+                raise unreadable(node, error) from None
             steps.append(Step(label(node), call, inbound=inbound, sized=partial(window_sized, node)))
         else:
             steps.append(Step(label(node), shape_of=partial(node_shape, node, node.inbound, lenient), inbound=inbound,
