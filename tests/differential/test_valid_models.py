@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import convarith
+from convarith.tracing import trace
 from tests.differential.test_trace import UNET
 
 pytestmark = pytest.mark.differential
@@ -127,3 +128,41 @@ def test_torch_unet(axis):
     found = convarith.valid_sizes(module, (1, 1, 16, 16), axis=axis, sizes=sizes)
     assert found.rule == "n ≡ 0 (mod 4), n ≥ 4"
     assert [n for n in sizes if torch_whole(module, (1, 1, 8, 8), axis, n)] == found.sizes
+
+
+class Skip(nn.Module):
+    """A skip connection of a stride-3 conv and its transposed conv: they line up for n ≡ 2 (mod 3)."""
+
+    def __init__(self):
+        super().__init__()
+        self.down, self.up = nn.Conv2d(1, 2, 2, stride=3), nn.ConvTranspose2d(2, 1, 2, stride=3)
+
+    def forward(self, x):
+        return torch.cat([x, self.up(self.down(x))], 1)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Constant folding:UserWarning")
+def test_channels_first_skip_connection_fix_names_sizes_torch_and_onnxruntime_take(tmp_path):
+    """The "input sizes that line every merge up" of a torch module and its ONNX export (channels first):
+    torch and onnxruntime run the sizes named, and refuse the one traced."""
+    from tests.differential.test_trace_onnx import runtime_shapes
+
+    pytest.importorskip("onnx")
+    module, shape = Skip().eval(), (1, 1, 12, 11)
+    path = tmp_path / "skip.onnx"
+    try:
+        torch.onnx.export(module, (torch.zeros(1, 1, 14, 14),), str(path), dynamo=False, opset_version=17,
+                          dynamic_axes={"x": {2: "h", 3: "w"}}, input_names=["x"])  # fmt: skip
+    except Exception as error:  # an exporter this torch build lacks
+        pytest.skip(f"torch.onnx.export: {error}")
+    for model in (module, path):
+        traced = trace(model, shape)
+        (first, *_) = traced.mismatches
+        assert first.axis == 2 and "lines every merge up: 11 or 14 (n ≡ 2 (mod 3), n ≥ 2" in str(first), first
+        assert convarith.valid_sizes(model, (1, 1, 14, 14), axis=2, sizes=range(1, 30)).sizes == list(range(2, 30, 3))
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match"):
+        module(torch.zeros(shape))
+    assert "error" in runtime_shapes(path, shape)
+    for n in (11, 14):
+        assert tuple(module(torch.zeros(1, 1, n, 14)).shape) == (1, 2, n, 14)
+        assert "error" not in runtime_shapes(path, (1, 1, n, 14))
