@@ -75,13 +75,17 @@ class ValidSizes:
         return "\n".join(lines)
 
 
-def valid_sizes(model, input_shape, *, axis: int, sizes=range(1, 1025), round_trip: bool | None = None) -> ValidSizes:
+def valid_sizes(
+    model, input_shape, *, axis: int, sizes=range(1, 1025), round_trip: bool | None = None, every_layer: bool = False
+) -> ValidSizes:
     """The sizes along ``axis`` of ``input_shape`` for which no layer of ``model`` leaves an input
     cell unreached and, for an encoder→decoder, the output size equals the input size.
 
     ``model``: a list of calls applied in sequence, or any model ``trace`` reads (Keras JSON text or
     path, a Keras model, an ONNX file or ModelProto, a layer list, a torch nn.Module). ``round_trip``:
-    None decides as described in the module docstring; True or False forces it.
+    None decides as described in the module docstring; True or False forces it. ``every_layer``: each
+    layer must also read every cell of its own input (no feature map cropped, ResNet's 1x1 stride-2
+    convs included), not only every cell of the model input reach the output.
 
     >>> valid_sizes(["nn.MaxPool2d(2)", "nn.MaxPool2d(2)", "nn.Upsample(scale_factor=4)"],
     ...             (1, 3, 64, 64), axis=2).rule
@@ -90,9 +94,10 @@ def valid_sizes(model, input_shape, *, axis: int, sizes=range(1, 1025), round_tr
     if not is_chain(model):
         from .tracing.valid_model import model_valid_sizes
 
-        return model_valid_sizes(model, input_shape, axis=axis, sizes=sizes, round_trip=round_trip)
+        return model_valid_sizes(model, input_shape, axis=axis, sizes=sizes, round_trip=round_trip,
+                                 every_layer=every_layer)  # fmt: skip
     steps = [Step(f"layer {position} ({expr})", expr) for position, expr in enumerate(model)]
-    return valid_over_steps(steps, input_shape, axis=axis, sizes=sizes, round_trip=round_trip)
+    return valid_over_steps(steps, input_shape, axis=axis, sizes=sizes, round_trip=round_trip, every_layer=every_layer)
 
 
 def is_chain(model) -> bool:
@@ -153,7 +158,9 @@ def checked_axis(axis, shape: tuple) -> int:
     return index % rank
 
 
-def valid_over_steps(steps, input_shape, *, axis: int, sizes=range(1, 1025), round_trip: bool | None = None):
+def valid_over_steps(
+    steps, input_shape, *, axis: int, sizes=range(1, 1025), round_trip: bool | None = None, every_layer: bool = False
+):
     """``valid_sizes`` of ``Step``s in an order where each comes after its inputs; the last is the output."""
     import numpy as np
 
@@ -173,7 +180,7 @@ def valid_over_steps(steps, input_shape, *, axis: int, sizes=range(1, 1025), rou
     if round_trip is None:
         round_trip = out_axis is not None and len(flow.shapes_at(last, alive)) == len(shape)
         round_trip = round_trip and bool((back & (candidates >= 2)).any())
-    flow.reach()
+    flow.reach(every_layer)
     alive = flow.alive
     if round_trip:
         back &= alive
@@ -262,30 +269,46 @@ class Flow:
             self.ids[index], self.shapes[index], self.axes[index] = column, list(distinct), axis_out
         self.removed = [tuple(entry) for entry in self.removed]
 
-    def reach(self) -> None:
-        """Rule out the sizes for which some input cell along the axis reaches no output cell."""
+    def reach(self, every_layer: bool = False) -> None:
+        """Rule out the sizes for which some input cell along the axis reaches no output cell (with
+        ``every_layer``: some layer reads not every cell of its own input)."""
         import numpy as np
 
         counts = dict(self.removed)
         blamed_first = None
         for candidate in np.flatnonzero(self.alive):
-            unreached, blame = self.unreached(int(candidate))
-            if unreached is None:
+            lost, blame = self.cropped(int(candidate)) if every_layer else (None, None)
+            if lost is None:
+                lost, blame = self.unreached(int(candidate))
+            if lost is None:
                 continue
             self.alive[candidate] = False
             counts[blame[0]] += 1
-            blamed_first = blamed_first or (blame, int(self.candidates[candidate]), unreached)
+            blamed_first = blamed_first or (blame, int(self.candidates[candidate]))
         self.removed = list(counts.items())
         if not self.alive.any():
-            (label, line), size, unreached = blamed_first
+            (label, line), size = blamed_first
             step = next(step for step in self.steps if step.label == label)
-            raise no_size(step, None, (size, f"input cells {cells_text(unreached)} reach no output; {line}"))
+            raise no_size(step, None, (size, line))
+
+    def cropped(self, candidate: int):
+        """(True, (the first layer that reads not every cell of its own input, a line)), else (None, None)."""
+        import numpy as np
+
+        for index, step in enumerate(self.steps):
+            if step.expr is None or self.whole(index, candidate):
+                continue
+            axis = self.axes[self.inbound(index)[0]]
+            mask, drops = self.call_back(index, self.step_inputs(index, candidate), axis, ALL)
+            line = drops[1] if drops else f"it reads none of its input cells {cells_text(np.flatnonzero(~mask))}"
+            return True, (step.label, line + " (every_layer=True)")
+        return None, None
 
     def step_inputs(self, index: int, candidate: int) -> list[tuple]:
         return [self.shapes[s][int(self.ids[s][candidate])] for s in self.inbound(index)]
 
     def unreached(self, candidate: int):
-        """The input cells no output depends on (None: none) and the step blamed for it."""
+        """(True, (the step blamed, a line)) when some input cell reaches no output, else (None, None)."""
         import numpy as np
 
         if all(self.steps[index].expr is None or self.whole(index, candidate) for index in range(len(self.steps))):
@@ -316,9 +339,8 @@ class Flow:
         reached = need.get(-1, np.zeros(0, dtype=bool))
         if reached is ALL or reached.all():
             return None, None
-        if blamed is None:
-            blamed = self.culprit(candidate, ~reached)
-        return np.flatnonzero(~reached), blamed
+        label, line = blamed or self.culprit(candidate, ~reached)
+        return True, (label, f"input cells {cells_text(np.flatnonzero(~reached))} reach no output; {line}")
 
     def whole(self, index: int, candidate: int) -> bool:
         """Whether the call reads every input cell along the axis when every output cell is used."""

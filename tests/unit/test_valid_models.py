@@ -183,3 +183,18 @@ def test_two_layers_of_one_name_are_refused():
         trace(layers, (1, 9, 9, 1))
     with pytest.raises(ConvArithError, match="Layer 'a': a second layer of that name"):
         convarith.valid_sizes(layers, (1, 9, 9, 1), axis=1)
+
+
+def test_every_layer_holds_each_feature_map_to_its_own_cells():
+    """every_layer=True: no layer may skip cells of its own input, the classic 'a multiple of 32' (VGG16),
+    and ResNet's 1x1 stride-2 convs rule out all but the smallest sizes."""
+    vgg = convarith.valid_sizes(APPS["VGG16"]["json"], (1, 224, 224, 3), axis=1, sizes=range(1, 257), every_layer=True)
+    assert vgg.rule == "n ≡ 0 (mod 32), n ≥ 32"
+    chain = ["nn.Conv2d(3, 8, 3, padding=1)", "nn.Conv2d(8, 8, 1, stride=2)"]
+    assert convarith.valid_sizes(chain, (1, 3, 8, 8), axis=2, sizes=range(2, 20)).sizes == list(range(2, 20))
+    with pytest.raises(
+        ConvArithError,
+        match=r"layer 1 \(nn.Conv2d\(8, 8, 1, stride=2\)\): input cells are left "
+        r"unreached for every size \(e.g. size 2: it reads none of its input cells 1 \(every_layer",
+    ):
+        convarith.valid_sizes(chain, (1, 3, 8, 8), axis=2, sizes=range(2, 20), every_layer=True)

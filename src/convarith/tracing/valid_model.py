@@ -123,11 +123,11 @@ def steps_of(nodes: list[Node], input_shape, lenient: int | None = None):
     return steps, shape
 
 
-def model_valid_sizes(model, input_shape, *, axis, sizes, round_trip):
+def model_valid_sizes(model, input_shape, *, axis, sizes, round_trip, every_layer=False):
     """``valid_sizes`` of a model ``trace`` reads."""
     from ..valid import valid_over_steps
     from . import input_of, read
 
     nodes, found = read(model)
     steps, shape = steps_of(nodes, input_of(input_shape, found))
-    return valid_over_steps(steps, shape, axis=axis, sizes=sizes, round_trip=round_trip)
+    return valid_over_steps(steps, shape, axis=axis, sizes=sizes, round_trip=round_trip, every_layer=every_layer)
