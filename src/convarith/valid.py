@@ -115,7 +115,7 @@ def is_chain(model) -> bool:
     looks_like_call = isinstance(model, str) and "\n" not in model and not model.lstrip().startswith(("{", "["))
     from .tracing import text_of
 
-    if not model and isinstance(model, (list, tuple, str)) or looks_like_call and text_of(model) is model:
+    if isinstance(model, (list, tuple, str)) and not model or looks_like_call and text_of(model) is model:
         raise ConvArithError(
             f"valid_sizes: model is a {type(model).__name__} ({size_text(model)}). Rule: a model is a non-empty list "
             "of calls applied in sequence, or a model trace reads (Keras JSON text or path, a Keras model, an ONNX "

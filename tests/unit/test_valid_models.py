@@ -198,3 +198,9 @@ def test_every_layer_holds_each_feature_map_to_its_own_cells():
         r"unreached for every size \(e.g. size 2: it reads none of its input cells 1 \(every_layer",
     ):
         convarith.valid_sizes(chain, (1, 3, 8, 8), axis=2, sizes=range(2, 20), every_layer=True)
+
+
+@pytest.mark.parametrize("model", [5, None, b"x", 2.5])
+def test_what_is_not_a_model_is_named(model):
+    with pytest.raises(ConvArithError, match=f"^valid_sizes: model is a {type(model).__name__}"):
+        convarith.valid_sizes(model, (1, 3, 8, 8), axis=2)

@@ -128,6 +128,15 @@ def model_valid_sizes(model, input_shape, *, axis, sizes, round_trip, every_laye
     from ..valid import valid_over_steps
     from . import input_of, read
 
-    nodes, found = read(model)
+    try:
+        nodes, found = read(model)
+    except ConvArithError as error:
+        if not str(error).startswith("trace: a "):
+            raise
+        raise ConvArithError(
+            f"valid_sizes: model is a {type(model).__name__}. Rule: a list of calls applied in sequence, or a model "
+            "trace reads (Keras JSON text or path, a Keras model, an ONNX file, a layer list, a torch module). Fix: "
+            "valid_sizes(['nn.Conv2d(3, 16, 3, stride=2, padding=1)', ...], (1, 3, 64, 64), axis=2)."
+        ) from None
     steps, shape = steps_of(nodes, input_of(input_shape, found))
     return valid_over_steps(steps, shape, axis=axis, sizes=sizes, round_trip=round_trip, every_layer=every_layer)
