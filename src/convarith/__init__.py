@@ -103,16 +103,18 @@ def inverse(expr: str, input_shape=None, *, shapes=None):
     return run(expr, input_shape, shapes=shapes)
 
 
-def valid_sizes(model, input_shape, *, axis: int, sizes=range(1, 1025), round_trip=None):
-    """The input sizes along ``axis`` that ``model`` (a list of calls applied in sequence) takes with no
-    input cell unreached and, for an encoder->decoder, the size given back (a ``convarith.valid.ValidSizes``)."""
+def valid_sizes(model, input_shape, *, axis: int, sizes=range(1, 1025), round_trip=None, every_layer=False):
+    """The input sizes along ``axis`` that ``model`` (a list of calls applied in sequence, or any model
+    ``trace`` reads) takes with every merge lined up, no input cell unreached and, for an encoder->decoder,
+    the size given back (a ``convarith.valid.ValidSizes``)."""
     from .valid import valid_sizes as run
 
-    return run(model, input_shape, axis=axis, sizes=sizes, round_trip=round_trip)
+    return run(model, input_shape, axis=axis, sizes=sizes, round_trip=round_trip, every_layer=every_layer)
 
 
 def trace(model, input_shape=None):
-    """Every layer of a model (Keras model JSON text or path, or a convarith layer list) traced on
+    """Every layer of a model (Keras model JSON text or path, a Keras model, an ONNX file, a torch module, or
+    a convarith layer list) traced on
     ``input_shape`` without running it: shapes, padding, receptive fields, parameters (a ``convarith.tracing.Trace``)."""
     from .tracing import trace as run
 

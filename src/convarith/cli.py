@@ -209,16 +209,21 @@ def run_solve(args: argparse.Namespace) -> str:
 
 
 def add_valid_sizes(commands) -> None:
-    """The ``valid-sizes`` command: the input sizes a list of calls takes without silent cropping."""
-    help_text = "print the input sizes along one axis that the calls, applied in sequence, take whole"
+    """The ``valid-sizes`` command: the input sizes a list of calls, or a model file, takes without silent cropping."""
+    help_text = "print the input sizes along one axis that the calls (applied in sequence) or a model file take whole"
     command = commands.add_parser("valid-sizes", help=help_text, description=help_text, formatter_class=Formatter)
     command.add_argument(
-        "calls", nargs="+", help='the calls in order, e.g. "nn.MaxPool2d(2)" "nn.Upsample(scale_factor=2)"'
+        "calls",
+        nargs="+",
+        help='the calls in order, e.g. "nn.MaxPool2d(2)" "nn.Upsample(scale_factor=2)", or one '
+        "model file trace reads (Keras JSON, .onnx, a layer list .yaml/.json)",
     )
     command.add_argument("--input", required=True, metavar="SIZES",
                          help="input shape, e.g. 1,3,H,64 (a name other than the varied size stands for --max)")  # fmt: skip
     command.add_argument("--axis", type=int, help="the index of the varied size (default: the entry written as a name)")
     command.add_argument("--max", type=int, default=1024, metavar="N", help="try the sizes 1..N (default 1024)")
+    command.add_argument("--every-layer", action="store_true",
+                         help="each layer must read every cell of its own input too (no feature map cropped)")  # fmt: skip
     command.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -235,7 +240,8 @@ def run_valid_sizes(args: argparse.Namespace) -> str:
         )
     top = max(args.max, 1)
     shape = tuple(top if i in named else int(part) for i, part in enumerate(parts))  # a name: a size taken whole
-    found = valid_sizes(args.calls, shape, axis=axis, sizes=range(1, top + 1))
+    model = args.calls[0] if len(args.calls) == 1 and os.path.isfile(args.calls[0]) else args.calls
+    found = valid_sizes(model, shape, axis=axis, sizes=range(1, top + 1), every_layer=args.every_layer)
     if args.json:
         import json
 

@@ -31,3 +31,20 @@ def test_refusals_are_one_line(capsys):
         err.startswith("error: valid_sizes: layer 0 (nn.Conv2d(4, 8, 3)): it refuses every size")
         and err.count("\n") == 1
     )
+
+
+def test_a_model_file(capsys, tmp_path):
+    assert main(["valid-sizes", "examples/unet.yaml", "--input", "1,H,64,1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "axis 1: n ≡ 0 (mod 4), n ≥ 4 (256 sizes)" and "layer 'cat2' (Concatenate) rules out" in lines[1]
+    assert main(["valid-sizes", "examples/unet.yaml", "--input", "1,64,W,1", "--max", "20", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sizes"] == [4, 8, 12, 16, 20]
+
+    assert (
+        main(["valid-sizes", "nn.Conv2d(3, 8, 3, padding=1)", "nn.MaxPool2d(2)", "--input", "1,3,H,8", "--max", "8"])
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("axis 2: every n ≥ 2")
+    assert main(["valid-sizes", "nn.Conv2d(3, 8, 3, padding=1)", "nn.MaxPool2d(2)", "--input", "1,3,H,8", "--max", "8",
+                 "--every-layer"]) == 0  # fmt: skip
+    assert capsys.readouterr().out.startswith("axis 2: n ≡ 0 (mod 2), n ≥ 2")

@@ -103,7 +103,9 @@ def test_layer_list_as_python_and_json():
     traced = trace(layers, (1, 9, 9, 2))
     assert [layer.output_shape for layer in traced.layers] == [(1, 9, 9, 2), (1, 4, 4, 4), (1, 64), (1, 3)]
     assert traced.params == 3 * 3 * 2 * 4 + 4 + 64 * 3 + 3
-    assert traced.layers[2].receptive_field is None  # Flatten of 16 positions: the axes are gone
+    flat = traced.layers[2]  # Flatten of 16 positions: every output may see the whole input (the 4 windows' span)
+    assert (flat.receptive_field, flat.effective_stride, flat.effective_padding) == ((9, 9), (0, 0), (0, 0))
+    assert "the whole input" in flat.note and traced.layers[3].receptive_field == (9, 9)
     assert trace(json.dumps({"input": [1, 9, 9, 2], "layers": layers})).output_shape == (1, 3)
 
 
@@ -190,11 +192,8 @@ def test_lined_up_sizes_agree_with_tracing_each_size():
     """The sizes the sweep finds are exactly those a plain trace at that size traces without a mismatch."""
     from convarith.tracing import layer_list
     from convarith.tracing.align import lined_up_sizes
-    from convarith.tracing.graph import trace_nodes
 
     nodes, _ = layer_list.nodes_of(layer_list.load(UNET.read_text()))
-    traced = trace_nodes(nodes, (1, 65, 64, 1), align=False)
-    by_name = {layer.name: layer for layer in traced.layers}
     for axis in (1, 2):
         want = []
         for n in range(1, 81):
@@ -205,7 +204,7 @@ def test_lined_up_sizes_agree_with_tracing_each_size():
             with contextlib.suppress(ConvArithError):
                 if not trace(UNET, tuple(shape)).mismatches:
                     want.append(n)
-        assert lined_up_sizes(nodes, by_name, axis, 80) == want
+        assert lined_up_sizes(nodes, (1, 65, 64, 1), axis, 80) == want
     assert want[:3] == [4, 8, 12]
 
 

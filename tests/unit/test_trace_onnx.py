@@ -134,7 +134,8 @@ def test_a_flatten_after_global_pooling_keeps_the_field():
     ]
     traced = trace(model(nodes, [init("w", (4, 3, 3, 3))]), (1, 3, 9, 11))
     assert traced["gap"].receptive_field == traced["flat"].receptive_field == (9, 11)
-    assert traced["flat_all"].receptive_field is None  # 4 x 5 positions rearranged
+    assert traced["flat_all"].receptive_field == (9, 11)  # 4 x 5 positions mixed: the whole input (the span)
+    assert "the whole input" in traced["flat_all"].note
 
 
 def test_opset_10_pad_and_resize():

@@ -17,7 +17,7 @@ import os
 from ..errors import ConvArithError
 from .model import Layer, Mismatch, Trace
 
-__all__ = ["Layer", "Mismatch", "Trace", "trace"]
+__all__ = ["Layer", "Mismatch", "Trace", "read", "trace"]
 
 
 def text_of(model) -> str | None:
@@ -121,17 +121,21 @@ def input_of(given, found):
     return shape
 
 
-def trace(model, input_shape=None) -> Trace:
-    """Every layer's output shape, padding, receptive field and parameter count (a ``Trace``)."""
-    from . import kinds
-    from .graph import trace_nodes
-
+def read(model):
+    """The model's nodes (in an order where every layer comes after its inputs) and its own input
+    shape (None when it gives none), by the first reader that recognises it."""
     for reader in readers:
-        read = reader(model)
-        if read is not None:
-            nodes, found = read
-            keras_axes = not any(kinds.channels_first(node.kind) for node in nodes)  # sizes lined up: channels last
-            return trace_nodes(nodes, input_of(input_shape, found), align=keras_axes)
+        read_nodes = reader(model)
+        if read_nodes is not None:
+            return read_nodes
     raise ConvArithError(f"trace: a {type(model).__name__} is not a model convarith reads. Rule: Keras model JSON "
                          "(text or path), a Keras model, an ONNX file, or a layer list (JSON/YAML text, path, list). "
                          "Fix: model.to_json().")  # fmt: skip
+
+
+def trace(model, input_shape=None) -> Trace:
+    """Every layer's output shape, padding, receptive field and parameter count (a ``Trace``)."""
+    from .graph import trace_nodes
+
+    nodes, found = read(model)
+    return trace_nodes(nodes, input_of(input_shape, found))

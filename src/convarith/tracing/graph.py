@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from math import lcm
+from math import lcm, prod
 
 from ..errors import ConvArithError
 from . import kinds
 from .model import Field, Layer, Mismatch, Trace, merge_fields
-from .windows import Windows, steps_of
+from .windows import TABLED, Windows, step_period, steps_of, table
 
 
 @dataclass(frozen=True)
@@ -22,22 +22,19 @@ class Node:
     config: dict = field(default_factory=dict, hash=False)
     inbound: tuple[str, ...] = ()
     within: str = ""  # the name of the model inside the model this layer belongs to ('' at the top)
+    shares: str = ""  # a shared layer's later call: the node of its first call (its weights counted there)
 
 
 def window_fields(fields, ops) -> tuple[Field, ...] | None:
     """The fields after a window layer's ops (its spatial axes in the model input's order)."""
     for op in ops:
-        if fields is None or op.kind not in ("conv", "conv_transpose", "max_pool", "avg_pool", "pad", "resize"):
+        if fields is None or op.kind not in FIELD_KINDS or len(fields) != op.rank:
             return None
-        if len(fields) != op.rank:
-            return None
-        if op.kind == "resize":  # nearest upsampling by a whole factor: each output copies one cell
-            if getattr(op, "resize_mode", "") != "nearest" or any(
-                n == 0 or o % n for o, n in zip(op.out_size, op.in_size)
-            ):
+        if op.kind in TABLED:  # windows per output (adaptive pools, any resize): the widest, and the first's start
+            steps = [table(op, axis) for axis in range(op.rank)]
+            if None in steps:
                 return None
-            factors = [o // n for o, n in zip(op.out_size, op.in_size)]
-            fields = tuple(f.transposed(s, s, 0) for f, s in zip(fields, factors))
+            fields = tuple(tabled(f, step, n) for f, step, n in zip(fields, steps, op.in_size))
             continue
         k_eff = [d * (k - 1) + 1 for k, d in zip(op.kernel, op.dilation)]
         if op.kind == "conv_transpose":
@@ -45,6 +42,18 @@ def window_fields(fields, ops) -> tuple[Field, ...] | None:
         else:
             fields = tuple(f.window(k, s, lo) for f, k, s, lo in zip(fields, k_eff, op.stride, op.pad_lo))
     return fields
+
+
+FIELD_KINDS = ("conv", "conv_transpose", "max_pool", "avg_pool", "pad", *TABLED)
+
+
+def tabled(field: Field, step: tuple, n: int) -> Field:
+    """A field after a tabled op: jump times n/out, the widest window, the first output's start
+    (``Windows.exact`` then takes the windows of one period)."""
+    _, first, last, _ = step
+    width = int((last - first).max()) + 1
+    return Field(field.size + (width - 1) * field.jump, field.jump * Fraction(n, len(first)),
+                 field.padding - int(first[0]) * field.jump)  # fmt: skip
 
 
 def input_note(node: Node, given: tuple[int, ...]) -> str:
@@ -95,6 +104,9 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
     for node in nodes:
         if node.kind not in kinds.KNOWN:
             raise kinds.unknown(node.name, node.kind)
+        if node.name in by_name:
+            raise ConvArithError(f"Layer {node.name!r}: a second layer of that name. Rule: every layer has its own "
+                                 "name (the inputs name them). Fix: rename one of them.")  # fmt: skip
         missing = [n for n in node.inbound if n not in by_name]
         if missing:
             raise ConvArithError(
@@ -152,9 +164,18 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
         steps = steps_of(mapped.ops) if node.kind in kinds.WINDOWS and layer.fields is not None else None
         period = windows.period(node.inbound)
         if steps:
-            period *= lcm(*(step[2] for axis in steps for step in axis if step[0]))  # a stride below stacks
-        windows.add(layer, steps, node.kind in kinds.MERGES or node.kind in kinds.CONCATS, period)
-        layer.fields = windows.exact(node.name, layer.fields, period)
+            period *= lcm(*(step_period(step) for axis in steps for step in axis))  # a stride below stacks
+        mixed = mixed_sizes(node, inputs)
+        if mixed:  # Flatten/Reshape of several positions: each output sees the whole input
+            layer.fields = windows.whole(layer, inputs[0].name, mixed)
+            layer.note = layer.note or (f"receptive field: the whole input ({node.kind} mixes the spatial axes, so "
+                                        "every output may see every position)")  # fmt: skip
+        else:
+            windows.add(layer, steps, node.kind in kinds.MERGES or node.kind in kinds.CONCATS, period)
+            layer.fields = windows.exact(node.name, layer.fields, period)
+        if node.shares:  # one layer called again: its weights are counted once, at its first call
+            layer.params = 0
+            layer.note = layer.note or f"shares the weights of {node.shares!r} (another call of the same layer)"
         if node.kind in kinds.NESTED:  # the inner model's count, as Keras gives it
             layer.params = sum(inner.params for inner in layers if inner.within == node.name)
         by_name[node.name] = layer
@@ -167,13 +188,14 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
 
         said: dict[int, str] = {}
         for mismatch in mismatches:
-            if 1 <= mismatch.axis <= len(given) - 2:
+            first = 2 if kinds.channels_first(by_name[mismatch.layer].kind) else 1  # the first spatial axis
+            if first <= mismatch.axis < first + len(given) - 2:
                 if mismatch.axis not in said:
-                    said[mismatch.axis] = aligned_sizes(nodes, by_name, given, mismatch.axis)
+                    said[mismatch.axis] = aligned_sizes(nodes, given, mismatch.axis)
                 mismatch.fixes += (said[mismatch.axis],)
     for mismatch in mismatches:
         by_name[mismatch.layer].note = str(mismatch)
-    return Trace(layers, given, mismatches)
+    return Trace(layers, given, mismatches, windows)
 
 
 def layer_fields(node: Node, inputs: list[Layer]) -> tuple[tuple[Field, ...] | None, str]:
@@ -195,6 +217,20 @@ def layer_fields(node: Node, inputs: list[Layer]) -> tuple[tuple[Field, ...] | N
             positions *= size
         return (first.fields, "") if positions <= 1 else (None, "")
     return first.fields, ""
+
+
+MIXING = {"Flatten", "Reshape", "onnx.Flatten", "onnx.Reshape", "torch.Flatten", "torch.flatten"}
+
+
+def mixed_sizes(node: Node, inputs: list[Layer]) -> tuple[int, ...] | None:
+    """The spatial sizes of the input of a layer that mixes several positions (None: another layer)."""
+    if node.kind not in MIXING or not inputs or inputs[0].fields is None:
+        return None
+    shape = inputs[0].output_shape
+    spatial = tuple(shape[2:] if kinds.channels_first(node.kind) else shape[1:-1])
+    if len(spatial) != len(inputs[0].fields) or prod(spatial) <= 1:
+        return None
+    return spatial
 
 
 def misaligned(node: Node, inputs: list[Layer], axis: int) -> Mismatch:

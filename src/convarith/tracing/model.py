@@ -144,6 +144,22 @@ class Trace:
     layers: list[Layer]
     input_shape: tuple[int, ...]
     mismatches: list[Mismatch] = field(default_factory=list)
+    windows: object = field(default=None, repr=False, compare=False)  # windows.Windows: each output's window
+
+    def window(self, name: str, position) -> tuple[tuple[int, int], ...]:
+        """Per spatial axis of the model input: the first and last input cell that output ``position``
+        (its spatial indices) of layer ``name`` sees, unclipped (below 0 or past the input: padding)."""
+        from ..errors import ConvArithError
+
+        layer = self[name]
+        position = tuple(position)
+        if layer.fields is None or self.windows is None or len(position) != len(layer.fields):
+            raise ConvArithError(
+                f"Trace.window: layer {name!r} at {position}. Rule: a position gives one index per spatial axis "
+                f"({0 if layer.fields is None else len(layer.fields)}) of a layer with a receptive field. Fix: a "
+                "layer whose receptive field the table shows."
+            )
+        return tuple(self.windows.window(name, axis, int(i), int(i)) for axis, i in enumerate(position))
 
     @property
     def params(self) -> int:

@@ -97,10 +97,15 @@ def read(model):
                              "trace the parts fx can follow, or export to ONNX and trace the file.") from None  # fmt: skip
     nodes: list[Node] = []
     names: dict = {}
+    called: dict[str, int] = {}  # a module called several times: one row per call, 'conv1', 'conv1 (2)', ...
     for fx_node in graph.nodes:
         if fx_node.op == "output":
             continue
-        name = fx_node.target if fx_node.op == "call_module" else fx_node.name
+        name, shares = fx_node.target if fx_node.op == "call_module" else fx_node.name, ""
+        if fx_node.op == "call_module":
+            called[name] = called.get(name, 0) + 1
+            if called[name] > 1:
+                name, shares = f"{name} ({called[name]})", name
         names[fx_node] = name
         inbound = tuple(names[a] for a in fx_node.all_input_nodes)
         if fx_node.op == "placeholder":
@@ -113,7 +118,9 @@ def read(model):
             call = module_call(module)
             if call is not None:
                 config["call"] = call
-            nodes.append(Node(name, "torch." + type(module).__name__, config, inbound))
+            if shares:
+                config["params"] = 0  # counted at its first call
+            nodes.append(Node(name, "torch." + type(module).__name__, config, inbound, shares=shares))
             continue
         functional = functional_name(fx_node)
         if functional is not None:

@@ -4,18 +4,27 @@ come from mapping each output position of one period back to the model input."""
 
 from __future__ import annotations
 
-from math import lcm
+from fractions import Fraction
+from math import gcd, lcm
+from typing import NamedTuple
+
+from ..core import arith
 
 PERIOD_LIMIT = 1024  # beyond this many positions per period the fields stay the closed-form bound
 
 
+TABLED = ("adaptive_max_pool", "adaptive_avg_pool", "resize")  # windows read from the op's links, per output
+
+
 def steps_of(ops) -> list[list[tuple]] | None:
-    """Per spatial axis, the ops of a window layer as (transposed, kernel, stride, pad_lo) in order."""
+    """Per spatial axis, the ops of a window layer in order: (transposed, kernel, stride, pad_lo), or
+    ("table", first, last, period) for an op whose windows are listed per output (``table``)."""
     axes = None
     for op in ops:
-        if op.kind == "resize":
-            factors = [o // n if n else 1 for o, n in zip(op.out_size, op.in_size)]
-            per_axis = [(True, f, f, 0) for f in factors]
+        if op.kind in TABLED:
+            per_axis = [table(op, axis) for axis in range(op.rank)]
+            if None in per_axis:
+                return None
         else:
             k_eff = [d * (k - 1) + 1 for k, d in zip(op.kernel, op.dilation)]
             per_axis = [(op.kind == "conv_transpose", k, s, lo) for k, s, lo in zip(k_eff, op.stride, op.pad_lo)]
@@ -23,12 +32,47 @@ def steps_of(ops) -> list[list[tuple]] | None:
     return axes
 
 
+def table(op, axis: int) -> tuple:
+    """("table", first, last, period): the first and last input cell each output reads along ``axis``
+    (``links.op_links``: adaptive windows, the resize's sampling), and the outputs per repeat (None:
+    links not followed, or no output)."""
+    import numpy as np
+
+    from .links import op_links
+
+    n, out = op.in_size[axis], max(int(arith.output_spatial(op)[axis]), 0)
+    links = op_links(op, axis)
+    if links is None or not out:
+        return None
+    source, target = links
+    first, last = np.full(out, n, dtype=np.int64), np.full(out, -1, dtype=np.int64)
+    np.minimum.at(first, target, source)
+    np.maximum.at(last, target, source)
+    return ("table", first, last, out // gcd(n, out) if n and out else 1)
+
+
+def step_period(step: tuple) -> int:
+    """How many outputs of the step make its windows repeat (by whole input steps)."""
+    return step[3] if step[0] == "table" else step[2] if step[0] else 1
+
+
 def back(step: tuple, a: int, b: int) -> tuple[int, int]:
-    """The input cells that reach outputs a..b of one op (unclipped: padding cells counted)."""
+    """The input cells that reach outputs a..b of one op (unclipped: padding cells counted; a table's
+    outputs beyond its ends read what its edge outputs read)."""
+    if step[0] == "table":
+        _, first, last, _ = step
+        a, b = min(max(a, 0), len(first) - 1), min(max(b, 0), len(first) - 1)
+        return int(first[a : b + 1].min()), int(last[a : b + 1].max())
     transposed, k, s, lo = step
     if transposed:  # output o = u*s + t - lo, t < k
         return -(-(a + lo - k + 1) // s), (b + lo) // s
     return a * s - lo, b * s - lo + k - 1
+
+
+class Whole(NamedTuple):
+    """The steps of a layer that mixes the spatial axes (Flatten, Reshape): its input's spatial sizes."""
+
+    sizes: tuple[int, ...]
 
 
 class Windows:
@@ -61,12 +105,22 @@ class Windows:
                 broadcast = len(shape) == len(layer.output_shape) and shape[axis + first] == 1
                 spans.append(self.window(source, axis, *((0, 0) if broadcast else (a, b))))
             found = (min(s[0] for s in spans), max(s[1] for s in spans))
+        elif isinstance(steps, Whole):  # every output sees every position of the input
+            found = self.window(layer.inbound[0], axis, 0, steps.sizes[axis] - 1)
         else:
             for step in reversed(steps[axis] if steps else ()):
                 a, b = back(step, a, b)
             found = self.window(layer.inbound[0], axis, a, b)
         self.memo[key] = found
         return found
+
+    def whole(self, layer, source, sizes: tuple[int, ...]):
+        """Add a layer that mixes the spatial axes; its fields: the span of every position of ``source``."""
+        from .model import Field
+
+        self.add(layer, Whole(sizes), False, 1)
+        spans = [self.window(source, axis, 0, n - 1) for axis, n in enumerate(sizes)]
+        return tuple(Field(hi - lo + 1, Fraction(0), Fraction(-lo)) for lo, hi in spans)
 
     def exact(self, name: str, fields, period: int):
         """The fields of ``name`` from the windows of one period of output positions."""

@@ -182,3 +182,77 @@ def run(request: dict, _before=run) -> dict:  # noqa: F811 - translation request
 # --- translation (issue 12, core): code convarith generated (runners/generated.py) ---
 
 run = routed(run)
+# --- valid input sizes of traced models (issue 11) -----------------------------------------------------------------
+
+
+def averaging(model) -> None:
+    """Every kernel a positive weighting about an average over its fan-in (a depthwise kernel over its
+    window; random, so channels differ and a LayerNormalization does not zero them), biases and shifts 0,
+    batch norm the identity: positive inputs stay positive and of the same scale through deep models."""
+    rng = np.random.default_rng(0)
+    for weight in model.weights:
+        shape, path = tuple(weight.shape), weight.path
+        if path.endswith(("bias", "beta", "moving_mean")):
+            value = np.zeros(shape)
+        elif path.endswith(("gamma", "moving_variance")) or len(shape) < 2:
+            value = np.ones(shape)
+        elif path.endswith("depthwise_kernel"):
+            value = rng.uniform(0.5, 1.5, shape) / np.prod(shape[:-2])
+        else:
+            value = rng.uniform(0.5, 1.5, shape) / np.prod(shape[:-1])
+        weight.assign(value.astype(weight.dtype))
+
+
+def run_rows(request: dict) -> dict:
+    """``rows``: the model of ``model_json`` (``averaging`` weights) on a batch of copies of one positive
+    draw of ``input_shape``, item i+1 with row i along ``axis`` raised by 100: per row, whether the output
+    changes (by more than the noise between copies of item 0), and the output shape; or Keras's refusal of the size."""
+    keras.backend.clear_session()
+    model = free_size(keras.models.model_from_json(request["model_json"]))
+    averaging(model)
+    shape, axis = tuple(request["input_shape"]), request["axis"]
+    n = shape[axis]
+    x = np.repeat(np.random.default_rng(n).uniform(1, 2, (1, *shape[1:])).astype(np.float32), n + 3, axis=0)
+    for row in range(n):  # items n+1 and n+2 stay copies of item 0: the noise of float32 batch items
+        index = [slice(None)] * len(shape)
+        index[0], index[axis] = row + 1, row
+        x[tuple(index)] += 100
+    try:
+        y = np.asarray(model(x, training=False))
+    except Exception as error:  # Keras refuses the size (a merge that does not line up)
+        return {"error": " ".join(str(error).split())[:300]}
+    flat = y.reshape(n + 3, -1).astype(np.float64)
+    changes = [float(np.abs(flat[item] - flat[0]).max()) for item in range(1, n + 3)]
+    tolerance = 10 * max(changes[-2:]) + 1e-7 * float(np.abs(flat[0]).max())
+    return {
+        "reached": [change > tolerance for change in changes[:n]],
+        "shape": [1, *y.shape[1:]],
+        "changes": changes[:n],
+        "tolerance": tolerance,
+    }
+
+
+def run(request: dict, _before=run) -> dict:  # noqa: F811 - valid-size rows, then the others
+    if "rows" in request:
+        return run_rows(request)
+    return _before(request)
+
+
+def run_call_shapes(request: dict) -> dict:
+    """``call_shapes``: the model of ``model_json`` on ``input_shape``: the output shape of every call of
+    every layer (a shared layer's calls as 'name', 'name (2)', ..., in Keras's node order)."""
+    keras.backend.clear_session()
+    model = keras.models.model_from_json(request["model_json"])
+    names, outputs = [], []
+    for layer in model.layers:
+        for call, node in enumerate(layer._inbound_nodes):  # a model fresh from JSON: its own calls only
+            names.append(layer.name if call == 0 else f"{layer.name} ({call + 1})")
+            outputs.append(node.output_tensors[0])
+    spec = keras.Model(model.inputs, outputs).compute_output_spec(keras.KerasTensor(tuple(request["input_shape"])))
+    return {"shapes": {name: tuple(out.shape) for name, out in zip(names, spec)}}
+
+
+def run(request: dict, _before=run) -> dict:  # noqa: F811 - call shapes, then the others
+    if "call_shapes" in request:
+        return run_call_shapes(request)
+    return _before(request)
