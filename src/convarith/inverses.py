@@ -332,7 +332,7 @@ def keras_solved(layer: Layer, template: str, note: str = "") -> list[Candidate]
         except ConvArithError:
             answers = []
     if not answers:
-        search = {"output_padding": range(max(layer.op.stride))} if "output_padding=..." in template else None
+        search = {"output_padding": range(min(max(layer.op.stride), 16))} if "output_padding=..." in template else None
         try:
             answers = solve(template, layer.out, target=layer.given, search=search)
         except ConvArithError:

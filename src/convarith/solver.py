@@ -18,6 +18,7 @@ from .errors import ConvArithError
 from .explain import Explanation
 from .inverses import Inverse, inverse
 from .source import node_span
+from .sweeps import MAX_COMBINATIONS
 
 __all__ = ["DEFAULT_RANGES", "Inverse", "Solution", "inverse", "solve"]
 
@@ -184,7 +185,12 @@ SEQUENCES = {
 def search_values(name: str, framework: str, search: dict, rank: int) -> tuple:
     """The values tried for parameter ``name``: ``search`` first, else its default range."""
     if name in search:
-        values = tuple(search[name])
+        values = tuple(islice(search[name], MAX_COMBINATIONS + 1))  # a huge or endless iterable stops here
+        if len(values) > MAX_COMBINATIONS:
+            raise ConvArithError(
+                f"search[{name!r}] has more than {MAX_COMBINATIONS} values. Rule: a solve is one sweep of at most "
+                f"{MAX_COMBINATIONS} combinations. Fix: a smaller range."
+            )
         if not values:
             raise ConvArithError(
                 f"search[{name!r}] is empty. Rule: each searched parameter needs values. Fix: a range."
