@@ -180,7 +180,10 @@ def test_source_writes_the_call_from_its_parsed_values():
         "stride=(2, 1))" in source.run
     )
     transposed = to_torch.source(map_call("nn.ConvTranspose2d(2, 3, 3, stride=2)", (1, 2, 4, 4), output_size=(10, 10)))
-    assert "    out = m(torch.from_numpy(np.array(x, dtype=np.float32, order='C')), output_size=[10, 10])" in transposed.run
+    assert (
+        "    out = m(torch.from_numpy(np.array(x, dtype=np.float32, order='C')), output_size=[10, 10])"
+        in transposed.run
+    )
 
 
 def test_padding_intent_is_set_by_the_torch_mappings():
