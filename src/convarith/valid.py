@@ -486,6 +486,9 @@ def links_of(step: Step, inputs: list, axis: int) -> list:
             continue
         j = spatial.index(axis)
         n_in, n_out = op.in_size[j], max(int(arith.output_spatial(op)[j]), 0)
+        if op.kind == "pad" and n_out > 0:  # an explicit crop drops its cells on purpose, not silently
+            found.append(("all", None, n_in, n_out))
+            continue
         links = None if mapped.space_to_batch and index == 0 else op_links(op, j)
         if links is not None:
             found.append(("links", links, n_in, n_out))

@@ -60,7 +60,7 @@ def arrays_of(mapped, shape, shapes, rng) -> dict:
     x = rng.standard_normal(shape).astype(np.float32)
     if op.kind == "max_unpool":
         return {"x": x, "weights": [unpool_indices(mapped, shape, rng)]}
-    if op.is_pool:
+    if op.weightless:
         return {"x": x, "weights": []}
     weights = [rng.standard_normal(canonical_weight_shape(op)).astype(np.float32)]
     if op.bias:

@@ -115,7 +115,7 @@ def user_arrays(mapped, shape, shapes, rng):
     x = rng.standard_normal(shape).astype(np.float32)
     if op.kind == "max_unpool":
         return x, [np.zeros(shape, np.int64)], None
-    if op.is_pool:
+    if op.weightless:
         return x, [], None
     weights = [rng.standard_normal(canonical_weight_shape(op)).astype(np.float32)]
     if op.bias:

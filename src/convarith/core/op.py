@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .record import Record, replace
 
-__all__ = ["KINDS", "POOL_KINDS", "ROUNDINGS", "ConvOp", "channels_first", "channels_last", "place", "split"]
+__all__ = ["KINDS", "WEIGHTLESS_KINDS", "ROUNDINGS", "ConvOp", "channels_first", "channels_last", "place", "split"]
 
 KINDS = (
     "conv",
@@ -31,7 +31,7 @@ KINDS = (
     "pad",
     "max_unpool",
 )
-POOL_KINDS = frozenset(KINDS[2:])  # the weightless kinds (pad and max_unpool too: no weight, no bias)
+WEIGHTLESS_KINDS = frozenset(KINDS[2:])  # pools, resize, rearranging, pad, max_unpool: no weight, no bias
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 ROUNDINGS = ("floor", "ceil", "trunc")
 LP_MODES = ("abs_sum", "signed_mean")
@@ -92,7 +92,7 @@ class ConvOp(Record):
     ``in_spec``/``out_spec`` give the tensor axes as (batch, channel, spatial...),
     like JAX dimension numbers; ``kernel`` is in the same spatial order.
 
-    Rearranging (no weights, so they count as pools for ``is_pool``): ``depth_to_space``
+    Rearranging (no weights: ``weightless``): ``depth_to_space``
     moves blocks of ``kernel`` (= ``stride``, the block size per axis) cells from the
     channels to space (out = n*block, channels / prod(block)); ``space_to_depth`` the
     reverse (out = n // block). ``block_order`` says how a channel index splits:
@@ -187,8 +187,8 @@ class ConvOp(Record):
         return len(self.in_size)
 
     @property
-    def is_pool(self) -> bool:
-        return self.kind in POOL_KINDS
+    def weightless(self) -> bool:
+        return self.kind in WEIGHTLESS_KINDS
 
     @property
     def input_shape(self) -> tuple[int, ...]:

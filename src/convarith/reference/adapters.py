@@ -164,7 +164,7 @@ def torch_params(mapped: Mapped, weights, arrays) -> list:
                     "the cropped input, and a pad longer than it copies cells torch has not written yet (its values "
                     "are not defined). Fix: pads of at most the cropped length, or crop in a separate step."
                 )
-    if op.is_pool:
+    if op.weightless:
         if weights:
             raise no_pool_weights(label, weights)
         return [(None, None)]
@@ -233,7 +233,7 @@ def keras_params(mapped: Mapped, weights, arrays) -> list:
     (k..., filters, C); DepthwiseConv depthwise_kernel (k..., C, multiplier);
     SeparableConv depthwise_kernel, pointwise_kernel (1..., C*multiplier, filters); then bias."""
     op, label = mapped.ops[0], label_of(mapped)
-    if op.is_pool:
+    if op.weightless:
         if weights:
             raise no_pool_weights(label, weights)
         return [(None, None)]
@@ -305,7 +305,7 @@ def tf_nn_params(mapped: Mapped, weights, arrays) -> list:
     """filters (k..., C/groups, O) for conv*/convolution; conv*_transpose filters (k..., O, C);
     depthwise_conv2d filter (kh, kw, C, multiplier); pools take only input."""
     op, label = mapped.ops[0], label_of(mapped)
-    if op.is_pool:
+    if op.weightless:
         return [(None, None)]
     if mapped.layer == "separable":  # wip8-rearr
         return tf_separable_params(mapped, arrays)
@@ -416,7 +416,7 @@ def onnx_params(mapped: Mapped, weights, arrays) -> list:
     names = mapped.argument("inputs")
     if op.kind == "max_unpool":
         return [(onnx_unpool_indices(mapped, arrays[names[1]]), None)]
-    if op.is_pool:
+    if op.weightless:
         return [(None, None)]
     from ..translate.steps import apply
 
@@ -583,7 +583,7 @@ def random_plan(mapped: Mapped, seed: int = 0, x: np.ndarray | None = None, limi
     rng = np.random.default_rng(seed)
     first = mapped.ops[0]
     cells = math.prod(first.input_shape) + sum(
-        math.prod(canonical_weight_shape(op)) + op.out_channels for op in mapped.ops if not op.is_pool
+        math.prod(canonical_weight_shape(op)) + op.out_channels for op in mapped.ops if not op.weightless
     )
     if cells * 8 > limit:
         raise ConvArithError(
@@ -600,8 +600,8 @@ def random_plan(mapped: Mapped, seed: int = 0, x: np.ndarray | None = None, limi
         x_canonical = to_canonical(given, first.in_spec)
     params = []
     for op in mapped.ops:
-        w = None if op.is_pool else rng.standard_normal(canonical_weight_shape(op))
-        params.append((w, rng.standard_normal(op.out_channels) if op.bias and not op.is_pool else None))
+        w = None if op.weightless else rng.standard_normal(canonical_weight_shape(op))
+        params.append((w, rng.standard_normal(op.out_channels) if op.bias and not op.weightless else None))
     return Plan(
         mapped, x_canonical.astype(np.float32), [(None if w is None else w.astype(np.float32), b) for w, b in params]
     )

@@ -136,7 +136,7 @@ def source_cell(op: ConvOp, p: int, axis: int) -> tuple[str, int | None]:
     size = arith.dilated_size(n, ld)
     if 0 <= p < size:
         return ("input", p // ld) if p % ld == 0 else ("hole (lhs_dilation)", None)
-    if op.pad_mode == "zeros" or op.is_pool:
+    if op.pad_mode == "zeros" or op.weightless:
         inside = -op.pad_lo[axis] <= p < size + op.pad_hi[axis]
         return ("padding" if inside else "outside (past the padded input)"), None
     if op.pad_mode == "reflect":
@@ -223,7 +223,7 @@ def worksheet_of(plan, index, max_bytes: int | None = None, expr: str | None = N
         terms, total, reduction, divisor = adaptive_terms(op, source, batch, out_ch, spatial, show)
     else:
         terms, total, reduction, divisor = pool_terms(op, source, batch, out_ch, spatial, show)
-    bias = None if b is None or op.is_pool else float(np.asarray(b, dtype=np.float64)[out_ch])
+    bias = None if b is None or op.weightless else float(np.asarray(b, dtype=np.float64)[out_ch])
     if plan.last_axis_bias is not None:  # Keras channels_first quirk: bias indexed by the last axis
         bias = float(np.asarray(plan.last_axis_bias, dtype=np.float64)[full_index[-1]])
     # an empty adaptive window (an empty input) averages to NaN, as in forward and torch

@@ -79,7 +79,7 @@ def weight_shapes(mapped: Mapped) -> list[tuple[int, ...]]:
     from ..reference.adapters import canonical_weight_shape
 
     op, last = mapped.ops[0], mapped.ops[-1]
-    if op.is_pool:
+    if op.weightless:
         return []
     if mapped.framework_id == "torch":
         return [canonical_weight_shape(op)] + ([(op.out_channels,)] if op.bias else [])
@@ -232,7 +232,10 @@ class Translation:
             )
         if not theirs.size:
             return 0.0
-        return float(np.max(np.abs(ours.astype(np.float64) - theirs.astype(np.float64))))
+        a, b = ours.astype(np.float64), theirs.astype(np.float64)
+        same = (a == b) | (np.isnan(a) & np.isnan(b))  # equal infinities and NaN in both count as agreeing
+        with np.errstate(invalid="ignore"):
+            return float(np.max(np.where(same, 0.0, np.abs(a - b))))
 
     def comments(self) -> list[str]:
         import textwrap

@@ -90,7 +90,7 @@ def chain(framework_id: str, calls: tuple[str, ...], mapped: Mapped) -> tuple[tu
     them and the shape is the source's output in the target's usual layout."""
     first, last = mapped.ops[0], mapped.ops[-1]
     shape = laid_out(canonical(first, first.input_shape), framework_id in CHANNELS_LAST)
-    weighted = [op for op in mapped.ops if not op.is_pool]
+    weighted = [op for op in mapped.ops if not op.weightless]
     ops: list[ConvOp] = []
     for text in calls:
         try:

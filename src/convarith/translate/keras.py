@@ -62,7 +62,7 @@ def input_steps(spec: tuple[int, ...]) -> tuple:
 def weight_layout(mapped: Mapped) -> tuple[tuple[str, int, str, tuple], ...]:
     """(name, op index, 'w' or 'b', steps to canonical) of each array of layer.get_weights(), in order."""
     op, last = mapped.ops[0], mapped.ops[-1]
-    if op.is_pool:
+    if op.weightless:
         return ()
     if mapped.layer in ("depthwise", "separable"):
         multiplier = op.out_channels // op.in_channels if op.in_channels else 1

@@ -1034,7 +1034,7 @@ def source(mapped: Mapped) -> Source:
         view = (op.batch, op.in_channels, *(1,) * op.rank)
         offsets = f"np.arange({op.batch * op.in_channels}, dtype=np.int64).reshape({view!r}) * {plane}"
         to_canonical.append(f"params = [(np.asarray({names[1]}, dtype=np.int64) - {offsets}, None)]")
-    elif op.is_pool:
+    elif op.weightless:
         to_canonical.append("params = [(None, None)]")
     else:
         w = f"np.asarray({steps_code(w_steps, names[1])}, dtype=np.float32)"

@@ -52,7 +52,7 @@ def filter_steps(mapped: Mapped) -> tuple:
     """Per op of a tf.nn mapping: the steps from its filter array to the canonical weight (None: no filter)."""
     found = []
     for index, op in enumerate(mapped.ops):
-        if op.is_pool:
+        if op.weightless:
             found.append(None)
         elif depthwise_filter(mapped, index):
             found.append(depthwise_steps(op.kernel, op.in_channels, op.out_channels // max(op.in_channels, 1)))
@@ -665,6 +665,17 @@ def conv_transpose(writer: Writer, op: ConvOp, index: int, weight: str = "") -> 
 # -- pooling -------------------------------------------------------------------------------------------------------
 
 
+def holds_empty_windows(op: ConvOp) -> bool:
+    """Whether some output window of the pool holds no input cell (only padding, holes or cells past it)."""
+    return any(
+        run.low == 0
+        for n, k, d, s, lo, hi, out in zip(
+            op.in_size, op.kernel, op.dilation, op.stride, op.pad_lo, op.pad_hi, arith.output_spatial(op)
+        )
+        for run in arith.divisor_runs(n, k, d, s, lo, hi, out, False)
+    )
+
+
 def pool(writer: Writer, op: ConvOp) -> None:
     """max/min: tf's max pool over -inf (or init value) padding; avg/sum/lp: window sums over zero padding,
     divided by the op's divisor (TF's own when it is the same)."""
@@ -701,6 +712,10 @@ def pool(writer: Writer, op: ConvOp) -> None:
         writer.main = writer.main or text
         if init is not None and abs(init) != float("inf"):
             writer.line(f"h = tf.maximum(h, {fill})", "tf.maximum", "Every window starts from the init value.")
+        elif op.empty_max == "-inf" and holds_empty_windows(op):
+            writer.line("h = tf.where(h <= np.finfo(np.float32).min, -np.inf, h)", "tf.where",
+                        "TensorFlow's max pool starts each window from float32's lowest value: a window holding no "
+                        "input cell is set back to -inf.")  # fmt: skip
         if op.empty_max == "lowest":
             writer.line("h = tf.maximum(h, np.finfo(np.float32).min)", "tf.maximum",
                         "A window of only padding gives the lowest float32, as onnxruntime's max starts there.")  # fmt: skip

@@ -1016,7 +1016,7 @@ def source(mapped: Mapped) -> Source:
     if op.kind == "max_unpool":
         indices = tensor_roles(mapped, ("indices",)).get("indices") if functional else "weights[0]"
         lines.append(f"params = [(np.asarray({indices}).reshape({tuple(op.input_shape)!r}), None)]")
-    elif op.is_pool:
+    elif op.weightless:
         lines.append("params = [(None, None)]")
     else:
         if functional:
@@ -1050,7 +1050,7 @@ def run_lines(mapped: Mapped, names: list, functional: bool) -> tuple[str, ...]:
     lines = [f"m = {text}", "with torch.no_grad():"]
     if "Lazy" in call.base:
         lines.append(f"    m({x})  # a lazy module builds its weights on the first call")
-    if not op.is_pool:
+    if not op.weightless:
         lines += ["    for p, w in zip(m.parameters(), [] if weights is None else weights):",
                   "        p.copy_(torch.from_numpy(np.array(w, dtype=np.float32, order='C')))"]  # fmt: skip
     size = list(arith.output_spatial(mapped.ops[-1]))
