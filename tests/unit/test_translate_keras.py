@@ -145,7 +145,7 @@ def test_source_writes_the_call_from_its_values():
         (1, 5, 5, 2),
     )
     run = translate_keras.source(mapped).run
-    assert run[0] == "layer = keras.layers.Conv2D(4, (3, 3), 2, 'same', activation='relu')"
+    assert run[0] == "keras_layer = keras.layers.Conv2D(4, (3, 3), 2, 'same', activation='relu')"
 
 
 @pytest.mark.parametrize(
@@ -268,3 +268,12 @@ def test_an_empty_output_is_an_empty_tensor_of_its_shape(expr, shape, shapes, ze
     target = translate_keras.target(map_call(expr, shape, shapes=shapes))
     assert target.calls == ("keras.ops.zeros",)
     assert target.body[0] == zeros
+
+
+def test_an_activation_folds_into_the_keras_conv_it_follows():
+    """A conv's activation goes into the layer's activation= (no separate keras.activations step)."""
+    translation = convarith.translate("nn.Conv2d(3, 4, 3)", "keras", (1, 3, 8, 8))
+    assert len(translation.calls) == 1
+    folded = convarith.translate("keras.layers.Conv2D(4, 3, activation='relu')", "keras", (1, 8, 8, 3))
+    assert folded.calls == ("keras.layers.Conv2D(4, kernel_size=3, padding='valid', activation='relu')",)
+    assert "keras_layer = keras.layers.Conv2D(" in folded.code and "def layer(" in folded.code

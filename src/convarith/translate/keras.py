@@ -31,7 +31,7 @@ UNUSED = ("name", "dtype", "trainable", "autocast", "input_shape", "input_dim", 
 WEIGHT_OBJECTS = ("_initializer", "_regularizer", "_constraint")
 # activations that act on the output's last axis (the others are elementwise)
 LAST_AXIS = ("softmax", "log_softmax", "sparsemax", "glu")
-CONV_LAYERS = tuple(f"layer = keras.layers.{name}" for name in ("Conv", "DepthwiseConv", "SeparableConv"))
+CONV_LAYERS = tuple(f"keras_layer = keras.layers.{name}" for name in ("Conv", "DepthwiseConv", "SeparableConv"))
 
 
 # --- layouts as data (reference.adapters.keras_params applies the same steps) ----------------------------------
@@ -165,14 +165,14 @@ def source(mapped: Mapped) -> Source:
         back.pop()
     if quirk:
         back.append("y = y + last_axis_bias")
-    run = [f"layer = {layer_text(mapped)}", "x = np.asarray(x, dtype=np.float32)"]
+    run = [f"keras_layer = {layer_text(mapped)}", "x = np.asarray(x, dtype=np.float32)"]
     if layout:
         run += [
-            "layer.build(x.shape)",
+            "keras_layer.build(x.shape)",
             "if weights is not None:",
-            "    layer.set_weights([np.asarray(w, dtype=np.float32) for w in weights])",
+            "    keras_layer.set_weights([np.asarray(w, dtype=np.float32) for w in weights])",
         ]
-    run.append("y = keras.ops.convert_to_numpy(layer(x))")
+    run.append("y = keras.ops.convert_to_numpy(keras_layer(x))")
     return Source("x, weights=None", tuple(lines), tuple(back), IMPORTS, tuple(run), tuple(notes))
 
 
@@ -382,10 +382,10 @@ class Writer:
 
     def layer(self, text: str, weights: str = "") -> None:
         """Build keras.layers.<text>, set ``weights`` (a list expression), apply it to t."""
-        self.lines.append(f"layer = keras.layers.{text}")
+        self.lines.append(f"keras_layer = keras.layers.{text}")
         if weights:
-            self.lines += ["layer.build(tuple(t.shape))", f"layer.set_weights({weights})"]
-        self.lines.append("t = layer(t)")
+            self.lines += ["keras_layer.build(tuple(t.shape))", f"keras_layer.set_weights({weights})"]
+        self.lines.append("t = keras_layer(t)")
         self.calls.append(f"keras.layers.{text}")
 
     def ops_call(self, line: str, call: str) -> None:
@@ -1024,8 +1024,10 @@ def activate(writer: Writer, mapped: Mapped) -> None:
         raise refuse(mapped.call.base, f"activation={name} is not identified", "a translation writes a known "
                      "activation", "activation='relu' (or another Keras name)")  # fmt: skip
     if name not in LAST_AXIS or last.out_spec == channels_last(rank):
-        built = next((i for i in range(len(writer.lines) - 1, -1, -1) if writer.lines[i].startswith("layer = ")), None)
-        if writer.lines[-1] == "t = layer(t)" and writer.lines[built].startswith(CONV_LAYERS):
+        built = next(
+            (i for i in range(len(writer.lines) - 1, -1, -1) if writer.lines[i].startswith("keras_layer = ")), None
+        )
+        if writer.lines[-1] == "t = keras_layer(t)" and writer.lines[built].startswith(CONV_LAYERS):
             writer.lines[built] = writer.lines[built][:-1] + f", activation={name!r})"
             writer.calls[-1] = writer.calls[-1][:-1] + f", activation={name!r})"
             return
