@@ -439,7 +439,8 @@ def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: st
     """Pad the spatial axes in TensorFlow's own ops: tf.pad (constant or REFLECT), edge copies, wrap-around."""
     if not any(lo) and not any(hi):
         return
-    if mode in ("zeros", "reflect") and len(lo) > 4:  # tf.pad takes tensors of rank <= 6: one axis at a time
+    if (mode == "zeros" and len(lo) > 4) or (mode == "reflect" and len(lo) > 3):  # one axis at a time, in a 3-D
+        # view: tf.pad takes tensors of rank <= 6, its REFLECT mode (MirrorPad) rank <= 5 (measured)
         how = f"constant_values={value}" if mode == "zeros" else "mode='REFLECT'"
         for axis, (a, b) in enumerate(zip(lo, hi)):
             if a or b:
@@ -449,7 +450,7 @@ def pad(writer: Writer, lo, hi, mode: str = "zeros", value: str = "0.0", why: st
                     f"[[0, 0], [{a}, {b}], [0, 0]], {how}), (*h.shape[:{t}], h.shape[{t}] + {a + b}, "
                     f"*h.shape[{t + 1}:]))",
                     "tf.pad",
-                    f"{why} tf.pad takes at most 6 axes: each padded axis is padded in a 3-D view.".strip(),
+                    f"{why} tf.pad takes at most 6 axes (REFLECT 5): each padded axis is padded in a 3-D view.".strip(),
                 )
         return
     if mode == "zeros":
