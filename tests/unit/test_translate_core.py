@@ -215,3 +215,13 @@ def test_the_page_answer_carries_the_comparison(fake, refusing):
     assert status == 200
     assert list(body["compare"]) == ["keras", "torch", "tf", "jax", "onnx"]
     assert body["compare"]["torch"] == convarith.compare(CALL, (1, 3, 9, 9)).to_dict()["frameworks"]["torch"]
+
+
+def test_a_keras_last_axis_bias_is_added_by_the_source_side_only():
+    """Keras adds a channels_first 3-D conv's bias on the output's last axis: the source's from_canonical
+    adds it, so no target adds a bias of its own (tf.nn's bias_add was given None)."""
+    expr = "keras.layers.Conv3D(3, 1, strides=2, use_bias=True, data_format='channels_first')"
+    for to in ("tf", "torch", "onnx", "jax"):
+        translation = convarith.translate(expr, to, (1, 1, 3, 3, 5))
+        assert "last_axis_bias" in translation.code
+        assert "bias_add" not in translation.code and "params[0][1]" not in translation.code, to

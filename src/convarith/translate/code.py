@@ -275,11 +275,21 @@ class Translation:
         )
 
 
+def without_last_axis_bias(mapped: Mapped) -> Mapped:
+    """``mapped`` as a target sees it: a Keras channels_first bias that Keras adds on the output's last
+    axis is added by the source's ``from_canonical``, so the target's last op has no bias of its own."""
+    from ..reference.adapters import keras_bias_on_last_axis
+
+    if not keras_bias_on_last_axis(mapped):
+        return mapped
+    return replace(mapped, ops=(*mapped.ops[:-1], mapped.ops[-1].with_(bias=False)))
+
+
 def build(expr: str, target_module, input_shape=None, *, shapes=None, output_size=None) -> Translation:
     """The translation of ``expr`` into the framework of ``target_module``."""
     mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
     one = replace(mapped, free_batch=False)  # a None batch: the code is written for one sample (per_sample)
     source = module_for(mapped.framework_id).source(one)
-    target = target_module.target(one)
+    target = target_module.target(without_last_axis_bias(one))
     given = {"input_shape": input_shape, "shapes": shapes, "output_size": output_size}
     return Translation(mapped, source, target, target_module.FRAMEWORK_ID, given)
