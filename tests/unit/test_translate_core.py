@@ -225,3 +225,9 @@ def test_a_keras_last_axis_bias_is_added_by_the_source_side_only():
         translation = convarith.translate(expr, to, (1, 1, 3, 3, 5))
         assert "last_axis_bias" in translation.code
         assert "bias_add" not in translation.code and "params[0][1]" not in translation.code, to
+
+
+def test_compare_keeps_a_none_batch():
+    comparison = convarith.compare("nn.Conv2d(3, 8, 3, stride=2, padding=1)", (None, 3, 9, 9))
+    shapes = [entry["output_shape"] for entry in comparison.to_dict()["frameworks"].values()]
+    assert shapes and all(shape[0] is None for shape in shapes), shapes

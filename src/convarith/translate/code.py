@@ -18,7 +18,7 @@ from ..frameworks._common import Mapped
 from . import NAMES, module_for
 from .parts import Source, Target
 
-__all__ = ["Translation", "build", "program", "weight_shapes"]
+__all__ = ["Translation", "build", "program", "target_view", "weight_shapes"]
 
 DISPLAY = {"keras": "Keras", "torch": "PyTorch", "tf_nn": "tf.nn", "jax_lax": "jax.lax", "onnx": "ONNX"}
 # what a framework's code imports (the modules that must be installed) and the extra that installs them
@@ -275,21 +275,22 @@ class Translation:
         )
 
 
-def without_last_axis_bias(mapped: Mapped) -> Mapped:
-    """``mapped`` as a target sees it: a Keras channels_first bias that Keras adds on the output's last
-    axis is added by the source's ``from_canonical``, so the target's last op has no bias of its own."""
+def target_view(mapped: Mapped) -> Mapped:
+    """``mapped`` as a target sees it: one sample of a None batch (``per_sample`` runs it per sample), and
+    no bias on the last op where Keras adds a channels_first bias on the output's last axis (the source's
+    ``from_canonical`` adds that one)."""
     from ..reference.adapters import keras_bias_on_last_axis
 
-    if not keras_bias_on_last_axis(mapped):
-        return mapped
-    return replace(mapped, ops=(*mapped.ops[:-1], mapped.ops[-1].with_(bias=False)))
+    one = replace(mapped, free_batch=False)
+    if not keras_bias_on_last_axis(one):
+        return one
+    return replace(one, ops=(*one.ops[:-1], one.ops[-1].with_(bias=False)))
 
 
 def build(expr: str, target_module, input_shape=None, *, shapes=None, output_size=None) -> Translation:
     """The translation of ``expr`` into the framework of ``target_module``."""
     mapped = map_call(expr, input_shape, shapes=shapes, output_size=output_size)
-    one = replace(mapped, free_batch=False)  # a None batch: the code is written for one sample (per_sample)
-    source = module_for(mapped.framework_id).source(one)
-    target = target_module.target(without_last_axis_bias(one))
+    source = module_for(mapped.framework_id).source(replace(mapped, free_batch=False))  # one sample: per_sample
+    target = target_module.target(target_view(mapped))
     given = {"input_shape": input_shape, "shapes": shapes, "output_size": output_size}
     return Translation(mapped, source, target, target_module.FRAMEWORK_ID, given)

@@ -12,7 +12,7 @@ from ..core.record import Record
 from ..errors import ConvArithError
 from ..frameworks._common import Mapped
 from . import TARGETS, module_for
-from .code import DISPLAY
+from .code import DISPLAY, target_view
 
 __all__ = ["Comparison", "Entry", "compare"]
 
@@ -111,11 +111,13 @@ def chain(framework_id: str, calls: tuple[str, ...], mapped: Mapped) -> tuple[tu
 def entry(name: str, mapped: Mapped) -> Entry:
     framework_id = TARGETS[name]
     try:
-        target = module_for(framework_id).target(mapped)
+        target = module_for(framework_id).target(target_view(mapped))
     except ConvArithError as exc:
         return Entry(name, DISPLAY[framework_id], refusal=str(exc))
     calls = target.calls or (target.call,)
     shape, ops = chain(framework_id, calls, mapped)
+    if mapped.free_batch and shape:  # a None batch: computed on one sample, shown as None (batch first)
+        shape = (None, *shape[1:])
     padding = tuple(tuple(zip(op.pad_lo, op.pad_hi)) for op in ops)
     return Entry(name, DISPLAY[framework_id], target.call, calls, shape, padding)
 
