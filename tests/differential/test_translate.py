@@ -177,7 +177,7 @@ def test_the_code_imports_only_the_target_framework_and_numpy(target, case):
     ],
 )  # fmt: skip
 def test_prove_in_process(expr, to, shapes):
-    """prove() runs both frameworks in this process (torch and onnxruntime, the cheapest pair)."""
+    """prove() runs both frameworks in its child process (torch and onnxruntime, the cheapest pair)."""
     from tests.conftest import selected_frameworks
 
     if not {"torch", "onnx"} <= set(selected_frameworks()):

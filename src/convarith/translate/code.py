@@ -110,13 +110,36 @@ def require(framework_id: str, what: str) -> None:
             )
 
 
-def run_program(text: str, args: tuple, kwargs: dict, name: str):
-    """Compile the generated ``text`` in a fresh namespace and call its ``layer``."""
+def run_programs(source: str, translation: str, args: tuple, kwargs: dict, what: str):
+    """Both generated programs run on the same arrays in a child process (``prove_child``: each file
+    imported as a module, so a framework that crashes takes only the child down); their outputs."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
     import numpy as np
 
-    namespace: dict = {"__name__": f"convarith_{name}"}
-    exec(compile(text, f"<convarith {name}>", "exec"), namespace)  # generated code, never the user's text
-    return np.asarray(namespace["layer"](*args, **kwargs))
+    with tempfile.TemporaryDirectory(prefix="convarith-prove-") as name:
+        directory = Path(name)
+        (directory / "source.py").write_text(source)
+        (directory / "translation.py").write_text(translation)
+        (directory / "arrays.pkl").write_bytes(pickle.dumps((args, kwargs)))
+        package_root = str(Path(__file__).resolve().parents[2])  # convarith importable in the child, as here
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH")))))
+        done = subprocess.run(
+            [sys.executable, "-m", "convarith.translate.prove_child", name], capture_output=True, text=True, env=env
+        )
+        if done.returncode != 0:
+            said = " ".join(done.stderr.strip().splitlines()[-1:]) or f"exit code {done.returncode}"
+            raise ConvArithError(
+                f"{what}: running the programs failed ({said}). Rule: prove runs the source call and the "
+                "translation in their frameworks. Fix: report this call (translation.code and "
+                "translation.source_code are the two programs)."
+            )
+        return np.load(directory / "source.npy"), np.load(directory / "translation.npy")
 
 
 def per_sample(mapped: Mapped, signature: str, code: str) -> str:
@@ -223,8 +246,7 @@ class Translation:
         require(self.mapped.framework_id, what)
         require(self.target_id, what)
         args, kwargs = self.arrays(seed)
-        theirs = run_program(self.source_code, args, kwargs, "source")
-        ours = run_program(self.code, args, kwargs, "translation")
+        theirs, ours = run_programs(self.source_code, self.code, args, kwargs, what)
         if theirs.shape != ours.shape:
             raise ConvArithError(
                 f"{what}: the translation gives shape {ours.shape}, {DISPLAY[self.mapped.framework_id]} gives "
