@@ -479,13 +479,19 @@ def intent_attrs(op: ConvOp, intent: tuple) -> list[dict]:
     return [{"auto_pad": word, "pads": None}] if word else []
 
 
-def conv(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
+def native_first(g: Graph, op: ConvOp, i: int, t: str, intent: tuple, what: str) -> str | None:
+    """The op as its own ONNX node where onnxruntime gives the same op: the auto_pad the source's padding
+    intent names first (noted: it gives the same ``what`` on this input), then explicit pads; else None."""
     for attrs in intent_attrs(op, intent):
         done = native(g, op, i, t, attrs)
         if done is not None:
-            g.note(f"auto_pad={attrs['auto_pad']!r} gives the same padding as the source on this input.")
+            g.note(f"auto_pad={attrs['auto_pad']!r} gives the same {what} as the source on this input.")
             return done
-    done = native(g, op, i, t)
+    return native(g, op, i, t)
+
+
+def conv(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
+    done = native_first(g, op, i, t, intent, "padding")
     if done is not None:
         return done
     rank = op.rank
@@ -531,12 +537,7 @@ def batch_grouped(g: Graph, op: ConvOp, i: int, t: str, attrs: dict) -> str:
 
 
 def conv_transpose(g: Graph, op: ConvOp, i: int, t: str, intent: tuple) -> str:
-    for attrs in intent_attrs(op, intent):
-        done = native(g, op, i, t, attrs)
-        if done is not None:
-            g.note(f"auto_pad={attrs['auto_pad']!r} gives the same cropping as the source on this input.")
-            return done
-    done = native(g, op, i, t)
+    done = native_first(g, op, i, t, intent, "cropping")
     if done is not None:
         return done
     rank = op.rank
