@@ -79,7 +79,11 @@ def terminal_columns() -> int:
     return columns if columns > 0 else 80
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or (``command`` one of COMMANDS) of that command alone: a run
+    builds only the parser it uses, since argparse's parsers cost about 0.4 ms each at start-up
+    (gettext looks up translations for each); a name that is no command gets them all, so that
+    --help and argparse's "invalid choice" list every one."""
     parser = argparse.ArgumentParser(
         prog="convarith",
         formatter_class=Formatter,
@@ -88,26 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # prog= spares argparse building a help formatter (and importing shutil) on every run.
     commands = parser.add_subparsers(
-        dest="command",
-        required=True,
-        metavar="{shape,explain,forward,draw,solve,valid-sizes,trace,translate,compare,serve}",
-        prog="convarith",
+        dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}", prog="convarith"
     )
-    for name, help_text in (
-        ("shape", "print the output shape"),
-        ("explain", "print how the output shape comes about, axis by axis"),
-    ):
-        command = commands.add_parser(name, help=help_text, description=help_text, formatter_class=Formatter)
-        add_call_arguments(command)
-        command.add_argument("--json", action="store_true", help="print JSON instead of text")
-    add_forward(commands)
-    add_draw(commands)
-    add_solve(commands)
-    add_valid_sizes(commands)
-    add_trace(commands)
-    add_translate(commands)
-    add_serve(commands)
+    for name, (help_text, add_arguments) in COMMANDS.items():
+        if command not in COMMANDS or command == name:
+            add_arguments(commands.add_parser(name, help=help_text, description=help_text, formatter_class=Formatter))
     return parser
+
+
+def shape_arguments(command) -> None:
+    """The ``shape`` and ``explain`` commands: the call, its inputs and --json."""
+    add_call_arguments(command)
+    command.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
 def add_call_arguments(command, expr_help: str = 'the call, e.g. "nn.Conv2d(3, 8, 3)"', output_size: bool = True):
@@ -138,10 +134,8 @@ def call_arguments(args: argparse.Namespace) -> dict:
     return given
 
 
-def add_solve(commands) -> None:
+def solve_arguments(command) -> None:
     """The ``solve`` command: the values of the call's ``...`` arguments that give a target shape."""
-    help_text = "find the values of the call's ... arguments that give the target shape"
-    command = commands.add_parser("solve", help=help_text, description=help_text, formatter_class=Formatter)
     add_call_arguments(
         command, 'the call with unknowns as ..., e.g. "nn.Conv2d(3, 8, kernel_size=..., stride=...)"', output_size=False
     )
@@ -154,10 +148,8 @@ def add_solve(commands) -> None:
     command.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-def add_trace(commands) -> None:
+def trace_arguments(command) -> None:
     """The ``trace`` command: every layer of a model file, as a table."""
-    help_text = "print every layer's shape, padding, receptive field and parameters of a model file"
-    command = commands.add_parser("trace", help=help_text, description=help_text, formatter_class=Formatter)
     command.add_argument("file", help="a Keras model JSON (model.to_json()) or a convarith layer list (YAML/JSON)")
     command.add_argument("--input", metavar="SIZES", help="input shape, e.g. 1,224,224,3 (default: the model's own)")
     command.add_argument("--json", action="store_true", help="print JSON instead of the table")
@@ -208,10 +200,8 @@ def run_solve(args: argparse.Namespace) -> str:
     return "\n".join(f"{a.expr.ljust(width)}  -> {a.output_shape}" for a in answers)
 
 
-def add_valid_sizes(commands) -> None:
+def valid_sizes_arguments(command) -> None:
     """The ``valid-sizes`` command: the input sizes a list of calls, or a model file, takes without silent cropping."""
-    help_text = "print the input sizes along one axis that the calls (applied in sequence) or a model file take whole"
-    command = commands.add_parser("valid-sizes", help=help_text, description=help_text, formatter_class=Formatter)
     command.add_argument(
         "calls",
         nargs="+",
@@ -252,18 +242,16 @@ def run_valid_sizes(args: argparse.Namespace) -> str:
     return str(found)
 
 
-def add_translate(commands) -> None:
-    """The ``translate`` and ``compare`` commands: one call written in another framework, or in all five."""
-    help_text = (
-        "write the call in another framework (Python code defining layer(...)), optionally proven by running both"
-    )
-    command = commands.add_parser("translate", help=help_text, description=help_text, formatter_class=Formatter)
+def translate_arguments(command) -> None:
+    """The ``translate`` command: the call, the target framework, --prove and --json."""
     add_call_arguments(command)
     command.add_argument("--to", required=True, metavar="FRAMEWORK", help="keras, torch, tf, jax or onnx")
     command.add_argument("--prove", action="store_true", help="run both frameworks on random arrays (both installed)")
     command.add_argument("--json", action="store_true", help="print JSON instead of the code")
-    help_text = "print the call's intent in all five frameworks: each call, output shape, padding per side or refusal"
-    command = commands.add_parser("compare", help=help_text, description=help_text, formatter_class=Formatter)
+
+
+def compare_arguments(command) -> None:
+    """The ``compare`` command: the call, its inputs and --json."""
     add_call_arguments(command)
     command.add_argument("--json", action="store_true", help="print JSON instead of the table")
 
@@ -296,10 +284,8 @@ def run_compare(args: argparse.Namespace) -> str:
     return str(comparison)
 
 
-def add_serve(commands) -> None:
+def serve_arguments(command) -> None:
     """The ``serve`` command: the local web page (the optional extra convarith[web])."""
-    help_text = "serve the local web page (type a call, see its shape, derivation and picture)"
-    command = commands.add_parser("serve", help=help_text, description=help_text, formatter_class=Formatter)
     command.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     command.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     command.add_argument("--open", action="store_true", help="open the page in a browser")
@@ -318,10 +304,8 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_forward(commands) -> None:
+def forward_arguments(command) -> None:
     """The ``forward`` command: NumPy reference numbers from .npy/.npz files."""
-    help_text = "compute the output values with convarith's NumPy reference"
-    command = commands.add_parser("forward", help=help_text, description=help_text, formatter_class=Formatter)
     command.add_argument("expr", help='the call, e.g. "nn.Conv2d(3, 8, 3)"')
     command.add_argument("--input-file", metavar="X.npy", help="the input, in the framework's layout")
     command.add_argument(
@@ -457,10 +441,8 @@ def write_atomic(path: str, write, option: str) -> None:
 DRAW_SUFFIXES = {".svg": "svg", ".gif": "gif", ".txt": "ascii"}
 
 
-def add_draw(commands) -> None:
+def draw_arguments(command) -> None:
     """The ``draw`` command: a picture of the call (text on stdout, or a file with -o)."""
-    help_text = "draw the call: its input and output grids, padding, inserted zeros and one kernel footprint"
-    command = commands.add_parser("draw", help=help_text, description=help_text, formatter_class=Formatter)
     add_call_arguments(command)
     command.add_argument(
         "--fmt", choices=("svg", "ascii", "gif"), help="default: from -o's suffix (.svg, .gif, .txt), else ascii"
@@ -505,6 +487,36 @@ def run_draw(args: argparse.Namespace) -> str:
     data = picture if isinstance(picture, bytes) else picture.encode()
     write_atomic(args.output, lambda stream: stream.write(data), "-o")
     return f"wrote {args.output} ({fmt}, {len(data)} bytes)"
+
+
+# command -> (help line, the function adding its arguments), in the order --help lists them
+COMMANDS = {
+    "shape": ("print the output shape", shape_arguments),
+    "explain": ("print how the output shape comes about, axis by axis", shape_arguments),
+    "forward": ("compute the output values with convarith's NumPy reference", forward_arguments),
+    "draw": (
+        "draw the call: its input and output grids, padding, inserted zeros and one kernel footprint",
+        draw_arguments,
+    ),
+    "solve": ("find the values of the call's ... arguments that give the target shape", solve_arguments),
+    "valid-sizes": (
+        "print the input sizes along one axis that the calls (applied in sequence) or a model file take whole",
+        valid_sizes_arguments,
+    ),
+    "trace": (
+        "print every layer's shape, padding, receptive field and parameters of a model file",
+        trace_arguments,
+    ),
+    "translate": (
+        "write the call in another framework (Python code defining layer(...)), optionally proven by running both",
+        translate_arguments,
+    ),
+    "compare": (
+        "print the call's intent in all five frameworks: each call, output shape, padding per side or refusal",
+        compare_arguments,
+    ),
+    "serve": ("serve the local web page (type a call, see its shape, derivation and picture)", serve_arguments),
+}
 
 
 def run(args: argparse.Namespace) -> str:
@@ -555,7 +567,8 @@ def main(argv: list[str] | None = None) -> int:
     Success: the text on stdout, each distinct Python warning as one ``warning:`` line on
     stderr. Failure: exit 1 with exactly one ``error:`` line (warnings dropped), no traceback,
     no file written. Ctrl-C exits 130; a closed stdout (``| head``) is not an error."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     if args.command == "serve":
         try:
             return run_serve(args)

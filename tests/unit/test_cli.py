@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from convarith.cli import main
+from convarith.cli import COMMANDS, build_parser, main
 
 CONV = "nn.Conv2d(3, 8, 3)"
 
@@ -137,3 +137,25 @@ def test_injection_is_refused_and_never_run(tmp_path):
     assert nested.returncode == 1
     assert "nothing is evaluated" in nested.stderr
     assert not marker.exists()
+
+
+def subcommand_help(parser, name: str) -> str:
+    """The --help text of one command of ``parser``."""
+    (commands,) = [action for action in parser._actions if hasattr(action, "choices") and action.choices]
+    return commands.choices[name].format_help()
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_command_built_alone_parses_as_with_all(name):
+    """main builds only the command it runs: the same options, help and defaults as the full parser."""
+    alone, full = build_parser(name), build_parser()
+    assert subcommand_help(alone, name) == subcommand_help(full, name)
+    assert list(COMMANDS) == list(next(a for a in full._actions if hasattr(a, "choices") and a.choices).choices)
+
+
+def test_an_unknown_command_still_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["shap", "nn.Conv2d(3, 8, 3)"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice" in err and all(name in err for name in COMMANDS)
