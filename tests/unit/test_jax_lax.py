@@ -3,8 +3,13 @@
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import convarith
+from convarith import ConvArithError
+from convarith.api import plan_for
+from convarith.frameworks._common import Inputs
 
 NCHW = {"x": (1, 4, 5, 7), "w": (6, 2, 2, 3)}
 NHWC = {"x": (1, 5, 7, 2), "w": (2, 3, 2, 4)}
@@ -205,3 +210,33 @@ def test_group_count_fix_is_bounded(channels):
         assert listed.startswith("such as [")
         assert listed.endswith(f"] (not every divisor of {channels} is listed).")
         assert numbers[0] == 1 and numbers[-1] == channels and all(channels % d == 0 for d in numbers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.tuples(st.integers(0, 12), st.integers(0, 12)),
+    k=st.tuples(st.integers(0, 5), st.integers(0, 5)),
+    strides=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.sampled_from(["'SAME'", "'VALID'", "((1, 2), (0, 3))", "((-1, 0), (2, -2))"]),
+    kind=st.sampled_from(["conv_transpose", "conv_general_dilated"]),
+)
+def test_the_fast_shape_is_the_full_mapping(n, k, strides, dilation, padding, kind):
+    """plan.shape (the fast path: 'SAME' transposed is n*s whatever the kernel) and plan.map agree,
+    refusals included, on NHWC/HWIO conv_transpose and NCHW/OIHW conv_general_dilated."""
+    if kind == "conv_transpose":
+        expr = f"lax.conv_transpose(x, w, {strides}, {padding}, rhs_dilation={dilation})"
+        shapes = {"x": (2, *n, 3), "w": (*k, 3, 4)}
+    else:
+        expr = f"lax.conv_general_dilated(x, w, {strides}, {padding}, rhs_dilation={dilation})"
+        shapes = {"x": (2, 3, *n), "w": (4, 3, *k)}
+    plan = plan_for(expr)
+    inputs = Inputs(None, tuple(sorted(shapes.items())))
+    try:
+        fast = plan.shape(inputs)
+    except ConvArithError as exc:
+        with pytest.raises(ConvArithError) as info:
+            plan.map(inputs)
+        assert str(info.value) == str(exc)
+    else:
+        assert fast == plan.map(inputs).output_shape

@@ -740,7 +740,9 @@ def keras_transpose_length(n: int, k_eff: int, stride: int, same: bool, output_p
     s > k_eff else (n-1)*s + k_eff for 'valid') without output_padding; with it,
     (n-1)*s + k_eff - 2*(k_eff//2 if 'same' else 0) + output_padding."""
     if output_padding is None:
-        return n * stride if same else transpose_out(n, k_eff, stride, 0, 0, maximum(stride - k_eff, 0))
+        return (
+            same_transpose_out(n, stride) if same else transpose_out(n, k_eff, stride, 0, 0, maximum(stride - k_eff, 0))
+        )
     half = k_eff // 2 if same else 0
     return transpose_out(n, k_eff, stride, half, half, output_padding)
 
@@ -748,6 +750,12 @@ def keras_transpose_length(n: int, k_eff: int, stride: int, same: bool, output_p
 def same_out(n: int, stride: int) -> int:
     """'SAME' output size: ceil(n/s), whatever the kernel (elementwise on arrays)."""
     return -(-n // stride)
+
+
+def same_transpose_out(n: int, stride: int) -> int:
+    """'SAME' transposed output size: n*s, whatever the kernel (Keras; JAX's conv_transpose, whose
+    pads of the s-dilated input total k_eff + s - 2: (n-1)*s + 1 + k_eff + s - 2 - k_eff + 1)."""
+    return n * stride
 
 
 def transpose_crop(full: int, out: int, extra_at_start: bool) -> tuple[int, int, int]:

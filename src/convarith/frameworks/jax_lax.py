@@ -23,6 +23,7 @@ from ..core.arith import (
     jax_transpose_pads,
     same_out,
     same_pads,
+    same_transpose_out,
 )  # the fast path
 from ..core.op import ConvOp, place
 from ..errors import ConvArithError
@@ -844,6 +845,9 @@ class TransposePlan(CompiledPlan):
                     n, k = lhs[lhs_axis], rhs[rhs_axis]
                     if k == 0 or n == 0:
                         break
+                    if mode == "SAME":  # n*s whatever the kernel, no crop
+                        shape[out_axis] = same_transpose_out(n, s)
+                        continue
                     k_eff = effective_kernel(k, rhs_d)
                     if mode is not None:
                         a, b = jax_transpose_pads(k_eff, s, mode)
