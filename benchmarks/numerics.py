@@ -167,7 +167,15 @@ def child_times(one_thread: bool, sides: list[str]) -> dict:
             row = interleaved_times({side: calls[side] for side in sides})
             row["diff"] = float(np.abs(convarith.forward(expr, x, weights) - module(x_torch).numpy()).max())
         rows.append(row)
-    return {"rows": rows, "blas": blas_info(), "torch_threads": torch.get_num_threads()}
+    from convarith.reference import engine, kernels
+
+    return {
+        "rows": rows,
+        "blas": blas_info(),
+        "torch_threads": torch.get_num_threads(),
+        "compiled": kernels.compiled_tap_sum() is not None,
+        "threads": engine.worker_threads(),
+    }
 
 
 def resident_kib() -> tuple[int, int]:
@@ -225,6 +233,9 @@ def main() -> None:
     default = {side: run_child(["--times", "default", side], one_thread=False) for side in ("torch", "convarith")}
     print(f"forward vs torch CPU (numerics): NumPy BLAS at 1 thread: {single['blas']}")
     print(f"  default threads: {default['convarith']['blas']}; torch threads {default['torch']['torch_threads']}")
+    ours = default["convarith"]
+    compiled = "compiled (numba, convarith[fast])" if ours["compiled"] else "NumPy einsums (numba not installed)"
+    print(f"  depthwise loops: {compiled}; convarith threads {single['threads']} / {ours['threads']} (default)")
     print(f"  env of the measuring subprocesses: {', '.join(UNSET)} unset; load average before {load[0]:.2f}")
     print(
         f"  {'layer':32s} {'1 thread ms (ours/torch)':>25s} {'ratio':>6s}  {'default ms':>15s} {'ratio':>6s}"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from convarith.core import arith
 from convarith.core.op import ConvOp, channels_first
-from convarith.reference import engine
+from convarith.reference import engine, kernels
 
 SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -36,15 +36,24 @@ def depthwise_ops(draw):
     return op, draw(st.sampled_from([None, 1, 2]))
 
 
-@given(depthwise_ops(), st.booleans())
+@given(
+    depthwise_ops(),
+    st.booleans(),
+    st.sampled_from(["compiled", "numpy"]),
+    st.sampled_from([1, 2, 3]),
+    st.sampled_from([np.float32, np.float64]),
+)
 @SETTINGS
-def test_depthwise_equals_the_im2col_path(case, with_bias):
+def test_depthwise_equals_the_im2col_path(case, with_bias, path, threads, dtype):
+    """Both depthwise paths (the compiled kernels of convarith[fast], installed with the test
+    extras, and NumPy's einsums) on 1 to 3 threads, in blocks of 1, 2 or all channels."""
     op, channels_per_block = case
     rng = np.random.default_rng(0)
-    x = rng.standard_normal(op.input_shape).astype(np.float32)
-    w = rng.standard_normal((op.out_channels, 1, *op.kernel)).astype(np.float32)
-    b = rng.standard_normal(op.out_channels).astype(np.float32) if with_bias else None
+    x = rng.standard_normal(op.input_shape).astype(dtype)
+    w = rng.standard_normal((op.out_channels, 1, *op.kernel)).astype(dtype)
+    b = rng.standard_normal(op.out_channels).astype(dtype) if with_bias else None
     assert engine.takes_depthwise(op, 4)
+    assert kernels.compiled_tap_sum() is not None, "numba (convarith[fast]) is part of the test extras"
     expected = engine.conv_groups(
         engine.extend(
             engine.pad_input(x, op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation),
@@ -63,8 +72,13 @@ def test_depthwise_equals_the_im2col_path(case, with_bias):
     with pytest.MonkeyPatch.context() as patch:
         if channels_per_block:  # blocks of 1 or 2 channels (the last one shorter)
             patch.setattr(engine, "depthwise_block", lambda *args: (channels_per_block, block(*args)[1]))
+        if path == "numpy":
+            patch.setattr(engine, "compiled_tap_sum", lambda: None)
+        patch.setattr(engine, "worker_threads", lambda: threads)
+        patch.setattr(engine, "DEPTHWISE_THREAD_WORK", 0)  # threads even on these small ops
         result = engine.run_op(op, x, w, b)
     assert result.shape == expected.shape and result.flags.c_contiguous
+    assert result.dtype == dtype
     np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from itertools import product
 
@@ -24,6 +25,7 @@ import numpy as np
 from ..core import arith
 from ..core.op import ConvOp
 from ..errors import ConvArithError
+from .kernels import compiled_copy_rows, compiled_tap_sum
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -45,6 +47,7 @@ CHUNK_BYTES = 2 * 2**20  # im2col columns built at a time
 DEPTHWISE_MAX_MULTIPLIER = 4  # output channels per input channel up to which depthwise beats im2col
 DEPTHWISE_MAX_PHASES = 64  # stride phases of the depthwise path (a huge stride takes im2col)
 DEPTHWISE_BLOCK_BYTES = 2**22  # depthwise buffers per block of channels
+DEPTHWISE_THREAD_WORK = 2**18  # multiply-adds from which the depthwise path uses several threads
 NP_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
@@ -133,8 +136,8 @@ def estimate_bytes(op: ConvOp, itemsize: int) -> int:
     outputs = n * max(o, c) * math.prod(out)
     columns = 0
     if op.kind == "conv" and all(out) and takes_depthwise(op, itemsize):
-        block, per_channel = depthwise_block(op, out, itemsize)
-        columns = block * per_channel // itemsize
+        phase_all, threads, block = depthwise_blocks(op, out, itemsize)
+        columns = min(op.in_channels, threads * block) * depthwise_block(op, out, itemsize, phase_all)[1] // itemsize
     elif op.kind == "conv" and out:
         row = n * c * math.prod(op.kernel) * math.prod(out[1:])
         columns = min(row * out[0], max(row, CHUNK_BYTES // itemsize, n * o * math.prod(out)))
@@ -264,8 +267,9 @@ def takes_depthwise(op: ConvOp, itemsize: int) -> bool:
 
 def depthwise(op: ConvOp, x, w, b, out, dtype):
     """groups == in_channels: output channel c*m + j reads input channel c alone, so a
-    matmul would have one row; instead one einsum per group of kernel offsets scales shifted
-    copies of the input by one weight per channel and sums them.
+    matmul would have one row; instead the shifted copies of the input are scaled by one weight
+    per channel and offset and summed: by the compiled ``tap_sum`` (convarith[fast]), else by one
+    einsum per group of kernel offsets.
 
     The input is copied, zero padding included, once per offset of the last axis (``shifts``,
     that offset and the stride applied: place u reads cell u*s + offset) and split on the other
@@ -275,42 +279,75 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
     shift; the first axis's offsets in one phase are a progression of shifts (``tap_groups``):
     one einsum over them and the last axis's copies writes the output, further groups (strides
     or a third axis) add in. A block of channels at a time (DEPTHWISE_BLOCK_BYTES of buffers,
-    reused, only their padding cells zeroed, once) stays in cache, the bias added there too. The
-    layout depends on the op alone and is cached (``depthwise_plan``)."""
+    reused, only their padding cells zeroed, once) stays in cache, the bias added there too;
+    with several threads (``worker_threads``) each takes its share of the blocks, with its own
+    buffers. The layout depends on the op alone and is cached (``depthwise_plan``)."""
     n, c, rank = op.batch, op.in_channels, op.rank
     m = op.out_channels // c
     lo = op.pad_lo
     if op.pad_mode != "zeros" or any(d != 1 for d in op.lhs_dilation):
         x, lo = pad_input(x, op.pad_lo, op.pad_hi, op.pad_mode, op.lhs_dilation), (0,) * rank
-    grid_shape, copies, blanks, groups, positions, rows = depthwise_plan(op, out, x.shape[2:], lo)
-    block = depthwise_block(op, out, np.dtype(dtype).itemsize)[0]
-    flat = np.empty((n, block, math.prod(grid_shape)), dtype=dtype)
-    grid = flat.reshape((n, block) + grid_shape)
-    for cells in blanks:
-        grid[(slice(None), slice(None), *cells)] = 0
-    item, per_copy = flat.itemsize, math.prod(grid_shape[1:])
-    views = []  # per einsum group: (n, block, offsets, shifts, positions) over the flat copies
-    for start, taps, count, step in groups:
-        strides = flat.strides[:2] + (step * item, per_copy * item, item)
-        shape = (n, block, count, grid_shape[0], positions)
-        views.append((np.ndarray(shape, dtype, flat, start * item, strides), taps))
-    kernels = w.reshape((c, m) + tuple(op.kernel) + ((1,) if rank == 1 else ()))
+    phase_all, threads, block = depthwise_blocks(op, out, np.dtype(dtype).itemsize)
+    tap_sum = compiled_tap_sum() if phase_all else None
+    grid_shape, copies, blanks, groups, positions, rows = depthwise_plan(op, out, x.shape[2:], lo, phase_all)
+    item, per_copy, shifts = np.dtype(dtype).itemsize, math.prod(grid_shape[1:]), grid_shape[0]
+    kernels = w.reshape((c, m) + tuple(op.kernel) + ((1,) if rank == 1 or phase_all else ()))
     bias = None if b is None else b.astype(dtype, copy=False).reshape(c, m, 1)
     y = np.empty((n, c, m, rows), dtype=dtype)
-    step = np.empty((n, block, m, positions), dtype=dtype) if len(groups) > 1 else None
-    for first in range(0, c, block):
-        count = min(block, c - first)
-        channels = slice(first, first + count)
-        for place, cells in copies:
-            grid[(slice(None), slice(count), *place)] = x[(slice(None), channels, *cells)]
-        total = y[:, channels, :, :positions]
-        for index, (view, taps) in enumerate(views):
-            target = total if index == 0 else step[:, :count]
-            np.einsum("cmts,nctsp->ncmp", kernels[(channels, slice(None), *taps)], view[:, :count], out=target)
-            if index:
-                total += target
-        if bias is not None:
-            total += bias[channels]
+    if tap_sum is not None:  # each offset's start in a flat copy and its weight per channel, in the einsums' order
+        starts = np.array([start + t * step + s * per_copy for start, _, count, step in groups
+                           for t in range(count) for s in range(shifts)], dtype=np.int64)  # fmt: skip
+        tap_weights = [kernels[(slice(None), slice(None), *index)].reshape(c, m, -1) for _, index, _, _ in groups]
+        weights = np.ascontiguousarray(np.concatenate(tap_weights, axis=2), dtype=dtype)
+        shift = np.zeros((c, m), dtype) if bias is None else np.ascontiguousarray(bias[:, :, 0])
+        lengths = grid_shape[2:]  # the output written row by row straight from the flat sums, cropped
+        row_starts = np.zeros(1, dtype=np.int64)
+        for size, pitch in zip(out[:-1], [math.prod(lengths[axis + 1 :]) for axis in range(rank - 1)]):
+            row_starts = (row_starts[:, None] + np.arange(size) * pitch).ravel()
+        y = np.empty((n, c, m, math.prod(out)), dtype=dtype)
+    copy_rows = compiled_copy_rows() if tap_sum is not None and rank == 2 else None
+    if copy_rows is not None:  # the copies as rows of (shift, phase, r0, r1, c0, c1, h0, h_step, w0, w_step)
+        table = np.array([(*place[:2], place[2].start, place[2].stop, place[3].start, place[3].stop,
+                           cells[0].start, cells[0].step or 1, cells[1].start, cells[1].step or 1)
+                          for place, cells in copies], dtype=np.int64).reshape(-1, 10)  # fmt: skip
+
+    def work(begin: int, end: int) -> None:
+        """Channels begin..end, a block at a time, in buffers of this call's own."""
+        flat = np.empty((n, block, math.prod(grid_shape)), dtype=dtype)
+        grid = flat.reshape((n, block) + grid_shape)
+        for cells in blanks:
+            grid[(slice(None), slice(None), *cells)] = 0
+        views = []  # per einsum group: (n, block, offsets, shifts, positions) over the flat copies
+        for start, taps, count, step in groups if tap_sum is None else ():
+            strides = flat.strides[:2] + (step * item, per_copy * item, item)
+            views.append((np.ndarray((n, block, count, shifts, positions), dtype, flat, start * item, strides), taps))
+        partial = np.empty((n, block, m, positions), dtype=dtype) if len(views) > 1 else None
+        for first in range(begin, end, block):
+            count = min(block, end - first)
+            channels = slice(first, first + count)
+            if copy_rows is not None:
+                copy_rows(x, grid, first, count, table)
+            for place, cells in copies if copy_rows is None else ():
+                grid[(slice(None), slice(count), *place)] = x[(slice(None), channels, *cells)]
+            if tap_sum is not None:
+                tap_sum(flat, starts, weights, shift, y, first, count, positions, row_starts, out[-1])
+                continue
+            total = y[:, channels, :, :positions]
+            for index, (view, taps) in enumerate(views):
+                target = total if index == 0 else partial[:, :count]
+                np.einsum("cmts,nctsp->ncmp", kernels[(channels, slice(None), *taps)], view[:, :count], out=target)
+                if index:
+                    total += target
+            if bias is not None:
+                total += bias[channels]
+
+    share = -(-c // threads)  # channels per thread
+    if share >= c:
+        work(0, c)
+    else:
+        list(thread_pool(threads).map(lambda begin: work(begin, min(begin + share, c)), range(0, c, share)))
+    if tap_sum is not None:
+        return y.reshape((n, c * m) + tuple(out))
     lengths = grid_shape[2:]
     y = y.reshape((n, c * m, out[0]) + lengths[1:])
     if lengths[1:] == tuple(out[1:]):
@@ -318,17 +355,46 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
     return np.ascontiguousarray(y[(Ellipsis, *(slice(o) for o in out[1:]))])
 
 
+def depthwise_blocks(op: ConvOp, out, itemsize: int) -> tuple[bool, int, int]:
+    """(the compiled kernels' layout, threads, channels per block) of ``depthwise``: the compiled
+    path when numba is there and the phases are few, a thread per share of the channels (one
+    below DEPTHWISE_THREAD_WORK multiply-adds, where starting threads costs more than it saves)."""
+    phase_all = compiled_tap_sum() is not None and math.prod(op.stride) <= DEPTHWISE_MAX_PHASES
+    work = op.batch * op.out_channels * math.prod(out) * math.prod(op.kernel)
+    threads = min(worker_threads(), op.in_channels) if work >= DEPTHWISE_THREAD_WORK else 1
+    block = depthwise_block(op, out, itemsize, phase_all)[0]
+    return phase_all, threads, min(block, -(-op.in_channels // threads))
+
+
+def worker_threads() -> int:
+    """Threads for the loops that NumPy runs on one core (the depthwise blocks): the first of
+    CONVARITH_NUM_THREADS and OMP_NUM_THREADS (as torch and OpenBLAS read it) that is a positive
+    integer, else the cores this process may run on."""
+    for name in ("CONVARITH_NUM_THREADS", "OMP_NUM_THREADS"):
+        text = os.environ.get(name, "").strip()
+        if text.isdigit() and int(text) > 0:
+            return int(text)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@lru_cache(maxsize=4)
+def thread_pool(threads: int) -> ThreadPoolExecutor:
+    """A pool of ``threads`` threads, made once and kept (threads start when first used)."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="convarith")
+
+
 @lru_cache(maxsize=256)
-def depthwise_plan(op: ConvOp, out, size, lo):
+def depthwise_plan(op: ConvOp, out, size, lo, phase_all: bool = False):
     """The layout of ``depthwise`` for input cells ``size`` padded by ``lo``: (grid shape per
     channel (shifts, phases, *lengths), the copies (place in the grid, input cells), the grid
     cells no copy writes (padding, zeroed once), the einsum groups of ``tap_groups``, flat
-    output positions computed, output pitch of the first axis)."""
-    phased, shifts, lengths, phases = depthwise_layout(op, out)
+    output positions computed, output pitch of the first axis). ``phase_all``: see
+    ``depthwise_layout``."""
+    phased, shifts, lengths, phases = depthwise_layout(op, out, phase_all)
     pitch = [math.prod(lengths[axis + 1 :]) for axis in range(op.rank)]
     copies, blanks = [], []
     for (index, phase), (shift_index, shift) in product(enumerate(phases), enumerate(shifts)):
-        offsets = phase + (shift,) if op.rank > 1 else phase
+        offsets = phase + (shift,) if phased < op.rank else phase
         seen = [cells_seen(*axis) for axis in zip(size, lo, offsets, op.stride, lengths)]
         if not all(seen):
             blanks.append((shift_index, index))
@@ -347,10 +413,14 @@ def depthwise_plan(op: ConvOp, out, size, lo):
     return shape, tuple(copies), tuple(blanks), groups, positions, out[0] * pitch[0]
 
 
-def depthwise_layout(op: ConvOp, out):
-    """(axes split into phases, last-axis offsets copied, lengths of a copy, phases) of ``depthwise``."""
-    phased = max(op.rank - 1, 1)  # the axes split into phases; the last of two or more is shifted
-    shifts = [j * op.dilation[-1] for j in range(op.kernel[-1])] if op.rank > 1 else [0]
+def depthwise_layout(op: ConvOp, out, phase_all: bool = False):
+    """(axes split into phases, last-axis offsets copied, lengths of a copy, phases) of ``depthwise``.
+    The last of two or more axes is copied once per offset, so that the output rows come out
+    exactly as long as the output's (what NumPy's einsums want); ``phase_all`` splits it into
+    phases like the others instead (one copy of the input in all, rows as long as the copy's,
+    cropped at the end: what the compiled ``tap_sum`` wants)."""
+    phased = op.rank if phase_all else max(op.rank - 1, 1)
+    shifts = [j * op.dilation[-1] for j in range(op.kernel[-1])] if phased < op.rank else [0]
     lengths = tuple(
         o + (k - 1) * d // s if axis < phased else o
         for axis, (o, k, d, s) in enumerate(zip(out, op.kernel, op.dilation, op.stride))
@@ -359,10 +429,10 @@ def depthwise_layout(op: ConvOp, out):
 
 
 @lru_cache(maxsize=256)
-def depthwise_block(op: ConvOp, out, itemsize: int) -> tuple[int, int]:
+def depthwise_block(op: ConvOp, out, itemsize: int, phase_all: bool = False) -> tuple[int, int]:
     """(channels per block, bytes of buffers per channel) of ``depthwise``: the copies, one
     output block and one partial sum."""
-    _, shifts, lengths, phases = depthwise_layout(op, out)
+    _, shifts, lengths, phases = depthwise_layout(op, out, phase_all)
     m = op.out_channels // op.in_channels
     rows = math.prod(lengths[1:]) * out[0]
     per_channel = op.batch * (len(shifts) * len(phases) * math.prod(lengths) + 2 * m * rows) * itemsize
