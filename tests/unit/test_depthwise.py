@@ -1,6 +1,8 @@
 """The engine's depthwise path (groups == in_channels) against its general im2col path, and the
 global pools against the per-offset pooling they replace: same numbers on any op."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -103,3 +105,25 @@ def test_global_pools_equal_the_window_reduction(rank, size, kind, divisor):
     if "avg" in kind:
         expected = expected / (divisor if divisor and kind == "avg_pool" else x[0, 0].size)
     np.testing.assert_allclose(engine.run_op(op, x), expected.reshape((2, 3) + ones), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("ours", "omp", "expected"),
+    [("3", "1", 3), ("", "2", 2), ("zero", "1", 1), ("0", "", None), (None, None, None)],
+)
+def test_worker_threads_read_the_environment(monkeypatch, ours, omp, expected):
+    """CONVARITH_NUM_THREADS, else OMP_NUM_THREADS, else the cores this process may run on."""
+    for name, value in (("CONVARITH_NUM_THREADS", ours), ("OMP_NUM_THREADS", omp)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    cores = len(os.sched_getaffinity(0))
+    assert engine.worker_threads() == (cores if expected is None else expected)
+
+
+def test_compiled_0_turns_the_kernels_off(monkeypatch):
+    monkeypatch.setenv("CONVARITH_COMPILED", "0")
+    assert kernels.compiler() is None
+    monkeypatch.delenv("CONVARITH_COMPILED")
+    assert kernels.compiler() is not None

@@ -19,6 +19,18 @@ from functools import lru_cache
 __all__ = ["compiled_copy_rows", "compiled_tap_sum"]
 
 
+def compiler():
+    """numba's njit with the kernels' options (no GIL, cached on disk, no bounds checks), or None
+    without numba or with CONVARITH_COMPILED=0."""
+    if os.environ.get("CONVARITH_COMPILED", "1") == "0":
+        return None
+    try:
+        import numba
+    except ImportError:
+        return None
+    return numba.njit(nogil=True, cache=True, boundscheck=False)
+
+
 @lru_cache(maxsize=1)
 def compiled_tap_sum():
     """The compiled ``tap_sum(flat, starts, weights, bias, out, first, count, positions, row_starts, width)``,
@@ -30,15 +42,12 @@ def compiled_tap_sum():
     within flat's last axis), and then output row q is ``out[n, first + c, m, q*width : (q+1)*width]
     = acc[row_starts[q] : row_starts[q] + width] + bias[first + c, m]``. Every array is
     C-contiguous, so one compilation per dtype serves every call."""
-    if os.environ.get("CONVARITH_COMPILED", "1") == "0":
-        return None
-    try:
-        import numba
-    except ImportError:
+    jit = compiler()
+    if jit is None:
         return None
     import numpy as np
 
-    @numba.njit(nogil=True, cache=True, boundscheck=False)
+    @jit
     def tap_sum(flat, starts, weights, bias, out, first, count, positions, row_starts, width):
         batch, multiplier = flat.shape[0], out.shape[2]
         acc = np.empty(positions, flat.dtype)
@@ -68,14 +77,11 @@ def compiled_copy_rows():
     ``x`` is (N, C, H, W) and ``grid`` (N, block, shifts, phases, rows, cols); each row of the int
     table (shift, phase, r0, r1, c0, c1, h0, h_step, w0, w_step) is one copy, ``grid[n, c, shift,
     phase, r0:r1, c0:c1] = x[n, first + c, h0::h_step, w0::w_step]`` (as many as fit), for c < count."""
-    if os.environ.get("CONVARITH_COMPILED", "1") == "0":
-        return None
-    try:
-        import numba
-    except ImportError:
+    jit = compiler()
+    if jit is None:
         return None
 
-    @numba.njit(nogil=True, cache=True, boundscheck=False)
+    @jit
     def copy_rows(x, grid, first, count, table):
         for n in range(x.shape[0]):
             for c in range(count):
