@@ -6,7 +6,7 @@ import pytest
 import convarith
 from convarith.core import arith
 from convarith.core.op import ConvOp, channels_first
-from convarith.reference.resize import sampling
+from convarith.reference.resize import rounded, sampling
 
 X4 = {"x": (1, 2, 5, 7)}
 
@@ -203,3 +203,12 @@ def test_torch_antialias_by_hand():
 )
 def test_explanation_golden(golden, name, expr, input_shape, shapes):
     golden(name, str(convarith.explain(expr, input_shape, shapes=shapes)))
+
+
+def test_nearest_rounding_is_std_round_with_onnxruntimes_tie_test():
+    """round_prefer_ceil is std::round (half away from zero) and round_prefer_floor takes x == trunc(x) + 0.5
+    as the tie; the largest float32 below 0.5 rounds to 0 (floor(x + 0.5) in float32 would give 1)."""
+    below_half = np.nextafter(np.float32(0.5), np.float32(0))
+    p = np.array([below_half, 0.5, 1.5, 2.5, -below_half, -0.5, -1.5, 2.4999998], np.float32)
+    assert rounded(p, "round_prefer_ceil").tolist() == [0, 1, 2, 3, 0, -1, -2, 2]
+    assert rounded(p, "round_prefer_floor").tolist() == [0, 0, 1, 2, 0, -1, -2, 2]

@@ -81,9 +81,11 @@ def rounded(p: np.ndarray, how: str) -> np.ndarray:
         return np.floor(p)
     if how == "ceil":
         return np.ceil(p)
-    nearest = np.sign(p) * np.floor(np.abs(p) + F32(0.5))
+    size = np.abs(p)
+    whole = np.floor(size)
+    nearest = np.sign(p) * (whole + (size - whole >= F32(0.5)))  # not floor(|p| + 0.5): 0.49999997 + 0.5 rounds to 1
     if how == "round_prefer_floor":
-        return np.where(p - np.floor(p) == F32(0.5), np.floor(p), nearest)
+        return np.where(p == np.trunc(p) + F32(0.5), np.floor(p), nearest)  # onnxruntime's tie test
     return nearest
 
 
