@@ -1,9 +1,13 @@
 """ONNX mapping: hand-checked shapes, padding placement and refusal texts."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import convarith
-from convarith.api import map_call
+from convarith import ConvArithError
+from convarith.api import map_call, plan_for
+from convarith.frameworks._common import Inputs
 
 SEED = {"X": (1, 3, 32, 32), "W": (8, 3, 3, 3)}
 
@@ -187,3 +191,32 @@ def test_conv_group_on_zero_channels_as_onnxruntime_runs_it(group, shape):
             convarith.output_shape(expr, shapes=shapes)
     else:
         assert convarith.output_shape(expr, shapes=shapes) == shape
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.tuples(st.integers(0, 12), st.integers(0, 12)),
+    k=st.tuples(st.integers(1, 5), st.integers(1, 5)),
+    strides=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    dilations=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    pads=st.tuples(*[st.integers(0, 3)] * 4),
+    group=st.sampled_from([1, 2]),
+    shape_k=st.booleans(),
+)
+def test_the_fast_conv_shape_is_the_full_mapping(n, k, strides, dilations, pads, group, shape_k):
+    """plan.shape (the fast path: windows_in(n + lo + hi, k_eff, s)) and plan.map agree, refusals included."""
+    kernel = f"kernel_shape={list(k)}, " if shape_k else ""
+    expr = (
+        f"onnx.helper.make_node('Conv', ['X', 'W'], ['Y'], {kernel}strides={list(strides)}, "
+        f"dilations={list(dilations)}, pads={list(pads)}, group={group})"
+    )
+    plan = plan_for(expr)
+    inputs = Inputs(None, (("W", (4, 2, *k)), ("X", (1, 2 * group, *n))))
+    try:
+        fast = plan.shape(inputs)
+    except ConvArithError as exc:
+        with pytest.raises(ConvArithError) as info:
+            plan.map(inputs)
+        assert str(info.value) == str(exc)
+    else:
+        assert fast == plan.map(inputs).output_shape

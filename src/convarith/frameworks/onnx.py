@@ -25,6 +25,7 @@ named inputs with shapes={name: shape}; layout N, C, spatial...; ``pads`` is
 from __future__ import annotations
 
 import math
+from operator import add
 
 __all__ = ["CALLS", "FRAMEWORK"]
 
@@ -355,7 +356,9 @@ class Axes:
 
     def __init__(self) -> None:
         self.error = self.late = self.kernel = self.k_eff = self.lo = self.hi = self.rules = self.wanted = None
-        self.fast = None  # (k_eff, stride, lo, hi) where shape() may take its fast path
+        self.fast = (
+            None  # where shape() may take its fast path: Conv (lo + hi, k_eff, stride), pools (k_eff, stride, lo, hi)
+        )
         self.dilation = self.stride = self.out_pad = ()
         self.auto_pad, self.plain_max = "NOTSET", False
 
@@ -441,8 +444,8 @@ class ConvPlan(NodePlan):
             axes.late = any(d != 1 for d in dilation)
             return
         set_listed_padding(axes, auto_pad, pads, rank)
-        if axes.kernel is not None:
-            axes.fast = (axes.k_eff, axes.stride, axes.lo, axes.hi)
+        if axes.kernel is not None:  # conv_out(n, k_eff, s, lo, hi) is windows_in(n + lo + hi, k_eff, s) for n >= 0
+            axes.fast = (tuple(map(add, axes.lo, axes.hi)), axes.k_eff, axes.stride)
 
     def resolve(self, inputs: Inputs):
         """(x, w, b, axes, kernel, lo, hi, output sizes) after every refusal, in onnxruntime's order."""
@@ -502,7 +505,8 @@ class ConvPlan(NodePlan):
             if fast is not None:
                 group = self.group
                 if x[1] == w[1] * group and group > 0 and w[0] % group == 0 and w[2:] == axes.kernel:
-                    sizes = tuple(map(arith.conv_out, x[2:], *fast))
+                    padding, k_eff, stride = fast
+                    sizes = tuple(map(arith.windows_in, map(add, x[2:], padding), k_eff, stride))
                     if min(sizes) > 0 and max(sizes) <= MAX_INT:  # else resolve() refuses as onnxruntime
                         return (x[0], w[0], *sizes)
         x, w, _, _, _, _, _, sizes = self.resolve(inputs)
