@@ -44,6 +44,7 @@ __all__ = [
 
 DEFAULT_MAX_BYTES = 512 * 2**20
 CHUNK_BYTES = 2 * 2**20  # im2col columns built at a time
+GROUPS_ONE_BY_ONE = 8  # up to this many groups, im2col works a group at a time (wider matmuls)
 DEPTHWISE_MAX_MULTIPLIER = 4  # output channels per input channel up to which depthwise beats im2col
 DEPTHWISE_MAX_PHASES = 64  # stride phases of the depthwise path (a huge stride takes im2col)
 DEPTHWISE_BLOCK_BYTES = 2**22  # depthwise buffers per block of channels
@@ -231,7 +232,8 @@ def conv_groups(xp, w, op: ConvOp, out, g):
     a time, the windows are copied into (group, channel x kernel, positions) columns and one
     batched matmul with the (group, out channel, channel x kernel) weights writes the output.
     A chunk's columns are at most CHUNK_BYTES or the output's size, whichever is larger (few
-    large matmuls, which a threaded BLAS needs, for at most the output's size again)."""
+    large matmuls, which a threaded BLAS needs, for at most the output's size again); up to
+    GROUPS_ONE_BY_ONE groups are worked one at a time, so that each matmul gets that budget."""
     n, c = xp.shape[:2]
     o = w.shape[0]
     cg, og, taps = c // g, o // g, math.prod(op.kernel)
@@ -242,12 +244,18 @@ def conv_groups(xp, w, op: ConvOp, out, g):
     wg = w.reshape(g, og, cg * taps)
     rest = math.prod(spatial[1:])
     y = np.empty((n, g, og, spatial[0] * rest), dtype=xp.dtype)
-    row_bytes = max(n * c * taps * rest * xp.dtype.itemsize, 1)  # 0 for an input without channels
+    parts = g if 1 < g <= GROUPS_ONE_BY_ONE else 1  # groups one at a time: each matmul as wide as the budget allows
+    row_bytes = max(n * c // parts * taps * rest * xp.dtype.itemsize, 1)  # 0 for an input without channels
     step = max(1, min(spatial[0], max(CHUNK_BYTES, y.nbytes) // row_bytes))
-    for first in range(0, spatial[0], step):
+    for part, first in product(range(parts), range(0, spatial[0], step)):
+        groups = slice(None) if parts == 1 else slice(part, part + 1)
         last = min(first + step, spatial[0])
-        cols = view[(slice(None),) * (3 + op.rank) + (slice(first, last),)]
-        np.matmul(wg, cols.reshape(n, g, cg * taps, (last - first) * rest), out=y[..., first * rest : last * rest])
+        cols = view[(slice(None), groups) + (slice(None),) * (1 + op.rank) + (slice(first, last),)]
+        np.matmul(
+            wg[groups],
+            cols.reshape(n, g // parts, cg * taps, (last - first) * rest),
+            out=y[:, groups, :, first * rest : last * rest],
+        )
     return y.reshape((n, o) + tuple(out))
 
 
