@@ -289,7 +289,9 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
     or a third axis) add in. A block of channels at a time (DEPTHWISE_BLOCK_BYTES of buffers,
     reused, only their padding cells zeroed, once) stays in cache, the bias added there too;
     with several threads (``worker_threads``) each takes its share of the blocks, with its own
-    buffers. The layout depends on the op alone and is cached (``depthwise_plan``)."""
+    buffers. The layout depends on the op alone and is cached (``depthwise_plan``); the compiled
+    kernels take the last axis in phases too (one copy of the input, ``depthwise_layout``) and
+    write the output rows cropped, straight from the flat sums."""
     n, c, rank = op.batch, op.in_channels, op.rank
     m = op.out_channels // c
     lo = op.pad_lo
@@ -301,7 +303,7 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
     item, per_copy, shifts = np.dtype(dtype).itemsize, math.prod(grid_shape[1:]), grid_shape[0]
     kernels = w.reshape((c, m) + tuple(op.kernel) + ((1,) if rank == 1 or phase_all else ()))
     bias = None if b is None else b.astype(dtype, copy=False).reshape(c, m, 1)
-    y = np.empty((n, c, m, rows), dtype=dtype)
+    y = np.empty((n, c, m, rows if tap_sum is None else math.prod(out)), dtype=dtype)
     if tap_sum is not None:  # each offset's start in a flat copy and its weight per channel, in the einsums' order
         starts = np.array([start + t * step + s * per_copy for start, _, count, step in groups
                            for t in range(count) for s in range(shifts)], dtype=np.int64)  # fmt: skip
@@ -312,7 +314,6 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
         row_starts = np.zeros(1, dtype=np.int64)
         for size, pitch in zip(out[:-1], [math.prod(lengths[axis + 1 :]) for axis in range(rank - 1)]):
             row_starts = (row_starts[:, None] + np.arange(size) * pitch).ravel()
-        y = np.empty((n, c, m, math.prod(out)), dtype=dtype)
     copy_rows = compiled_copy_rows() if tap_sum is not None and rank == 2 else None
     if copy_rows is not None:  # the copies as rows of (shift, phase, r0, r1, c0, c1, h0, h_step, w0, w_step)
         table = np.array([(*place[:2], place[2].start, place[2].stop, place[3].start, place[3].stop,
