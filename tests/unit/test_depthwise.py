@@ -127,3 +127,27 @@ def test_compiled_0_turns_the_kernels_off(monkeypatch):
     assert kernels.compiler() is None
     monkeypatch.delenv("CONVARITH_COMPILED")
     assert kernels.compiler() is not None
+
+
+@pytest.mark.parametrize("stride", [(2, 2), (1, 2), (2, 3), (3, 2)])
+@pytest.mark.parametrize("pad", [0, 1, 2])
+@pytest.mark.parametrize("width", [8, 9])
+def test_compiled_phase_copies_equal_numpys(stride, pad, width):
+    """The compiled copies into stride phases (both column phases of stride 2 in one pass when the
+    second starts a cell earlier, as a pad of 1 makes it) against the NumPy path, on 1 and 2 threads."""
+    op = ConvOp(
+        "conv", 2, 3, 6, (7, width), (3, 3), stride, (1, 1), (pad, pad), (pad, 1), channels_first(2), channels_first(2),
+        groups=3,
+    )  # fmt: skip
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(op.input_shape).astype(np.float32)
+    w = rng.standard_normal((6, 1, 3, 3)).astype(np.float32)
+    assert kernels.compiled_copy_rows() is not None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "compiled_tap_sum", lambda: None)
+        expected = engine.run_op(op, x, w, None)
+    for threads in (1, 2):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(engine, "worker_threads", lambda count=threads: count)
+            patch.setattr(engine, "DEPTHWISE_THREAD_WORK", 0)
+            np.testing.assert_allclose(engine.run_op(op, x, w, None), expected, rtol=1e-5, atol=1e-5)

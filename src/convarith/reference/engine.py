@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from itertools import product
@@ -288,8 +289,8 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
     one einsum over them and the last axis's copies writes the output, further groups (strides
     or a third axis) add in. A block of channels at a time (DEPTHWISE_BLOCK_BYTES of buffers,
     reused, only their padding cells zeroed, once) stays in cache, the bias added there too;
-    with several threads (``worker_threads``) each takes its share of the blocks, with its own
-    buffers. The layout depends on the op alone and is cached (``depthwise_plan``); the compiled
+    with several threads (``worker_threads``) each takes its share of the blocks, in a buffer it
+    keeps (``scratch``). The layout depends on the op alone and is cached (``depthwise_plan``); the compiled
     kernels take the last axis in phases too (one copy of the input, ``depthwise_layout``) and
     write the output rows cropped, straight from the flat sums."""
     n, c, rank = op.batch, op.in_channels, op.rank
@@ -314,15 +315,15 @@ def depthwise(op: ConvOp, x, w, b, out, dtype):
         row_starts = np.zeros(1, dtype=np.int64)
         for size, pitch in zip(out[:-1], [math.prod(lengths[axis + 1 :]) for axis in range(rank - 1)]):
             row_starts = (row_starts[:, None] + np.arange(size) * pitch).ravel()
-    copy_rows = compiled_copy_rows() if tap_sum is not None and rank == 2 else None
+    copy_rows = compiled_copy_rows() if tap_sum is not None and rank == 2 and op.stride[-1] > 1 else None  # strided
     if copy_rows is not None:  # the copies as rows of (shift, phase, r0, r1, c0, c1, h0, h_step, w0, w_step)
         table = np.array([(*place[:2], place[2].start, place[2].stop, place[3].start, place[3].stop,
                            cells[0].start, cells[0].step or 1, cells[1].start, cells[1].step or 1)
                           for place, cells in copies], dtype=np.int64).reshape(-1, 10)  # fmt: skip
 
     def work(begin: int, end: int) -> None:
-        """Channels begin..end, a block at a time, in buffers of this call's own."""
-        flat = np.empty((n, block, math.prod(grid_shape)), dtype=dtype)
+        """Channels begin..end, a block at a time, in this thread's scratch buffer."""
+        flat = scratch((n, block, math.prod(grid_shape)), dtype)
         grid = flat.reshape((n, block) + grid_shape)
         for cells in blanks:
             grid[(slice(None), slice(None), *cells)] = 0
@@ -373,6 +374,20 @@ def depthwise_blocks(op: ConvOp, out, itemsize: int) -> tuple[bool, int, int]:
     threads = min(worker_threads(), op.in_channels) if work >= DEPTHWISE_THREAD_WORK else 1
     block = depthwise_block(op, out, itemsize, phase_all)[0]
     return phase_all, threads, min(block, -(-op.in_channels // threads))
+
+
+SCRATCH = threading.local()  # per thread: the depthwise buffer of the last call, reused
+
+
+def scratch(shape: tuple, dtype) -> np.ndarray:
+    """An uninitialised array of ``shape`` in this thread's kept buffer (grown when too small):
+    a fresh buffer of megabytes costs a page fault per 4 KiB on every call (glibc maps and unmaps
+    large blocks, in threads above all), as much time as the depthwise sums themselves."""
+    count = math.prod(shape) * np.dtype(dtype).itemsize
+    buffer = getattr(SCRATCH, "buffer", None)
+    if buffer is None or buffer.nbytes < count:
+        buffer = SCRATCH.buffer = np.empty(count, dtype=np.uint8)
+    return buffer[:count].view(dtype).reshape(shape)
 
 
 def worker_threads() -> int:

@@ -76,28 +76,50 @@ def compiled_copy_rows():
 
     ``x`` is (N, C, H, W) and ``grid`` (N, block, shifts, phases, rows, cols); each row of the int
     table (shift, phase, r0, r1, c0, c1, h0, h_step, w0, w_step) is one copy, ``grid[n, c, shift,
-    phase, r0:r1, c0:c1] = x[n, first + c, h0::h_step, w0::w_step]`` (as many as fit), for c < count."""
+    phase, r0:r1, c0:c1] = x[n, first + c, h0::h_step, w0::w_step]`` (as many as fit), for c < count.
+    Two copies in a row that are the two column phases of stride 2 over the same rows (the second
+    starting a cell earlier) are made in one pass over each input row."""
     jit = compiler()
     if jit is None:
         return None
 
     @jit
     def copy_rows(x, grid, first, count, table):
+        copies = table.shape[0]
         for n in range(x.shape[0]):
             for c in range(count):
-                for k in range(table.shape[0]):
+                k = 0
+                while k < copies:
                     shift, phase, r0, r1, c0, c1, h0, h_step, w0, w_step = table[k]
-                    width = c1 - c0
+                    paired = False  # with the next copy: the other column phase of the same rows, read in one pass
+                    if w_step == 2 and k + 1 < copies:
+                        shift_b, phase_b, q0, q1, d0, d1, g0, g_step, v0, v_step = table[k + 1]
+                        paired = shift_b == shift and q0 == r0 and q1 == r1 and g0 == h0 and g_step == h_step
+                        paired = paired and v_step == 2 and v0 == w0 - 1
                     for r in range(r1 - r0):
-                        source, target = x[n, first + c, h0 + r * h_step, w0:], grid[n, c, shift, phase, r0 + r, c0:]
+                        row = h0 + r * h_step
+                        if paired:  # copy k + 1 takes the even cells from v0, copy k the odd ones
+                            source = x[n, first + c, row, v0:]
+                            even, odd = grid[n, c, shift_b, phase_b, q0 + r, d0:], grid[n, c, shift, phase, r0 + r, c0:]
+                            both = min(d1 - d0, c1 - c0)
+                            for q in range(both):
+                                even[q] = source[2 * q]
+                                odd[q] = source[2 * q + 1]
+                            for q in range(both, d1 - d0):
+                                even[q] = source[2 * q]
+                            for q in range(both, c1 - c0):
+                                odd[q] = source[2 * q + 1]
+                            continue
+                        source, target = x[n, first + c, row, w0:], grid[n, c, shift, phase, r0 + r, c0:]
                         if w_step == 1:
-                            for q in range(width):
+                            for q in range(c1 - c0):
                                 target[q] = source[q]
                         elif w_step == 2:  # a constant step: loads the compiler can vectorise
-                            for q in range(width):
+                            for q in range(c1 - c0):
                                 target[q] = source[2 * q]
                         else:
-                            for q in range(width):
+                            for q in range(c1 - c0):
                                 target[q] = source[w_step * q]
+                    k += 2 if paired else 1
 
     return copy_rows
