@@ -356,9 +356,8 @@ class Axes:
 
     def __init__(self) -> None:
         self.error = self.late = self.kernel = self.k_eff = self.lo = self.hi = self.rules = self.wanted = None
-        self.fast = (
-            None  # where shape() may take its fast path: Conv (lo + hi, k_eff, stride), pools (k_eff, stride, lo, hi)
-        )
+        # where shape() may take its fast path: Conv (lo + hi, k_eff, stride), pools (k_eff, stride, lo, hi)
+        self.fast = None
         self.dilation = self.stride = self.out_pad = ()
         self.auto_pad, self.plain_max = "NOTSET", False
 

@@ -91,6 +91,25 @@ def input_shapes(nodes: list[Node], input_shape) -> dict[str, tuple[int, ...]]:
     return {name: tuple(input_shape) for name in starts}
 
 
+def check_node(node: Node, before) -> None:
+    """A layer's refusals before it is sized: a kind trace knows, a name of its own, and inputs
+    among the layers ``before`` it (names; none only for an InputLayer)."""
+    if node.kind not in kinds.KNOWN:
+        raise kinds.unknown(node.name, node.kind)
+    if node.name in before:
+        raise ConvArithError(f"Layer {node.name!r}: a second layer of that name. Rule: every layer has its own "
+                             "name (the inputs name them). Fix: rename one of them.")  # fmt: skip
+    missing = [n for n in node.inbound if n not in before]
+    if missing:
+        raise ConvArithError(
+            f"Layer {node.name!r}: its input {missing[0]!r} is not a layer before it. Rule: every layer "
+            "takes layers listed before it. Fix: list the layers in order, or correct the input's name."
+        )
+    if not node.inbound and node.kind != "InputLayer":
+        raise ConvArithError(f"Layer {node.name!r} ({node.kind}): takes no layer. Rule: every layer but an "
+                             "InputLayer takes the output of a layer before it. Fix: name its inputs.")  # fmt: skip
+
+
 def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
     """Trace ``nodes`` (in an order where every layer comes after its inputs) on ``input_shape``
     (a shape, or {input name: shape} for a model with several inputs)."""
@@ -102,21 +121,8 @@ def trace_nodes(nodes: list[Node], input_shape, align: bool = True) -> Trace:
     by_name: dict[str, Layer] = {}
     layers, mismatches = [], []
     for node in nodes:
-        if node.kind not in kinds.KNOWN:
-            raise kinds.unknown(node.name, node.kind)
-        if node.name in by_name:
-            raise ConvArithError(f"Layer {node.name!r}: a second layer of that name. Rule: every layer has its own "
-                                 "name (the inputs name them). Fix: rename one of them.")  # fmt: skip
-        missing = [n for n in node.inbound if n not in by_name]
-        if missing:
-            raise ConvArithError(
-                f"Layer {node.name!r}: its input {missing[0]!r} is not a layer before it. Rule: every layer "
-                "takes layers listed before it. Fix: list the layers in order, or correct the input's name."
-            )
+        check_node(node, by_name)
         inputs = [by_name[n] for n in node.inbound]
-        if not inputs and node.kind != "InputLayer":
-            raise ConvArithError(f"Layer {node.name!r} ({node.kind}): takes no layer. Rule: every layer but an "
-                                 "InputLayer takes the output of a layer before it. Fix: name its inputs.")  # fmt: skip
         shapes = [i.output_shape for i in inputs]
         try:
             if node.kind == "InputLayer":

@@ -9,7 +9,7 @@ from functools import partial
 
 from ..errors import ConvArithError
 from . import kinds
-from .graph import Node, input_note, input_shapes
+from .graph import Node, check_node, input_note, input_shapes
 
 MIXES_LAST = {"Dense", "EinsumDense", "torch.Linear", "onnx.MatMul", "onnx.Gemm"}  # they mix the last axis
 
@@ -97,15 +97,7 @@ def steps_of(nodes: list[Node], input_shape, lenient: int | None = None):
     for node in nodes:
         if node.kind == "InputLayer":
             continue
-        if node.kind not in kinds.KNOWN:
-            raise kinds.unknown(node.name, node.kind)
-        if node.name in index:
-            raise ConvArithError(f"Layer {node.name!r}: a second layer of that name. Rule: every layer has its own "
-                                 "name (the inputs name them). Fix: rename one of them.")  # fmt: skip
-        missing = [name for name in node.inbound if name not in index]
-        if missing or not node.inbound:
-            raise ConvArithError(f"Layer {node.name!r}: its input {missing[0] if missing else None!r} is not a layer "
-                                 "before it. Rule: every layer takes layers listed before it. Fix: list them in order.")  # fmt: skip
+        check_node(node, index)
         inbound = tuple(index[name] for name in node.inbound)
         if node.kind in kinds.WINDOWS:
             try:
